@@ -1,0 +1,18 @@
+package store
+
+// Key prefixes of the gateway's database. Each subsystem owns one and keeps
+// its keys below it; a new subsystem adds its prefix here.
+const (
+	PrefixCounter  = "ctr/"  // durable counters (Next)
+	PrefixOutbox   = "q/"    // edge outbox: q/<priority>/<seq>
+	PrefixOutboxQ  = "qx/"   // edge outbox quarantine
+	PrefixOutboxM  = "qm/"   // edge outbox metadata (sequence, cursors)
+	PrefixLot      = "lot/"  // lot registry records
+	PrefixLotIndex = "loti/" // lot registry secondary indexes
+	PrefixJob      = "job/"  // print spooler jobs
+	PrefixCommand  = "cmd/"  // remembered command idempotency keys
+	PrefixReceipt  = "rcp/"  // receipts
+	PrefixCarton   = "ctn/"  // cartons (SSCC) and their links
+	PrefixTag      = "tag/"  // EPC → lot/carton links
+	PrefixMeta     = "meta/" // store metadata (schema version)
+)

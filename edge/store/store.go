@@ -1,0 +1,302 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// Errors returned by the store.
+var (
+	// ErrLocked: another process holds the data directory.
+	ErrLocked = errors.New("data dir is in use by another process")
+	// ErrExhausted: a counter would pass its maximum.
+	ErrExhausted = errors.New("counter exhausted")
+)
+
+// LockedError names the process holding the data directory.
+type LockedError struct {
+	Dir string
+	PID int // 0 when unknown
+}
+
+func (e *LockedError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("data dir %s is in use by pid %d", e.Dir, e.PID)
+	}
+	return fmt.Sprintf("data dir %s is in use by another process", e.Dir)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Options tune the store. The zero value is the edge profile.
+type Options struct {
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// InMemory opens a store without files (tests and benchmarks of code that
+	// does not need durability); no lock is taken.
+	InMemory bool
+	// NoSync turns off the sync on commit. Only for tests that measure
+	// something else; the gateway never sets it.
+	NoSync bool
+	// Now is the clock used to name a store set aside; nil is time.Now.
+	Now func() time.Time
+}
+
+// Store is the gateway's database.
+type Store struct {
+	db   *badger.DB
+	dir  string
+	lock *os.File
+
+	// Recovered is the path a store that failed to open was moved to, or "".
+	Recovered string
+	// RecoverErr is the error that store failed with.
+	RecoverErr error
+
+	ctrMu sync.Mutex
+}
+
+// BadgerOptions returns the Badger options the gateway uses for dir: the
+// server defaults cut down for a box with little memory (see the README's
+// storage section for the measured footprint).
+func BadgerOptions(dir string, o Options) badger.Options {
+	bo := badger.DefaultOptions(dir).
+		WithSyncWrites(!o.NoSync).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		WithBaseTableSize(2 << 20).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumCompactors(2).
+		WithNumGoroutines(2).
+		WithValueLogFileSize(valueLogFileSize()).
+		WithValueThreshold(1 << 10).
+		WithCompression(options.None).
+		WithMetricsEnabled(false).
+		WithLogger(badgerLogger{o.Logger})
+	if o.InMemory {
+		bo = bo.WithDir("").WithValueDir("").WithInMemory(true)
+	}
+	return bo
+}
+
+func valueLogFileSize() int64 {
+	if strings.HasPrefix(runtime.GOARCH, "arm") && runtime.GOARCH != "arm64" || runtime.GOARCH == "386" {
+		return 16 << 20 // 32-bit address space: small mmaps
+	}
+	return 32 << 20
+}
+
+// Open locks dataDir and opens the database in dataDir/badger.
+func Open(dataDir string, o Options) (*Store, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.InMemory {
+		db, err := badger.Open(BadgerOptions("", o))
+		if err != nil {
+			return nil, err
+		}
+		return &Store{db: db}, nil
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w (set data_dir to a writable directory)", dataDir, err)
+	}
+	lock, err := lockDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dataDir, lock: lock}
+	dbDir := filepath.Join(dataDir, "badger")
+	db, err := badger.Open(BadgerOptions(dbDir, o))
+	if err != nil {
+		// A store that cannot be opened is set aside, kept for export, and
+		// replaced by a fresh one; the caller raises the alarm.
+		aside := fmt.Sprintf("%s.corrupt-%s", dbDir, o.Now().UTC().Format("20060102T150405Z"))
+		if rerr := os.Rename(dbDir, aside); rerr != nil {
+			unlock(lock)
+			return nil, fmt.Errorf("open store %s: %w (and could not move it aside: %v)", dbDir, err, rerr)
+		}
+		s.Recovered, s.RecoverErr = aside, err
+		db, err = badger.Open(BadgerOptions(dbDir, o))
+		if err != nil {
+			unlock(lock)
+			return nil, fmt.Errorf("open fresh store %s: %w", dbDir, err)
+		}
+	}
+	s.db = db
+	return s, nil
+}
+
+// DB is the underlying Badger database.
+func (s *Store) DB() *badger.DB { return s.db }
+
+// Dir is the data directory ("" in memory).
+func (s *Store) Dir() string { return s.dir }
+
+// Close closes the database and releases the lock.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.lock != nil {
+		unlock(s.lock)
+		s.lock = nil
+	}
+	return err
+}
+
+// FreeBytes is the free space, in bytes, of the file system holding the data
+// directory (for unprivileged users); in memory it is a large number.
+func (s *Store) FreeBytes() (uint64, error) {
+	if s.dir == "" {
+		return 1 << 62, nil
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(s.dir, &st); err != nil {
+		return 0, err
+	}
+	return uint64(st.Bavail) * uint64(st.Bsize), nil
+}
+
+// RunGC runs Badger's value-log garbage collection every interval until ctx
+// ends. Queue workloads (outbox, spooler) leave dead values behind.
+func (s *Store) RunGC(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			for ctx.Err() == nil && s.db.RunValueLogGC(0.5) == nil {
+			}
+		}
+	}
+}
+
+// Next allocates n consecutive numbers from the named counter and returns the
+// first. A fresh counter starts at start. The allocation is synced before Next
+// returns, so a number handed out is never handed out again, even after a
+// crash. If the last number would exceed max, nothing is allocated and the
+// error wraps ErrExhausted.
+func (s *Store) Next(name string, n, start, max uint64) (uint64, error) {
+	if n == 0 {
+		return 0, errors.New("store: Next of 0 numbers")
+	}
+	key := []byte(PrefixCounter + name)
+	s.ctrMu.Lock()
+	defer s.ctrMu.Unlock()
+	var first uint64
+	err := s.db.Update(func(txn *badger.Txn) error {
+		next := start
+		item, err := txn.Get(key)
+		switch {
+		case err == nil:
+			if err := item.Value(func(v []byte) error {
+				if len(v) != 8 {
+					return fmt.Errorf("counter %s: corrupt value of %d bytes", name, len(v))
+				}
+				next = binary.BigEndian.Uint64(v)
+				return nil
+			}); err != nil {
+				return err
+			}
+		case errors.Is(err, badger.ErrKeyNotFound):
+		default:
+			return err
+		}
+		if next > max || max-next < n-1 {
+			return fmt.Errorf("counter %s: %d more would pass the maximum %d: %w", name, n, max, ErrExhausted)
+		}
+		first = next
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], next+n)
+		return txn.Set(key, buf[:])
+	})
+	return first, err
+}
+
+// Peek returns the next number the counter would hand out, and whether the
+// counter exists.
+func (s *Store) Peek(name string) (uint64, bool, error) {
+	var next uint64
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(PrefixCounter + name))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return item.Value(func(v []byte) error {
+			if len(v) == 8 {
+				next = binary.BigEndian.Uint64(v)
+			}
+			return nil
+		})
+	})
+	return next, found, err
+}
+
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "dockgate.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid := 0
+		if b, rerr := os.ReadFile(path); rerr == nil {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &LockedError{Dir: dir, PID: pid}
+		}
+		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
+}
+
+func unlock(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	f.Close()
+}
+
+// badgerLogger sends Badger's warnings and errors to slog and drops its
+// chatty info and debug lines.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

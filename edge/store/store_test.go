@@ -1,0 +1,138 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestLockNamesHolder(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir, Options{})
+	var le *LockedError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want LockedError", err)
+	}
+	if le.PID != os.Getpid() || !strings.Contains(err.Error(), "is in use by pid") {
+		t.Fatalf("error %q does not name pid %d", err, os.Getpid())
+	}
+}
+
+func TestNextDistinctAcrossGoroutinesAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[uint64]bool{}
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				first, err := s.Next("c", 3, 1, 1<<40)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for k := first; k < first+3; k++ {
+					if seen[k] {
+						t.Errorf("number %d handed out twice", k)
+					}
+					seen[k] = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != 16*20*3 {
+		t.Fatalf("got %d numbers", len(seen))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first, err := s.Next("c", 1, 1, 1<<40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != 16*20*3+1 {
+		t.Fatalf("after reopen got %d, want %d", first, 16*20*3+1)
+	}
+}
+
+func TestNextExhaustedNeverWraps(t *testing.T) {
+	s, err := Open("", Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for want := uint64(1); want <= 999; want++ {
+		got, err := s.Next("seq", 1, 1, 999)
+		if err != nil || got != want {
+			t.Fatalf("Next = %d, %v; want %d", got, err, want)
+		}
+	}
+	if _, err := s.Next("seq", 1, 1, 999); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("past max: %v, want ErrExhausted", err)
+	}
+	if _, err := s.Next("other", 5, 998, 1000); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("range past max: %v, want ErrExhausted", err)
+	}
+}
+
+func TestCorruptStoreSetAside(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "badger")
+	if err := os.MkdirAll(bad, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	// A MANIFEST that is not one.
+	if err := os.WriteFile(filepath.Join(bad, "MANIFEST"), []byte("not a manifest at all"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Recovered == "" || s.RecoverErr == nil {
+		t.Fatal("corrupt store was not reported as set aside")
+	}
+	if _, err := os.Stat(filepath.Join(s.Recovered, "MANIFEST")); err != nil {
+		t.Fatalf("old store not kept: %v", err)
+	}
+	if _, err := s.Next("x", 1, 1, 10); err != nil {
+		t.Fatalf("fresh store unusable: %v", err)
+	}
+}
+
+func BenchmarkNextSynced(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Next("bench", 1, 1, 1<<60); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
