@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = runMain(context.Background(), env, args)
+	return out.String(), errb.String(), code
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("site: dc1\ngateway: gw1\n"), 0o600)
+	os.WriteFile(bad, []byte("site: dc1\nmqtt:\n  ulr: x\ndoors:\n  - id: D1\n    role: up\n"), 0o600)
+
+	out, _, code := runCLI(t, "check-config", "-c", good)
+	if code != 0 || out != "ok\n" {
+		t.Fatalf("good file: code %d, out %q", code, out)
+	}
+	out, _, code = runCLI(t, "check-config", "-c", bad)
+	if code != 1 {
+		t.Fatalf("bad file: code %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `line 3: unknown key "ulr" in mqtt`) || !strings.Contains(lines[1], `doors[0].role: "up"`) {
+		t.Fatalf("bad file output:\n%s", out)
+	}
+	_, errOut, code := runCLI(t, "check-config", "-c", filepath.Join(dir, "missing.yaml"))
+	if code != 1 || errOut != "" {
+		t.Fatalf("missing file: code %d stderr %q", code, errOut)
+	}
+}

@@ -1,0 +1,739 @@
+// Package config is the gateway's configuration: plain structs loaded from
+// YAML, defaults filled on a copy, validated at load.
+//
+// Unknown keys are errors with their line number; every problem names the
+// field and how to fix it, and Load reports all of them at once. Secrets are
+// read from files or environment variables, never from the YAML itself (see
+// the README's configuration reference).
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Environment variables that may carry secrets.
+const (
+	EnvMQTTPassword   = "DOCKGATE_MQTT_PASSWORD"
+	EnvBrokerPassword = "DOCKGATE_BROKER_PASSWORD"
+	EnvHTTPToken      = "DOCKGATE_HTTP_TOKEN"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	Site     string    `yaml:"site"`
+	Gateway  string    `yaml:"gateway"`
+	DataDir  string    `yaml:"data_dir"`
+	MQTT     MQTT      `yaml:"mqtt"`
+	HTTP     HTTP      `yaml:"http"`
+	Broker   Broker    `yaml:"broker"`
+	GS1      GS1       `yaml:"gs1"`
+	Doors    []Door    `yaml:"doors"`
+	Printers []Printer `yaml:"printers"`
+	Readers  []Reader  `yaml:"readers"`
+	Lots     Lots      `yaml:"lots"`
+	Labels   Labels    `yaml:"labels"`
+}
+
+// MQTT is the connection to the central broker. An empty URL starts the
+// embedded broker (see Broker).
+type MQTT struct {
+	URL          string        `yaml:"url"`
+	ClientID     string        `yaml:"client_id"`
+	Username     string        `yaml:"username"`
+	PasswordFile string        `yaml:"password_file"`
+	CAFile       string        `yaml:"ca_file"`
+	CertFile     string        `yaml:"cert_file"`
+	KeyFile      string        `yaml:"key_file"`
+	TopicPrefix  string        `yaml:"topic_prefix"`
+	KeepAlive    time.Duration `yaml:"keepalive"`
+	// Inflight is the number of QoS 1 publishes awaiting PUBACK at once.
+	Inflight int `yaml:"inflight"`
+	// Password is read from PasswordFile or DOCKGATE_MQTT_PASSWORD at load.
+	Password string `yaml:"-"`
+}
+
+// HTTP is the local API.
+type HTTP struct {
+	// Listen is host:port; empty disables the API.
+	Listen string `yaml:"listen"`
+	// TokenFile holds the bearer token required on a non-loopback address.
+	TokenFile string `yaml:"token_file"`
+	// Token is read from TokenFile or DOCKGATE_HTTP_TOKEN at load.
+	Token string `yaml:"-"`
+}
+
+// Broker is the embedded MQTT broker, used when mqtt.url is empty.
+type Broker struct {
+	Listen       string `yaml:"listen"`
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	Password     string `yaml:"-"`
+}
+
+// GS1 holds the identities the gateway issues.
+type GS1 struct {
+	// CompanyPrefix is the GS1 company prefix (6–12 digits) used for SSCCs
+	// and EPCs the gateway allocates.
+	CompanyPrefix string `yaml:"company_prefix"`
+	// SSCCExtension is the SSCC extension digit (0–9).
+	SSCCExtension int `yaml:"sscc_extension"`
+	// SSCCSerialStart and SSCCSerialEnd bound the serial references this
+	// gateway may allocate (gateways of one company get disjoint ranges).
+	SSCCSerialStart uint64 `yaml:"sscc_serial_start"`
+	SSCCSerialEnd   uint64 `yaml:"sscc_serial_end"`
+	// DigitalLinkDomain is the domain of GS1 Digital Link URIs on labels.
+	DigitalLinkDomain string `yaml:"digital_link_domain"`
+	// GLN is the site's Global Location Number (13 digits) for EPCIS.
+	GLN string `yaml:"gln"`
+}
+
+// Door is one dock door: its printer, its portal reader and antennas.
+type Door struct {
+	ID   string `yaml:"id"`
+	Role string `yaml:"role"` // receiving, shipping or both
+	// Printer is the id of the door's label printer.
+	Printer string `yaml:"printer"`
+	// Reader is the id of the door's portal reader.
+	Reader          string        `yaml:"reader"`
+	AntennasOutside []int         `yaml:"antennas_outside"`
+	AntennasInside  []int         `yaml:"antennas_inside"`
+	MinReads        int           `yaml:"min_reads"`
+	RSSIFloor       int           `yaml:"rssi_floor"`
+	PresenceTimeout time.Duration `yaml:"presence_timeout"`
+	// Location is the door's GLN extension used in EPCIS readPoint (SGLN).
+	Location string `yaml:"location"`
+}
+
+// Printer is one label printer.
+type Printer struct {
+	ID      string `yaml:"id"`
+	Profile string `yaml:"profile"`
+	// Transport: tcp, serial, usb, file or sim (the in-process simulator).
+	Transport string `yaml:"transport"`
+	// Address is host:port for tcp (port 9100 when omitted).
+	Address string `yaml:"address"`
+	// Device is the serial or USB device path, Path the file sink.
+	Device    string `yaml:"device"`
+	Path      string `yaml:"path"`
+	Baud      int    `yaml:"baud"`
+	DataBits  int    `yaml:"data_bits"`
+	Parity    string `yaml:"parity"`    // none, even, odd
+	StopBits  int    `yaml:"stop_bits"` // 1 or 2
+	Handshake string `yaml:"handshake"` // none or xonxoff
+	// StatusTimeout bounds one ~HS/~HQES exchange.
+	StatusTimeout time.Duration `yaml:"status_timeout"`
+	// ConfirmTimeout bounds the wait for the printer to take a job.
+	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
+}
+
+// Reader is one RFID reader.
+type Reader struct {
+	ID string `yaml:"id"`
+	// Type: llrp, serial or sim (the in-process LLRP simulator).
+	Type string `yaml:"type"`
+	// Address is host:port for LLRP (port 5084 when omitted).
+	Address   string        `yaml:"address"`
+	Device    string        `yaml:"device"`
+	Protocol  string        `yaml:"protocol"` // serial: m100, ru5102, ascii
+	Baud      int           `yaml:"baud"`
+	Antennas  []int         `yaml:"antennas"`
+	KeepAlive time.Duration `yaml:"keepalive"`
+	// Scenario names the simulator's scenario (type sim).
+	Scenario string `yaml:"scenario"`
+}
+
+// Lots configures lot-code formats.
+type Lots struct {
+	// Formats by name.
+	Formats map[string]LotFormat `yaml:"formats"`
+	// Default is the format used when a receipt names none.
+	Default string `yaml:"default"`
+	// Brand is the {BRAND} value when a format's own brand is empty.
+	Brand string `yaml:"brand"`
+}
+
+// LotFormat is one lot-code template (see the README's lot-code section).
+type LotFormat struct {
+	Format string `yaml:"format"`
+	// SeqScope: when {SEQ:n} restarts: day, month, year or never.
+	SeqScope string `yaml:"seq_scope"`
+	// SeqPer: product (a sequence per product) or global.
+	SeqPer string `yaml:"seq_per"`
+	// Shared formats are used by several gateways and must contain a
+	// {SITE} or {DOOR} token so they cannot collide.
+	Shared bool   `yaml:"shared"`
+	Brand  string `yaml:"brand"`
+}
+
+// Labels configures label rendering.
+type Labels struct {
+	// Carton is the template used for carton labels at receiving: a built-in
+	// name (carton, item, pallet) or a template file.
+	Carton string `yaml:"carton"`
+	// Templates maps extra template names to files.
+	Templates map[string]string `yaml:"templates"`
+	// PreviewDir, when set, receives a PNG preview of every label printed.
+	PreviewDir string `yaml:"preview_dir"`
+}
+
+// Problems is every problem found in a configuration.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// ErrInvalid is wrapped by every load error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Default is the configuration `dockgate run` uses without a file: embedded
+// broker, one door DOOR1 with a simulated printer and a simulated portal.
+func Default() *Config {
+	c := &Config{
+		Doors:    []Door{{ID: "DOOR1", Role: "receiving", Printer: "P1", Reader: "R1"}},
+		Printers: []Printer{{ID: "P1", Profile: "zebra-zt411r-203", Transport: "sim"}},
+		Readers:  []Reader{{ID: "R1", Type: "sim", Scenario: "dock-in"}},
+	}
+	c.fill()
+	return c
+}
+
+// Load reads, fills and validates the file at path. getenv supplies secret
+// environment variables (os.Getenv when nil).
+func Load(path string, getenv func(string) string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return Parse(b, getenv)
+}
+
+// Parse is Load on bytes.
+func Parse(b []byte, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var probs Problems
+	var root yaml.Node
+	c := &Config{}
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(root.Content) > 0 {
+		doc := root.Content[0]
+		if doc.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%w: line %d: the file must be a mapping of keys (site:, gateway:, mqtt: …)", ErrInvalid, doc.Line)
+		}
+		probs = append(probs, unknownKeys(doc, reflect.TypeOf(*c), "")...)
+		if err := doc.Decode(c); err != nil {
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				for _, e := range te.Errors {
+					probs = append(probs, e)
+				}
+			} else {
+				probs = append(probs, err.Error())
+			}
+		}
+	}
+	c.fill()
+	probs = append(probs, c.readSecrets(getenv)...)
+	probs = append(probs, c.Validate()...)
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, probs)
+	}
+	return c, nil
+}
+
+// unknownKeys walks the YAML mapping against the struct type and reports
+// every key the type does not have, with its line.
+func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var probs Problems
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = t.Field(i).Type
+			names = append(names, tag)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				sort.Strings(names)
+				where := "at the top level"
+				if path != "" {
+					where = "in " + path
+				}
+				probs = append(probs, fmt.Sprintf("line %d: unknown key %q %s; known keys: %s", k.Line, k.Value, where, strings.Join(names, ", ")))
+				continue
+			}
+			probs = append(probs, unknownKeys(v, ft, join(path, k.Value))...)
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			probs = append(probs, unknownKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))...)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, item := range n.Content {
+			probs = append(probs, unknownKeys(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return probs
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// fill sets defaults on the receiver.
+func (c *Config) fill() {
+	if c.Site == "" {
+		c.Site = "site"
+	}
+	if c.Gateway == "" {
+		if h, err := os.Hostname(); err == nil && idPattern.MatchString(h) {
+			c.Gateway = h
+		} else {
+			c.Gateway = "gateway"
+		}
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./dockgate-data"
+	}
+	if c.MQTT.TopicPrefix == "" {
+		c.MQTT.TopicPrefix = "dockgate/v1/{site}/{gateway}"
+	}
+	if c.MQTT.ClientID == "" {
+		c.MQTT.ClientID = "dockgate-{site}-{gateway}"
+	}
+	c.MQTT.TopicPrefix = c.expand(c.MQTT.TopicPrefix)
+	c.MQTT.ClientID = c.expand(c.MQTT.ClientID)
+	if c.MQTT.KeepAlive == 0 {
+		c.MQTT.KeepAlive = 20 * time.Second
+	}
+	if c.MQTT.Inflight == 0 {
+		c.MQTT.Inflight = 16
+	}
+	if c.Broker.Listen == "" {
+		c.Broker.Listen = "127.0.0.1:1883"
+	}
+	if c.GS1.CompanyPrefix == "" {
+		// GS1's documentation prefix: fine for demos, never for production
+		// labels (check-config does not insist, the README says so).
+		c.GS1.CompanyPrefix = "0614141"
+	}
+	if c.GS1.SSCCSerialEnd == 0 {
+		c.GS1.SSCCSerialEnd = maxSerialRef(len(c.GS1.CompanyPrefix))
+	}
+	if c.GS1.DigitalLinkDomain == "" {
+		c.GS1.DigitalLinkDomain = "id.gs1.org"
+	}
+	for i := range c.Doors {
+		d := &c.Doors[i]
+		if d.Role == "" {
+			d.Role = "receiving"
+		}
+		if d.MinReads == 0 {
+			d.MinReads = 2
+		}
+		if d.RSSIFloor == 0 {
+			d.RSSIFloor = -75
+		}
+		if d.PresenceTimeout == 0 {
+			d.PresenceTimeout = 3 * time.Second
+		}
+	}
+	for i := range c.Printers {
+		p := &c.Printers[i]
+		if p.Profile == "" {
+			p.Profile = "generic-zpl-203"
+		}
+		if p.Transport == "" {
+			p.Transport = "tcp"
+		}
+		if p.Transport == "tcp" && p.Address != "" {
+			if _, _, err := net.SplitHostPort(p.Address); err != nil {
+				p.Address = net.JoinHostPort(p.Address, "9100")
+			}
+		}
+		if p.Transport == "serial" {
+			if p.Baud == 0 {
+				p.Baud = 9600
+			}
+			if p.DataBits == 0 {
+				p.DataBits = 8
+			}
+			if p.Parity == "" {
+				p.Parity = "none"
+			}
+			if p.StopBits == 0 {
+				p.StopBits = 1
+			}
+			if p.Handshake == "" {
+				p.Handshake = "none"
+			}
+		}
+		if p.StatusTimeout == 0 {
+			p.StatusTimeout = 2 * time.Second
+		}
+		if p.ConfirmTimeout == 0 {
+			p.ConfirmTimeout = 60 * time.Second
+		}
+	}
+	for i := range c.Readers {
+		r := &c.Readers[i]
+		if r.Type == "" {
+			r.Type = "llrp"
+		}
+		if r.Type == "llrp" && r.Address != "" {
+			if _, _, err := net.SplitHostPort(r.Address); err != nil {
+				r.Address = net.JoinHostPort(r.Address, "5084")
+			}
+		}
+		if r.Type == "serial" && r.Baud == 0 {
+			r.Baud = 115200
+		}
+		if r.KeepAlive == 0 {
+			r.KeepAlive = 5 * time.Second
+		}
+	}
+	if len(c.Lots.Formats) == 0 {
+		c.Lots.Formats = map[string]LotFormat{
+			"default": {Format: "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}", SeqScope: "month", SeqPer: "product"},
+		}
+	}
+	if c.Lots.Default == "" && len(c.Lots.Formats) == 1 {
+		for n := range c.Lots.Formats {
+			c.Lots.Default = n
+		}
+	}
+	for n, f := range c.Lots.Formats {
+		if f.SeqScope == "" {
+			f.SeqScope = "month"
+		}
+		if f.SeqPer == "" {
+			f.SeqPer = "product"
+		}
+		c.Lots.Formats[n] = f
+	}
+	if c.Lots.Brand == "" {
+		c.Lots.Brand = "LWX"
+	}
+	if c.Labels.Carton == "" {
+		c.Labels.Carton = "carton"
+	}
+}
+
+func maxSerialRef(cpLen int) uint64 {
+	// SSCC: extension + company prefix + serial reference = 17 digits.
+	digits := 16 - cpLen
+	if digits <= 0 || digits > 10 {
+		return 0
+	}
+	m := uint64(1)
+	for i := 0; i < digits; i++ {
+		m *= 10
+	}
+	return m - 1
+}
+
+func (c *Config) expand(s string) string {
+	return strings.NewReplacer("{site}", c.Site, "{gateway}", c.Gateway).Replace(s)
+}
+
+func (c *Config) readSecrets(getenv func(string) string) Problems {
+	var probs Problems
+	read := func(field, file, env string, dst *string) {
+		if v := getenv(env); v != "" {
+			*dst = v
+			return
+		}
+		if file == "" {
+			return
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("%s: cannot read %s: %v (point it at a readable file, or set %s)", field, file, errors.Unwrap(err), env))
+			return
+		}
+		*dst = strings.TrimRight(string(b), "\r\n")
+	}
+	read("mqtt.password_file", c.MQTT.PasswordFile, EnvMQTTPassword, &c.MQTT.Password)
+	read("broker.password_file", c.Broker.PasswordFile, EnvBrokerPassword, &c.Broker.Password)
+	read("http.token_file", c.HTTP.TokenFile, EnvHTTPToken, &c.HTTP.Token)
+	return probs
+}
+
+var (
+	idPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	digitsPattern = regexp.MustCompile(`^[0-9]+$`)
+)
+
+// Validate returns every problem of a filled configuration.
+func (c *Config) Validate() Problems {
+	var p Problems
+	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+	if !idPattern.MatchString(c.Site) {
+		add("site: %q is not a valid id (letters, digits, '.', '_', '-'; at most 64; no '/', '+' or '#', which break MQTT topics)", c.Site)
+	}
+	if !idPattern.MatchString(c.Gateway) {
+		add("gateway: %q is not a valid id (letters, digits, '.', '_', '-'; at most 64; unique per box)", c.Gateway)
+	}
+	if c.MQTT.URL != "" {
+		u, err := url.Parse(c.MQTT.URL)
+		switch {
+		case err != nil:
+			add("mqtt.url: %v (write it like tcp://broker.example:1883 or ssl://broker.example:8883)", err)
+		case u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts" && u.Scheme != "ws" && u.Scheme != "wss":
+			add("mqtt.url: scheme %q is not supported (use tcp://, ssl://, mqtt://, mqtts://, ws:// or wss://)", u.Scheme)
+		case u.Host == "":
+			add("mqtt.url: %q has no host (write it like tcp://broker.example:1883)", c.MQTT.URL)
+		}
+	}
+	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
+		add("mqtt.cert_file and mqtt.key_file: give both for a client certificate, or neither")
+	}
+	for _, f := range []struct{ name, path string }{{"mqtt.ca_file", c.MQTT.CAFile}, {"mqtt.cert_file", c.MQTT.CertFile}, {"mqtt.key_file", c.MQTT.KeyFile}} {
+		if f.path != "" {
+			if _, err := os.Stat(f.path); err != nil {
+				add("%s: %s does not exist (fix the path)", f.name, f.path)
+			}
+		}
+	}
+	if strings.ContainsAny(c.MQTT.TopicPrefix, "+#") || strings.HasSuffix(c.MQTT.TopicPrefix, "/") {
+		add("mqtt.topic_prefix: %q must not contain '+' or '#' or end with '/'", c.MQTT.TopicPrefix)
+	}
+	if c.MQTT.KeepAlive < time.Second {
+		add("mqtt.keepalive: %s is too short (use 15s to 60s)", c.MQTT.KeepAlive)
+	}
+	if c.MQTT.Inflight < 1 || c.MQTT.Inflight > 20 {
+		add("mqtt.inflight: %d is out of range (1 to 20; Mosquitto's default limit is 20)", c.MQTT.Inflight)
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			add("http.listen: %q is not host:port (e.g. 127.0.0.1:8080; empty disables the API)", c.HTTP.Listen)
+		} else if !isLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
+			add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
+		}
+	}
+	if c.MQTT.URL == "" {
+		if _, _, err := net.SplitHostPort(c.Broker.Listen); err != nil {
+			add("broker.listen: %q is not host:port (e.g. 127.0.0.1:1883)", c.Broker.Listen)
+		} else if !isLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
+			add("broker.listen: %s is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or %s)", c.Broker.Listen, EnvBrokerPassword)
+		}
+	}
+	cp := c.GS1.CompanyPrefix
+	if !digitsPattern.MatchString(cp) || len(cp) < 6 || len(cp) > 12 {
+		add("gs1.company_prefix: %q must be 6 to 12 digits (your GS1 company prefix)", cp)
+	} else if c.GS1.SSCCSerialStart > c.GS1.SSCCSerialEnd || c.GS1.SSCCSerialEnd > maxSerialRef(len(cp)) {
+		add("gs1.sscc_serial_start/sscc_serial_end: range %d–%d does not fit a %d-digit serial reference (max %d)", c.GS1.SSCCSerialStart, c.GS1.SSCCSerialEnd, 16-len(cp), maxSerialRef(len(cp)))
+	}
+	if c.GS1.SSCCExtension < 0 || c.GS1.SSCCExtension > 9 {
+		add("gs1.sscc_extension: %d must be a digit 0–9", c.GS1.SSCCExtension)
+	}
+	if c.GS1.GLN != "" && (!digitsPattern.MatchString(c.GS1.GLN) || len(c.GS1.GLN) != 13) {
+		add("gs1.gln: %q must be 13 digits", c.GS1.GLN)
+	}
+	if strings.ContainsAny(c.GS1.DigitalLinkDomain, "/?# ") {
+		add("gs1.digital_link_domain: %q must be a bare host name like id.gs1.org", c.GS1.DigitalLinkDomain)
+	}
+
+	printers := map[string]bool{}
+	for i, pr := range c.Printers {
+		f := fmt.Sprintf("printers[%d]", i)
+		if !idPattern.MatchString(pr.ID) {
+			add("%s.id: %q is not a valid id (letters, digits, '.', '_', '-')", f, pr.ID)
+		} else if printers[pr.ID] {
+			add("%s.id: %q is used twice (printer ids must be unique)", f, pr.ID)
+		}
+		printers[pr.ID] = true
+		switch pr.Transport {
+		case "tcp":
+			if pr.Address == "" {
+				add("%s.address: required for transport tcp (host:port, port 9100 by default)", f)
+			}
+		case "serial", "usb":
+			if pr.Device == "" {
+				add("%s.device: required for transport %s (e.g. /dev/ttyUSB0 or /dev/usb/lp0)", f, pr.Transport)
+			}
+		case "file":
+			if pr.Path == "" {
+				add("%s.path: required for transport file", f)
+			}
+		case "sim":
+		default:
+			add("%s.transport: %q is not one of tcp, serial, usb, file, sim", f, pr.Transport)
+		}
+		if pr.Transport == "serial" {
+			if pr.Parity != "none" && pr.Parity != "even" && pr.Parity != "odd" {
+				add("%s.parity: %q is not one of none, even, odd", f, pr.Parity)
+			}
+			if pr.DataBits != 7 && pr.DataBits != 8 {
+				add("%s.data_bits: %d must be 7 or 8", f, pr.DataBits)
+			}
+			if pr.StopBits != 1 && pr.StopBits != 2 {
+				add("%s.stop_bits: %d must be 1 or 2", f, pr.StopBits)
+			}
+			if pr.Handshake != "none" && pr.Handshake != "xonxoff" {
+				add("%s.handshake: %q is not supported (use none, or xonxoff)", f, pr.Handshake)
+			}
+		}
+	}
+	readers := map[string]bool{}
+	for i, r := range c.Readers {
+		f := fmt.Sprintf("readers[%d]", i)
+		if !idPattern.MatchString(r.ID) {
+			add("%s.id: %q is not a valid id (letters, digits, '.', '_', '-')", f, r.ID)
+		} else if readers[r.ID] {
+			add("%s.id: %q is used twice (reader ids must be unique)", f, r.ID)
+		}
+		readers[r.ID] = true
+		switch r.Type {
+		case "llrp":
+			if r.Address == "" {
+				add("%s.address: required for type llrp (host:port, port 5084 by default)", f)
+			}
+		case "serial":
+			if r.Device == "" {
+				add("%s.device: required for type serial (e.g. /dev/ttyUSB0)", f)
+			}
+			if r.Protocol != "m100" && r.Protocol != "ru5102" && r.Protocol != "ascii" {
+				add("%s.protocol: %q is not one of m100, ru5102, ascii", f, r.Protocol)
+			}
+		case "sim":
+		default:
+			add("%s.type: %q is not one of llrp, serial, sim", f, r.Type)
+		}
+		if r.KeepAlive < time.Second {
+			add("%s.keepalive: %s is too short (use 1s or more; 5s is typical)", f, r.KeepAlive)
+		}
+	}
+	doors := map[string]bool{}
+	for i, d := range c.Doors {
+		f := fmt.Sprintf("doors[%d]", i)
+		if !idPattern.MatchString(d.ID) {
+			add("%s.id: %q is not a valid id (letters, digits, '.', '_', '-')", f, d.ID)
+		} else if doors[d.ID] {
+			add("%s.id: %q is used twice (door ids must be unique)", f, d.ID)
+		}
+		doors[d.ID] = true
+		if d.Role != "receiving" && d.Role != "shipping" && d.Role != "both" {
+			add("%s.role: %q is not one of receiving, shipping, both", f, d.Role)
+		}
+		if d.Printer != "" && !printers[d.Printer] {
+			add("%s.printer: no printer with id %q (define it under printers:)", f, d.Printer)
+		}
+		if d.Reader != "" && !readers[d.Reader] {
+			add("%s.reader: no reader with id %q (define it under readers:)", f, d.Reader)
+		}
+		if d.MinReads < 1 {
+			add("%s.min_reads: %d must be at least 1", f, d.MinReads)
+		}
+		if d.RSSIFloor < -128 || d.RSSIFloor > 0 {
+			add("%s.rssi_floor: %d dBm is out of range (-128 to 0; -75 is typical)", f, d.RSSIFloor)
+		}
+		if d.PresenceTimeout < 100*time.Millisecond {
+			add("%s.presence_timeout: %s is too short (2s to 5s is typical at a door)", f, d.PresenceTimeout)
+		}
+	}
+	if _, ok := c.Lots.Formats[c.Lots.Default]; !ok {
+		names := make([]string, 0, len(c.Lots.Formats))
+		for n := range c.Lots.Formats {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		add("lots.default: %q names no format under lots.formats (choose one of: %s)", c.Lots.Default, strings.Join(names, ", "))
+	}
+	for n, lf := range c.Lots.Formats {
+		f := "lots.formats." + n
+		if lf.Format == "" {
+			add("%s.format: required (e.g. \"{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}\")", f)
+		}
+		switch lf.SeqScope {
+		case "day", "month", "year", "never":
+		default:
+			add("%s.seq_scope: %q is not one of day, month, year, never", f, lf.SeqScope)
+		}
+		if lf.SeqPer != "product" && lf.SeqPer != "global" {
+			add("%s.seq_per: %q is not one of product, global", f, lf.SeqPer)
+		}
+	}
+	return p
+}
+
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Hash is a short, stable hash of the effective configuration (secrets
+// excluded), published in the gateway's online status.
+func (c *Config) Hash() string {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	_ = enc.Encode(c)
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:6])
+}
+
+// Door returns the door with id.
+func (c *Config) Door(id string) (*Door, bool) {
+	for i := range c.Doors {
+		if c.Doors[i].ID == id {
+			return &c.Doors[i], true
+		}
+	}
+	return nil, false
+}
+
+// Printer returns the printer with id.
+func (c *Config) Printer(id string) (*Printer, bool) {
+	for i := range c.Printers {
+		if c.Printers[i].ID == id {
+			return &c.Printers[i], true
+		}
+	}
+	return nil, false
+}
+
+// Reader returns the reader with id.
+func (c *Config) Reader(id string) (*Reader, bool) {
+	for i := range c.Readers {
+		if c.Readers[i].ID == id {
+			return &c.Readers[i], true
+		}
+	}
+	return nil, false
+}

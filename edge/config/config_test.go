@@ -1,0 +1,186 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+func TestValidFiles(t *testing.T) {
+	for _, name := range []string{"minimal.yaml", "full.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Load(filepath.Join("testdata", name), noEnv)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.MQTT.TopicPrefix != "dockgate/v1/"+c.Site+"/"+c.Gateway && name == "minimal.yaml" {
+				t.Errorf("topic prefix %q not expanded", c.MQTT.TopicPrefix)
+			}
+		})
+	}
+}
+
+func TestFullFileValues(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte(`
+site: dc-lyon
+gateway: dock-gw-3
+mqtt:
+  url: tcp://127.0.0.1:1883
+  username: gw3
+  password_file: `+pw+`
+printers:
+  - id: P1
+    address: 10.1.2.3
+  - id: P2
+    transport: serial
+    device: /dev/ttyUSB0
+readers:
+  - id: R1
+    address: 10.1.2.4
+doors:
+  - id: D3
+    printer: P1
+    reader: R1
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ got, want any }{
+		{c.MQTT.TopicPrefix, "dockgate/v1/dc-lyon/dock-gw-3"},
+		{c.MQTT.ClientID, "dockgate-dc-lyon-dock-gw-3"},
+		{c.MQTT.Password, "hunter2"},
+		{c.Printers[0].Address, "10.1.2.3:9100"},
+		{c.Printers[1].Baud, 9600},
+		{c.Printers[1].Parity, "none"},
+		{c.Readers[0].Address, "10.1.2.4:5084"},
+		{c.Doors[0].Role, "receiving"},
+		{c.DataDir, "./dockgate-data"},
+		{c.HTTP.Listen, ""},
+		{c.Lots.Default, "default"},
+	}
+	for i, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("check %d: got %v, want %v", i, ch.got, ch.want)
+		}
+	}
+}
+
+func TestSecretFromEnvironment(t *testing.T) {
+	c, err := Parse([]byte("mqtt:\n  url: tcp://127.0.0.1:1883\n  password_file: /nonexistent\n"), func(k string) string {
+		if k == EnvMQTTPassword {
+			return "from-env"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MQTT.Password != "from-env" {
+		t.Fatalf("password %q", c.MQTT.Password)
+	}
+}
+
+func TestInvalidFiles(t *testing.T) {
+	cases := []struct {
+		name string
+		yaml string
+		want []string // every problem, in order
+	}{
+		{"unknown top-level key", "site: a\nsitee: b\n",
+			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, printers, readers, site`}},
+		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
+			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ca_file, cert_file, client_id, inflight, keepalive, key_file, password_file, topic_prefix, url, username`}},
+		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
+			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, baud, confirm_timeout, data_bits, device, handshake, id, parity, path, profile, status_timeout, stop_bits, transport`,
+				`printers[0].address: required for transport tcp (host:port, port 9100 by default)`}},
+		{"bad type", "http:\n  listen: [1, 2]\n",
+			[]string{"line 2: cannot unmarshal !!seq into string"}},
+		{"bad site", "site: \"dc/1\"\n",
+			[]string{`site: "dc/1" is not a valid id (letters, digits, '.', '_', '-'; at most 64; no '/', '+' or '#', which break MQTT topics)`}},
+		{"bad mqtt url", "mqtt:\n  url: http://x\n",
+			[]string{`mqtt.url: scheme "http" is not supported (use tcp://, ssl://, mqtt://, mqtts://, ws:// or wss://)`}},
+		{"cert without key", "mqtt:\n  url: ssl://b:8883\n  cert_file: /nonexistent\n",
+			[]string{"mqtt.cert_file and mqtt.key_file: give both for a client certificate, or neither", "mqtt.cert_file: /nonexistent does not exist (fix the path)"}},
+		{"open http without token", "http:\n  listen: 0.0.0.0:8080\n",
+			[]string{"http.listen: 0.0.0.0:8080 is not a loopback address, so the API needs a token (set http.token_file or DOCKGATE_HTTP_TOKEN)"}},
+		{"open broker without credentials", "broker:\n  listen: 0.0.0.0:1883\n",
+			[]string{"broker.listen: 0.0.0.0:1883 is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or DOCKGATE_BROKER_PASSWORD)"}},
+		{"unreadable password file", "mqtt:\n  url: tcp://b:1883\n  password_file: /nonexistent/pw\n",
+			[]string{"mqtt.password_file: cannot read /nonexistent/pw: no such file or directory (point it at a readable file, or set DOCKGATE_MQTT_PASSWORD)"}},
+		{"door names missing printer", "doors:\n  - id: D1\n    printer: P9\n",
+			[]string{`doors[0].printer: no printer with id "P9" (define it under printers:)`}},
+		{"duplicate printer", "printers:\n  - {id: P1, transport: sim}\n  - {id: P1, transport: sim}\n",
+			[]string{`printers[1].id: "P1" is used twice (printer ids must be unique)`}},
+		{"serial settings", "printers:\n  - {id: P1, transport: serial, device: /dev/ttyS0, parity: mark, handshake: rtscts}\n",
+			[]string{`printers[0].parity: "mark" is not one of none, even, odd`, `printers[0].handshake: "rtscts" is not supported (use none, or xonxoff)`}},
+		{"reader protocol", "readers:\n  - {id: R1, type: serial, device: /dev/ttyUSB1, protocol: foo}\n",
+			[]string{`readers[0].protocol: "foo" is not one of m100, ru5102, ascii`}},
+		{"door role", "doors:\n  - {id: D1, role: sideways}\n",
+			[]string{`doors[0].role: "sideways" is not one of receiving, shipping, both`}},
+		{"company prefix", "gs1:\n  company_prefix: 12AB\n",
+			[]string{`gs1.company_prefix: "12AB" must be 6 to 12 digits (your GS1 company prefix)`}},
+		{"lot default", "lots:\n  formats:\n    a: {format: \"{SEQ:3}\"}\n    b: {format: \"{SEQ:4}\"}\n  default: c\n",
+			[]string{`lots.default: "c" names no format under lots.formats (choose one of: a, b)`}},
+		{"lot scope", "lots:\n  formats:\n    a: {format: \"{SEQ:3}\", seq_scope: weekly}\n",
+			[]string{`lots.formats.a.seq_scope: "weekly" is not one of day, month, year, never`}},
+		{"not a mapping", "- a\n- b\n",
+			[]string{"line 1: the file must be a mapping of keys (site:, gateway:, mqtt: …)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), noEnv)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			var probs Problems
+			if errors.As(err, &probs) {
+				if len(probs) != len(tc.want) {
+					t.Fatalf("got %d problems:\n%s\nwant %d:\n%s", len(probs), probs, len(tc.want), strings.Join(tc.want, "\n"))
+				}
+				for i := range probs {
+					if probs[i] != tc.want[i] {
+						t.Errorf("problem %d:\n got %s\nwant %s", i, probs[i], tc.want[i])
+					}
+				}
+				return
+			}
+			msg := strings.TrimPrefix(err.Error(), "invalid configuration: ")
+			if len(tc.want) != 1 || msg != tc.want[0] {
+				t.Fatalf("got %q, want %q", msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if p := c.Validate(); len(p) > 0 {
+		t.Fatalf("default config invalid: %v", p)
+	}
+	if c.DataDir != "./dockgate-data" || c.MQTT.URL != "" || c.Broker.Listen != "127.0.0.1:1883" || c.Doors[0].ID != "DOOR1" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"site: a\n", "mqtt:\n  url: tcp://x:1\n", "printers:\n  - id: P\n", "{", "- 1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b, noEnv)
+		if err == nil && len(c.Validate()) > 0 {
+			t.Fatal("Parse accepted an invalid config")
+		}
+	})
+}
