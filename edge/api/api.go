@@ -1,0 +1,146 @@
+// Package api is the gateway's local HTTP API: health, Prometheus metrics,
+// and the routes the gateway's parts register (receipts, lots, trace,
+// printers, readers, label previews).
+//
+// It listens on loopback by default. On any other address every request
+// needs the bearer token (Authorization: Bearer <token>); /healthz stays open
+// so a supervisor can probe it.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ErrTokenRequired: a non-loopback listener was configured without a token.
+var ErrTokenRequired = errors.New("the HTTP API needs a token on a non-loopback address")
+
+// Server is the local HTTP API.
+type Server struct {
+	mux      *http.ServeMux
+	token    string
+	log      *slog.Logger
+	Registry *prometheus.Registry
+	health   func() (ok bool, detail any)
+	ln       net.Listener
+	srv      *http.Server
+}
+
+// New makes a server with /healthz and /metrics. health reports readiness
+// and a JSON-able detail; nil means always healthy.
+func New(token string, log *slog.Logger, health func() (bool, any)) *Server {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{mux: http.NewServeMux(), token: token, log: log, Registry: reg, health: health}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return s
+}
+
+// Handle registers a route (Go 1.22 pattern syntax, e.g. "GET /lots/{code}").
+func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+
+// Listen binds addr. A non-loopback address without a token is refused.
+func (s *Server) Listen(addr string) error {
+	if !isLoopback(addr) && s.token == "" {
+		return fmt.Errorf("http listen %s: %w (set http.token_file, or listen on 127.0.0.1)", addr, ErrTokenRequired)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http API: %w", err)
+	}
+	s.ln = ln
+	if isLoopback(addr) {
+		// Loopback: a token, when configured, is still honoured but not
+		// required.
+		s.token = ""
+	}
+	return nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Handler is the whole API with authentication, for tests.
+func (s *Server) Handler() http.Handler { return s.auth(s.mux) }
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.srv.Shutdown(sctx)
+		<-errc
+		return nil
+	}
+}
+
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.token != "" && r.URL.Path != "/healthz" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="dockgate"`)
+				Error(w, http.StatusUnauthorized, errors.New("missing or wrong bearer token"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	ok, detail := true, any(nil)
+	if s.health != nil {
+		ok, detail = s.health()
+	}
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	JSON(w, code, map[string]any{"ok": ok, "detail": detail})
+}
+
+// JSON writes v as the response.
+func JSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// Error writes {"error": "..."}.
+func Error(w http.ResponseWriter, code int, err error) {
+	JSON(w, code, map[string]string{"error": err.Error()})
+}
+
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
