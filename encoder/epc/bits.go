@@ -1,0 +1,101 @@
+package epc
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// MaxBits is the largest EPC this package handles: an EPC bank whose PC
+// word declares 31 words.
+const MaxBits = 496
+
+const maxBytes = MaxBits / 8
+
+// get returns n bits (0 ≤ n ≤ 64) starting at bit off of the EPC's bits,
+// most significant first. Bits past the stored ones read as zero.
+func (e *EPC) get(off, n int) uint64 {
+	if n == 0 {
+		return 0
+	}
+	i, sh := off>>3, off&7
+	if n+sh <= 64 && i+8 <= maxBytes {
+		w := binary.BigEndian.Uint64(e.raw[i:])
+		return (w << sh) >> (64 - n)
+	}
+	if n > 32 {
+		return e.get(off, n-32)<<32 | e.get(off+n-32, 32)
+	}
+	var v uint64
+	for k := 0; k < n; k++ {
+		p := off + k
+		var b byte
+		if p>>3 < maxBytes {
+			b = e.raw[p>>3] >> (7 - p&7) & 1
+		}
+		v = v<<1 | uint64(b)
+	}
+	return v
+}
+
+// zero reports whether bits [from, to) are all zero.
+func (e *EPC) zero(from, to int) bool {
+	for from < to {
+		n := min(to-from, 56)
+		if e.get(from, n) != 0 {
+			return false
+		}
+		from += n
+	}
+	return true
+}
+
+// lastOne returns one past the last 1 bit below limit, or 0.
+func (e *EPC) lastOne(limit int) int {
+	for i := (limit+7)/8 - 1; i >= 0; i-- {
+		if b := e.raw[i]; b != 0 {
+			return i*8 + 8 - bits.TrailingZeros8(b)
+		}
+	}
+	return 0
+}
+
+// writer appends bits to an EPC being built.
+type writer struct {
+	raw [maxBytes]byte
+	n   int
+	err bool // more than MaxBits were written
+}
+
+// put appends the low n bits of v, most significant first.
+func (w *writer) put(v uint64, n int) {
+	if w.n+n > MaxBits {
+		w.err = true
+		return
+	}
+	for k := n - 1; k >= 0; k-- {
+		if v>>k&1 != 0 {
+			w.raw[w.n>>3] |= 0x80 >> (w.n & 7)
+		}
+		w.n++
+	}
+}
+
+// put128 appends the low n bits of the 128-bit value hi:lo.
+func (w *writer) put128(hi, lo uint64, n int) {
+	if n > 64 {
+		w.put(hi, n-64)
+		w.put(lo, 64)
+		return
+	}
+	w.put(lo, n)
+}
+
+func mul10(hi, lo uint64) (uint64, uint64) {
+	h, l := bits.Mul64(lo, 10)
+	return hi*10 + h, l
+}
+
+func add64(a, b uint64) (uint64, uint64) {
+	s, c := bits.Add64(a, b, 0)
+	return s, c
+}

@@ -1,0 +1,483 @@
+package epc
+
+import "math/bits"
+
+// Decode decodes the first bitLen bits of b, most significant bit first, as
+// an EPC reader delivers them (LLRP EPCData, or the EPC bank after the PC
+// word). bitLen 0 means all of b. Bits past a scheme's length must be zero
+// (the padding to a whole word). A header that is not a GS1 scheme gives a
+// raw EPC and no error; a GS1 header whose fields break the TDS rules gives
+// an error (use [NewRaw] to keep such a read as a raw EPC).
+func Decode(b []byte, bitLen int) (EPC, error) {
+	if bitLen == 0 {
+		bitLen = len(b) * 8
+	}
+	if bitLen < 0 || bitLen > len(b)*8 {
+		return EPC{}, newErr(SchemeRaw, "bit length", itoa(uint64(max(bitLen, 0))), ErrLength,
+			"must be between 1 and the "+itoa(uint64(len(b)*8))+" bits given")
+	}
+	if bitLen > MaxBits {
+		return EPC{}, newErr(SchemeRaw, "bit length", itoa(uint64(bitLen)), ErrLength,
+			"an EPC has at most 496 bits")
+	}
+	var e EPC
+	n := (bitLen + 7) / 8
+	copy(e.raw[:n], b)
+	if r := bitLen % 8; r != 0 {
+		e.raw[n-1] &= 0xFF << (8 - r)
+	}
+	e.nbits = uint16(bitLen)
+	if err := e.parse(); err != nil {
+		return EPC{}, err
+	}
+	return e, nil
+}
+
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for i := byte(0); i < 10; i++ {
+		t['0'+i] = i
+	}
+	for i := byte(0); i < 6; i++ {
+		t['A'+i] = 10 + i
+		t['a'+i] = 10 + i
+	}
+	return t
+}()
+
+// DecodeHex decodes an EPC written in hexadecimal (either case, optional
+// "0x"), 4 bits per digit, as [Decode] does.
+func DecodeHex(s string) (EPC, error) {
+	if len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s = s[2:]
+	}
+	if len(s) == 0 {
+		return EPC{}, newErr(SchemeRaw, "hex", "", ErrHex, "empty; give the EPC as hexadecimal digits, e.g. 3074257BF7194E4000001A85")
+	}
+	if len(s)*4 > MaxBits {
+		return EPC{}, newErr(SchemeRaw, "hex", s, ErrLength, "an EPC has at most 496 bits (124 hex digits)")
+	}
+	var e EPC
+	for i := 0; i < len(s); i++ {
+		v := hexVal[s[i]]
+		if v == 0xFF {
+			return EPC{}, newErr(SchemeRaw, "hex", s, ErrHex,
+				"character "+quoteByte(s[i])+" at position "+itoa(uint64(i+1))+" is not a hexadecimal digit")
+		}
+		if i%2 == 0 {
+			e.raw[i/2] = v << 4
+		} else {
+			e.raw[i/2] |= v
+		}
+	}
+	e.nbits = uint16(len(s) * 4)
+	if err := e.parse(); err != nil {
+		return EPC{}, err
+	}
+	return e, nil
+}
+
+// NewRaw returns the first bitLen bits of b as a raw EPC, whatever the
+// header says.
+func NewRaw(b []byte, bitLen int) (EPC, error) {
+	if bitLen <= 0 || bitLen > len(b)*8 || bitLen > MaxBits {
+		return EPC{}, newErr(SchemeRaw, "bit length", itoa(uint64(max(bitLen, 0))), ErrLength,
+			"must be between 1 and the bits given, at most 496")
+	}
+	var e EPC
+	n := (bitLen + 7) / 8
+	copy(e.raw[:n], b)
+	if r := bitLen % 8; r != 0 {
+		e.raw[n-1] &= 0xFF << (8 - r)
+	}
+	e.nbits = uint16(bitLen)
+	return e, nil
+}
+
+// parse fills the fields from e.raw and e.nbits.
+func (e *EPC) parse() error {
+	if e.nbits < 8 {
+		return nil // too short for a header: raw
+	}
+	s := byHeader[e.raw[0]]
+	switch {
+	case s == SchemeRaw:
+		return nil
+	case s.Plus():
+		return e.parsePlus(s)
+	default:
+		return e.parsePartitioned(s)
+	}
+}
+
+var pow10 = [20]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+func (e *EPC) parsePartitioned(s Scheme) error {
+	L := &layouts[s]
+	have := int(e.nbits)
+	if have < L.bits {
+		return newErr(s, "bit length", itoa(uint64(have)), ErrLength,
+			s.String()+" has "+itoa(uint64(L.bits))+" bits")
+	}
+	if have > L.bits && !e.zero(L.bits, have) {
+		return newErr(s, "padding", "", ErrPadding,
+			"the bits after the "+itoa(uint64(L.bits))+" of "+s.String()+" must be zero")
+	}
+	f := e.get(8, 3)
+	p := e.get(11, 3)
+	if p == 7 {
+		return newErr(s, "partition", "7", ErrPartition, "partition values are 0–6")
+	}
+	r := L.part[p]
+	off := 14
+	cp := e.get(off, int(r.cpBits))
+	if cp >= pow10[r.cpDigits] {
+		return newErr(s, "company prefix", itoa(cp), ErrRange,
+			"has more than the "+itoa(uint64(r.cpDigits))+" digits partition "+itoa(p)+" allows")
+	}
+	off += int(r.cpBits)
+	e.scheme, e.filter, e.partition, e.cp = s, uint8(f), uint8(p), cp
+	e.nbits = uint16(L.bits)
+	if L.refString {
+		if err := e.getString(s, "asset reference", off, int(r.refBits), int(r.refDigits)); err != nil {
+			return err
+		}
+		return nil
+	}
+	ref := e.get(off, int(r.refBits))
+	if r.refDigits < uint8(len(pow10)) && ref >= pow10[r.refDigits] {
+		return newErr(s, refName(L.family), itoa(ref), ErrRange,
+			"has more than the "+itoa(uint64(r.refDigits))+" digits partition "+itoa(p)+" allows")
+	}
+	e.ref = ref
+	off += int(r.refBits)
+	switch L.tail {
+	case tailInteger:
+		e.serial = e.get(off, L.tailBits)
+	case tailString:
+		return e.getString(s, L.tailField, off, L.tailBits, L.tailChars)
+	case tailReserved:
+		if !e.zero(off, off+L.tailBits) {
+			return newErr(s, "reserved bits", "", ErrPadding, "the last 24 bits of "+s.String()+" must be zero")
+		}
+	}
+	return nil
+}
+
+func refName(f family) string {
+	switch f {
+	case famSGTIN:
+		return "item reference"
+	case famSSCC:
+		return "serial reference"
+	case famSGLN:
+		return "location reference"
+	case famGRAI:
+		return "asset type"
+	case famGIAI:
+		return "asset reference"
+	case famGDTI:
+		return "document type"
+	case famGSRN:
+		return "service reference"
+	}
+	return "reference"
+}
+
+// getString decodes TDS "String" encoding: 7-bit characters of the GS1 set
+// (CSET 82), ended by the first all-zero character; the rest must be zero.
+func (e *EPC) getString(s Scheme, field string, off, nbits, maxChars int) error {
+	n := 0
+	end := off + nbits
+	p := off
+	for ; p+7 <= end; p += 7 {
+		c := byte(e.get(p, 7))
+		if c == 0 {
+			break
+		}
+		if n == maxChars {
+			return newErr(s, field, string(e.str[:n]), ErrRange,
+				"has more than "+itoa(uint64(maxChars))+" characters")
+		}
+		if !cset82[c] {
+			return newErr(s, field, string(e.str[:n]), ErrCharset,
+				"character 0x"+string([]byte{hexDigits[c>>4], hexDigits[c&15]})+" after it is not in the GS1 character set 82")
+		}
+		e.str[n] = c
+		n++
+	}
+	if n == 0 {
+		return newErr(s, field, "", ErrSerial, "is empty")
+	}
+	if !e.zero(p, end) {
+		return newErr(s, field, string(e.str[:n]), ErrPadding, "the bits after its last character must be zero")
+	}
+	e.strLen = uint8(n)
+	return nil
+}
+
+// cset82 is GS1 AI encodable character set 82 (TDS Table A-1).
+var cset82 = func() (t [128]bool) {
+	for _, c := range "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz" {
+		t[c] = true
+	}
+	return t
+}()
+
+func inCSET82(c byte) bool { return c < 128 && cset82[c] }
+
+// checkDigit returns the GS1 mod-10 check digit of the digits in v, which
+// has n digits.
+func checkDigit(v uint64, n int) uint64 {
+	sum := uint64(0)
+	for i := 0; i < n; i++ {
+		d := v % 10
+		v /= 10
+		if i%2 == 0 {
+			sum += 3 * d
+		} else {
+			sum += d
+		}
+	}
+	return (10 - sum%10) % 10
+}
+
+// '+' schemes (TDS 2.0 §14.5, §15).
+
+// Serial encoding indicators of TDS §14.5.6.
+const (
+	encNumeric  = 0 // all-numeric, as one integer
+	encUpperHex = 1
+	encLowerHex = 2
+	encBase64   = 3 // file-safe URI-safe base 64
+	encASCII7   = 4
+	encCode40   = 5 // URN Code 40
+)
+
+const (
+	alphaCode40 = " ABCDEFGHIJKLMNOPQRSTUVWXYZ-.:0123456789"
+	alphaBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	alphaUpper  = "0123456789ABCDEF"
+	alphaLower  = "0123456789abcdef"
+)
+
+// numericBits[n] is the bits an n-digit number takes: ⌈n·log2 10⌉.
+var numericBits = func() (t [32]uint8) {
+	for n := 1; n < len(t); n++ {
+		// n·log2(10) is never an integer, so the float ceiling is exact.
+		x := float64(n) * 3.3219280948873623
+		b := int(x)
+		if float64(b) < x {
+			b++
+		}
+		t[n] = uint8(b)
+	}
+	return t
+}()
+
+func (e *EPC) parsePlus(s Scheme) error {
+	have := int(e.nbits)
+	need := 12
+	if s == DSGTINPlus {
+		need += 20
+	}
+	keyDigits := 14
+	if s == SSCCPlus {
+		keyDigits = 18
+	}
+	need += 4 * keyDigits
+	if have < need {
+		return newErr(s, "bit length", itoa(uint64(have)), ErrLength,
+			s.String()+" needs at least "+itoa(uint64(need))+" bits")
+	}
+	e.scheme = s
+	e.aidc = e.get(8, 1) == 1
+	e.filter = uint8(e.get(9, 3))
+	off := 12
+	if s == DSGTINPlus {
+		dt := e.get(off, 4)
+		if dt > 6 {
+			return newErr(s, "date type", itoa(dt), ErrDate, "date types are 0–6 (AI 11, 13, 15, 16, 17, 7006, 7007)")
+		}
+		d := e.get(off+4, 16)
+		if err := checkPackedDate(s, uint16(d)); err != nil {
+			return err
+		}
+		e.dateType, e.date = uint8(dt), uint16(d)
+		off += 20
+	}
+	var key uint64
+	for i := 0; i < keyDigits; i++ {
+		d := e.get(off, 4)
+		if d > 9 {
+			return newErr(s, keyName(s), "", ErrDigits, "digit "+itoa(uint64(i+1))+" is the nibble "+itoa(d)+", not a decimal digit")
+		}
+		key = key*10 + d
+		off += 4
+	}
+	if checkDigit(key/10, keyDigits-1) != key%10 {
+		return newErr(s, keyName(s), padded(key, keyDigits), ErrCheckDigit,
+			"check digit should be "+itoa(checkDigit(key/10, keyDigits-1)))
+	}
+	e.ref = key
+	if s != SSCCPlus {
+		n, err := e.getAlnum(s, "serial", off, have, 20)
+		if err != nil {
+			return err
+		}
+		off = n
+	}
+	if e.aidc {
+		e.aidcAt = uint16(off)
+		end := e.lastOne(have)
+		if end <= off {
+			return newErr(s, "+AIDC data", "", ErrLength, "the +AIDC toggle is set but no data follows the EPC")
+		}
+		e.nbits = uint16(end)
+		return nil
+	}
+	if !e.zero(off, have) {
+		return newErr(s, "padding", "", ErrPadding,
+			"the bits after the EPC must be zero when the +AIDC toggle is 0")
+	}
+	e.nbits = uint16(off)
+	return nil
+}
+
+func keyName(s Scheme) string {
+	if s == SSCCPlus {
+		return "sscc"
+	}
+	return "gtin"
+}
+
+var daysIn = [13]uint8{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// checkPackedDate checks a YY(7) MM(4) DD(5) date. DD 00 (a month without
+// a day) is allowed, as GS1 allows it for these AIs.
+func checkPackedDate(s Scheme, d uint16) error {
+	yy, mm, dd := d>>9, d>>5&15, d&31
+	ok := yy <= 99 && mm >= 1 && mm <= 12 && dd <= uint16(daysIn[mm])
+	if ok && mm == 2 && dd == 29 && yy%4 != 0 {
+		ok = false
+	}
+	if !ok {
+		return newErr(s, "date", padded(uint64(yy), 2)+padded(uint64(mm), 2)+padded(uint64(dd), 2), ErrDate,
+			"is not a valid YYMMDD date")
+	}
+	return nil
+}
+
+// getAlnum decodes TDS §14.5.6 variable-length alphanumeric data: a 3-bit
+// encoding indicator, a 5-bit length in characters, then the characters.
+// It stores them in e.str and returns the bit offset after them.
+func (e *EPC) getAlnum(s Scheme, field string, off, have, maxChars int) (int, error) {
+	if off+8 > have {
+		return 0, newErr(s, field, "", ErrLength, "the bits end before its length indicator")
+	}
+	ind := int(e.get(off, 3))
+	n := int(e.get(off+3, 5))
+	off += 8
+	if n == 0 || n > maxChars {
+		return 0, newErr(s, field, "", ErrRange, "length "+itoa(uint64(n))+" is not 1–"+itoa(uint64(maxChars))+" characters")
+	}
+	var nb int
+	switch ind {
+	case encNumeric:
+		nb = int(numericBits[n])
+	case encUpperHex, encLowerHex:
+		nb = 4 * n
+	case encBase64:
+		nb = 6 * n
+	case encASCII7:
+		nb = 7 * n
+	case encCode40:
+		nb = 16 * ((n + 2) / 3)
+	default:
+		return 0, newErr(s, field, "", ErrSerial, "encoding indicator "+itoa(uint64(ind))+" is reserved")
+	}
+	if off+nb > have {
+		return 0, newErr(s, field, "", ErrLength, "the bits end inside it")
+	}
+	switch ind {
+	case encNumeric:
+		var hi, lo uint64
+		if nb > 64 {
+			hi, lo = e.get(off, nb-64), e.get(off+nb-64, 64)
+		} else {
+			lo = e.get(off, nb)
+		}
+		if !fitsDigits(hi, lo, n) {
+			return 0, newErr(s, field, "", ErrRange, "the number has more than its "+itoa(uint64(n))+" digits")
+		}
+		putDigits128(e.str[:n], hi, lo)
+	case encUpperHex, encLowerHex:
+		a := alphaUpper
+		if ind == encLowerHex {
+			a = alphaLower
+		}
+		for i := 0; i < n; i++ {
+			e.str[i] = a[e.get(off+4*i, 4)]
+		}
+	case encBase64:
+		for i := 0; i < n; i++ {
+			e.str[i] = alphaBase64[e.get(off+6*i, 6)]
+		}
+	case encASCII7:
+		for i := 0; i < n; i++ {
+			c := byte(e.get(off+7*i, 7))
+			if !cset82[c] {
+				return 0, newErr(s, field, string(e.str[:i]), ErrCharset,
+					"character 0x"+string([]byte{hexDigits[c>>4], hexDigits[c&15]})+" after it is not in the GS1 character set 82")
+			}
+			e.str[i] = c
+		}
+	case encCode40:
+		k := 0
+		for t := 0; t < (n+2)/3; t++ {
+			v := e.get(off+16*t, 16)
+			if v == 0 || v > 64000 {
+				return 0, newErr(s, field, "", ErrCharset, "URN Code 40 triple "+itoa(v)+" is out of range 1–64000")
+			}
+			v--
+			for _, c := range [3]byte{alphaCode40[v/1600], alphaCode40[v/40%40], alphaCode40[v%40]} {
+				if k < n {
+					if c == ' ' {
+						return 0, newErr(s, field, "", ErrCharset, "URN Code 40 space inside the value")
+					}
+					e.str[k] = c
+				} else if c != ' ' {
+					return 0, newErr(s, field, "", ErrPadding, "URN Code 40 padding after the value must be spaces")
+				}
+				k++
+			}
+		}
+	}
+	e.enc, e.strLen = uint8(ind), uint8(n)
+	return off + nb, nil
+}
+
+// fitsDigits reports whether hi:lo < 10^n (n ≤ 31).
+func fitsDigits(hi, lo uint64, n int) bool {
+	if n < 20 {
+		return hi == 0 && lo < pow10[n]
+	}
+	// 10^n = pow10[19] * 10^(n-19)
+	mh, ml := bits.Mul64(pow10[19], pow10[n-19])
+	return hi < mh || (hi == mh && lo < ml)
+}
+
+// putDigits128 writes hi:lo (< 10^len(dst), ≤ 20 digits) zero-padded.
+func putDigits128(dst []byte, hi, lo uint64) {
+	q, r := bits.Div64(hi, lo, pow10[19]) // hi < 10^19 since the value < 10^20·…
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = byte('0' + r%10)
+		r /= 10
+		if len(dst)-i == 19 {
+			r = q
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package epc
+
+// Encoders of the TDS 2.0 '+' schemes. They store the GS1 key's digits
+// directly, so they need no company prefix length.
+
+// NewSGTINPlus encodes an SGTIN+ from a GTIN and a serial of 1–20
+// characters of GS1 character set 82.
+func NewSGTINPlus(filter int, gtin, serial string) (EPC, error) {
+	return newPlus(SGTINPlus, filter, gtin, serial, 0, "")
+}
+
+// NewDSGTINPlus encodes a DSGTIN+: an SGTIN with a date (YYMMDD, DD may be
+// 00) of the given type.
+func NewDSGTINPlus(filter int, dateType DateType, yymmdd, gtin, serial string) (EPC, error) {
+	return newPlus(DSGTINPlus, filter, gtin, serial, dateType, yymmdd)
+}
+
+// NewSSCCPlus encodes an SSCC+ from an 18-digit SSCC.
+func NewSSCCPlus(filter int, sscc string) (EPC, error) {
+	return newPlus(SSCCPlus, filter, sscc, "", 0, "")
+}
+
+func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string) (EPC, error) {
+	if err := checkFilter(s, filter); err != nil {
+		return EPC{}, err
+	}
+	var k string
+	var err error
+	if s == SSCCPlus {
+		k, err = normalizeKey(s, "sscc", key, 18)
+	} else {
+		k, err = normalizeKey(s, "gtin", key, 14, 13, 12, 8)
+	}
+	if err != nil {
+		return EPC{}, err
+	}
+	var w writer
+	w.put(uint64(s.Header()), 8)
+	w.put(0, 1) // no +AIDC data
+	w.put(uint64(filter), 3)
+	if s == DSGTINPlus {
+		d, err := packDate(s, date)
+		if err != nil {
+			return EPC{}, err
+		}
+		if dt >= numDateTypes {
+			return EPC{}, newErr(s, "date type", itoa(uint64(dt)), ErrDate, "date types are 0–6")
+		}
+		w.put(uint64(dt), 4)
+		w.put(uint64(d), 16)
+	}
+	for i := 0; i < len(k); i++ {
+		w.put(uint64(k[i]-'0'), 4)
+	}
+	if s != SSCCPlus {
+		if err := putAlnum(&w, s, "serial", serial, 20); err != nil {
+			return EPC{}, err
+		}
+	}
+	return Decode(w.raw[:(w.n+15)/16*2], w.n)
+}
+
+// packDate packs YYMMDD into YY 7 bits, MM 4 bits, DD 5 bits.
+func packDate(s Scheme, v string) (uint16, error) {
+	if len(v) != 6 || !allDigits(v) {
+		return 0, newErr(s, "date", v, ErrDate, "must be 6 digits YYMMDD")
+	}
+	yy, mm, dd := parseDigits(v[:2]), parseDigits(v[2:4]), parseDigits(v[4:])
+	d := uint16(yy<<9 | mm<<5 | dd)
+	if mm > 15 || dd > 31 {
+		return 0, newErr(s, "date", v, ErrDate, "is not a valid YYMMDD date")
+	}
+	return d, checkPackedDate(s, d)
+}
+
+// putAlnum writes TDS §14.5.6 variable-length alphanumeric data with the
+// encoding that takes the fewest bits (the lowest indicator on a tie).
+func putAlnum(w *writer, s Scheme, field, v string, maxChars int) error {
+	if err := checkCSET82(s, field, v, maxChars); err != nil {
+		return err
+	}
+	n := len(v)
+	best, bestBits := encASCII7, 7*n
+	try := func(ind, nb int, ok bool) {
+		if ok && (nb < bestBits || nb == bestBits && ind < best) {
+			best, bestBits = ind, nb
+		}
+	}
+	try(encNumeric, int(numericBits[n]), allDigits(v))
+	try(encUpperHex, 4*n, allIn(v, alphaUpper))
+	try(encLowerHex, 4*n, allIn(v, alphaLower))
+	try(encBase64, 6*n, allIn(v, alphaBase64))
+	try(encCode40, 16*((n+2)/3), allIn(v, alphaCode40[1:]))
+	w.put(uint64(best), 3)
+	w.put(uint64(n), 5)
+	switch best {
+	case encNumeric:
+		hi, lo := digits128(v)
+		w.put128(hi, lo, bestBits)
+	case encUpperHex, encLowerHex:
+		for i := 0; i < n; i++ {
+			w.put(uint64(hexVal[v[i]]), 4)
+		}
+	case encBase64:
+		for i := 0; i < n; i++ {
+			w.put(uint64(indexByte(alphaBase64, v[i])), 6)
+		}
+	case encASCII7:
+		for i := 0; i < n; i++ {
+			w.put(uint64(v[i]), 7)
+		}
+	case encCode40:
+		for i := 0; i < n; i += 3 {
+			var t [3]uint64
+			for j := 0; j < 3 && i+j < n; j++ {
+				t[j] = uint64(indexByte(alphaCode40, v[i+j]))
+			}
+			w.put(1600*t[0]+40*t[1]+t[2]+1, 16)
+		}
+	}
+	return nil
+}
+
+func allIn(v, alphabet string) bool {
+	for i := 0; i < len(v); i++ {
+		if indexByte(alphabet, v[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// digits128 parses up to 38 decimal digits into a 128-bit value.
+func digits128(v string) (hi, lo uint64) {
+	for i := 0; i < len(v); i++ {
+		h1, l1 := mul10(hi, lo)
+		var c uint64
+		lo, c = add64(l1, uint64(v[i]-'0'))
+		hi = h1 + c
+	}
+	return hi, lo
+}
