@@ -7,6 +7,7 @@
 package broker
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ func Start(c Config) (*Broker, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("component", "broker")})
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(quietHandler{log.Handler()}).With("component", "broker")})
 	if err := srv.AddHook(&authHook{user: []byte(c.Username), pass: []byte(c.Password)}, nil); err != nil {
 		return nil, err
 	}
@@ -122,3 +123,15 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 }
 
 func (h *authHook) OnACLCheck(*mqtt.Client, string, bool) bool { return true }
+
+// quietHandler passes only warnings and errors: the broker's info lines are
+// per-connection chatter.
+type quietHandler struct{ slog.Handler }
+
+func (q quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+func (q quietHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return quietHandler{q.Handler.WithAttrs(a)}
+}
+func (q quietHandler) WithGroup(n string) slog.Handler { return quietHandler{q.Handler.WithGroup(n)} }

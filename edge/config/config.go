@@ -198,10 +198,14 @@ func (p Problems) Error() string { return strings.Join(p, "\n") }
 // ErrInvalid is wrapped by every load error.
 var ErrInvalid = errors.New("invalid configuration")
 
+// DefaultHTTPListen is the local API's address when http.listen is not given.
+const DefaultHTTPListen = "127.0.0.1:8080"
+
 // Default is the configuration `dockgate run` uses without a file: embedded
 // broker, one door DOOR1 with a simulated printer and a simulated portal.
 func Default() *Config {
 	c := &Config{
+		HTTP:     HTTP{Listen: DefaultHTTPListen},
 		Doors:    []Door{{ID: "DOOR1", Role: "receiving", Printer: "P1", Reader: "R1"}},
 		Printers: []Printer{{ID: "P1", Profile: "zebra-zt411r-203", Transport: "sim"}},
 		Readers:  []Reader{{ID: "R1", Type: "sim", Scenario: "dock-in"}},
@@ -227,7 +231,9 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	}
 	var probs Problems
 	var root yaml.Node
-	c := &Config{}
+	// Defaults that an explicit empty value may override are set before
+	// decoding: `http: {listen: ""}` disables the API.
+	c := &Config{HTTP: HTTP{Listen: DefaultHTTPListen}}
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
 	}

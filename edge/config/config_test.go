@@ -63,7 +63,7 @@ doors:
 		{c.Readers[0].Address, "10.1.2.4:5084"},
 		{c.Doors[0].Role, "receiving"},
 		{c.DataDir, "./dockgate-data"},
-		{c.HTTP.Listen, ""},
+		{c.HTTP.Listen, "127.0.0.1:8080"},
 		{c.Lots.Default, "default"},
 	}
 	for i, ch := range checks {
@@ -160,6 +160,13 @@ func TestInvalidFiles(t *testing.T) {
 				t.Fatalf("got %q, want %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+func TestHTTPCanBeDisabled(t *testing.T) {
+	c, err := Parse([]byte("http:\n  listen: \"\"\n"), noEnv)
+	if err != nil || c.HTTP.Listen != "" {
+		t.Fatalf("listen %q, %v", c.HTTP.Listen, err)
 	}
 }
 

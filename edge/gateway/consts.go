@@ -1,0 +1,5 @@
+package gateway
+
+import "time"
+
+const gcInterval = 5 * time.Minute
