@@ -93,7 +93,7 @@ func parseAIData(s string, off int, sep byte) (Message, error) {
 		}
 		a, n := matchAt(s[i:])
 		if a == nil {
-			return Message{}, unknownAIAt(s, i, sep)
+			return Message{}, unknownAIAt(s, i)
 		}
 		vs := i + n
 		var ve int
@@ -152,7 +152,7 @@ func dupAt(els []Element) int {
 	return -1
 }
 
-func unknownAIAt(s string, i int, sep byte) error {
+func unknownAIAt(s string, i int) error {
 	j := i
 	for j < len(s) && j < i+4 && s[j] >= '0' && s[j] <= '9' {
 		j++
@@ -164,7 +164,21 @@ func unknownAIAt(s string, i int, sep byte) error {
 		}
 		return newErr("", i, "ai", ErrUnknownAI, "expected AI digits at position "+strconv.Itoa(i)+", found "+strconv.Quote(s[i:end]))
 	}
-	return newErr(s[i:j], i, "ai", ErrUnknownAI, "unknown AI at position "+strconv.Itoa(i)+"; check the AI digits against the GS1 General Specifications")
+	// Name the shortest prefix no AI starts with.
+	n := 2
+	for n < j-i && aiPrefixExists(s[i:i+n]) {
+		n++
+	}
+	return newErr(s[i:i+n], i, "ai", ErrUnknownAI, "unknown AI at position "+strconv.Itoa(i)+"; check the AI digits against the GS1 General Specifications")
+}
+
+func aiPrefixExists(p string) bool {
+	for i := range table {
+		if strings.HasPrefix(table[i].Code, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseHRI reads bracketed AI syntax "(01)09520123456788(10)ABC123". A '('
