@@ -1,0 +1,534 @@
+package llrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dockgate/dockgate/rfid"
+)
+
+// Config configures a Session. Zero fields take the documented defaults.
+type Config struct {
+	ReaderID string // copied into every Read and ReaderEvent
+	Address  string // host:port, port 5084 if omitted
+	// Dial opens the TCP connection (default net.Dialer.DialContext).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Antennas to inventory; empty means all antennas of the reader.
+	Antennas []uint16
+	// KeepalivePeriod is asked of the reader (default 5s). Nothing received
+	// for twice this period ends the session as half-open.
+	KeepalivePeriod time.Duration
+	// ResponseTimeout bounds each request/response during setup and the
+	// wait for the connection event (default 5s).
+	ResponseTimeout time.Duration
+	ROSpecID        uint32 // default 1
+	// ReportEveryN asks for a report every N tags (default 1: lowest latency).
+	ReportEveryN uint16
+	// NoHoldEvents leaves HoldEventsAndReportsUponReconnect off. By default
+	// it is on, so a reconnect does not lose reports buffered meanwhile.
+	NoHoldEvents bool
+	MaxMessage   int // message size cap (default DefaultMaxMessage)
+	// Backoff gives the wait before reconnect attempt n (0-based); it is
+	// reset after a healthy session. Default: Backoff(500ms, 30s).
+	Backoff func(attempt int) time.Duration
+	// HealthyAfter is how long a fully set-up session must last to reset
+	// the backoff (default: KeepalivePeriod).
+	HealthyAfter time.Duration
+	Now          func() time.Time // default time.Now
+	// OnReads receives each report's reads; the slice is reused after the
+	// call returns. Called from the Run goroutine.
+	OnReads func(batch []rfid.Read)
+	// OnEvent receives reader health events. Called from the Run goroutine.
+	OnEvent func(rfid.ReaderEvent)
+	// OnWrite receives results of EPC writes (C1G2Write op specs).
+	OnWrite func(WriteResult)
+	Logger  *slog.Logger
+}
+
+// Backoff returns a jittered exponential backoff: attempt n waits a random
+// duration in [d/2, d] where d = lo·2ⁿ capped at hi.
+func Backoff(lo, hi time.Duration) func(int) time.Duration {
+	return func(n int) time.Duration {
+		d := lo
+		for i := 0; i < n && d < hi; i++ {
+			d *= 2
+		}
+		d = min(d, hi)
+		return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	}
+}
+
+// Stats counts what a session has seen; read it with Session.Stats.
+type Stats struct {
+	Connects       uint64 // sessions fully set up
+	Disconnects    uint64
+	Reports        uint64
+	Reads          uint64
+	Keepalives     uint64
+	Malformed      uint64 // messages rejected as malformed
+	ErrorMessages  uint64 // ERROR_MESSAGE received
+	FailedConnects uint64
+}
+
+// Session is an LLRP client for one reader.
+type Session struct {
+	cfg   Config
+	log   *slog.Logger
+	msgID atomic.Uint32
+	st    struct {
+		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
+	}
+}
+
+// NewSession checks cfg and fills its defaults.
+func NewSession(cfg Config) (*Session, error) {
+	if cfg.Address == "" {
+		return nil, errors.New("llrp: reader address is empty; set it to host:port (LLRP listens on 5084)")
+	}
+	if _, _, err := net.SplitHostPort(cfg.Address); err != nil {
+		cfg.Address = net.JoinHostPort(cfg.Address, "5084")
+	}
+	if cfg.KeepalivePeriod < 0 || cfg.ResponseTimeout < 0 || cfg.HealthyAfter < 0 {
+		return nil, errors.New("llrp: keepalive period, response timeout and healthy-after must not be negative")
+	}
+	if cfg.KeepalivePeriod == 0 {
+		cfg.KeepalivePeriod = 5 * time.Second
+	}
+	if cfg.KeepalivePeriod < time.Millisecond {
+		return nil, fmt.Errorf("llrp: keepalive period %v is below the 1ms resolution of LLRP", cfg.KeepalivePeriod)
+	}
+	if cfg.ResponseTimeout == 0 {
+		cfg.ResponseTimeout = 5 * time.Second
+	}
+	if cfg.ROSpecID == 0 {
+		cfg.ROSpecID = 1
+	}
+	if cfg.ReportEveryN == 0 {
+		cfg.ReportEveryN = 1
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = Backoff(500*time.Millisecond, 30*time.Second)
+	}
+	if cfg.HealthyAfter == 0 {
+		cfg.HealthyAfter = cfg.KeepalivePeriod
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Dial == nil {
+		var d net.Dialer
+		cfg.Dial = d.DialContext
+	}
+	for _, a := range cfg.Antennas {
+		if a == 0 {
+			return nil, errors.New("llrp: antenna 0 in the antenna list; antennas are numbered from 1 (leave the list empty for all)")
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Session{cfg: cfg, log: log.With("reader", cfg.ReaderID, "address", cfg.Address)}, nil
+}
+
+// Stats returns a snapshot of the session counters.
+func (s *Session) Stats() Stats {
+	return Stats{
+		Connects: s.st.connects.Load(), Disconnects: s.st.disconnects.Load(),
+		Reports: s.st.reports.Load(), Reads: s.st.reads.Load(), Keepalives: s.st.keepalives.Load(),
+		Malformed: s.st.malformed.Load(), ErrorMessages: s.st.errmsgs.Load(), FailedConnects: s.st.failed.Load(),
+	}
+}
+
+// Run connects, reads and reconnects until ctx ends; it then closes the
+// connection politely (CLOSE_CONNECTION) and returns nil.
+func (s *Session) Run(ctx context.Context) error {
+	attempt := 0
+	for {
+		healthy, err := s.runOnce(ctx)
+		if ctx.Err() != nil {
+			if healthy {
+				s.event(rfid.ReaderEvent{Kind: rfid.EventDisconnected, Err: context.Cause(ctx)})
+			}
+			return nil
+		}
+		if healthy {
+			attempt = 0
+		}
+		wait := s.cfg.Backoff(attempt)
+		attempt++
+		s.log.Warn("llrp session ended", "err", err, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Session) event(e rfid.ReaderEvent) {
+	e.Reader = s.cfg.ReaderID
+	if e.Time.IsZero() {
+		e.Time = s.cfg.Now()
+	}
+	if s.cfg.OnEvent != nil {
+		s.cfg.OnEvent(e)
+	}
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// conn is one connection: its decoder, write buffer and the deadline guard
+// that lets context cancellation interrupt a blocked read.
+type conn struct {
+	s   *Session
+	nc  net.Conn
+	dec *Decoder
+	out []byte
+	rep ReportDecoder
+
+	mu      sync.Mutex
+	stopped bool
+
+	offset     time.Duration // reader clock → gateway clock
+	haveOffset bool
+	setUp      bool
+}
+
+func (c *conn) readDeadline(t time.Time) {
+	c.mu.Lock()
+	if !c.stopped {
+		_ = c.nc.SetReadDeadline(t)
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	c.stopped = true
+	_ = c.nc.SetReadDeadline(aLongTimeAgo)
+	c.mu.Unlock()
+}
+
+func (c *conn) isStopped() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped
+}
+
+func (c *conn) send(b []byte) error {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.ResponseTimeout))
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// errStopped marks a read interrupted by context cancellation.
+var errStopped = errors.New("llrp: session stopped")
+
+func (c *conn) next(what string, timeout time.Duration, half bool) (Message, error) {
+	c.readDeadline(time.Now().Add(timeout))
+	m, err := c.dec.Next()
+	if err == nil {
+		return m, nil
+	}
+	if c.isStopped() {
+		return m, errStopped
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		if half {
+			return m, fmt.Errorf("%w: nothing from the reader for %v (twice the keepalive period); connection is half-open", rfid.ErrKeepaliveTimeout, timeout)
+		}
+		return m, fmt.Errorf("llrp: no %s from the reader within %v", what, timeout)
+	}
+	if errors.Is(err, io.EOF) {
+		return m, fmt.Errorf("llrp: reader closed the connection while waiting for %s", what)
+	}
+	return m, err
+}
+
+func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.ResponseTimeout)
+	nc, err := s.cfg.Dial(dctx, "tcp", s.cfg.Address)
+	cancel()
+	if err != nil {
+		s.st.failed.Add(1)
+		err = fmt.Errorf("llrp: connect %s: %w", s.cfg.Address, err)
+		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
+		return false, err
+	}
+	c := &conn{s: s, nc: nc, dec: NewDecoder(nc, s.cfg.MaxMessage), out: make([]byte, 0, 512)}
+	c.rep.Reader = s.cfg.ReaderID
+	stop := context.AfterFunc(ctx, c.interrupt)
+	defer func() {
+		stop()
+		_ = nc.Close()
+	}()
+	if err := c.setup(); err != nil {
+		if errors.Is(err, errStopped) {
+			return false, err
+		}
+		s.st.failed.Add(1)
+		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
+		return false, err
+	}
+	start := s.cfg.Now()
+	s.st.connects.Add(1)
+	s.log.Info("llrp session up")
+	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected})
+	err = c.loop()
+	healthy = s.cfg.Now().Sub(start) >= s.cfg.HealthyAfter
+	if errors.Is(err, errStopped) {
+		c.close()
+		return true, err
+	}
+	s.st.disconnects.Add(1)
+	s.event(rfid.ReaderEvent{Kind: rfid.EventDisconnected, Err: err})
+	return healthy, err
+}
+
+// setup runs steps 1–6 of the robust session sequence.
+func (c *conn) setup() error {
+	s := c.s
+	to := s.cfg.ResponseTimeout
+	// 1. The reader greets with a ConnectionAttemptEvent.
+	for {
+		m, err := c.next("connection event", to, false)
+		if err != nil {
+			return err
+		}
+		if m.Type != MsgReaderEventNotification {
+			if err := c.handle(m); err != nil {
+				return err
+			}
+			continue
+		}
+		ev, err := ParseReaderEvent(m.Body)
+		if err != nil {
+			return fmt.Errorf("llrp: connection event: %w", err)
+		}
+		if !ev.HasConnectionAttempt {
+			c.events(ev)
+			continue
+		}
+		if ev.ConnectionAttempt != ConnSuccess {
+			return fmt.Errorf("%w: %s", rfid.ErrConnectionRefused, ConnectionStatusText(ev.ConnectionAttempt))
+		}
+		break
+	}
+	// 3. Capabilities: antenna count.
+	body, err := c.request(MsgGetReaderCapabilities, func(b []byte, id uint32) []byte {
+		return AppendGetCapabilities(b, id, CapabilitiesGeneral)
+	})
+	if err != nil {
+		return err
+	}
+	caps, err := ParseCapabilities(body)
+	if err != nil {
+		return fmt.Errorf("llrp: capabilities: %w", err)
+	}
+	for _, a := range s.cfg.Antennas {
+		if caps.MaxAntennas > 0 && a > caps.MaxAntennas {
+			return fmt.Errorf("llrp: antenna %d configured but the reader has %d antenna ports; fix the reader's antennas list", a, caps.MaxAntennas)
+		}
+	}
+	// 4. Clear stale specs; a reader without any may answer with an error.
+	for _, typ := range []uint16{MsgDeleteAccessSpec, MsgDeleteROSpec} {
+		if _, err := c.request(typ, func(b []byte, id uint32) []byte { return AppendU32(b, typ, id, 0) }); err != nil {
+			var se *StatusError
+			if !errors.As(err, &se) {
+				return err
+			}
+			s.log.Debug("clearing specs refused", "err", err)
+		}
+	}
+	// 5. Keepalives, events, hold reports over reconnects.
+	rc := ReaderConfig{
+		KeepaliveMS: uint32(s.cfg.KeepalivePeriod / time.Millisecond),
+		Events: []EventNotification{
+			{Type: EventAntenna, On: true}, {Type: EventReportBufferWarning, On: true},
+			{Type: EventReaderException, On: true}, {Type: EventROSpec, On: true},
+		},
+		SetHold: true, HoldEvents: !s.cfg.NoHoldEvents,
+	}
+	if _, err := c.request(MsgSetReaderConfig, func(b []byte, id uint32) []byte { return AppendSetReaderConfig(b, id, rc) }); err != nil {
+		return err
+	}
+	// 6. The ROSpec: start by START_ROSPEC, run until stopped, report every N.
+	ro := ROSpec{
+		ID: s.cfg.ROSpecID, StartTrigger: StartTriggerNull, StopTrigger: StopTriggerNull,
+		Antennas: s.cfg.Antennas, InventorySpec: 1,
+		ReportTrigger: ReportEveryNOrAISpecEnd, ReportN: s.cfg.ReportEveryN,
+		ReportSelector: SelectAntennaID | SelectPeakRSSI | SelectFirstSeen | SelectLastSeen | SelectTagSeenCount | SelectAccessSpecID,
+	}
+	if _, err := c.request(MsgAddROSpec, func(b []byte, id uint32) []byte { return AppendAddROSpec(b, id, ro) }); err != nil {
+		return err
+	}
+	for _, typ := range []uint16{MsgEnableROSpec, MsgStartROSpec} {
+		if _, err := c.request(typ, func(b []byte, id uint32) []byte { return AppendU32(b, typ, id, ro.ID) }); err != nil {
+			return err
+		}
+	}
+	c.setUp = true
+	return c.send(AppendEmpty(c.out[:0], MsgEnableEventsAndReports, s.msgID.Add(1)))
+}
+
+// request sends one request and returns the body of its response, handling
+// whatever else arrives meanwhile.
+func (c *conn) request(typ uint16, build func([]byte, uint32) []byte) ([]byte, error) {
+	id := c.s.msgID.Add(1)
+	c.out = build(c.out[:0], id)
+	if err := c.send(c.out); err != nil {
+		return nil, fmt.Errorf("llrp: send message type %d: %w", typ, err)
+	}
+	want, _ := ResponseType(typ)
+	deadline := time.Now().Add(c.s.cfg.ResponseTimeout)
+	for {
+		m, err := c.next(fmt.Sprintf("response to message type %d", typ), time.Until(deadline), false)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case m.Type == want && m.ID == id:
+			if typ == MsgGetReaderCapabilities {
+				return m.Body, nil
+			}
+			return m.Body, CheckResponse(typ, m.Body)
+		case m.Type == MsgErrorMessage && m.ID == id:
+			if err := CheckResponse(typ, m.Body); err != nil {
+				return nil, err
+			}
+			return nil, &StatusError{Request: typ, Status: Status{Code: 100, Description: "ERROR_MESSAGE"}}
+		}
+		if err := c.handle(m); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// loop reads until an error; every message restarts the keepalive deadline.
+func (c *conn) loop() error {
+	half := 2 * c.s.cfg.KeepalivePeriod
+	for {
+		m, err := c.next("message", half, true)
+		if err != nil {
+			return err
+		}
+		if err := c.handle(m); err != nil {
+			return err
+		}
+	}
+}
+
+// handle deals with a message outside a request/response exchange.
+func (c *conn) handle(m Message) error {
+	s := c.s
+	switch m.Type {
+	case MsgKeepalive:
+		s.st.keepalives.Add(1)
+		return c.send(AppendEmpty(c.out[:0], MsgKeepaliveAck, m.ID))
+	case MsgROAccessReport:
+		if err := c.rep.Decode(m.Body); err != nil {
+			s.st.malformed.Add(1)
+			s.log.Warn("report rejected", "err", err)
+			return nil
+		}
+		s.st.reports.Add(1)
+		c.deliver()
+	case MsgReaderEventNotification:
+		ev, err := ParseReaderEvent(m.Body)
+		if err != nil {
+			s.st.malformed.Add(1)
+			s.log.Warn("reader event rejected", "err", err)
+			return nil
+		}
+		c.events(ev)
+		if ev.ConnectionClose {
+			return errors.New("llrp: reader closed the session (ConnectionCloseEvent)")
+		}
+	case MsgErrorMessage:
+		s.st.errmsgs.Add(1)
+		s.log.Warn("reader sent ERROR_MESSAGE", "err", CheckResponse(MsgErrorMessage, m.Body))
+	}
+	return nil
+}
+
+// deliver rebases reader timestamps and hands the batch to OnReads.
+// Reader clocks drift and backlogs arrive late: the offset between the
+// reader clock and ours is the smallest arrival−reader-time seen on this
+// connection, so a read is never dated after it arrived and a backlog keeps
+// its true spacing.
+func (c *conn) deliver() {
+	now := c.s.cfg.Now()
+	reads := c.rep.Reads
+	for i := range reads {
+		r := &reads[i]
+		if r.ReaderTime.IsZero() {
+			r.Time = now
+			continue
+		}
+		if d := now.Sub(r.ReaderTime); !c.haveOffset || d < c.offset {
+			c.offset, c.haveOffset = d, true
+		}
+		r.Time = r.ReaderTime.Add(c.offset)
+	}
+	c.s.st.reads.Add(uint64(len(reads)))
+	if len(reads) > 0 && c.s.cfg.OnReads != nil {
+		c.s.cfg.OnReads(reads)
+	}
+	if c.s.cfg.OnWrite != nil {
+		for _, w := range c.rep.Writes {
+			c.s.cfg.OnWrite(w)
+		}
+	}
+}
+
+func (c *conn) events(ev EventData) {
+	for _, a := range ev.Antennas {
+		k := rfid.EventAntennaDisconnected
+		if a.Connected {
+			k = rfid.EventAntennaConnected
+		}
+		c.s.event(rfid.ReaderEvent{Kind: k, Antenna: a.Antenna})
+	}
+	if ev.BufferWarning {
+		c.s.event(rfid.ReaderEvent{Kind: rfid.EventBufferWarning, Level: int(ev.BufferLevel)})
+	}
+	if ev.BufferOverflow {
+		c.s.event(rfid.ReaderEvent{Kind: rfid.EventBufferOverflow})
+	}
+	if ev.Exception {
+		c.s.event(rfid.ReaderEvent{Kind: rfid.EventReaderException, Message: ev.ExceptionMessage})
+	}
+}
+
+// close sends CLOSE_CONNECTION and waits briefly for its response (step 9).
+func (c *conn) close() {
+	grace := min(c.s.cfg.ResponseTimeout, time.Second)
+	id := c.s.msgID.Add(1)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(grace))
+	if _, err := c.nc.Write(AppendEmpty(c.out[:0], MsgCloseConnection, id)); err != nil {
+		return
+	}
+	deadline := time.Now().Add(grace)
+	c.mu.Lock()
+	_ = c.nc.SetReadDeadline(deadline)
+	c.mu.Unlock()
+	for time.Now().Before(deadline) {
+		m, err := c.dec.Next()
+		if err != nil || m.Type == MsgCloseConnectionResponse {
+			return
+		}
+	}
+}

@@ -1,0 +1,17 @@
+// Package readersim simulates RFID readers that speak the real bytes, so the
+// gateway, its tests and installers can exercise everything above the
+// transport without hardware.
+//
+// A [Scenario] (YAML) describes cartons — sets of EPCs — moving in or out
+// through doors over time: each antenna sees a tag with an RSSI curve over
+// the carton's dwell time, reads succeed with a per-cycle read rate (misses
+// included), stray tags show up on single antennas, and faults break the
+// connection (drop it, go silent as a half-open TCP connection would) at
+// given times. Built-in scenarios: dock-in, dock-out, mixed, two-doors.
+//
+// [Sim] serves the scenario as an LLRP reader on a net.Listener: connection
+// event, answers to every request, keepalives at the configured period and
+// RO_ACCESS_REPORTs. [SerialSim] serves the same scenario as an M100/JRD,
+// CF-RU5102 or ASCII serial reader over any io.ReadWriter (net.Pipe, pty).
+// A time scale runs scenarios faster than real time for tests.
+package readersim
