@@ -91,3 +91,12 @@ func at(err error, off int) error {
 	}
 	return err
 }
+
+// quoteByte shows a byte as 'c' when it is printable ASCII, else as 0xNN.
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return strconv.QuoteRune(rune(c))
+	}
+	const hexd = "0123456789ABCDEF"
+	return "byte 0x" + string([]byte{hexd[c>>4], hexd[c&15]})
+}
