@@ -1,0 +1,52 @@
+package printers
+
+import (
+	"context"
+	"time"
+)
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	EventStatus        EventKind = "printer.status"    // the printer's condition changed
+	EventJobConfirmed  EventKind = "job.confirmed"     // the printer took the job
+	EventJobFailed     EventKind = "job.failed"        // confirmation failed; waits for a reprint
+	EventJobHeld       EventKind = "job.held"          // the printer is faulted; the job waits
+	EventJobUnknown    EventKind = "job.unknown"       // may or may not have printed; waits for a decision
+	EventJobCancelled  EventKind = "job.cancelled"     // cancelled by an operator
+	EventJobReprint    EventKind = "job.reprint"       // queued again by an operator
+	EventPrinterOnline EventKind = "printer.connected" // a connection was opened
+)
+
+// Event is a status change or a job outcome, for the edge outbox.
+type Event struct {
+	Kind    EventKind `json:"kind"`
+	Printer string    `json:"printer"`
+	Door    string    `json:"door,omitempty"`
+	Time    time.Time `json:"time"`
+	// Job fields (job events).
+	JobID    string `json:"job_id,omitempty"`
+	Lot      string `json:"lot,omitempty"`
+	Carton   string `json:"carton,omitempty"`
+	State    string `json:"state,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+	// Status is the printer status (status events, held jobs).
+	Status *Status `json:"status,omitempty"`
+	// Reason is the error or fault that caused the event.
+	Reason string `json:"reason,omitempty"`
+}
+
+// EventSink receives events. The spooler calls it from its printer loops
+// after the job's state is durable; an error is logged, not retried (the job
+// state in the store stays the truth).
+type EventSink interface {
+	PrinterEvent(ctx context.Context, e Event) error
+}
+
+// EventFunc adapts a function to an EventSink.
+type EventFunc func(ctx context.Context, e Event) error
+
+// PrinterEvent calls f.
+func (f EventFunc) PrinterEvent(ctx context.Context, e Event) error { return f(ctx, e) }
