@@ -136,14 +136,14 @@ type EventKind uint8
 
 // Reader health events.
 const (
-	EventConnected          EventKind = iota + 1 // session set up, reading
-	EventDisconnected                            // session ended; Err says why
-	EventAntennaConnected                        // antenna reported connected
-	EventAntennaDisconnected                     // antenna reported disconnected
-	EventBufferWarning                           // report buffer filling (Level percent)
-	EventBufferOverflow                          // reports were lost
-	EventReaderException                         // reader reported an exception (Message)
-	EventConnectFailed                           // connection attempt refused or failed; Err says why
+	EventConnected           EventKind = iota + 1 // session set up, reading
+	EventDisconnected                             // session ended; Err says why
+	EventAntennaConnected                         // antenna reported connected
+	EventAntennaDisconnected                      // antenna reported disconnected
+	EventBufferWarning                            // report buffer filling (Level percent)
+	EventBufferOverflow                           // reports were lost
+	EventReaderException                          // reader reported an exception (Message)
+	EventConnectFailed                            // connection attempt refused or failed; Err says why
 )
 
 var eventNames = [...]string{"", "connected", "disconnected", "antenna_connected", "antenna_disconnected",
