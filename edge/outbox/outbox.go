@@ -1,0 +1,551 @@
+package outbox
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/store"
+)
+
+// Errors returned by the outbox.
+var (
+	// ErrStoreFull: the event was refused because the outbox reached
+	// MaxBytes or the disk reached MinFreeBytes. Nothing was stored.
+	ErrStoreFull = errors.New("outbox full")
+	// ErrInvalidEvent: the event cannot be published as it is.
+	ErrInvalidEvent = errors.New("invalid event")
+	// ErrTooLarge: the event's body is larger than MaxEventBytes.
+	ErrTooLarge = errors.New("event too large")
+	// ErrClosed: the outbox was closed.
+	ErrClosed = errors.New("outbox closed")
+	// ErrNotQuarantined: Requeue of a sequence number not in the quarantine.
+	ErrNotQuarantined = errors.New("event not in quarantine")
+)
+
+// Alarm kinds passed to Options.OnAlarm.
+const (
+	AlarmStoreFull        = "store_full"        // MaxBytes reached: lot events refused
+	AlarmDiskLow          = "disk_low"          // MinFreeBytes reached: lot events refused
+	AlarmTelemetryDropped = "telemetry_dropped" // telemetry dropped to make room
+	AlarmQuarantined      = "quarantined"       // a poison event was set aside
+	AlarmStoreRecovered   = "store_recovered"   // the store failed to open and was set aside
+)
+
+// Alarm is a condition an operator must see. Raised alarms of the kinds
+// store_full, disk_low and telemetry_dropped are raised once when the
+// condition starts and once with Cleared when it ends.
+type Alarm struct {
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
+	Cleared bool      `json:"cleared,omitempty"`
+	Time    time.Time `json:"time"`
+}
+
+// Options of the outbox. Zero values take the defaults.
+type Options struct {
+	// MaxBytes bounds the queued events' stored size (default 512 MiB).
+	MaxBytes int64
+	// MinFreeBytes is the free disk space below which lot events are refused
+	// and telemetry is dropped (default 256 MiB). Badger panics on a full disk.
+	MinFreeBytes uint64
+	// MaxEventBytes bounds one event's body (default 256 KiB).
+	MaxEventBytes int
+	// MaxAttempts is the number of sessions an event may be handed out in
+	// without an ack before it is quarantined as poison (default 10).
+	MaxAttempts int
+	// MaxBatch bounds the events of one group commit (default 1024).
+	MaxBatch int
+	// GCInterval is the value-log GC interval of Run (default 5 min).
+	GCInterval time.Duration
+	// OnAlarm is called, from the writer goroutine, for every alarm; it must
+	// not block. Alarms are also logged.
+	OnAlarm func(Alarm)
+	// Logger for alarms; nil discards.
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 512 << 20
+	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = 256 << 20
+	}
+	if o.MaxEventBytes <= 0 {
+		o.MaxEventBytes = 256 << 10
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1024
+	}
+	if o.GCInterval <= 0 {
+		o.GCInterval = 5 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Count is a number of events and their stored bytes.
+type Count struct {
+	Events uint64 `json:"events"`
+	Bytes  uint64 `json:"bytes"`
+}
+
+// Stats is a snapshot of the outbox.
+type Stats struct {
+	Queued      [numPriorities]Count `json:"queued"` // by priority
+	NextSeq     uint64               `json:"nextSeq"`
+	Quarantined uint64               `json:"quarantined"`
+	Dropped     uint64               `json:"dropped"`  // telemetry dropped, ever
+	Refused     uint64               `json:"refused"`  // appends refused with ErrStoreFull since Open
+	Appended    uint64               `json:"appended"` // since Open
+	Acked       uint64               `json:"acked"`    // since Open
+	InFlight    int                  `json:"inFlight"` // handed out by Next, not acked
+	StoreFull   bool                 `json:"storeFull"`
+	DiskLow     bool                 `json:"diskLow"`
+	Commits     uint64               `json:"commits"` // group commits since Open
+}
+
+// Pending is the number of queued events of all priorities.
+func (s Stats) Pending() uint64 {
+	var n uint64
+	for _, c := range s.Queued {
+		n += c.Events
+	}
+	return n
+}
+
+// state is what qm/state holds.
+type state struct {
+	nextSeq     uint64
+	count       [numPriorities]uint64
+	bytes       [numPriorities]uint64
+	dropped     uint64
+	quarantined uint64
+}
+
+const stateLen = 8 * (1 + 2*numPriorities + 2)
+
+func (s *state) encode() []byte {
+	b := make([]byte, 0, stateLen)
+	b = binary.BigEndian.AppendUint64(b, s.nextSeq)
+	for p := 0; p < numPriorities; p++ {
+		b = binary.BigEndian.AppendUint64(b, s.count[p])
+		b = binary.BigEndian.AppendUint64(b, s.bytes[p])
+	}
+	b = binary.BigEndian.AppendUint64(b, s.dropped)
+	return binary.BigEndian.AppendUint64(b, s.quarantined)
+}
+
+func (s *state) decode(b []byte) error {
+	if len(b) != stateLen {
+		return fmt.Errorf("outbox state of %d bytes, want %d", len(b), stateLen)
+	}
+	u := func() uint64 { v := binary.BigEndian.Uint64(b); b = b[8:]; return v }
+	s.nextSeq = u()
+	for p := 0; p < numPriorities; p++ {
+		s.count[p] = u()
+		s.bytes[p] = u()
+	}
+	s.dropped = u()
+	s.quarantined = u()
+	return nil
+}
+
+func (s *state) total() uint64 {
+	var t uint64
+	for _, b := range s.bytes {
+		t += b
+	}
+	return t
+}
+
+var stateKey = []byte(store.PrefixOutboxM + "state")
+
+func qkey(p Priority, seq uint64) []byte {
+	k := make([]byte, 0, len(store.PrefixOutbox)+2+8)
+	k = append(k, store.PrefixOutbox...)
+	k = append(k, '0'+byte(p), '/')
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func qprefix(p Priority) []byte {
+	return append([]byte(store.PrefixOutbox), '0'+byte(p), '/')
+}
+
+func xkey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(store.PrefixOutboxQ), seq)
+}
+
+// Outbox is the durable event queue. Its methods are safe for concurrent use;
+// Next, Rewind and Ack are meant for one consumer (the publisher).
+type Outbox struct {
+	s   *store.Store
+	db  *badger.DB
+	opt Options
+
+	reqs    chan request
+	closing chan struct{}
+	done    chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
+
+	// guarded by mu: the committed state and the flags, for Stats.
+	mu        sync.Mutex
+	st        state
+	notify    chan struct{}
+	storeFull bool
+	diskLow   bool
+	dropping  bool
+	refused   uint64
+	appended  uint64
+	acked     uint64
+	commits   uint64
+
+	// reader state, guarded by rmu.
+	rmu         sync.Mutex
+	next        [numPriorities]uint64 // next seq to consider
+	floor       [numPriorities]uint64 // no key below it
+	outstanding map[uint64]Priority
+	attempts    map[uint64]int
+
+	// writer-only state.
+	telFloor uint64
+}
+
+type reqKind uint8
+
+const (
+	reqAppend reqKind = iota
+	reqAck
+	reqQuarantine
+	reqRequeue
+)
+
+type request struct {
+	kind     reqKind
+	ev       Event
+	val      []byte
+	acks     []Event
+	reason   string
+	seq      uint64
+	attempts int
+	reply    chan result
+}
+
+type result struct {
+	seq uint64
+	err error
+}
+
+// record is the stored form of an event.
+type record struct {
+	Event
+	Attempts int       `json:"attempts,omitempty"` // quarantine only
+	Reason   string    `json:"reason,omitempty"`   // quarantine only
+	At       time.Time `json:"at,omitzero"`        // quarantine only
+}
+
+// Open opens the outbox in the shared store and starts its writer. If the
+// store was recovered from a corrupt one (store.Store.Recovered), Open raises
+// the store_recovered alarm and queues a lifecycle event "store.recovered".
+func Open(s *store.Store, o Options) (*Outbox, error) {
+	o = o.withDefaults()
+	ob := &Outbox{
+		s: s, db: s.DB(), opt: o,
+		reqs:        make(chan request, 4*o.MaxBatch),
+		closing:     make(chan struct{}),
+		done:        make(chan struct{}),
+		notify:      make(chan struct{}),
+		outstanding: map[uint64]Priority{},
+		attempts:    map[uint64]int{},
+	}
+	err := ob.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			ob.st.nextSeq = 1
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(ob.st.decode)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: read state: %w", err)
+	}
+	go ob.writer()
+	if s.Recovered != "" {
+		msg := fmt.Sprintf("the store failed to open (%v) and was set aside at %s; the gateway started with an empty store: export the old one and check the disk", s.RecoverErr, s.Recovered)
+		ob.alarm(Alarm{Kind: AlarmStoreRecovered, Message: msg})
+		body, _ := json.Marshal(map[string]string{"setAside": s.Recovered, "error": fmt.Sprint(s.RecoverErr), "message": msg})
+		if _, err := ob.Append(context.Background(), Event{Type: "store.recovered", Priority: PriorityLifecycle, Source: "store", Body: body}); err != nil {
+			ob.Close()
+			return nil, fmt.Errorf("outbox: queue the store_recovered event: %w", err)
+		}
+	}
+	return ob, nil
+}
+
+// Close stops the writer after the queued requests are done. It does not
+// close the store.
+func (ob *Outbox) Close() error {
+	ob.closeMu.Lock()
+	if ob.closed {
+		ob.closeMu.Unlock()
+		return nil
+	}
+	ob.closed = true
+	close(ob.closing)
+	ob.closeMu.Unlock()
+	<-ob.done
+	return nil
+}
+
+// Run runs the value-log GC of the shared store every GCInterval until ctx
+// ends (a queue leaves dead values behind). It returns nil on cancellation.
+func (ob *Outbox) Run(ctx context.Context) error {
+	return ob.s.RunGC(ctx, ob.opt.GCInterval)
+}
+
+func (ob *Outbox) submit(ctx context.Context, r request) (result, error) {
+	r.reply = make(chan result, 1)
+	ob.closeMu.RLock()
+	if ob.closed {
+		ob.closeMu.RUnlock()
+		return result{}, ErrClosed
+	}
+	select {
+	case ob.reqs <- r:
+	case <-ctx.Done():
+		ob.closeMu.RUnlock()
+		return result{}, ctx.Err()
+	}
+	ob.closeMu.RUnlock()
+	// Once queued, a request is always answered: the writer drains the
+	// queue before it stops. Waiting ignores ctx so that a caller never
+	// believes an append failed that was in fact stored.
+	res := <-r.reply
+	return res, res.err
+}
+
+// Append stores ev and returns its sequence number once it is durable.
+// A lot or lifecycle event that does not fit gets ErrStoreFull; a telemetry
+// event makes room by dropping older telemetry, or is itself dropped (and
+// counted) with ErrStoreFull when there is none.
+func (ob *Outbox) Append(ctx context.Context, ev Event) (uint64, error) {
+	if err := ev.validate(ob.opt.MaxEventBytes); err != nil {
+		return 0, err
+	}
+	if ev.ID == "" {
+		ev.ID = NewID()
+	}
+	if ev.Time.IsZero() {
+		ev.Time = ob.opt.Now()
+	}
+	ev.Time = ev.Time.UTC()
+	res, err := ob.submit(ctx, request{kind: reqAppend, ev: ev})
+	return res.seq, err
+}
+
+// Ack removes delivered events (as returned by Next) from the outbox. It
+// returns once the removal is durable. Acking an event that is gone is not
+// an error.
+func (ob *Outbox) Ack(ctx context.Context, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	ob.rmu.Lock()
+	for _, ev := range evs {
+		delete(ob.outstanding, ev.Seq)
+		delete(ob.attempts, ev.Seq)
+	}
+	ob.rmu.Unlock()
+	_, err := ob.submit(ctx, request{kind: reqAck, acks: evs})
+	return err
+}
+
+// Quarantine moves ev (as returned by Next) out of the queue into the
+// quarantine with a reason, and raises the quarantined alarm.
+func (ob *Outbox) Quarantine(ctx context.Context, ev Event, reason string) error {
+	ob.rmu.Lock()
+	delete(ob.outstanding, ev.Seq)
+	n := ob.attempts[ev.Seq]
+	delete(ob.attempts, ev.Seq)
+	ob.rmu.Unlock()
+	_, err := ob.submit(ctx, request{kind: reqQuarantine, ev: ev, reason: reason, attempts: n})
+	return err
+}
+
+// Requeue moves a quarantined event back into its queue with its original
+// sequence number and ID.
+func (ob *Outbox) Requeue(ctx context.Context, seq uint64) error {
+	_, err := ob.submit(ctx, request{kind: reqRequeue, seq: seq})
+	return err
+}
+
+// Quarantined lists up to max quarantined events, oldest first, with the
+// reason and the attempts made.
+func (ob *Outbox) Quarantined(max int) ([]Quarantined, error) {
+	var out []Quarantined
+	err := ob.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(store.PrefixOutboxQ), PrefetchValues: true, PrefetchSize: 16})
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(out) < max; it.Next() {
+			var r record
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+				return fmt.Errorf("quarantined %x: %w", it.Item().Key(), err)
+			}
+			out = append(out, Quarantined{Event: r.Event, Reason: r.Reason, Attempts: r.Attempts, At: r.At})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Quarantined is an event set aside as poison.
+type Quarantined struct {
+	Event    Event     `json:"event"`
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+}
+
+// Stats returns a snapshot.
+func (ob *Outbox) Stats() Stats {
+	ob.rmu.Lock()
+	inflight := len(ob.outstanding)
+	ob.rmu.Unlock()
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	s := Stats{
+		NextSeq: ob.st.nextSeq, Quarantined: ob.st.quarantined, Dropped: ob.st.dropped,
+		Refused: ob.refused, Appended: ob.appended, Acked: ob.acked, InFlight: inflight,
+		StoreFull: ob.storeFull, DiskLow: ob.diskLow, Commits: ob.commits,
+	}
+	for p := 0; p < numPriorities; p++ {
+		s.Queued[p] = Count{Events: ob.st.count[p], Bytes: ob.st.bytes[p]}
+	}
+	return s
+}
+
+// Next returns up to max events not yet handed out in this session, lowest
+// priority value first and in sequence order within a priority. It blocks
+// until there is at least one, ctx ends, or the outbox is closed.
+func (ob *Outbox) Next(ctx context.Context, max int) ([]Event, error) {
+	if max <= 0 {
+		max = 1
+	}
+	for {
+		ob.mu.Lock()
+		ch := ob.notify
+		ob.mu.Unlock()
+		evs, err := ob.read(max)
+		if err != nil || len(evs) > 0 {
+			return evs, err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-ob.done:
+			return nil, ErrClosed
+		}
+	}
+}
+
+func (ob *Outbox) read(max int) ([]Event, error) {
+	ob.rmu.Lock()
+	defer ob.rmu.Unlock()
+	var out []Event
+	err := ob.db.View(func(txn *badger.Txn) error {
+		for p := Priority(0); p < numPriorities && len(out) < max; p++ {
+			start := ob.next[p]
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: qprefix(p), PrefetchValues: true, PrefetchSize: min(max, 100)})
+			first := true
+			for it.Seek(qkey(p, start)); it.Valid() && len(out) < max; it.Next() {
+				item := it.Item()
+				k := item.Key()
+				seq := binary.BigEndian.Uint64(k[len(k)-8:])
+				if first && start == ob.floor[p] {
+					ob.floor[p] = seq
+				}
+				first = false
+				ob.next[p] = seq + 1
+				if _, busy := ob.outstanding[seq]; busy {
+					continue
+				}
+				var ev Event
+				if err := item.Value(func(v []byte) error {
+					ev.size = len(v)
+					return json.Unmarshal(v, &ev)
+				}); err != nil {
+					it.Close()
+					return fmt.Errorf("outbox event %d: %w", seq, err)
+				}
+				ev.Seq, ev.Priority = seq, p
+				ob.outstanding[seq] = p
+				out = append(out, ev)
+			}
+			it.Close()
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Rewind makes Next hand out every unacknowledged event again, from the
+// oldest of each priority: the publisher calls it at the start of every
+// broker session. Each event that was handed out and not acked counts one
+// attempt; an event that reaches MaxAttempts is quarantined.
+func (ob *Outbox) Rewind(ctx context.Context) error {
+	ob.rmu.Lock()
+	var poison []Event
+	for seq, p := range ob.outstanding {
+		ob.attempts[seq]++
+		if ob.attempts[seq] >= ob.opt.MaxAttempts {
+			poison = append(poison, Event{Seq: seq, Priority: p})
+		}
+	}
+	clear(ob.outstanding)
+	ob.next = ob.floor
+	ob.rmu.Unlock()
+	for _, ev := range poison {
+		if err := ob.Quarantine(ctx, ev, fmt.Sprintf("handed out in %d broker sessions without a PUBACK", ob.opt.MaxAttempts)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ob *Outbox) alarm(a Alarm) {
+	if a.Time.IsZero() {
+		a.Time = ob.opt.Now()
+	}
+	if a.Cleared {
+		ob.opt.Logger.Info("outbox alarm cleared", "alarm", a.Kind, "msg", a.Message)
+	} else {
+		ob.opt.Logger.Error("outbox alarm", "alarm", a.Kind, "msg", a.Message)
+	}
+	if ob.opt.OnAlarm != nil {
+		ob.opt.OnAlarm(a)
+	}
+}

@@ -1,0 +1,386 @@
+package outbox
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// maxTxnBytes keeps one group commit well under Badger's transaction limit
+// (15% of the 8 MiB memtable).
+const maxTxnBytes = 512 << 10
+
+// writer is the single goroutine that writes the outbox's keys: it batches
+// every request waiting in the queue into one transaction and one sync.
+func (ob *Outbox) writer() {
+	defer close(ob.done)
+	batch := make([]request, 0, ob.opt.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-ob.reqs:
+			batch = append(batch, r)
+		case <-ob.closing:
+			for {
+				batch = batch[:0]
+			drain:
+				for len(batch) < ob.opt.MaxBatch {
+					select {
+					case r := <-ob.reqs:
+						batch = append(batch, r)
+					default:
+						break drain
+					}
+				}
+				if len(batch) == 0 {
+					return
+				}
+				ob.commit(batch)
+			}
+		}
+	more:
+		for len(batch) < ob.opt.MaxBatch {
+			select {
+			case r := <-ob.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		ob.commit(batch)
+	}
+}
+
+// txnState is one transaction being built.
+type txnState struct {
+	txn      *badger.Txn
+	st       state
+	bytes    int
+	members  []int // requests answered by this commit
+	results  []result
+	appended uint64
+	acked    uint64
+	wake     bool
+	alarms   []Alarm
+	requeued []Event
+}
+
+func (ob *Outbox) commit(batch []request) {
+	results := make([]result, len(batch))
+	diskLow := false
+	for _, r := range batch {
+		if r.kind == reqAppend {
+			if free, err := ob.s.FreeBytes(); err == nil && free < ob.opt.MinFreeBytes {
+				diskLow = true
+			}
+			break
+		}
+	}
+	ob.setFlag(&ob.diskLow, diskLow, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
+
+	ts := ob.newTxn(results)
+	for i := 0; i < len(batch); i++ {
+		err := ob.apply(ts, &batch[i], &results[i], diskLow)
+		if errors.Is(err, badger.ErrTxnTooBig) && len(ts.members) > 0 {
+			ob.finish(ts, batch)
+			ts = ob.newTxn(results)
+			i--
+			continue
+		}
+		if err != nil {
+			results[i].err = err
+		}
+		ts.members = append(ts.members, i)
+		if ts.bytes >= maxTxnBytes {
+			ob.finish(ts, batch)
+			ts = ob.newTxn(results)
+		}
+	}
+	ob.finish(ts, batch)
+}
+
+func (ob *Outbox) newTxn(results []result) *txnState {
+	ob.mu.Lock()
+	st := ob.st
+	ob.mu.Unlock()
+	return &txnState{txn: ob.db.NewTransaction(true), st: st, results: results}
+}
+
+// finish commits ts and answers its requests.
+func (ob *Outbox) finish(ts *txnState, batch []request) {
+	defer ts.txn.Discard()
+	if len(ts.members) == 0 {
+		return
+	}
+	err := ts.txn.Set(stateKey, ts.st.encode())
+	if err == nil {
+		err = ts.txn.Commit()
+	}
+	if err != nil {
+		err = fmt.Errorf("outbox commit: %w", err)
+		for _, i := range ts.members {
+			if ts.results[i].err == nil {
+				ts.results[i] = result{err: err}
+			}
+		}
+	} else {
+		ob.mu.Lock()
+		ob.st = ts.st
+		ob.appended += ts.appended
+		ob.acked += ts.acked
+		ob.commits++
+		if ts.wake {
+			close(ob.notify)
+			ob.notify = make(chan struct{})
+		}
+		ob.mu.Unlock()
+		if len(ts.requeued) > 0 {
+			ob.rmu.Lock()
+			for _, ev := range ts.requeued {
+				ob.floor[ev.Priority] = min(ob.floor[ev.Priority], ev.Seq)
+				ob.next[ev.Priority] = min(ob.next[ev.Priority], ev.Seq)
+			}
+			ob.rmu.Unlock()
+		}
+		for _, a := range ts.alarms {
+			ob.alarm(a)
+		}
+		if ts.st.total() < uint64(ob.opt.MaxBytes)/16*15 {
+			ob.setFlag(&ob.storeFull, false, AlarmStoreFull, "the outbox is below outbox.max_bytes again")
+			ob.setFlag(&ob.dropping, false, AlarmTelemetryDropped, "telemetry is no longer dropped")
+		}
+	}
+	for _, i := range ts.members {
+		batch[i].reply <- ts.results[i]
+	}
+}
+
+// setFlag sets a condition flag and raises or clears its alarm on a change.
+func (ob *Outbox) setFlag(flag *bool, on bool, kind, msg string) {
+	ob.mu.Lock()
+	changed := *flag != on
+	*flag = on
+	ob.mu.Unlock()
+	if changed {
+		ob.alarm(Alarm{Kind: kind, Message: msg, Cleared: !on})
+	}
+}
+
+func (ob *Outbox) refuse(reason string) error {
+	ob.mu.Lock()
+	ob.refused++
+	ob.mu.Unlock()
+	return fmt.Errorf("%w: %s", ErrStoreFull, reason)
+}
+
+func (ob *Outbox) apply(ts *txnState, r *request, res *result, diskLow bool) error {
+	switch r.kind {
+	case reqAppend:
+		return ob.applyAppend(ts, r, res, diskLow)
+	case reqAck:
+		return ob.applyAck(ts, r)
+	case reqQuarantine:
+		return ob.applyQuarantine(ts, r)
+	case reqRequeue:
+		return ob.applyRequeue(ts, r)
+	}
+	return fmt.Errorf("outbox: unknown request %d", r.kind)
+}
+
+func (ob *Outbox) applyAppend(ts *txnState, r *request, res *result, diskLow bool) error {
+	ev := r.ev
+	p := ev.Priority
+	ev.Seq = ts.st.nextSeq
+	val, err := json.Marshal(&ev)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+	}
+	size := uint64(len(val))
+	if diskLow {
+		if p == PriorityTelemetry {
+			ts.st.dropped++
+			return fmt.Errorf("%w: telemetry dropped: free disk below outbox.min_free_bytes", ErrStoreFull)
+		}
+		return ob.refuse(fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): %s event refused; free disk space or raise the limit", ob.opt.MinFreeBytes, ev.Type))
+	}
+	limit := uint64(ob.opt.MaxBytes)
+	if p == PriorityLifecycle {
+		limit += limit / 16 // reserve for replies and alarms
+	}
+	if ts.st.total()+size > limit && ts.st.count[PriorityTelemetry] > 0 {
+		if err := ob.dropTelemetry(ts, ts.st.total()+size-limit); err != nil {
+			return err
+		}
+	}
+	if ts.st.total()+size > limit {
+		if p == PriorityTelemetry {
+			ts.st.dropped++
+			return fmt.Errorf("%w: telemetry dropped: outbox.max_bytes (%d) reached", ErrStoreFull, ob.opt.MaxBytes)
+		}
+		ob.setFlag(&ob.storeFull, true, AlarmStoreFull, fmt.Sprintf("the outbox reached outbox.max_bytes (%d bytes): lot events are refused until the broker takes the backlog", ob.opt.MaxBytes))
+		return ob.refuse(fmt.Sprintf("outbox.max_bytes (%d bytes) reached with %d events waiting for the broker: %s event refused; restore the broker connection or raise outbox.max_bytes", ob.opt.MaxBytes, ts.st.count[0]+ts.st.count[1]+ts.st.count[2], ev.Type))
+	}
+	if err := ts.txn.Set(qkey(p, ev.Seq), val); err != nil {
+		return err
+	}
+	ts.st.nextSeq++
+	ts.st.count[p]++
+	ts.st.bytes[p] += size
+	ts.bytes += len(val) + 16
+	ts.appended++
+	ts.wake = true
+	res.seq = ev.Seq
+	return nil
+}
+
+func (ob *Outbox) dropTelemetry(ts *txnState, need uint64) error {
+	type victim struct {
+		key  []byte
+		size uint64
+	}
+	var victims []victim
+	var freed uint64
+	it := ts.txn.NewIterator(badger.IteratorOptions{Prefix: qprefix(PriorityTelemetry)})
+	for it.Seek(qkey(PriorityTelemetry, ob.telFloor)); it.Valid() && freed < need; it.Next() {
+		item := it.Item()
+		var n uint64
+		if err := item.Value(func(v []byte) error { n = uint64(len(v)); return nil }); err != nil {
+			it.Close()
+			return err
+		}
+		victims = append(victims, victim{item.KeyCopy(nil), n})
+		freed += n
+	}
+	it.Close()
+	for _, v := range victims {
+		if err := ts.txn.Delete(v.key); err != nil {
+			return err
+		}
+		ts.st.count[PriorityTelemetry]--
+		ts.st.bytes[PriorityTelemetry] -= min(v.size, ts.st.bytes[PriorityTelemetry])
+		ts.st.dropped++
+		ts.bytes += len(v.key) + 16
+		ob.telFloor = binary.BigEndian.Uint64(v.key[len(v.key)-8:]) + 1
+	}
+	if len(victims) > 0 {
+		ob.mu.Lock()
+		started := !ob.dropping
+		ob.dropping = true
+		ob.mu.Unlock()
+		if started {
+			ts.alarms = append(ts.alarms, Alarm{Kind: AlarmTelemetryDropped, Message: fmt.Sprintf("the outbox reached outbox.max_bytes (%d bytes): the oldest telemetry is dropped to make room", ob.opt.MaxBytes)})
+		}
+	}
+	return nil
+}
+
+func (ob *Outbox) applyAck(ts *txnState, r *request) error {
+	for _, ev := range r.acks {
+		if ev.Priority >= numPriorities {
+			continue
+		}
+		k := qkey(ev.Priority, ev.Seq)
+		item, err := ts.txn.Get(k)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n := uint64(ev.size)
+		if n == 0 {
+			if err := item.Value(func(v []byte) error { n = uint64(len(v)); return nil }); err != nil {
+				return err
+			}
+		}
+		if err := ts.txn.Delete(k); err != nil {
+			return err
+		}
+		p := ev.Priority
+		ts.st.count[p]--
+		ts.st.bytes[p] -= min(n, ts.st.bytes[p])
+		ts.bytes += len(k) + 16
+		ts.acked++
+	}
+	return nil
+}
+
+func (ob *Outbox) applyQuarantine(ts *txnState, r *request) error {
+	p := r.ev.Priority
+	if p >= numPriorities {
+		return fmt.Errorf("%w: priority %d", ErrInvalidEvent, p)
+	}
+	k := qkey(p, r.ev.Seq)
+	item, err := ts.txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil // acked or dropped meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	var rec record
+	var n int
+	if err := item.Value(func(v []byte) error {
+		n = len(v)
+		return json.Unmarshal(v, &rec.Event)
+	}); err != nil {
+		// Not even decodable: keep the raw bytes in the reason.
+		rec.Event = Event{Seq: r.ev.Seq, Priority: p, Type: "undecodable"}
+	}
+	rec.Event.Seq, rec.Event.Priority = r.ev.Seq, p
+	rec.Reason, rec.Attempts, rec.At = r.reason, r.attempts, ob.opt.Now().UTC()
+	val, err := json.Marshal(&rec)
+	if err != nil {
+		return err
+	}
+	if err := ts.txn.Delete(k); err != nil {
+		return err
+	}
+	if err := ts.txn.Set(xkey(r.ev.Seq), val); err != nil {
+		return err
+	}
+	ts.st.count[p]--
+	ts.st.bytes[p] -= min(uint64(n), ts.st.bytes[p])
+	ts.st.quarantined++
+	ts.bytes += len(val) + 32
+	ts.alarms = append(ts.alarms, Alarm{Kind: AlarmQuarantined, Message: fmt.Sprintf("event %d (%s, %s) quarantined: %s; list it with Quarantined and Requeue it once fixed", r.ev.Seq, rec.Event.Type, rec.Event.ID, r.reason)})
+	return nil
+}
+
+func (ob *Outbox) applyRequeue(ts *txnState, r *request) error {
+	item, err := ts.txn.Get(xkey(r.seq))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("%w: seq %d", ErrNotQuarantined, r.seq)
+	}
+	if err != nil {
+		return err
+	}
+	var rec record
+	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+		return fmt.Errorf("quarantined event %d: %w", r.seq, err)
+	}
+	ev := rec.Event
+	if ev.Priority >= numPriorities {
+		return fmt.Errorf("%w: quarantined event %d has priority %d", ErrInvalidEvent, r.seq, ev.Priority)
+	}
+	val, err := json.Marshal(&ev)
+	if err != nil {
+		return err
+	}
+	if err := ts.txn.Set(qkey(ev.Priority, ev.Seq), val); err != nil {
+		return err
+	}
+	if err := ts.txn.Delete(xkey(r.seq)); err != nil {
+		return err
+	}
+	ts.st.count[ev.Priority]++
+	ts.st.bytes[ev.Priority] += uint64(len(val))
+	ts.st.quarantined--
+	ts.bytes += len(val) + 32
+	ts.wake = true
+	ts.requeued = append(ts.requeued, ev)
+	return nil
+}
