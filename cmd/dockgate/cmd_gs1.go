@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dockgate/dockgate/encoder/gs1"
+)
+
+func init() {
+	register(&command{
+		name:    "gs1",
+		summary: "gs1 parse [--domain D] INPUT: read GS1 AI data (HRI, ^element string, scan data, Digital Link; - for stdin) and print every form as JSON",
+		run:     runGS1,
+	})
+}
+
+// gs1AI is one element in the JSON output.
+type gs1AI struct {
+	AI    string `json:"ai"`
+	Value string `json:"value"`
+	Title string `json:"title"`
+}
+
+// gs1ParseOutput is what "dockgate gs1 parse" prints.
+type gs1ParseOutput struct {
+	HRI           string  `json:"hri"`
+	ElementString string  `json:"element_string"`
+	ScanData      string  `json:"scan_data"`
+	DigitalLink   string  `json:"digital_link,omitempty"`
+	AIs           []gs1AI `json:"ais"`
+}
+
+func runGS1(_ context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || args[0] != "parse" {
+		fmt.Fprintln(env.stderr, "usage: dockgate gs1 parse [--domain D] INPUT   (INPUT - reads stdin)")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("gs1 parse", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	domain := fs.String("domain", "", "Digital Link domain for the digital_link output (default id.gs1.org, https)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "usage: dockgate gs1 parse [--domain D] INPUT   (INPUT - reads stdin)")
+		return errUsage
+	}
+	input := fs.Arg(0)
+	if input == "-" {
+		b, err := io.ReadAll(env.stdin)
+		if err != nil {
+			return fmt.Errorf("reading stdin: %v", err)
+		}
+		input = stripOneEOL(string(b))
+	}
+	m, sym, err := parseAny(input)
+	if err != nil {
+		var ge *gs1.Error
+		if errors.As(err, &ge) {
+			return errors.New(ge.Detail())
+		}
+		return err
+	}
+	out := gs1ParseOutput{
+		HRI:           m.HRI(),
+		ElementString: m.ElementString(),
+		ScanData:      m.ScanData(sym),
+		AIs:           make([]gs1AI, 0, len(m.Elements)),
+	}
+	if dl, err := m.DigitalLink(*domain); err == nil {
+		out.DigitalLink = dl
+	}
+	for _, e := range m.Elements {
+		out.AIs = append(out.AIs, gs1AI{AI: e.AI, Value: e.Value, Title: e.Title()})
+	}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// parseAny reads any of the four forms and returns the symbology identifier
+// to write scan data with: the one the input carried when it was AI scan
+// data, ]C1 otherwise.
+func parseAny(input string) (gs1.Message, string, error) {
+	if strings.HasPrefix(input, "]") || strings.IndexByte(input, gs1.GS) >= 0 {
+		m, sym, err := gs1.ParseScanData([]byte(input))
+		if sym == gs1.SymQRPlain || sym == gs1.SymDataMatrixPl {
+			sym = gs1.SymGS1128
+		}
+		return m, sym, err
+	}
+	m, err := gs1.Parse(input)
+	return m, gs1.SymGS1128, err
+}
+
+// stripOneEOL removes one trailing CRLF, LF or CR.
+func stripOneEOL(s string) string {
+	switch {
+	case strings.HasSuffix(s, "\r\n"):
+		return s[:len(s)-2]
+	case strings.HasSuffix(s, "\n"), strings.HasSuffix(s, "\r"):
+		return s[:len(s)-1]
+	}
+	return s
+}
