@@ -1,0 +1,639 @@
+package receiving
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/encoder/gs1"
+)
+
+// Errors of the receiving service.
+var (
+	ErrInvalid     = errors.New("invalid receipt")
+	ErrUnknownDoor = errors.New("unknown door")
+)
+
+// Request asks for a receipt. JSON field names are those of the HTTP API and
+// the MQTT receive command.
+type Request struct {
+	// ID is the idempotency key: the same ID again returns the same
+	// receipt (and re-spools any label job that was not spooled).
+	ID     string `json:"id,omitempty"`
+	Door   string `json:"door"`
+	Source string `json:"source,omitempty"`
+	// Scan is a supplier label as scanned: scan data with or without a
+	// symbology identifier, an element string, HRI or a Digital Link URI.
+	// Its (01), (02), (10), (11), (17), (37) and (00) fill the fields below
+	// that are empty.
+	Scan           string   `json:"scan,omitempty"`
+	GTIN           string   `json:"gtin,omitempty"`
+	Product        string   `json:"product,omitempty"`
+	Description    string   `json:"description,omitempty"`
+	Supplier       string   `json:"supplier,omitempty"`
+	SupplierLot    string   `json:"supplier_lot,omitempty"`
+	PO             string   `json:"po,omitempty"`
+	DespatchAdvice string   `json:"despatch_advice,omitempty"`
+	Production     string   `json:"production,omitempty"` // YYYY-MM-DD
+	Expiry         string   `json:"expiry,omitempty"`     // YYYY-MM-DD
+	Cartons        int      `json:"cartons"`
+	QtyPerCarton   int      `json:"qty_per_carton,omitempty"`
+	Unit           string   `json:"unit,omitempty"`
+	Format         string   `json:"format,omitempty"` // lot format name
+	SSCCs          []string `json:"ssccs,omitempty"`  // the supplier's SSCCs, kept instead of allocating
+}
+
+// LotRequest is what the lot registry needs to issue or register a lot.
+type LotRequest struct {
+	Format, Product, GTIN, Supplier, SupplierLot, Door string
+	PO, DespatchAdvice, Unit                           string
+	Production, Expiry                                 time.Time // zero when unknown
+	Qty                                                int
+	Time                                               time.Time
+}
+
+// Lots is what receiving needs of the lot registry.
+type Lots interface {
+	// Issue generates a new lot code and records the lot.
+	Issue(ctx context.Context, r LotRequest) (string, error)
+	// KeepSupplierLot records the supplier's lot as the lot (idempotent).
+	KeepSupplierLot(ctx context.Context, r LotRequest) (string, error)
+	// LinkCarton links a carton's SSCC and EPC to the lot.
+	LinkCartons(ctx context.Context, lot string, cartons []Carton) error
+	// Held reports whether the lot is on hold (or recalled).
+	Held(lot string) (bool, error)
+	// Record returns the registry's record of the lot, for trace.
+	Record(lot string) (any, error)
+}
+
+// Door is what receiving needs of a door's printer.
+type Door interface {
+	// Printer is the id of the door's printer ("" when it has none).
+	Printer() string
+	// Render renders one carton label; rfid reports whether it encodes the
+	// carton's EPC on the tag.
+	Render(vals map[string]string) (zpl []byte, err error)
+	// Submit spools a label job; the same job id twice is one job.
+	Submit(ctx context.Context, jobID string, zpl []byte, refs map[string]string) error
+	// JobState reports a job's state for trace ("" when unknown).
+	JobState(jobID string) string
+}
+
+// Event is what receiving emits; the gateway turns it into an outbox event.
+type Event struct {
+	ID       string // stable across retries
+	Type     string // receipt.created, receipt.complete, receipt.incomplete, carton.unexpected
+	Time     time.Time
+	Lot      string
+	Subject  string
+	Body     any
+	Receipt  *Receipt // set on receipt.created, for the EPCIS mapping
+	Cartons  []Carton
+	Priority int // 1 lot/receiving
+}
+
+// Emitter delivers events durably (the outbox).
+type Emitter interface {
+	Emit(ctx context.Context, ev Event) error
+}
+
+// Config of the receiving service.
+type Config struct {
+	SSCC SSCCRange
+	// DefaultFormat is the lot format used when a request names none.
+	DefaultFormat string
+	// DigitalLinkDomain for label QR codes.
+	DigitalLinkDomain string
+	// MaxCartons per receipt.
+	MaxCartons int
+}
+
+// Service is the receiving service.
+type Service struct {
+	cfg   Config
+	st    *store.Store
+	lots  Lots
+	doors map[string]Door
+	emit  Emitter
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu sync.Mutex // serialises receipts with the same id and pass matching
+}
+
+// New makes the service. doors maps door ids to their printers.
+func New(cfg Config, st *store.Store, lots Lots, doors map[string]Door, emit Emitter, log *slog.Logger, now func() time.Time) *Service {
+	if cfg.MaxCartons == 0 {
+		cfg.MaxCartons = 10000
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, st: st, lots: lots, doors: doors, emit: emit, log: log, now: now}
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// applyScan fills empty request fields from a scanned supplier label.
+func applyScan(r *Request) error {
+	if r.Scan == "" {
+		return nil
+	}
+	m, _, err := gs1.ParseScanData([]byte(r.Scan))
+	if err != nil {
+		if m2, err2 := gs1.Parse(r.Scan); err2 == nil {
+			m, err = m2, nil
+		}
+	}
+	if err != nil {
+		return invalid("scan: %v", err)
+	}
+	set := func(dst *string, ai string) {
+		if v, ok := m.Get(ai); ok && *dst == "" {
+			*dst = v
+		}
+	}
+	set(&r.GTIN, "01")
+	set(&r.GTIN, "02")
+	set(&r.SupplierLot, "10")
+	if v, ok := m.Get("17"); ok && r.Expiry == "" {
+		r.Expiry = yymmddToISO(v)
+	}
+	if v, ok := m.Get("11"); ok && r.Production == "" {
+		r.Production = yymmddToISO(v)
+	}
+	if v, ok := m.Get("37"); ok && r.QtyPerCarton == 0 {
+		r.QtyPerCarton, _ = strconv.Atoi(v)
+	}
+	if v, ok := m.Get("00"); ok && len(r.SSCCs) == 0 {
+		r.SSCCs = []string{v}
+		if r.Cartons == 0 {
+			r.Cartons = 1
+		}
+	}
+	if v, ok := m.Get("400"); ok && r.PO == "" {
+		r.PO = v
+	}
+	return nil
+}
+
+// yymmddToISO turns a GS1 date into YYYY-MM-DD (DD=00: the month's last day).
+func yymmddToISO(v string) string {
+	if len(v) != 6 {
+		return v
+	}
+	yy, _ := strconv.Atoi(v[:2])
+	mm, _ := strconv.Atoi(v[2:4])
+	dd, _ := strconv.Atoi(v[4:])
+	y := gs1.ResolveYear(yy, time.Now().Year())
+	if dd == 0 {
+		return time.Date(y, time.Month(mm)+1, 0, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", y, mm, dd)
+}
+
+func parseDate(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return time.Time{}, invalid("%s: %q is not a date YYYY-MM-DD", field, v)
+	}
+	return t, nil
+}
+
+// normalise validates a request and fills what follows from it.
+func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
+	if err := applyScan(r); err != nil {
+		return prod, exp, err
+	}
+	if _, ok := s.doors[r.Door]; !ok {
+		names := make([]string, 0, len(s.doors))
+		for n := range s.doors {
+			names = append(names, n)
+		}
+		return prod, exp, fmt.Errorf("%w %q (configured doors: %s)", ErrUnknownDoor, r.Door, strings.Join(names, ", "))
+	}
+	if r.Cartons < 1 || r.Cartons > s.cfg.MaxCartons {
+		return prod, exp, invalid("cartons: %d must be between 1 and %d", r.Cartons, s.cfg.MaxCartons)
+	}
+	if len(r.SSCCs) > 0 && len(r.SSCCs) != r.Cartons {
+		return prod, exp, invalid("ssccs: %d given for %d cartons (give one per carton, or none to allocate)", len(r.SSCCs), r.Cartons)
+	}
+	for _, sscc := range r.SSCCs {
+		if err := gs1.ValidateValue("00", sscc); err != nil {
+			return prod, exp, invalid("ssccs: %v", err)
+		}
+	}
+	if r.GTIN == "" {
+		return prod, exp, invalid("gtin: required (or scan a supplier label with (01))")
+	}
+	if err := gs1.ValidateValue("01", r.GTIN); err != nil {
+		return prod, exp, invalid("gtin: %v", err)
+	}
+	if r.SupplierLot != "" {
+		if err := gs1.ValidateValue("10", r.SupplierLot); err != nil {
+			return prod, exp, invalid("supplier_lot: %v", err)
+		}
+	}
+	if r.Product == "" {
+		r.Product = r.GTIN
+	}
+	if r.QtyPerCarton < 0 {
+		return prod, exp, invalid("qty_per_carton: %d must not be negative", r.QtyPerCarton)
+	}
+	if prod, err = parseDate("production", r.Production); err != nil {
+		return prod, exp, err
+	}
+	if exp, err = parseDate("expiry", r.Expiry); err != nil {
+		return prod, exp, err
+	}
+	if r.Source == "" {
+		r.Source = "api"
+	}
+	if r.ID == "" {
+		r.ID = newID()
+	}
+	return prod, exp, nil
+}
+
+// Receive runs a receipt: lot, cartons, labels, jobs, records, events.
+func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
+	prod, exp, err := s.normalise(&r)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if old, err := s.Receipt(r.ID); err == nil {
+		// A retry: make sure every label job was spooled, return the same.
+		return old, s.spool(ctx, old)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+
+	now := s.now().UTC()
+	lr := LotRequest{Format: r.Format, Product: r.Product, GTIN: r.GTIN, Supplier: r.Supplier,
+		SupplierLot: r.SupplierLot, Door: r.Door, PO: r.PO, DespatchAdvice: r.DespatchAdvice, Unit: r.Unit,
+		Production: prod, Expiry: exp, Qty: r.Cartons * max(r.QtyPerCarton, 1), Time: now}
+	if lr.Format == "" {
+		lr.Format = s.cfg.DefaultFormat
+	}
+	rc := &Receipt{ID: r.ID, Door: r.Door, Source: r.Source, Time: now, SupplierLot: r.SupplierLot,
+		Supplier: r.Supplier, GTIN: r.GTIN, Product: r.Product, Description: r.Description, PO: r.PO,
+		DespatchAdvice: r.DespatchAdvice, Production: r.Production, Expiry: r.Expiry,
+		QtyPerCarton: r.QtyPerCarton, Unit: r.Unit, Status: "open"}
+	if r.SupplierLot != "" {
+		rc.Lot, err = s.lots.KeepSupplierLot(ctx, lr)
+	} else {
+		rc.Lot, err = s.lots.Issue(ctx, lr)
+		rc.LotAssigned = true
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lot: %w", err)
+	}
+
+	ssccs := r.SSCCs
+	if len(ssccs) == 0 {
+		if ssccs, err = AllocateSSCCs(s.st, s.cfg.SSCC, r.Cartons); err != nil {
+			return nil, err
+		}
+	}
+	door := s.doors[r.Door]
+	cartons := make([]Carton, len(ssccs))
+	for i, sscc := range ssccs {
+		e, err := epc.NewSSCC96(int(epc.FilterFullCase), len(s.cfg.SSCC.CompanyPrefix), sscc)
+		if err != nil {
+			return nil, fmt.Errorf("carton %s: EPC: %w", sscc, err)
+		}
+		cartons[i] = Carton{SSCC: sscc, EPC: e.Hex(), EPCURI: e.PureURI(), Receipt: rc.ID, Lot: rc.Lot,
+			GTIN: rc.GTIN, Qty: rc.QtyPerCarton, Door: rc.Door, Printer: door.Printer(), Time: now}
+		if door.Printer() != "" {
+			cartons[i].Job = rc.ID + "/" + sscc
+		}
+	}
+	rc.Cartons = ssccs
+
+	if err := s.st.DB().Update(func(txn *badger.Txn) error {
+		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+			return err
+		}
+		if err := txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil); err != nil {
+			return err
+		}
+		for i := range cartons {
+			c := &cartons[i]
+			if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
+				return err
+			}
+			if err := txn.Set(keyLotCarton(c.Lot, c.SSCC), nil); err != nil {
+				return err
+			}
+			if err := txn.Set(keyTag(c.EPC), []byte(c.SSCC)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("record receipt %s: %w", rc.ID, err)
+	}
+	if err := s.lots.LinkCartons(ctx, rc.Lot, cartons); err != nil {
+		return nil, fmt.Errorf("link cartons to lot %s: %w", rc.Lot, err)
+	}
+	if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, "created"), Type: "receipt.created", Time: now,
+		Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons, Priority: 1}); err != nil {
+		return nil, err
+	}
+	if err := s.spoolCartons(ctx, rc, cartons); err != nil {
+		return rc, err
+	}
+	s.log.Info("receipt recorded", "receipt", rc.ID, "door", rc.Door, "lot", rc.Lot, "cartons", len(cartons))
+	return rc, nil
+}
+
+// spool re-spools the jobs of a recorded receipt (idempotent).
+func (s *Service) spool(ctx context.Context, rc *Receipt) error {
+	cartons := make([]Carton, 0, len(rc.Cartons))
+	for _, sscc := range rc.Cartons {
+		c, err := s.Carton(sscc)
+		if err != nil {
+			return err
+		}
+		cartons = append(cartons, *c)
+	}
+	return s.spoolCartons(ctx, rc, cartons)
+}
+
+func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carton) error {
+	door := s.doors[rc.Door]
+	if door == nil || door.Printer() == "" {
+		return nil
+	}
+	for _, c := range cartons {
+		vals := map[string]string{
+			"gtin": rc.GTIN, "lot": rc.Lot, "expiry": rc.Expiry, "production": rc.Production,
+			"sscc": c.SSCC, "product": rc.Product, "description": rc.Description,
+			"supplier": rc.Supplier, "po": rc.PO, "epc": c.EPC,
+		}
+		if rc.QtyPerCarton > 0 {
+			vals["qty"] = strconv.Itoa(rc.QtyPerCarton)
+		}
+		for k, v := range vals {
+			if v == "" {
+				delete(vals, k)
+			}
+		}
+		zpl, err := door.Render(vals)
+		if err != nil {
+			return fmt.Errorf("label for carton %s: %w", c.SSCC, err)
+		}
+		if err := door.Submit(ctx, c.Job, zpl, map[string]string{"receipt": rc.ID, "lot": rc.Lot, "sscc": c.SSCC}); err != nil {
+			return fmt.Errorf("spool label of carton %s: %w", c.SSCC, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) emitEvent(ctx context.Context, ev Event) error {
+	if err := s.emit.Emit(ctx, ev); err != nil {
+		return fmt.Errorf("event %s: %w", ev.Type, err)
+	}
+	ref := EventRef{EventID: ev.ID, Type: ev.Type, Time: ev.Time, Subject: ev.Subject}
+	return s.st.DB().Update(func(txn *badger.Txn) error {
+		return putJSON(txn, keyLotEvent(ev.Lot, ev.Time, ev.ID), ref)
+	})
+}
+
+// RecordEvent remembers an event about a lot that another part of the
+// gateway emitted (label printed or failed, hold alert), for trace.
+func (s *Service) RecordEvent(lot string, ref EventRef) error {
+	return s.st.DB().Update(func(txn *badger.Txn) error {
+		return putJSON(txn, keyLotEvent(lot, ref.Time, ref.EventID), ref)
+	})
+}
+
+// Receipt returns a recorded receipt.
+func (s *Service) Receipt(id string) (*Receipt, error) {
+	var rc Receipt
+	err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, keyReceipt(id), &rc) })
+	if err != nil {
+		return nil, err
+	}
+	return &rc, nil
+}
+
+// Carton returns a recorded carton by SSCC.
+func (s *Service) Carton(sscc string) (*Carton, error) {
+	var c Carton
+	err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, keyCarton(sscc), &c) })
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CartonByEPC returns the carton whose tag carries the EPC (hex).
+func (s *Service) CartonByEPC(epcHex string) (*Carton, error) {
+	var c Carton
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyTag(strings.ToUpper(epcHex)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		sscc, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		return getJSON(txn, keyCarton(string(sscc)), &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// LotForEPC resolves a tag to its lot and whether the lot is held; it is the
+// portal's lot resolver.
+func (s *Service) LotForEPC(epcHex string) (lot string, held, ok bool) {
+	c, err := s.CartonByEPC(epcHex)
+	if err != nil {
+		return "", false, false
+	}
+	h, err := s.lots.Held(c.Lot)
+	if err != nil {
+		s.log.Warn("hold check failed; treating the lot as held", "lot", c.Lot, "err", err)
+		h = true
+	}
+	return c.Lot, h, true
+}
+
+// PassResult is what a portal pass did to receipts.
+type PassResult struct {
+	Matched    []string `json:"matched"`    // SSCCs of receipts' cartons
+	Unexpected []string `json:"unexpected"` // EPCs that belong to no receipt
+	Completed  []string `json:"completed"`  // receipts completed by this pass
+}
+
+// OnPass matches the EPCs (hex) of a pass at a door to receipts. Passes at
+// a receiving door that are not outbound confirm cartons; every pass of a
+// known carton is recorded for trace.
+func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Time, epcs []string) (PassResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res PassResult
+	receipts := map[string]*Receipt{}
+	var held []string
+	err := s.st.DB().Update(func(txn *badger.Txn) error {
+		for _, h := range epcs {
+			h = strings.ToUpper(h)
+			item, err := txn.Get(keyTag(h))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				res.Unexpected = append(res.Unexpected, h)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			ssccB, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			var c Carton
+			if err := getJSON(txn, keyCarton(string(ssccB)), &c); err != nil {
+				return err
+			}
+			p := Pass{Door: door, Direction: direction, Time: at.UTC()}
+			if isHeld, _ := s.lots.Held(c.Lot); isHeld {
+				p.Held = true
+				held = append(held, c.SSCC)
+			}
+			if err := putJSON(txn, keyPass(c.SSCC, at), p); err != nil {
+				return err
+			}
+			if direction == "out" || door != c.Door || !c.SeenAt.IsZero() {
+				continue
+			}
+			c.SeenAt = at.UTC()
+			if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
+				return err
+			}
+			res.Matched = append(res.Matched, c.SSCC)
+			rc := receipts[c.Receipt]
+			if rc == nil {
+				rc = &Receipt{}
+				if err := getJSON(txn, keyReceipt(c.Receipt), rc); err != nil {
+					return err
+				}
+				receipts[c.Receipt] = rc
+			}
+			rc.Seen++
+		}
+		for _, rc := range receipts {
+			if rc.Status == "open" && rc.Seen >= len(rc.Cartons) {
+				rc.Status = "complete"
+				rc.ClosedAt = at.UTC()
+				res.Completed = append(res.Completed, rc.ID)
+			}
+			if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, id := range res.Completed {
+		rc := receipts[id]
+		if err := s.emitEvent(ctx, Event{ID: stableID(id, "complete"), Type: "receipt.complete", Time: at.UTC(),
+			Lot: rc.Lot, Subject: id, Body: map[string]any{"receipt": id, "lot": rc.Lot, "door": rc.Door, "cartons": len(rc.Cartons)}, Priority: 1}); err != nil {
+			return res, err
+		}
+	}
+	if len(res.Unexpected) > 0 {
+		if err := s.emitEvent(ctx, Event{ID: stableID(door, at.String(), "unexpected"), Type: "carton.unexpected", Time: at.UTC(),
+			Subject: door, Body: map[string]any{"door": door, "direction": direction, "epcs": res.Unexpected}, Priority: 1}); err != nil {
+			return res, err
+		}
+	}
+	_ = held // hold alerts are raised by the portal's lot resolver
+	return res, nil
+}
+
+// Close ends the wait for a receipt's cartons: every carton not seen is
+// named in a receipt.incomplete event. A complete receipt is left as it is.
+func (s *Service) Close(ctx context.Context, id string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rc, err := s.Receipt(id)
+	if err != nil {
+		return nil, err
+	}
+	if rc.Status != "open" {
+		return rc, nil
+	}
+	for _, sscc := range rc.Cartons {
+		c, err := s.Carton(sscc)
+		if err != nil {
+			return nil, err
+		}
+		if c.SeenAt.IsZero() {
+			rc.Missing = append(rc.Missing, sscc)
+		}
+	}
+	rc.Status = "incomplete"
+	rc.ClosedAt = s.now().UTC()
+	if err := s.st.DB().Update(func(txn *badger.Txn) error { return putJSON(txn, keyReceipt(id), rc) }); err != nil {
+		return nil, err
+	}
+	return rc, s.emitEvent(ctx, Event{ID: stableID(id, "incomplete"), Type: "receipt.incomplete", Time: rc.ClosedAt,
+		Lot: rc.Lot, Subject: id, Body: map[string]any{"receipt": id, "lot": rc.Lot, "door": rc.Door, "missing": rc.Missing}, Priority: 1})
+}
+
+// stableID derives a UUID-shaped id from its parts, so that a retried
+// receipt emits events with the same ids.
+func stableID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	h[6] = h[6]&0x0f | 0x50 // version 5 shape
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+var idMu sync.Mutex
+var idLast int64
+
+// newID is a receipt id: R + time-ordered, unique within the process.
+func newID() string {
+	idMu.Lock()
+	defer idMu.Unlock()
+	n := time.Now().UnixNano()
+	if n <= idLast {
+		n = idLast + 1
+	}
+	idLast = n
+	return "R" + strconv.FormatInt(n, 36)
+}
+
+// MarshalJSON keeps Event out of JSON encoders by accident.
+func (e Event) MarshalJSON() ([]byte, error) { return json.Marshal(e.Body) }

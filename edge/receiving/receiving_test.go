@@ -1,0 +1,304 @@
+package receiving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/encoder/gs1"
+)
+
+// fakeLots is an in-memory lot registry for receiving's own tests; the
+// gateway tests run the real one.
+type fakeLots struct {
+	mu    sync.Mutex
+	n     int
+	held  map[string]bool
+	links map[string]int
+}
+
+func (f *fakeLots) Issue(_ context.Context, r LotRequest) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	return fmt.Sprintf("%s-LWX-%s-%03d", r.Time.Format("0601"), r.Product, f.n), nil
+}
+func (f *fakeLots) KeepSupplierLot(_ context.Context, r LotRequest) (string, error) {
+	return r.SupplierLot, nil
+}
+func (f *fakeLots) LinkCartons(_ context.Context, lot string, c []Carton) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.links == nil {
+		f.links = map[string]int{}
+	}
+	f.links[lot] += len(c)
+	return nil
+}
+func (f *fakeLots) Held(lot string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held[lot], nil
+}
+func (f *fakeLots) Record(lot string) (any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.links[lot] == 0 {
+		return nil, ErrNotFound
+	}
+	return map[string]string{"code": lot}, nil
+}
+
+type fakeDoor struct {
+	mu   sync.Mutex
+	jobs map[string][]byte
+}
+
+func (d *fakeDoor) Printer() string { return "P1" }
+func (d *fakeDoor) Render(v map[string]string) ([]byte, error) {
+	return []byte("^XA^FD" + v["sscc"] + "|" + v["lot"] + "|" + v["epc"] + "^FS^XZ"), nil
+}
+func (d *fakeDoor) Submit(_ context.Context, id string, zpl []byte, _ map[string]string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.jobs == nil {
+		d.jobs = map[string][]byte{}
+	}
+	d.jobs[id] = zpl
+	return nil
+}
+func (d *fakeDoor) JobState(id string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.jobs[id]; ok {
+		return "queued"
+	}
+	return ""
+}
+
+type recEmitter struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recEmitter) Emit(_ context.Context, ev Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	return nil
+}
+func (r *recEmitter) types() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var t []string
+	for _, e := range r.events {
+		t = append(t, e.Type)
+	}
+	return t
+}
+
+type rig struct {
+	svc  *Service
+	lots *fakeLots
+	door *fakeDoor
+	em   *recEmitter
+	st   *store.Store
+}
+
+func newRig(t testing.TB) *rig {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r := &rig{lots: &fakeLots{held: map[string]bool{}}, door: &fakeDoor{}, em: &recEmitter{}, st: st}
+	now := func() time.Time { return time.Date(2025, 5, 14, 9, 30, 0, 0, time.UTC) }
+	r.svc = New(Config{SSCC: SSCCRange{Extension: 0, CompanyPrefix: "0614141", Start: 1, End: 999999999}, DefaultFormat: "default"},
+		st, r.lots, map[string]Door{"DOOR1": r.door, "DOOR2": r.door}, r.em, nil, now)
+	return r
+}
+
+func TestReceiveAssignsLotAndCartons(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rc, err := r.svc.Receive(ctx, Request{ID: "asn-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3, QtyPerCarton: 20, Expiry: "2026-05-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Lot != "2505-LWX-WLD01-001" || !rc.LotAssigned || len(rc.Cartons) != 3 || rc.Status != "open" {
+		t.Fatalf("receipt %+v", rc)
+	}
+	for i, sscc := range rc.Cartons {
+		if err := gs1.ValidateValue("00", sscc); err != nil {
+			t.Fatalf("carton %d SSCC %s: %v", i, sscc, err)
+		}
+		if !strings.HasPrefix(sscc, "00614141") {
+			t.Fatalf("SSCC %s not from the company prefix", sscc)
+		}
+		c, err := r.svc.Carton(sscc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(c.EPC, "31") || c.Job != "asn-1/"+sscc {
+			t.Fatalf("carton %+v", c)
+		}
+		if got := string(r.door.jobs[c.Job]); !strings.Contains(got, sscc) || !strings.Contains(got, c.EPC) {
+			t.Fatalf("label of %s: %s", sscc, got)
+		}
+	}
+	if r.lots.links[rc.Lot] != 3 {
+		t.Fatalf("cartons linked to lot: %d", r.lots.links[rc.Lot])
+	}
+	// A retry returns the same receipt and creates nothing new.
+	again, err := r.svc.Receive(ctx, Request{ID: "asn-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Lot != rc.Lot || strings.Join(again.Cartons, ",") != strings.Join(rc.Cartons, ",") || len(r.door.jobs) != 3 {
+		t.Fatalf("retry made a new receipt: %+v", again)
+	}
+	if got := r.em.types(); len(got) != 1 || got[0] != "receipt.created" {
+		t.Fatalf("events %v", got)
+	}
+}
+
+func TestReceiveFromScannedSupplierLabelKeepsLot(t *testing.T) {
+	r := newRig(t)
+	scan := "]C1010952012345678810SUP-4711\x1d17260531"
+	rc, err := r.svc.Receive(context.Background(), Request{Door: "DOOR1", Scan: scan, Cartons: 2, Supplier: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Lot != "SUP-4711" || rc.LotAssigned || rc.SupplierLot != "SUP-4711" || rc.GTIN != "09520123456788" || rc.Expiry != "2026-05-31" {
+		t.Fatalf("receipt %+v", rc)
+	}
+}
+
+func TestReceiveRejectsBadInput(t *testing.T) {
+	r := newRig(t)
+	cases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{Door: "DOOR9", GTIN: "09520123456788", Cartons: 1}, `unknown door "DOOR9"`},
+		{Request{Door: "DOOR1", GTIN: "09520123456789", Cartons: 1}, "gtin:"},
+		{Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 0}, "cartons: 0"},
+		{Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, Expiry: "31/05/2026"}, "expiry"},
+		{Request{Door: "DOOR1", Scan: "(01)09520123456788(17)250229", Cartons: 1}, "scan:"},
+		{Request{Door: "DOOR1", Cartons: 1}, "gtin: required"},
+	}
+	for _, tc := range cases {
+		_, err := r.svc.Receive(context.Background(), tc.req)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.req, err, tc.want)
+		}
+	}
+	if len(r.door.jobs) != 0 {
+		t.Fatal("a rejected receipt spooled labels")
+	}
+}
+
+func TestPortalConfirmsReceipt(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rc, err := r.svc.Receive(ctx, Request{ID: "r1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var epcs []string
+	for _, s := range rc.Cartons {
+		c, _ := r.svc.Carton(s)
+		epcs = append(epcs, c.EPC)
+	}
+	at := time.Date(2025, 5, 14, 9, 40, 0, 0, time.UTC)
+	res, err := r.svc.OnPass(ctx, "DOOR1", "in", at, append(epcs[:2:2], "E2801160600002054CC2096F"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Matched) != 2 || len(res.Unexpected) != 1 || len(res.Completed) != 0 {
+		t.Fatalf("first pass %+v", res)
+	}
+	// The same cartons again count once.
+	if res, _ = r.svc.OnPass(ctx, "DOOR1", "in", at.Add(time.Second), epcs[:2]); len(res.Matched) != 0 {
+		t.Fatalf("seen twice: %+v", res)
+	}
+	res, err = r.svc.OnPass(ctx, "DOOR1", "in", at.Add(2*time.Second), epcs[2:])
+	if err != nil || len(res.Completed) != 1 {
+		t.Fatalf("last pass %+v %v", res, err)
+	}
+	got, _ := r.svc.Receipt("r1")
+	if got.Status != "complete" || got.Seen != 3 {
+		t.Fatalf("receipt %+v", got)
+	}
+	want := []string{"receipt.created", "carton.unexpected", "receipt.complete"}
+	if strings.Join(r.em.types(), ",") != strings.Join(want, ",") {
+		t.Fatalf("events %v, want %v", r.em.types(), want)
+	}
+}
+
+func TestCloseNamesMissingCartons(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rc, _ := r.svc.Receive(ctx, Request{ID: "r2", Door: "DOOR1", GTIN: "09520123456788", Cartons: 2})
+	c0, _ := r.svc.Carton(rc.Cartons[0])
+	if _, err := r.svc.OnPass(ctx, "DOOR1", "in", time.Now(), []string{c0.EPC}); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := r.svc.Close(ctx, "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.Status != "incomplete" || len(closed.Missing) != 1 || closed.Missing[0] != rc.Cartons[1] {
+		t.Fatalf("closed %+v", closed)
+	}
+}
+
+func TestTrace(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rc, _ := r.svc.Receive(ctx, Request{ID: "r3", Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-1", Cartons: 2})
+	c0, _ := r.svc.Carton(rc.Cartons[0])
+	r.svc.OnPass(ctx, "DOOR1", "in", time.Date(2025, 5, 14, 10, 0, 0, 0, time.UTC), []string{c0.EPC})
+
+	lt, err := r.svc.TraceLot("SUP-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lt.Receipts) != 1 || len(lt.Cartons) != 2 || lt.SupplierLot != "SUP-1" || len(lt.Events) != 1 {
+		t.Fatalf("lot trace %+v", lt)
+	}
+	if len(lt.Cartons[0].Passes)+len(lt.Cartons[1].Passes) != 1 || lt.Cartons[0].JobState != "queued" {
+		t.Fatalf("carton traces %+v", lt.Cartons)
+	}
+	for _, in := range []string{c0.EPC, strings.ToLower(c0.EPC), c0.EPCURI} {
+		it, err := r.svc.TraceEPC(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if it.Lot != "SUP-1" || it.Receipt.ID != "r3" || it.Carton.SSCC != rc.Cartons[0] || it.SupplierLot != "SUP-1" {
+			t.Fatalf("epc trace %+v", it)
+		}
+	}
+	if it, err := r.svc.TraceSSCC("(00)" + rc.Cartons[1]); err != nil || it.Carton.SSCC != rc.Cartons[1] {
+		t.Fatalf("sscc trace %+v %v", it, err)
+	}
+	if _, err := r.svc.TraceSSCC("006141410000009999"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown SSCC: %v", err)
+	}
+	if _, err := r.svc.TraceLot("NOPE"); err == nil {
+		t.Fatal("unknown lot traced")
+	}
+}
+
+func TestSSCCRangeExhausted(t *testing.T) {
+	r := newRig(t)
+	r.svc.cfg.SSCC.End = 3
+	if _, err := r.svc.Receive(context.Background(), Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 4}); err == nil || !strings.Contains(err.Error(), "used up") {
+		t.Fatalf("got %v", err)
+	}
+}

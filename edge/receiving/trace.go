@@ -1,0 +1,169 @@
+package receiving
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/encoder/epc"
+)
+
+// CartonTrace is a carton with its label job's state and its door passes.
+type CartonTrace struct {
+	Carton
+	JobState string `json:"job_state,omitempty"`
+	Passes   []Pass `json:"passes"`
+}
+
+// LotTrace is the forward trace of a lot.
+type LotTrace struct {
+	Lot         string        `json:"lot"`
+	Registry    any           `json:"registry,omitempty"`
+	SupplierLot string        `json:"supplier_lot,omitempty"`
+	Receipts    []Receipt     `json:"receipts"`
+	Cartons     []CartonTrace `json:"cartons"`
+	Events      []EventRef    `json:"events"`
+}
+
+// ItemTrace is the backward trace of a carton (by SSCC or EPC).
+type ItemTrace struct {
+	Carton      CartonTrace `json:"carton"`
+	Lot         string      `json:"lot"`
+	Registry    any         `json:"registry,omitempty"`
+	SupplierLot string      `json:"supplier_lot,omitempty"`
+	Receipt     *Receipt    `json:"receipt"`
+}
+
+func (s *Service) cartonTrace(txn *badger.Txn, sscc string) (CartonTrace, error) {
+	var ct CartonTrace
+	if err := getJSON(txn, keyCarton(sscc), &ct.Carton); err != nil {
+		return ct, err
+	}
+	ct.Passes = []Pass{}
+	err := scanPrefix(txn, prefixPasses(sscc), true, func(_, v []byte) error {
+		var p Pass
+		if err := json.Unmarshal(v, &p); err != nil {
+			return err
+		}
+		ct.Passes = append(ct.Passes, p)
+		return nil
+	})
+	if ct.Job != "" {
+		if d := s.doors[ct.Door]; d != nil {
+			ct.JobState = d.JobState(ct.Job)
+		}
+	}
+	return ct, err
+}
+
+// TraceLot is the forward trace: every receipt, carton, EPC, label job, door
+// pass and event of the lot.
+func (s *Service) TraceLot(lot string) (*LotTrace, error) {
+	t := &LotTrace{Lot: lot, Receipts: []Receipt{}, Cartons: []CartonTrace{}, Events: []EventRef{}}
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		if err := scanPrefix(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
+			var rc Receipt
+			if err := getJSON(txn, keyReceipt(string(id)), &rc); err != nil {
+				return err
+			}
+			if rc.SupplierLot != "" {
+				t.SupplierLot = rc.SupplierLot
+			}
+			t.Receipts = append(t.Receipts, rc)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := scanPrefix(txn, keyLotCarton(lot, ""), false, func(sscc, _ []byte) error {
+			ct, err := s.cartonTrace(txn, string(sscc))
+			if err != nil {
+				return err
+			}
+			t.Cartons = append(t.Cartons, ct)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return scanPrefix(txn, prefixLotEvents(lot), true, func(_, v []byte) error {
+			var ref EventRef
+			if err := json.Unmarshal(v, &ref); err != nil {
+				return err
+			}
+			t.Events = append(t.Events, ref)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rec, err := s.lots.Record(lot); err == nil {
+		t.Registry = rec
+	} else if len(t.Receipts) == 0 {
+		return nil, fmt.Errorf("lot %q: %w", lot, ErrNotFound)
+	}
+	return t, nil
+}
+
+// TraceSSCC is the backward trace of a carton by its SSCC.
+func (s *Service) TraceSSCC(sscc string) (*ItemTrace, error) {
+	sscc = strings.TrimPrefix(sscc, "(00)")
+	if len(sscc) == 20 && strings.HasPrefix(sscc, "00") {
+		sscc = sscc[2:]
+	}
+	if len(sscc) != 18 {
+		// Accept the SSCC with or without its (00) AI, nothing else.
+		return nil, fmt.Errorf("sscc %q: want 18 digits: %w", sscc, ErrNotFound)
+	}
+	it := &ItemTrace{}
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		ct, err := s.cartonTrace(txn, sscc)
+		if err != nil {
+			return err
+		}
+		it.Carton, it.Lot = ct, ct.Lot
+		var rc Receipt
+		if err := getJSON(txn, keyReceipt(ct.Receipt), &rc); err != nil {
+			return err
+		}
+		it.Receipt, it.SupplierLot = &rc, rc.SupplierLot
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("sscc %s: no carton with this SSCC was received here: %w", sscc, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec, err := s.lots.Record(it.Lot); err == nil {
+		it.Registry = rec
+	}
+	return it, nil
+}
+
+// TraceEPC is the backward trace of a tag, given as hex or as a tag or pure
+// identity URI.
+func (s *Service) TraceEPC(in string) (*ItemTrace, error) {
+	var e epc.EPC
+	var err error
+	if strings.HasPrefix(in, "urn:") {
+		e, err = epc.ParseURI(in)
+	} else {
+		e, err = epc.DecodeHex(in)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("epc %q: %w", in, err)
+	}
+	c, err := s.CartonByEPC(e.Hex())
+	if err != nil {
+		if sscc := e.SSCC(); sscc != "" {
+			// A pure identity URI does not carry the filter: find the
+			// carton by its SSCC.
+			return s.TraceSSCC(sscc)
+		}
+		return nil, fmt.Errorf("epc %s: no carton with this tag was received here: %w", e.Hex(), ErrNotFound)
+	}
+	return s.TraceSSCC(c.SSCC)
+}
