@@ -49,6 +49,19 @@ func (e *EPC) zero(from, to int) bool {
 	return true
 }
 
+// clear zeroes every bit from bit from on.
+func (e *EPC) clear(from int) {
+	i := from >> 3
+	if i >= maxBytes {
+		return
+	}
+	if r := from & 7; r != 0 {
+		e.raw[i] &= 0xFF << (8 - r)
+		i++
+	}
+	clear(e.raw[i:])
+}
+
 // lastOne returns one past the last 1 bit below limit, or 0.
 func (e *EPC) lastOne(limit int) int {
 	for i := (limit+7)/8 - 1; i >= 0; i-- {

@@ -4,8 +4,8 @@ import "math/bits"
 
 // Decode decodes the first bitLen bits of b, most significant bit first, as
 // an EPC reader delivers them (LLRP EPCData, or the EPC bank after the PC
-// word). bitLen 0 means all of b. Bits past a scheme's length must be zero
-// (the padding to a whole word). A header that is not a GS1 scheme gives a
+// word). bitLen 0 means all of b. Bits past a scheme's length are ignored
+// (TDS §14.4: word padding, or the rest of a larger EPC bank). A header that is not a GS1 scheme gives a
 // raw EPC and no error; a GS1 header whose fields break the TDS rules gives
 // an error (use [NewRaw] to keep such a read as a raw EPC).
 func Decode(b []byte, bitLen int) (EPC, error) {
@@ -122,10 +122,9 @@ func (e *EPC) parsePartitioned(s Scheme) error {
 		return newErr(s, "bit length", itoa(uint64(have)), ErrLength,
 			s.String()+" has "+itoa(uint64(L.bits))+" bits")
 	}
-	if have > L.bits && !e.zero(L.bits, have) {
-		return newErr(s, "padding", "", ErrPadding,
-			"the bits after the "+itoa(uint64(L.bits))+" of "+s.String()+" must be zero")
-	}
+	// TDS §14.4 step 3: bits past the scheme's length are word padding
+	// (or whatever a larger EPC bank holds); they are not part of the EPC.
+	e.clear(L.bits)
 	f := e.get(8, 3)
 	p := e.get(11, 3)
 	if p == 7 {
@@ -339,10 +338,8 @@ func (e *EPC) parsePlus(s Scheme) error {
 		e.nbits = uint16(end)
 		return nil
 	}
-	if !e.zero(off, have) {
-		return newErr(s, "padding", "", ErrPadding,
-			"the bits after the EPC must be zero when the +AIDC toggle is 0")
-	}
+	// TDS §14.4 step 4: trailing padding after the last segment is ignored.
+	e.clear(off)
 	e.nbits = uint16(off)
 	return nil
 }
@@ -384,21 +381,10 @@ func (e *EPC) getAlnum(s Scheme, field string, off, have, maxChars int) (int, er
 	if n == 0 || n > maxChars {
 		return 0, newErr(s, field, "", ErrRange, "length "+itoa(uint64(n))+" is not 1–"+itoa(uint64(maxChars))+" characters")
 	}
-	var nb int
-	switch ind {
-	case encNumeric:
-		nb = int(numericBits[n])
-	case encUpperHex, encLowerHex:
-		nb = 4 * n
-	case encBase64:
-		nb = 6 * n
-	case encASCII7:
-		nb = 7 * n
-	case encCode40:
-		nb = 16 * ((n + 2) / 3)
-	default:
+	if ind > encCode40 {
 		return 0, newErr(s, field, "", ErrSerial, "encoding indicator "+itoa(uint64(ind))+" is reserved")
 	}
+	nb := alnumBits(ind, n)
 	if off+nb > have {
 		return 0, newErr(s, field, "", ErrLength, "the bits end inside it")
 	}

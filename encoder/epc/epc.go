@@ -52,14 +52,11 @@ func (e *EPC) byteLen() int {
 
 const hexDigits = "0123456789ABCDEF"
 
-// Hex returns the bits in upper-case hexadecimal: whole 16-bit words for GS1
-// schemes, ⌈bits/4⌉ digits for a raw EPC.
+// Hex returns the bits in upper-case hexadecimal, ⌈bits/4⌉ digits with the
+// last one zero-padded, as TDS Annex E writes them (an SGTIN-198 has 50
+// digits). [EPC.Bytes] gives the whole words written to a tag.
 func (e EPC) Hex() string {
-	n := e.byteLen() * 2
-	if e.scheme == SchemeRaw {
-		n = (int(e.nbits) + 3) / 4
-	}
-	buf := make([]byte, n)
+	buf := make([]byte, (int(e.nbits)+3)/4)
 	for i := range buf {
 		b := e.raw[i/2]
 		if i%2 == 0 {

@@ -6,21 +6,23 @@ package epc
 // NewSGTINPlus encodes an SGTIN+ from a GTIN and a serial of 1–20
 // characters of GS1 character set 82.
 func NewSGTINPlus(filter int, gtin, serial string) (EPC, error) {
-	return newPlus(SGTINPlus, filter, gtin, serial, 0, "")
+	return newPlus(SGTINPlus, filter, gtin, serial, 0, "", -1)
 }
 
 // NewDSGTINPlus encodes a DSGTIN+: an SGTIN with a date (YYMMDD, DD may be
 // 00) of the given type.
 func NewDSGTINPlus(filter int, dateType DateType, yymmdd, gtin, serial string) (EPC, error) {
-	return newPlus(DSGTINPlus, filter, gtin, serial, dateType, yymmdd)
+	return newPlus(DSGTINPlus, filter, gtin, serial, dateType, yymmdd, -1)
 }
 
 // NewSSCCPlus encodes an SSCC+ from an 18-digit SSCC.
 func NewSSCCPlus(filter int, sscc string) (EPC, error) {
-	return newPlus(SSCCPlus, filter, sscc, "", 0, "")
+	return newPlus(SSCCPlus, filter, sscc, "", 0, "", -1)
 }
 
-func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string) (EPC, error) {
+// newPlus encodes a '+' scheme; enc is the serial's encoding indicator, or
+// -1 for the one that takes the fewest bits.
+func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string, enc int) (EPC, error) {
 	if err := checkFilter(s, filter); err != nil {
 		return EPC{}, err
 	}
@@ -53,7 +55,7 @@ func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string)
 		w.put(uint64(k[i]-'0'), 4)
 	}
 	if s != SSCCPlus {
-		if err := putAlnum(&w, s, "serial", serial, 20); err != nil {
+		if err := putAlnum(&w, s, "serial", serial, 20, enc); err != nil {
 			return EPC{}, err
 		}
 	}
@@ -73,9 +75,10 @@ func packDate(s Scheme, v string) (uint16, error) {
 	return d, checkPackedDate(s, d)
 }
 
-// putAlnum writes TDS §14.5.6 variable-length alphanumeric data with the
-// encoding that takes the fewest bits (the lowest indicator on a tie).
-func putAlnum(w *writer, s Scheme, field, v string, maxChars int) error {
+// putAlnum writes TDS §14.5.6 variable-length alphanumeric data with
+// encoding indicator enc, or with the encoding that takes the fewest bits
+// (the lowest indicator on a tie) when enc is -1.
+func putAlnum(w *writer, s Scheme, field, v string, maxChars, enc int) error {
 	if err := checkCSET82(s, field, v, maxChars); err != nil {
 		return err
 	}
@@ -91,6 +94,12 @@ func putAlnum(w *writer, s Scheme, field, v string, maxChars int) error {
 	try(encLowerHex, 4*n, allIn(v, alphaLower))
 	try(encBase64, 6*n, allIn(v, alphaBase64))
 	try(encCode40, 16*((n+2)/3), allIn(v, alphaCode40[1:]))
+	if enc >= 0 {
+		best, bestBits = enc, alnumBits(enc, n)
+		if !alnumFits(enc, v) {
+			return newErr(s, field, v, ErrCharset, "cannot be written with encoding indicator "+itoa(uint64(enc)))
+		}
+	}
 	w.put(uint64(best), 3)
 	w.put(uint64(n), 5)
 	switch best {
@@ -119,6 +128,38 @@ func putAlnum(w *writer, s Scheme, field, v string, maxChars int) error {
 		}
 	}
 	return nil
+}
+
+func alnumBits(enc, n int) int {
+	switch enc {
+	case encNumeric:
+		return int(numericBits[n])
+	case encUpperHex, encLowerHex:
+		return 4 * n
+	case encBase64:
+		return 6 * n
+	case encCode40:
+		return 16 * ((n + 2) / 3)
+	}
+	return 7 * n
+}
+
+func alnumFits(enc int, v string) bool {
+	switch enc {
+	case encNumeric:
+		return allDigits(v)
+	case encUpperHex:
+		return allIn(v, alphaUpper)
+	case encLowerHex:
+		return allIn(v, alphaLower)
+	case encBase64:
+		return allIn(v, alphaBase64)
+	case encCode40:
+		return allIn(v, alphaCode40[1:])
+	case encASCII7:
+		return true
+	}
+	return false
 }
 
 func allIn(v, alphabet string) bool {

@@ -60,15 +60,7 @@ func (e EPC) TagURI() string {
 // RawURI returns the raw form of the bits, urn:epc:raw:96.x3074257BF7194E4000001A85,
 // whatever the scheme.
 func (e EPC) RawURI() string {
-	n := e.nbits
-	if e.scheme != SchemeRaw {
-		n = uint16(e.byteLen() * 8)
-	}
-	h := e.Hex()
-	if e.scheme == SchemeRaw {
-		h = h[:(n+3)/4]
-	}
-	return "urn:epc:raw:" + itoa(uint64(n)) + ".x" + h
+	return "urn:epc:raw:" + itoa(uint64(e.nbits)) + ".x" + e.Hex()
 }
 
 // ParseURI parses an EPC tag URI (urn:epc:tag:…), a pure identity URI
