@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dockgate/dockgate/encoder/lot"
 )
 
 // Environment variables that may carry secrets.
@@ -34,18 +36,18 @@ const (
 
 // Config is the whole gateway configuration.
 type Config struct {
-	Site     string    `yaml:"site"`
-	Gateway  string    `yaml:"gateway"`
-	DataDir  string    `yaml:"data_dir"`
-	MQTT     MQTT      `yaml:"mqtt"`
-	HTTP     HTTP      `yaml:"http"`
-	Broker   Broker    `yaml:"broker"`
-	GS1      GS1       `yaml:"gs1"`
-	Doors    []Door    `yaml:"doors"`
-	Printers []Printer `yaml:"printers"`
-	Readers  []Reader  `yaml:"readers"`
-	Lots     Lots      `yaml:"lots"`
-	Labels   Labels    `yaml:"labels"`
+	Site     string     `yaml:"site"`
+	Gateway  string     `yaml:"gateway"`
+	DataDir  string     `yaml:"data_dir"`
+	MQTT     MQTT       `yaml:"mqtt"`
+	HTTP     HTTP       `yaml:"http"`
+	Broker   Broker     `yaml:"broker"`
+	GS1      GS1        `yaml:"gs1"`
+	Doors    []Door     `yaml:"doors"`
+	Printers []Printer  `yaml:"printers"`
+	Readers  []Reader   `yaml:"readers"`
+	Lots     lot.Config `yaml:"lots"`
+	Labels   Labels     `yaml:"labels"`
 }
 
 // MQTT is the connection to the central broker. An empty URL starts the
@@ -154,29 +156,6 @@ type Reader struct {
 	KeepAlive time.Duration `yaml:"keepalive"`
 	// Scenario names the simulator's scenario (type sim).
 	Scenario string `yaml:"scenario"`
-}
-
-// Lots configures lot-code formats.
-type Lots struct {
-	// Formats by name.
-	Formats map[string]LotFormat `yaml:"formats"`
-	// Default is the format used when a receipt names none.
-	Default string `yaml:"default"`
-	// Brand is the {BRAND} value when a format's own brand is empty.
-	Brand string `yaml:"brand"`
-}
-
-// LotFormat is one lot-code template (see the README's lot-code section).
-type LotFormat struct {
-	Format string `yaml:"format"`
-	// SeqScope: when {SEQ:n} restarts: day, month, year or never.
-	SeqScope string `yaml:"seq_scope"`
-	// SeqPer: product (a sequence per product) or global.
-	SeqPer string `yaml:"seq_per"`
-	// Shared formats are used by several gateways and must contain a
-	// {SITE} or {DOOR} token so they cannot collide.
-	Shared bool   `yaml:"shared"`
-	Brand  string `yaml:"brand"`
 }
 
 // Labels configures label rendering.
@@ -428,26 +407,14 @@ func (c *Config) fill() {
 		}
 	}
 	if len(c.Lots.Formats) == 0 {
-		c.Lots.Formats = map[string]LotFormat{
-			"default": {Format: "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}", SeqScope: "month", SeqPer: "product"},
+		c.Lots.Formats = map[string]lot.FormatConfig{
+			"default": {Format: "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}", Brand: "LWX"},
 		}
 	}
-	if c.Lots.Default == "" && len(c.Lots.Formats) == 1 {
+	if c.Lots.DefaultFormat == "" && len(c.Lots.Formats) == 1 {
 		for n := range c.Lots.Formats {
-			c.Lots.Default = n
+			c.Lots.DefaultFormat = n
 		}
-	}
-	for n, f := range c.Lots.Formats {
-		if f.SeqScope == "" {
-			f.SeqScope = "month"
-		}
-		if f.SeqPer == "" {
-			f.SeqPer = "product"
-		}
-		c.Lots.Formats[n] = f
-	}
-	if c.Lots.Brand == "" {
-		c.Lots.Brand = "LWX"
 	}
 	if c.Labels.Carton == "" {
 		c.Labels.Carton = "carton"
@@ -667,27 +634,13 @@ func (c *Config) Validate() Problems {
 			add("%s.presence_timeout: %s is too short (2s to 5s is typical at a door)", f, d.PresenceTimeout)
 		}
 	}
-	if _, ok := c.Lots.Formats[c.Lots.Default]; !ok {
-		names := make([]string, 0, len(c.Lots.Formats))
-		for n := range c.Lots.Formats {
-			names = append(names, n)
+	if err := c.Lots.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			add("%s", line)
 		}
-		sort.Strings(names)
-		add("lots.default: %q names no format under lots.formats (choose one of: %s)", c.Lots.Default, strings.Join(names, ", "))
 	}
-	for n, lf := range c.Lots.Formats {
-		f := "lots.formats." + n
-		if lf.Format == "" {
-			add("%s.format: required (e.g. \"{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}\")", f)
-		}
-		switch lf.SeqScope {
-		case "day", "month", "year", "never":
-		default:
-			add("%s.seq_scope: %q is not one of day, month, year, never", f, lf.SeqScope)
-		}
-		if lf.SeqPer != "product" && lf.SeqPer != "global" {
-			add("%s.seq_per: %q is not one of product, global", f, lf.SeqPer)
-		}
+	if c.Lots.DefaultFormat == "" {
+		add("lots.default_format: required when lots.formats has more than one format (name the one receipts use)")
 	}
 	return p
 }

@@ -64,7 +64,7 @@ doors:
 		{c.Doors[0].Role, "receiving"},
 		{c.DataDir, "./dockgate-data"},
 		{c.HTTP.Listen, "127.0.0.1:8080"},
-		{c.Lots.Default, "default"},
+		{c.Lots.DefaultFormat, "default"},
 	}
 	for i, ch := range checks {
 		if ch.got != ch.want {
@@ -127,10 +127,10 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{`doors[0].role: "sideways" is not one of receiving, shipping, both`}},
 		{"company prefix", "gs1:\n  company_prefix: 12AB\n",
 			[]string{`gs1.company_prefix: "12AB" must be 6 to 12 digits (your GS1 company prefix)`}},
-		{"lot default", "lots:\n  formats:\n    a: {format: \"{SEQ:3}\"}\n    b: {format: \"{SEQ:4}\"}\n  default: c\n",
-			[]string{`lots.default: "c" names no format under lots.formats (choose one of: a, b)`}},
-		{"lot scope", "lots:\n  formats:\n    a: {format: \"{SEQ:3}\", seq_scope: weekly}\n",
-			[]string{`lots.formats.a.seq_scope: "weekly" is not one of day, month, year, never`}},
+		{"lot default", "lots:\n  formats:\n    a: {format: \"{SEQ:3}\"}\n    b: {format: \"{SEQ:4}\"}\n  default_format: c\n",
+			[]string{`lots.default_format: lot: bad configuration: "c" is not a format under lots.formats (have: a, b)`}},
+		{"lot too long", "lots:\n  formats:\n    a: {format: \"{YYYY}{MM}{DD}-{PRODUCT}-{SUPPLIER}-{SEQ:6}\"}\n",
+			[]string{`lots.formats.a: lot: code longer than AI (10) allows: format "{YYYY}{MM}{DD}-{PRODUCT}-{SUPPLIER}-{SEQ:6}" can produce 29 characters (worst case "20991231-PPPPPP-SSSSSS-999999") but AI (10) allows 20; shorten the literals, lower max_len of its code tokens or the {SEQ:n} width`}},
 		{"not a mapping", "- a\n- b\n",
 			[]string{"line 1: the file must be a mapping of keys (site:, gateway:, mqtt: …)"}},
 	}
