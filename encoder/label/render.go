@@ -21,6 +21,9 @@ const (
 	minFontMM         = 1.5
 )
 
+// MaxModule1D is the widest narrow bar ^BY accepts, in dots.
+const MaxModule1D = 10
+
 // qrByteCapacity[level][version-1] is the number of bytes a QR symbol
 // holds in byte mode (ISO/IEC 18004 table 7) for levels L, M, Q, H.
 var qrByteCapacity = [4][40]int{
@@ -357,6 +360,7 @@ func (r *renderer) linear(s *Spec) error {
 	e.Raster = !r.p.Native(string(kind))
 	mods := c.Modules()
 	w, wmin := r.moduleRange(s, defaultModule1D, defMin)
+	w, wmin = min(w, MaxModule1D), min(wmin, MaxModule1D) // ^BY takes 1 to 10 dots
 	for ; w > wmin; w-- {
 		if _, err := r.place(s, kind, mods*w, 10*w, ""); err == nil {
 			break
