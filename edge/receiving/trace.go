@@ -115,7 +115,7 @@ func (s *Service) TraceSSCC(sscc string) (*ItemTrace, error) {
 	}
 	if len(sscc) != 18 {
 		// Accept the SSCC with or without its (00) AI, nothing else.
-		return nil, fmt.Errorf("sscc %q: want 18 digits: %w", sscc, ErrNotFound)
+		return nil, fmt.Errorf("%w: sscc %q: want 18 digits, with or without (00)", ErrInvalid, sscc)
 	}
 	it := &ItemTrace{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
@@ -154,7 +154,7 @@ func (s *Service) TraceEPC(in string) (*ItemTrace, error) {
 		e, err = epc.DecodeHex(in)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("epc %q: %w", in, err)
+		return nil, fmt.Errorf("%w: epc %q: %w", ErrInvalid, in, err)
 	}
 	c, err := s.CartonByEPC(e.Hex())
 	if err != nil {
