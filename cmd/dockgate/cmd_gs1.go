@@ -44,14 +44,24 @@ func runGS1(_ context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("gs1 parse", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	domain := fs.String("domain", "", "Digital Link domain for the digital_link output (default id.gs1.org, https)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	// Flags may come before or after INPUT.
+	var pos []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fmt.Fprintln(env.stderr, "usage: dockgate gs1 parse [--domain D] INPUT   (INPUT - reads stdin)")
 		return errUsage
 	}
-	input := fs.Arg(0)
+	input := pos[0]
 	if input == "-" {
 		b, err := io.ReadAll(env.stdin)
 		if err != nil {

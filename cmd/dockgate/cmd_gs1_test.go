@@ -68,6 +68,10 @@ func TestGS1ParseDomainAndNoKey(t *testing.T) {
 	if got.DigitalLink != "https://dl.example.com/01/09520123456788/10/A%26B" {
 		t.Errorf("digital_link = %q", got.DigitalLink)
 	}
+	out2, _, _ := gs1CLI(t, "", "gs1", "parse", "(01)09520123456788(10)A&B", "--domain", "dl.example.com")
+	if out2 != out {
+		t.Errorf("flag after INPUT: %s", out2)
+	}
 	if strings.Contains(out, `\u0026`) {
 		t.Errorf("JSON escapes '&': %s", out)
 	}

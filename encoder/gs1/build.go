@@ -12,18 +12,26 @@ func needsSep(ai string) bool {
 }
 
 func (m Message) encode(first string, sep byte) string {
-	n := len(first)
+	return m.Join(first, string(sep))
+}
+
+// Join writes lead, then the elements in order with sep wherever an FNC1
+// separator is needed (after a variable-length element that is not last).
+// It lets a printer language use its own FNC1 notation, e.g. Join(">8", ">8")
+// for ZPL Code 128 or Join("_1", "_1") for ^BX with ^FH.
+func (m Message) Join(lead, sep string) string {
+	n := len(lead)
 	for _, e := range m.Elements {
-		n += len(e.AI) + len(e.Value) + 1
+		n += len(e.AI) + len(e.Value) + len(sep)
 	}
 	var b strings.Builder
 	b.Grow(n)
-	b.WriteString(first)
+	b.WriteString(lead)
 	for i, e := range m.Elements {
 		b.WriteString(e.AI)
 		b.WriteString(e.Value)
 		if i < len(m.Elements)-1 && needsSep(e.AI) {
-			b.WriteByte(sep)
+			b.WriteString(sep)
 		}
 	}
 	return b.String()
@@ -62,6 +70,20 @@ func (m Message) HRI() string {
 		} else {
 			b.WriteString(e.Value)
 		}
+	}
+	return b.String()
+}
+
+// HRIText is the human-readable line printed under a symbol:
+// "(01)09520123456788(10)ABC123", values exactly as they are (no escaping,
+// so it is for people, not for ParseHRI).
+func (m Message) HRIText() string {
+	var b strings.Builder
+	for _, e := range m.Elements {
+		b.WriteByte('(')
+		b.WriteString(e.AI)
+		b.WriteByte(')')
+		b.WriteString(e.Value)
 	}
 	return b.String()
 }

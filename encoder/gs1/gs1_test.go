@@ -324,3 +324,27 @@ func TestResolveYear(t *testing.T) {
 		}
 	}
 }
+
+func TestAddJoinHRIText(t *testing.T) {
+	var m Message
+	for _, kv := range [][2]string{{"01", "09520123456788"}, {"10", "L(1"}, {"17", "251231"}, {"10", "L(1"}} {
+		if err := m.Add(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.Elements) != 3 {
+		t.Fatalf("Add kept %v", m.Elements)
+	}
+	if err := m.Add("10", "OTHER"); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("Add duplicate = %v", err)
+	}
+	if err := m.Add("17", "251332"); !errors.Is(err, ErrDate) {
+		t.Errorf("Add bad date = %v", err)
+	}
+	if got := m.Join(">8", ">8"); got != ">8010952012345678810L(1>817251231" {
+		t.Errorf("Join = %q", got)
+	}
+	if got := m.HRIText(); got != "(01)09520123456788(10)L(1(17)251231" {
+		t.Errorf("HRIText = %q", got)
+	}
+}

@@ -27,6 +27,25 @@ func (m Message) Get(ai string) (string, bool) {
 	return "", false
 }
 
+// Add appends an element after checking its value (ValidateValue). The same
+// AI with the same value again is ignored; with another value it is
+// ErrDuplicate. Whole-message rules are left to Validate.
+func (m *Message) Add(ai, value string) error {
+	if err := ValidateValue(ai, value); err != nil {
+		return err
+	}
+	for _, e := range m.Elements {
+		if e.AI == ai {
+			if e.Value == value {
+				return nil
+			}
+			return newErr(ai, -1, "duplicate", ErrDuplicate, "appears twice with different values "+strconv.Quote(e.Value)+" and "+strconv.Quote(value))
+		}
+	}
+	m.Elements = append(m.Elements, Element{AI: ai, Value: value})
+	return nil
+}
+
 // Title returns the dictionary title of an element's AI, or "".
 func (e Element) Title() string {
 	if a, ok := Lookup(e.AI); ok {
