@@ -1,0 +1,25 @@
+// Package portal turns tag reads at dock doors into what happened: a tag
+// arrived, a pass went through a door in a direction, a carton of a held lot
+// is leaving.
+//
+// Each door has antennas outside and inside the building. A tag is arrived
+// after MinReads reads above the door's RSSI floor, departed after no read
+// for PresenceTimeout; reads from antennas of no door, reads below the floor
+// and tags that never reach MinReads are strays and are dropped. The
+// direction of a departed tag comes from the order of its peak-RSSI times:
+// outside then inside is "in", inside then outside is "out", anything closer
+// than DirectionMinGap or seen on one side only is "unknown". A tag read at
+// two doors belongs to the one that saw it strongest (peak RSSI).
+//
+// A pass is the set of tags that went through a door together: it closes
+// when no tag is present at the door any more. Each EPC appears once in a
+// pass. A pass is aggregated: the unit load's SSCC is the parent, cases
+// (filter 2, 4) and items are counted, and per-GTIN counts are given, all
+// from EPCs decoded with encoder/epc. With a [LotResolver], tags resolve to
+// lots; a tag of a held lot going out (or through a shipping door) raises an
+// [AlertEvent].
+//
+// The [Engine] is pure: it reads no clock (read times and the time given to
+// Tick drive it) and does no I/O; [Engine.Run] ticks it with an injected
+// clock. Memory is a few hundred bytes per tracked EPC.
+package portal

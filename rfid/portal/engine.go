@@ -1,0 +1,693 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/rfid"
+)
+
+// LotResolver tells which lot an EPC (upper-case hex) belongs to and whether
+// that lot is on hold; ok is false for EPCs registered to no lot. The
+// receiving flow implements it.
+type LotResolver interface {
+	LotForEPC(epcHex string) (lot string, held, ok bool)
+}
+
+// Event is what the engine emits: *ArrivalEvent, *PassEvent or *AlertEvent.
+type Event interface{ EventType() string }
+
+// ArrivalEvent: a tag became present at a door.
+type ArrivalEvent struct {
+	Door    string    `json:"door"`
+	EPC     string    `json:"epc"`
+	URI     string    `json:"uri,omitempty"`
+	Antenna uint16    `json:"antenna"`
+	RSSI    int       `json:"rssi"`
+	Time    time.Time `json:"time"` // time of the read that made it arrive
+}
+
+// EventType is "arrival".
+func (*ArrivalEvent) EventType() string { return "arrival" }
+
+// Tag kinds in a pass, from the EPC's scheme and filter value.
+const (
+	KindPallet = "pallet" // unit load: SSCC or filter 6
+	KindCase   = "case"   // full case (2) or inner pack (4)
+	KindItem   = "item"   // other GS1 trade items
+	KindOther  = "other"  // raw EPCs and other GS1 keys
+)
+
+// PassTag is one tag of a pass.
+type PassTag struct {
+	EPC       string    `json:"epc"`
+	URI       string    `json:"uri,omitempty"`
+	Kind      string    `json:"kind"`
+	GTIN      string    `json:"gtin,omitempty"`
+	SSCC      string    `json:"sscc,omitempty"`
+	Direction string    `json:"direction"`
+	PeakRSSI  int       `json:"peak_rssi"`
+	Reads     int       `json:"reads"`
+	First     time.Time `json:"first"`
+	Last      time.Time `json:"last"`
+	Lot       string    `json:"lot,omitempty"`
+	Held      bool      `json:"held,omitempty"`
+}
+
+// PassEvent: tags that went through a door together, aggregated.
+type PassEvent struct {
+	Door      string    `json:"door"`
+	Role      string    `json:"role"`
+	Direction string    `json:"direction"` // majority of the tags' directions
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	// Parent is the SSCC of the unit load when the pass has exactly one.
+	Parent  string         `json:"parent,omitempty"`
+	Pallets []string       `json:"pallets,omitempty"` // SSCCs of unit loads
+	Cases   int            `json:"cases"`
+	Items   int            `json:"items"`
+	Others  int            `json:"others"`
+	GTINs   map[string]int `json:"gtins,omitempty"` // per-GTIN tag counts
+	Lots    map[string]int `json:"lots,omitempty"`  // per-lot tag counts
+	Tags    []PassTag      `json:"tags"`
+}
+
+// EventType is "pass".
+func (*PassEvent) EventType() string { return "pass" }
+
+// EPCs returns the pass's EPCs (hex).
+func (p *PassEvent) EPCs() []string {
+	out := make([]string, len(p.Tags))
+	for i, t := range p.Tags {
+		out[i] = t.EPC
+	}
+	return out
+}
+
+// AlertEvent: a tag of a held lot is leaving.
+type AlertEvent struct {
+	Door      string    `json:"door"`
+	Direction string    `json:"direction"`
+	EPC       string    `json:"epc"`
+	URI       string    `json:"uri,omitempty"`
+	Lot       string    `json:"lot"`
+	Reason    string    `json:"reason"`
+	Time      time.Time `json:"time"`
+}
+
+// EventType is "alert".
+func (*AlertEvent) EventType() string { return "alert" }
+
+// Config configures an Engine.
+type Config struct {
+	Doors []DoorConfig
+	// Sink receives events, synchronously, from the goroutine that called
+	// Observe or Tick. Required.
+	Sink func(Event)
+	// Lots resolves EPCs to lots (optional).
+	Lots LotResolver
+	// Decode decodes an EPC (default epc.Decode).
+	Decode func(b []byte, bitLen int) (epc.EPC, error)
+	// Now is the clock Run ticks with (default time.Now).
+	Now func() time.Time
+	// MaxTags caps the EPCs tracked at once (default 1,000,000); reads of
+	// new EPCs beyond it are dropped and counted.
+	MaxTags int
+}
+
+// Stats counts what the engine did.
+type Stats struct {
+	Reads      uint64 // reads observed
+	Accepted   uint64 // reads at a door above its floor
+	Weak       uint64 // below the RSSI floor
+	Unmapped   uint64 // from an antenna of no door
+	Strays     uint64 // tags that left before MinReads
+	Arrivals   uint64
+	Departures uint64
+	Passes     uint64
+	Alerts     uint64
+	Overflow   uint64 // reads dropped at MaxTags
+	Tracked    int    // EPCs tracked now
+}
+
+// group says which side of a door an antenna watches.
+type group uint8
+
+const (
+	outside group = 1
+	inside  group = 2
+)
+
+type slot struct {
+	door  int16
+	group group
+}
+
+type door struct {
+	cfg     DoorConfig
+	present int // present tags with reads at this door
+	pass    *PassEvent
+}
+
+// maxDoorsPerTag bounds the per-tag door statistics; a third door replaces
+// the weakest.
+const maxDoorsPerTag = 2
+
+type doorStat struct {
+	door          int16 // -1: unused
+	reads         uint16
+	outPeak       int8
+	inPeak        int8
+	hasOut, hasIn bool
+	outAt, inAt   int64 // unix ns of the peaks
+	peakAnt       uint16
+}
+
+func (s *doorStat) peak() int8 {
+	switch {
+	case s.hasOut && s.hasIn:
+		return max(s.outPeak, s.inPeak)
+	case s.hasOut:
+		return s.outPeak
+	}
+	return s.inPeak
+}
+
+type tag struct {
+	epc      rfid.EPC
+	first    int64
+	last     int64
+	reads    uint32
+	present  bool
+	live     bool
+	counted  uint8 // bit i: doors[i] counted in door.present
+	heapIdx  int32
+	deadline int64 // when it departs unless read again
+	doors    [maxDoorsPerTag]doorStat
+}
+
+// Engine is the portal logic for a set of doors. Its methods are safe for
+// concurrent use.
+type Engine struct {
+	mu      sync.Mutex
+	cfg     Config
+	doors   []door
+	byRdr   map[string][]slot // reader id → antenna → slot
+	lastRdr string
+	lastMap []slot
+	index   map[rfid.EPC]int32
+	tags    []tag
+	free    []int32
+	due     dueHeap
+	timeout int64 // longest presence timeout, ns
+	st      Stats
+}
+
+// New checks cfg and builds an engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Sink == nil {
+		return nil, errors.New("portal: no event sink; set Config.Sink")
+	}
+	if len(cfg.Doors) == 0 {
+		return nil, errors.New("portal: no doors configured; add doors with antennas_outside and antennas_inside")
+	}
+	if cfg.Decode == nil {
+		cfg.Decode = epc.Decode
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxTags == 0 {
+		cfg.MaxTags = 1_000_000
+	}
+	e := &Engine{cfg: cfg, byRdr: map[string][]slot{}, index: map[rfid.EPC]int32{}}
+	e.due.e = e
+	var errs []error
+	seen := map[string]bool{}
+	for i, dc := range cfg.Doors {
+		dc = dc.WithDefaults()
+		if err := dc.Validate(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if seen[dc.ID] {
+			errs = append(errs, fmt.Errorf("door %q: id used twice", dc.ID))
+		}
+		seen[dc.ID] = true
+		e.doors = append(e.doors, door{cfg: dc})
+		m := e.byRdr[dc.Reader]
+		for _, side := range []struct {
+			ants []uint16
+			g    group
+		}{{dc.AntennasOutside, outside}, {dc.AntennasInside, inside}} {
+			for _, a := range side.ants {
+				if int(a) >= len(m) {
+					m = append(m, make([]slot, int(a)+1-len(m))...)
+				}
+				if m[a].group != 0 {
+					errs = append(errs, fmt.Errorf("door %q: antenna %d of reader %q already belongs to door %q", dc.ID, a, dc.Reader, e.doors[m[a].door].cfg.ID))
+				}
+				m[a] = slot{door: int16(i), group: side.g}
+			}
+		}
+		e.byRdr[dc.Reader] = m
+		e.timeout = max(e.timeout, int64(dc.PresenceTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	return e, nil
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.st
+	s.Tracked = len(e.index)
+	return s
+}
+
+// Observe takes a batch of reads. Tags that reach MinReads emit an
+// ArrivalEvent now; departures happen in Tick.
+func (e *Engine) Observe(batch []rfid.Read) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range batch {
+		e.observe(&batch[i])
+	}
+}
+
+func (e *Engine) slots(reader string) []slot {
+	if reader == e.lastRdr && e.lastMap != nil {
+		return e.lastMap
+	}
+	m := e.byRdr[reader]
+	if m == nil {
+		m = e.byRdr[""] // doors configured without a reader id take any reader
+	}
+	e.lastRdr, e.lastMap = reader, m
+	return m
+}
+
+func (e *Engine) observe(r *rfid.Read) {
+	e.st.Reads++
+	m := e.slots(r.Reader)
+	if int(r.Antenna) >= len(m) || m[r.Antenna].group == 0 {
+		e.st.Unmapped++
+		return
+	}
+	sl := m[r.Antenna]
+	d := &e.doors[sl.door]
+	if r.HasRSSI && int(r.RSSI) < d.cfg.RSSIFloor {
+		e.st.Weak++
+		return
+	}
+	e.st.Accepted++
+	now := r.Time.UnixNano()
+	idx, ok := e.index[r.EPC]
+	if !ok {
+		if len(e.index) >= e.cfg.MaxTags {
+			e.st.Overflow++
+			return
+		}
+		idx = e.alloc()
+		t := &e.tags[idx]
+		*t = tag{epc: r.EPC, first: now, last: now, live: true, heapIdx: -1}
+		for j := range t.doors {
+			t.doors[j].door = -1
+		}
+		e.index[r.EPC] = idx
+	}
+	t := &e.tags[idx]
+	t.reads++
+	if now > t.last {
+		t.last = now
+	}
+	if now < t.first {
+		t.first = now
+	}
+	ds, k := t.stat(sl.door)
+	ds.reads++
+	rssi := r.RSSI
+	if !r.HasRSSI {
+		rssi = -128
+	}
+	if sl.group == outside {
+		if !ds.hasOut || rssi > ds.outPeak {
+			ds.outPeak, ds.outAt, ds.hasOut, ds.peakAnt = rssi, now, true, r.Antenna
+		}
+	} else if !ds.hasIn || rssi > ds.inPeak {
+		ds.inPeak, ds.inAt, ds.hasIn, ds.peakAnt = rssi, now, true, r.Antenna
+	}
+	if t.present {
+		if t.counted&(1<<k) == 0 {
+			t.counted |= 1 << k
+			d.present++
+		}
+	} else if int(ds.reads) >= d.cfg.MinReads {
+		t.present = true
+		for j := range t.doors {
+			if t.doors[j].door >= 0 {
+				t.counted |= 1 << j
+				e.doors[t.doors[j].door].present++
+			}
+		}
+		e.st.Arrivals++
+		e.arrive(t, sl.door, r)
+	}
+	deadline := t.last + int64(d.cfg.PresenceTimeout)
+	if t.heapIdx < 0 {
+		// The heap key stays fixed while queued; Tick re-checks the real
+		// deadline when the key comes due and re-queues if reads came since.
+		t.deadline = deadline
+		e.due.push(idx)
+	}
+}
+
+// stat returns the tag's statistics for door d, taking a free or the
+// weakest slot.
+func (t *tag) stat(d int16) (*doorStat, int) {
+	free, weakest := -1, 0
+	for i := range t.doors {
+		if t.doors[i].door == d {
+			return &t.doors[i], i
+		}
+		if t.doors[i].door < 0 && free < 0 {
+			free = i
+		}
+		if t.doors[i].peak() < t.doors[weakest].peak() {
+			weakest = i
+		}
+	}
+	if free < 0 {
+		free = weakest
+	}
+	t.doors[free] = doorStat{door: d}
+	return &t.doors[free], free
+}
+
+func (e *Engine) alloc() int32 {
+	if n := len(e.free); n > 0 {
+		idx := e.free[n-1]
+		e.free = e.free[:n-1]
+		return idx
+	}
+	e.tags = append(e.tags, tag{})
+	return int32(len(e.tags) - 1)
+}
+
+func (e *Engine) arrive(t *tag, d int16, r *rfid.Read) {
+	ev := &ArrivalEvent{Door: e.doors[d].cfg.ID, EPC: t.epc.String(), Antenna: r.Antenna, RSSI: int(r.RSSI), Time: r.Time}
+	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
+		ev.URI = x.PureURI()
+	}
+	e.cfg.Sink(ev)
+}
+
+// Tick departs every tag not read for its door's presence timeout before
+// now and closes the passes of doors left empty.
+func (e *Engine) Tick(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tick(now.UnixNano(), false)
+}
+
+// Flush departs every tracked tag now and closes every pass: for shutdown
+// and for the end of a bounded watch.
+func (e *Engine) Flush(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tick(now.UnixNano(), true)
+}
+
+func (e *Engine) tick(now int64, all bool) {
+	touched := false
+	for e.due.Len() > 0 {
+		top := e.due.items[0]
+		t := &e.tags[top]
+		if !all && t.deadline > now {
+			break
+		}
+		// Re-check: the deadline may have moved with later reads.
+		d := e.doors[t.best()].cfg
+		if dl := t.last + int64(d.PresenceTimeout); !all && dl > now {
+			t.deadline = dl
+			e.due.down(0)
+			continue
+		}
+		e.due.pop()
+		if e.depart(top) {
+			touched = true
+		}
+	}
+	if !touched && !all {
+		return
+	}
+	for i := range e.doors {
+		dr := &e.doors[i]
+		if dr.pass != nil && dr.present == 0 {
+			p := dr.pass
+			dr.pass = nil
+			e.closePass(p)
+		}
+	}
+}
+
+// best is the door that saw the tag strongest; ties go to more reads.
+func (t *tag) best() int16 {
+	b := -1
+	for i := range t.doors {
+		if t.doors[i].door < 0 {
+			continue
+		}
+		if b < 0 {
+			b = i
+			continue
+		}
+		pi, pb := t.doors[i].peak(), t.doors[b].peak()
+		if pi > pb || pi == pb && t.doors[i].reads > t.doors[b].reads {
+			b = i
+		}
+	}
+	return t.doors[b].door
+}
+
+// depart removes a tag and, if it had arrived, adds it to its door's pass.
+func (e *Engine) depart(idx int32) bool {
+	t := &e.tags[idx]
+	delete(e.index, t.epc)
+	defer func() {
+		*t = tag{heapIdx: -1}
+		e.free = append(e.free, idx)
+	}()
+	if !t.present {
+		e.st.Strays++
+		return false
+	}
+	e.st.Departures++
+	for j := range t.doors {
+		if t.counted&(1<<j) != 0 {
+			e.doors[t.doors[j].door].present--
+		}
+	}
+	bd := t.best()
+	dr := &e.doors[bd]
+	var ds *doorStat
+	for j := range t.doors {
+		if t.doors[j].door == bd {
+			ds = &t.doors[j]
+		}
+	}
+	dir := DirectionUnknown
+	if ds.hasOut && ds.hasIn {
+		gap := ds.inAt - ds.outAt
+		switch {
+		case gap > int64(dr.cfg.DirectionMinGap):
+			dir = DirectionIn
+		case -gap > int64(dr.cfg.DirectionMinGap):
+			dir = DirectionOut
+		}
+	}
+	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: int(t.reads),
+		First: time.Unix(0, t.first), Last: time.Unix(0, t.last), Kind: KindOther}
+	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
+		pt.URI = x.PureURI()
+		pt.GTIN, pt.SSCC = x.GTIN(), x.SSCC()
+		f := x.Filter()
+		switch {
+		case pt.SSCC != "" || f == epc.FilterUnitLoad:
+			pt.Kind = KindPallet
+		case pt.GTIN != "" && (f == epc.FilterFullCase || f == epc.FilterInnerPack):
+			pt.Kind = KindCase
+		case pt.GTIN != "":
+			pt.Kind = KindItem
+		}
+	}
+	if e.cfg.Lots != nil {
+		pt.Lot, pt.Held, _ = e.cfg.Lots.LotForEPC(pt.EPC)
+	}
+	if dr.pass == nil {
+		dr.pass = &PassEvent{Door: dr.cfg.ID, Role: dr.cfg.Role, Start: pt.First, End: pt.Last}
+	}
+	p := dr.pass
+	p.Tags = append(p.Tags, pt)
+	if pt.First.Before(p.Start) {
+		p.Start = pt.First
+	}
+	if pt.Last.After(p.End) {
+		p.End = pt.Last
+	}
+	return true
+}
+
+func (e *Engine) closePass(p *PassEvent) {
+	e.st.Passes++
+	sort.Slice(p.Tags, func(i, j int) bool { return p.Tags[i].EPC < p.Tags[j].EPC })
+	votes := map[string]int{}
+	for _, t := range p.Tags {
+		votes[t.Direction]++
+		switch t.Kind {
+		case KindPallet:
+			id := t.SSCC
+			if id == "" {
+				id = t.EPC
+			}
+			p.Pallets = append(p.Pallets, id)
+		case KindCase:
+			p.Cases++
+		case KindItem:
+			p.Items++
+		default:
+			p.Others++
+		}
+		if t.GTIN != "" {
+			if p.GTINs == nil {
+				p.GTINs = map[string]int{}
+			}
+			p.GTINs[t.GTIN]++
+		}
+		if t.Lot != "" {
+			if p.Lots == nil {
+				p.Lots = map[string]int{}
+			}
+			p.Lots[t.Lot]++
+		}
+	}
+	if len(p.Pallets) == 1 {
+		p.Parent = p.Pallets[0]
+	}
+	p.Direction = DirectionUnknown
+	switch {
+	case votes[DirectionIn] > votes[DirectionOut]:
+		p.Direction = DirectionIn
+	case votes[DirectionOut] > votes[DirectionIn]:
+		p.Direction = DirectionOut
+	}
+	e.cfg.Sink(p)
+	for _, t := range p.Tags {
+		if !t.Held {
+			continue
+		}
+		dir := t.Direction
+		if dir == DirectionUnknown {
+			dir = p.Direction
+		}
+		var reason string
+		switch {
+		case dir == DirectionOut:
+			reason = "a carton of a held lot is going out"
+		case p.Role == RoleShipping && dir != DirectionIn:
+			reason = "a carton of a held lot passed a shipping door"
+		default:
+			continue
+		}
+		e.st.Alerts++
+		e.cfg.Sink(&AlertEvent{Door: p.Door, Direction: dir, EPC: t.EPC, URI: t.URI, Lot: t.Lot, Reason: reason, Time: t.Last})
+	}
+}
+
+// Run ticks the engine every interval (default 100ms) on the configured
+// clock until ctx ends, then flushes it.
+func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			e.Flush(e.cfg.Now())
+			return nil
+		case <-t.C:
+			e.Tick(e.cfg.Now())
+		}
+	}
+}
+
+// dueHeap is a binary min-heap of tag indexes ordered by deadline.
+type dueHeap struct {
+	e     *Engine
+	items []int32
+}
+
+func (h *dueHeap) Len() int { return len(h.items) }
+
+func (h *dueHeap) less(i, j int) bool {
+	return h.e.tags[h.items[i]].deadline < h.e.tags[h.items[j]].deadline
+}
+
+func (h *dueHeap) swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	h.e.tags[h.items[i]].heapIdx = int32(i)
+	h.e.tags[h.items[j]].heapIdx = int32(j)
+}
+
+func (h *dueHeap) push(idx int32) {
+	h.items = append(h.items, idx)
+	i := len(h.items) - 1
+	h.e.tags[idx].heapIdx = int32(i)
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h *dueHeap) pop() int32 {
+	n := len(h.items) - 1
+	h.swap(0, n)
+	idx := h.items[n]
+	h.items = h.items[:n]
+	h.e.tags[idx].heapIdx = -1
+	h.down(0)
+	return idx
+}
+
+func (h *dueHeap) down(i int) {
+	n := len(h.items)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
