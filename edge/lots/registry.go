@@ -700,5 +700,4 @@ func (r *Registry) SupplierLots(supplier, supplierLot string) ([]string, error) 
 	return out, err
 }
 
-
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
