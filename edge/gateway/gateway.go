@@ -24,6 +24,8 @@ import (
 	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/broker"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/mqttpub"
+	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/store"
 )
 
@@ -41,6 +43,8 @@ type Gateway struct {
 	store *store.Store
 	brk   *broker.Broker
 	api   *api.Server
+	ob    *outbox.Outbox
+	pub   *mqttpub.Publisher
 	// MQTTURL is the broker the publisher connects to (the embedded one's
 	// when mqtt.url is empty).
 	MQTTURL string
@@ -72,6 +76,20 @@ func Open(cfg *config.Config, info Info, log *slog.Logger) (_ *Gateway, err erro
 		g.MQTTURL = g.brk.URL()
 		log.Info("embedded MQTT broker listening", "addr", g.brk.Addr())
 	}
+	g.ob, err = outbox.Open(g.store, outbox.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	g.pub, err = mqttpub.New(mqttpub.Config{
+		URL: g.MQTTURL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
+		TopicPrefix: cfg.MQTT.TopicPrefix, KeepAlive: cfg.MQTT.KeepAlive, InFlight: cfg.MQTT.Inflight,
+		Site: cfg.Site, Gateway: cfg.Gateway, Version: info.Version, ConfigHash: cfg.Hash(),
+		Getenv: func(string) string { return "" },
+	}, g.ob, log.With("component", "publisher"))
+	if err != nil {
+		return nil, err
+	}
 	if cfg.HTTP.Listen != "" {
 		g.api = api.New(cfg.HTTP.Token, log, g.health)
 		if err := g.api.Listen(cfg.HTTP.Listen); err != nil {
@@ -81,6 +99,12 @@ func Open(cfg *config.Config, info Info, log *slog.Logger) (_ *Gateway, err erro
 	}
 	return g, nil
 }
+
+// Outbox is the gateway's outbox.
+func (g *Gateway) Outbox() *outbox.Outbox { return g.ob }
+
+// Publisher is the gateway's MQTT publisher.
+func (g *Gateway) Publisher() *mqttpub.Publisher { return g.pub }
 
 // Store is the gateway's store.
 func (g *Gateway) Store() *store.Store { return g.store }
@@ -98,13 +122,25 @@ func (g *Gateway) health() (bool, any) {
 // Run runs the gateway until ctx ends, then shuts down in data-flow order.
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.close()
-	eg, ctx := errgroup.WithContext(ctx)
+	// Stages stop in data-flow order: each stage's context ends once the
+	// stages before it have returned.
+	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPub()
+	front, ctx := errgroup.WithContext(ctx)
 	if g.api != nil {
-		eg.Go(func() error { return g.api.Run(ctx) })
+		front.Go(func() error { return g.api.Run(ctx) })
 	}
-	eg.Go(func() error { return g.store.RunGC(ctx, gcInterval) })
-	eg.Go(func() error { <-ctx.Done(); return nil })
-	err := eg.Wait()
+	front.Go(func() error { <-ctx.Done(); return nil })
+
+	back := new(errgroup.Group)
+	back.Go(func() error { return g.ob.Run(pubCtx) })
+	back.Go(func() error { return g.pub.Run(pubCtx) })
+
+	err := front.Wait()
+	stopPub() // the publisher publishes "offline" and disconnects
+	if berr := back.Wait(); err == nil {
+		err = berr
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -112,6 +148,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 func (g *Gateway) close() {
+	if g.ob != nil {
+		if err := g.ob.Close(); err != nil {
+			g.log.Warn("closing the outbox", "err", err)
+		}
+		g.ob = nil
+	}
 	if g.brk != nil {
 		if err := g.brk.Close(); err != nil {
 			g.log.Warn("closing the embedded broker", "err", err)

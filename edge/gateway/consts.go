@@ -1,5 +1,0 @@
-package gateway
-
-import "time"
-
-const gcInterval = 5 * time.Minute
