@@ -95,7 +95,7 @@ func TestRunPublishesStatusAndStopsCleanly(t *testing.T) {
 	cmd, _, brokerAddr := startGateway(t, t.TempDir())
 
 	states := make(chan map[string]any, 10)
-	o := paho.NewClientOptions().AddBroker("tcp://"+brokerAddr).SetClientID("observer").
+	o := paho.NewClientOptions().AddBroker("tcp://" + brokerAddr).SetClientID("observer").
 		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second)
 	o.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
 		var v map[string]any

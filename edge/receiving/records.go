@@ -89,7 +89,7 @@ var ErrNotFound = errors.New("not found")
 //	ctn/l/<lot>\x00<sscc>          cartons of a lot
 //	ctn/p/<sscc>\x00<time>         Pass
 //	tag/<EPC hex>                  SSCC
-func keyReceipt(id string) []byte      { return []byte(store.PrefixReceipt + "r/" + id) }
+func keyReceipt(id string) []byte { return []byte(store.PrefixReceipt + "r/" + id) }
 func keyLotReceipt(lot, id string) []byte {
 	return []byte(store.PrefixReceipt + "l/" + lot + "\x00" + id)
 }
