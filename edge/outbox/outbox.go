@@ -549,3 +549,17 @@ func (ob *Outbox) alarm(a Alarm) {
 		ob.opt.OnAlarm(a)
 	}
 }
+
+// Return gives events handed out by Next but never sent back to the queue
+// without counting an attempt (the session ended before they were
+// published).
+func (ob *Outbox) Return(evs ...Event) {
+	ob.rmu.Lock()
+	defer ob.rmu.Unlock()
+	for _, ev := range evs {
+		if _, ok := ob.outstanding[ev.Seq]; ok {
+			delete(ob.outstanding, ev.Seq)
+			ob.next[ev.Priority] = min(ob.next[ev.Priority], ev.Seq)
+		}
+	}
+}

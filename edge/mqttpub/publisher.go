@@ -1,0 +1,494 @@
+package mqttpub
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/dockgate/dockgate/edge/outbox"
+)
+
+// Errors of a session; Run logs them and reconnects.
+var (
+	// ErrAckTimeout: a PUBACK did not arrive within AckTimeout.
+	ErrAckTimeout = errors.New("no PUBACK within mqtt.ack_timeout")
+	// ErrConnectionLost: the broker connection dropped.
+	ErrConnectionLost = errors.New("connection to the broker lost")
+)
+
+// Device kinds with a retained status topic.
+const (
+	DevicePrinter = "printer"
+	DeviceReader  = "reader"
+)
+
+// OfflinePayload is the retained status when the gateway is gone (LWT and
+// clean shutdown).
+const OfflinePayload = `{"state":"offline"}`
+
+// Status is the retained online status payload.
+type Status struct {
+	State      string `json:"state"`
+	Version    string `json:"version"`
+	ConfigHash string `json:"config_hash"`
+	Session    string `json:"session"`
+}
+
+// DeviceStatus is the retained payload of printer/{id}/status and
+// reader/{id}/status. Consumers compare Session with the gateway's status:
+// a device status from an older session is stale.
+type DeviceStatus struct {
+	Session string          `json:"session"`
+	Time    time.Time       `json:"time"`
+	Status  json.RawMessage `json:"status"`
+}
+
+// Stats of the publisher.
+type Stats struct {
+	Connected bool   `json:"connected"`
+	Session   string `json:"session,omitempty"`
+	Sessions  uint64 `json:"sessions"`
+	Published uint64 `json:"published"`
+	Acked     uint64 `json:"acked"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+// Publisher drains an outbox to a broker.
+type Publisher struct {
+	cfg    Config
+	ob     *outbox.Outbox
+	log    *slog.Logger
+	pass   string
+	tlsCfg *tls.Config
+
+	mu        sync.Mutex
+	client    mqtt.Client
+	session   string
+	devices   map[string]json.RawMessage // "printer/id" → status
+	onCommand func(name string, payload []byte)
+	stats     Stats
+}
+
+// New checks cfg (defaults filled in) and returns a publisher for ob.
+func New(cfg Config, ob *outbox.Outbox, log *slog.Logger) (*Publisher, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pass, err := cfg.password()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Publisher{cfg: cfg, ob: ob, log: log.With("component", "mqtt"), pass: pass, tlsCfg: tc, devices: map[string]json.RawMessage{}}, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (p *Publisher) Config() Config { return p.cfg }
+
+// Topic returns the full topic of rel under the prefix.
+func (p *Publisher) Topic(rel string) string { return p.cfg.TopicPrefix + "/" + rel }
+
+// OnCommand sets the receiver of commands (topic cmd/{name}); call it before
+// Run. It is called from the MQTT client's goroutine and must not block:
+// hand the command to a queue (command.Dispatcher.Submit does).
+func (p *Publisher) OnCommand(f func(name string, payload []byte)) {
+	p.mu.Lock()
+	p.onCommand = f
+	p.mu.Unlock()
+}
+
+// Stats returns a snapshot.
+func (p *Publisher) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+func checkDevice(kind, id string) error {
+	if kind != DevicePrinter && kind != DeviceReader {
+		return fmt.Errorf("device kind %q: use %q or %q", kind, DevicePrinter, DeviceReader)
+	}
+	if id == "" || strings.ContainsAny(id, "/+#\x00") {
+		return fmt.Errorf("device id %q must be non-empty without / + # or NUL", id)
+	}
+	return nil
+}
+
+// SetDeviceStatus records the status of a printer or reader and publishes it,
+// retained, to {kind}/{id}/status now if connected and again at every new
+// session. v is marshalled to JSON.
+func (p *Publisher) SetDeviceStatus(kind, id string, v any) error {
+	if err := checkDevice(kind, id); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s %s status: %w", kind, id, err)
+	}
+	key := kind + "/" + id
+	p.mu.Lock()
+	p.devices[key] = b
+	c, sid := p.client, p.session
+	p.mu.Unlock()
+	if c != nil {
+		go p.publishDevice(c, sid, key, b)
+	}
+	return nil
+}
+
+// ClearDeviceStatus forgets a removed device and clears its retained status
+// with an empty retained message.
+func (p *Publisher) ClearDeviceStatus(kind, id string) error {
+	if err := checkDevice(kind, id); err != nil {
+		return err
+	}
+	key := kind + "/" + id
+	p.mu.Lock()
+	delete(p.devices, key)
+	c := p.client
+	p.mu.Unlock()
+	if c != nil {
+		go func() {
+			_ = waitToken(context.Background(), c.Publish(p.Topic(key+"/status"), 1, true, []byte{}), p.cfg.AckTimeout)
+		}()
+	}
+	return nil
+}
+
+func (p *Publisher) publishDevice(c mqtt.Client, sid, key string, status json.RawMessage) error {
+	b, err := json.Marshal(DeviceStatus{Session: sid, Time: p.cfg.Now().UTC(), Status: status})
+	if err != nil {
+		return err
+	}
+	err = waitToken(context.Background(), c.Publish(p.Topic(key+"/status"), 1, true, b), p.cfg.AckTimeout)
+	if err != nil {
+		p.log.Warn("device status not published", "device", key, "err", err)
+	}
+	return err
+}
+
+// Run connects, publishes and reconnects until ctx ends; then it publishes
+// the offline status, disconnects and returns nil.
+func (p *Publisher) Run(ctx context.Context) error {
+	attempt := 0
+	for {
+		start := p.cfg.Now()
+		healthy, err := p.runSession(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("session ended")
+		}
+		p.mu.Lock()
+		p.stats.LastError = err.Error()
+		p.mu.Unlock()
+		if healthy || p.cfg.Now().Sub(start) >= p.cfg.HealthyAfter {
+			attempt = 0
+		}
+		wait := p.cfg.Backoff(attempt)
+		p.log.Warn("broker session ended", "err", err, "retry_in", wait, "attempt", attempt)
+		attempt++
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func newSessionID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// waitToken waits for t at most d, or until ctx ends.
+func waitToken(ctx context.Context, t mqtt.Token, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-t.Done():
+		return t.Error()
+	case <-timer.C:
+		return ErrAckTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runSession is one broker connection. healthy reports whether events were
+// acknowledged in it (which resets the backoff).
+func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
+	sid := newSessionID()
+	statusTopic := p.Topic("status")
+	// sctx ends when the session breaks; wctx also when ctx ends (shutdown):
+	// work stops on wctx, while PUBACKs already due are still awaited on
+	// sctx so that a clean shutdown does not leave duplicates behind.
+	sctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	wctx, wcancel := context.WithCancel(sctx)
+	defer wcancel()
+	defer context.AfterFunc(ctx, wcancel)()
+
+	opts := mqtt.NewClientOptions().
+		AddBroker(p.cfg.URL).
+		SetClientID(p.cfg.ClientID).
+		SetCleanSession(true).
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetOrderMatters(false).
+		SetKeepAlive(p.cfg.KeepAlive).
+		SetPingTimeout(max(p.cfg.KeepAlive/2, time.Second)).
+		SetConnectTimeout(p.cfg.ConnectTimeout).
+		SetWriteTimeout(p.cfg.AckTimeout).
+		SetWill(statusTopic, OfflinePayload, 1, true).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			cancel(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+		})
+	if p.cfg.Username != "" {
+		opts.SetUsername(p.cfg.Username)
+		opts.SetPassword(p.pass)
+	}
+	if p.tlsCfg != nil {
+		opts.SetTLSConfig(p.tlsCfg)
+	}
+	c := mqtt.NewClient(opts)
+	if err := waitToken(wctx, c.Connect(), p.cfg.ConnectTimeout+time.Second); err != nil {
+		c.Disconnect(0)
+		return false, fmt.Errorf("connect %s: %w", p.cfg.URL, err)
+	}
+	p.log.Info("connected to broker", "url", p.cfg.URL, "client_id", p.cfg.ClientID, "session", sid)
+
+	// Online first, then device statuses, then commands.
+	online, _ := json.Marshal(Status{State: "online", Version: p.cfg.Version, ConfigHash: p.cfg.ConfigHash, Session: sid})
+	if err := waitToken(wctx, c.Publish(statusTopic, 1, true, online), p.cfg.AckTimeout); err != nil {
+		c.Disconnect(0)
+		return false, fmt.Errorf("publish online status: %w", err)
+	}
+	p.mu.Lock()
+	p.client, p.session = c, sid
+	p.stats.Connected, p.stats.Session = true, sid
+	p.stats.Sessions++
+	devices := make(map[string]json.RawMessage, len(p.devices))
+	for k, v := range p.devices {
+		devices[k] = v
+	}
+	onCmd := p.onCommand
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.client, p.session = nil, ""
+		p.stats.Connected, p.stats.Session = false, ""
+		p.mu.Unlock()
+	}()
+	for k, v := range devices {
+		if err := p.publishDevice(c, sid, k, v); err != nil {
+			c.Disconnect(0)
+			return false, fmt.Errorf("publish %s status: %w", k, err)
+		}
+	}
+	if onCmd != nil {
+		prefix := p.Topic("cmd/")
+		handler := func(_ mqtt.Client, m mqtt.Message) {
+			if m.Retained() {
+				p.log.Warn("retained command ignored: clear it with an empty retained message", "topic", m.Topic())
+				return
+			}
+			onCmd(strings.TrimPrefix(m.Topic(), prefix), m.Payload())
+		}
+		if err := waitToken(wctx, c.Subscribe(prefix+"#", 1, handler), p.cfg.AckTimeout); err != nil {
+			c.Disconnect(0)
+			return false, fmt.Errorf("subscribe %s#: %w", prefix, err)
+		}
+	}
+
+	acked, perr := p.pump(wctx, sctx, cancel, c)
+	healthy = acked > 0
+	if ctx.Err() != nil {
+		// Clean shutdown: say so before leaving.
+		if err := waitToken(context.Background(), c.Publish(statusTopic, 1, true, []byte(OfflinePayload)), min(p.cfg.AckTimeout, 2*time.Second)); err != nil {
+			p.log.Warn("offline status not published", "err", err)
+		}
+		c.Disconnect(250)
+		p.log.Info("disconnected from broker", "session", sid)
+		return healthy, nil
+	}
+	c.Disconnect(0)
+	return healthy, perr
+}
+
+type inflight struct {
+	ev  outbox.Event
+	tok mqtt.Token
+}
+
+// pump publishes outbox events until sctx ends; it returns the number of
+// events acknowledged and the reason the session ended.
+func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseFunc, c mqtt.Client) (uint64, error) {
+	if err := p.ob.Rewind(wctx); err != nil {
+		return 0, fmt.Errorf("rewind outbox: %w", err)
+	}
+	slots := make(chan struct{}, p.cfg.InFlight)
+	pending := make(chan inflight, p.cfg.InFlight)
+	acks := make(chan outbox.Event, p.cfg.InFlight)
+	var ackedN uint64
+	var wg sync.WaitGroup
+	wg.Add(2)
+
+	// Collector: PUBACKs in publish order, each within AckTimeout.
+	go func() {
+		defer wg.Done()
+		defer close(acks)
+		failed := false
+		for f := range pending {
+			if failed {
+				continue
+			}
+			err := waitToken(sctx, f.tok, p.cfg.AckTimeout)
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					cancel(fmt.Errorf("event %d (%s): %w", f.ev.Seq, f.ev.Type, err))
+				}
+				failed = true
+				continue
+			}
+			acks <- f.ev
+			<-slots
+		}
+	}()
+	// Acker: removes acknowledged events from the outbox in batches.
+	go func() {
+		defer wg.Done()
+		batch := make([]outbox.Event, 0, p.cfg.InFlight)
+		for ev := range acks {
+			batch = append(batch[:0], ev)
+		more:
+			for len(batch) < cap(batch) {
+				select {
+				case ev, ok := <-acks:
+					if !ok {
+						break more
+					}
+					batch = append(batch, ev)
+				default:
+					break more
+				}
+			}
+			if err := p.ob.Ack(context.Background(), batch...); err != nil {
+				cancel(fmt.Errorf("ack outbox: %w", err))
+			}
+			ackedN += uint64(len(batch))
+			p.mu.Lock()
+			p.stats.Acked += uint64(len(batch))
+			p.mu.Unlock()
+		}
+	}()
+
+	lim := newLimiter(p.cfg.Rate, p.cfg.Burst, p.cfg.Now)
+	var buf []outbox.Event
+	for wctx.Err() == nil {
+		if len(buf) == 0 {
+			evs, err := p.ob.Next(wctx, 64)
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					cancel(err)
+				}
+				break
+			}
+			buf = evs
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-wctx.Done():
+			continue
+		}
+		if err := lim.wait(wctx); err != nil {
+			<-slots
+			continue
+		}
+		ev := buf[0]
+		payload, err := ev.Payload()
+		topic := ev.Topic
+		if !ev.RawTopic {
+			topic = p.Topic(ev.RelTopic())
+		}
+		if err == nil {
+			err = outbox.CheckTopic(topic)
+		}
+		if err != nil {
+			buf = buf[1:]
+			<-slots
+			if qerr := p.ob.Quarantine(context.Background(), ev, "cannot publish: "+err.Error()); qerr != nil {
+				cancel(qerr)
+			}
+			continue
+		}
+		tok := c.Publish(topic, 1, false, payload)
+		buf = buf[1:]
+		p.mu.Lock()
+		p.stats.Published++
+		p.mu.Unlock()
+		pending <- inflight{ev, tok}
+	}
+	p.ob.Return(buf...)
+	close(pending)
+	wg.Wait()
+	return ackedN, context.Cause(sctx)
+}
+
+// limiter is a token bucket; rate < 0 is unlimited.
+type limiter struct {
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+	now    func() time.Time
+}
+
+func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), tokens: float64(burst), last: now(), now: now}
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	if l.rate < 0 {
+		return nil
+	}
+	for {
+		t := l.now()
+		l.tokens = min(l.burst, l.tokens+t.Sub(l.last).Seconds()*l.rate)
+		l.last = t
+		if l.tokens >= 1 {
+			l.tokens--
+			return nil
+		}
+		d := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
