@@ -175,10 +175,10 @@ func TestScanDataIdentifiers(t *testing.T) {
 		}
 	}
 	// Bare data: assumed ]C1; a leading GS is tolerated.
-	for _, in := range []string{data, "\x1d" + data} {
+	for _, in := range []string{data, "\x1d" + data, "]C1\x1d" + data} {
 		m, sym, err := ParseScanData([]byte(in))
 		if err != nil || sym != "]C1" || !reflect.DeepEqual(m.Elements, want) {
-			t.Errorf("bare %q: %v %q %v", in, m.Elements, sym, err)
+			t.Errorf("%q: %v %q %v", in, m.Elements, sym, err)
 		}
 	}
 	// ]Q1 carries a Digital Link URI; a bare URI is assumed ]Q1.

@@ -271,7 +271,8 @@ const (
 // ParseScanData reads what a scanner sends: an optional symbology identifier
 // (]C1, ]d2, ]Q3, ]e0, ]J1 for GS1 AI data; ]Q1 or ]d1 carrying a Digital
 // Link URI), then the data with GS (0x1D) separators. Without an identifier,
-// a URI is taken as ]Q1 and AI data as ]C1; a leading GS is tolerated. It
+// a URI is taken as ]Q1 and AI data as ]C1. A leading GS (the first FNC1
+// sent as GS) is tolerated. It
 // returns the symbology identifier it read or assumed.
 func ParseScanData(b []byte) (Message, string, error) {
 	s := string(b)
@@ -284,7 +285,11 @@ func ParseScanData(b []byte) (Message, string, error) {
 			if hasHTTPPrefix(s) {
 				return Message{}, sym, newErr("", 3, "syntax", ErrSyntax, "symbology identifier "+sym+" announces GS1 AI data but a URI follows")
 			}
-			m, err := parseAIData(s, 0, GS)
+			off := 0
+			if s != "" && s[0] == GS {
+				off = 1 // some scanners send the leading FNC1 as GS too
+			}
+			m, err := parseAIData(s, off, GS)
 			return m, sym, at3(err)
 		case SymQRPlain, SymDataMatrixPl:
 			if !hasHTTPPrefix(s) {
