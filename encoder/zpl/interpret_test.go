@@ -191,13 +191,13 @@ func TestInterpretGuideExamples(t *testing.T) {
 		t.Error("^BC >;>8… is not read as GS1")
 	}
 	bad := []string{
-		"^XA^FO1,1^BQN,2,5^FDMM,B0009abc^FS^XZ",     // count larger than the data
-		"^XA^FO1,1^BCN^FD>;12A4^FS^XZ",              // letter in subset C
-		"^XA^FO1,1^BXN,5,200,,,,_^FD_q^FS^XZ",        // unknown escape
-		"^XA^FO1,1^FH^FDab_4^FS^XZ",                  // cut ^FH escape
-		"^XA^FO1,1^GFA,8,8,1,:Z64:abc:0000^FS^XZ",    // bad CRC
-		"^XA^FDopen",                                 // no ^XZ
-		"^XA^XA^XZ",                                  // nested
+		"^XA^FO1,1^BQN,2,5^FDMM,B0009abc^FS^XZ",   // count larger than the data
+		"^XA^FO1,1^BCN^FD>;12A4^FS^XZ",            // letter in subset C
+		"^XA^FO1,1^BXN,5,200,,,,_^FD_q^FS^XZ",     // unknown escape
+		"^XA^FO1,1^FH^FDab_4^FS^XZ",               // cut ^FH escape
+		"^XA^FO1,1^GFA,8,8,1,:Z64:abc:0000^FS^XZ", // bad CRC
+		"^XA^FDopen", // no ^XZ
+		"^XA^XA^XZ",  // nested
 	}
 	for _, b := range bad {
 		if _, err := Interpret([]byte(b)); err == nil {
