@@ -158,3 +158,15 @@ func TestValidateBuiltMessage(t *testing.T) {
 		t.Errorf("ValidateValue(77) = %v", err)
 	}
 }
+
+func TestCSET64Padding(t *testing.T) {
+	for v, ok := range map[string]bool{"QUJD": true, "12=": true, "1==": true, "12": true, "123=": false, "1===": false, "AB:C": false, "=": false} {
+		err := ValidateValue("8030", v)
+		if (err == nil) != ok {
+			t.Errorf("(8030) %q: %v", v, err)
+		}
+		if err != nil && !errors.Is(err, ErrCharset) {
+			t.Errorf("(8030) %q: %v, want ErrCharset", v, err)
+		}
+	}
+}

@@ -113,3 +113,25 @@ func FuzzScanData(f *testing.F) {
 		roundTrip(t, m)
 	})
 }
+
+// FuzzDigitalLink feeds URIs: no panic, and an accepted URI gives a message
+// whose rebuilt URI reads back the same.
+func FuzzDigitalLink(f *testing.F) {
+	for _, s := range []string{
+		"https://id.gs1.org/01/09520123456788/10/ABC1/21/12345?17=180426",
+		"https://example.com/a/b/01/09520123456788/22/X%2FY/10/L?3103=000195&linkType=all#x",
+		"http://h/00/095012345678901237?02=09520123456788&37=24",
+		"https://h/414/9520123456788/254/A%25",
+		"https://h/8004/9520123ABC/7040/1ABC",
+		"https://id.gs1.org/01/9520123456788",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		m, err := ParseDigitalLink(uri)
+		if err != nil {
+			return
+		}
+		roundTrip(t, m)
+	})
+}

@@ -5,8 +5,11 @@ import (
 	"strings"
 )
 
-// charsetOK returns the index of the first character outside the set, or -1.
+// charsetBad returns the index of the first character outside the set, or -1.
 func charsetBad(cs Charset, v string) int {
+	if cs == CharsetZ {
+		return cset64Bad(v)
+	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch cs {
@@ -22,14 +25,28 @@ func charsetBad(cs Charset, v string) int {
 			if !(c == '#' || c == '-' || c == '/' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
 				return i
 			}
-		case CharsetZ:
-			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-				// '=' padding is allowed only at the end.
-				if c == '=' && strings.TrimRight(v[i:], "=") == "" && len(v)-i <= 2 {
-					return -1
-				}
-				return i
-			}
+		}
+	}
+	return -1
+}
+
+// cset64Bad checks base64url (CSET 64) with optional '=' padding: at most
+// two pad characters, and with padding the length is a multiple of 3, as
+// the GS1 syntax tests require.
+func cset64Bad(v string) int {
+	n := len(v)
+	pads := 0
+	for n > 0 && v[n-1] == '=' {
+		n--
+		pads++
+	}
+	if pads > 2 || pads > 0 && len(v)%3 != 0 {
+		return n
+	}
+	for i := 0; i < n; i++ {
+		c := v[i]
+		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return i
 		}
 	}
 	return -1
