@@ -14,13 +14,18 @@ const maxBytes = MaxBits / 8
 // get returns n bits (0 ≤ n ≤ 64) starting at bit off of the EPC's bits,
 // most significant first. Bits past the stored ones read as zero.
 func (e *EPC) get(off, n int) uint64 {
-	if n == 0 {
-		return 0
-	}
 	i, sh := off>>3, off&7
-	if n+sh <= 64 && i+8 <= maxBytes {
+	if n > 0 && n+sh <= 64 && i+8 <= maxBytes {
 		w := binary.BigEndian.Uint64(e.raw[i:])
 		return (w << sh) >> (64 - n)
+	}
+	return e.getSlow(off, n)
+}
+
+// getSlow is get for fields that straddle 9 bytes or the end of the array.
+func (e *EPC) getSlow(off, n int) uint64 {
+	if n == 0 {
+		return 0
 	}
 	if n > 32 {
 		return e.get(off, n-32)<<32 | e.get(off+n-32, 32)
@@ -35,6 +40,16 @@ func (e *EPC) get(off, n int) uint64 {
 		v = v<<1 | uint64(b)
 	}
 	return v
+}
+
+// bits96 returns n bits (1–64) at bit off of the 96-bit value whose first
+// 64 bits are hi and last 32 the top of lo; off+n ≤ 96.
+func bits96(hi, lo uint64, off, n uint) uint64 {
+	w := hi<<off | lo>>(64-off)
+	if off >= 64 {
+		w = lo << (off - 64)
+	}
+	return w >> (64 - n)
 }
 
 // zero reports whether bits [from, to) are all zero.

@@ -1,6 +1,9 @@
 package epc
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Decode decodes the first bitLen bits of b, most significant bit first, as
 // an EPC reader delivers them (LLRP EPCData, or the EPC bank after the PC
@@ -8,11 +11,11 @@ import "math/bits"
 // (TDS §14.4: word padding, or the rest of a larger EPC bank). A header that is not a GS1 scheme gives a
 // raw EPC and no error; a GS1 header whose fields break the TDS rules gives
 // an error (use [NewRaw] to keep such a read as a raw EPC).
-func Decode(b []byte, bitLen int) (EPC, error) {
+func Decode(b []byte, bitLen int) (e EPC, err error) {
 	if bitLen == 0 {
 		bitLen = len(b) * 8
 	}
-	if bitLen < 0 || bitLen > len(b)*8 {
+	if bitLen <= 0 || bitLen > len(b)*8 {
 		return EPC{}, newErr(SchemeRaw, "bit length", itoa(uint64(max(bitLen, 0))), ErrLength,
 			"must be between 1 and the "+itoa(uint64(len(b)*8))+" bits given")
 	}
@@ -20,14 +23,13 @@ func Decode(b []byte, bitLen int) (EPC, error) {
 		return EPC{}, newErr(SchemeRaw, "bit length", itoa(uint64(bitLen)), ErrLength,
 			"an EPC has at most 496 bits")
 	}
-	var e EPC
 	n := (bitLen + 7) / 8
 	copy(e.raw[:n], b)
 	if r := bitLen % 8; r != 0 {
 		e.raw[n-1] &= 0xFF << (8 - r)
 	}
 	e.nbits = uint16(bitLen)
-	if err := e.parse(); err != nil {
+	if err = e.parse(); err != nil {
 		return EPC{}, err
 	}
 	return e, nil
@@ -49,7 +51,7 @@ var hexVal = func() (t [256]byte) {
 
 // DecodeHex decodes an EPC written in hexadecimal (either case, optional
 // "0x"), 4 bits per digit, as [Decode] does.
-func DecodeHex(s string) (EPC, error) {
+func DecodeHex(s string) (e EPC, err error) {
 	if len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
 		s = s[2:]
 	}
@@ -59,21 +61,30 @@ func DecodeHex(s string) (EPC, error) {
 	if len(s)*4 > MaxBits {
 		return EPC{}, newErr(SchemeRaw, "hex", s, ErrLength, "an EPC has at most 496 bits (124 hex digits)")
 	}
-	var e EPC
-	for i := 0; i < len(s); i++ {
-		v := hexVal[s[i]]
-		if v == 0xFF {
-			return EPC{}, newErr(SchemeRaw, "hex", s, ErrHex,
-				"character "+quoteByte(s[i])+" at position "+itoa(uint64(i+1))+" is not a hexadecimal digit")
-		}
-		if i%2 == 0 {
-			e.raw[i/2] = v << 4
-		} else {
-			e.raw[i/2] |= v
+	// Two digits a byte; invalid digits (0xFF) are collected in bad and
+	// looked for only when there is one.
+	var bad byte
+	n := len(s) / 2
+	for i := 0; i < n; i++ {
+		hi, lo := hexVal[s[2*i]], hexVal[s[2*i+1]]
+		bad |= hi | lo
+		e.raw[i] = hi<<4 | lo
+	}
+	if len(s)%2 == 1 {
+		v := hexVal[s[len(s)-1]]
+		bad |= v
+		e.raw[n] = v << 4
+	}
+	if bad > 15 {
+		for i := 0; i < len(s); i++ {
+			if hexVal[s[i]] == 0xFF {
+				return EPC{}, newErr(SchemeRaw, "hex", s, ErrHex,
+					"character "+quoteByte(s[i])+" at position "+itoa(uint64(i+1))+" is not a hexadecimal digit")
+			}
 		}
 	}
 	e.nbits = uint16(len(s) * 4)
-	if err := e.parse(); err != nil {
+	if err = e.parse(); err != nil {
 		return EPC{}, err
 	}
 	return e, nil
@@ -124,15 +135,20 @@ func (e *EPC) parsePartitioned(s Scheme) error {
 	}
 	// TDS §14.4 step 3: bits past the scheme's length are word padding
 	// (or whatever a larger EPC bank holds); they are not part of the EPC.
-	e.clear(L.bits)
-	f := e.get(8, 3)
-	p := e.get(11, 3)
+	if have > L.bits {
+		e.clear(L.bits)
+	}
+	// Every integer field of these schemes lies in the first 96 bits.
+	hi := binary.BigEndian.Uint64(e.raw[0:8])
+	lo := uint64(binary.BigEndian.Uint32(e.raw[8:12])) << 32
+	f := bits96(hi, lo, 8, 3)
+	p := bits96(hi, lo, 11, 3)
 	if p == 7 {
 		return newErr(s, "partition", "7", ErrPartition, "partition values are 0–6")
 	}
 	r := L.part[p]
 	off := 14
-	cp := e.get(off, int(r.cpBits))
+	cp := bits96(hi, lo, uint(off), uint(r.cpBits))
 	if cp >= pow10[r.cpDigits] {
 		return newErr(s, "company prefix", itoa(cp), ErrRange,
 			"has more than the "+itoa(uint64(r.cpDigits))+" digits partition "+itoa(p)+" allows")
@@ -146,7 +162,7 @@ func (e *EPC) parsePartitioned(s Scheme) error {
 		}
 		return nil
 	}
-	ref := e.get(off, int(r.refBits))
+	ref := bits96(hi, lo, uint(off), uint(r.refBits))
 	if r.refDigits < uint8(len(pow10)) && ref >= pow10[r.refDigits] {
 		return newErr(s, refName(L.family), itoa(ref), ErrRange,
 			"has more than the "+itoa(uint64(r.refDigits))+" digits partition "+itoa(p)+" allows")
@@ -155,11 +171,11 @@ func (e *EPC) parsePartitioned(s Scheme) error {
 	off += int(r.refBits)
 	switch L.tail {
 	case tailInteger:
-		e.serial = e.get(off, L.tailBits)
+		e.serial = bits96(hi, lo, uint(off), uint(L.tailBits))
 	case tailString:
 		return e.getString(s, L.tailField, off, L.tailBits, L.tailChars)
 	case tailReserved:
-		if !e.zero(off, off+L.tailBits) {
+		if bits96(hi, lo, uint(off), uint(L.tailBits)) != 0 {
 			return newErr(s, "reserved bits", "", ErrPadding, "the last 24 bits of "+s.String()+" must be zero")
 		}
 	}
@@ -302,7 +318,7 @@ func (e *EPC) parsePlus(s Scheme) error {
 			return newErr(s, "date type", itoa(dt), ErrDate, "date types are 0–6 (AI 11, 13, 15, 16, 17, 7006, 7007)")
 		}
 		d := e.get(off+4, 16)
-		if err := checkPackedDate(s, uint16(d)); err != nil {
+		if err := checkPackedDate(s, uint16(d), DateType(dt)); err != nil {
 			return err
 		}
 		e.dateType, e.date = uint8(dt), uint16(d)
@@ -353,17 +369,21 @@ func keyName(s Scheme) string {
 
 var daysIn = [13]uint8{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
-// checkPackedDate checks a YY(7) MM(4) DD(5) date. DD 00 (a month without
-// a day) is allowed, as GS1 allows it for these AIs.
-func checkPackedDate(s Scheme, d uint16) error {
+// checkPackedDate checks a YY(7) MM(4) DD(5) date of date type dt. DD 00
+// (a month without a day) is allowed for the AIs whose GS1 rule allows it:
+// (11), (13), (15), (16) and (17), not (7006) or (7007).
+func checkPackedDate(s Scheme, d uint16, dt DateType) error {
 	yy, mm, dd := d>>9, d>>5&15, d&31
 	ok := yy <= 99 && mm >= 1 && mm <= 12 && dd <= uint16(daysIn[mm])
 	if ok && mm == 2 && dd == 29 && yy%4 != 0 {
 		ok = false
 	}
+	rule := "is not a valid YYMMDD date"
+	if ok && dd == 0 && dt > DateExpiration {
+		ok, rule = false, "has day 00, which AI ("+dt.AI()+") does not allow"
+	}
 	if !ok {
-		return newErr(s, "date", padded(uint64(yy), 2)+padded(uint64(mm), 2)+padded(uint64(dd), 2), ErrDate,
-			"is not a valid YYMMDD date")
+		return newErr(s, "date", padded(uint64(yy), 2)+padded(uint64(mm), 2)+padded(uint64(dd), 2), ErrDate, rule)
 	}
 	return nil
 }

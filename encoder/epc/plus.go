@@ -41,12 +41,12 @@ func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string,
 	w.put(0, 1) // no +AIDC data
 	w.put(uint64(filter), 3)
 	if s == DSGTINPlus {
-		d, err := packDate(s, date)
-		if err != nil {
-			return EPC{}, err
-		}
 		if dt >= numDateTypes {
 			return EPC{}, newErr(s, "date type", itoa(uint64(dt)), ErrDate, "date types are 0–6")
+		}
+		d, err := packDate(s, date, dt)
+		if err != nil {
+			return EPC{}, err
 		}
 		w.put(uint64(dt), 4)
 		w.put(uint64(d), 16)
@@ -63,7 +63,7 @@ func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string,
 }
 
 // packDate packs YYMMDD into YY 7 bits, MM 4 bits, DD 5 bits.
-func packDate(s Scheme, v string) (uint16, error) {
+func packDate(s Scheme, v string, dt DateType) (uint16, error) {
 	if len(v) != 6 || !allDigits(v) {
 		return 0, newErr(s, "date", v, ErrDate, "must be 6 digits YYMMDD")
 	}
@@ -72,7 +72,7 @@ func packDate(s Scheme, v string) (uint16, error) {
 	if mm > 15 || dd > 31 {
 		return 0, newErr(s, "date", v, ErrDate, "is not a valid YYMMDD date")
 	}
-	return d, checkPackedDate(s, d)
+	return d, checkPackedDate(s, d, dt)
 }
 
 // putAlnum writes TDS §14.5.6 variable-length alphanumeric data with

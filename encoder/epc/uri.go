@@ -173,14 +173,15 @@ func asError(err error, target **Error) bool {
 // fromURIBody parses "cp.ref.tail" (or "cp.assetref" for GIAI) and encodes it.
 func fromURIBody(s Scheme, filter int, body, uri string) (EPC, error) {
 	L := &layouts[s]
-	parts := strings.Split(body, ".")
 	want := 3
 	if L.tail == tailNone || L.tail == tailReserved {
 		want = 2
 	}
+	// Only the last field may hold dots: serials, extensions and GIAI
+	// asset references allow '.' unescaped.
+	parts := strings.SplitN(body, ".", want)
 	if len(parts) != want {
-		return EPC{}, uriErr(uri, s.identity()+" needs "+itoa(uint64(want))+" dot-separated fields after the scheme"+
-			map[bool]string{true: " and filter", false: ""}[strings.Contains(uri, ":tag:")])
+		return EPC{}, uriErr(uri, s.identity()+" needs "+itoa(uint64(want))+" dot-separated fields: "+uriShape(L.family))
 	}
 	var f fields
 	f.cp = parts[0]
@@ -236,6 +237,24 @@ func parseRawURI(uri, rest string) (EPC, error) {
 	}
 	e.nbits = uint16(n)
 	return e, nil
+}
+
+func uriShape(f family) string {
+	switch f {
+	case famSGTIN:
+		return "company prefix, indicator and item reference, serial"
+	case famSSCC:
+		return "company prefix, extension digit and serial reference"
+	case famSGLN:
+		return "company prefix, location reference, extension"
+	case famGRAI:
+		return "company prefix, asset type, serial"
+	case famGIAI:
+		return "company prefix, individual asset reference"
+	case famGDTI:
+		return "company prefix, document type, serial"
+	}
+	return "company prefix, service reference"
 }
 
 func uriErr(uri, rule string) error { return newErr(SchemeRaw, "URI", uri, ErrURI, rule) }

@@ -1,0 +1,117 @@
+package epc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"testing"
+)
+
+func fuzzSeeds() [][]byte {
+	var seeds [][]byte
+	for _, f := range fixtures {
+		h := f.hex
+		if len(h)%2 == 1 {
+			h += "0"
+		}
+		b, _ := hex.DecodeString(h)
+		seeds = append(seeds, b)
+	}
+	for _, h := range []string{
+		"FB14359F0950600013435226ABC123", // DSGTIN+
+		"F91106141412345678908",          // SSCC+, odd length
+		"F737952114112345301F0",          // numeric serial overflow
+		"FF",
+	} {
+		if len(h)%2 == 1 {
+			h += "0"
+		}
+		b, _ := hex.DecodeString(h)
+		seeds = append(seeds, b)
+	}
+	return seeds
+}
+
+// reencode builds e again from its decoded fields.
+func reencode(e EPC) (EPC, error) {
+	switch {
+	case e.IsRaw():
+		return ParseURI(e.RawURI())
+	case e.Scheme().Plus():
+		d, dt, _ := e.Date()
+		key := e.GTIN()
+		if e.Scheme() == SSCCPlus {
+			key = e.SSCC()
+		}
+		return newPlus(e.Scheme(), int(e.Filter()), key, e.Serial(), dt, d, int(e.enc))
+	}
+	return ParseURI(e.TagURI())
+}
+
+// sameBits reports whether a and b agree on their first n bits.
+func sameBits(a, b []byte, n int) bool {
+	if len(a)*8 < n || len(b)*8 < n {
+		return false
+	}
+	full := n / 8
+	if !bytes.Equal(a[:full], b[:full]) {
+		return false
+	}
+	if r := n % 8; r != 0 {
+		m := byte(0xFF << (8 - r))
+		return a[full]&m == b[full]&m
+	}
+	return true
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add(s, 0)
+		f.Add(s, len(s)*8-3)
+	}
+	f.Add([]byte{}, 0)
+	f.Add([]byte{0x30}, -1)
+	f.Fuzz(func(t *testing.T, b []byte, bitLen int) {
+		e, err := Decode(b, bitLen)
+		if err != nil {
+			return
+		}
+		if !sameBits(e.Bytes(), b, e.BitLen()) {
+			t.Fatalf("Bytes %X are not the first %d bits of the input %X", e.Bytes(), e.BitLen(), b)
+		}
+		_ = e.String()
+		_ = e.GS1()
+		if e.AIDC() {
+			return // +AIDC data is kept as bits
+		}
+		r, err := reencode(e)
+		if err != nil {
+			t.Fatalf("%s (%v) decodes but does not re-encode: %v", e.Hex(), e.Scheme(), err)
+		}
+		if r != e {
+			t.Fatalf("%s re-encodes to %s", e.Hex(), r.Hex())
+		}
+	})
+}
+
+func FuzzParseURI(f *testing.F) {
+	for _, fx := range fixtures {
+		f.Add(fx.tag)
+		f.Add(fx.pure)
+	}
+	f.Add("urn:epc:id:sgtin:0614141.812345.a.b%2F")
+	f.Add("urn:epc:raw:66.xE2801160600002084")
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseURI(s)
+		if err != nil {
+			return
+		}
+		r, err := reencode(e)
+		if err != nil || r != e {
+			t.Fatalf("%q parses to %s but does not round-trip: %v", s, e.Hex(), err)
+		}
+		d, err := Decode(e.Bytes(), e.BitLen())
+		if err != nil || (d != e && !e.IsRaw()) {
+			t.Fatalf("%q: Decode(Bytes) = %v", s, err)
+		}
+	})
+}
