@@ -54,8 +54,8 @@ var implemented = map[string]lintFunc{
 	"yyyymmdd":       func(v string) lintFail { return lintDate(v, true, false) },
 	"yyyymmd0":       func(v string) lintFail { return lintDate(v, true, true) },
 	"zero":           lintZero,
-	"couponcode":     nil, // North American coupon code structure: not implemented
-	"couponposoffer": nil, // North American positive offer file: not implemented
+	"couponcode":     lintCouponCode,
+	"couponposoffer": lintCouponPosOffer,
 }
 
 func init() {
