@@ -201,7 +201,7 @@ func TestPresenceAndDirectionRules(t *testing.T) {
 	const a, b, s = "3034257BF40C0E40000007D1", "3034257BF40C0E40000007D2", "3034257BF40C0E40000007D3"
 	e.Observe([]rfid.Read{
 		read(a, 1, -50, 0), read(a, 1, -40, 100*time.Millisecond), read(a, 2, -60, 150*time.Millisecond),
-		read(a, 2, -42, 900*time.Millisecond), // a: outside peak at 100ms, inside at 900ms → in
+		read(a, 2, -42, 900*time.Millisecond),                                                          // a: outside peak at 100ms, inside at 900ms → in
 		read(b, 2, -50, 0), read(b, 2, -45, 10*time.Millisecond), read(b, 2, -48, 20*time.Millisecond), // b: inside only → unknown
 		read(s, 1, -50, 0), read(s, 1, -50, 10*time.Millisecond), // s: 2 reads < MinReads 3 → stray
 		read(s, 3, -40, 20*time.Millisecond), // antenna 3: unmapped
