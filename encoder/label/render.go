@@ -111,6 +111,7 @@ func Render(t *Template, vals map[string]string, prof *Profile, qty int) (*Layou
 	r.l = &Layout{
 		Template: t.Name, Profile: prof.ID, DPI: prof.DPI,
 		Width: prof.Dots(t.WidthMM), Length: prof.Dots(t.LengthMM), Quantity: qty,
+		Elements: make([]Element, 0, len(t.Elements)+4),
 	}
 	if r.l.Width > prof.PrintWidthDots {
 		return nil, fmt.Errorf("%w: template %s is %d dots wide; profile %s prints %d dots: %d dots too wide",
@@ -291,7 +292,7 @@ func isASCII(s string) bool {
 
 // place puts a symbol of width sw (plus quiet zones q each side) in the
 // region of the spec and returns its x, or a FitError.
-func (r *renderer) place(s *Spec, kind Kind, sw, q int, detail string) (int, error) {
+func (r *renderer) place(s *Spec, kind Kind, sw, q int, detail func() string) (int, error) {
 	x := r.dots(s.X)
 	region := r.dots(s.Width)
 	if s.Width == 0 {
@@ -302,8 +303,11 @@ func (r *renderer) place(s *Spec, kind Kind, sw, q int, detail string) (int, err
 	}
 	need := sw + 2*q
 	if need > region {
+		if detail == nil {
+			return 0, ErrFit
+		}
 		return 0, &FitError{Element: s.Name, Kind: kind, Axis: "width", Over: need - region, DPI: r.l.DPI,
-			Detail: fmt.Sprintf("%s needs %d dots with quiet zones, %d dots available from x=%d", detail, need, region, x)}
+			Detail: fmt.Sprintf("%s needs %d dots with quiet zones, %d dots available from x=%d", detail(), need, region, x)}
 	}
 	switch s.Align {
 	case "center":
@@ -362,11 +366,13 @@ func (r *renderer) linear(s *Spec) error {
 	w, wmin := r.moduleRange(s, defaultModule1D, defMin)
 	w, wmin = min(w, MaxModule1D), min(wmin, MaxModule1D) // ^BY takes 1 to 10 dots
 	for ; w > wmin; w-- {
-		if _, err := r.place(s, kind, mods*w, 10*w, ""); err == nil {
+		if _, err := r.place(s, kind, mods*w, 10*w, nil); err == nil {
 			break
 		}
 	}
-	x, err := r.place(s, kind, mods*w, 10*w, fmt.Sprintf("%d modules at %d dots (%.3f mm, the narrowest allowed)", mods, w, float64(w)/r.p.DotsPerMM()))
+	x, err := r.place(s, kind, mods*w, 10*w, func() string {
+		return fmt.Sprintf("%d modules at %d dots (%.3f mm, the narrowest allowed)", mods, w, float64(w)/r.p.DotsPerMM())
+	})
 	if err != nil {
 		return err
 	}
@@ -451,11 +457,13 @@ func (r *renderer) qr(s *Spec) error {
 	mag = min(mag, r.p.ZPL.QRMaxMagnification)
 	magMin = min(magMin, mag)
 	for ; mag > magMin; mag-- {
-		if _, err := r.place(s, KindQR, n*mag, 4*mag, ""); err == nil {
+		if _, err := r.place(s, KindQR, n*mag, 4*mag, nil); err == nil {
 			break
 		}
 	}
-	x, err := r.place(s, KindQR, n*mag, 4*mag, fmt.Sprintf("QR version %d (%d modules) at %d dots per module", v, n, mag))
+	x, err := r.place(s, KindQR, n*mag, 4*mag, func() string {
+		return fmt.Sprintf("QR version %d (%d modules) at %d dots per module", v, n, mag)
+	})
 	if err != nil {
 		return err
 	}
@@ -477,11 +485,13 @@ func (r *renderer) datamatrix(s *Spec) error {
 	}
 	mod, modMin := r.moduleRange(s, defaultModule2D, defaultMin2D)
 	for ; mod > modMin; mod-- {
-		if _, err := r.place(s, KindDataMatrix, side*mod, mod, ""); err == nil {
+		if _, err := r.place(s, KindDataMatrix, side*mod, mod, nil); err == nil {
 			break
 		}
 	}
-	x, err := r.place(s, KindDataMatrix, side*mod, mod, fmt.Sprintf("DataMatrix %dx%d at %d dots per module", side, side, mod))
+	x, err := r.place(s, KindDataMatrix, side*mod, mod, func() string {
+		return fmt.Sprintf("DataMatrix %dx%d at %d dots per module", side, side, mod)
+	})
 	if err != nil {
 		return err
 	}

@@ -91,3 +91,54 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCartonZPL(b *testing.B) {
+	p := mustProfile(b, "zebra-zt411-203")
+	tm, _ := label.Builtin("carton")
+	vals := map[string]string{}
+	for k, v := range record {
+		if k != "epc" {
+			vals[k] = v
+		}
+	}
+	b.ReportAllocs()
+	var n int
+	for i := 0; i < b.N; i++ {
+		l, err := label.Render(tm, vals, p, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := Encode(l, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+	}
+	b.ReportMetric(float64(n), "bytes/label")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/label")
+}
+
+func BenchmarkEncodeOnly(b *testing.B) {
+	p := mustProfile(b, "zebra-zt411-203")
+	tm, _ := label.Builtin("carton")
+	l, err := label.Render(tm, record, p, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Encode(l, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInterpretCarton(b *testing.B) {
+	_, out := render(b, "carton", "zebra-zt411-203", record, 1)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Interpret(out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
