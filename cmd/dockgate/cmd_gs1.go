@@ -83,8 +83,14 @@ func runGS1(_ context.Context, env *cliEnv, args []string) error {
 		ScanData:      m.ScanData(sym),
 		AIs:           make([]gs1AI, 0, len(m.Elements)),
 	}
-	if dl, err := m.DigitalLink(*domain); err == nil {
+	// digital_link is left out when the message has no primary key or holds
+	// an AI a URI cannot carry; a bad --domain is an error.
+	dl, err := m.DigitalLink(*domain)
+	switch {
+	case err == nil:
 		out.DigitalLink = dl
+	case errors.Is(err, gs1.ErrSyntax):
+		return fmt.Errorf("--domain: %v", err)
 	}
 	for _, e := range m.Elements {
 		out.AIs = append(out.AIs, gs1AI{AI: e.AI, Value: e.Value, Title: e.Title()})

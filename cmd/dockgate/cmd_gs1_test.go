@@ -105,6 +105,13 @@ func TestGS1ParseInvalid(t *testing.T) {
 	}
 }
 
+func TestGS1BadDomain(t *testing.T) {
+	out, errOut, code := gs1CLI(t, "", "gs1", "parse", "--domain", "bad host", "(01)09520123456788")
+	if code != 1 || out != "" || !strings.Contains(errOut, "--domain") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 func TestGS1Usage(t *testing.T) {
 	for _, args := range [][]string{{"gs1"}, {"gs1", "build"}, {"gs1", "parse"}, {"gs1", "parse", "a", "b"}, {"gs1", "parse", "--nope", "x"}} {
 		if _, _, code := gs1CLI(t, "", args...); code != 2 {

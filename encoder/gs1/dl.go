@@ -297,6 +297,11 @@ func (m Message) DigitalLink(domain string) (string, error) {
 	if alt < 0 && len(key.DLQualifiers) > 0 {
 		return "", newErr(key.Code, -1, "dl", ErrDigitalLink, "key qualifiers present cannot be combined; ("+key.Code+") accepts "+describeQuals(key))
 	}
+	for i := 0; i < len(domain); i++ {
+		if c := domain[i]; c <= ' ' || c >= 0x7f || c == '?' || c == '#' || c == '"' || c == '<' || c == '>' || c == '\\' {
+			return "", newErr("", i, "dl", ErrSyntax, "Digital Link domain "+strconv.Quote(domain)+" has "+quoteByte(c)+" at position "+strconv.Itoa(i)+"; give a host name with an optional path, e.g. id.example.com/dl")
+		}
+	}
 	var b strings.Builder
 	b.Grow(64 + 8*len(m.Elements))
 	switch {

@@ -116,6 +116,11 @@ func TestBuildDigitalLink(t *testing.T) {
 			t.Errorf("DigitalLink(%v, %q) = %q, %v; want %q", tt.els, tt.domain, got, err, tt.want)
 		}
 	}
+	for _, d := range []string{"bad domain", "x.com?q", "x.com#f", "x\x01"} {
+		if _, err := (Message{Elements: els("01", "09520123456788")}).DigitalLink(d); !errors.Is(err, ErrSyntax) {
+			t.Errorf("DigitalLink(domain %q) = %v", d, err)
+		}
+	}
 	for _, bad := range [][]Element{
 		els("10", "L1"),                                    // no primary key
 		els("01", "09520123456788", "8200", "x"),           // not an attribute
