@@ -18,8 +18,17 @@
 //
 // Every Parse function validates what it read (Validate) and returns an
 // *Error naming the AI, the position and the rule that failed; errors.Is
-// matches the sentinel errors (ErrCheckDigit, ErrDate, ...). The package is
-// pure: no I/O, no goroutines, no clock reads.
+// matches the sentinel errors (ErrCheckDigit, ErrDate, ...). The same AI twice
+// with the same value is kept once; with different values it is an error.
+//
+// The builders (HRI, ElementString, ScanData, DigitalLink, Join) write the
+// elements in the order given; OrderForSymbol puts predefined-length AIs
+// first so that only the variable-length ones need FNC1 separators.
+// CheckGS1128Capacity and CheckGS1128Width check the GS1-128 limits of 48
+// data characters and 165 mm.
+//
+// The package is pure: no I/O, no goroutines, no clock reads (ResolveYear
+// takes the current year as an argument).
 package gs1
 
 //go:generate go run mktable.go
