@@ -49,7 +49,7 @@ var fixtures = []fixture{
 	{desc: "RU5102 inventory command at address 0", proto: "ru5102", raw: hx("04 00 01 DB 4B"),
 		decoded: serialrdr.RU5102Frame{Addr: 0, Cmd: 1, Data: nil}},
 	{desc: "RU5102 inventory reply with two EPCs", proto: "ru5102",
-		raw: serialrdr.AppendRU5102Inventory(nil, 0, []rfid.EPC{epc96, rfid.MustParseEPC("E2801160600002084E5C7A11")}),
+		raw:     serialrdr.AppendRU5102Inventory(nil, 0, []rfid.EPC{epc96, rfid.MustParseEPC("E2801160600002084E5C7A11")}),
 		decoded: []rfid.Read{{EPC: epc96}, {EPC: rfid.MustParseEPC("E2801160600002084E5C7A11")}}},
 	{desc: "RU5102 no tag", proto: "ru5102", raw: hx("05 00 01 FB F2 3D"), decoded: []rfid.Read(nil)},
 	{desc: "RU5102 bad CRC is skipped", proto: "ru5102", raw: hx("04 00 01 DB 4C"), err: io.EOF},

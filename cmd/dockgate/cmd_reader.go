@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/rfid"
+	"github.com/dockgate/dockgate/rfid/llrp"
+	"github.com/dockgate/dockgate/rfid/portal"
+	"github.com/dockgate/dockgate/rfid/serialrdr"
+)
+
+func init() {
+	register(&command{
+		name:    "reader",
+		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes as JSON lines",
+		run:     runReader,
+	})
+}
+
+const readerUsage = `usage:
+  dockgate reader watch --llrp HOST[:PORT] [--antennas 1,2,…] [--keepalive D] [--portal …] [--duration D] [--count N]
+  dockgate reader watch --serial DEV --protocol m100|ru5102|ascii [--baud N] [--pattern RE] [--portal …] [--duration D] [--count N]
+portal flags: --door ID --outside 1 --inside 2 --min-reads N --rssi-floor DBM --presence-timeout D`
+
+func runReader(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || args[0] != "watch" {
+		fmt.Fprintln(env.stderr, readerUsage)
+		return errUsage
+	}
+	return readerWatch(ctx, env, args[1:])
+}
+
+// readLine is one tag read as "reader watch" prints it.
+type readLine struct {
+	EPC     string `json:"epc"`
+	URI     string `json:"uri,omitempty"`
+	Antenna uint16 `json:"antenna"`
+	RSSI    *int   `json:"rssi,omitempty"`
+	Time    string `json:"time"`
+	Reader  string `json:"reader,omitempty"`
+}
+
+// passLine is one pass as "reader watch --portal" prints it.
+type passLine struct {
+	Door      string           `json:"door"`
+	Direction string           `json:"direction"`
+	Start     string           `json:"start"`
+	End       string           `json:"end"`
+	Count     int              `json:"count"`
+	EPCs      []string         `json:"epcs"`
+	Parent    string           `json:"parent,omitempty"`
+	Pallets   []string         `json:"pallets,omitempty"`
+	Cases     int              `json:"cases"`
+	Items     int              `json:"items"`
+	Others    int              `json:"others"`
+	GTINs     map[string]int   `json:"gtins,omitempty"`
+	Tags      []portal.PassTag `json:"tags"`
+}
+
+const rfc3339Milli = "2006-01-02T15:04:05.000Z07:00"
+
+func parseAntennas(s string) ([]uint16, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []uint16
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 0xFFFF {
+			return nil, fmt.Errorf("antenna %q is not a port number (1, 2, …); write e.g. --antennas 1,2", f)
+		}
+		out = append(out, uint16(n))
+	}
+	return out, nil
+}
+
+func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("reader watch", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	addr := fs.String("llrp", "", "LLRP reader `HOST[:PORT]` (port 5084 by default)")
+	dev := fs.String("serial", "", "serial reader `DEVICE`, e.g. /dev/ttyUSB0")
+	proto := fs.String("protocol", "", "serial protocol: m100, ru5102 or ascii")
+	baud := fs.Int("baud", 115200, "serial baud rate")
+	pattern := fs.String("pattern", "", "ASCII line pattern (regexp with (?P<epc>…), optional (?P<ant>…), (?P<rssi>…))")
+	ants := fs.String("antennas", "", "antennas to read, e.g. 1,2 (default all)")
+	keepalive := fs.Duration("keepalive", 5*time.Second, "LLRP keepalive period; silence for twice this reconnects")
+	usePortal := fs.Bool("portal", false, "print one line per pass through the door instead of per read")
+	door := fs.String("door", "door", "door id in --portal output")
+	outside := fs.String("outside", "1", "antennas outside the door (--portal)")
+	inside := fs.String("inside", "2", "antennas inside the door (--portal)")
+	minReads := fs.Int("min-reads", portal.DefaultMinReads, "reads above the floor for a tag to arrive (--portal)")
+	floor := fs.Int("rssi-floor", portal.DefaultRSSIFloor, "dBm below which reads are ignored (--portal)")
+	presence := fs.Duration("presence-timeout", portal.DefaultPresenceTimeout, "no reads for this long and a tag has left (--portal)")
+	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
+	count := fs.Int("count", 0, "stop after this many lines (default: no limit)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; see dockgate reader watch -h", fs.Arg(0))
+	}
+	if (*addr == "") == (*dev == "") {
+		return errors.New("give exactly one of --llrp HOST:PORT or --serial DEVICE")
+	}
+	antennas, err := parseAntennas(*ants)
+	if err != nil {
+		return err
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	out := &lineWriter{w: env.stdout, limit: *count, done: stop}
+	var onReads func([]rfid.Read)
+	var engine *portal.Engine
+	if *usePortal {
+		outAnts, err1 := parseAntennas(*outside)
+		inAnts, err2 := parseAntennas(*inside)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		engine, err = portal.New(portal.Config{
+			Doors: []portal.DoorConfig{{ID: *door, AntennasOutside: outAnts, AntennasInside: inAnts,
+				MinReads: *minReads, RSSIFloor: *floor, PresenceTimeout: *presence}},
+			Sink: func(e portal.Event) {
+				if p, ok := e.(*portal.PassEvent); ok {
+					out.write(passJSON(p))
+				}
+			},
+		})
+		if err != nil {
+			return err
+		}
+		onReads = engine.Observe
+	} else {
+		onReads = func(b []rfid.Read) {
+			for i := range b {
+				out.write(readJSON(&b[i]))
+			}
+		}
+	}
+	onEvent := func(e rfid.ReaderEvent) {
+		msg := "reader " + e.Kind.String()
+		if e.Antenna != 0 {
+			msg += fmt.Sprintf(" antenna %d", e.Antenna)
+		}
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+		out.stderr(env.stderr, msg)
+	}
+
+	var run func(context.Context) error
+	if *addr != "" {
+		s, err := llrp.NewSession(llrp.Config{ReaderID: *addr, Address: *addr, Antennas: antennas,
+			KeepalivePeriod: *keepalive, OnReads: onReads, OnEvent: onEvent})
+		if err != nil {
+			return err
+		}
+		run = s.Run
+	} else {
+		r, err := serialrdr.New(serialrdr.Config{ReaderID: *dev, Protocol: *proto, Device: *dev, Baud: *baud,
+			Pattern: *pattern, OnReads: onReads, OnEvent: onEvent})
+		if err != nil {
+			return err
+		}
+		run = r.Run
+	}
+	var wg sync.WaitGroup
+	if engine != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = engine.Run(ctx, 100*time.Millisecond) // flushes open passes at the end
+		}()
+	}
+	err = run(ctx)
+	stop()
+	wg.Wait()
+	return err
+}
+
+func readJSON(r *rfid.Read) any {
+	l := readLine{EPC: r.EPC.String(), Antenna: r.Antenna, Time: r.Time.UTC().Format(rfc3339Milli)}
+	if r.HasRSSI {
+		v := int(r.RSSI)
+		l.RSSI = &v
+	}
+	if e, err := epc.Decode(r.EPC.Bytes(), r.EPC.BitLen()); err == nil && !e.IsRaw() {
+		l.URI = e.PureURI()
+	}
+	return l
+}
+
+func passJSON(p *portal.PassEvent) any {
+	return passLine{Door: p.Door, Direction: p.Direction, Start: p.Start.UTC().Format(rfc3339Milli),
+		End: p.End.UTC().Format(rfc3339Milli), Count: len(p.Tags), EPCs: p.EPCs(), Parent: p.Parent,
+		Pallets: p.Pallets, Cases: p.Cases, Items: p.Items, Others: p.Others, GTINs: p.GTINs, Tags: p.Tags}
+}
+
+// lineWriter prints JSON lines from any goroutine and ends the watch after
+// limit lines.
+type lineWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	n     int
+	limit int
+	done  func()
+}
+
+func (l *lineWriter) write(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limit > 0 && l.n >= l.limit {
+		return
+	}
+	l.n++
+	_, _ = l.w.Write(append(b, '\n'))
+	if l.limit > 0 && l.n >= l.limit {
+		l.done()
+	}
+}
+
+func (l *lineWriter) stderr(w io.Writer, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(w, msg)
+}
