@@ -1,0 +1,426 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/store"
+)
+
+// Names of the gateway's commands.
+const (
+	Receive    = "receive"
+	Print      = "print"
+	Reprint    = "reprint"
+	LotHold    = "lot.hold"
+	LotRelease = "lot.release"
+)
+
+// Reply statuses.
+const (
+	StatusAccepted = "accepted"
+	StatusDone     = "done"
+	StatusFailed   = "failed"
+)
+
+// Errors: the reason of a failed reply wraps one of these.
+var (
+	ErrMalformed = errors.New("malformed command")
+	ErrExpired   = errors.New("command expired")
+	ErrUnknown   = errors.New("unknown command")
+	ErrBusy      = errors.New("command queue full")
+	ErrPanic     = errors.New("command handler failed")
+)
+
+// MaxPayload bounds a command's payload.
+const MaxPayload = 64 << 10
+
+// UnidentifiedReplyTopic receives failed replies to commands without a
+// usable id (relative to the gateway's prefix).
+const UnidentifiedReplyTopic = "reply/unidentified"
+
+// Command is one parsed command.
+type Command struct {
+	// Name comes from the topic cmd/{name}.
+	Name      string    `json:"-"`
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	ReplyTo   string    `json:"replyTo,omitempty"`
+	// Payload is the whole JSON object; a handler decodes its own fields
+	// from it.
+	Payload json.RawMessage `json:"-"`
+}
+
+// Handler runs a command and returns its result (marshalled to JSON into
+// the done reply) or an error (its text is the failed reply's reason).
+type Handler func(ctx context.Context, cmd Command) (result any, err error)
+
+// Reply is the JSON published for a command.
+type Reply struct {
+	ID      string          `json:"id"`
+	Command string          `json:"command"`
+	Status  string          `json:"status"`
+	Reason  string          `json:"reason,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	// Repeat is set on the remembered outcome sent for a repeated id.
+	Repeat bool      `json:"repeat,omitempty"`
+	Time   time.Time `json:"time"`
+}
+
+// Parse checks a command's payload. On error the returned Command holds what
+// could be read (ID and ReplyTo when valid), for the failed reply.
+func Parse(name string, payload []byte, now time.Time) (Command, error) {
+	cmd := Command{Name: name, Payload: payload}
+	if len(payload) > MaxPayload {
+		return cmd, fmt.Errorf("%w: payload of %d bytes is larger than %d", ErrMalformed, len(payload), MaxPayload)
+	}
+	var env struct {
+		ID        json.RawMessage `json:"id"`
+		ExpiresAt json.RawMessage `json:"expiresAt"`
+		ReplyTo   json.RawMessage `json:"replyTo"`
+	}
+	if t := bytes.TrimSpace(payload); len(t) == 0 || t[0] != '{' {
+		return cmd, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+	}
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return cmd, fmt.Errorf("%w: payload is not a JSON object: %v", ErrMalformed, err)
+	}
+	var id string
+	if len(env.ID) == 0 || json.Unmarshal(env.ID, &id) != nil {
+		return cmd, fmt.Errorf("%w: \"id\" is missing or not a string: set a unique id (the idempotency key)", ErrMalformed)
+	}
+	if err := checkID(id); err != nil {
+		return cmd, err
+	}
+	cmd.ID = id
+	if len(env.ReplyTo) > 0 && string(env.ReplyTo) != "null" {
+		var rt string
+		if err := json.Unmarshal(env.ReplyTo, &rt); err != nil {
+			return cmd, fmt.Errorf("%w: \"replyTo\" is not a string", ErrMalformed)
+		}
+		if err := outbox.CheckTopic(rt); err != nil {
+			return cmd, fmt.Errorf("%w: \"replyTo\": %v", ErrMalformed, err)
+		}
+		cmd.ReplyTo = rt
+	}
+	var exp string
+	if len(env.ExpiresAt) == 0 || json.Unmarshal(env.ExpiresAt, &exp) != nil {
+		return cmd, fmt.Errorf("%w: \"expiresAt\" is missing or not a string: set an RFC 3339 time such as %q", ErrMalformed, now.Add(5*time.Minute).UTC().Format(time.RFC3339))
+	}
+	t, err := time.Parse(time.RFC3339Nano, exp)
+	if err != nil {
+		return cmd, fmt.Errorf("%w: \"expiresAt\" %q is not an RFC 3339 time such as %q", ErrMalformed, exp, now.Add(5*time.Minute).UTC().Format(time.RFC3339))
+	}
+	cmd.ExpiresAt = t
+	if name == "" || strings.ContainsAny(name, "/+#\x00") {
+		return cmd, fmt.Errorf("%w %q: the topic is cmd/{name} with one level", ErrUnknown, name)
+	}
+	if !now.Before(t) {
+		return cmd, fmt.Errorf("%w: expiresAt %s is not after the gateway's time %s", ErrExpired, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return cmd, nil
+}
+
+func checkID(id string) error {
+	if id == "" || len(id) > 128 {
+		return fmt.Errorf("%w: \"id\" must be 1 to 128 characters", ErrMalformed)
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '+' || r == '#' || r > 0x7e {
+			return fmt.Errorf("%w: \"id\" %q may hold printable ASCII without spaces, / + or #", ErrMalformed, id)
+		}
+	}
+	return nil
+}
+
+// Options of the dispatcher. Zero values take the defaults.
+type Options struct {
+	// TTL is how long an id's outcome is remembered (default 24h).
+	TTL time.Duration
+	// Queue bounds the commands waiting for a worker (default 256).
+	Queue int
+	// Workers run commands concurrently (default 2).
+	Workers int
+	// Timeout bounds one handler (default 2 min).
+	Timeout time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Dispatcher receives commands, runs their handlers once per id and replies.
+type Dispatcher struct {
+	s    *store.Store
+	ob   *outbox.Outbox
+	opt  Options
+	log  *slog.Logger
+	q    chan incoming
+	mu   sync.RWMutex
+	hand map[string]Handler
+	wg   sync.WaitGroup
+}
+
+type incoming struct {
+	name    string
+	payload []byte
+}
+
+// record is what cmd/<id> holds.
+type record struct {
+	Name    string          `json:"name"`
+	Status  string          `json:"status"`
+	Reason  string          `json:"reason,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	ReplyTo string          `json:"replyTo,omitempty"`
+	At      time.Time       `json:"at"`
+}
+
+// NewDispatcher returns a dispatcher that remembers ids in s and replies
+// through ob.
+func NewDispatcher(s *store.Store, ob *outbox.Outbox, o Options) *Dispatcher {
+	if o.TTL <= 0 {
+		o.TTL = 24 * time.Hour
+	}
+	if o.Queue <= 0 {
+		o.Queue = 256
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Dispatcher{s: s, ob: ob, opt: o, log: o.Logger.With("component", "command"), q: make(chan incoming, o.Queue), hand: map[string]Handler{}}
+}
+
+// Handle registers the handler of a command name.
+func (d *Dispatcher) Handle(name string, h Handler) {
+	d.mu.Lock()
+	d.hand[name] = h
+	d.mu.Unlock()
+}
+
+// Names lists the registered commands.
+func (d *Dispatcher) Names() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	names := make([]string, 0, len(d.hand))
+	for n := range d.hand {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Submit queues a command received on cmd/{name}. It never blocks: when the
+// queue is full the command gets a failed reply (ErrBusy).
+func (d *Dispatcher) Submit(name string, payload []byte) {
+	in := incoming{name, append([]byte(nil), payload...)}
+	select {
+	case d.q <- in:
+	default:
+		go func() {
+			cmd, _ := Parse(name, in.payload, d.opt.Now())
+			d.reply(context.Background(), cmd, Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v: %d commands waiting; retry later", ErrBusy, d.opt.Queue)})
+		}()
+	}
+}
+
+// Run reports commands interrupted by the last stop, then runs the workers
+// until ctx ends. Queued commands not started are dropped without a reply
+// (the sender retries until it sees one).
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if err := d.failInterrupted(ctx); err != nil {
+		return err
+	}
+	for i := 0; i < d.opt.Workers; i++ {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case in := <-d.q:
+					d.process(ctx, in)
+				}
+			}
+		}()
+	}
+	<-ctx.Done()
+	d.wg.Wait()
+	return nil
+}
+
+func key(id string) []byte { return []byte(store.PrefixCommand + id) }
+
+// process runs one command from payload to final reply.
+func (d *Dispatcher) process(ctx context.Context, in incoming) {
+	cmd, err := Parse(in.name, in.payload, d.opt.Now())
+	if err != nil {
+		d.reply(ctx, cmd, Reply{Status: StatusFailed, Reason: err.Error()})
+		return
+	}
+	d.mu.RLock()
+	h := d.hand[cmd.Name]
+	d.mu.RUnlock()
+	if h == nil {
+		d.reply(ctx, cmd, Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v %q: the gateway knows %s", ErrUnknown, cmd.Name, strings.Join(d.Names(), ", "))})
+		return
+	}
+	prev, fresh, err := d.remember(cmd)
+	if err != nil {
+		d.reply(ctx, cmd, Reply{Status: StatusFailed, Reason: "remember command: " + err.Error()})
+		return
+	}
+	if !fresh {
+		d.reply(ctx, cmd, Reply{Status: prev.Status, Reason: prev.Reason, Result: prev.Result, Repeat: true})
+		return
+	}
+	d.reply(ctx, cmd, Reply{Status: StatusAccepted})
+	res := d.run(ctx, h, cmd)
+	if err := d.store(cmd, res); err != nil {
+		d.log.Error("command outcome not remembered", "id", cmd.ID, "err", err)
+	}
+	d.reply(ctx, cmd, res)
+}
+
+// run calls the handler with a timeout, turning a panic into a failure.
+func (d *Dispatcher) run(ctx context.Context, h Handler, cmd Command) (r Reply) {
+	hctx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			d.log.Error("command handler panicked", "command", cmd.Name, "id", cmd.ID, "panic", p)
+			r = Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v: internal error in %s", ErrPanic, cmd.Name)}
+		}
+	}()
+	result, err := h(hctx, cmd)
+	if err != nil {
+		return Reply{Status: StatusFailed, Reason: err.Error()}
+	}
+	r = Reply{Status: StatusDone}
+	if result != nil {
+		b, err := json.Marshal(result)
+		if err != nil {
+			return Reply{Status: StatusFailed, Reason: fmt.Sprintf("%s result: %v", cmd.Name, err)}
+		}
+		r.Result = b
+	}
+	return r
+}
+
+// remember stores the id as accepted, or returns the outcome already stored.
+func (d *Dispatcher) remember(cmd Command) (record, bool, error) {
+	var prev record
+	fresh := false
+	err := d.update(func(txn *badger.Txn) error {
+		item, err := txn.Get(key(cmd.ID))
+		if err == nil {
+			fresh = false
+			return item.Value(func(v []byte) error { return json.Unmarshal(v, &prev) })
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		fresh = true
+		b, _ := json.Marshal(record{Name: cmd.Name, Status: StatusAccepted, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
+		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.opt.TTL))
+	})
+	return prev, fresh, err
+}
+
+func (d *Dispatcher) store(cmd Command, r Reply) error {
+	b, _ := json.Marshal(record{Name: cmd.Name, Status: r.Status, Reason: r.Reason, Result: r.Result, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
+	return d.update(func(txn *badger.Txn) error {
+		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.opt.TTL))
+	})
+}
+
+// update retries on a conflict (the same id arriving twice at once).
+func (d *Dispatcher) update(f func(*badger.Txn) error) error {
+	var err error
+	for i := 0; i < 5; i++ {
+		if err = d.s.DB().Update(f); !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+// failInterrupted reports commands left accepted by a stop.
+func (d *Dispatcher) failInterrupted(ctx context.Context) error {
+	type stuck struct {
+		id string
+		r  record
+	}
+	var list []stuck
+	err := d.s.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(store.PrefixCommand), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var r record
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+				continue
+			}
+			if r.Status == StatusAccepted {
+				list = append(list, stuck{strings.TrimPrefix(string(it.Item().Key()), store.PrefixCommand), r})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("commands: scan: %w", err)
+	}
+	for _, s := range list {
+		cmd := Command{Name: s.r.Name, ID: s.id, ReplyTo: s.r.ReplyTo}
+		r := Reply{Status: StatusFailed, Reason: "interrupted by a gateway restart: check the outcome before sending a new command id"}
+		if err := d.store(cmd, r); err != nil {
+			return fmt.Errorf("commands: %w", err)
+		}
+		d.reply(ctx, cmd, r)
+	}
+	return nil
+}
+
+// reply queues a reply in the outbox at the top priority.
+func (d *Dispatcher) reply(ctx context.Context, cmd Command, r Reply) {
+	r.ID, r.Command, r.Time = cmd.ID, cmd.Name, d.opt.Now().UTC()
+	body, err := json.Marshal(r)
+	if err != nil {
+		d.log.Error("reply not encoded", "id", cmd.ID, "err", err)
+		return
+	}
+	ev := outbox.Event{Type: "reply", Priority: outbox.PriorityLifecycle, Source: "command/" + cmd.Name, Body: body}
+	switch {
+	case cmd.ReplyTo != "":
+		ev.Topic, ev.RawTopic = cmd.ReplyTo, true
+	case cmd.ID != "":
+		ev.Topic = "reply/" + cmd.ID
+	default:
+		ev.Topic = UnidentifiedReplyTopic
+	}
+	if r.Status == StatusFailed {
+		d.log.Warn("command failed", "command", cmd.Name, "id", cmd.ID, "reason", r.Reason)
+	}
+	if _, err := d.ob.Append(context.WithoutCancel(ctx), ev); err != nil {
+		d.log.Error("reply not queued", "command", cmd.Name, "id", cmd.ID, "status", r.Status, "err", err)
+	}
+}

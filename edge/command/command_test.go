@@ -1,0 +1,250 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/store"
+)
+
+var t0 = time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
+
+func payload(id string, extra string) []byte {
+	s := fmt.Sprintf(`{"id":%q,"expiresAt":%q`, id, t0.Add(time.Hour).Format(time.RFC3339))
+	if extra != "" {
+		s += "," + extra
+	}
+	return []byte(s + "}")
+}
+
+type rig struct {
+	s  *store.Store
+	ob *outbox.Outbox
+	d  *Dispatcher
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	s, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := outbox.Open(s, outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ob.Close(); s.Close() })
+	return &rig{s: s, ob: ob, d: NewDispatcher(s, ob, Options{Now: func() time.Time { return t0 }})}
+}
+
+// replies takes n replies from the outbox.
+func (r *rig) replies(t *testing.T, n int) ([]Reply, []outbox.Event) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []Reply
+	var evs []outbox.Event
+	for len(out) < n {
+		got, err := r.ob.Next(ctx, n-len(out))
+		if err != nil {
+			t.Fatalf("waiting for %d replies, have %d: %v", n, len(out), err)
+		}
+		for _, ev := range got {
+			var rep Reply
+			if err := json.Unmarshal(ev.Body, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Priority != outbox.PriorityLifecycle {
+				t.Fatalf("reply at priority %v", ev.Priority)
+			}
+			out = append(out, rep)
+			evs = append(evs, ev)
+		}
+	}
+	return out, evs
+}
+
+func TestAcceptedThenDoneOnce(t *testing.T) {
+	r := newRig(t)
+	var calls atomic.Int32
+	r.d.Handle(LotHold, func(ctx context.Context, c Command) (any, error) {
+		calls.Add(1)
+		var args struct {
+			Lot string `json:"lot"`
+		}
+		if err := json.Unmarshal(c.Payload, &args); err != nil {
+			return nil, err
+		}
+		return map[string]string{"lot": args.Lot, "state": "held"}, nil
+	})
+	r.d.process(context.Background(), incoming{LotHold, payload("c-1", `"lot":"L1"`)})
+	reps, evs := r.replies(t, 2)
+	if reps[0].Status != StatusAccepted || reps[1].Status != StatusDone || string(reps[1].Result) != `{"lot":"L1","state":"held"}` {
+		t.Fatalf("replies %+v", reps)
+	}
+	if evs[0].Topic != "reply/c-1" || evs[0].Seq >= evs[1].Seq || reps[1].ID != "c-1" || reps[1].Command != LotHold {
+		t.Fatalf("reply events %+v", evs)
+	}
+	// A repeat gets the remembered outcome, not a second run.
+	r.d.process(context.Background(), incoming{LotHold, payload("c-1", `"lot":"L1"`)})
+	reps, _ = r.replies(t, 1)
+	if reps[0].Status != StatusDone || !reps[0].Repeat || string(reps[0].Result) != `{"lot":"L1","state":"held"}` {
+		t.Fatalf("repeat reply %+v", reps[0])
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("handler ran %d times", calls.Load())
+	}
+}
+
+func TestFailures(t *testing.T) {
+	r := newRig(t)
+	r.d.Handle(Print, func(context.Context, Command) (any, error) { return nil, errors.New("printer zt411-1: paper out") })
+	r.d.Handle(Reprint, func(context.Context, Command) (any, error) { panic("boom") })
+	cases := []struct {
+		name, payload, topic, reason string
+		n                            int
+	}{
+		{"print", `{"id":"p1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/p1", "paper out", 2},
+		{"reprint", `{"id":"r1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/r1", "internal error", 2},
+		{"explode", `{"id":"u1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/u1", "unknown command", 1},
+		{"print", `not json`, UnidentifiedReplyTopic, "not a JSON object", 1},
+		{"print", `{"expiresAt":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, `"id"`, 1},
+		{"print", `{"id":"e1","expiresAt":"` + t0.Add(-time.Minute).Format(time.RFC3339) + `"}`, "reply/e1", "expired", 1},
+		{"print", `{"id":"e2"}`, "reply/e2", "expiresAt", 1},
+		{"print", `{"id":"e3","expiresAt":"tomorrow"}`, "reply/e3", "RFC 3339", 1},
+		{"print", `{"id":"a/b","expiresAt":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, "printable ASCII", 1},
+		{"print", `{"id":"x1","expiresAt":"2030-01-01T00:00:00Z","replyTo":"bad/#"}`, "reply/x1", "replyTo", 1},
+	}
+	for _, c := range cases {
+		r.d.process(context.Background(), incoming{c.name, []byte(c.payload)})
+		reps, evs := r.replies(t, c.n)
+		last := reps[len(reps)-1]
+		if last.Status != StatusFailed || !strings.Contains(last.Reason, c.reason) || evs[len(evs)-1].Topic != c.topic {
+			t.Errorf("%s %s: reply %+v on %s, want failed with %q on %s", c.name, c.payload, last, evs[len(evs)-1].Topic, c.reason, c.topic)
+		}
+	}
+}
+
+func TestReplyToRawTopic(t *testing.T) {
+	r := newRig(t)
+	r.d.Handle(LotRelease, func(context.Context, Command) (any, error) { return nil, nil })
+	r.d.process(context.Background(), incoming{LotRelease, payload("rt-1", `"replyTo":"central/replies/rt-1"`)})
+	reps, evs := r.replies(t, 2)
+	if reps[1].Status != StatusDone || evs[1].Topic != "central/replies/rt-1" || !evs[1].RawTopic {
+		t.Fatalf("reply %+v on %+v", reps[1], evs[1])
+	}
+}
+
+func TestInterruptedCommandReportedAtStart(t *testing.T) {
+	r := newRig(t)
+	b, _ := json.Marshal(record{Name: Receive, Status: StatusAccepted, At: t0})
+	if err := r.s.DB().Update(func(txn *badger.Txn) error { return txn.Set(key("rcv-9"), b) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.d.Run(ctx) }()
+	reps, evs := r.replies(t, 1)
+	if reps[0].Status != StatusFailed || !strings.Contains(reps[0].Reason, "interrupted") || evs[0].Topic != "reply/rcv-9" {
+		t.Fatalf("reply %+v on %s", reps[0], evs[0].Topic)
+	}
+	// Submit goes through the workers.
+	r.d.Handle(Receive, func(context.Context, Command) (any, error) { return "ok", nil })
+	r.d.Submit(Receive, payload("rcv-10", ""))
+	reps, _ = r.replies(t, 2)
+	if reps[1].Status != StatusDone || string(reps[1].Result) != `"ok"` {
+		t.Fatalf("submitted: %+v", reps)
+	}
+	// The interrupted one stays failed on repeat.
+	r.d.Submit(Receive, payload("rcv-9", ""))
+	reps, _ = r.replies(t, 1)
+	if reps[0].Status != StatusFailed || !reps[0].Repeat {
+		t.Fatalf("repeat of interrupted: %+v", reps[0])
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRememberedWithTTL(t *testing.T) {
+	r := newRig(t)
+	r.d.Handle(Print, func(context.Context, Command) (any, error) { return nil, nil })
+	r.d.process(context.Background(), incoming{Print, payload("ttl-1", "")})
+	r.replies(t, 2)
+	err := r.s.DB().View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key("ttl-1"))
+		if err != nil {
+			return err
+		}
+		if item.ExpiresAt() == 0 {
+			return errors.New("no TTL on the remembered id")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBusyQueueRepliesFailed(t *testing.T) {
+	s, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := outbox.Open(s, outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ob.Close(); s.Close() }()
+	d := NewDispatcher(s, ob, Options{Queue: 1, Now: func() time.Time { return t0 }})
+	d.Submit(Print, payload("q1", "")) // fills the queue (no Run)
+	d.Submit(Print, payload("q2", ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := ob.Next(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Reply
+	_ = json.Unmarshal(evs[0].Body, &rep)
+	if rep.ID != "q2" || rep.Status != StatusFailed || !strings.Contains(rep.Reason, "queue full") {
+		t.Fatalf("busy reply %+v", rep)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("print", []byte(`{"id":"a","expiresAt":"2030-01-01T00:00:00Z","replyTo":"x/y","template":"carton","values":{"lot":"L1"}}`))
+	f.Add("lot.hold", []byte(`{"id":"","expiresAt":null}`))
+	f.Add("receive", []byte(`{"id":1}`))
+	f.Add("x/y", []byte(`[]`))
+	f.Add("print", []byte(`{"id":"\u0000","expiresAt":"2030-01-01T00:00:00+14:00"}`))
+	f.Add("print", []byte(``))
+	f.Fuzz(func(t *testing.T, name string, p []byte) {
+		cmd, err := Parse(name, p, t0)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrExpired) && !errors.Is(err, ErrUnknown) {
+				t.Fatalf("error %v wraps no sentinel", err)
+			}
+			if cmd.ID != "" && checkID(cmd.ID) != nil {
+				t.Fatalf("invalid id %q returned", cmd.ID)
+			}
+			return
+		}
+		if checkID(cmd.ID) != nil || !cmd.ExpiresAt.After(t0) || outbox.CheckTopic("reply/"+cmd.ID) != nil {
+			t.Fatalf("accepted an invalid command %+v", cmd)
+		}
+		if cmd.ReplyTo != "" && outbox.CheckTopic(cmd.ReplyTo) != nil {
+			t.Fatalf("accepted replyTo %q", cmd.ReplyTo)
+		}
+	})
+}
