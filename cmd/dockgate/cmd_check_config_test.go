@@ -33,7 +33,7 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatalf("bad file: code %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], `line 3: unknown key "ulr" in mqtt`) || !strings.Contains(lines[1], `doors[0].role: "up"`) {
+	if len(lines) != 2 || !strings.Contains(lines[0], `line 3: unknown key "ulr" in mqtt`) || !strings.Contains(lines[1], `doors[0]: door "D1": role "up"`) {
 		t.Fatalf("bad file output:\n%s", out)
 	}
 	_, errOut, code := runCLI(t, "check-config", "-c", filepath.Join(dir, "missing.yaml"))

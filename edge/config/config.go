@@ -25,6 +25,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dockgate/dockgate/encoder/lot"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/rfid/portal"
 )
 
 // Environment variables that may carry secrets.
@@ -36,18 +38,18 @@ const (
 
 // Config is the whole gateway configuration.
 type Config struct {
-	Site     string     `yaml:"site"`
-	Gateway  string     `yaml:"gateway"`
-	DataDir  string     `yaml:"data_dir"`
-	MQTT     MQTT       `yaml:"mqtt"`
-	HTTP     HTTP       `yaml:"http"`
-	Broker   Broker     `yaml:"broker"`
-	GS1      GS1        `yaml:"gs1"`
-	Doors    []Door     `yaml:"doors"`
-	Printers []Printer  `yaml:"printers"`
-	Readers  []Reader   `yaml:"readers"`
-	Lots     lot.Config `yaml:"lots"`
-	Labels   Labels     `yaml:"labels"`
+	Site     string            `yaml:"site"`
+	Gateway  string            `yaml:"gateway"`
+	DataDir  string            `yaml:"data_dir"`
+	MQTT     MQTT              `yaml:"mqtt"`
+	HTTP     HTTP              `yaml:"http"`
+	Broker   Broker            `yaml:"broker"`
+	GS1      GS1               `yaml:"gs1"`
+	Doors    []Door            `yaml:"doors"`
+	Printers []printers.Config `yaml:"printers"`
+	Readers  []Reader          `yaml:"readers"`
+	Lots     lot.Config        `yaml:"lots"`
+	Labels   Labels            `yaml:"labels"`
 }
 
 // MQTT is the connection to the central broker. An empty URL starts the
@@ -103,44 +105,19 @@ type GS1 struct {
 	GLN string `yaml:"gln"`
 }
 
-// Door is one dock door: its printer, its portal reader and antennas.
+// Door is one dock door: the portal settings of rfid/portal, its printer
+// and its EPCIS location.
 type Door struct {
-	ID   string `yaml:"id"`
-	Role string `yaml:"role"` // receiving, shipping or both
+	portal.DoorConfig `yaml:",inline"`
 	// Printer is the id of the door's label printer.
 	Printer string `yaml:"printer"`
-	// Reader is the id of the door's portal reader.
-	Reader          string        `yaml:"reader"`
-	AntennasOutside []int         `yaml:"antennas_outside"`
-	AntennasInside  []int         `yaml:"antennas_inside"`
-	MinReads        int           `yaml:"min_reads"`
-	RSSIFloor       int           `yaml:"rssi_floor"`
-	PresenceTimeout time.Duration `yaml:"presence_timeout"`
 	// Location is the door's GLN extension used in EPCIS readPoint (SGLN).
 	Location string `yaml:"location"`
 }
 
-// Printer is one label printer.
-type Printer struct {
-	ID      string `yaml:"id"`
-	Profile string `yaml:"profile"`
-	// Transport: tcp, serial, usb, file or sim (the in-process simulator).
-	Transport string `yaml:"transport"`
-	// Address is host:port for tcp (port 9100 when omitted).
-	Address string `yaml:"address"`
-	// Device is the serial or USB device path, Path the file sink.
-	Device    string `yaml:"device"`
-	Path      string `yaml:"path"`
-	Baud      int    `yaml:"baud"`
-	DataBits  int    `yaml:"data_bits"`
-	Parity    string `yaml:"parity"`    // none, even, odd
-	StopBits  int    `yaml:"stop_bits"` // 1 or 2
-	Handshake string `yaml:"handshake"` // none or xonxoff
-	// StatusTimeout bounds one ~HS/~HQES exchange.
-	StatusTimeout time.Duration `yaml:"status_timeout"`
-	// ConfirmTimeout bounds the wait for the printer to take a job.
-	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
-}
+// TransportSim runs a printer simulator inside the gateway (printers/printersim)
+// on a free loopback port: the embedded defaults and the demo use it.
+const TransportSim = "sim"
 
 // Reader is one RFID reader.
 type Reader struct {
@@ -185,8 +162,8 @@ const DefaultHTTPListen = "127.0.0.1:8080"
 func Default() *Config {
 	c := &Config{
 		HTTP:     HTTP{Listen: DefaultHTTPListen},
-		Doors:    []Door{{ID: "DOOR1", Role: "receiving", Printer: "P1", Reader: "R1"}},
-		Printers: []Printer{{ID: "P1", Profile: "zebra-zt411r-203", Transport: "sim"}},
+		Doors:    []Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1", AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}}, Printer: "P1"}},
+		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411r-203", Transport: TransportSim}},
 		Readers:  []Reader{{ID: "R1", Type: "sim", Scenario: "dock-in"}},
 	}
 	c.fill()
@@ -253,14 +230,24 @@ func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		fields := map[string]reflect.Type{}
 		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" {
-				continue
+		var collect func(t reflect.Type)
+		collect = func(t reflect.Type) {
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				tag := f.Tag.Get("yaml")
+				if strings.Contains(tag, ",inline") {
+					collect(f.Type)
+					continue
+				}
+				name := strings.Split(tag, ",")[0]
+				if name == "" || name == "-" {
+					continue
+				}
+				fields[name] = f.Type
+				names = append(names, name)
 			}
-			fields[tag] = t.Field(i).Type
-			names = append(names, tag)
 		}
+		collect(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
@@ -338,56 +325,18 @@ func (c *Config) fill() {
 		c.GS1.DigitalLinkDomain = "id.gs1.org"
 	}
 	for i := range c.Doors {
-		d := &c.Doors[i]
-		if d.Role == "" {
-			d.Role = "receiving"
-		}
-		if d.MinReads == 0 {
-			d.MinReads = 2
-		}
-		if d.RSSIFloor == 0 {
-			d.RSSIFloor = -75
-		}
-		if d.PresenceTimeout == 0 {
-			d.PresenceTimeout = 3 * time.Second
-		}
+		c.Doors[i].DoorConfig = c.Doors[i].DoorConfig.WithDefaults()
 	}
 	for i := range c.Printers {
 		p := &c.Printers[i]
-		if p.Profile == "" {
-			p.Profile = "generic-zpl-203"
-		}
-		if p.Transport == "" {
-			p.Transport = "tcp"
-		}
-		if p.Transport == "tcp" && p.Address != "" {
-			if _, _, err := net.SplitHostPort(p.Address); err != nil {
-				p.Address = net.JoinHostPort(p.Address, "9100")
+		if p.Door == "" {
+			for _, d := range c.Doors {
+				if d.Printer == p.ID {
+					p.Door = d.ID
+				}
 			}
 		}
-		if p.Transport == "serial" {
-			if p.Baud == 0 {
-				p.Baud = 9600
-			}
-			if p.DataBits == 0 {
-				p.DataBits = 8
-			}
-			if p.Parity == "" {
-				p.Parity = "none"
-			}
-			if p.StopBits == 0 {
-				p.StopBits = 1
-			}
-			if p.Handshake == "" {
-				p.Handshake = "none"
-			}
-		}
-		if p.StatusTimeout == 0 {
-			p.StatusTimeout = 2 * time.Second
-		}
-		if p.ConfirmTimeout == 0 {
-			p.ConfirmTimeout = 60 * time.Second
-		}
+		*p = p.WithDefaults()
 	}
 	for i := range c.Readers {
 		r := &c.Readers[i]
@@ -536,45 +485,19 @@ func (c *Config) Validate() Problems {
 		add("gs1.digital_link_domain: %q must be a bare host name like id.gs1.org", c.GS1.DigitalLinkDomain)
 	}
 
-	printers := map[string]bool{}
+	printerIDs := map[string]bool{}
+	checked := make([]printers.Config, len(c.Printers))
 	for i, pr := range c.Printers {
-		f := fmt.Sprintf("printers[%d]", i)
-		if !idPattern.MatchString(pr.ID) {
-			add("%s.id: %q is not a valid id (letters, digits, '.', '_', '-')", f, pr.ID)
-		} else if printers[pr.ID] {
-			add("%s.id: %q is used twice (printer ids must be unique)", f, pr.ID)
+		printerIDs[pr.ID] = true
+		if pr.Transport == TransportSim {
+			// The simulator listens on a free loopback port at start.
+			pr.Transport, pr.Address = printers.TransportTCP, "127.0.0.1:9100"
 		}
-		printers[pr.ID] = true
-		switch pr.Transport {
-		case "tcp":
-			if pr.Address == "" {
-				add("%s.address: required for transport tcp (host:port, port 9100 by default)", f)
-			}
-		case "serial", "usb":
-			if pr.Device == "" {
-				add("%s.device: required for transport %s (e.g. /dev/ttyUSB0 or /dev/usb/lp0)", f, pr.Transport)
-			}
-		case "file":
-			if pr.Path == "" {
-				add("%s.path: required for transport file", f)
-			}
-		case "sim":
-		default:
-			add("%s.transport: %q is not one of tcp, serial, usb, file, sim", f, pr.Transport)
-		}
-		if pr.Transport == "serial" {
-			if pr.Parity != "none" && pr.Parity != "even" && pr.Parity != "odd" {
-				add("%s.parity: %q is not one of none, even, odd", f, pr.Parity)
-			}
-			if pr.DataBits != 7 && pr.DataBits != 8 {
-				add("%s.data_bits: %d must be 7 or 8", f, pr.DataBits)
-			}
-			if pr.StopBits != 1 && pr.StopBits != 2 {
-				add("%s.stop_bits: %d must be 1 or 2", f, pr.StopBits)
-			}
-			if pr.Handshake != "none" && pr.Handshake != "xonxoff" {
-				add("%s.handshake: %q is not supported (use none, or xonxoff)", f, pr.Handshake)
-			}
+		checked[i] = pr
+	}
+	if err := printers.ValidateAll(checked); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			add("%s", line)
 		}
 	}
 	readers := map[string]bool{}
@@ -609,29 +532,31 @@ func (c *Config) Validate() Problems {
 	doors := map[string]bool{}
 	for i, d := range c.Doors {
 		f := fmt.Sprintf("doors[%d]", i)
-		if !idPattern.MatchString(d.ID) {
-			add("%s.id: %q is not a valid id (letters, digits, '.', '_', '-')", f, d.ID)
-		} else if doors[d.ID] {
+		if d.ID == "" {
+			add("%s.id: required (a name for the door, e.g. DOOR1)", f)
+		} else if d.Reader != "" {
+			// The portal settings matter only where a reader watches the door.
+			if err := d.DoorConfig.Validate(); err != nil {
+				for _, line := range strings.Split(err.Error(), "\n") {
+					add("doors[%d]: %s", i, line)
+				}
+			}
+		} else if err := (portal.DoorConfig{ID: d.ID, Role: d.Role}).WithDefaults().Validate(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.Contains(line, "antennas") {
+					add("doors[%d]: %s", i, line)
+				}
+			}
+		}
+		if doors[d.ID] {
 			add("%s.id: %q is used twice (door ids must be unique)", f, d.ID)
 		}
 		doors[d.ID] = true
-		if d.Role != "receiving" && d.Role != "shipping" && d.Role != "both" {
-			add("%s.role: %q is not one of receiving, shipping, both", f, d.Role)
-		}
-		if d.Printer != "" && !printers[d.Printer] {
+		if d.Printer != "" && !printerIDs[d.Printer] {
 			add("%s.printer: no printer with id %q (define it under printers:)", f, d.Printer)
 		}
 		if d.Reader != "" && !readers[d.Reader] {
 			add("%s.reader: no reader with id %q (define it under readers:)", f, d.Reader)
-		}
-		if d.MinReads < 1 {
-			add("%s.min_reads: %d must be at least 1", f, d.MinReads)
-		}
-		if d.RSSIFloor < -128 || d.RSSIFloor > 0 {
-			add("%s.rssi_floor: %d dBm is out of range (-128 to 0; -75 is typical)", f, d.RSSIFloor)
-		}
-		if d.PresenceTimeout < 100*time.Millisecond {
-			add("%s.presence_timeout: %s is too short (2s to 5s is typical at a door)", f, d.PresenceTimeout)
 		}
 	}
 	if err := c.Lots.Validate(); err != nil {
@@ -678,7 +603,7 @@ func (c *Config) Door(id string) (*Door, bool) {
 }
 
 // Printer returns the printer with id.
-func (c *Config) Printer(id string) (*Printer, bool) {
+func (c *Config) Printer(id string) (*printers.Config, bool) {
 	for i := range c.Printers {
 		if c.Printers[i].ID == id {
 			return &c.Printers[i], true

@@ -41,7 +41,7 @@ printers:
     address: 10.1.2.3
   - id: P2
     transport: serial
-    device: /dev/ttyUSB0
+    serial: {device: /dev/ttyUSB0}
 readers:
   - id: R1
     address: 10.1.2.4
@@ -49,6 +49,8 @@ doors:
   - id: D3
     printer: P1
     reader: R1
+    antennas_outside: [1]
+    antennas_inside: [2]
 `), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +60,8 @@ doors:
 		{c.MQTT.ClientID, "dockgate-dc-lyon-dock-gw-3"},
 		{c.MQTT.Password, "hunter2"},
 		{c.Printers[0].Address, "10.1.2.3:9100"},
-		{c.Printers[1].Baud, 9600},
-		{c.Printers[1].Parity, "none"},
+		{c.Printers[1].Serial.Baud, 9600},
+		{c.Printers[1].Serial.Parity, "none"},
 		{c.Readers[0].Address, "10.1.2.4:5084"},
 		{c.Doors[0].Role, "receiving"},
 		{c.DataDir, "./dockgate-data"},
@@ -99,8 +101,8 @@ func TestInvalidFiles(t *testing.T) {
 		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
 			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ca_file, cert_file, client_id, inflight, keepalive, key_file, password_file, topic_prefix, url, username`}},
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
-			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, baud, confirm_timeout, data_bits, device, handshake, id, parity, path, profile, status_timeout, stop_bits, transport`,
-				`printers[0].address: required for transport tcp (host:port, port 9100 by default)`}},
+			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, batch_bytes, batch_jobs, device, door, id, path, profile, serial, status, timeouts, transport`,
+				`printer P1: transport: missing; set address (host:port) or transport: tcp|serial|usb|file with its settings`}},
 		{"bad type", "http:\n  listen: [1, 2]\n",
 			[]string{"line 2: cannot unmarshal !!seq into string"}},
 		{"bad site", "site: \"dc/1\"\n",
@@ -118,13 +120,15 @@ func TestInvalidFiles(t *testing.T) {
 		{"door names missing printer", "doors:\n  - id: D1\n    printer: P9\n",
 			[]string{`doors[0].printer: no printer with id "P9" (define it under printers:)`}},
 		{"duplicate printer", "printers:\n  - {id: P1, transport: sim}\n  - {id: P1, transport: sim}\n",
-			[]string{`printers[1].id: "P1" is used twice (printer ids must be unique)`}},
-		{"serial settings", "printers:\n  - {id: P1, transport: serial, device: /dev/ttyS0, parity: mark, handshake: rtscts}\n",
-			[]string{`printers[0].parity: "mark" is not one of none, even, odd`, `printers[0].handshake: "rtscts" is not supported (use none, or xonxoff)`}},
+			[]string{`printer P1: id: used twice (printers[0] and printers[1]); give each printer its own id`}},
+		{"serial settings", "printers:\n  - {id: P1, transport: serial, serial: {device: /dev/ttyS0, handshake: rtscts}}\n",
+			[]string{`printer P1: serial.handshake: "rtscts" is not none or xonxoff`}},
 		{"reader protocol", "readers:\n  - {id: R1, type: serial, device: /dev/ttyUSB1, protocol: foo}\n",
 			[]string{`readers[0].protocol: "foo" is not one of m100, ru5102, ascii`}},
 		{"door role", "doors:\n  - {id: D1, role: sideways}\n",
-			[]string{`doors[0].role: "sideways" is not one of receiving, shipping, both`}},
+			[]string{`doors[0]: door "D1": role "sideways" is not one of receiving, shipping, both`}},
+		{"portal door needs both sides", "readers:\n  - {id: R1, type: sim}\ndoors:\n  - {id: D1, reader: R1, antennas_outside: [1]}\n",
+			[]string{`doors[0]: door "D1": antennas_outside and antennas_inside both need at least one antenna to tell in from out`}},
 		{"company prefix", "gs1:\n  company_prefix: 12AB\n",
 			[]string{`gs1.company_prefix: "12AB" must be 6 to 12 digits (your GS1 company prefix)`}},
 		{"lot default", "lots:\n  formats:\n    a: {format: \"{SEQ:3}\"}\n    b: {format: \"{SEQ:4}\"}\n  default_format: c\n",
