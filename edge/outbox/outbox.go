@@ -243,7 +243,6 @@ const (
 type request struct {
 	kind     reqKind
 	ev       Event
-	val      []byte
 	acks     []Event
 	reason   string
 	seq      uint64
