@@ -24,6 +24,9 @@ const (
 // MaxModule1D is the widest narrow bar ^BY accepts, in dots.
 const MaxModule1D = 10
 
+// MaxModule2D is the largest DataMatrix module the engine uses, in dots.
+const MaxModule2D = 40
+
 // qrByteCapacity[level][version-1] is the number of bytes a QR symbol
 // holds in byte mode (ISO/IEC 18004 table 7) for levels L, M, Q, H.
 var qrByteCapacity = [4][40]int{
@@ -484,6 +487,7 @@ func (r *renderer) datamatrix(s *Spec) error {
 		return r.fail(s, "%w: data too long for a DataMatrix symbol", ErrData)
 	}
 	mod, modMin := r.moduleRange(s, defaultModule2D, defaultMin2D)
+	mod, modMin = min(mod, MaxModule2D), min(modMin, MaxModule2D)
 	for ; mod > modMin; mod-- {
 		if _, err := r.place(s, KindDataMatrix, side*mod, mod, nil); err == nil {
 			break
@@ -505,6 +509,10 @@ func (r *renderer) image(s *Spec) error {
 		return r.fail(s, "%w: image not loaded; load the template with LoadTemplate", ErrTemplate)
 	}
 	w := r.dots(s.Width)
+	if x := r.dots(s.X); x+w > r.l.Width {
+		return &FitError{Element: s.Name, Kind: KindImage, Axis: "width", Over: x + w - r.l.Width, DPI: r.l.DPI,
+			Detail: fmt.Sprintf("image is %d dots wide from x=%d, label is %d dots wide", w, x, r.l.Width)}
+	}
 	h := max(1, w*src.H/src.W)
 	bm := &Bitmap{W: w, H: h, Pix: make([]bool, w*h)}
 	for y := 0; y < h; y++ {

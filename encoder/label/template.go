@@ -190,6 +190,9 @@ func (t *Template) check(dir string) error {
 		if s.When != "" && !vars[s.When] {
 			return fmt.Errorf("%s: when: %q is not a declared variable", where, s.When)
 		}
+		if len(s.Value) > 2000 || len(s.AIs) > 2000 {
+			return fmt.Errorf("%s: value or ais longer than 2000 bytes", where)
+		}
 		for _, text := range []string{s.Value, s.AIs} {
 			for _, ref := range refs(text) {
 				if !vars[ref] {
@@ -197,8 +200,13 @@ func (t *Template) check(dir string) error {
 				}
 			}
 		}
-		if s.X < 0 || s.Y < 0 || s.Width < 0 || s.Height < 0 {
-			return fmt.Errorf("%s: negative position or size", where)
+		for _, v := range []float64{s.X, s.Y, s.Width, s.Height, s.X2, s.Y2, s.Thickness, s.HRIHeight} {
+			if v < 0 || v > 3000 || v != v {
+				return fmt.Errorf("%s: position or size %g mm is out of range (0 to 3000 mm)", where, v)
+			}
+		}
+		if s.Module < 0 || s.Module > 25 || s.MinModule < 0 || s.MinModule > 25 || s.MaxLines < 0 || s.MaxLines > 50 {
+			return fmt.Errorf("%s: module (0 to 25 mm) or max_lines (0 to 50) out of range", where)
 		}
 		switch s.Align {
 		case "", "left", "center", "right":

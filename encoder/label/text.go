@@ -78,37 +78,43 @@ func TextWidth(s string, h int) int {
 }
 
 // wrapText breaks s into lines no wider than w at height h, breaking at
-// spaces and, for a word wider than w, inside the word.
+// spaces and, for a word wider than w, inside the word. It measures each
+// word once, so it is linear in the length of s.
 func wrapText(s string, h, w int) []string {
-	words := strings.Fields(s)
+	space := TextWidth(" ", h)
 	var lines []string
-	cur := ""
-	for _, word := range words {
-		try := word
-		if cur != "" {
-			try = cur + " " + word
-		}
-		if TextWidth(try, h) <= w {
-			cur = try
+	var cur strings.Builder
+	curW := 0
+	for _, word := range strings.Fields(s) {
+		ww := TextWidth(word, h)
+		if cur.Len() > 0 && curW+space+ww <= w {
+			cur.WriteByte(' ')
+			cur.WriteString(word)
+			curW += space + ww
 			continue
 		}
-		if cur != "" {
-			lines = append(lines, cur)
-			cur = ""
+		if cur.Len() > 0 {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW = 0
 		}
-		for TextWidth(word, h) > w {
-			rs := []rune(word)
-			n := len(rs) - 1
-			for n > 1 && TextWidth(string(rs[:n]), h) > w {
-				n--
+		if ww > w {
+			start, segW := 0, 0
+			for i, r := range word {
+				rw := TextWidth(string(r), h)
+				if segW+rw > w && i > start {
+					lines = append(lines, word[start:i])
+					start, segW = i, 0
+				}
+				segW += rw
 			}
-			lines = append(lines, string(rs[:n]))
-			word = string(rs[n:])
+			word, ww = word[start:], segW
 		}
-		cur = word
+		cur.WriteString(word)
+		curW = ww
 	}
-	if cur != "" || len(lines) == 0 {
-		lines = append(lines, cur)
+	if cur.Len() > 0 || len(lines) == 0 {
+		lines = append(lines, cur.String())
 	}
 	return lines
 }
