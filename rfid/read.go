@@ -1,6 +1,7 @@
 package rfid
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -186,3 +187,10 @@ var (
 	// ErrReaderStatus: the reader answered a request with an error status.
 	ErrReaderStatus = errors.New("rfid: reader returned an error status")
 )
+
+// Reader is a running reader driver: Run reads, delivers reads and events
+// through the callbacks it was built with, reconnects after failures and
+// returns nil when ctx ends.
+type Reader interface {
+	Run(ctx context.Context) error
+}

@@ -104,7 +104,6 @@ type simConn struct {
 	s   *Sim
 	nc  net.Conn
 	wmu sync.Mutex
-	out []byte
 
 	mu         sync.Mutex
 	keepalive  time.Duration
@@ -408,6 +407,12 @@ func (c *simConn) fault(el time.Duration) bool {
 			c.mu.Lock()
 			c.mutedUntil = f.At + f.For
 			c.mu.Unlock()
+		case FaultAntennaDown:
+			_ = c.write(llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: uint64(time.Now().UnixMicro()),
+				Antennas: []llrp.AntennaEvent{{Antenna: f.Antenna}}}))
+		case FaultBufferWarning:
+			_ = c.write(llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: uint64(time.Now().UnixMicro()),
+				BufferWarning: true, BufferLevel: f.Level}))
 		}
 	}
 	return false

@@ -91,15 +91,19 @@ type Stray struct {
 
 // Fault kinds.
 const (
-	FaultDrop = "drop" // close the TCP connection abruptly
-	FaultMute = "mute" // go silent (no keepalives, reports or answers) for For: a half-open connection
+	FaultDrop          = "drop"           // close the TCP connection abruptly
+	FaultMute          = "mute"           // go silent (no keepalives, reports or answers) for For: a half-open connection
+	FaultAntennaDown   = "antenna_down"   // report Antenna disconnected (AntennaEvent)
+	FaultBufferWarning = "buffer_warning" // report the report buffer Level percent full
 )
 
-// Fault breaks the connection at a scenario time.
+// Fault breaks the connection or raises a reader event at a scenario time.
 type Fault struct {
-	At   time.Duration `yaml:"at"`
-	Kind string        `yaml:"kind"`
-	For  time.Duration `yaml:"for"` // for mute (default 10s)
+	At      time.Duration `yaml:"at"`
+	Kind    string        `yaml:"kind"`
+	For     time.Duration `yaml:"for"`     // mute: how long (default 10s)
+	Antenna uint16        `yaml:"antenna"` // antenna_down
+	Level   uint8         `yaml:"level"`   // buffer_warning: percent (default 80)
 }
 
 //go:embed scenarios/*.yaml
@@ -272,8 +276,17 @@ func (sc *Scenario) Prepare() error {
 			if f.For == 0 {
 				f.For = 10 * time.Second
 			}
+		case FaultAntennaDown:
+			if f.Antenna == 0 || f.Antenna > sc.Antennas {
+				return fmt.Errorf("readersim: faults[%d]: antenna_down needs antenna: 1..%d", i, sc.Antennas)
+			}
+		case FaultBufferWarning:
+			if f.Level == 0 {
+				f.Level = 80
+			}
 		default:
-			return fmt.Errorf("readersim: faults[%d]: kind %q must be %s or %s", i, f.Kind, FaultDrop, FaultMute)
+			return fmt.Errorf("readersim: faults[%d]: kind %q must be one of %s, %s, %s, %s", i, f.Kind,
+				FaultDrop, FaultMute, FaultAntennaDown, FaultBufferWarning)
 		}
 	}
 	if sc.Duration == 0 {

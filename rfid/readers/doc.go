@@ -1,0 +1,4 @@
+// Package readers builds a running reader from its configuration (the
+// readers: key): an LLRP session, a serial reader, or an in-process LLRP
+// simulator for demos ("sim"). It is the only place that knows every driver.
+package readers

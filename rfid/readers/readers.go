@@ -1,0 +1,193 @@
+package readers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/dockgate/dockgate/rfid"
+	"github.com/dockgate/dockgate/rfid/llrp"
+	"github.com/dockgate/dockgate/rfid/readersim"
+	"github.com/dockgate/dockgate/rfid/serialrdr"
+)
+
+// Reader types.
+const (
+	TypeLLRP   = "llrp"
+	TypeSerial = "serial"
+	TypeSim    = "sim"
+)
+
+// Config is one reader as configured under the readers: key.
+type Config struct {
+	ID string `yaml:"id"`
+	// Type is llrp (default), serial or sim (in-process LLRP simulator).
+	Type string `yaml:"type"`
+	// Address is host:port of an LLRP reader (port 5084 when omitted).
+	Address string `yaml:"address"`
+	// Device, Baud and Protocol (m100, ru5102, ascii) for serial readers;
+	// Baud defaults to 115200.
+	Device   string `yaml:"device"`
+	Baud     int    `yaml:"baud"`
+	Protocol string `yaml:"protocol"`
+	// Pattern parses ASCII reader lines (default serialrdr.DefaultASCIIPattern).
+	Pattern string `yaml:"pattern"`
+	// Antennas to inventory (LLRP; default all).
+	Antennas []uint16 `yaml:"antennas"`
+	// KeepAlive is the LLRP keepalive period (default 5s); silence for twice
+	// this reconnects.
+	KeepAlive time.Duration `yaml:"keepalive"`
+	// ReportEveryN asks an LLRP reader for a report every N tags (default 1).
+	ReportEveryN uint16 `yaml:"report_every_n"`
+	// PollInterval between inventory commands of serial readers (default 100ms).
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Scenario and TimeScale for type sim (default dock-in at 1×).
+	Scenario  string  `yaml:"scenario"`
+	TimeScale float64 `yaml:"time_scale"`
+}
+
+// WithDefaults returns a copy with zero fields set to the defaults.
+func (c Config) WithDefaults() Config {
+	if c.Type == "" {
+		c.Type = TypeLLRP
+	}
+	if c.Type == TypeLLRP && c.Address != "" {
+		if _, _, err := net.SplitHostPort(c.Address); err != nil {
+			c.Address = net.JoinHostPort(c.Address, "5084")
+		}
+	}
+	if c.Type == TypeSerial && c.Baud == 0 {
+		c.Baud = 115200
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = 5 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.Type == TypeSim {
+		if c.Scenario == "" {
+			c.Scenario = "dock-in"
+		}
+		if c.TimeScale == 0 {
+			c.TimeScale = 1
+		}
+	}
+	return c
+}
+
+// Validate checks a config after WithDefaults; errors name the field and the fix.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("reader %q: "+format, append([]any{c.ID}, a...)...))
+	}
+	if c.ID == "" {
+		add("id is empty; give every reader an id")
+	}
+	switch c.Type {
+	case TypeLLRP:
+		if c.Address == "" {
+			add("address is required for type llrp (host:port, port 5084 by default)")
+		}
+	case TypeSerial:
+		if c.Device == "" {
+			add("device is required for type serial (e.g. /dev/ttyUSB0)")
+		}
+		switch c.Protocol {
+		case serialrdr.ProtocolM100, serialrdr.ProtocolRU5102, serialrdr.ProtocolASCII:
+		default:
+			add("protocol %q is not one of m100, ru5102, ascii", c.Protocol)
+		}
+	case TypeSim:
+		if c.TimeScale <= 0 {
+			add("time_scale %v must be positive", c.TimeScale)
+		}
+	default:
+		add("type %q is not one of llrp, serial, sim", c.Type)
+	}
+	for _, a := range c.Antennas {
+		if a == 0 {
+			add("antenna 0 listed; antennas are numbered from 1")
+		}
+	}
+	if c.KeepAlive < 100*time.Millisecond {
+		add("keepalive %v is too short (5s is typical)", c.KeepAlive)
+	}
+	return errors.Join(errs...)
+}
+
+// Handlers are where a reader delivers what it sees. OnReads and OnEvent
+// are called from the reader's Run goroutine; a batch is valid only during
+// the call.
+type Handlers struct {
+	OnReads func([]rfid.Read)
+	OnEvent func(rfid.ReaderEvent)
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// Backoff overrides the reconnect backoff (tests).
+	Backoff func(attempt int) time.Duration
+}
+
+// New builds the reader cfg describes (defaults applied, validated).
+func New(cfg Config, h Handlers) (rfid.Reader, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch cfg.Type {
+	case TypeSerial:
+		return serialrdr.New(serialrdr.Config{ReaderID: cfg.ID, Protocol: cfg.Protocol, Device: cfg.Device, Baud: cfg.Baud,
+			Pattern: cfg.Pattern, PollInterval: cfg.PollInterval, Backoff: h.Backoff, Now: h.Now,
+			OnReads: h.OnReads, OnEvent: h.OnEvent, Logger: h.Logger})
+	case TypeSim:
+		sc, err := readersim.Load(cfg.Scenario)
+		if err != nil {
+			return nil, fmt.Errorf("reader %q: %w", cfg.ID, err)
+		}
+		return &simReader{cfg: cfg, sc: sc, h: h}, nil
+	}
+	return llrp.NewSession(llrpConfig(cfg, cfg.Address, h))
+}
+
+func llrpConfig(cfg Config, addr string, h Handlers) llrp.Config {
+	return llrp.Config{ReaderID: cfg.ID, Address: addr, Antennas: cfg.Antennas, KeepalivePeriod: cfg.KeepAlive,
+		ReportEveryN: cfg.ReportEveryN, Backoff: h.Backoff, Now: h.Now,
+		OnReads: h.OnReads, OnEvent: h.OnEvent, Logger: h.Logger}
+}
+
+// simReader runs the LLRP simulator on a loopback port and an LLRP session
+// against it, so a demo exercises the same code as a real reader.
+type simReader struct {
+	cfg Config
+	sc  *readersim.Scenario
+	h   Handlers
+}
+
+func (r *simReader) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("reader %q: simulator listen: %w", r.cfg.ID, err)
+	}
+	sim := readersim.New(r.sc)
+	sim.TimeScale = r.cfg.TimeScale
+	sim.Logger = r.h.Logger
+	s, err := llrp.NewSession(llrpConfig(r.cfg, ln.Addr().String(), r.h))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	simErr := make(chan error, 1)
+	go func() {
+		simErr <- sim.Serve(ctx, ln)
+		cancel()
+	}()
+	err = s.Run(ctx)
+	cancel()
+	return errors.Join(err, <-simErr)
+}
