@@ -54,84 +54,84 @@ var ValidDPI = []int{152, 203, 300, 600}
 
 // Profile describes one printer model at one resolution.
 type Profile struct {
-	ID     string `yaml:"id"`
-	Vendor string `yaml:"vendor"`
-	Model  string `yaml:"model"`
+	ID     string `yaml:"id" json:"id"`
+	Vendor string `yaml:"vendor" json:"vendor"`
+	Model  string `yaml:"model" json:"model"`
 	// DPI is the print-head resolution: 152, 203, 300 or 600.
-	DPI int `yaml:"dpi"`
+	DPI int `yaml:"dpi" json:"dpi"`
 	// PrintWidthDots is the print-head width in dots (^PW may not exceed it).
-	PrintWidthDots int `yaml:"print_width_dots"`
+	PrintWidthDots int `yaml:"print_width_dots" json:"print_width_dots"`
 	// MaxLabelLengthMM is the longest label the printer feeds.
-	MaxLabelLengthMM float64 `yaml:"max_label_length_mm"`
+	MaxLabelLengthMM float64 `yaml:"max_label_length_mm" json:"max_label_length_mm"`
 	// Language is the printer language; only "zpl" is supported for now.
-	Language string `yaml:"language"`
+	Language string `yaml:"language" json:"language"`
 	// Emulation is true when the printer runs ZPL as an emulation.
-	Emulation bool `yaml:"emulation"`
+	Emulation bool `yaml:"emulation" json:"emulation"`
 	// Firmware names the firmware family the features below describe.
-	Firmware string      `yaml:"firmware"`
-	ZPL      ZPLFeatures `yaml:"zpl"`
+	Firmware string      `yaml:"firmware" json:"firmware"`
+	ZPL      ZPLFeatures `yaml:"zpl" json:"zpl"`
 	// Symbologies maps code128, gs1-128, qr and datamatrix to native or raster.
-	Symbologies map[string]string `yaml:"symbologies"`
-	RFID        RFID              `yaml:"rfid"`
-	Status      Status            `yaml:"status"`
-	Transport   Transport         `yaml:"transport"`
+	Symbologies map[string]string `yaml:"symbologies" json:"symbologies"`
+	RFID        RFID              `yaml:"rfid" json:"rfid"`
+	Status      Status            `yaml:"status" json:"status"`
+	Transport   Transport         `yaml:"transport" json:"transport"`
 	// Quirks are known deviations an operator or a driver must know.
-	Quirks []string `yaml:"quirks"`
+	Quirks []string `yaml:"quirks" json:"quirks"`
 }
 
 // ZPLFeatures are the ZPL capabilities that differ by firmware.
 type ZPLFeatures struct {
 	// BCModeD: ^BC accepts mode D (UCC/EAN), firmware x.11 and later.
-	BCModeD bool `yaml:"bc_mode_d"`
+	BCModeD bool `yaml:"bc_mode_d" json:"bc_mode_d"`
 	// CI28: ^CI28 selects UTF-8, firmware x.14 and later.
-	CI28 bool `yaml:"ci28"`
+	CI28 bool `yaml:"ci28" json:"ci28"`
 	// BXEscapeDefault is the ^BX escape character when none is passed
 	// ("_" or "~"). The engine always passes one explicitly.
-	BXEscapeDefault string `yaml:"bx_escape_default"`
+	BXEscapeDefault string `yaml:"bx_escape_default" json:"bx_escape_default"`
 	// QRMaxMagnification is the largest ^BQ magnification (1–10).
-	QRMaxMagnification int `yaml:"qr_max_magnification"`
+	QRMaxMagnification int `yaml:"qr_max_magnification" json:"qr_max_magnification"`
 }
 
 // RFID describes the tag encoder of an RFID printer.
 type RFID struct {
-	Supported bool `yaml:"supported"`
+	Supported bool `yaml:"supported" json:"supported"`
 	// Setup selects the tag type, e.g. "^RS8" for EPC Gen2.
-	Setup string `yaml:"setup"`
+	Setup string `yaml:"setup" json:"setup"`
 	// WriteEPC is the command that writes the EPC bank before ^FD<hex>^FS,
 	// e.g. "^RFW,H,,,A" (hex, automatic PC bits).
-	WriteEPC string `yaml:"write_epc"`
+	WriteEPC string `yaml:"write_epc" json:"write_epc"`
 	// ReadEPC reads the EPC back, e.g. "^RFR,H,0,12,E".
-	ReadEPC string `yaml:"read_epc"`
+	ReadEPC string `yaml:"read_epc" json:"read_epc"`
 	// EPCBits lists the EPC lengths the encoder writes, e.g. [96, 128].
-	EPCBits []int `yaml:"epc_bits"`
+	EPCBits []int `yaml:"epc_bits" json:"epc_bits"`
 }
 
 // Status lists the status commands the printer answers.
 type Status struct {
-	HS   bool `yaml:"hs"`   // ~HS host status
-	HQES bool `yaml:"hqes"` // ~HQES extended status
+	HS   bool `yaml:"hs" json:"hs"`     // ~HS host status
+	HQES bool `yaml:"hqes" json:"hqes"` // ~HQES extended status
 	// HQESWarnings is false when the printer always reports zero warnings.
-	HQESWarnings bool `yaml:"hqes_warnings"`
-	SGD          bool `yaml:"sgd"` // Link-OS ! U1 getvar
-	HV           bool `yaml:"hv"`  // ^HV host verification (RFID per-label reply)
+	HQESWarnings bool `yaml:"hqes_warnings" json:"hqes_warnings"`
+	SGD          bool `yaml:"sgd" json:"sgd"` // Link-OS ! U1 getvar
+	HV           bool `yaml:"hv" json:"hv"`   // ^HV host verification (RFID per-label reply)
 }
 
 // Transport holds the connection defaults.
 type Transport struct {
-	TCPPort int    `yaml:"tcp_port"`
-	Serial  Serial `yaml:"serial"`
+	TCPPort int    `yaml:"tcp_port" json:"tcp_port"`
+	Serial  Serial `yaml:"serial" json:"serial"`
 	// MaxConnections is how many raw TCP connections the printer serves at
 	// once; most serve one, so jobs must be serialised per printer.
-	MaxConnections int `yaml:"max_connections"`
+	MaxConnections int `yaml:"max_connections" json:"max_connections"`
 }
 
 // Serial holds the default serial line settings.
 type Serial struct {
-	Baud      int    `yaml:"baud"`
-	DataBits  int    `yaml:"data_bits"`
-	Parity    string `yaml:"parity"` // none, even, odd
-	StopBits  int    `yaml:"stop_bits"`
-	Handshake string `yaml:"handshake"` // none, xonxoff, dtr
+	Baud      int    `yaml:"baud" json:"baud"`
+	DataBits  int    `yaml:"data_bits" json:"data_bits"`
+	Parity    string `yaml:"parity" json:"parity"` // none, even, odd
+	StopBits  int    `yaml:"stop_bits" json:"stop_bits"`
+	Handshake string `yaml:"handshake" json:"handshake"` // none, xonxoff, dtr
 }
 
 // DotsPerMM is the resolution in dots per millimetre.
