@@ -27,6 +27,7 @@ import (
 	"github.com/dockgate/dockgate/encoder/lot"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
+	"github.com/dockgate/dockgate/rfid/readers"
 )
 
 // Environment variables that may carry secrets.
@@ -47,7 +48,7 @@ type Config struct {
 	GS1      GS1               `yaml:"gs1"`
 	Doors    []Door            `yaml:"doors"`
 	Printers []printers.Config `yaml:"printers"`
-	Readers  []Reader          `yaml:"readers"`
+	Readers  []readers.Config  `yaml:"readers"`
 	Lots     lot.Config        `yaml:"lots"`
 	Labels   Labels            `yaml:"labels"`
 }
@@ -119,22 +120,6 @@ type Door struct {
 // on a free loopback port: the embedded defaults and the demo use it.
 const TransportSim = "sim"
 
-// Reader is one RFID reader.
-type Reader struct {
-	ID string `yaml:"id"`
-	// Type: llrp, serial or sim (the in-process LLRP simulator).
-	Type string `yaml:"type"`
-	// Address is host:port for LLRP (port 5084 when omitted).
-	Address   string        `yaml:"address"`
-	Device    string        `yaml:"device"`
-	Protocol  string        `yaml:"protocol"` // serial: m100, ru5102, ascii
-	Baud      int           `yaml:"baud"`
-	Antennas  []int         `yaml:"antennas"`
-	KeepAlive time.Duration `yaml:"keepalive"`
-	// Scenario names the simulator's scenario (type sim).
-	Scenario string `yaml:"scenario"`
-}
-
 // Labels configures label rendering.
 type Labels struct {
 	// Carton is the template used for carton labels at receiving: a built-in
@@ -164,7 +149,7 @@ func Default() *Config {
 		HTTP:     HTTP{Listen: DefaultHTTPListen},
 		Doors:    []Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1", AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}}, Printer: "P1"}},
 		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411r-203", Transport: TransportSim}},
-		Readers:  []Reader{{ID: "R1", Type: "sim", Scenario: "dock-in"}},
+		Readers:  []readers.Config{{ID: "R1", Type: readers.TypeSim, Scenario: "dock-in"}},
 	}
 	c.fill()
 	return c
@@ -339,21 +324,7 @@ func (c *Config) fill() {
 		*p = p.WithDefaults()
 	}
 	for i := range c.Readers {
-		r := &c.Readers[i]
-		if r.Type == "" {
-			r.Type = "llrp"
-		}
-		if r.Type == "llrp" && r.Address != "" {
-			if _, _, err := net.SplitHostPort(r.Address); err != nil {
-				r.Address = net.JoinHostPort(r.Address, "5084")
-			}
-		}
-		if r.Type == "serial" && r.Baud == 0 {
-			r.Baud = 115200
-		}
-		if r.KeepAlive == 0 {
-			r.KeepAlive = 5 * time.Second
-		}
+		c.Readers[i] = c.Readers[i].WithDefaults()
 	}
 	if len(c.Lots.Formats) == 0 {
 		c.Lots.Formats = map[string]lot.FormatConfig{
@@ -500,34 +471,17 @@ func (c *Config) Validate() Problems {
 			add("%s", line)
 		}
 	}
-	readers := map[string]bool{}
+	readerIDs := map[string]bool{}
 	for i, r := range c.Readers {
-		f := fmt.Sprintf("readers[%d]", i)
-		if !idPattern.MatchString(r.ID) {
-			add("%s.id: %q is not a valid id (letters, digits, '.', '_', '-')", f, r.ID)
-		} else if readers[r.ID] {
-			add("%s.id: %q is used twice (reader ids must be unique)", f, r.ID)
-		}
-		readers[r.ID] = true
-		switch r.Type {
-		case "llrp":
-			if r.Address == "" {
-				add("%s.address: required for type llrp (host:port, port 5084 by default)", f)
+		if err := r.Validate(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				add("readers[%d]: %s", i, line)
 			}
-		case "serial":
-			if r.Device == "" {
-				add("%s.device: required for type serial (e.g. /dev/ttyUSB0)", f)
-			}
-			if r.Protocol != "m100" && r.Protocol != "ru5102" && r.Protocol != "ascii" {
-				add("%s.protocol: %q is not one of m100, ru5102, ascii", f, r.Protocol)
-			}
-		case "sim":
-		default:
-			add("%s.type: %q is not one of llrp, serial, sim", f, r.Type)
 		}
-		if r.KeepAlive < time.Second {
-			add("%s.keepalive: %s is too short (use 1s or more; 5s is typical)", f, r.KeepAlive)
+		if readerIDs[r.ID] {
+			add("readers[%d].id: %q is used twice (reader ids must be unique)", i, r.ID)
 		}
+		readerIDs[r.ID] = true
 	}
 	doors := map[string]bool{}
 	for i, d := range c.Doors {
@@ -555,7 +509,7 @@ func (c *Config) Validate() Problems {
 		if d.Printer != "" && !printerIDs[d.Printer] {
 			add("%s.printer: no printer with id %q (define it under printers:)", f, d.Printer)
 		}
-		if d.Reader != "" && !readers[d.Reader] {
+		if d.Reader != "" && !readerIDs[d.Reader] {
 			add("%s.reader: no reader with id %q (define it under readers:)", f, d.Reader)
 		}
 	}
@@ -613,7 +567,7 @@ func (c *Config) Printer(id string) (*printers.Config, bool) {
 }
 
 // Reader returns the reader with id.
-func (c *Config) Reader(id string) (*Reader, bool) {
+func (c *Config) Reader(id string) (*readers.Config, bool) {
 	for i := range c.Readers {
 		if c.Readers[i].ID == id {
 			return &c.Readers[i], true

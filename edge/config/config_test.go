@@ -124,7 +124,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"serial settings", "printers:\n  - {id: P1, transport: serial, serial: {device: /dev/ttyS0, handshake: rtscts}}\n",
 			[]string{`printer P1: serial.handshake: "rtscts" is not none or xonxoff`}},
 		{"reader protocol", "readers:\n  - {id: R1, type: serial, device: /dev/ttyUSB1, protocol: foo}\n",
-			[]string{`readers[0].protocol: "foo" is not one of m100, ru5102, ascii`}},
+			[]string{`readers[0]: reader "R1": protocol "foo" is not one of m100, ru5102, ascii`}},
 		{"door role", "doors:\n  - {id: D1, role: sideways}\n",
 			[]string{`doors[0]: door "D1": role "sideways" is not one of receiving, shipping, both`}},
 		{"portal door needs both sides", "readers:\n  - {id: R1, type: sim}\ndoors:\n  - {id: D1, reader: R1, antennas_outside: [1]}\n",
