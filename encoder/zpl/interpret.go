@@ -81,16 +81,15 @@ type interp struct {
 	formats []Format
 	cur     *Format
 
-	x, y     int
-	fh       byte // ^FH indicator, 0 when off
-	fb       bool
-	barcode  string   // "BC", "BQ", "BX" pending for the next ^FD
-	params   []string // its parameters
-	by       int
-	font     int
-	rfid     bool
-	modeD    bool
-	dmEscape byte
+	x, y    int
+	fh      byte // ^FH indicator, 0 when off
+	fb      bool
+	barcode string   // "BC", "BQ", "BX" pending for the next ^FD
+	params  []string // its parameters
+	by      int
+	font    int
+	rfid    bool
+	modeD   bool
 }
 
 func (in *interp) errf(format string, a ...any) error {
@@ -319,7 +318,7 @@ func code128Payload(s string) (string, bool, error) {
 		c := s[i]
 		if c == '>' {
 			if i+1 >= len(s) {
-				return "", false, fmt.Errorf("Code 128 data ends in a lone '>'")
+				return "", false, fmt.Errorf("^BC data ends in a lone '>'")
 			}
 			code := s[i+1]
 			i += 2
@@ -339,12 +338,12 @@ func code128Payload(s string) (string, bool, error) {
 			case '=':
 				b.WriteByte('~')
 			default:
-				return "", false, fmt.Errorf("Code 128 invocation code >%c is not one the encoder writes", code)
+				return "", false, fmt.Errorf("^BC invocation code >%c is not one the encoder writes", code)
 			}
 			if code == '0' || code == '<' || code == '=' {
 				first = false
 				if set == 'C' {
-					return "", false, fmt.Errorf("Code 128 literal >%c in subset C", code)
+					return "", false, fmt.Errorf("^BC literal >%c in subset C", code)
 				}
 			}
 			continue
@@ -357,7 +356,7 @@ func code128Payload(s string) (string, bool, error) {
 				first = false
 				continue
 			}
-			return "", false, fmt.Errorf("Code 128 subset C holds digit pairs; %q at %d would be dropped", s[i:min(i+2, len(s))], i)
+			return "", false, fmt.Errorf("^BC subset C holds digit pairs; %q at %d would be dropped", s[i:min(i+2, len(s))], i)
 		}
 		b.WriteByte(c)
 		first = false
