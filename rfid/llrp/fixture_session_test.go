@@ -3,6 +3,7 @@ package llrp_test
 import (
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +136,52 @@ func TestSessionHealthEventsFromSimulator(t *testing.T) {
 	rec.waitFor(t, "antenna and buffer events", func() bool {
 		return rec.count(rfid.EventAntennaDisconnected) == 1 && rec.count(rfid.EventBufferWarning) == 1
 	})
+}
+
+// TestSessionRebasesReaderClock: a reader whose clock is a day behind still
+// gives reads on the gateway's clock, and a backlog keeps its spacing.
+func TestSessionRebasesReaderClock(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	gateway := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	readerClock := gateway.Add(-24 * time.Hour)
+	e := rfid.MustParseEPC("3074257BF7194E4000001A85")
+	// Two reads 1.5 s apart on the reader's clock, delivered together.
+	report := llrp.AppendROAccessReport(nil, 1, []rfid.Read{
+		{EPC: e, Antenna: 1, ReaderTime: readerClock},
+		{EPC: e, Antenna: 2, ReaderTime: readerClock.Add(1500 * time.Millisecond)},
+	})
+	greet := fixture(t, "READER_EVENT_NOTIFICATION: connection attempt succeeded").Raw
+	go scriptedReader(ln, greet, [][]byte{report}, nil)
+	var mu sync.Mutex
+	var got []rfid.Read
+	done := make(chan struct{})
+	var once sync.Once
+	runSession(t, llrp.Config{Address: ln.Addr().String(), KeepalivePeriod: time.Second,
+		Now: func() time.Time { return gateway.Add(1500 * time.Millisecond) },
+		OnReads: func(b []rfid.Read) {
+			mu.Lock()
+			got = append(got, b...)
+			mu.Unlock()
+			once.Do(func() { close(done) })
+		}})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no report")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("%d reads", len(got))
+	}
+	if !got[1].Time.Equal(gateway.Add(1500*time.Millisecond)) || got[1].Time.Sub(got[0].Time) != 1500*time.Millisecond {
+		t.Errorf("rebased times %v, %v", got[0].Time, got[1].Time)
+	}
+	if !got[0].ReaderTime.Equal(readerClock) {
+		t.Errorf("reader time %v", got[0].ReaderTime)
+	}
 }

@@ -473,15 +473,19 @@ func (c *conn) deliver() {
 	now := c.s.cfg.Now()
 	reads := c.rep.Reads
 	for i := range reads {
+		if rt := reads[i].ReaderTime; !rt.IsZero() {
+			if d := now.Sub(rt); !c.haveOffset || d < c.offset {
+				c.offset, c.haveOffset = d, true
+			}
+		}
+	}
+	for i := range reads {
 		r := &reads[i]
 		if r.ReaderTime.IsZero() {
 			r.Time = now
-			continue
+		} else {
+			r.Time = r.ReaderTime.Add(c.offset)
 		}
-		if d := now.Sub(r.ReaderTime); !c.haveOffset || d < c.offset {
-			c.offset, c.haveOffset = d, true
-		}
-		r.Time = r.ReaderTime.Add(c.offset)
 	}
 	c.s.st.reads.Add(uint64(len(reads)))
 	if len(reads) > 0 && c.s.cfg.OnReads != nil {

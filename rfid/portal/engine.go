@@ -107,7 +107,8 @@ func (*AlertEvent) EventType() string { return "alert" }
 type Config struct {
 	Doors []DoorConfig
 	// Sink receives events, synchronously, from the goroutine that called
-	// Observe or Tick. Required.
+	// Observe or Tick, with the engine locked: it must not call the engine.
+	// Required.
 	Sink func(Event)
 	// Lots resolves EPCs to lots (optional).
 	Lots LotResolver
