@@ -77,16 +77,6 @@ func (e *EPC) clear(from int) {
 	clear(e.raw[i:])
 }
 
-// lastOne returns one past the last 1 bit below limit, or 0.
-func (e *EPC) lastOne(limit int) int {
-	for i := (limit+7)/8 - 1; i >= 0; i-- {
-		if b := e.raw[i]; b != 0 {
-			return i*8 + 8 - bits.TrailingZeros8(b)
-		}
-	}
-	return 0
-}
-
 // writer appends bits to an EPC being built.
 type writer struct {
 	raw [maxBytes]byte

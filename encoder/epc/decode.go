@@ -2,7 +2,10 @@ package epc
 
 import (
 	"encoding/binary"
+	"math/big"
 	"math/bits"
+
+	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
 // Decode decodes the first bitLen bits of b, most significant bit first, as
@@ -279,16 +282,14 @@ const (
 	alphaLower  = "0123456789abcdef"
 )
 
-// numericBits[n] is the bits an n-digit number takes: ⌈n·log2 10⌉.
-var numericBits = func() (t [32]uint8) {
+// numericBits[n] is the bits an n-digit number takes: ⌈n·log2 10⌉, the
+// bit length of 10^n − 1 (TDS Table B, "integer encoding").
+var numericBits = func() (t [91]uint8) {
+	p := big.NewInt(1)
+	ten := big.NewInt(10)
 	for n := 1; n < len(t); n++ {
-		// n·log2(10) is never an integer, so the float ceiling is exact.
-		x := float64(n) * 3.3219280948873623
-		b := int(x)
-		if float64(b) < x {
-			b++
-		}
-		t[n] = uint8(b)
+		p.Mul(p, ten)
+		t[n] = uint8(new(big.Int).Sub(p, big.NewInt(1)).BitLen())
 	}
 	return t
 }()
@@ -346,13 +347,17 @@ func (e *EPC) parsePlus(s Scheme) error {
 		off = n
 	}
 	if e.aidc {
-		e.aidcAt = uint16(off)
-		end := e.lastOne(have)
-		if end <= off {
-			return newErr(s, "+AIDC data", "", ErrLength, "the +AIDC toggle is set but no data follows the EPC")
+		end, err := e.readAIDC(s, off, have, plusOwnAIs(s, DateType(e.dateType)), nil)
+		if err != nil {
+			return err
 		}
-		e.nbits = uint16(end)
-		return nil
+		e.aidcAt, e.nbits = uint16(off), uint16(end)
+		// TDS §15.3: the EPC's AIs and the +AIDC data together follow
+		// the GS1 rules of mandatory and invalid pairs.
+		if err := gs1.Validate(e.GS1Message()); err != nil {
+			return newErr(s, "+AIDC data", "", ErrAIDC, err.Error())
+		}
+		off = end
 	}
 	// TDS §14.4 step 4: trailing padding after the last segment is ignored.
 	e.clear(off)
@@ -388,102 +393,147 @@ func checkPackedDate(s Scheme, d uint16, dt DateType) error {
 	return nil
 }
 
-// getAlnum decodes TDS §14.5.6 variable-length alphanumeric data: a 3-bit
-// encoding indicator, a 5-bit length in characters, then the characters.
-// It stores them in e.str and returns the bit offset after them.
+// getAlnum decodes the serial of a '+' scheme: TDS §14.5.6
+// variable-length alphanumeric data with a 5-bit length, at most 20
+// characters of CSET 82. It stores them in e.str and returns the bit
+// offset after them.
 func (e *EPC) getAlnum(s Scheme, field string, off, have, maxChars int) (int, error) {
-	if off+8 > have {
-		return 0, newErr(s, field, "", ErrLength, "the bits end before its length indicator")
+	n, ind, end, err := e.readAlnum(s, field, off, have, 5, maxChars, false, e.str[:])
+	if err != nil {
+		return 0, err
 	}
-	ind := int(e.get(off, 3))
-	n := int(e.get(off+3, 5))
-	off += 8
+	e.enc, e.strLen = uint8(ind), uint8(n)
+	return end, nil
+}
+
+// readAlnum decodes TDS §14.5.6 variable-length alphanumeric data at bit
+// off: a 3-bit encoding indicator, a lenBits-bit length in characters, then
+// the characters, written to dst. 7-bit characters must be in CSET 82, or
+// also '#' (CSET 39) when hash is set. It returns the number of characters,
+// the encoding indicator and the bit offset after the data.
+func (e *EPC) readAlnum(s Scheme, field string, off, have, lenBits, maxChars int, hash bool, dst []byte) (n, ind, end int, err error) {
+	if off+3+lenBits > have {
+		return 0, 0, 0, newErr(s, field, "", ErrLength, "the bits end before its length indicator")
+	}
+	ind = int(e.get(off, 3))
+	n = int(e.get(off+3, lenBits))
+	off += 3 + lenBits
 	if n == 0 || n > maxChars {
-		return 0, newErr(s, field, "", ErrRange, "length "+itoa(uint64(n))+" is not 1–"+itoa(uint64(maxChars))+" characters")
+		return 0, 0, 0, newErr(s, field, "", ErrRange, "length "+itoa(uint64(n))+" is not 1–"+itoa(uint64(maxChars))+" characters")
 	}
 	if ind > encCode40 {
-		return 0, newErr(s, field, "", ErrSerial, "encoding indicator "+itoa(uint64(ind))+" is reserved")
+		return 0, 0, 0, newErr(s, field, "", ErrSerial, "encoding indicator "+itoa(uint64(ind))+" is reserved")
 	}
 	nb := alnumBits(ind, n)
 	if off+nb > have {
-		return 0, newErr(s, field, "", ErrLength, "the bits end inside it")
+		return 0, 0, 0, newErr(s, field, "", ErrLength, "the bits end inside it")
 	}
+	dst = dst[:n]
 	switch ind {
 	case encNumeric:
-		var hi, lo uint64
-		if nb > 64 {
-			hi, lo = e.get(off, nb-64), e.get(off+nb-64, 64)
-		} else {
-			lo = e.get(off, nb)
+		if !e.getNumber(off, nb, dst) {
+			return 0, 0, 0, newErr(s, field, "", ErrRange, "the number has more than its "+itoa(uint64(n))+" digits")
 		}
-		if !fitsDigits(hi, lo, n) {
-			return 0, newErr(s, field, "", ErrRange, "the number has more than its "+itoa(uint64(n))+" digits")
-		}
-		putDigits128(e.str[:n], hi, lo)
 	case encUpperHex, encLowerHex:
 		a := alphaUpper
 		if ind == encLowerHex {
 			a = alphaLower
 		}
-		for i := 0; i < n; i++ {
-			e.str[i] = a[e.get(off+4*i, 4)]
+		for i := range dst {
+			dst[i] = a[e.get(off+4*i, 4)]
 		}
 	case encBase64:
-		for i := 0; i < n; i++ {
-			e.str[i] = alphaBase64[e.get(off+6*i, 6)]
+		for i := range dst {
+			dst[i] = alphaBase64[e.get(off+6*i, 6)]
 		}
 	case encASCII7:
-		for i := 0; i < n; i++ {
+		for i := range dst {
 			c := byte(e.get(off+7*i, 7))
-			if !cset82[c] {
-				return 0, newErr(s, field, string(e.str[:i]), ErrCharset,
+			if !cset82[c] && !(hash && c == '#') {
+				return 0, 0, 0, newErr(s, field, string(dst[:i]), ErrCharset,
 					"character 0x"+string([]byte{hexDigits[c>>4], hexDigits[c&15]})+" after it is not in the GS1 character set 82")
 			}
-			e.str[i] = c
+			dst[i] = c
 		}
 	case encCode40:
 		k := 0
 		for t := 0; t < (n+2)/3; t++ {
 			v := e.get(off+16*t, 16)
 			if v == 0 || v > 64000 {
-				return 0, newErr(s, field, "", ErrCharset, "URN Code 40 triple "+itoa(v)+" is out of range 1–64000")
+				return 0, 0, 0, newErr(s, field, "", ErrCharset, "URN Code 40 triple "+itoa(v)+" is out of range 1–64000")
 			}
 			v--
 			for _, c := range [3]byte{alphaCode40[v/1600], alphaCode40[v/40%40], alphaCode40[v%40]} {
 				if k < n {
 					if c == ' ' {
-						return 0, newErr(s, field, "", ErrCharset, "URN Code 40 space inside the value")
+						return 0, 0, 0, newErr(s, field, "", ErrCharset, "URN Code 40 space inside the value")
 					}
-					e.str[k] = c
+					dst[k] = c
 				} else if c != ' ' {
-					return 0, newErr(s, field, "", ErrPadding, "URN Code 40 padding after the value must be spaces")
+					return 0, 0, 0, newErr(s, field, "", ErrPadding, "URN Code 40 padding after the value must be spaces")
 				}
 				k++
 			}
 		}
 	}
-	e.enc, e.strLen = uint8(ind), uint8(n)
-	return off + nb, nil
+	return n, ind, off + nb, nil
 }
 
-// fitsDigits reports whether hi:lo < 10^n (n ≤ 31).
+// getNumber decodes the nb-bit unsigned integer at off into the decimal
+// digits of dst, zero-padded; false if it has more digits than dst.
+func (e *EPC) getNumber(off, nb int, dst []byte) bool {
+	if nb <= 128 {
+		var hi, lo uint64
+		if nb > 64 {
+			hi, lo = e.get(off, nb-64), e.get(off+nb-64, 64)
+		} else {
+			lo = e.get(off, nb)
+		}
+		if len(dst) <= 38 && fitsDigits(hi, lo, len(dst)) {
+			putDigits128(dst, hi, lo)
+			return true
+		}
+	}
+	v := new(big.Int)
+	for i := 0; i < nb; i += 32 {
+		k := min(32, nb-i)
+		v.Lsh(v, uint(k))
+		v.Or(v, new(big.Int).SetUint64(e.get(off+i, k)))
+	}
+	d := v.String()
+	if len(d) > len(dst) {
+		return false
+	}
+	for i := range dst {
+		dst[i] = '0'
+	}
+	copy(dst[len(dst)-len(d):], d)
+	return true
+}
+
+// fitsDigits reports whether hi:lo < 10^n (n ≤ 38).
 func fitsDigits(hi, lo uint64, n int) bool {
 	if n < 20 {
 		return hi == 0 && lo < pow10[n]
 	}
-	// 10^n = pow10[19] * 10^(n-19)
+	// 10^n = 10^19 · 10^(n-19)
 	mh, ml := bits.Mul64(pow10[19], pow10[n-19])
 	return hi < mh || (hi == mh && lo < ml)
 }
 
-// putDigits128 writes hi:lo (< 10^len(dst), ≤ 20 digits) zero-padded.
+// putDigits128 writes hi:lo (< 10^len(dst), at most 38 digits) zero-padded.
 func putDigits128(dst []byte, hi, lo uint64) {
-	q, r := bits.Div64(hi, lo, pow10[19]) // hi < 10^19 since the value < 10^20·…
+	q, r := lo, uint64(0)
+	if hi != 0 {
+		q, r = bits.Div64(hi, lo, pow10[19]) // hi < 10^19 for values < 10^38
+		q, r = r, q                          // r: the digits above the low 19
+	}
+	// q holds the low digits, r the high ones.
 	for i := len(dst) - 1; i >= 0; i-- {
-		dst[i] = byte('0' + r%10)
-		r /= 10
-		if len(dst)-i == 19 {
-			r = q
+		if hi != 0 && len(dst)-i == 20 {
+			q = r
 		}
+		dst[i] = byte('0' + q%10)
+		q /= 10
 	}
 }

@@ -39,6 +39,9 @@ var (
 	ErrCompanyPrefix = errors.New("company prefix length")
 	// ErrDate: a date field is not a valid YYMMDD date.
 	ErrDate = errors.New("invalid date")
+	// ErrAIDC: +AIDC data after a '+' scheme EPC is malformed, or an AI
+	// cannot be written there.
+	ErrAIDC = errors.New("invalid +AIDC data")
 	// ErrGS1: a GS1 element string does not carry the key the scheme needs.
 	ErrGS1 = errors.New("GS1 element string does not match the scheme")
 )

@@ -34,6 +34,7 @@ func (e EPC) GS1Message() gs1.Message {
 	case famGSRN:
 		add("8018", e.GSRN())
 	}
+	els = append(els, e.AIDCElements()...)
 	return gs1.Message{Elements: els}
 }
 
@@ -100,10 +101,13 @@ type Values struct {
 	GSRN      string // (8018)
 	DateType  DateType
 	Date      string // YYMMDD, DSGTIN+ only
+	// AIDC are further AIs written after the EPC of a '+' scheme (+AIDC
+	// data, TDS §15.3): a lot (10), an expiry date (17) …
+	AIDC []gs1.Element
 }
 
 // Encode encodes v in scheme s: SGTIN schemes read GTIN and Serial (and
-// DateType, Date for DSGTIN+); SSCC schemes SSCC; SGLN GLN and Extension;
+// DateType, Date for DSGTIN+; AIDC for the '+' schemes); SSCC schemes SSCC; SGLN GLN and Extension;
 // GRAI GRAI and Serial; GIAI GIAI; GDTI GDTI and Serial; GSRN GSRN.
 // companyPrefixLen is ignored by the '+' schemes. SGTIN-96 takes only a
 // numeric serial without leading zeros below 2^38: choose SGTIN-198 for
@@ -141,18 +145,19 @@ func Encode(s Scheme, filter, companyPrefixLen int, v Values) (EPC, error) {
 	case GSRN96:
 		return NewGSRN96(filter, companyPrefixLen, v.GSRN)
 	case SGTINPlus:
-		return NewSGTINPlus(filter, v.GTIN, v.Serial)
+		return encodePlus(s, filter, v.GTIN, v.Serial, 0, "", -1, v.AIDC)
 	case DSGTINPlus:
-		return NewDSGTINPlus(filter, v.DateType, v.Date, v.GTIN, v.Serial)
+		return encodePlus(s, filter, v.GTIN, v.Serial, v.DateType, v.Date, -1, v.AIDC)
 	case SSCCPlus:
-		return NewSSCCPlus(filter, v.SSCC)
+		return encodePlus(s, filter, v.SSCC, "", 0, "", -1, v.AIDC)
 	}
 	return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "cannot be encoded; choose a GS1 scheme")
 }
 
 // ValuesFromGS1 picks the data of scheme s out of a GS1 message. For a
 // DSGTIN+ the first date AI of the message (11, 13, 15, 16, 17, 7006, 7007)
-// is the date.
+// is the date. For the '+' schemes every other AI of the message becomes
+// +AIDC data; the other schemes ignore AIs they do not carry.
 func ValuesFromGS1(s Scheme, m gs1.Message) (Values, error) {
 	var v Values
 	need := func(ai string, dst *string) error {
@@ -197,6 +202,18 @@ func ValuesFromGS1(s Scheme, m gs1.Message) (Values, error) {
 		err = need("8018", &v.GSRN)
 	default:
 		err = newErr(s, "scheme", s.String(), ErrScheme, "choose a GS1 scheme")
+	}
+	if err == nil && s.Plus() {
+		own := plusOwnAIs(s, v.DateType)
+		for _, el := range m.Elements {
+			isOwn := false
+			for _, o := range own {
+				isOwn = isOwn || el.AI == o
+			}
+			if !isOwn {
+				v.AIDC = append(v.AIDC, el)
+			}
+		}
 	}
 	return v, err
 }

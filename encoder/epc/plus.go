@@ -1,5 +1,7 @@
 package epc
 
+import "github.com/dockgate/dockgate/encoder/gs1"
+
 // Encoders of the TDS 2.0 '+' schemes. They store the GS1 key's digits
 // directly, so they need no company prefix length.
 
@@ -20,9 +22,14 @@ func NewSSCCPlus(filter int, sscc string) (EPC, error) {
 	return newPlus(SSCCPlus, filter, sscc, "", 0, "", -1)
 }
 
-// newPlus encodes a '+' scheme; enc is the serial's encoding indicator, or
-// -1 for the one that takes the fewest bits.
+// newPlus encodes a '+' scheme without +AIDC data; enc is the serial's
+// encoding indicator, or -1 for the one that takes the fewest bits.
 func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string, enc int) (EPC, error) {
+	return encodePlus(s, filter, key, serial, dt, date, enc, nil)
+}
+
+// encodePlus encodes a '+' scheme followed by the +AIDC data aidc.
+func encodePlus(s Scheme, filter int, key, serial string, dt DateType, date string, enc int, aidc []gs1.Element) (EPC, error) {
 	if err := checkFilter(s, filter); err != nil {
 		return EPC{}, err
 	}
@@ -38,7 +45,11 @@ func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string,
 	}
 	var w writer
 	w.put(uint64(s.Header()), 8)
-	w.put(0, 1) // no +AIDC data
+	if len(aidc) > 0 {
+		w.put(1, 1) // +AIDC data follows
+	} else {
+		w.put(0, 1)
+	}
 	w.put(uint64(filter), 3)
 	if s == DSGTINPlus {
 		if dt >= numDateTypes {
@@ -59,6 +70,12 @@ func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string,
 			return EPC{}, err
 		}
 	}
+	if err := putAIDC(&w, s, plusOwnAIs(s, dt), aidc); err != nil {
+		return EPC{}, err
+	}
+	if w.err {
+		return EPC{}, newErr(s, "+AIDC data", "", ErrLength, "the EPC and its +AIDC data take more than 496 bits")
+	}
 	return Decode(w.raw[:(w.n+15)/16*2], w.n)
 }
 
@@ -75,14 +92,29 @@ func packDate(s Scheme, v string, dt DateType) (uint16, error) {
 	return d, checkPackedDate(s, d, dt)
 }
 
-// putAlnum writes TDS §14.5.6 variable-length alphanumeric data with
-// encoding indicator enc, or with the encoding that takes the fewest bits
-// (the lowest indicator on a tie) when enc is -1.
+// putAlnum writes the serial of a '+' scheme: TDS §14.5.6
+// variable-length alphanumeric data with a 5-bit length, CSET 82 only.
 func putAlnum(w *writer, s Scheme, field, v string, maxChars, enc int) error {
 	if err := checkCSET82(s, field, v, maxChars); err != nil {
 		return err
 	}
+	return putAlnumLen(w, s, field, v, 5, maxChars, enc, false)
+}
+
+// putAlnumLen writes TDS §14.5.6 variable-length alphanumeric data with a
+// lenBits-bit length and encoding indicator enc, or the encoding that
+// takes the fewest bits (the lowest indicator on a tie) when enc is -1.
+// 7-bit characters are CSET 82, and '#' when hash is set.
+func putAlnumLen(w *writer, s Scheme, field, v string, lenBits, maxChars, enc int, hash bool) error {
 	n := len(v)
+	if n == 0 || n > maxChars {
+		return newErr(s, field, v, ErrSerial, "must have 1–"+itoa(uint64(maxChars))+" characters")
+	}
+	for i := 0; i < n; i++ {
+		if !inCSET82(v[i]) && !(hash && v[i] == '#') {
+			return newErr(s, field, v, ErrCharset, "character "+quoteByte(v[i])+" cannot be encoded")
+		}
+	}
 	best, bestBits := encASCII7, 7*n
 	try := func(ind, nb int, ok bool) {
 		if ok && (nb < bestBits || nb == bestBits && ind < best) {
@@ -101,11 +133,10 @@ func putAlnum(w *writer, s Scheme, field, v string, maxChars, enc int) error {
 		}
 	}
 	w.put(uint64(best), 3)
-	w.put(uint64(n), 5)
+	w.put(uint64(n), lenBits)
 	switch best {
 	case encNumeric:
-		hi, lo := digits128(v)
-		w.put128(hi, lo, bestBits)
+		putNumber(w, v, bestBits)
 	case encUpperHex, encLowerHex:
 		for i := 0; i < n; i++ {
 			w.put(uint64(hexVal[v[i]]), 4)

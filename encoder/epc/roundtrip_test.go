@@ -186,8 +186,10 @@ func roundTrip(t *testing.T, e EPC, cpLen int) {
 	if err != nil {
 		t.Fatalf("%s: DigitalLink: %v", e.Hex(), err)
 	}
+	// A Digital Link URI puts +AIDC data in its own order: then only the
+	// data must agree.
 	g, err = ParseGS1(dl, s, f, cpLen)
-	if err != nil || g != e {
+	if err != nil || g != e && !(e.AIDC() && sameElements(g, e)) {
 		t.Fatalf("%s: ParseGS1(%s) = %s, %v", e.Hex(), dl, g.Hex(), err)
 	}
 }
