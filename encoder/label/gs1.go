@@ -137,81 +137,11 @@ func gs1Check128(m gs1.Message) error {
 
 // gs1DigitalLink builds a GS1 Digital Link URI: the primary key, its key
 // qualifiers in dictionary order in the path, data attributes as query
-// parameters in element order.
+// parameters.
 func gs1DigitalLink(m gs1.Message, domain string) (string, error) {
-	if domain == "" {
-		domain = "id.gs1.org"
+	uri, err := m.DigitalLink(domain)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrData, err)
 	}
-	var key *gs1.Element
-	for i := range m.Elements {
-		if ai, ok := gs1.Lookup(m.Elements[i].AI); ok && ai.DLPrimaryKey {
-			key = &m.Elements[i]
-			break
-		}
-	}
-	if key == nil {
-		return "", fmt.Errorf("%w: no Digital Link primary key such as (01) or (00) in %s", ErrData, m.HRI())
-	}
-	pk, _ := gs1.Lookup(key.AI)
-	var b strings.Builder
-	b.WriteString("https://")
-	b.WriteString(domain)
-	b.WriteString("/")
-	b.WriteString(key.AI)
-	b.WriteString("/")
-	b.WriteString(dlEscape(key.Value))
-	used := map[string]bool{key.AI: true}
-	best := []string(nil)
-	for _, seq := range pk.DLQualifiers {
-		n := 0
-		for _, q := range seq {
-			if _, ok := m.Get(q); ok {
-				n++
-			}
-		}
-		if n > len(best) || best == nil {
-			best = seq
-		}
-	}
-	for _, q := range best {
-		if v, ok := m.Get(q); ok {
-			b.WriteString("/" + q + "/" + dlEscape(v))
-			used[q] = true
-		}
-	}
-	sep := "?"
-	for _, e := range m.Elements {
-		if used[e.AI] {
-			continue
-		}
-		ai, ok := gs1.Lookup(e.AI)
-		if !ok || !ai.DLAttribute {
-			return "", fmt.Errorf("%w: AI (%s) cannot be carried in a Digital Link URI with primary key (%s)", ErrData, e.AI, key.AI)
-		}
-		b.WriteString(sep + e.AI + "=" + dlEscape(e.Value))
-		sep = "&"
-		used[e.AI] = true
-	}
-	return b.String(), nil
-}
-
-func dlEscape(v string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		switch c {
-		case '!', '\'', '(', ')', '*', ',', ':', ';', '=', '$', '@':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
+	return uri, nil
 }

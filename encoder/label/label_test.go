@@ -346,3 +346,21 @@ func BenchmarkRenderCarton(b *testing.B) {
 		}
 	}
 }
+
+func TestEPCValue(t *testing.T) {
+	item, _ := Builtin("item")
+	p := profile(t, "zebra-zt411r-203")
+	for _, in := range []string{"3074257BF7194E4000001A85", "3074257bf7194e4000001a85", "urn:epc:tag:sgtin-96:3.0614141.812345.6789"} {
+		l, err := Render(item, with("epc", in), p, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		last := l.Elements[len(l.Elements)-1]
+		if last.Kind != KindRFID || last.EPC != "3074257BF7194E4000001A85" {
+			t.Errorf("%s: RFID element %+v", in, last)
+		}
+	}
+	if _, err := Render(item, with("epc", "urn:epc:tag:nonsense"), p, 1); !errors.Is(err, ErrValue) {
+		t.Errorf("bad URI: %v", err)
+	}
+}

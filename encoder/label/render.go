@@ -532,9 +532,8 @@ func (r *renderer) rfid(s *Spec) error {
 	if val == "" {
 		return nil
 	}
-	hex := strings.ToUpper(val)
-	v := Variable{Name: s.Name, Type: "epc"}
-	if _, err := checkValue(v, hex); err != nil {
+	hex, err := checkValue(Variable{Name: s.Name, Type: "epc"}, val)
+	if err != nil {
 		return &ValueError{Key: "epc", Value: val, Reason: err.Error()}
 	}
 	if !r.p.RFID.Supported {

@@ -1,6 +1,7 @@
 package label
 
 import (
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
@@ -93,7 +95,7 @@ func typeHelp(v Variable) string {
 	case "int":
 		return "a whole number from 1 to 99999999"
 	case "epc":
-		return "an EPC in hex, e.g. 3074257BF7194E4000001A85"
+		return "an EPC in hex, e.g. 3074257BF7194E4000001A85, or an EPC tag URI"
 	}
 	return v.Type
 }
@@ -146,16 +148,21 @@ func checkValue(v Variable, val string) (string, error) {
 		}
 		return strconv.Itoa(n), nil
 	case "epc":
-		val = strings.ToUpper(val)
-		for i := 0; i < len(val); i++ {
-			if !strings.Contains("0123456789ABCDEF", val[i:i+1]) {
-				return "", fmt.Errorf("is not hex: %q at %d", val[i], i)
-			}
+		var e epc.EPC
+		var err error
+		if strings.HasPrefix(strings.ToLower(val), "urn:epc:") {
+			e, err = epc.ParseURI(val)
+		} else {
+			e, err = epc.DecodeHex(val)
 		}
-		if len(val)%4 != 0 || len(val) < 8 || len(val) > 124 {
-			return "", fmt.Errorf("has %d hex digits; an EPC is whole 16-bit words (24 hex digits for 96 bits)", len(val))
+		if err != nil {
+			return "", fmt.Errorf("is not an EPC: %v; give the EPC bank in hex (e.g. 3074257BF7194E4000001A85) or a tag URI", err)
 		}
-		return val, nil
+		words := strings.ToUpper(hex.EncodeToString(e.Bytes()))
+		if len(words)%4 != 0 || len(words) < 8 || len(words) > 124 {
+			return "", fmt.Errorf("is %d bits; an EPC bank holds whole 16-bit words up to 496 bits", len(words)*4)
+		}
+		return words, nil
 	default: // text
 		max := v.MaxLen
 		if max == 0 {
