@@ -60,11 +60,15 @@ type Carton struct {
 	PeakRSSI  int           `yaml:"peak_rssi"` // dBm at the closest point (default -45)
 	EdgeRSSI  int           `yaml:"edge_rssi"` // dBm at the field's edges (default -75)
 	ReadRate  float64       `yaml:"read_rate"` // chance a tag is read per antenna and cycle (default 0.8)
+	// Dead lists tags of the carton that are never read (damaged or
+	// detuned tags): a portal cannot see them, receiving must notice.
+	Dead []string `yaml:"dead"`
 	// Curves override the per-antenna RSSI curves derived from the door and
 	// direction.
 	Curves []Curve `yaml:"curves"`
 
 	epcs []rfid.EPC
+	dead []rfid.EPC
 }
 
 // Curve is one antenna's view of a carton: RSSI peaks at fraction Peak of the
@@ -209,13 +213,20 @@ func (sc *Scenario) Prepare() error {
 		if len(c.EPCs) == 0 {
 			return fmt.Errorf("%s: no epcs", what)
 		}
-		c.epcs = c.epcs[:0]
+		c.epcs, c.dead = c.epcs[:0], c.dead[:0]
 		for _, s := range c.EPCs {
 			e, err := rfid.ParseEPC(s)
 			if err != nil {
 				return fmt.Errorf("%s: %w", what, err)
 			}
 			c.epcs = append(c.epcs, e)
+		}
+		for _, s := range c.Dead {
+			e, err := rfid.ParseEPC(s)
+			if err != nil {
+				return fmt.Errorf("%s: dead: %w", what, err)
+			}
+			c.dead = append(c.dead, e)
 		}
 		if len(c.Curves) == 0 {
 			d, ok := doors[c.Door]
@@ -296,19 +307,21 @@ func (sc *Scenario) Prepare() error {
 }
 
 // Pass is the known truth of one carton: which EPCs crossed which door in
-// which direction.
+// which direction (readable tags in EPCs, dead ones in Dead).
 type Pass struct {
 	Carton    string
 	Door      string
 	Direction string
 	EPCs      []rfid.EPC
+	Dead      []rfid.EPC
 }
 
 // Truth lists the cartons as passes, for checking portal output.
 func (sc *Scenario) Truth() []Pass {
 	var out []Pass
 	for _, c := range sc.Cartons {
-		out = append(out, Pass{Carton: c.Name, Door: c.Door, Direction: c.Direction, EPCs: slices.Clone(c.epcs)})
+		out = append(out, Pass{Carton: c.Name, Door: c.Door, Direction: c.Direction,
+			EPCs: slices.Clone(c.epcs), Dead: slices.Clone(c.dead)})
 	}
 	return out
 }
