@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/encoder/gs1"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -63,7 +64,7 @@ const epcUsage = `usage:
   dockgate epc decode [--domain D] HEX|URI
   dockgate epc encode --scheme S [--filter F] (--company-prefix-length N | --company-prefixes FILE) [--domain D]
         (--gtin G --serial S [--date-type T --date YYMMDD] | --sscc S | --gln G [--extension X] |
-         --grai G --serial S | --giai G | --gdti G [--serial S] | --gsrn G)`
+         --grai G --serial S | --giai G | --gdti G [--serial S] | --gsrn G) [--aidc "(10)LOT(17)YYMMDD"]`
 
 func runEPC(_ context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 {
@@ -131,6 +132,7 @@ func epcEncode(env *cliEnv, args []string) error {
 		cpFile   = fs.String("company-prefixes", "", "YAML file listing company prefixes and their lengths (- prefix: \"0614141\"\\n  length: 7)")
 		domain   = fs.String("domain", "", "Digital Link domain (default id.gs1.org)")
 		dateType = fs.String("date-type", "", "DSGTIN+ date type: production, packaging, best-before, sell-by, expiration, first-freeze, harvest (or the AI)")
+		aidc     = fs.String("aidc", "", "sgtin+, dsgtin+, sscc+: further AIs written after the EPC, as HRI, e.g. (10)LOT42(17)261231")
 		v        epc.Values
 	)
 	fs.StringVar(&v.GTIN, "gtin", "", "GTIN (8, 12, 13 or 14 digits)")
@@ -164,6 +166,29 @@ func epcEncode(env *cliEnv, args []string) error {
 		v.DateType = t
 	} else if s == epc.DSGTINPlus {
 		return errors.New("dsgtin+ needs --date-type and --date")
+	}
+	if *aidc != "" {
+		if !s.Plus() {
+			return fmt.Errorf("--aidc needs a '+' scheme (sgtin+, dsgtin+, sscc+); %s carries no further AIs", s)
+		}
+		// Parse the further AIs together with the EPC's own, so that the
+		// GS1 rules on pairs of AIs see the whole message.
+		own := "(00)" + v.SSCC
+		if s != epc.SSCCPlus {
+			own = "(01)" + strings.Repeat("0", max(0, 14-len(v.GTIN))) + v.GTIN + "(21)" + v.Serial
+			if s == epc.DSGTINPlus {
+				own += "(" + v.DateType.AI() + ")" + v.Date
+			}
+		}
+		m, err := gs1.ParseHRI(own + *aidc)
+		if err != nil {
+			return fmt.Errorf("--aidc: %v", err)
+		}
+		w, err := epc.ValuesFromGS1(s, m)
+		if err != nil {
+			return cliErr(err)
+		}
+		v.AIDC = w.AIDC
 	}
 	n := *cpLen
 	if !s.Plus() && n == 0 {

@@ -41,6 +41,12 @@ func TestEPCDecodeJSON(t *testing.T) {
 			`{"scheme":"sscc-96","filter":6,"hex":"31D4257BF442F69715000000","tag_uri":"urn:epc:tag:sscc-96:6.0614141.1123456789","uri":"urn:epc:id:sscc:0614141.1123456789","gs1":"(00)106141411234567897","digital_link":"https://id.gs1.org/00/106141411234567897"}`},
 		{"encode sgtin+", []string{"encode", "--scheme", "sgtin+", "--filter", "3", "--gtin", "79521141123453", "--serial", "32a/b"},
 			`{"scheme":"sgtin+","filter":3,"hex":"F73795211411234538566CB0AFC4","gs1":"(01)79521141123453(21)32a/b","digital_link":"https://id.gs1.org/01/79521141123453/21/32a%2Fb"}`},
+		{"encode sgtin+ with aidc", []string{"encode", "--scheme", "sgtin+", "--filter", "3", "--gtin", "79521141123453", "--serial", "32a/b", "--aidc", "(17)261231(10)ABC"},
+			`{"scheme":"sgtin+","filter":3,"hex":"F7B795211411234538566CB0AFC42E6B3E2047578","gs1":"(01)79521141123453(21)32a/b(17)261231(10)ABC","digital_link":"https://id.gs1.org/01/79521141123453/10/ABC/21/32a%2Fb?17=261231"}`},
+		{"encode dsgtin+", []string{"encode", "--scheme", "dsgtin+", "--filter", "1", "--date-type", "expiration", "--date", "261231", "--gtin", "09506000134352", "--serial", "ABC123"},
+			`{"scheme":"dsgtin+","filter":1,"hex":"FB14359F0950600013435226ABC123","gs1":"(01)09506000134352(17)261231(21)ABC123","digital_link":"https://id.gs1.org/01/09506000134352/21/ABC123?17=261231","date":"261231","date_type":"expiration"}`},
+		{"decode sscc+", []string{"decode", "F96106141412345678908"},
+			`{"scheme":"sscc+","filter":6,"hex":"F96106141412345678908","gs1":"(00)106141412345678908","digital_link":"https://id.gs1.org/00/106141412345678908"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +77,8 @@ func TestEPCErrors(t *testing.T) {
 		{"no length", []string{"encode", "--scheme", "sgtin-96", "--gtin", "80614141123458", "--serial", "1"}, "--company-prefix-length"},
 		{"bad scheme", []string{"encode", "--scheme", "sgtin-97"}, "unknown scheme"},
 		{"bad uri", []string{"decode", "urn:epc:id:sgtin:0614141.812345"}, "3 dot-separated fields"},
+		{"aidc on sgtin-96", []string{"encode", "--scheme", "sgtin-96", "--company-prefix-length", "7", "--gtin", "80614141123458", "--serial", "1", "--aidc", "(10)A"}, "needs a '+' scheme"},
+		{"dsgtin+ without date", []string{"encode", "--scheme", "dsgtin+", "--gtin", "80614141123458", "--serial", "1"}, "--date-type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
