@@ -30,7 +30,7 @@ func init() {
 const readerUsage = `usage:
   dockgate reader watch --llrp HOST[:PORT] [--antennas 1,2,…] [--keepalive D] [--portal …] [--duration D] [--count N]
   dockgate reader watch --serial DEV --protocol m100|ru5102|ascii [--baud N] [--pattern RE] [--portal …] [--duration D] [--count N]
-portal flags: --door ID --outside 1 --inside 2 --min-reads N --rssi-floor DBM --presence-timeout D`
+portal flags: --door ID --outside 1,2 --inside 3,4 --min-reads N --rssi-floor DBM --presence-timeout D`
 
 func runReader(ctx context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 || args[0] != "watch" {
@@ -96,8 +96,8 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	keepalive := fs.Duration("keepalive", 5*time.Second, "LLRP keepalive period; silence for twice this reconnects")
 	usePortal := fs.Bool("portal", false, "print one line per pass through the door instead of per read")
 	door := fs.String("door", "door", "door id in --portal output")
-	outside := fs.String("outside", "1", "antennas outside the door (--portal)")
-	inside := fs.String("inside", "2", "antennas inside the door (--portal)")
+	outside := fs.String("outside", "1,2", "antennas outside the door (--portal)")
+	inside := fs.String("inside", "3,4", "antennas inside the door (--portal)")
 	minReads := fs.Int("min-reads", portal.DefaultMinReads, "reads above the floor for a tag to arrive (--portal)")
 	floor := fs.Int("rssi-floor", portal.DefaultRSSIFloor, "dBm below which reads are ignored (--portal)")
 	presence := fs.Duration("presence-timeout", portal.DefaultPresenceTimeout, "no reads for this long and a tag has left (--portal)")
