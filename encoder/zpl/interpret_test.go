@@ -2,6 +2,7 @@ package zpl
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -277,4 +278,35 @@ func FuzzInterpret(f *testing.F) {
 			t.Fatalf("labels %d < formats %d", Labels(fs), len(fs))
 		}
 	})
+}
+
+func TestRasterFallbackGS1128(t *testing.T) {
+	p := mustProfile(t, "zebra-zt411-203")
+	p.Symbologies["gs1-128"] = firmwareprofiles.Raster
+	tm, _ := label.Builtin("carton")
+	l, err := label.Render(tm, record, p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Encode(l, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte("^BC")) || !bytes.Contains(out, []byte("^GFA,")) {
+		t.Fatalf("GS1-128 not rasterised:\n%s", out)
+	}
+	checkPayloads(t, l, out)
+}
+
+func TestGS1128Capacity(t *testing.T) {
+	src := "name: t\nwidth_mm: 100\nlength_mm: 50\nvariables:\n  - {name: lot, type: lot}\n" +
+		"elements:\n  - {type: gs1-128, name: g, x: 0, y: 0, module: 0.19, ais: \"(01)09520123456788(17)270331(11)260101(15)270101(10){{lot}}\"}\n"
+	tm, err := label.ParseTemplate("t.yaml", []byte(src), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = label.Render(tm, map[string]string{"lot": strings.Repeat("A", 20)}, mustProfile(t, "zebra-zt610-600"), 1)
+	if !errors.Is(err, label.ErrData) || !strings.Contains(err.Error(), "48") {
+		t.Errorf("62 data characters in one GS1-128: %v", err)
+	}
 }
