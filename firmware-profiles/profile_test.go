@@ -10,7 +10,7 @@ func TestEmbeddedProfilesLoad(t *testing.T) {
 	if err := LoadError(); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"generic-zpl-203", "honeywell-pm45-203", "zebra-zd421-203", "zebra-zd621-300",
+	want := []string{"generic-zpl-203", "honeywell-pm45-203", "tsc-te210-203", "zebra-zd421-203", "zebra-zd621-300",
 		"zebra-zt411-203", "zebra-zt411-300", "zebra-zt411r-203", "zebra-zt610-600"}
 	got := List()
 	if len(got) != len(want) {
@@ -44,6 +44,9 @@ func TestLookup(t *testing.T) {
 	q, _ := Lookup("zebra-zt411r-203")
 	if !q.Native("qr") {
 		t.Error("Lookup returned a shared profile")
+	}
+	if tsc, _ := Lookup("tsc-te210-203"); tsc.Supported() || tsc.Language != LangTSPL {
+		t.Errorf("TSPL profile marked supported")
 	}
 	h, _ := Lookup("honeywell-pm45-203")
 	if h.Status.HQESWarnings || h.Native(SymDataMatrix) {
