@@ -1,0 +1,79 @@
+package epc
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestCompanyPrefixTable(t *testing.T) {
+	tab, err := NewCompanyPrefixTable([]CompanyPrefixEntry{
+		{Prefix: "0614141", Length: 7},
+		{Prefix: "95", Length: 11},
+		{Prefix: "950600", Length: 9},  // a longer prefix wins
+		{Prefix: "0614141", Length: 7}, // the same entry twice is fine
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		scheme Scheme
+		v      Values
+		want   int
+	}{
+		{SGTIN96, Values{GTIN: "80614141123458"}, 7},
+		{SGTIN96, Values{GTIN: "09506000134352"}, 9},
+		{SGTIN96, Values{GTIN: "9512345000016"}, 11}, // GTIN-13
+		{SSCC96, Values{SSCC: "106141412345678908"}, 7},
+		{SGLN96, Values{GLN: "0614141123452"}, 7},
+		{GRAI96, Values{GRAI: "00614141123452"}, 7},
+		{GIAI96, Values{GIAI: "06141415678"}, 7},
+		{GDTI96, Values{GDTI: "0614141123452"}, 7},
+		{GSRN96, Values{GSRN: "061414112345678902"}, 7},
+	}
+	for _, tt := range tests {
+		got, err := tab.ForValues(tt.scheme, tt.v)
+		if err != nil || got != tt.want {
+			t.Errorf("%v %+v: %d %v, want %d", tt.scheme, tt.v, got, err, tt.want)
+		}
+	}
+	if _, err := tab.ForGTIN("04012345000009"); !errors.Is(err, ErrCompanyPrefix) {
+		t.Errorf("unknown prefix: %v", err)
+	}
+	if _, err := tab.ForGTIN("04012345000008"); !errors.Is(err, ErrCheckDigit) {
+		t.Errorf("bad GTIN: %v", err)
+	}
+	if n := len(tab.Entries()); n != 3 {
+		t.Errorf("%d entries", n)
+	}
+	var none *CompanyPrefixTable
+	if _, ok := none.Lookup("0614141"); ok {
+		t.Error("nil table found a prefix")
+	}
+	for _, bad := range [][]CompanyPrefixEntry{
+		{{Prefix: "", Length: 7}},
+		{{Prefix: "06A", Length: 7}},
+		{{Prefix: "0614141", Length: 5}},
+		{{Prefix: "0614141", Length: 7}, {Prefix: "0614141", Length: 8}},
+	} {
+		if _, err := NewCompanyPrefixTable(bad); !errors.Is(err, ErrCompanyPrefix) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
+
+func TestParseGCPPrefixFormatList(t *testing.T) {
+	tab, err := ParseGCPPrefixFormatList([]byte(`{"GCPPrefixFormatList":{"entry":[
+		{"prefix":"0614141","gcpLength":7},{"prefix":"977","gcpLength":0},{"prefix":"95","gcpLength":11}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := tab.Lookup("061414112345"); !ok || n != 7 {
+		t.Errorf("0614141: %d %v", n, ok)
+	}
+	if _, ok := tab.Lookup("9771234"); ok {
+		t.Error("a length-0 entry was kept")
+	}
+	if _, err := ParseGCPPrefixFormatList([]byte("{")); !errors.Is(err, ErrCompanyPrefix) {
+		t.Errorf("bad JSON: %v", err)
+	}
+}
