@@ -130,7 +130,7 @@ func element(b *strings.Builder, e *label.Element) error {
 		}
 		b.WriteString("^FS\n")
 	case label.KindQR:
-		fmt.Fprintf(b, "^FO%d,%d^BQN,2,%d^FH^FD%cM,B%04d", e.X, e.Y, e.Module, e.QRLevel, len(e.Data))
+		fmt.Fprintf(b, "^FO%d,%d^BQN,2,%d,%c^FH^FD%cM,B%04d", e.X, e.Y, e.Module, e.QRLevel, e.QRLevel, len(e.Data))
 		writeEscaped(b, e.Data, false)
 		b.WriteString("^FS\n")
 	case label.KindDataMatrix:
