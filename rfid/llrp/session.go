@@ -405,7 +405,9 @@ func (c *conn) request(typ uint16, build func([]byte, uint32) []byte) ([]byte, e
 				return m.Body, nil
 			}
 			return m.Body, CheckResponse(typ, m.Body)
-		case m.Type == MsgErrorMessage && m.ID == id:
+		case m.Type == MsgErrorMessage && (m.ID == id || m.ID == 0):
+			// Some readers answer a request they cannot parse with an
+			// ERROR_MESSAGE of id 0.
 			if err := CheckResponse(typ, m.Body); err != nil {
 				return nil, err
 			}

@@ -213,6 +213,12 @@ func (sc *Scenario) Prepare() error {
 		if len(c.EPCs) == 0 {
 			return fmt.Errorf("%s: no epcs", what)
 		}
+		if !dBm(c.PeakRSSI) || !dBm(c.EdgeRSSI) {
+			return fmt.Errorf("%s: peak_rssi %d and edge_rssi %d must be dBm within -128..0", what, c.PeakRSSI, c.EdgeRSSI)
+		}
+		if c.At < 0 || c.Dwell < 0 {
+			return fmt.Errorf("%s: at and dwell must not be negative", what)
+		}
 		c.epcs, c.dead = c.epcs[:0], c.dead[:0]
 		for _, s := range c.EPCs {
 			e, err := rfid.ParseEPC(s)
@@ -256,6 +262,9 @@ func (sc *Scenario) Prepare() error {
 			if cv.Width == 0 {
 				cv.Width = 1
 			}
+			if !dBm(cv.RSSI) || cv.Width < 0 || cv.Width > 2 || cv.Peak < 0 || cv.Peak > 1 {
+				return fmt.Errorf("%s: curve of antenna %d: rssi within -128..0, peak within 0..1, width within 0..2", what, cv.Antenna)
+			}
 			if cv.Antenna == 0 || cv.Antenna > sc.Antennas {
 				return fmt.Errorf("%s: curve antenna %d outside 1..%d", what, cv.Antenna, sc.Antennas)
 			}
@@ -274,6 +283,9 @@ func (sc *Scenario) Prepare() error {
 		}
 		if s.Rate == 0 {
 			s.Rate = 0.05
+		}
+		if !dBm(s.RSSI) || s.Rate < 0 || s.Rate > 1 {
+			return fmt.Errorf("readersim: strays[%d]: rssi %d must be within -128..0 and rate %v within 0..1", i, s.RSSI, s.Rate)
 		}
 		if s.Antenna == 0 || s.Antenna > sc.Antennas {
 			return fmt.Errorf("readersim: strays[%d]: antenna %d outside 1..%d", i, s.Antenna, sc.Antennas)
@@ -305,6 +317,8 @@ func (sc *Scenario) Prepare() error {
 	}
 	return nil
 }
+
+func dBm(v int) bool { return v >= -128 && v <= 0 }
 
 // Pass is the known truth of one carton: which EPCs crossed which door in
 // which direction (readable tags in EPCs, dead ones in Dead).
@@ -377,8 +391,8 @@ func (g *Generator) Next(dst []rfid.Read, t0 time.Time) []rfid.Read {
 				if g.rng.Float64() >= c.ReadRate {
 					continue
 				}
-				jitter := g.rng.IntN(5) - 2
-				dst = append(dst, rfid.Read{EPC: e, Antenna: cv.Antenna, RSSI: int8(int(rssi) + jitter), HasRSSI: true,
+				v := min(max(int(rssi)+g.rng.IntN(5)-2, -128), 0)
+				dst = append(dst, rfid.Read{EPC: e, Antenna: cv.Antenna, RSSI: int8(v), HasRSSI: true,
 					Time: at, ReaderTime: at, SeenCount: 1})
 			}
 		}
