@@ -370,3 +370,22 @@ func TestEPCValue(t *testing.T) {
 		t.Errorf("bad URI: %v", err)
 	}
 }
+
+func TestExampleTemplate(t *testing.T) {
+	tm, err := LoadTemplate(filepath.Join("testdata", "shelf.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Render(tm, map[string]string{"gtin": "09520123456788", "lot": "lot-7", "product": "Oat drink"}, profile(t, "zebra-zd421-203"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Element{}
+	for _, e := range l.Elements {
+		got[e.Name] = e
+	}
+	if got["lot_text"].Lines[0] != "LOT LOT-7" || got["lot_bar"].Data != "lot-7" || got["link"].QRLevel != 'Q' ||
+		got["link"].Data != "https://id.gs1.org/01/09520123456788/10/lot-7" {
+		t.Errorf("layout %+v", got)
+	}
+}
