@@ -47,7 +47,6 @@ type readLine struct {
 	Antenna uint16 `json:"antenna"`
 	RSSI    *int   `json:"rssi,omitempty"`
 	Time    string `json:"time"`
-	Reader  string `json:"reader,omitempty"`
 }
 
 // passLine is one pass as "reader watch --portal" prints it.
