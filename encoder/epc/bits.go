@@ -14,10 +14,10 @@ const maxBytes = MaxBits / 8
 // get returns n bits (0 ≤ n ≤ 64) starting at bit off of the EPC's bits,
 // most significant first. Bits past the stored ones read as zero.
 func (e *EPC) get(off, n int) uint64 {
-	i, sh := off>>3, off&7
-	if n > 0 && n+sh <= 64 && i+8 <= maxBytes {
+	i, sh := uint(off)>>3, uint(off)&7
+	if i <= maxBytes-8 && uint(n)-1 < 64-sh {
 		w := binary.BigEndian.Uint64(e.raw[i:])
-		return (w << sh) >> (64 - n)
+		return w << sh >> (64 - uint(n))
 	}
 	return e.getSlow(off, n)
 }
