@@ -1,0 +1,42 @@
+// Package spool is the gateway's durable print spooler: one queue per
+// printer, kept in the shared Badger store under the "job/" prefix, and one
+// Run loop per printer that sends jobs in order over one connection.
+//
+// A job moves through
+//
+//	queued → sending → sent → confirmed
+//	   ↑ ↓                  ↘ failed      (confirmation timed out)
+//	  held                    unknown     (partly written, or found in
+//	                                       sending after a crash)
+//	queued | held | failed | unknown → cancelled   (Cancel)
+//	failed | unknown | confirmed | cancelled → queued (Reprint)
+//
+// Before sending, the printer's status is read (~HQES, which answers during
+// faults, and ~HS in one query). Paper out, ribbon out, head open or pause
+// holds the job at the head of the queue (state held) until the status
+// clears; a printer that does not answer is "unknown, possibly faulted" and
+// holds it too. Nothing is dropped.
+//
+// After a batch of jobs is written, the spooler polls ~HS until the printer
+// has taken them (formats in buffer and labels remaining both 0) and marks
+// them confirmed. Time while the printer reports a fault does not count
+// against the confirm timeout (the formats wait in the printer); time
+// without an answer does. A batch not drained in time is failed.
+//
+// The spooler never prints a job twice on its own:
+//
+//   - A job's state is synced to disk before each step (sending before the
+//     first byte, sent after the last), so a crash leaves it either queued
+//     (not a byte written: sent normally), sending (it may or may not have
+//     been written: it becomes unknown at the next start), or sent (fully
+//     written: only its confirmation is resumed, it is not sent again).
+//   - A connection lost while writing leaves the jobs fully written sent,
+//     the job cut in the middle unknown and the rest queued.
+//   - failed and unknown jobs wait for an operator: Reprint queues them
+//     again (at the end of the queue), Cancel drops them.
+//
+// Keys: job/d/<id> holds the job (JSON, with its ZPL); job/q/<printer>/<seq>
+// orders the active jobs of a printer (queued, held, sending, sent), so the
+// loop reads the head of the queue from Badger and never holds the queue in
+// memory; job/f/<id> marks a job in sending for crash recovery.
+package spool

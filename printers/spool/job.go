@@ -1,0 +1,125 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// State is a job's place in its life.
+type State string
+
+// Job states.
+const (
+	Queued    State = "queued"
+	Held      State = "held"
+	Sending   State = "sending"
+	Sent      State = "sent"
+	Confirmed State = "confirmed"
+	Failed    State = "failed"
+	Cancelled State = "cancelled"
+	Unknown   State = "unknown"
+)
+
+// Active reports whether the job is in its printer's queue.
+func (s State) Active() bool {
+	return s == Queued || s == Held || s == Sending || s == Sent
+}
+
+// Job is one print job.
+type Job struct {
+	// ID is the idempotency key: submitting the same id again is the same
+	// job. Letters, digits and ". _ : -", at most 128.
+	ID      string `json:"id"`
+	Printer string `json:"printer"`
+	// ZPL is one or more complete formats (^XA … ^XZ).
+	ZPL string `json:"zpl,omitempty"`
+	// Copies sends the ZPL this many times (default 1).
+	Copies int    `json:"copies"`
+	Lot    string `json:"lot,omitempty"`
+	Carton string `json:"carton,omitempty"`
+
+	State    State     `json:"state"`
+	Attempts int       `json:"attempts"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	// Reason says why the job is held, failed or unknown.
+	Reason string `json:"reason,omitempty"`
+	// Seq is the job's position in its printer's queue.
+	Seq uint64 `json:"seq"`
+}
+
+// Sentinel errors.
+var (
+	ErrNotFound      = errors.New("no such job")
+	ErrUnknownPrint  = errors.New("unknown printer")
+	ErrInvalidJob    = errors.New("invalid job")
+	ErrIDConflict    = errors.New("job id already used for a different job")
+	ErrInFlight      = errors.New("job is at the printer")
+	ErrNotReprint    = errors.New("job cannot be reprinted in its state")
+	ErrNotCancelable = errors.New("job cannot be cancelled in its state")
+	ErrClosed        = errors.New("spooler closed")
+)
+
+// StateError says a job's state does not allow an operation.
+type StateError struct {
+	ID    string
+	State State
+	Op    string
+	Err   error
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("job %s is %s: %s is not possible (%v)", e.ID, e.State, e.Op, e.Err)
+}
+
+// Unwrap returns the sentinel.
+func (e *StateError) Unwrap() error { return e.Err }
+
+var jobIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// MaxCopies bounds Job.Copies.
+const MaxCopies = 1000
+
+func (j *Job) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: job %q: %s", ErrInvalidJob, j.ID, fmt.Sprintf(format, args...))
+	}
+	if !jobIDRE.MatchString(j.ID) {
+		return bad("id must be 1-128 letters, digits, '.', '_', ':' or '-'")
+	}
+	if j.Copies == 0 {
+		j.Copies = 1
+	}
+	if j.Copies < 0 || j.Copies > MaxCopies {
+		return bad("copies %d is not 1-%d", j.Copies, MaxCopies)
+	}
+	z := strings.TrimSpace(j.ZPL)
+	if !strings.HasPrefix(z, "^XA") && !strings.HasPrefix(z, "~") {
+		return bad("ZPL must start with ^XA (a label format)")
+	}
+	if !strings.HasSuffix(z, "^XZ") {
+		return bad("ZPL must end with ^XZ: a format left open would swallow the next job")
+	}
+	if strings.Count(z, "^XA") != strings.Count(z, "^XZ") {
+		return bad("ZPL has %d ^XA but %d ^XZ; send complete formats", strings.Count(z, "^XA"), strings.Count(z, "^XZ"))
+	}
+	return nil
+}
+
+// same reports whether two submissions describe the same job.
+func (j *Job) same(o *Job) bool {
+	return j.Printer == o.Printer && j.ZPL == o.ZPL && j.Copies == o.Copies && j.Lot == o.Lot && j.Carton == o.Carton
+}
+
+// Filter selects jobs for List.
+type Filter struct {
+	Printer string
+	State   State
+	// Limit is the most jobs returned (0: all).
+	Limit int
+	// WithZPL includes each job's ZPL.
+	WithZPL bool
+}

@@ -1,0 +1,350 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/zebra"
+)
+
+// runner drives one printer: one connection, jobs in queue order.
+type runner struct {
+	sp   *Spooler
+	cfg  printers.Config
+	wake chan struct{}
+	log  *slog.Logger
+
+	conn     printers.Conn
+	q        *zebra.Querier
+	fails    int // consecutive connection failures
+	last     printers.Status
+	haveLast bool
+}
+
+func (r *runner) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sleep waits d or until ctx ends; false when ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (r *runner) run(ctx context.Context) error {
+	defer r.closeConn()
+	for ctx.Err() == nil {
+		batch, err := r.sp.head(r.cfg.ID, r.cfg.BatchJobs, r.cfg.BatchBytes)
+		if err != nil {
+			return fmt.Errorf("printer %s: read queue: %w", r.cfg.ID, err)
+		}
+		if len(batch) == 0 {
+			r.idle(ctx)
+			continue
+		}
+		if batch[0].State == Sent {
+			// fully written before a restart or a lost connection: only
+			// the confirmation is resumed.
+			if err := r.confirm(ctx, batch); err != nil {
+				return err
+			}
+			continue
+		}
+		if batch[0].State == Sending {
+			// cannot happen outside a crash (recovered in New); be safe.
+			if _, err := r.sp.transition(batch[:1], []State{Sending}, Unknown, "found in sending; it may or may not have printed: reprint or cancel it", false); err != nil {
+				return err
+			}
+			continue
+		}
+		if !r.ensureConn(ctx) {
+			continue
+		}
+		if r.cfg.Status != printers.StatusNone {
+			st, serr := r.status(ctx)
+			if serr != nil && !errors.Is(serr, printers.ErrStatusTimeout) {
+				r.connFailed(ctx, serr)
+				continue
+			}
+			if !st.Ready() {
+				if err := r.hold(ctx, batch[0], st); err != nil {
+					return err
+				}
+				if serr != nil {
+					r.closeConn() // a dead peer: dial again next time
+				}
+				sleep(ctx, r.cfg.Timeouts.Poll)
+				continue
+			}
+		}
+		jobs, err := r.sp.transition(batch, []State{Queued, Held}, Sending, "", true)
+		if err != nil {
+			return err
+		}
+		if len(jobs) == 0 {
+			continue
+		}
+		if err := r.send(ctx, jobs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idle waits for work; it closes the connection after the idle timeout so
+// other tools can reach the printer.
+func (r *runner) idle(ctx context.Context) {
+	var timeout <-chan time.Time
+	if r.conn != nil {
+		t := time.NewTimer(r.cfg.Timeouts.Idle)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-r.wake:
+	case <-timeout:
+		r.closeConn()
+		// then wait for work without a timer
+		select {
+		case <-ctx.Done():
+		case <-r.wake:
+		}
+	}
+}
+
+func (r *runner) ensureConn(ctx context.Context) bool {
+	if r.conn != nil {
+		return true
+	}
+	dctx, cancel := context.WithTimeout(ctx, r.cfg.Timeouts.Dial)
+	c, err := r.sp.o.Dial(dctx, r.cfg)
+	cancel()
+	if err != nil {
+		r.connFailed(ctx, err)
+		return false
+	}
+	r.conn = c
+	r.q = zebra.NewQuerier(c, r.cfg.Status, r.sp.o.Now)
+	r.log.Debug("connected", "target", r.cfg.Target())
+	return true
+}
+
+// connFailed drops the connection, reports the printer unknown and backs
+// off before the next attempt.
+func (r *runner) connFailed(ctx context.Context, err error) {
+	r.closeConn()
+	r.fails++
+	if ctx.Err() != nil {
+		return
+	}
+	r.log.Warn("printer connection failed", "err", err, "attempt", r.fails)
+	st := printers.Unknown(r.sp.o.Now())
+	r.noteStatus(ctx, st, err.Error())
+	sleep(ctx, r.sp.o.Backoff(r.fails))
+}
+
+func (r *runner) closeConn() {
+	if r.conn != nil {
+		_ = r.conn.Close()
+		r.conn, r.q = nil, nil
+	}
+}
+
+func (r *runner) status(ctx context.Context) (printers.Status, error) {
+	st, err := r.q.Status(ctx, r.cfg.Timeouts.Status)
+	if err == nil || errors.Is(err, printers.ErrStatusTimeout) {
+		reason := ""
+		if err != nil {
+			reason = err.Error()
+		}
+		r.noteStatus(ctx, st, reason)
+	}
+	return st, err
+}
+
+// noteStatus emits a status event when the condition changed.
+func (r *runner) noteStatus(ctx context.Context, st printers.Status, reason string) {
+	if st.Known {
+		r.fails = 0
+	}
+	if r.haveLast && r.last.Same(st) {
+		return
+	}
+	r.last, r.haveLast = st, true
+	cp := st
+	if reason == "" {
+		reason = st.Summary()
+	}
+	r.sp.emit(ctx, printers.Event{Kind: printers.EventStatus, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Status: &cp, Reason: reason})
+}
+
+// hold marks the head job held (once per fault) with the status' reason.
+func (r *runner) hold(ctx context.Context, j *Job, st printers.Status) error {
+	reason := "printer " + st.Summary()
+	if j.State == Held && j.Reason == reason {
+		return nil
+	}
+	done, err := r.sp.transition([]*Job{j}, []State{Queued, Held}, Held, reason, false)
+	if err != nil {
+		return err
+	}
+	for _, d := range done {
+		e := r.sp.jobEvent(printers.EventJobHeld, d)
+		cp := st
+		e.Status = &cp
+		r.sp.emit(ctx, e)
+		r.log.Info("job held", "job", d.ID, "reason", reason)
+	}
+	return nil
+}
+
+// send writes jobs (already in sending) and confirms them.
+func (r *runner) send(ctx context.Context, jobs []*Job) error {
+	// a write that stalls longer than the write timeout closes the
+	// connection, which ends the write with an error
+	conn := r.conn
+	timer := time.AfterFunc(r.cfg.Timeouts.Write, func() { _ = conn.Close() })
+	written := 0
+	partial := false
+	var werr error
+	for _, j := range jobs {
+		total := 0
+		for c := 0; c < j.Copies && werr == nil; c++ {
+			n, err := conn.Write([]byte(j.ZPL))
+			total += n
+			werr = err
+		}
+		if werr != nil {
+			partial = total > 0
+			break
+		}
+		written++
+	}
+	if werr == nil {
+		if f, ok := conn.(printers.Flusher); ok {
+			werr = f.Flush()
+			if werr != nil {
+				written--
+				partial = true
+			}
+		}
+	}
+	timer.Stop()
+	if werr != nil && ctx.Err() == nil {
+		r.log.Warn("write failed", "err", werr, "written", written, "partial", partial)
+	}
+	sent, err := r.sp.transition(jobs[:written], []State{Sending}, Sent, "", false)
+	if err != nil {
+		return err
+	}
+	rest := jobs[written:]
+	if partial {
+		reason := fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)
+		done, err := r.sp.transition(rest[:1], []State{Sending}, Unknown, reason, false)
+		if err != nil {
+			return err
+		}
+		for _, d := range done {
+			r.sp.emit(ctx, r.sp.jobEvent(printers.EventJobUnknown, d))
+		}
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		reason := ""
+		if werr != nil {
+			reason = "not sent: " + werr.Error()
+		}
+		if _, err := r.sp.transition(rest, []State{Sending}, Queued, reason, false); err != nil {
+			return err
+		}
+	}
+	if werr != nil {
+		r.connFailed(ctx, werr)
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	return r.confirm(ctx, sent)
+}
+
+// confirm polls the printer until it has taken the jobs (sent), then marks
+// them confirmed, or failed when the confirm timeout passes. Time while the
+// printer reports a fault does not count; time without an answer does.
+func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
+	mode := r.cfg.Status
+	if mode == printers.StatusNone || mode == printers.StatusHQES {
+		// no buffer counts to wait for: written is taken
+		return r.finish(ctx, jobs, Confirmed, "")
+	}
+	var counted time.Duration
+	wait := time.Duration(0)
+	last := time.Now()
+	for {
+		if ctx.Err() != nil {
+			return nil // still sent; resumed at the next Run
+		}
+		var st printers.Status
+		var err error
+		if r.ensureConn(ctx) {
+			st, err = r.status(ctx)
+			if err != nil && !errors.Is(err, printers.ErrStatusTimeout) {
+				r.closeConn()
+			}
+		} else {
+			err = printers.ErrStatusTimeout
+		}
+		now := time.Now()
+		elapsed := now.Sub(last)
+		last = now
+		if err == nil && st.Drained() {
+			return r.finish(ctx, jobs, Confirmed, "")
+		}
+		if err != nil || !st.Held() {
+			counted += elapsed
+		}
+		if counted >= r.cfg.Timeouts.Confirm {
+			reason := fmt.Sprintf("the printer did not take the job within %v (last status: %s); it may or may not have printed: reprint or cancel it", r.cfg.Timeouts.Confirm, st.Summary())
+			return r.finish(ctx, jobs, Failed, reason)
+		}
+		if err == nil && st.Held() {
+			wait = r.cfg.Timeouts.Poll
+		}
+		if !sleep(ctx, wait) {
+			return nil
+		}
+		wait = min(max(2*wait, 5*time.Millisecond), r.cfg.Timeouts.Poll)
+	}
+}
+
+func (r *runner) finish(ctx context.Context, jobs []*Job, to State, reason string) error {
+	done, err := r.sp.transition(jobs, []State{Sent}, to, reason, false)
+	if err != nil {
+		return err
+	}
+	kind := printers.EventJobConfirmed
+	if to == Failed {
+		kind = printers.EventJobFailed
+		r.log.Warn("jobs failed", "jobs", len(done), "reason", reason)
+	}
+	for _, d := range done {
+		r.sp.emit(ctx, r.sp.jobEvent(kind, d))
+	}
+	return nil
+}

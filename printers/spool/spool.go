@@ -1,0 +1,493 @@
+package spool
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/transport"
+)
+
+// Key layout under store.PrefixJob.
+const (
+	keyData     = store.PrefixJob + "d/" // job/d/<id> → Job JSON
+	keyQueue    = store.PrefixJob + "q/" // job/q/<printer>/<seq> → id
+	keyInFlight = store.PrefixJob + "f/" // job/f/<id> → printer
+)
+
+// Options configure a Spooler.
+type Options struct {
+	// Printers are the printers jobs may name (each through WithDefaults).
+	Printers []printers.Config
+	// Dial opens a printer connection; nil is transport.Dial.
+	Dial func(ctx context.Context, cfg printers.Config) (printers.Conn, error)
+	// Events receives status changes and job outcomes; nil drops them.
+	Events printers.EventSink
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Now is the clock stamped on jobs and events; nil is time.Now.
+	Now func() time.Time
+	// Backoff is the wait before reconnecting after the attempt-th
+	// consecutive failure (from 1); nil doubles from 100ms up to 10s.
+	Backoff func(attempt int) time.Duration
+}
+
+// DefaultBackoff doubles from 100ms up to 10s.
+func DefaultBackoff(attempt int) time.Duration {
+	d := 100 * time.Millisecond
+	for i := 1; i < attempt && d < 10*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Second)
+}
+
+// Spooler queues jobs durably and drives the printers. Submit, Get, List,
+// Reprint and Cancel are safe for concurrent use and work without Run.
+type Spooler struct {
+	st      *store.Store
+	db      *badger.DB
+	o       Options
+	log     *slog.Logger
+	cfg     map[string]printers.Config
+	runners map[string]*runner
+	seq     atomic.Uint64
+	mu      sync.Mutex
+}
+
+// New opens the spooler on the shared store. It recovers from a crash: every
+// job found in sending becomes unknown (it may have printed) and waits for a
+// Reprint or Cancel.
+func New(st *store.Store, o Options) (*Spooler, error) {
+	if o.Dial == nil {
+		o.Dial = transport.Dial
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Backoff == nil {
+		o.Backoff = DefaultBackoff
+	}
+	s := &Spooler{st: st, db: st.DB(), o: o, log: o.Logger, cfg: map[string]printers.Config{}, runners: map[string]*runner{}}
+	list := make([]printers.Config, len(o.Printers))
+	for i, c := range o.Printers {
+		list[i] = c.WithDefaults()
+	}
+	if err := printers.ValidateAll(list); err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		s.cfg[c.ID] = c
+		s.runners[c.ID] = &runner{sp: s, cfg: c, wake: make(chan struct{}, 1), log: s.log.With("printer", c.ID)}
+	}
+	if err := s.loadSeq(); err != nil {
+		return nil, err
+	}
+	if err := s.recover(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func qPrefix(printer string) []byte { return []byte(keyQueue + printer + "/") }
+
+func qKey(printer string, seq uint64) []byte {
+	k := qPrefix(printer)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func dKey(id string) []byte { return []byte(keyData + id) }
+
+// loadSeq finds the highest queue sequence of the configured printers.
+func (s *Spooler) loadSeq() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		var maxSeq uint64
+		for id := range s.cfg {
+			p := qPrefix(id)
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: p, Reverse: true})
+			it.Seek(append(append([]byte{}, p...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+			if it.Valid() {
+				if k := it.Item().Key(); len(k) == len(p)+8 {
+					maxSeq = max(maxSeq, binary.BigEndian.Uint64(k[len(p):]))
+				}
+			}
+			it.Close()
+		}
+		s.seq.Store(maxSeq)
+		return nil
+	})
+}
+
+func (s *Spooler) recover() error {
+	var ids []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyInFlight)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ids = append(ids, string(it.Item().Key()[len(keyInFlight):]))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		j, err := s.update(id, func(j *Job) error {
+			if j.State != Sending {
+				return nil
+			}
+			j.State = Unknown
+			j.Reason = "the gateway stopped while sending this job; it may or may not have printed: reprint or cancel it"
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("recover job %s: %w", id, err)
+		}
+		if j.State == Unknown {
+			s.log.Warn("job found in sending after a restart is unknown", "job", id, "printer", j.Printer)
+			s.emit(context.Background(), s.jobEvent(printers.EventJobUnknown, j))
+		}
+	}
+	return nil
+}
+
+// Submit queues a job. The same id submitted again is the same job: nil if
+// it matches the first submission, an error wrapping ErrIDConflict if not.
+func (s *Spooler) Submit(ctx context.Context, j Job) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, ok := s.cfg[j.Printer]; !ok {
+		return fmt.Errorf("%w %q: configure it under printers: or pick one of the configured ids", ErrUnknownPrint, j.Printer)
+	}
+	if err := j.validate(); err != nil {
+		return err
+	}
+	now := s.o.Now()
+	j.State, j.Attempts, j.Created, j.Updated, j.Reason = Queued, 0, now, now, ""
+	for try := 0; ; try++ {
+		j.Seq = s.seq.Add(1)
+		err := s.db.Update(func(txn *badger.Txn) error {
+			if old, err := getJob(txn, j.ID); err == nil {
+				if !old.same(&j) {
+					return fmt.Errorf("%w: %s (printer %s, state %s)", ErrIDConflict, j.ID, old.Printer, old.State)
+				}
+				j = *old
+				return errDuplicate
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err := putJob(txn, &j); err != nil {
+				return err
+			}
+			return txn.Set(qKey(j.Printer, j.Seq), []byte(j.ID))
+		})
+		if errors.Is(err, errDuplicate) {
+			return nil
+		}
+		if errors.Is(err, badger.ErrConflict) && try < 5 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("submit job %s: %w", j.ID, err)
+		}
+		s.runners[j.Printer].poke()
+		return nil
+	}
+}
+
+var errDuplicate = errors.New("duplicate")
+
+func getJob(txn *badger.Txn, id string) (*Job, error) {
+	it, err := txn.Get(dKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var j Job
+	err = it.Value(func(v []byte) error { return json.Unmarshal(v, &j) })
+	return &j, err
+}
+
+func putJob(txn *badger.Txn, j *Job) error {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return txn.Set(dKey(j.ID), b)
+}
+
+// Get returns a job.
+func (s *Spooler) Get(id string) (Job, error) {
+	var j *Job
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		j, err = getJob(txn, id)
+		return err
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	return *j, nil
+}
+
+// List returns the jobs matching f, ordered by id.
+func (s *Spooler) List(f Filter) ([]Job, error) {
+	var out []Job
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyData), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var j Job
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &j) }); err != nil {
+				return err
+			}
+			if (f.Printer != "" && j.Printer != f.Printer) || (f.State != "" && j.State != f.State) {
+				continue
+			}
+			if !f.WithZPL {
+				j.ZPL = ""
+			}
+			out = append(out, j)
+			if f.Limit > 0 && len(out) >= f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// update applies fn to a job in its own transaction, retrying conflicts.
+func (s *Spooler) update(id string, fn func(j *Job) error) (*Job, error) {
+	for try := 0; ; try++ {
+		var j *Job
+		err := s.db.Update(func(txn *badger.Txn) error {
+			var err error
+			if j, err = getJob(txn, id); err != nil {
+				return err
+			}
+			oldState, oldSeq := j.State, j.Seq
+			if err := fn(j); err != nil {
+				return err
+			}
+			return s.applyKeys(txn, j, oldState, oldSeq)
+		})
+		if errors.Is(err, badger.ErrConflict) && try < 10 {
+			continue
+		}
+		return j, err
+	}
+}
+
+// applyKeys writes the job and keeps the queue and in-flight keys in step
+// with its state.
+func (s *Spooler) applyKeys(txn *badger.Txn, j *Job, oldState State, oldSeq uint64) error {
+	j.Updated = s.o.Now()
+	if err := putJob(txn, j); err != nil {
+		return err
+	}
+	if oldState.Active() && (!j.State.Active() || oldSeq != j.Seq) {
+		if err := txn.Delete(qKey(j.Printer, oldSeq)); err != nil {
+			return err
+		}
+	}
+	if j.State.Active() && (!oldState.Active() || oldSeq != j.Seq) {
+		if err := txn.Set(qKey(j.Printer, j.Seq), []byte(j.ID)); err != nil {
+			return err
+		}
+	}
+	if j.State == Sending && oldState != Sending {
+		return txn.Set([]byte(keyInFlight+j.ID), []byte(j.Printer))
+	}
+	if oldState == Sending && j.State != Sending {
+		return txn.Delete([]byte(keyInFlight + j.ID))
+	}
+	return nil
+}
+
+// Reprint queues a failed, unknown, confirmed or cancelled job again, at the
+// end of its printer's queue.
+func (s *Spooler) Reprint(id string) error {
+	if _, ok := s.peekPrinter(id); !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	j, err := s.update(id, func(j *Job) error {
+		switch j.State {
+		case Failed, Unknown, Confirmed, Cancelled:
+		default:
+			return &StateError{ID: j.ID, State: j.State, Op: "reprint", Err: ErrNotReprint}
+		}
+		if _, ok := s.cfg[j.Printer]; !ok {
+			return fmt.Errorf("%w %q: the job's printer is no longer configured", ErrUnknownPrint, j.Printer)
+		}
+		j.State, j.Reason, j.Seq = Queued, "", s.seq.Add(1)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.emit(context.Background(), s.jobEvent(printers.EventJobReprint, j))
+	s.runners[j.Printer].poke()
+	return nil
+}
+
+// Cancel drops a queued, held, failed or unknown job. A job being sent or
+// sent to the printer cannot be cancelled (ErrInFlight); cancelling a
+// cancelled job is a no-op.
+func (s *Spooler) Cancel(id string) error {
+	j, err := s.update(id, func(j *Job) error {
+		switch j.State {
+		case Queued, Held, Failed, Unknown:
+		case Cancelled:
+			return errDuplicate
+		case Sending, Sent:
+			return &StateError{ID: j.ID, State: j.State, Op: "cancel", Err: ErrInFlight}
+		default:
+			return &StateError{ID: j.ID, State: j.State, Op: "cancel", Err: ErrNotCancelable}
+		}
+		j.State, j.Reason = Cancelled, "cancelled by an operator"
+		return nil
+	})
+	if errors.Is(err, errDuplicate) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.emit(context.Background(), s.jobEvent(printers.EventJobCancelled, j))
+	return nil
+}
+
+func (s *Spooler) peekPrinter(id string) (string, bool) {
+	j, err := s.Get(id)
+	return j.Printer, err == nil
+}
+
+// Run drives every printer until ctx ends. It returns nil on cancellation
+// and the first store error otherwise.
+func (s *Spooler) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, r := range s.runners {
+		g.Go(func() error { return r.run(ctx) })
+	}
+	err := g.Wait()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// QueueLen counts the active jobs of a printer (a scan of its queue keys).
+func (s *Spooler) QueueLen(printer string) (int, error) {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: qPrefix(printer)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (s *Spooler) jobEvent(kind printers.EventKind, j *Job) printers.Event {
+	c := s.cfg[j.Printer]
+	return printers.Event{Kind: kind, Printer: j.Printer, Door: c.Door, Time: s.o.Now(), JobID: j.ID,
+		Lot: j.Lot, Carton: j.Carton, State: string(j.State), Attempts: j.Attempts, Reason: j.Reason}
+}
+
+func (s *Spooler) emit(ctx context.Context, e printers.Event) {
+	if s.o.Events == nil {
+		return
+	}
+	if err := s.o.Events.PrinterEvent(ctx, e); err != nil {
+		s.log.Warn("event not delivered", "kind", e.Kind, "job", e.JobID, "err", err)
+	}
+}
+
+// head reads the first jobs of a printer's queue: up to n jobs and about
+// maxBytes of ZPL, stopping where the states change between sent and not.
+func (s *Spooler) head(printer string, n, maxBytes int) ([]*Job, error) {
+	var out []*Job
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: qPrefix(printer)})
+		defer it.Close()
+		size := 0
+		for it.Rewind(); it.Valid() && len(out) < n; it.Next() {
+			var id string
+			if err := it.Item().Value(func(v []byte) error { id = string(v); return nil }); err != nil {
+				return err
+			}
+			j, err := getJob(txn, id)
+			if err != nil {
+				return fmt.Errorf("queue entry %s: %w", hex.EncodeToString(it.Item().Key()), err)
+			}
+			if len(out) > 0 && (j.State == Sent) != (out[0].State == Sent) {
+				break
+			}
+			if len(out) > 0 && size+len(j.ZPL)*j.Copies > maxBytes {
+				break
+			}
+			size += len(j.ZPL) * j.Copies
+			out = append(out, j)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// transition moves jobs to a new state in one transaction; jobs whose
+// stored state is no longer one of from are left alone and not returned.
+func (s *Spooler) transition(jobs []*Job, from []State, to State, reason string, attempt bool) ([]*Job, error) {
+	for try := 0; ; try++ {
+		var done []*Job
+		err := s.db.Update(func(txn *badger.Txn) error {
+			done = done[:0]
+			for _, j0 := range jobs {
+				j, err := getJob(txn, j0.ID)
+				if err != nil {
+					return err
+				}
+				ok := false
+				for _, f := range from {
+					ok = ok || j.State == f
+				}
+				if !ok {
+					continue
+				}
+				oldState := j.State
+				j.State, j.Reason = to, reason
+				if attempt {
+					j.Attempts++
+				}
+				if err := s.applyKeys(txn, j, oldState, j.Seq); err != nil {
+					return err
+				}
+				done = append(done, j)
+			}
+			return nil
+		})
+		if errors.Is(err, badger.ErrConflict) && try < 10 {
+			continue
+		}
+		return done, err
+	}
+}

@@ -1,0 +1,491 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/printersim"
+)
+
+// rig is a simulator on loopback TCP and a spooler printing to it.
+type rig struct {
+	sim    *printersim.Sim
+	addr   string
+	st     *store.Store
+	sp     *Spooler
+	events *eventLog
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type eventLog struct {
+	mu sync.Mutex
+	ev []printers.Event
+}
+
+func (l *eventLog) PrinterEvent(_ context.Context, e printers.Event) error {
+	l.mu.Lock()
+	l.ev = append(l.ev, e)
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *eventLog) has(kind printers.EventKind, job string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.ev {
+		if e.Kind == kind && (job == "" || e.JobID == job) {
+			return true
+		}
+	}
+	return false
+}
+
+func startSim(t testing.TB, o printersim.Options) (*printersim.Sim, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sim := printersim.New(o)
+	done := make(chan struct{})
+	go func() { _ = sim.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return sim, ln.Addr().String()
+}
+
+func testConfig(addr string) printers.Config {
+	return printers.Config{ID: "p1", Address: addr, Timeouts: printers.Timeouts{
+		Status: 200 * time.Millisecond, Confirm: 5 * time.Second, Poll: 20 * time.Millisecond, Idle: time.Second}}
+}
+
+func newRig(t testing.TB, so printersim.Options, mod func(*printers.Config)) *rig {
+	t.Helper()
+	sim, addr := startSim(t, so)
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(addr)
+	if mod != nil {
+		mod(&cfg)
+	}
+	r := &rig{sim: sim, addr: addr, st: st, events: &eventLog{}}
+	r.sp, err = New(st, Options{Printers: []printers.Config{cfg}, Events: r.events,
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	t.Cleanup(func() { r.stop(t); st.Close() })
+	return r
+}
+
+func (r *rig) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.done = make(chan error, 1)
+	go func() { r.done <- r.sp.Run(ctx) }()
+}
+
+func (r *rig) stop(t testing.TB) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	if err := <-r.done; err != nil {
+		t.Error(err)
+	}
+	r.cancel = nil
+}
+
+func label(id string) string { return "^XA^FO50,50^A0N,40,40^FD" + id + "^FS^XZ" }
+
+func (r *rig) submit(t testing.TB, id string) {
+	t.Helper()
+	if err := r.sp.Submit(context.Background(), Job{ID: id, Printer: "p1", ZPL: label(id), Lot: "L1"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitState waits (bounded) for a job to reach a state.
+func (r *rig) waitState(t testing.TB, id string, want State) Job {
+	t.Helper()
+	var j Job
+	for i := 0; i < 1000; i++ {
+		var err error
+		if j, err = r.sp.Get(id); err != nil {
+			t.Fatal(err)
+		}
+		if j.State == want {
+			return j
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("job %s is %s (%s), want %s", id, j.State, j.Reason, want)
+	return j
+}
+
+// printedOnce checks how often each job's label reached the simulator.
+func printedCounts(sim *printersim.Sim) map[string]int {
+	n := map[string]int{}
+	for _, f := range sim.Formats() {
+		z := string(f.ZPL)
+		i := strings.Index(z, "^FD")
+		j := strings.Index(z, "^FS")
+		if i >= 0 && j > i {
+			n[z[i+3:j]]++
+		}
+	}
+	return n
+}
+
+func TestPrintsInOrderExactlyOnce(t *testing.T) {
+	r := newRig(t, printersim.Options{}, nil)
+	for i := 0; i < 50; i++ {
+		r.submit(t, fmt.Sprintf("J%03d", i))
+	}
+	r.waitState(t, "J049", Confirmed)
+	fs := r.sim.Formats()
+	if len(fs) != 50 {
+		t.Fatalf("printer got %d formats", len(fs))
+	}
+	for i, f := range fs {
+		if want := label(fmt.Sprintf("J%03d", i)); string(f.ZPL) != want {
+			t.Fatalf("format %d is %q, want %q", i, f.ZPL, want)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		j := r.waitState(t, fmt.Sprintf("J%03d", i), Confirmed)
+		if j.Attempts != 1 {
+			t.Fatalf("job %s attempts %d", j.ID, j.Attempts)
+		}
+	}
+	if n, _ := r.sp.QueueLen("p1"); n != 0 {
+		t.Fatalf("queue holds %d", n)
+	}
+	if !r.events.has(printers.EventJobConfirmed, "J000") || !r.events.has(printers.EventStatus, "") {
+		t.Fatal("missing events")
+	}
+}
+
+func TestSubmitIdempotent(t *testing.T) {
+	r := newRig(t, printersim.Options{}, nil)
+	r.submit(t, "A")
+	r.submit(t, "A")
+	r.waitState(t, "A", Confirmed)
+	r.submit(t, "A") // after confirmation still the same job
+	time.Sleep(50 * time.Millisecond)
+	if c := printedCounts(r.sim)["A"]; c != 1 {
+		t.Fatalf("printed %d times", c)
+	}
+	err := r.sp.Submit(context.Background(), Job{ID: "A", Printer: "p1", ZPL: label("other")})
+	if !errors.Is(err, ErrIDConflict) {
+		t.Fatalf("different job under a used id: %v", err)
+	}
+	for _, bad := range []Job{
+		{ID: "x/y", Printer: "p1", ZPL: label("x")},
+		{ID: "B", Printer: "nope", ZPL: label("x")},
+		{ID: "B", Printer: "p1", ZPL: "^XA^FDopen"},
+		{ID: "B", Printer: "p1", ZPL: "^XA^FDa^XZ^XA"},
+		{ID: "B", Printer: "p1", ZPL: label("x"), Copies: -1},
+	} {
+		if err := r.sp.Submit(context.Background(), bad); err == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}
+
+func TestHeldOnFaultsResumesWhenCleared(t *testing.T) {
+	for _, f := range []printersim.Fault{printersim.PaperOut, printersim.HeadOpen, printersim.RibbonOut, printersim.Pause} {
+		t.Run(string(f), func(t *testing.T) {
+			r := newRig(t, printersim.Options{Silent: true}, nil)
+			r.sim.SetFault(f, true)
+			r.submit(t, "H1")
+			r.submit(t, "H2")
+			j := r.waitState(t, "H1", Held)
+			if !strings.Contains(j.Reason, strings.ReplaceAll(string(f), "-", " ")) && f != printersim.Pause {
+				t.Fatalf("held reason %q", j.Reason)
+			}
+			if n, _ := r.sim.Count(); n != 0 {
+				t.Fatalf("printed %d formats while faulted", n)
+			}
+			if !r.events.has(printers.EventJobHeld, "H1") {
+				t.Fatal("no held event")
+			}
+			r.sim.Resume()
+			r.waitState(t, "H2", Confirmed)
+			r.waitState(t, "H1", Confirmed)
+			c := printedCounts(r.sim)
+			if c["H1"] != 1 || c["H2"] != 1 {
+				t.Fatalf("printed %v", c)
+			}
+		})
+	}
+}
+
+func TestFaultWhileConfirmingDoesNotFail(t *testing.T) {
+	r := newRig(t, printersim.Options{LabelsPerSecond: 20}, func(c *printers.Config) { c.Timeouts.Confirm = 300 * time.Millisecond })
+	if err := r.sp.Submit(context.Background(), Job{ID: "Q", Printer: "p1", ZPL: "^XA^PQ4^FDQ^FS^XZ"}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, "Q", Sent)
+	r.sim.SetFault(printersim.Pause, true)
+	time.Sleep(500 * time.Millisecond) // longer than the confirm timeout
+	if j, _ := r.sp.Get("Q"); j.State != Sent {
+		t.Fatalf("job %s while the printer is paused: %s", j.State, j.Reason)
+	}
+	r.sim.Resume()
+	r.waitState(t, "Q", Confirmed)
+}
+
+func TestRefusedThenAccepted(t *testing.T) {
+	r := newRig(t, printersim.Options{}, nil)
+	r.sim.SetRefuse(true)
+	r.submit(t, "R1")
+	time.Sleep(100 * time.Millisecond)
+	j, _ := r.sp.Get("R1")
+	if j.State != Queued && j.State != Held {
+		t.Fatalf("job %s while refused", j.State)
+	}
+	r.sim.SetRefuse(false)
+	r.waitState(t, "R1", Confirmed)
+	if c := printedCounts(r.sim)["R1"]; c != 1 {
+		t.Fatalf("printed %d", c)
+	}
+}
+
+func TestDropWhileConfirming(t *testing.T) {
+	r := newRig(t, printersim.Options{LabelsPerSecond: 20}, nil)
+	if err := r.sp.Submit(context.Background(), Job{ID: "D", Printer: "p1", ZPL: "^XA^PQ3^FDD^FS^XZ"}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, "D", Sent)
+	r.sim.Drop()
+	r.waitState(t, "D", Confirmed)
+	if c := printedCounts(r.sim)["D"]; c != 1 {
+		t.Fatalf("printed %d (a sent job must not be re-sent after a reconnect)", c)
+	}
+	if r.sim.Connections() < 2 {
+		t.Fatal("no reconnect")
+	}
+}
+
+// cutConn writes only part of a large write, then fails like a connection
+// lost in the middle of a job.
+type cutConn struct {
+	printers.Conn
+}
+
+func (c cutConn) Write(p []byte) (int, error) {
+	if len(p) < 20 {
+		return c.Conn.Write(p)
+	}
+	n, _ := c.Conn.Write(p[:10])
+	c.Conn.Close()
+	return n, errors.New("connection reset by peer")
+}
+
+func TestCutMidWriteIsUnknownUntilReprint(t *testing.T) {
+	sim, addr := startSim(t, printersim.Options{})
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	dials := 0
+	dial := func(ctx context.Context, cfg printers.Config) (printers.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		dials++
+		if dials == 1 {
+			return cutConn{c.(*net.TCPConn)}, nil
+		}
+		return c.(*net.TCPConn), nil
+	}
+	cfg := testConfig(addr)
+	cfg.BatchJobs = 4
+	ev := &eventLog{}
+	r := &rig{sim: sim, st: st, events: ev}
+	r.sp, err = New(st, Options{Printers: []printers.Config{cfg}, Dial: dial, Events: ev, Backoff: func(int) time.Duration { return time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// submitted before Run: one batch of three, cut in the first job
+	for _, id := range []string{"W1", "W2", "W3"} {
+		r.submit(t, id)
+	}
+	r.start()
+	defer r.stop(t)
+	j := r.waitState(t, "W1", Unknown)
+	if !strings.Contains(j.Reason, "reprint or cancel") || !ev.has(printers.EventJobUnknown, "W1") {
+		t.Fatalf("unknown job reason %q", j.Reason)
+	}
+	r.waitState(t, "W2", Confirmed)
+	r.waitState(t, "W3", Confirmed)
+	if err := r.sp.Reprint("W1"); err != nil {
+		t.Fatal(err)
+	}
+	j = r.waitState(t, "W1", Confirmed)
+	if j.Attempts != 2 {
+		t.Fatalf("attempts %d", j.Attempts)
+	}
+	c := printedCounts(sim)
+	if c["W1"] != 1 || c["W2"] != 1 || c["W3"] != 1 {
+		t.Fatalf("printed %v", c)
+	}
+}
+
+func TestConfirmTimeoutFails(t *testing.T) {
+	r := newRig(t, printersim.Options{LabelsPerSecond: 0.5}, func(c *printers.Config) { c.Timeouts.Confirm = 100 * time.Millisecond })
+	r.submit(t, "F")
+	j := r.waitState(t, "F", Failed)
+	if !strings.Contains(j.Reason, "did not take the job") {
+		t.Fatalf("reason %q", j.Reason)
+	}
+	if err := r.sp.Cancel("F"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sp.Cancel("F"); err != nil {
+		t.Fatalf("cancel twice: %v", err)
+	}
+	if !r.events.has(printers.EventJobFailed, "F") || !r.events.has(printers.EventJobCancelled, "F") {
+		t.Fatal("missing events")
+	}
+}
+
+func TestStateRules(t *testing.T) {
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sp, err := New(st, Options{Printers: []printers.Config{testConfig("127.0.0.1:1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Submit(context.Background(), Job{ID: "S", Printer: "p1", ZPL: label("S")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Reprint("S"); !errors.Is(err, ErrNotReprint) {
+		t.Fatalf("reprint queued: %v", err)
+	}
+	if err := sp.Reprint("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("reprint missing: %v", err)
+	}
+	j, _ := sp.Get("S")
+	if _, err := sp.transition([]*Job{&j}, []State{Queued}, Sending, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Cancel("S"); !errors.Is(err, ErrInFlight) {
+		t.Fatalf("cancel sending: %v", err)
+	}
+	list, err := sp.List(Filter{Printer: "p1", State: Sending})
+	if err != nil || len(list) != 1 || list[0].ZPL != "" {
+		t.Fatalf("list %+v %v", list, err)
+	}
+}
+
+func TestCrashInSendingBecomesUnknown(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig("127.0.0.1:1")
+	sp, err := New(st, Options{Printers: []printers.Config{cfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"C1", "C2"} {
+		if err := sp.Submit(context.Background(), Job{ID: id, Printer: "p1", ZPL: label(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, _ := sp.Get("C1")
+	if _, err := sp.transition([]*Job{&j}, []State{Queued}, Sending, "", true); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ev := &eventLog{}
+	sp, err = New(st, Options{Printers: []printers.Config{cfg}, Events: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := sp.Get("C1"); j.State != Unknown {
+		t.Fatalf("C1 is %s", j.State)
+	}
+	if j, _ := sp.Get("C2"); j.State != Queued {
+		t.Fatalf("C2 is %s", j.State)
+	}
+	if n, _ := sp.QueueLen("p1"); n != 1 {
+		t.Fatalf("queue %d", n)
+	}
+	if !ev.has(printers.EventJobUnknown, "C1") {
+		t.Fatal("no unknown event")
+	}
+	// a new submission goes after the surviving queue
+	if err := sp.Submit(context.Background(), Job{ID: "C3", Printer: "p1", ZPL: label("C3")}); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := sp.Get("C2")
+	c3, _ := sp.Get("C3")
+	if c3.Seq <= c2.Seq {
+		t.Fatalf("seq %d after %d", c3.Seq, c2.Seq)
+	}
+}
+
+func TestFileSink(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.zpl")
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sp, err := New(st, Options{Printers: []printers.Config{{ID: "archive", Path: path}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sp.Run(ctx) }()
+	if err := sp.Submit(ctx, Job{ID: "f1", Printer: "archive", ZPL: label("f1"), Copies: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 500; i++ {
+		if j, _ := sp.Get("f1"); j.State == Confirmed {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != label("f1")+label("f1") {
+		t.Fatalf("file %q %v", b, err)
+	}
+}
