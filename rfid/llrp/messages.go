@@ -532,8 +532,9 @@ type AccessSpec struct {
 }
 
 // WriteEPCSpec builds an AccessSpec that rewrites the EPC of the tag whose
-// EPC is target with newEPC. When the length changes, the PC word is
-// rewritten too (EPC length in words in its top 5 bits).
+// EPC is target with newEPC, once. When the length changes, the PC word is
+// rewritten too (EPC length in words in its top 5 bits). The spec is added
+// disabled, as LLRP requires; ENABLE_ACCESSSPEC starts it.
 func WriteEPCSpec(id, rospecID uint32, antenna uint16, target, newEPC rfid.EPC, password uint32) (AccessSpec, error) {
 	if newEPC.BitLen()%16 != 0 || newEPC.IsZero() {
 		return AccessSpec{}, fmt.Errorf("llrp: new EPC is %d bits; an EPC is written in whole 16-bit words", newEPC.BitLen())
@@ -544,7 +545,7 @@ func WriteEPCSpec(id, rospecID uint32, antenna uint16, target, newEPC rfid.EPC, 
 		mask[i] = 0xFF
 	}
 	s := AccessSpec{
-		ID: id, AntennaID: antenna, ROSpecID: rospecID, Enabled: true, OperationCount: 1,
+		ID: id, AntennaID: antenna, ROSpecID: rospecID, OperationCount: 1,
 		TargetBank: BankEPC, TargetPointer: 32, TargetBits: uint16(target.BitLen()),
 		TargetMask: mask, TargetData: append([]byte(nil), tb...),
 		OpSpecID: 1, AccessPassword: password, WriteBank: BankEPC, WordPointer: 2,

@@ -169,3 +169,43 @@ func AppendROAccessReport(dst []byte, id uint32, reads []rfid.Read) []byte {
 	w.endMsg(m)
 	return w.b
 }
+
+// C1G2 write results (C1G2WriteOpSpecResult.Result).
+var writeResultText = [...]string{"success", "tag memory overrun", "tag memory locked",
+	"insufficient power", "nonspecific tag error", "no response from tag", "nonspecific reader error"}
+
+// WriteResultText explains a C1G2WriteOpSpecResult result code.
+func WriteResultText(code uint8) string {
+	if int(code) < len(writeResultText) {
+		return writeResultText[code]
+	}
+	return fmt.Sprintf("result %d", code)
+}
+
+// AppendWriteReport appends an RO_ACCESS_REPORT with one tag report that
+// carries the result of an access spec's write on the tag r (its EPC before
+// the write).
+func AppendWriteReport(dst []byte, id uint32, r *rfid.Read, w WriteResult) []byte {
+	wb := builder{b: dst}
+	m := wb.beginMsg(MsgROAccessReport, id)
+	o := wb.begin(ParamTagReportData)
+	if r.EPC.BitLen() == 96 {
+		wb.tv(ParamEPC96, r.EPC.Bytes()...)
+	} else {
+		e := wb.begin(ParamEPCData)
+		wb.u16(uint16(r.EPC.BitLen()))
+		wb.b = append(wb.b, r.EPC.Bytes()...)
+		wb.end(e)
+	}
+	wb.tv(ParamAntennaID, byte(r.Antenna>>8), byte(r.Antenna))
+	wb.b = append(wb.b, 0x80|byte(ParamAccessSpecID))
+	wb.u32(w.AccessSpecID)
+	p := wb.begin(ParamC1G2WriteOpSpecResult)
+	wb.u8(w.Result)
+	wb.u16(w.OpSpecID)
+	wb.u16(w.WordsWritten)
+	wb.end(p)
+	wb.end(o)
+	wb.endMsg(m)
+	return wb.b
+}

@@ -81,10 +81,12 @@ type Stats struct {
 
 // Session is an LLRP client for one reader.
 type Session struct {
-	cfg   Config
-	log   *slog.Logger
-	msgID atomic.Uint32
-	st    struct {
+	cfg      Config
+	log      *slog.Logger
+	msgID    atomic.Uint32
+	accessID atomic.Uint32
+	writes   chan *writeReq
+	st       struct {
 		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
 	}
 }
@@ -137,7 +139,7 @@ func NewSession(cfg Config) (*Session, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Session{cfg: cfg, log: log.With("reader", cfg.ReaderID, "address", cfg.Address)}, nil
+	return &Session{cfg: cfg, log: log.With("reader", cfg.ReaderID, "address", cfg.Address), writes: make(chan *writeReq, 16)}, nil
 }
 
 // Stats returns a snapshot of the session counters.
@@ -204,6 +206,92 @@ type conn struct {
 	offset     time.Duration // reader clock → gateway clock
 	haveOffset bool
 	setUp      bool
+
+	pending  map[uint32]*writeReq // access spec id → write waiting for its result
+	toDelete []uint32             // access specs done, to delete
+}
+
+type writeReq struct {
+	spec AccessSpec
+	done chan writeResp
+}
+
+type writeResp struct {
+	res WriteResult
+	err error
+}
+
+// WriteEPC rewrites the EPC of the tag whose EPC is target with newEPC
+// (access password 0 for unlocked tags) through an AccessSpec that runs
+// once, and returns when the reader reports the write. The tag must be in
+// the field while the ROSpec runs. The request is sent when the session next
+// hears from the reader (at least every keepalive period).
+func (s *Session) WriteEPC(ctx context.Context, target, newEPC rfid.EPC, password uint32) (WriteResult, error) {
+	spec, err := WriteEPCSpec(s.accessID.Add(1), s.cfg.ROSpecID, 0, target, newEPC, password)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	req := &writeReq{spec: spec, done: make(chan writeResp, 1)}
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return WriteResult{}, ctx.Err()
+	}
+	select {
+	case r := <-req.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		return WriteResult{}, fmt.Errorf("llrp: write of EPC %s not reported: %w", target, ctx.Err())
+	}
+}
+
+// serviceWrites deletes finished access specs and starts queued writes.
+func (c *conn) serviceWrites() error {
+	for _, id := range c.toDelete {
+		if _, err := c.request(MsgDeleteAccessSpec, func(b []byte, mid uint32) []byte { return AppendU32(b, MsgDeleteAccessSpec, mid, id) }); err != nil {
+			var se *StatusError
+			if !errors.As(err, &se) {
+				return err
+			}
+		}
+	}
+	c.toDelete = c.toDelete[:0]
+	for {
+		var w *writeReq
+		select {
+		case w = <-c.s.writes:
+		default:
+			return nil
+		}
+		for _, typ := range []uint16{MsgAddAccessSpec, MsgEnableAccessSpec} {
+			_, err := c.request(typ, func(b []byte, mid uint32) []byte {
+				if typ == MsgAddAccessSpec {
+					return AppendAddAccessSpec(b, mid, w.spec)
+				}
+				return AppendU32(b, typ, mid, w.spec.ID)
+			})
+			if err != nil {
+				w.done <- writeResp{err: fmt.Errorf("llrp: write EPC: %w", err)}
+				var se *StatusError
+				if !errors.As(err, &se) {
+					return err
+				}
+				w = nil
+				break
+			}
+		}
+		if w != nil {
+			c.pending[w.spec.ID] = w
+		}
+	}
+}
+
+// failWrites answers every pending write when the connection ends.
+func (c *conn) failWrites(err error) {
+	for id, w := range c.pending {
+		w.done <- writeResp{err: fmt.Errorf("llrp: connection ended before the write was reported: %w", err)}
+		delete(c.pending, id)
+	}
 }
 
 func (c *conn) readDeadline(t time.Time) {
@@ -268,7 +356,7 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
 		return false, err
 	}
-	c := &conn{s: s, nc: nc, dec: NewDecoder(nc, s.cfg.MaxMessage), out: make([]byte, 0, 512)}
+	c := &conn{s: s, nc: nc, dec: NewDecoder(nc, s.cfg.MaxMessage), out: make([]byte, 0, 512), pending: map[uint32]*writeReq{}}
 	c.rep.Reader = s.cfg.ReaderID
 	stop := context.AfterFunc(ctx, c.interrupt)
 	defer func() {
@@ -288,6 +376,7 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 	s.log.Info("llrp session up")
 	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected})
 	err = c.loop()
+	c.failWrites(err)
 	healthy = s.cfg.Now().Sub(start) >= s.cfg.HealthyAfter
 	if errors.Is(err, errStopped) {
 		c.close()
@@ -423,6 +512,9 @@ func (c *conn) request(typ uint16, build func([]byte, uint32) []byte) ([]byte, e
 func (c *conn) loop() error {
 	half := 2 * c.s.cfg.KeepalivePeriod
 	for {
+		if err := c.serviceWrites(); err != nil {
+			return err
+		}
 		m, err := c.next("message", half, true)
 		if err != nil {
 			return err
@@ -493,8 +585,17 @@ func (c *conn) deliver() {
 	if len(reads) > 0 && c.s.cfg.OnReads != nil {
 		c.s.cfg.OnReads(reads)
 	}
-	if c.s.cfg.OnWrite != nil {
-		for _, w := range c.rep.Writes {
+	for _, w := range c.rep.Writes {
+		if p := c.pending[w.AccessSpecID]; p != nil {
+			delete(c.pending, w.AccessSpecID)
+			c.toDelete = append(c.toDelete, w.AccessSpecID)
+			var err error
+			if w.Result != 0 {
+				err = fmt.Errorf("%w: writing EPC %s failed: %s", rfid.ErrReaderStatus, w.EPC, WriteResultText(w.Result))
+			}
+			p.done <- writeResp{res: w, err: err}
+		}
+		if c.s.cfg.OnWrite != nil {
 			c.s.cfg.OnWrite(w)
 		}
 	}

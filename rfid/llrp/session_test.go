@@ -293,3 +293,41 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionWritesEPC(t *testing.T) {
+	sc := loadScenario(t, "dock-in")
+	sc.Cartons[0].Dwell = time.Hour // stays in the field
+	if err := sc.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startSim(t, sc, 1)
+	rec := newRecorder()
+	s, _ := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 100 * time.Millisecond,
+		OnReads: rec.onReads, OnEvent: rec.onEvent})
+	target := rfid.MustParseEPC("3054257BF46DB640000003E9")
+	rec.waitFor(t, "the target tag", func() bool { return rec.epcs[target] > 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Same length: EPC words only.
+	newEPC := rfid.MustParseEPC("3054257BF46DB64000000FFF")
+	res, err := s.WriteEPC(ctx, target, newEPC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Result != 0 || res.WordsWritten != 6 || res.EPC != target {
+		t.Fatalf("write result %+v", res)
+	}
+	rec.waitFor(t, "the new EPC", func() bool { return rec.epcs[newEPC] > 0 })
+	// Longer EPC: PC word rewritten too.
+	longer := rfid.MustParseEPC("3054257BF46DB64000000FFF1234")
+	if res, err = s.WriteEPC(ctx, newEPC, longer, 0); err != nil || res.WordsWritten != 8 {
+		t.Fatalf("longer write: %+v, %v", res, err)
+	}
+	rec.waitFor(t, "the longer EPC", func() bool { return rec.epcs[longer] > 0 })
+	// A tag that is not there: the write is never reported.
+	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	if _, err := s.WriteEPC(short, rfid.MustParseEPC("E2801160600002084E5C7A11"), newEPC, 0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("write to an absent tag: %v", err)
+	}
+}

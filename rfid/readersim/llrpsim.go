@@ -1,6 +1,7 @@
 package readersim
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -31,10 +32,11 @@ type Sim struct {
 	clients atomic.Int32
 	stats   struct{ conns, refused, requests, reports, reads, acks atomic.Uint64 }
 
-	mu    sync.Mutex
-	start time.Time
-	gen   *Generator
-	drops map[int]bool // faults already fired
+	mu      sync.Mutex
+	start   time.Time
+	gen     *Generator
+	drops   map[int]bool          // faults already fired
+	rewrite map[rfid.EPC]rfid.EPC // EPCs written by clients
 }
 
 // SimStats counts what the simulator did.
@@ -44,7 +46,7 @@ type SimStats struct {
 
 // New returns a simulator for sc (already prepared by Parse or Prepare).
 func New(sc *Scenario) *Sim {
-	return &Sim{sc: sc, TimeScale: 1, drops: map[int]bool{}}
+	return &Sim{sc: sc, TimeScale: 1, drops: map[int]bool{}, rewrite: map[rfid.EPC]rfid.EPC{}}
 }
 
 // Stats returns a snapshot of the counters.
@@ -357,6 +359,11 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 		for s.gen.Elapsed() <= el {
 			reads = s.gen.Next(reads, time.Time{})
 		}
+		for i := range reads {
+			if n, ok := s.rewrite[reads[i].EPC]; ok {
+				reads[i].EPC = n
+			}
+		}
 		start := s.start
 		s.mu.Unlock()
 		if muted || !anyRunning || !send {
@@ -370,6 +377,10 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 				r.ReaderTime, r.Time = at, at
 				kept = append(kept, r)
 			}
+		}
+		if err := c.access1(kept); err != nil {
+			cancel()
+			return
 		}
 		for len(kept) > 0 {
 			k := min(int(n), len(kept))
@@ -386,6 +397,71 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 			kept = kept[k:]
 		}
 	}
+}
+
+// access1 runs enabled access specs (EPC writes) on the tags in reads:
+// the write is reported, the tag answers with its new EPC from then on, and
+// the spec, run once, is removed.
+func (c *simConn) access1(reads []rfid.Read) error {
+	type done struct {
+		read rfid.Read
+		res  llrp.WriteResult
+		to   rfid.EPC
+	}
+	var writes []done
+	c.mu.Lock()
+	for i := range reads {
+		r := &reads[i]
+		for id, on := range c.accessOn {
+			sp := c.access[id]
+			if !on || sp.TargetBank != llrp.BankEPC || sp.TargetPointer != 32 || !bytes.Equal(sp.TargetData, r.EPC.Bytes()) ||
+				(sp.AntennaID != 0 && sp.AntennaID != r.Antenna) || sp.WriteBank != llrp.BankEPC {
+				continue
+			}
+			words := sp.Words
+			if sp.WordPointer == 1 && len(words) > 0 {
+				words = words[1:] // PC word: the length comes from the words written
+			}
+			b := make([]byte, 0, 2*len(words))
+			for _, w := range words {
+				b = append(b, byte(w>>8), byte(w))
+			}
+			res := llrp.WriteResult{AccessSpecID: id, OpSpecID: sp.OpSpecID, WordsWritten: uint16(len(sp.Words))}
+			to, err := rfid.NewEPC(b, len(b)*8)
+			if err != nil || (sp.WordPointer != 1 && sp.WordPointer != 2) || len(words) == 0 {
+				res.Result, res.WordsWritten = 1, 0 // tag memory overrun
+			}
+			writes = append(writes, done{read: *r, res: res, to: to})
+			delete(c.access, id)
+			delete(c.accessOn, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(writes) == 0 {
+		return nil
+	}
+	c.s.mu.Lock()
+	for _, w := range writes {
+		if w.res.Result == 0 {
+			for k, v := range c.s.rewrite {
+				if v == w.read.EPC { // written before: the tag's first EPC maps to the latest
+					c.s.rewrite[k] = w.to
+				}
+			}
+			c.s.rewrite[w.read.EPC] = w.to
+		}
+	}
+	c.s.mu.Unlock()
+	for _, w := range writes {
+		c.mu.Lock()
+		c.nextID++
+		id := c.nextID
+		c.mu.Unlock()
+		if err := c.write(llrp.AppendWriteReport(nil, id, &w.read, w.res)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fault applies due faults; true means drop the connection now.
