@@ -379,6 +379,9 @@ func (r *renderer) linear(s *Spec) error {
 	if err != nil {
 		return err
 	}
+	if pref, _ := r.moduleRange(s, defaultModule1D, defMin); w < min(pref, MaxModule1D) {
+		r.l.Warnings = append(r.l.Warnings, fmt.Sprintf("element %q: module narrowed from %d to %d dots (%.3f mm) to fit", s.Name, min(pref, MaxModule1D), w, float64(w)/r.p.DotsPerMM()))
+	}
 	e.Module = w
 	e.X, e.Y, e.W = x, r.dots(s.Y), mods*w
 	e.H = r.dots(s.Height)

@@ -2,8 +2,10 @@ package raster
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -70,7 +72,28 @@ func PNG(l *label.Layout, prof *label.Profile) ([]byte, error) {
 	if err := enc.Encode(&buf, img); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return withDPI(buf.Bytes(), l.DPI), nil
+}
+
+// withDPI inserts a pHYs chunk after IHDR so viewers show the label at its
+// physical size.
+func withDPI(p []byte, dpi int) []byte {
+	const ihdrEnd = 8 + 4 + 4 + 13 + 4 // signature, IHDR length, type, data, CRC
+	if len(p) < ihdrEnd || dpi <= 0 {
+		return p
+	}
+	ppm := uint32(float64(dpi)/0.0254 + 0.5)
+	chunk := make([]byte, 4+4+9+4)
+	binary.BigEndian.PutUint32(chunk[0:], 9)
+	copy(chunk[4:], "pHYs")
+	binary.BigEndian.PutUint32(chunk[8:], ppm)
+	binary.BigEndian.PutUint32(chunk[12:], ppm)
+	chunk[16] = 1 // unit: metre
+	binary.BigEndian.PutUint32(chunk[17:], crc32.ChecksumIEEE(chunk[4:17]))
+	out := make([]byte, 0, len(p)+len(chunk))
+	out = append(out, p[:ihdrEnd]...)
+	out = append(out, chunk...)
+	return append(out, p[ihdrEnd:]...)
 }
 
 // Symbol draws one barcode or image element as a W×H bitmap.

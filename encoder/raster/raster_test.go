@@ -246,3 +246,26 @@ func BenchmarkPNGCarton203(b *testing.B) {
 	b.ReportMetric(float64(n), "bytes/png")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/label")
 }
+
+func TestPNGCarriesDPI(t *testing.T) {
+	p, _ := firmwareprofiles.Lookup("zebra-zt411-300")
+	tm, _ := label.Builtin("item")
+	l, err := label.Render(tm, record, p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := PNG(l, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("pHYs"))
+	if i < 0 || i != 37 {
+		t.Fatalf("pHYs chunk at %d", i)
+	}
+	if ppm := int(b[i+4])<<24 | int(b[i+5])<<16 | int(b[i+6])<<8 | int(b[i+7]); ppm != 11811 {
+		t.Errorf("pixels per metre %d, want 11811 (300 dpi)", ppm)
+	}
+	if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Errorf("PNG with pHYs does not decode: %v", err)
+	}
+}
