@@ -502,14 +502,31 @@ func (e EPC) AIDCElements() []gs1.Element {
 func (e EPC) WithAIDC(els ...gs1.Element) (EPC, error) {
 	s := e.scheme
 	if !s.Plus() {
-		return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "+AIDC data follows only the '+' schemes (sgtin+, dsgtin+, sscc+)")
+		return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "+AIDC data follows only the '+' schemes (sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+)")
 	}
-	d, dt, _ := e.Date()
-	key := e.GTIN()
-	if s == SSCCPlus {
-		key = e.SSCC()
+	in := e.plusInput()
+	in.aidc = els
+	return encodePlus(in)
+}
+
+// plusInput returns what e was encoded from, with the encoding choices the
+// bits record, so that encoding it again gives the same bits.
+func (e *EPC) plusInput() plusIn {
+	sp := &plusSpecs[e.scheme]
+	in := plusIn{s: e.scheme, filter: int(e.filter), enc: int(e.enc), forced: true, split: -1}
+	switch {
+	case e.scheme == GIAIPlus:
+		in.key, in.split = string(e.str[:e.strLen]), int(e.partition)
+	default:
+		in.key = padded(e.ref, sp.keyDigits)
+		if sp.tailField != "" {
+			in.tail = string(e.str[:e.strLen])
+		}
 	}
-	return encodePlus(s, int(e.filter), key, e.Serial(), dt, d, int(e.enc), els)
+	if d, dt, ok := e.Date(); ok {
+		in.date, in.dt = d, dt
+	}
+	return in
 }
 
 // putAIDC writes els as +AIDC data.
@@ -654,11 +671,8 @@ func putComp(w *writer, s Scheme, ai string, c comp, v string) error {
 
 // plusOwnAIs are the AIs a '+' EPC carries itself.
 func plusOwnAIs(s Scheme, dt DateType) []string {
-	switch s {
-	case SSCCPlus:
-		return []string{"00"}
-	case DSGTINPlus:
+	if s == DSGTINPlus {
 		return []string{"01", "21", dt.AI()}
 	}
-	return []string{"01", "21"}
+	return plusSpecs[s].own
 }

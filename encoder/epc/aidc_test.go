@@ -220,3 +220,71 @@ func TestAIDCRoundTrip(t *testing.T) {
 		t.Errorf("only %d of 400 cases were valid GS1 data", checked)
 	}
 }
+
+// The other '+' schemes of TDS 2.0 (§14.6 coding tables: the key's AIs as
+// Table F writes them); hex assembled bit by bit outside this package.
+func TestOtherPlusSchemes(t *testing.T) {
+	tests := []struct {
+		hex    string
+		scheme Scheme
+		bits   int
+		gs1    string
+		encode func() (EPC, error)
+	}{
+		{"F2306141411234520458B8", SGLNPlus, 86, "(414)0614141123452(254)5678",
+			func() (EPC, error) { return NewSGLNPlus(3, "0614141123452", "5678") }},
+		{"F10006141411234528566CB0AFC4", GRAIPlus, 111, "(8003)0061414112345232a/b",
+			func() (EPC, error) { return NewGRAIPlus(0, "0614141123452", "32a/b") }},
+		{"FA10614141E650010BED4", GIAIPlus, 82, "(8004)0614141ABC-1",
+			func() (EPC, error) { return NewGIAIPlus(1, "0614141ABC-1") }},
+		{"FA206141415678F", GIAIPlus, 60, "(8004)06141415678",
+			func() (EPC, error) { return NewGIAIPlus(2, "06141415678") }},
+		{"F40061414112345678902", GSRNPlus, 84, "(8018)061414112345678902",
+			func() (EPC, error) { return NewGSRNPlus(0, "061414112345678902") }},
+		{"F6006141411234520458B8", GDTIPlus, 86, "(253)06141411234525678",
+			func() (EPC, error) { return NewGDTIPlus(0, "0614141123452", "5678") }},
+	}
+	for _, tt := range tests {
+		e, err := DecodeHex(tt.hex)
+		if err != nil {
+			t.Errorf("%s: %v", tt.hex, err)
+			continue
+		}
+		if e.Scheme() != tt.scheme || e.BitLen() != tt.bits || e.GS1() != tt.gs1 || e.Hex() != tt.hex {
+			t.Errorf("%s: %v %d bits %s, hex %s", tt.hex, e.Scheme(), e.BitLen(), e.GS1(), e.Hex())
+		}
+		if e.TagURI() != "" || e.PureURI() != "" || e.CompanyPrefix() != "" {
+			t.Errorf("%s: a '+' scheme has a URI or a company prefix", tt.hex)
+		}
+		f, err := tt.encode()
+		if err != nil || f != e {
+			t.Errorf("%v: encode = %s %v, want %s", tt.scheme, f.Hex(), err, tt.hex)
+		}
+		roundTrip(t, e, 0)
+	}
+	// SGLN+ without an extension writes "0" and stands for the GLN alone.
+	g, err := NewSGLNPlus(0, "0614141123452", "")
+	if err != nil || g.Extension() != "0" || g.GS1() != "(414)0614141123452" {
+		t.Errorf("SGLN+ without extension: %v %q %s", err, g.Extension(), g.GS1())
+	}
+	// GRAI+ and GDTI+ take the serial inside the AI value too.
+	a, err := NewGRAIPlus(0, "0061414112345232a/b", "")
+	if err != nil || a.GRAI() != "0061414112345232a/b" || a.Serial() != "32a/b" {
+		t.Errorf("GRAI+ from (8003): %v %s", err, a.GRAI())
+	}
+	if _, err := NewGRAIPlus(0, "0061414112345232a/b", "1"); !errors.Is(err, ErrGS1) {
+		t.Errorf("GRAI+ with two serials: %v", err)
+	}
+	if _, err := NewGRAIPlus(0, "0614141123452", ""); !errors.Is(err, ErrSerial) {
+		t.Errorf("GRAI+ without serial: %v", err)
+	}
+	if _, err := DecodeHex("F10106141411234528566CB0AFC4"); !errors.Is(err, ErrDigits) {
+		t.Errorf("GRAI+ without its pad 0: %v", err)
+	}
+	if _, err := NewGIAIPlus(0, strings.Repeat("1", 31)); !errors.Is(err, ErrRange) {
+		t.Errorf("GIAI+ of 31 characters: %v", err)
+	}
+	if _, err := NewGIAIPlus(0, "0614141 1"); !errors.Is(err, ErrGS1) {
+		t.Errorf("GIAI+ with a space: %v", err)
+	}
+}

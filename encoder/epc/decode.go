@@ -295,16 +295,12 @@ var numericBits = func() (t [91]uint8) {
 }()
 
 func (e *EPC) parsePlus(s Scheme) error {
+	sp := &plusSpecs[s]
 	have := int(e.nbits)
-	need := 12
+	need := 12 + 4*sp.keyDigits
 	if s == DSGTINPlus {
 		need += 20
 	}
-	keyDigits := 14
-	if s == SSCCPlus {
-		keyDigits = 18
-	}
-	need += 4 * keyDigits
 	if have < need {
 		return newErr(s, "bit length", itoa(uint64(have)), ErrLength,
 			s.String()+" needs at least "+itoa(uint64(need))+" bits")
@@ -325,26 +321,40 @@ func (e *EPC) parsePlus(s Scheme) error {
 		e.dateType, e.date = uint8(dt), uint16(d)
 		off += 20
 	}
-	var key uint64
-	for i := 0; i < keyDigits; i++ {
-		d := e.get(off, 4)
-		if d > 9 {
-			return newErr(s, keyName(s), "", ErrDigits, "digit "+itoa(uint64(i+1))+" is the nibble "+itoa(d)+", not a decimal digit")
+	if sp.keyDigits > 0 {
+		var key uint64
+		for i := 0; i < sp.keyDigits; i++ {
+			d := e.get(off, 4)
+			if d > 9 {
+				return newErr(s, sp.keyField, "", ErrDigits, "digit "+itoa(uint64(i+1))+" is the nibble "+itoa(d)+", not a decimal digit")
+			}
+			key = key*10 + d
+			off += 4
 		}
-		key = key*10 + d
-		off += 4
-	}
-	if checkDigit(key/10, keyDigits-1) != key%10 {
-		return newErr(s, keyName(s), padded(key, keyDigits), ErrCheckDigit,
-			"check digit should be "+itoa(checkDigit(key/10, keyDigits-1)))
-	}
-	e.ref = key
-	if s != SSCCPlus {
-		n, err := e.getAlnum(s, "serial", off, have, 20)
+		n := sp.keyDigits
+		if sp.padDigit {
+			if key >= pow10[n-1] {
+				return newErr(s, sp.keyField, padded(key, n), ErrDigits, "must start with the pad digit 0")
+			}
+			n--
+		}
+		if c := checkDigit(key/10, n-1); c != key%10 {
+			return newErr(s, sp.keyField, padded(key, sp.keyDigits), ErrCheckDigit, "check digit should be "+itoa(c))
+		}
+		e.ref = key
+		if sp.tailField != "" {
+			end, err := e.getAlnum(s, sp.tailField, off, have, sp.tailMax)
+			if err != nil {
+				return err
+			}
+			off = end
+		}
+	} else {
+		end, err := e.getDelimited(s, off, have)
 		if err != nil {
 			return err
 		}
-		off = n
+		off = end
 	}
 	if e.aidc {
 		end, err := e.readAIDC(s, off, have, plusOwnAIs(s, DateType(e.dateType)), nil)
@@ -365,11 +375,47 @@ func (e *EPC) parsePlus(s Scheme) error {
 	return nil
 }
 
-func keyName(s Scheme) string {
-	if s == SSCCPlus {
-		return "sscc"
+// getDelimited decodes a GIAI+ value: TDS §14.5.5 4-bit digits ended by a
+// terminator, or by a delimiter and §14.5.6 alphanumeric data, at most 30
+// characters in all. It records how many digits were 4-bit digits (the
+// rest is alphanumeric) so the EPC re-encodes to the same bits.
+func (e *EPC) getDelimited(s Scheme, off, have int) (int, error) {
+	n := 0
+	for {
+		if off+4 > have {
+			return 0, newErr(s, "giai", string(e.str[:n]), ErrLength, "the bits end before its terminator")
+		}
+		d := e.get(off, 4)
+		off += 4
+		switch {
+		case d <= 9:
+			if n == len(e.str) {
+				return 0, newErr(s, "giai", string(e.str[:n]), ErrRange, "has more than 30 characters")
+			}
+			e.str[n] = byte('0' + d)
+			n++
+			continue
+		case d == 14:
+			if n == len(e.str) {
+				return 0, newErr(s, "giai", string(e.str[:n]), ErrRange, "has more than 30 characters")
+			}
+			k, ind, end, err := e.readAlnum(s, "giai", off, have, 5, len(e.str)-n, false, e.str[n:])
+			if err != nil {
+				return 0, err
+			}
+			e.partition, e.enc, e.strLen = uint8(n), uint8(ind), uint8(n+k)
+			off = end
+		case d == 15:
+			e.partition, e.strLen = uint8(n), uint8(n)
+		default:
+			return 0, newErr(s, "giai", string(e.str[:n]), ErrDigits, "nibble "+itoa(d)+" is neither a digit, a delimiter nor a terminator")
+		}
+		break
 	}
-	return "gtin"
+	if err := gs1.ValidateValue("8004", string(e.str[:e.strLen])); err != nil {
+		return 0, newErr(s, "giai", string(e.str[:e.strLen]), ErrGS1, err.Error())
+	}
+	return off, nil
 }
 
 var daysIn = [13]uint8{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}

@@ -8,7 +8,7 @@ type EPC struct {
 	nbits     uint16         // significant bits (the scheme's length)
 	scheme    Scheme
 	filter    uint8
-	partition uint8
+	partition uint8 // GIAI+: the digits written as 4-bit digits
 	strLen    uint8
 	enc       uint8 // '+' schemes: the serial's encoding indicator
 	dateType  uint8 // DSGTIN+
@@ -16,9 +16,9 @@ type EPC struct {
 	aidcAt    uint16
 	date      uint16   // DSGTIN+: YY 7 bits, MM 4 bits, DD 5 bits
 	cp        uint64   // company prefix
-	ref       uint64   // reference after the company prefix; '+' schemes: the key's digits
+	ref       uint64   // reference after the company prefix; '+' schemes: the key's fixed digits
 	serial    uint64   // integer serial, extension or GIAI-96 asset reference
-	str       [24]byte // character serial, extension or GIAI-202 asset reference
+	str       [30]byte // character serial or extension, GIAI-202 asset reference, GIAI+ value
 }
 
 // Scheme returns the binary coding scheme.

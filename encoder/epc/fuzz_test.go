@@ -22,6 +22,11 @@ func fuzzSeeds() [][]byte {
 		"F737952114112345301F0",          // numeric serial overflow
 		"FF",
 		"F7B795211411234538566CB0AFC42E6B3E2047578000", // SGTIN+ with (17) and (10)
+		"F2306141411234520458B8",                       // SGLN+
+		"F10006141411234528566CB0AFC4",                 // GRAI+
+		"FA10614141E650010BED4",                        // GIAI+
+		"F40061414112345678902",                        // GSRN+
+		"F6006141411234520458B8",                       // GDTI+
 	} {
 		if len(h)%2 == 1 {
 			h += "0"
@@ -38,12 +43,9 @@ func reencode(e EPC) (EPC, error) {
 	case e.IsRaw():
 		return ParseURI(e.RawURI())
 	case e.Scheme().Plus():
-		d, dt, _ := e.Date()
-		key := e.GTIN()
-		if e.Scheme() == SSCCPlus {
-			key = e.SSCC()
-		}
-		return encodePlus(e.Scheme(), int(e.Filter()), key, e.Serial(), dt, d, int(e.enc), e.AIDCElements())
+		in := e.plusInput()
+		in.aidc = e.AIDCElements()
+		return encodePlus(in)
 	}
 	return ParseURI(e.TagURI())
 }

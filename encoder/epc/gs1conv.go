@@ -144,12 +144,20 @@ func Encode(s Scheme, filter, companyPrefixLen int, v Values) (EPC, error) {
 		return NewGDTI96(filter, companyPrefixLen, v.GDTI, v.Serial)
 	case GSRN96:
 		return NewGSRN96(filter, companyPrefixLen, v.GSRN)
-	case SGTINPlus:
-		return encodePlus(s, filter, v.GTIN, v.Serial, 0, "", -1, v.AIDC)
-	case DSGTINPlus:
-		return encodePlus(s, filter, v.GTIN, v.Serial, v.DateType, v.Date, -1, v.AIDC)
+	case SGTINPlus, DSGTINPlus:
+		return encodePlus(plusIn{s: s, filter: filter, key: v.GTIN, tail: v.Serial, dt: v.DateType, date: v.Date, aidc: v.AIDC})
 	case SSCCPlus:
-		return encodePlus(s, filter, v.SSCC, "", 0, "", -1, v.AIDC)
+		return encodePlus(plusIn{s: s, filter: filter, key: v.SSCC, aidc: v.AIDC})
+	case SGLNPlus:
+		return encodePlus(plusIn{s: s, filter: filter, key: v.GLN, tail: v.Extension, aidc: v.AIDC})
+	case GRAIPlus:
+		return encodePlus(plusIn{s: s, filter: filter, key: v.GRAI, tail: v.Serial, aidc: v.AIDC})
+	case GIAIPlus:
+		return encodePlus(plusIn{s: s, filter: filter, key: v.GIAI, aidc: v.AIDC})
+	case GSRNPlus:
+		return encodePlus(plusIn{s: s, filter: filter, key: v.GSRN, aidc: v.AIDC})
+	case GDTIPlus:
+		return encodePlus(plusIn{s: s, filter: filter, key: v.GDTI, tail: v.Serial, aidc: v.AIDC})
 	}
 	return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "cannot be encoded; choose a GS1 scheme")
 }

@@ -61,8 +61,11 @@ func (e EPC) SSCC() string {
 
 // GLN returns the 13-digit GLN of an SGLN.
 func (e EPC) GLN() string {
-	if layouts[e.scheme].family != famSGLN {
+	switch {
+	case layouts[e.scheme].family != famSGLN:
 		return ""
+	case e.scheme.Plus():
+		return padded(e.ref, 13)
 	}
 	return withCheck(e.body(false))
 }
@@ -94,8 +97,11 @@ func (e *EPC) tail() string {
 // GRAI returns the AI (8003) value of a GRAI: "0", the 13-digit GRAI with
 // its check digit, then the serial.
 func (e EPC) GRAI() string {
-	if layouts[e.scheme].family != famGRAI {
+	switch {
+	case layouts[e.scheme].family != famGRAI:
 		return ""
+	case e.scheme.Plus():
+		return padded(e.ref, 14) + e.tail()
 	}
 	return "0" + withCheck(e.body(false)) + e.tail()
 }
@@ -103,8 +109,11 @@ func (e EPC) GRAI() string {
 // GIAI returns the AI (8004) value of a GIAI: company prefix and individual
 // asset reference.
 func (e EPC) GIAI() string {
-	if layouts[e.scheme].family != famGIAI {
+	switch {
+	case layouts[e.scheme].family != famGIAI:
 		return ""
+	case e.scheme.Plus():
+		return string(e.str[:e.strLen])
 	}
 	return e.CompanyPrefix() + e.assetRef()
 }
@@ -119,16 +128,22 @@ func (e *EPC) assetRef() string {
 // GDTI returns the AI (253) value of a GDTI: the 13-digit GDTI with its
 // check digit, then the serial.
 func (e EPC) GDTI() string {
-	if layouts[e.scheme].family != famGDTI {
+	switch {
+	case layouts[e.scheme].family != famGDTI:
 		return ""
+	case e.scheme.Plus():
+		return padded(e.ref, 13) + e.tail()
 	}
 	return withCheck(e.body(false)) + e.tail()
 }
 
-// GSRN returns the 18-digit GSRN of a GSRN-96.
+// GSRN returns the 18-digit GSRN of a GSRN-96 or GSRN+.
 func (e EPC) GSRN() string {
-	if layouts[e.scheme].family != famGSRN {
+	switch {
+	case layouts[e.scheme].family != famGSRN:
 		return ""
+	case e.scheme.Plus():
+		return padded(e.ref, 18)
 	}
 	return withCheck(e.body(false))
 }

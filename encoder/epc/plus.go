@@ -8,75 +8,194 @@ import "github.com/dockgate/dockgate/encoder/gs1"
 // NewSGTINPlus encodes an SGTIN+ from a GTIN and a serial of 1–20
 // characters of GS1 character set 82.
 func NewSGTINPlus(filter int, gtin, serial string) (EPC, error) {
-	return newPlus(SGTINPlus, filter, gtin, serial, 0, "", -1)
+	return encodePlus(plusIn{s: SGTINPlus, filter: filter, key: gtin, tail: serial})
 }
 
 // NewDSGTINPlus encodes a DSGTIN+: an SGTIN with a date (YYMMDD, DD may be
-// 00) of the given type.
+// 00 for AIs 11–17) of the given type.
 func NewDSGTINPlus(filter int, dateType DateType, yymmdd, gtin, serial string) (EPC, error) {
-	return newPlus(DSGTINPlus, filter, gtin, serial, dateType, yymmdd, -1)
+	return encodePlus(plusIn{s: DSGTINPlus, filter: filter, key: gtin, tail: serial, dt: dateType, date: yymmdd})
 }
 
 // NewSSCCPlus encodes an SSCC+ from an 18-digit SSCC.
 func NewSSCCPlus(filter int, sscc string) (EPC, error) {
-	return newPlus(SSCCPlus, filter, sscc, "", 0, "", -1)
+	return encodePlus(plusIn{s: SSCCPlus, filter: filter, key: sscc})
+}
+
+// NewSGLNPlus encodes an SGLN+ from a 13-digit GLN and an extension of 1–20
+// characters; "" or "0" for none.
+func NewSGLNPlus(filter int, gln, extension string) (EPC, error) {
+	return encodePlus(plusIn{s: SGLNPlus, filter: filter, key: gln, tail: extension})
+}
+
+// NewGRAIPlus encodes a GRAI+ from a GRAI (13 digits, or the AI (8003)
+// value with its leading 0 and serial) and a serial of 1–16 characters.
+func NewGRAIPlus(filter int, grai, serial string) (EPC, error) {
+	return encodePlus(plusIn{s: GRAIPlus, filter: filter, key: grai, tail: serial})
+}
+
+// NewGIAIPlus encodes a GIAI+ from a GIAI (AI (8004), up to 30 characters).
+func NewGIAIPlus(filter int, giai string) (EPC, error) {
+	return encodePlus(plusIn{s: GIAIPlus, filter: filter, key: giai})
+}
+
+// NewGSRNPlus encodes a GSRN+ from an 18-digit GSRN.
+func NewGSRNPlus(filter int, gsrn string) (EPC, error) {
+	return encodePlus(plusIn{s: GSRNPlus, filter: filter, key: gsrn})
+}
+
+// NewGDTIPlus encodes a GDTI+ from a GDTI (13 digits, or the AI (253)
+// value with its serial) and a serial of 1–17 characters.
+func NewGDTIPlus(filter int, gdti, serial string) (EPC, error) {
+	return encodePlus(plusIn{s: GDTIPlus, filter: filter, key: gdti, tail: serial})
+}
+
+// plusIn is what a '+' EPC is encoded from.
+type plusIn struct {
+	s      Scheme
+	filter int
+	key    string // the GS1 key (GTIN, SSCC, GLN, GRAI, GIAI, GSRN, GDTI)
+	tail   string // serial or extension
+	dt     DateType
+	date   string
+	enc    int  // the tail's encoding indicator, when forced
+	forced bool // enc and split are the ones to use, not the shortest
+	split  int  // GIAI+: leading digits written as 4-bit digits, when forced
+	aidc   []gs1.Element
 }
 
 // newPlus encodes a '+' scheme without +AIDC data; enc is the serial's
 // encoding indicator, or -1 for the one that takes the fewest bits.
 func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string, enc int) (EPC, error) {
-	return encodePlus(s, filter, key, serial, dt, date, enc, nil)
+	return encodePlus(plusIn{s: s, filter: filter, key: key, tail: serial, dt: dt, date: date, enc: enc, forced: enc >= 0})
 }
 
-// encodePlus encodes a '+' scheme followed by the +AIDC data aidc.
-func encodePlus(s Scheme, filter int, key, serial string, dt DateType, date string, enc int, aidc []gs1.Element) (EPC, error) {
-	if err := checkFilter(s, filter); err != nil {
+// plusKey checks and normalises the key of a '+' scheme and splits a serial
+// given inside it (AI 8003, AI 253) from it.
+func plusKey(in *plusIn) (string, error) {
+	s, sp := in.s, &plusSpecs[in.s]
+	switch s {
+	case SGTINPlus, DSGTINPlus:
+		return normalizeKey(s, "gtin", in.key, 14, 13, 12, 8)
+	case GRAIPlus:
+		g := in.key
+		if len(g) > 13 && g[0] == '0' {
+			if len(g) > 14 {
+				if in.tail != "" {
+					return "", newErr(s, "grai", g, ErrGS1, "give the serial either inside the AI (8003) value or separately, not both")
+				}
+				in.tail = g[14:]
+			}
+			g = g[1:14]
+		}
+		k, err := normalizeKey(s, "grai", g, 13)
+		return "0" + k, err
+	case GDTIPlus:
+		g := in.key
+		if len(g) > 13 {
+			if in.tail != "" {
+				return "", newErr(s, "gdti", g, ErrGS1, "give the serial either inside the AI (253) value or separately, not both")
+			}
+			g, in.tail = g[:13], g[13:]
+		}
+		return normalizeKey(s, "gdti", g, 13)
+	case GIAIPlus:
+		if len(in.key) > 30 {
+			return "", newErr(s, "giai", in.key, ErrRange, "has more than 30 characters")
+		}
+		if err := gs1.ValidateValue("8004", in.key); err != nil {
+			return "", newErr(s, "giai", in.key, ErrGS1, err.Error())
+		}
+		return in.key, nil
+	}
+	return normalizeKey(s, sp.keyField, in.key, sp.keyDigits)
+}
+
+// encodePlus encodes a '+' scheme followed by its +AIDC data.
+func encodePlus(in plusIn) (EPC, error) {
+	s := in.s
+	if !s.Plus() {
+		return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "is not a '+' scheme")
+	}
+	sp := &plusSpecs[s]
+	if err := checkFilter(s, in.filter); err != nil {
 		return EPC{}, err
 	}
-	var k string
-	var err error
-	if s == SSCCPlus {
-		k, err = normalizeKey(s, "sscc", key, 18)
-	} else {
-		k, err = normalizeKey(s, "gtin", key, 14, 13, 12, 8)
+	if !in.forced {
+		in.enc, in.split = -1, -1
 	}
+	k, err := plusKey(&in)
 	if err != nil {
 		return EPC{}, err
 	}
 	var w writer
 	w.put(uint64(s.Header()), 8)
-	if len(aidc) > 0 {
+	if len(in.aidc) > 0 {
 		w.put(1, 1) // +AIDC data follows
 	} else {
 		w.put(0, 1)
 	}
-	w.put(uint64(filter), 3)
+	w.put(uint64(in.filter), 3)
 	if s == DSGTINPlus {
-		if dt >= numDateTypes {
-			return EPC{}, newErr(s, "date type", itoa(uint64(dt)), ErrDate, "date types are 0–6")
+		if in.dt >= numDateTypes {
+			return EPC{}, newErr(s, "date type", itoa(uint64(in.dt)), ErrDate, "date types are 0–6")
 		}
-		d, err := packDate(s, date, dt)
+		d, err := packDate(s, in.date, in.dt)
 		if err != nil {
 			return EPC{}, err
 		}
-		w.put(uint64(dt), 4)
+		w.put(uint64(in.dt), 4)
 		w.put(uint64(d), 16)
 	}
-	for i := 0; i < len(k); i++ {
-		w.put(uint64(k[i]-'0'), 4)
+	if s == GIAIPlus {
+		if err := putDelimited(&w, k, in.split, in.enc); err != nil {
+			return EPC{}, err
+		}
+	} else {
+		for i := 0; i < len(k); i++ {
+			w.put(uint64(k[i]-'0'), 4)
+		}
 	}
-	if s != SSCCPlus {
-		if err := putAlnum(&w, s, "serial", serial, 20, enc); err != nil {
+	if sp.tailField != "" {
+		t := in.tail
+		if s == SGLNPlus && t == "" {
+			t = "0"
+		}
+		if err := putAlnum(&w, s, sp.tailField, t, sp.tailMax, in.enc); err != nil {
 			return EPC{}, err
 		}
 	}
-	if err := putAIDC(&w, s, plusOwnAIs(s, dt), aidc); err != nil {
+	if err := putAIDC(&w, s, plusOwnAIs(s, in.dt), in.aidc); err != nil {
 		return EPC{}, err
 	}
 	if w.err {
 		return EPC{}, newErr(s, "+AIDC data", "", ErrLength, "the EPC and its +AIDC data take more than 496 bits")
 	}
 	return Decode(w.raw[:(w.n+15)/16*2], w.n)
+}
+
+// putDelimited writes a GIAI+ value: its first split characters (all its
+// leading digits when split is -1) as 4-bit digits, then a terminator, or
+// a delimiter and the rest as alphanumeric data with encoding enc.
+func putDelimited(w *writer, v string, split, enc int) error {
+	if split < 0 || split > len(v) {
+		split = 0
+		for split < len(v) && v[split] >= '0' && v[split] <= '9' {
+			split++
+		}
+	}
+	for i := 0; i < split; i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return newErr(GIAIPlus, "giai", v, ErrDigits, "the 4-bit part must be digits")
+		}
+		w.put(uint64(v[i]-'0'), 4)
+	}
+	if split == len(v) {
+		w.put(15, 4)
+		return nil
+	}
+	w.put(14, 4)
+	return putAlnumLen(w, GIAIPlus, "giai", v[split:], 5, 30-split, enc, false)
 }
 
 // packDate packs YYMMDD into YY 7 bits, MM 4 bits, DD 5 bits.

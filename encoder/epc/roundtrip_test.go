@@ -197,12 +197,12 @@ func roundTrip(t *testing.T, e EPC, cpLen int) {
 func TestRoundTripPlus(t *testing.T) {
 	r := rand.New(rand.NewPCG(20261126, 6))
 	alphabets := []string{"0123456789", alphaUpper, alphaLower, alphaBase64, alphaCode40[1:], cset82Chars}
-	for i := 0; i < 600; i++ {
+	for i := 0; i < 800; i++ {
 		filter := r.IntN(8)
 		serial := randString(r, alphabets[r.IntN(len(alphabets))], 20)
 		var e EPC
 		var err error
-		switch i % 3 {
+		switch i % 8 {
 		case 0:
 			gtin := withCheckDigit(randDigits(r, 13))
 			e, err = NewSGTINPlus(filter, gtin, serial)
@@ -231,6 +231,41 @@ func TestRoundTripPlus(t *testing.T) {
 			e, err = NewSSCCPlus(filter, sscc)
 			if err == nil && (e.SSCC() != sscc || e.BitLen() != 84) {
 				t.Fatalf("SSCC+ %s: got %s, %d bits", sscc, e.SSCC(), e.BitLen())
+			}
+		case 3:
+			gln := withCheckDigit(randDigits(r, 12))
+			e, err = NewSGLNPlus(filter, gln, serial)
+			if err == nil && (e.GLN() != gln || e.Extension() != serial) {
+				t.Fatalf("SGLN+ %s %s: got %s %s", gln, serial, e.GLN(), e.Extension())
+			}
+		case 4:
+			grai := withCheckDigit(randDigits(r, 12))
+			serial = serial[:min(len(serial), 16)]
+			e, err = NewGRAIPlus(filter, grai, serial)
+			if err == nil && e.GRAI() != "0"+grai+serial {
+				t.Fatalf("GRAI+ %s %s: got %s", grai, serial, e.GRAI())
+			}
+		case 5:
+			giai := randDigits(r, 6+r.IntN(7)) + randString(r, alphabets[r.IntN(len(alphabets))], 10)
+			if r.IntN(3) == 0 {
+				giai = randDigits(r, 6+r.IntN(24))
+			}
+			e, err = NewGIAIPlus(filter, giai)
+			if err == nil && e.GIAI() != giai {
+				t.Fatalf("GIAI+ %s: got %s", giai, e.GIAI())
+			}
+		case 6:
+			gsrn := withCheckDigit(randDigits(r, 17))
+			e, err = NewGSRNPlus(filter, gsrn)
+			if err == nil && e.GSRN() != gsrn {
+				t.Fatalf("GSRN+ %s: got %s", gsrn, e.GSRN())
+			}
+		case 7:
+			gdti := withCheckDigit(randDigits(r, 12))
+			serial = serial[:min(len(serial), 17)]
+			e, err = NewGDTIPlus(filter, gdti, serial)
+			if err == nil && (e.GDTI() != gdti+serial || e.Serial() != serial) {
+				t.Fatalf("GDTI+ %s %s: got %s", gdti, serial, e.GDTI())
 			}
 		}
 		if err != nil {

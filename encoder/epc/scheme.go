@@ -21,6 +21,11 @@ const (
 	SGTINPlus
 	DSGTINPlus
 	SSCCPlus
+	SGLNPlus
+	GRAIPlus
+	GIAIPlus
+	GSRNPlus
+	GDTIPlus
 	numSchemes
 )
 
@@ -40,6 +45,11 @@ var schemeNames = [numSchemes]string{
 	SGTINPlus:  "sgtin+",
 	DSGTINPlus: "dsgtin+",
 	SSCCPlus:   "sscc+",
+	SGLNPlus:   "sgln+",
+	GRAIPlus:   "grai+",
+	GIAIPlus:   "giai+",
+	GSRNPlus:   "gsrn+",
+	GDTIPlus:   "gdti+",
 }
 
 // String returns the scheme's name as the tag URI spells it: "sgtin-96",
@@ -59,7 +69,7 @@ func ParseScheme(name string) (Scheme, error) {
 		}
 	}
 	return SchemeRaw, newErr(SchemeRaw, "scheme", name, ErrScheme,
-		"unknown scheme; use one of sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+")
+		"unknown scheme; use one of sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+")
 }
 
 // Header returns the scheme's 8-bit header; 0 for SchemeRaw.
@@ -80,7 +90,7 @@ func (s Scheme) Bits() int {
 }
 
 // Plus reports whether s is a TDS 2.0 '+' scheme.
-func (s Scheme) Plus() bool { return s == SGTINPlus || s == DSGTINPlus || s == SSCCPlus }
+func (s Scheme) Plus() bool { return s >= SGTINPlus && s < numSchemes }
 
 // identity returns the pure identity URI's scheme name: "sgtin", "sscc"…
 func (s Scheme) identity() string {
@@ -187,6 +197,36 @@ var layouts = [numSchemes]layout{
 	SGTINPlus:  {header: 0xF7, family: famSGTIN},
 	DSGTINPlus: {header: 0xFB, family: famSGTIN},
 	SSCCPlus:   {header: 0xF9, family: famSSCC},
+	SGLNPlus:   {header: 0xF2, family: famSGLN},
+	GRAIPlus:   {header: 0xF1, family: famGRAI},
+	GIAIPlus:   {header: 0xFA, family: famGIAI},
+	GSRNPlus:   {header: 0xF4, family: famGSRN},
+	GDTIPlus:   {header: 0xF6, family: famGDTI},
+}
+
+// plusSpec describes a TDS 2.0 '+' scheme after its header, toggle and
+// filter (and DSGTIN+'s date): the GS1 key as fixed-length numeric digits
+// (TDS §14.5.4), then a variable-length alphanumeric part (§14.5.6) — or,
+// for GIAI+, the whole key as delimited numeric (§14.5.5). The layout is
+// that of the key's AIs in TDS Table F.
+type plusSpec struct {
+	keyField  string
+	keyDigits int  // fixed-length numeric digits; 0 for GIAI+
+	padDigit  bool // GRAI+: a leading '0' the check digit does not cover
+	tailField string
+	tailMax   int
+	own       []string // the AIs the EPC stands for
+}
+
+var plusSpecs = [numSchemes]plusSpec{
+	SGTINPlus:  {keyField: "gtin", keyDigits: 14, tailField: "serial", tailMax: 20, own: []string{"01", "21"}},
+	DSGTINPlus: {keyField: "gtin", keyDigits: 14, tailField: "serial", tailMax: 20, own: []string{"01", "21"}},
+	SSCCPlus:   {keyField: "sscc", keyDigits: 18, own: []string{"00"}},
+	SGLNPlus:   {keyField: "gln", keyDigits: 13, tailField: "extension", tailMax: 20, own: []string{"414", "254"}},
+	GRAIPlus:   {keyField: "grai", keyDigits: 14, padDigit: true, tailField: "serial", tailMax: 16, own: []string{"8003"}},
+	GIAIPlus:   {keyField: "giai", tailMax: 30, own: []string{"8004"}},
+	GSRNPlus:   {keyField: "gsrn", keyDigits: 18, own: []string{"8018"}},
+	GDTIPlus:   {keyField: "gdti", keyDigits: 13, tailField: "serial", tailMax: 17, own: []string{"253"}},
 }
 
 // byHeader maps a header byte to its scheme; SchemeRaw for the rest.
