@@ -68,7 +68,7 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	ver, rev := buildVersion()
-	g, err := gateway.Open(cfg, gateway.Info{Version: ver, Commit: rev}, log)
+	g, err := gateway.Open(cfg, gateway.Info{Version: ver, Commit: rev}, log, gateway.Options{})
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,17 @@
 // Package gateway wires the gateway's parts into one process: the store, the
 // embedded broker, the outbox and its publisher, the printers' spoolers, the
-// portals, the lot registry, receiving and the local HTTP API.
+// portals, the lot registry, receiving, commands and the local HTTP API.
 //
 // Data flows left to right and shuts down in the same order:
 //
-//	readers ─▶ portals ─┐
-//	scanner/API/MQTT ─▶ receiving ─▶ lots, labels ─▶ spoolers ─▶ printers
-//	                    └──────────────▶ outbox (Badger) ─▶ publisher ─▶ MQTT broker
+//	readers ─▶ portal engine ─▶ pipeline (receipt matching, hold alerts) ─┐
+//	scanner/API/MQTT ─▶ receiving ─▶ lots, labels ─▶ spoolers ─▶ printers │
+//	                        └───────────────────────────▶ outbox (Badger) ─▶ publisher ─▶ MQTT
 //
-// On shutdown the readers stop first, then receiving and the spoolers drain,
-// then the publisher publishes "offline" and disconnects, then the embedded
-// broker stops and the store closes.
+// On shutdown the readers and the API stop first, then the portal pipeline,
+// the command workers and the spoolers drain, then the publisher publishes
+// "offline" and disconnects, then the embedded broker stops and the store
+// closes.
 package gateway
 
 import (
@@ -18,15 +19,26 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/broker"
+	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/rfid"
+	"github.com/dockgate/dockgate/rfid/portal"
+	"github.com/dockgate/dockgate/rfid/readers"
 )
 
 // Info identifies the running build.
@@ -35,16 +47,42 @@ type Info struct {
 	Commit  string
 }
 
+// Options are what tests and the demo change of a gateway.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
 // Gateway is a configured, opened gateway ready to Run.
 type Gateway struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	info  Info
+	cfg  *config.Config
+	log  *slog.Logger
+	info Info
+	now  func() time.Time
+
 	store *store.Store
 	brk   *broker.Broker
 	api   *api.Server
 	ob    *outbox.Outbox
 	pub   *mqttpub.Publisher
+	cmds  *command.Dispatcher
+	lots  *lots.Registry
+	recv  *receiving.Service
+	eng   *portal.Engine
+
+	readers       []rfid.Reader
+	readerMu      sync.Mutex
+	readerStatus  map[string]any
+	portalQ       chan portal.Event
+	portalDropped atomic.Int64
+
+	printing *printing
+
+	// EPCIS mappings (edge/epcis).
+	epcisReceipt func(*receiving.Receipt, []receiving.Carton) ([]byte, error)
+	epcisPass    func(*portal.PassEvent, string) ([]byte, error)
+	epcisHold    func(lots.Change) ([]byte, error)
+
 	// MQTTURL is the broker the publisher connects to (the embedded one's
 	// when mqtt.url is empty).
 	MQTTURL string
@@ -53,8 +91,12 @@ type Gateway struct {
 // Open takes the data directory, binds every listener and returns a gateway
 // ready to Run. Anything that would stop the gateway from starting (a locked
 // data dir, a port in use) is reported here, before any work begins.
-func Open(cfg *config.Config, info Info, log *slog.Logger) (_ *Gateway, err error) {
-	g := &Gateway{cfg: cfg, log: log, info: info}
+func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gateway, err error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
+		portalQ: make(chan portal.Event, 4096)}
 	defer func() {
 		if err != nil {
 			g.close()
@@ -76,7 +118,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger) (_ *Gateway, err erro
 		g.MQTTURL = g.brk.URL()
 		log.Info("embedded MQTT broker listening", "addr", g.brk.Addr())
 	}
-	g.ob, err = outbox.Open(g.store, outbox.Options{Logger: log})
+	g.ob, err = outbox.Open(g.store, outbox.Options{Logger: log.With("component", "outbox"), Now: o.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -86,25 +128,68 @@ func Open(cfg *config.Config, info Info, log *slog.Logger) (_ *Gateway, err erro
 		TopicPrefix: cfg.MQTT.TopicPrefix, KeepAlive: cfg.MQTT.KeepAlive, InFlight: cfg.MQTT.Inflight,
 		Site: cfg.Site, Gateway: cfg.Gateway, Version: info.Version, ConfigHash: cfg.Hash(),
 		Getenv: func(string) string { return "" },
-	}, g.ob, log.With("component", "publisher"))
+	}, g.ob, log)
 	if err != nil {
 		return nil, err
 	}
+	g.cmds = command.NewDispatcher(g.store, g.ob, command.Options{Logger: log.With("component", "commands"), Now: o.Now})
+	g.pub.OnCommand(g.cmds.Submit)
+
+	g.lots, err = lots.New(g.store, lots.Options{Config: cfg.Lots, Site: cfg.Site, Gateway: cfg.Gateway,
+		OnChange: g.onLotChange, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	if err := g.openPrinting(); err != nil {
+		return nil, err
+	}
+	g.recv = receiving.New(receiving.Config{
+		SSCC: receiving.SSCCRange{Extension: cfg.GS1.SSCCExtension, CompanyPrefix: cfg.GS1.CompanyPrefix,
+			Start: cfg.GS1.SSCCSerialStart, End: cfg.GS1.SSCCSerialEnd},
+		DefaultFormat: cfg.Lots.DefaultFormat, DigitalLinkDomain: cfg.GS1.DigitalLinkDomain,
+	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
+	g.setupEPCIS()
+
+	if err := g.openPortals(); err != nil {
+		return nil, err
+	}
+	g.registerCommands()
 	if cfg.HTTP.Listen != "" {
 		g.api = api.New(cfg.HTTP.Token, log, g.health)
 		if err := g.api.Listen(cfg.HTTP.Listen); err != nil {
 			return nil, err
 		}
+		g.routes()
 		log.Info("HTTP API listening", "addr", g.api.Addr())
 	}
 	return g, nil
 }
 
-// Outbox is the gateway's outbox.
-func (g *Gateway) Outbox() *outbox.Outbox { return g.ob }
-
-// Publisher is the gateway's MQTT publisher.
-func (g *Gateway) Publisher() *mqttpub.Publisher { return g.pub }
+func (g *Gateway) openPortals() error {
+	var doors []portal.DoorConfig
+	for _, d := range g.cfg.Doors {
+		if d.Reader != "" {
+			doors = append(doors, d.DoorConfig)
+		}
+	}
+	if len(doors) == 0 {
+		return nil
+	}
+	var err error
+	g.eng, err = portal.New(portal.Config{Doors: doors, Sink: g.onPortalEvent, Lots: g.recv, Now: g.now})
+	if err != nil {
+		return fmt.Errorf("portal: %w", err)
+	}
+	for _, rc := range g.cfg.Readers {
+		r, err := readers.New(rc, readers.Handlers{OnReads: g.eng.Observe, OnEvent: g.onReaderEvent,
+			Logger: g.log.With("component", "reader", "reader", rc.ID), Now: g.now})
+		if err != nil {
+			return fmt.Errorf("reader %s: %w", rc.ID, err)
+		}
+		g.readers = append(g.readers, r)
+	}
+	return nil
+}
 
 // Store is the gateway's store.
 func (g *Gateway) Store() *store.Store { return g.store }
@@ -115,28 +200,64 @@ func (g *Gateway) Broker() *broker.Broker { return g.brk }
 // API is the HTTP API, or nil when disabled.
 func (g *Gateway) API() *api.Server { return g.api }
 
+// Outbox is the gateway's outbox.
+func (g *Gateway) Outbox() *outbox.Outbox { return g.ob }
+
+// Publisher is the gateway's MQTT publisher.
+func (g *Gateway) Publisher() *mqttpub.Publisher { return g.pub }
+
+// Lots is the lot registry.
+func (g *Gateway) Lots() *lots.Registry { return g.lots }
+
+// Receiving is the receiving service.
+func (g *Gateway) Receiving() *receiving.Service { return g.recv }
+
+// Portal is the portal engine, or nil without portals.
+func (g *Gateway) Portal() *portal.Engine { return g.eng }
+
 func (g *Gateway) health() (bool, any) {
-	return true, map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version}
+	st := g.ob.Stats()
+	return true, map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version, "outbox": st}
 }
 
 // Run runs the gateway until ctx ends, then shuts down in data-flow order.
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.close()
-	// Stages stop in data-flow order: each stage's context ends once the
-	// stages before it have returned.
-	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	base := context.WithoutCancel(ctx)
+	// Each stage gets its own context, ended once the stages upstream of it
+	// have returned.
+	midCtx, stopMid := context.WithCancel(base)
+	defer stopMid()
+	pubCtx, stopPub := context.WithCancel(base)
 	defer stopPub()
-	front, ctx := errgroup.WithContext(ctx)
+
+	front, fctx := errgroup.WithContext(ctx)
 	if g.api != nil {
-		front.Go(func() error { return g.api.Run(ctx) })
+		front.Go(func() error { return g.api.Run(fctx) })
 	}
-	front.Go(func() error { <-ctx.Done(); return nil })
+	for _, r := range g.readers {
+		front.Go(func() error { return r.Run(fctx) })
+	}
+	if g.eng != nil {
+		front.Go(func() error { return g.eng.Run(fctx, 100*time.Millisecond) })
+	}
+	front.Go(func() error { <-fctx.Done(); return nil })
+
+	mid := new(errgroup.Group)
+	mid.Go(func() error { return g.runPortalPipeline(midCtx) })
+	mid.Go(func() error { return g.cmds.Run(midCtx) })
+	mid.Go(func() error { return g.lots.RunExpiry(midCtx, time.Hour) })
+	g.printing.run(midCtx, mid)
 
 	back := new(errgroup.Group)
 	back.Go(func() error { return g.ob.Run(pubCtx) })
 	back.Go(func() error { return g.pub.Run(pubCtx) })
 
 	err := front.Wait()
+	stopMid()
+	if merr := mid.Wait(); err == nil {
+		err = merr
+	}
 	stopPub() // the publisher publishes "offline" and disconnects
 	if berr := back.Wait(); err == nil {
 		err = berr
@@ -148,6 +269,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 func (g *Gateway) close() {
+	if g.printing != nil {
+		g.printing.close()
+	}
 	if g.ob != nil {
 		if err := g.ob.Close(); err != nil {
 			g.log.Warn("closing the outbox", "err", err)
@@ -167,3 +291,15 @@ func (g *Gateway) close() {
 		g.store = nil
 	}
 }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// loopbackListener listens on a free loopback port (the simulators).
+func loopbackListener() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }

@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/dockgate/dockgate/edge/epcis"
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/encoder/gs1"
+	"github.com/dockgate/dockgate/rfid/portal"
+)
+
+// siteGLN is the configured GLN, or the company prefix's first location.
+func (g *Gateway) siteGLN() string {
+	if g.cfg.GS1.GLN != "" {
+		return g.cfg.GS1.GLN
+	}
+	body := g.cfg.GS1.CompanyPrefix + strings.Repeat("0", 12-len(g.cfg.GS1.CompanyPrefix))
+	cd, _ := gs1.CheckDigit(body)
+	return body + string(cd)
+}
+
+// sgln is the SGLN URN of the site (extension "0") or of a door.
+func (g *Gateway) sgln(ext string) string {
+	cp := g.cfg.GS1.CompanyPrefix
+	gln := g.siteGLN()
+	if ext == "" {
+		ext = "0"
+	}
+	return "urn:epc:id:sgln:" + cp + "." + gln[len(cp):12] + "." + ext
+}
+
+func (g *Gateway) doorSGLN(id string) string {
+	if d, ok := g.cfg.Door(id); ok && d.Location != "" {
+		return g.sgln(d.Location)
+	}
+	return g.sgln(id)
+}
+
+// setupEPCIS binds the EPCIS 2.0 mappings of edge/epcis to the gateway's
+// events: a receipt, a portal pass and a lot hold each become a document
+// on the epcis topic.
+func (g *Gateway) setupEPCIS() {
+	cpLen := len(g.cfg.GS1.CompanyPrefix)
+	g.epcisReceipt = func(rc *receiving.Receipt, cartons []receiving.Carton) ([]byte, error) {
+		r := epcis.Receipt{ReceiptID: rc.ID, Time: rc.Time, ReadPoint: g.doorSGLN(rc.Door), BizLocation: g.sgln("")}
+		for _, c := range cartons {
+			r.EPCs = append(r.EPCs, c.EPCURI)
+		}
+		if cls, err := epcis.LGTIN(rc.GTIN, cpLen, rc.Lot); err == nil {
+			q := epcis.Quantity{EPCClass: cls}
+			if rc.QtyPerCarton > 0 {
+				q.Quantity = float64(rc.QtyPerCarton * len(cartons))
+			}
+			r.Quantities = append(r.Quantities, q)
+		}
+		if rc.PO != "" {
+			r.BizTransactions = append(r.BizTransactions, epcis.BizTransaction{Type: "po", BizTransaction: "urn:dockgate:po:" + rc.PO})
+		}
+		if rc.DespatchAdvice != "" {
+			r.BizTransactions = append(r.BizTransactions, epcis.BizTransaction{Type: "desadv", BizTransaction: "urn:dockgate:desadv:" + rc.DespatchAdvice})
+		}
+		if rc.LotAssigned {
+			r.AssignedLot, r.ExpirationDate = rc.Lot, rc.Expiry
+		}
+		r.SupplierLot = rc.SupplierLot
+		ev, err := epcis.Receiving(r)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(epcis.NewDocument(g.now(), ev))
+	}
+	g.epcisPass = func(p *portal.PassEvent, location string) ([]byte, error) {
+		dir := epcis.Inbound
+		if p.Direction == portal.DirectionOut {
+			dir = epcis.Outbound
+		}
+		readPoint := g.doorSGLN(p.Door)
+		if location != "" {
+			readPoint = g.sgln(location)
+		}
+		ev, err := epcis.PortalPass(epcis.Pass{PassID: p.Door + "/" + p.Start.String(), Time: p.End, Door: readPoint,
+			BizLocation: g.sgln(""), Direction: dir, EPCs: passURIs(p)})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(epcis.NewDocument(g.now(), ev))
+	}
+	g.epcisHold = func(c lots.Change) ([]byte, error) {
+		cls, err := epcis.LGTIN(c.Lot.GTIN, cpLen, c.Code)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := epcis.LotHold(epcis.Hold{HoldID: c.Code + "/" + c.At.String(), Time: c.At,
+			Lot: epcis.Quantity{EPCClass: cls}, BizLocation: g.sgln(""), Reason: c.Reason})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(epcis.NewDocument(g.now(), ev))
+	}
+}
+
+// passURIs lists a pass's tags as URIs: the pure identity URI (raw EPCs:
+// urn:epc:raw:…), or the Digital Link of a '+' scheme.
+func passURIs(p *portal.PassEvent) []string {
+	out := make([]string, 0, len(p.Tags))
+	for _, t := range p.Tags {
+		switch e, err := epc.DecodeHex(t.EPC); {
+		case t.URI != "":
+			out = append(out, t.URI)
+		case err != nil:
+			continue
+		case e.PureURI() != "":
+			out = append(out, e.PureURI())
+		default:
+			if dl, err := e.DigitalLink(""); err == nil {
+				out = append(out, dl)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/rfid"
+	"github.com/dockgate/dockgate/rfid/portal"
+)
+
+// emit appends one event to the outbox; it returns once the event is
+// durable.
+func (g *Gateway) emit(ctx context.Context, ev outbox.Event, body any) error {
+	if ev.Body == nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", ev.Type, err)
+		}
+		ev.Body = b
+	}
+	if ev.Source == "" {
+		ev.Source = "gateway/" + g.cfg.Gateway
+	}
+	_, err := g.ob.Append(ctx, ev)
+	return err
+}
+
+// receivingEmitter gives receiving the outbox: every receiving event, and the
+// EPCIS document of a receipt.
+type receivingEmitter struct{ g *Gateway }
+
+func (e receivingEmitter) Emit(ctx context.Context, ev receiving.Event) error {
+	g := e.g
+	if err := g.emit(ctx, outbox.Event{ID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time,
+		Source: "receiving/" + g.cfg.Gateway, Priority: outbox.PriorityLot}, ev.Body); err != nil {
+		return err
+	}
+	if ev.Receipt != nil && g.epcisReceipt != nil {
+		doc, err := g.epcisReceipt(ev.Receipt, ev.Cartons)
+		if err != nil {
+			return fmt.Errorf("EPCIS document of receipt %s: %w", ev.Receipt.ID, err)
+		}
+		return g.emit(ctx, outbox.Event{ID: "urn:uuid:" + ev.ID + "-epcis", Type: "epcis.receiving", Time: ev.Time,
+			Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
+	}
+	return nil
+}
+
+// onLotChange publishes lot registry changes (created, hold, release …).
+func (g *Gateway) onLotChange(c lots.Change) {
+	if c.Action == "link" {
+		return // links are traced, not published one by one
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := g.emit(ctx, outbox.Event{Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
+		Priority: outbox.PriorityLot}, c); err != nil {
+		g.log.Error("lot change not published", "lot", c.Code, "action", c.Action, "err", err)
+	}
+	if (c.Action == "hold" || c.Action == "recall") && g.epcisHold != nil {
+		if doc, err := g.epcisHold(c); err == nil {
+			_ = g.emit(ctx, outbox.Event{Type: "epcis.hold", Time: c.At, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
+		} else {
+			g.log.Error("EPCIS hold document", "lot", c.Code, "err", err)
+		}
+	}
+}
+
+// portalWork is one portal event waiting for the pipeline.
+type portalWork struct{ ev portal.Event }
+
+// onPortalEvent is the portal engine's sink. It runs on a reader's
+// goroutine, so it only queues.
+func (g *Gateway) onPortalEvent(ev portal.Event) {
+	select {
+	case g.portalQ <- ev:
+	default:
+		g.portalDropped.Add(1)
+		g.log.Error("portal pipeline full: event dropped", "type", ev.EventType())
+	}
+}
+
+// runPortalPipeline matches passes to receipts and publishes portal events.
+func (g *Gateway) runPortalPipeline(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			// Drain what the readers produced before they stopped.
+			for {
+				select {
+				case ev := <-g.portalQ:
+					g.handlePortalEvent(context.WithoutCancel(ctx), ev)
+				default:
+					return nil
+				}
+			}
+		case ev := <-g.portalQ:
+			g.handlePortalEvent(ctx, ev)
+		}
+	}
+}
+
+func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
+	switch ev := ev.(type) {
+	case *portal.PassEvent:
+		door, _ := g.cfg.Door(ev.Door)
+		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
+			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
+		}
+		if err := g.emit(ctx, outbox.Event{Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
+			Priority: outbox.PriorityLot}, ev); err != nil {
+			g.log.Error("pass not published", "door", ev.Door, "err", err)
+		}
+		if g.epcisPass != nil && door != nil {
+			if doc, err := g.epcisPass(ev, door.Location); err == nil {
+				_ = g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
+			} else {
+				g.log.Error("EPCIS pass document", "door", ev.Door, "err", err)
+			}
+		}
+		for _, lot := range sortedKeys(ev.Lots) {
+			_ = g.recv.RecordEvent(lot, receiving.EventRef{EventID: "pass", Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction})
+		}
+	case *portal.AlertEvent:
+		g.log.Warn("carton of a held lot at the door", "door", ev.Door, "direction", ev.Direction, "lot", ev.Lot, "epc", ev.EPC)
+		id := outbox.NewID()
+		if err := g.emit(ctx, outbox.Event{ID: id, Type: "lot.hold.alert", Time: ev.Time, Source: "portal/" + ev.Door,
+			Priority: outbox.PriorityLifecycle}, ev); err != nil {
+			g.log.Error("hold alert not published", "err", err)
+		}
+		_ = g.recv.RecordEvent(ev.Lot, receiving.EventRef{EventID: id, Type: "lot.hold.alert", Time: ev.Time, Subject: ev.EPC})
+	case *portal.ArrivalEvent:
+		// Arrivals are telemetry: dropped first when the store fills.
+		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,
+			Priority: outbox.PriorityTelemetry}, ev)
+	}
+}
+
+// onReaderEvent publishes reader health as the reader's retained status.
+func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
+	st := map[string]any{"event": ev.Kind.String(), "time": ev.Time}
+	if ev.Err != nil {
+		st["error"] = ev.Err.Error()
+	}
+	if ev.Antenna != 0 {
+		st["antenna"] = ev.Antenna
+	}
+	if ev.Message != "" {
+		st["message"] = ev.Message
+	}
+	g.readerMu.Lock()
+	g.readerStatus[ev.Reader] = st
+	g.readerMu.Unlock()
+	if err := g.pub.SetDeviceStatus("reader", ev.Reader, st); err != nil {
+		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)
+	}
+	level := g.log.Info
+	if ev.Err != nil {
+		level = g.log.Warn
+	}
+	level("reader "+strings.ToLower(ev.Kind.String()), "reader", ev.Reader, "err", ev.Err)
+}

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/receiving"
+)
+
+// lotAdapter gives receiving the lot registry.
+type lotAdapter struct{ r *lots.Registry }
+
+func details(r receiving.LotRequest) lots.Details {
+	return lots.Details{
+		Product: r.Product, GTIN: r.GTIN, Supplier: r.Supplier, SupplierLot: r.SupplierLot,
+		Door: r.Door, Production: r.Production, Expiry: r.Expiry, Quantity: float64(r.Qty),
+		Unit: r.Unit, PO: r.PO, DespatchAdvice: r.DespatchAdvice, By: "receiving",
+	}
+}
+
+func (a lotAdapter) Issue(ctx context.Context, r receiving.LotRequest) (string, error) {
+	l, err := a.r.Issue(ctx, lots.IssueRequest{Format: r.Format, Details: details(r)})
+	return l.Code, err
+}
+
+// KeepSupplierLot registers the supplier's lot under its own code; a lot
+// already registered (an earlier receipt of the same supplier lot) is reused.
+func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest) (string, error) {
+	if _, err := a.r.Get(r.SupplierLot); err == nil {
+		return r.SupplierLot, nil
+	} else if !errors.Is(err, lots.ErrNotFound) {
+		return "", err
+	}
+	l, err := a.r.Register(ctx, r.SupplierLot, details(r))
+	if err != nil {
+		return "", fmt.Errorf("register supplier lot %q: %w", r.SupplierLot, err)
+	}
+	return l.Code, nil
+}
+
+func (a lotAdapter) LinkCartons(ctx context.Context, lot string, cartons []receiving.Carton) error {
+	for _, c := range cartons {
+		if err := a.r.Link(ctx, lot, lots.LinkSSCC, c.SSCC); err != nil {
+			return err
+		}
+		if err := a.r.Link(ctx, lot, lots.LinkEPC, c.EPC); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a lotAdapter) Held(lot string) (bool, error) { return a.r.IsHeld(lot) }
+
+func (a lotAdapter) Record(lot string) (any, error) {
+	l, err := a.r.Get(lot)
+	if errors.Is(err, lots.ErrNotFound) {
+		return nil, fmt.Errorf("lot %q: %w", lot, receiving.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}

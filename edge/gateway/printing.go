@@ -1,0 +1,419 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dockgate/dockgate/edge/api"
+	"github.com/dockgate/dockgate/edge/command"
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/encoder/label"
+	"github.com/dockgate/dockgate/encoder/raster"
+	"github.com/dockgate/dockgate/encoder/zpl"
+	firmwareprofiles "github.com/dockgate/dockgate/firmware-profiles"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/printersim"
+	"github.com/dockgate/dockgate/printers/spool"
+)
+
+// printing is the gateway's printers: their spooler, their profiles, the
+// carton template, and the simulators of "sim" printers.
+type printing struct {
+	g       *Gateway
+	spool   *spool.Spooler
+	cfgs    map[string]printers.Config
+	profile map[string]*firmwareprofiles.Profile
+	carton  *label.Template
+	sims    map[string]*simPrinter
+
+	mu     sync.Mutex
+	status map[string]*printers.Status
+}
+
+// simPrinter is an in-process printer simulator on a loopback port.
+type simPrinter struct {
+	sim    *printersim.Sim
+	ln     interface{ Close() error }
+	serve  func(ctx context.Context) error
+	Target string
+}
+
+func (g *Gateway) openPrinting() error {
+	p := &printing{g: g, cfgs: map[string]printers.Config{}, profile: map[string]*firmwareprofiles.Profile{},
+		sims: map[string]*simPrinter{}, status: map[string]*printers.Status{}}
+	g.printing = p
+	tmpl, err := loadTemplate(g.cfg.Labels.Carton, g.cfg.Labels.Templates)
+	if err != nil {
+		return fmt.Errorf("labels.carton: %w", err)
+	}
+	p.carton = tmpl
+	var list []printers.Config
+	for _, pc := range g.cfg.Printers {
+		if pc.Transport == config.TransportSim {
+			ln, err := loopbackListener()
+			if err != nil {
+				return fmt.Errorf("printer %s simulator: %w", pc.ID, err)
+			}
+			dir := ""
+			if g.cfg.Labels.PreviewDir != "" {
+				dir = filepath.Join(g.cfg.Labels.PreviewDir, "printer-"+pc.ID)
+				if err := os.MkdirAll(dir, 0o750); err != nil {
+					ln.Close()
+					return fmt.Errorf("printer %s simulator: %w", pc.ID, err)
+				}
+			}
+			sim := printersim.New(printersim.Options{Profile: pc.Profile, Dir: dir, Logger: g.log.With("component", "printersim", "printer", pc.ID)})
+			p.sims[pc.ID] = &simPrinter{sim: sim, ln: ln, Target: ln.Addr().String(),
+				serve: func(ctx context.Context) error { return sim.Serve(ctx, ln) }}
+			pc.Transport, pc.Address = printers.TransportTCP, ln.Addr().String()
+			g.log.Info("printer simulator listening", "printer", pc.ID, "addr", pc.Address)
+		}
+		pc = pc.WithDefaults()
+		prof, err := firmwareprofiles.Lookup(pc.Profile)
+		if err != nil {
+			return fmt.Errorf("printer %s: %w", pc.ID, err)
+		}
+		p.cfgs[pc.ID], p.profile[pc.ID] = pc, prof
+		list = append(list, pc)
+	}
+	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.now,
+		Logger: g.log.With("component", "spooler")})
+	return err
+}
+
+// loadTemplate finds a built-in template, a named template file or a file.
+func loadTemplate(name string, files map[string]string) (*label.Template, error) {
+	if t, ok := label.Builtin(name); ok {
+		return t, nil
+	}
+	if f, ok := files[name]; ok {
+		return label.LoadTemplate(f)
+	}
+	return label.LoadTemplate(name)
+}
+
+// Sim returns the simulator of a "sim" printer, or nil.
+func (g *Gateway) PrinterSim(id string) *printersim.Sim {
+	if s := g.printing.sims[id]; s != nil {
+		return s.sim
+	}
+	return nil
+}
+
+// Spooler is the gateway's print spooler.
+func (g *Gateway) Spooler() *spool.Spooler { return g.printing.spool }
+
+func (p *printing) run(ctx context.Context, eg *errgroup.Group) {
+	for _, s := range p.sims {
+		eg.Go(func() error { return s.serve(ctx) })
+	}
+	eg.Go(func() error { return p.spool.Run(ctx) })
+}
+
+func (p *printing) close() {
+	for _, s := range p.sims {
+		s.ln.Close()
+	}
+}
+
+// PrinterEvent publishes the spooler's events: job outcomes as lot events,
+// status changes as the printer's retained status and as telemetry.
+func (p *printing) PrinterEvent(ctx context.Context, e printers.Event) error {
+	g := p.g
+	prio := outbox.PriorityLot
+	if e.Kind == printers.EventStatus || e.Kind == printers.EventPrinterOnline {
+		prio = outbox.PriorityTelemetry
+		if e.Status != nil {
+			p.mu.Lock()
+			p.status[e.Printer] = e.Status
+			p.mu.Unlock()
+			if err := g.pub.SetDeviceStatus("printer", e.Printer, e.Status); err != nil {
+				g.log.Warn("printer status not published", "printer", e.Printer, "err", err)
+			}
+		}
+	}
+	id := outbox.NewID()
+	if err := g.emit(ctx, outbox.Event{ID: id, Type: string(e.Kind), Time: e.Time, Source: "printer/" + e.Printer, Priority: prio}, e); err != nil {
+		return err
+	}
+	if e.Lot != "" {
+		return g.recv.RecordEvent(e.Lot, receiving.EventRef{EventID: id, Type: string(e.Kind), Time: e.Time, Subject: e.JobID})
+	}
+	return nil
+}
+
+// door gives receiving a door's printer.
+type door struct {
+	p       *printing
+	printer string
+}
+
+func (p *printing) doors() map[string]receiving.Door {
+	out := map[string]receiving.Door{}
+	for _, d := range p.g.cfg.Doors {
+		out[d.ID] = door{p: p, printer: d.Printer}
+	}
+	return out
+}
+
+func (d door) Printer() string { return d.printer }
+
+func (d door) Render(vals map[string]string) ([]byte, error) {
+	return d.p.render(d.p.carton, d.printer, vals, 1)
+}
+
+// render lays out a template for a printer's profile and encodes it as ZPL;
+// with labels.preview_dir set it also writes a PNG preview.
+func (p *printing) render(t *label.Template, printer string, vals map[string]string, qty int) ([]byte, error) {
+	prof := p.profile[printer]
+	if prof == nil {
+		return nil, fmt.Errorf("%w %q", spool.ErrUnknownPrint, printer)
+	}
+	if !prof.RFID.Supported {
+		vals = withoutKey(vals, "epc")
+	}
+	l, err := label.Render(t, vals, prof, qty)
+	if err != nil {
+		return nil, err
+	}
+	b, err := zpl.Encode(l, prof)
+	if err != nil {
+		return nil, err
+	}
+	if dir := p.g.cfg.Labels.PreviewDir; dir != "" {
+		png, err := raster.PNG(l, prof)
+		if err == nil {
+			name := vals["sscc"]
+			if name == "" {
+				name = strconv.FormatInt(p.g.now().UnixNano(), 10)
+			}
+			err = os.WriteFile(filepath.Join(dir, "label-"+name+".png"), png, 0o640)
+		}
+		if err != nil {
+			p.g.log.Warn("label preview not written", "err", err)
+		}
+	}
+	return b, nil
+}
+
+func withoutKey(m map[string]string, k string) map[string]string {
+	if _, ok := m[k]; !ok {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for kk, v := range m {
+		if kk != k {
+			out[kk] = v
+		}
+	}
+	return out
+}
+
+func (d door) Submit(ctx context.Context, id string, b []byte, refs map[string]string) error {
+	return d.p.spool.Submit(ctx, spool.Job{ID: id, Printer: d.printer, ZPL: string(b), Copies: 1,
+		Lot: refs["lot"], Carton: refs["sscc"]})
+}
+
+func (d door) JobState(id string) string {
+	j, err := d.p.spool.Get(id)
+	if err != nil {
+		return ""
+	}
+	return string(j.State)
+}
+
+// printRequest is the body of the print command and POST /print.
+type printRequest struct {
+	Printer  string            `json:"printer"`
+	Template string            `json:"template,omitempty"`
+	Values   map[string]string `json:"values,omitempty"`
+	Qty      int               `json:"qty,omitempty"`
+	ZPL      string            `json:"zpl,omitempty"`
+}
+
+func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.Job, error) {
+	if _, ok := p.cfgs[r.Printer]; !ok {
+		return spool.Job{}, fmt.Errorf("printer: %w %q", spool.ErrUnknownPrint, r.Printer)
+	}
+	data := r.ZPL
+	switch {
+	case r.ZPL != "" && r.Template != "":
+		return spool.Job{}, errors.New("give either zpl or template with values, not both")
+	case r.Template != "":
+		t, err := loadTemplate(r.Template, p.g.cfg.Labels.Templates)
+		if err != nil {
+			return spool.Job{}, fmt.Errorf("template: %w", err)
+		}
+		b, err := p.render(t, r.Printer, r.Values, max(r.Qty, 1))
+		if err != nil {
+			return spool.Job{}, err
+		}
+		data = string(b)
+	case r.ZPL == "":
+		return spool.Job{}, errors.New("give zpl, or template and values")
+	}
+	copies := 1
+	if r.ZPL != "" && r.Qty > 0 {
+		copies = r.Qty
+	}
+	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"]}
+	if err := p.spool.Submit(ctx, j); err != nil {
+		return spool.Job{}, err
+	}
+	return p.spool.Get(id)
+}
+
+func (p *printing) commands(d *command.Dispatcher) {
+	d.Handle("print", func(ctx context.Context, c command.Command) (any, error) {
+		var r printRequest
+		if err := json.Unmarshal(c.Payload, &r); err != nil {
+			return nil, fmt.Errorf("payload: %v", err)
+		}
+		j, err := p.print(ctx, jobID(c.ID), r)
+		j.ZPL = ""
+		return j, err
+	})
+	d.Handle("reprint", func(_ context.Context, c command.Command) (any, error) {
+		var r struct {
+			Job string `json:"job"`
+		}
+		if err := json.Unmarshal(c.Payload, &r); err != nil || r.Job == "" {
+			return nil, errors.New(`payload: give the job id as {"job": "…"}`)
+		}
+		if err := p.spool.Reprint(r.Job); err != nil {
+			return nil, err
+		}
+		j, err := p.spool.Get(r.Job)
+		j.ZPL = ""
+		return j, err
+	})
+}
+
+// jobID makes a spooler job id from an outside id (letters, digits and
+// ". _ : -" are kept, anything else becomes '-').
+func jobID(id string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == ':', r == '-':
+			return r
+		}
+		return '-'
+	}, id)
+}
+
+func (p *printing) routes(a *api.Server) {
+	a.Handle("GET /printers", func(w http.ResponseWriter, _ *http.Request) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		out := []map[string]any{}
+		for _, pc := range p.g.cfg.Printers {
+			n, _ := p.spool.QueueLen(pc.ID)
+			out = append(out, map[string]any{"id": pc.ID, "profile": pc.Profile, "target": p.cfgs[pc.ID].Target(),
+				"door": p.cfgs[pc.ID].Door, "queued": n, "status": p.status[pc.ID]})
+		}
+		api.JSON(w, http.StatusOK, out)
+	})
+	a.Handle("GET /printers/{id}/jobs", func(w http.ResponseWriter, r *http.Request) {
+		jobs, err := p.spool.List(spool.Filter{Printer: r.PathValue("id"), State: spool.State(r.URL.Query().Get("state")), Limit: 1000})
+		spoolReply(w, jobs, err)
+	})
+	a.Handle("GET /jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		j, err := p.spool.Get(r.PathValue("id"))
+		spoolReply(w, j, err)
+	})
+	a.Handle("POST /jobs/{id}/reprint", func(w http.ResponseWriter, r *http.Request) {
+		err := p.spool.Reprint(r.PathValue("id"))
+		spoolReply(w, map[string]string{"job": r.PathValue("id"), "state": "queued"}, err)
+	})
+	a.Handle("POST /jobs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		err := p.spool.Cancel(r.PathValue("id"))
+		spoolReply(w, map[string]string{"job": r.PathValue("id"), "state": "cancelled"}, err)
+	})
+	a.Handle("POST /print", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID string `json:"id"`
+			printRequest
+		}
+		if err := decodeBody(r, &req); err != nil {
+			api.Error(w, http.StatusBadRequest, err)
+			return
+		}
+		if req.ID == "" {
+			req.ID = "http-" + strconv.FormatInt(p.g.now().UnixNano(), 36)
+		}
+		j, err := p.print(r.Context(), jobID(req.ID), req.printRequest)
+		j.ZPL = ""
+		spoolReply(w, j, err)
+	})
+	a.Handle("GET /labels/preview", p.httpPreview)
+}
+
+// httpPreview renders a label as PNG: ?template=carton&profile=ID&qty=N and
+// every other query parameter as a template value.
+func (p *printing) httpPreview(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tname := q.Get("template")
+	if tname == "" {
+		tname = p.g.cfg.Labels.Carton
+	}
+	t, err := loadTemplate(tname, p.g.cfg.Labels.Templates)
+	if err != nil {
+		api.Error(w, http.StatusBadRequest, fmt.Errorf("template: %w", err))
+		return
+	}
+	pid := q.Get("profile")
+	if pid == "" {
+		pid = "generic-zpl-203"
+	}
+	prof, err := firmwareprofiles.Lookup(pid)
+	if err != nil {
+		api.Error(w, http.StatusBadRequest, fmt.Errorf("profile: %w", err))
+		return
+	}
+	vals := map[string]string{}
+	for k, v := range q {
+		if k != "template" && k != "profile" && len(v) > 0 {
+			vals[k] = v[0]
+		}
+	}
+	l, err := label.Render(t, vals, prof, 1)
+	if err != nil {
+		api.Error(w, http.StatusBadRequest, err)
+		return
+	}
+	png, err := raster.PNG(l, prof)
+	if err != nil {
+		api.Error(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_, _ = w.Write(png)
+}
+
+func spoolReply(w http.ResponseWriter, v any, err error) {
+	switch {
+	case err == nil:
+		api.JSON(w, http.StatusOK, v)
+	case errors.Is(err, spool.ErrNotFound):
+		api.Error(w, http.StatusNotFound, err)
+	case errors.Is(err, spool.ErrInvalidJob), errors.Is(err, spool.ErrUnknownPrint), errors.Is(err, spool.ErrIDConflict),
+		errors.Is(err, spool.ErrNotReprint), errors.Is(err, spool.ErrNotCancelable), errors.Is(err, spool.ErrInFlight),
+		errors.Is(err, label.ErrValue):
+		api.Error(w, http.StatusBadRequest, err)
+	default:
+		api.Error(w, http.StatusInternalServerError, err)
+	}
+}
+

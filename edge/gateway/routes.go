@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/api"
+	"github.com/dockgate/dockgate/edge/lots"
+)
+
+// routes registers the gateway's HTTP API:
+//
+//	POST /receipts, GET /receipts/{id}, POST /receipts/{id}/close
+//	GET  /trace/lot/{code}, /trace/epc/{epc}, /trace/sscc/{sscc}
+//	GET  /lots?product=&supplier=&status=&from=&to=&order=fefo|fifo&limit=
+//	GET  /lots/{code}, POST /lots/{code}/hold {"reason"}, POST /lots/{code}/release
+//	GET  /lots-expiring?days=N
+//	GET  /printers, GET /printers/{id}/jobs/{job}, POST /printers/{id}/jobs/{job}/reprint|cancel
+//	GET  /readers
+//	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
+//	GET  /healthz, /metrics
+func (g *Gateway) routes() {
+	a := g.api
+	g.recv.Routes(a)
+	a.Handle("GET /lots", g.httpListLots)
+	a.Handle("GET /lots/{code}", func(w http.ResponseWriter, r *http.Request) {
+		l, err := g.lots.Get(r.PathValue("code"))
+		lotReply(w, l, err)
+	})
+	a.Handle("POST /lots/{code}/hold", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Reason string `json:"reason"`
+			By     string `json:"by"`
+		}
+		if err := decodeBody(r, &body); err != nil {
+			api.Error(w, http.StatusBadRequest, err)
+			return
+		}
+		if body.By == "" {
+			body.By = "http"
+		}
+		l, err := g.lots.Hold(r.Context(), r.PathValue("code"), body.Reason, body.By)
+		lotReply(w, l, err)
+	})
+	a.Handle("POST /lots/{code}/release", func(w http.ResponseWriter, r *http.Request) {
+		l, err := g.lots.Release(r.Context(), r.PathValue("code"), "http")
+		lotReply(w, l, err)
+	})
+	a.Handle("GET /lots-expiring", func(w http.ResponseWriter, r *http.Request) {
+		days, err := strconv.Atoi(r.URL.Query().Get("days"))
+		if err != nil || days < 0 {
+			api.Error(w, http.StatusBadRequest, errors.New("days: give a whole number of days, e.g. ?days=30"))
+			return
+		}
+		l, err := g.lots.Expiring(r.Context(), days)
+		lotReply(w, l, err)
+	})
+	a.Handle("GET /readers", func(w http.ResponseWriter, _ *http.Request) {
+		g.readerMu.Lock()
+		defer g.readerMu.Unlock()
+		out := []map[string]any{}
+		for _, rc := range g.cfg.Readers {
+			out = append(out, map[string]any{"id": rc.ID, "type": rc.Type, "address": rc.Address, "status": g.readerStatus[rc.ID]})
+		}
+		var stats any
+		if g.eng != nil {
+			stats = g.eng.Stats()
+		}
+		api.JSON(w, http.StatusOK, map[string]any{"readers": out, "portal": stats})
+	})
+	g.printing.routes(a)
+}
+
+func (g *Gateway) httpListLots(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lq := lots.Query{Product: q.Get("product"), Supplier: q.Get("supplier"), Order: lots.Order(q.Get("order"))}
+	if s := q.Get("status"); s != "" {
+		st, err := lots.ParseStatus(s)
+		if err != nil {
+			api.Error(w, http.StatusBadRequest, err)
+			return
+		}
+		lq.Status = st
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &lq.From}, {"to", &lq.To}} {
+		if v := q.Get(d.name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				api.Error(w, http.StatusBadRequest, fmt.Errorf("%s: %q is not a date YYYY-MM-DD", d.name, v))
+				return
+			}
+			*d.dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			api.Error(w, http.StatusBadRequest, fmt.Errorf("limit: %q is not a count", v))
+			return
+		}
+		lq.Limit = n
+	}
+	l, err := g.lots.List(r.Context(), lq)
+	lotReply(w, l, err)
+}
+
+func lotReply(w http.ResponseWriter, v any, err error) {
+	switch {
+	case err == nil:
+		api.JSON(w, http.StatusOK, v)
+	case errors.Is(err, lots.ErrNotFound):
+		api.Error(w, http.StatusNotFound, err)
+	case isClientError(err):
+		api.Error(w, http.StatusBadRequest, err)
+	default:
+		api.Error(w, http.StatusInternalServerError, err)
+	}
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("body: %v", err)
+	}
+	return nil
+}
+
+// isClientError reports whether err is the caller's mistake (HTTP 400).
+func isClientError(err error) bool {
+	return errors.Is(err, lots.ErrInvalid) || errors.Is(err, lots.ErrStatus) || errors.Is(err, lots.ErrExists)
+}
