@@ -416,4 +416,3 @@ func spoolReply(w http.ResponseWriter, v any, err error) {
 		api.Error(w, http.StatusInternalServerError, err)
 	}
 }
-
