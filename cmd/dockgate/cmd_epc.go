@@ -126,13 +126,13 @@ func epcEncode(env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("epc encode", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	var (
-		scheme   = fs.String("scheme", "", "binary scheme: sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+")
+		scheme   = fs.String("scheme", "", "binary scheme: sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+")
 		filter   = fs.Int("filter", 0, "filter value 0–7 (1 point of sale, 2 full case, 6 unit load …)")
 		cpLen    = fs.Int("company-prefix-length", 0, "digits of the GS1 company prefix (6–12)")
 		cpFile   = fs.String("company-prefixes", "", "YAML file listing company prefixes and their lengths (- prefix: \"0614141\"\\n  length: 7)")
 		domain   = fs.String("domain", "", "Digital Link domain (default id.gs1.org)")
 		dateType = fs.String("date-type", "", "DSGTIN+ date type: production, packaging, best-before, sell-by, expiration, first-freeze, harvest (or the AI)")
-		aidc     = fs.String("aidc", "", "sgtin+, dsgtin+, sscc+: further AIs written after the EPC, as HRI, e.g. (10)LOT42(17)261231")
+		aidc     = fs.String("aidc", "", "'+' schemes: further AIs written after the EPC, as HRI, e.g. (10)LOT42(17)261231")
 		v        epc.Values
 	)
 	fs.StringVar(&v.GTIN, "gtin", "", "GTIN (8, 12, 13 or 14 digits)")
@@ -167,28 +167,8 @@ func epcEncode(env *cliEnv, args []string) error {
 	} else if s == epc.DSGTINPlus {
 		return errors.New("dsgtin+ needs --date-type and --date")
 	}
-	if *aidc != "" {
-		if !s.Plus() {
-			return fmt.Errorf("--aidc needs a '+' scheme (sgtin+, dsgtin+, sscc+); %s carries no further AIs", s)
-		}
-		// Parse the further AIs together with the EPC's own, so that the
-		// GS1 rules on pairs of AIs see the whole message.
-		own := "(00)" + v.SSCC
-		if s != epc.SSCCPlus {
-			own = "(01)" + strings.Repeat("0", max(0, 14-len(v.GTIN))) + v.GTIN + "(21)" + v.Serial
-			if s == epc.DSGTINPlus {
-				own += "(" + v.DateType.AI() + ")" + v.Date
-			}
-		}
-		m, err := gs1.ParseHRI(own + *aidc)
-		if err != nil {
-			return fmt.Errorf("--aidc: %v", err)
-		}
-		w, err := epc.ValuesFromGS1(s, m)
-		if err != nil {
-			return cliErr(err)
-		}
-		v.AIDC = w.AIDC
+	if *aidc != "" && !s.Plus() {
+		return fmt.Errorf("--aidc needs a '+' scheme (sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+); %s carries no further AIs", s)
 	}
 	n := *cpLen
 	if !s.Plus() && n == 0 {
@@ -206,6 +186,21 @@ func epcEncode(env *cliEnv, args []string) error {
 	e, err := epc.Encode(s, *filter, n, v)
 	if err != nil {
 		return cliErr(err)
+	}
+	if *aidc != "" {
+		// Parse the further AIs together with the EPC's own, so that the
+		// GS1 rules on pairs of AIs see the whole message.
+		m, err := gs1.ParseHRI(e.GS1() + *aidc)
+		if err != nil {
+			return fmt.Errorf("--aidc: %v", err)
+		}
+		w, err := epc.ValuesFromGS1(s, m)
+		if err != nil {
+			return cliErr(err)
+		}
+		if e, err = e.WithAIDC(w.AIDC...); err != nil {
+			return cliErr(err)
+		}
 	}
 	return writeEPC(env, e, *domain)
 }
