@@ -41,6 +41,9 @@ type Options struct {
 	LabelsPerSecond float64
 	// Silent: do not answer ~HS while paper, ribbon or head is faulted.
 	Silent bool
+	// OnFormat, when set, is called with each format as it is received
+	// (from the connection's goroutine; keep it short).
+	OnFormat func(Format)
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// Now is the clock stamped on formats; nil is time.Now.
@@ -310,7 +313,11 @@ func (s *Sim) received(zpl []byte) {
 	}
 	s.printInstantLocked()
 	s.cond.Broadcast()
+	cp := *f
 	s.mu.Unlock()
+	if s.o.OnFormat != nil {
+		s.o.OnFormat(cp)
+	}
 	if dir != "" {
 		if err := os.WriteFile(f.File, zpl, 0o644); err != nil {
 			s.log.Warn("write format", "file", f.File, "err", err)
