@@ -323,13 +323,19 @@ func (e *EPC) parsePlus(s Scheme) error {
 	}
 	if sp.keyDigits > 0 {
 		var key uint64
-		for i := 0; i < sp.keyDigits; i++ {
-			d := e.get(off, 4)
-			if d > 9 {
-				return newErr(s, sp.keyField, "", ErrDigits, "digit "+itoa(uint64(i+1))+" is the nibble "+itoa(d)+", not a decimal digit")
+		for i := 0; i < sp.keyDigits; {
+			// Up to 14 digits (56 bits) a read.
+			k := min(14, sp.keyDigits-i)
+			w := e.get(off, 4*k)
+			for j := k - 1; j >= 0; j-- {
+				d := w >> (4 * j) & 15
+				if d > 9 {
+					return newErr(s, sp.keyField, "", ErrDigits, "digit "+itoa(uint64(i+k-j))+" is the nibble "+itoa(d)+", not a decimal digit")
+				}
+				key = key*10 + d
 			}
-			key = key*10 + d
-			off += 4
+			i += k
+			off += 4 * k
 		}
 		n := sp.keyDigits
 		if sp.padDigit {
