@@ -3,6 +3,7 @@ package serials
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
@@ -90,24 +91,41 @@ func (a *Allocator) Next(gtin string, n uint64) (uint64, error) {
 // NextSGTIN96 issues the next serial of gtin and returns it as an SGTIN-96
 // EPC with the given filter and company prefix length.
 func (a *Allocator) NextSGTIN96(filter, companyPrefixLen int, gtin string) (epc.EPC, error) {
-	// Check the encoding before spending a serial on it.
-	if _, err := epc.NewSGTIN96(filter, companyPrefixLen, gtin, a.first); err != nil {
-		return epc.EPC{}, fmt.Errorf("serials: %w", err)
-	}
-	s, err := a.Next(gtin, 1)
+	es, err := a.NextEPCs(epc.SGTIN96, filter, companyPrefixLen, gtin, 1)
 	if err != nil {
 		return epc.EPC{}, err
 	}
-	return epc.NewSGTIN96(filter, companyPrefixLen, gtin, s)
+	return es[0], nil
 }
 
 // NextSGTIN96s issues n serials of gtin and returns their SGTIN-96 EPCs in
 // order, for a batch of RFID labels.
 func (a *Allocator) NextSGTIN96s(filter, companyPrefixLen int, gtin string, n int) ([]epc.EPC, error) {
+	return a.NextEPCs(epc.SGTIN96, filter, companyPrefixLen, gtin, n)
+}
+
+// NextEPCs issues n serials of gtin and returns them as EPCs of scheme s:
+// sgtin-96, sgtin-198 or sgtin+ (which ignores companyPrefixLen). The
+// serials are decimal numbers without leading zeros, so the same serial
+// reads the same in every scheme. Nothing is issued when the EPC cannot be
+// encoded.
+func (a *Allocator) NextEPCs(s epc.Scheme, filter, companyPrefixLen int, gtin string, n int) ([]epc.EPC, error) {
 	if n <= 0 {
 		return nil, errors.New("serials: asked for no EPCs")
 	}
-	if _, err := epc.NewSGTIN96(filter, companyPrefixLen, gtin, a.first); err != nil {
+	encode := func(serial uint64) (epc.EPC, error) {
+		switch s {
+		case epc.SGTIN96:
+			return epc.NewSGTIN96(filter, companyPrefixLen, gtin, serial)
+		case epc.SGTIN198:
+			return epc.NewSGTIN198(filter, companyPrefixLen, gtin, strconv.FormatUint(serial, 10))
+		case epc.SGTINPlus:
+			return epc.NewSGTINPlus(filter, gtin, strconv.FormatUint(serial, 10))
+		}
+		return epc.EPC{}, fmt.Errorf("serials: scheme %s: choose sgtin-96, sgtin-198 or sgtin+", s)
+	}
+	// Check the encoding before spending serials on it.
+	if _, err := encode(a.first); err != nil {
 		return nil, fmt.Errorf("serials: %w", err)
 	}
 	first, err := a.Next(gtin, uint64(n))
@@ -116,8 +134,8 @@ func (a *Allocator) NextSGTIN96s(filter, companyPrefixLen int, gtin string, n in
 	}
 	out := make([]epc.EPC, n)
 	for i := range out {
-		if out[i], err = epc.NewSGTIN96(filter, companyPrefixLen, gtin, first+uint64(i)); err != nil {
-			return nil, err
+		if out[i], err = encode(first + uint64(i)); err != nil {
+			return nil, fmt.Errorf("serials: %w", err)
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package serials
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -178,6 +179,30 @@ func TestNextSGTIN96(t *testing.T) {
 		t.Errorf("bad GTIN: %v", err)
 	}
 }
+
+func TestNextEPCsSchemes(t *testing.T) {
+	st := openStore(t, "", store.Options{InMemory: true})
+	defer st.Close()
+	a, _ := New(st, Options{First: 41})
+	for i, s := range []epc.Scheme{epc.SGTIN96, epc.SGTIN198, epc.SGTINPlus} {
+		es, err := a.NextEPCs(s, 1, 7, gtinA, 2)
+		if err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+		want := itoa(uint64(41 + 2*i))
+		if es[0].Scheme() != s || es[0].Serial() != want || es[0].GTIN() != gtinA {
+			t.Errorf("%v: %v %s %s, want serial %s", s, es[0].Scheme(), es[0].Serial(), es[0].GTIN(), want)
+		}
+	}
+	if _, err := a.NextEPCs(epc.SSCC96, 1, 7, gtinA, 1); err == nil {
+		t.Error("sscc-96 accepted")
+	}
+	if _, err := a.NextEPCs(epc.SGTIN96, 1, 7, gtinA, 0); err == nil {
+		t.Error("0 EPCs accepted")
+	}
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
 
 func TestOptions(t *testing.T) {
 	st := openStore(t, "", store.Options{InMemory: true})
