@@ -5,7 +5,7 @@
 // The counters live in the gateway's store (edge/store, key
 // ctr/sgtin/<GTIN-14>, so a GTIN-13 and its GTIN-14 share one); an
 // [Allocator] turns them into SGTIN-96, SGTIN-198 or SGTIN+ EPCs with
-// encoder/epc, and checks the encoding before it spends a serial. Serials start at 1 by default and end at 2^38−1, the largest
-// SGTIN-96 serial; running out is an error wrapping [ErrExhausted], never a
-// wrap-around.
+// encoder/epc, and checks the encoding before it spends a serial. Serials
+// start at 1 by default and end at 2^38−1, the largest SGTIN-96 serial;
+// running out is an error wrapping [ErrExhausted], never a wrap-around.
 package serials
