@@ -205,7 +205,6 @@ type conn struct {
 
 	offset     time.Duration // reader clock → gateway clock
 	haveOffset bool
-	setUp      bool
 
 	pending  map[uint32]*writeReq // access spec id → write waiting for its result
 	toDelete []uint32             // access specs done, to delete
@@ -247,7 +246,9 @@ func (s *Session) WriteEPC(ctx context.Context, target, newEPC rfid.EPC, passwor
 
 // serviceWrites deletes finished access specs and starts queued writes.
 func (c *conn) serviceWrites() error {
-	for _, id := range c.toDelete {
+	del := c.toDelete
+	c.toDelete = nil // results reported meanwhile queue up again
+	for _, id := range del {
 		if _, err := c.request(MsgDeleteAccessSpec, func(b []byte, mid uint32) []byte { return AppendU32(b, MsgDeleteAccessSpec, mid, id) }); err != nil {
 			var se *StatusError
 			if !errors.As(err, &se) {
@@ -255,7 +256,6 @@ func (c *conn) serviceWrites() error {
 			}
 		}
 	}
-	c.toDelete = c.toDelete[:0]
 	for {
 		var w *writeReq
 		select {
@@ -469,7 +469,6 @@ func (c *conn) setup() error {
 			return err
 		}
 	}
-	c.setUp = true
 	return c.send(AppendEmpty(c.out[:0], MsgEnableEventsAndReports, s.msgID.Add(1)))
 }
 

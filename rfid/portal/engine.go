@@ -333,7 +333,7 @@ func (e *Engine) observe(r *rfid.Read) {
 	if now < t.first {
 		t.first = now
 	}
-	ds, k := t.stat(sl.door)
+	ds, k := e.stat(t, sl.door)
 	ds.reads++
 	rssi := r.RSSI
 	if !r.HasRSSI {
@@ -372,8 +372,8 @@ func (e *Engine) observe(r *rfid.Read) {
 }
 
 // stat returns the tag's statistics for door d, taking a free or the
-// weakest slot.
-func (t *tag) stat(d int16) (*doorStat, int) {
+// weakest slot; a replaced door no longer counts the tag as present.
+func (e *Engine) stat(t *tag, d int16) (*doorStat, int) {
 	free, weakest := -1, 0
 	for i := range t.doors {
 		if t.doors[i].door == d {
@@ -388,6 +388,10 @@ func (t *tag) stat(d int16) (*doorStat, int) {
 	}
 	if free < 0 {
 		free = weakest
+		if t.counted&(1<<free) != 0 {
+			e.doors[t.doors[free].door].present--
+			t.counted &^= 1 << free
+		}
 	}
 	t.doors[free] = doorStat{door: d}
 	return &t.doors[free], free
@@ -428,7 +432,6 @@ func (e *Engine) Flush(now time.Time) {
 }
 
 func (e *Engine) tick(now int64, all bool) {
-	touched := false
 	for e.due.Len() > 0 {
 		top := e.due.items[0]
 		t := &e.tags[top]
@@ -443,12 +446,7 @@ func (e *Engine) tick(now int64, all bool) {
 			continue
 		}
 		e.due.pop()
-		if e.depart(top) {
-			touched = true
-		}
-	}
-	if !touched && !all {
-		return
+		e.depart(top)
 	}
 	for i := range e.doors {
 		dr := &e.doors[i]
@@ -480,7 +478,7 @@ func (t *tag) best() int16 {
 }
 
 // depart removes a tag and, if it had arrived, adds it to its door's pass.
-func (e *Engine) depart(idx int32) bool {
+func (e *Engine) depart(idx int32) {
 	t := &e.tags[idx]
 	delete(e.index, t.epc)
 	defer func() {
@@ -489,7 +487,7 @@ func (e *Engine) depart(idx int32) bool {
 	}()
 	if !t.present {
 		e.st.Strays++
-		return false
+		return
 	}
 	e.st.Departures++
 	for j := range t.doors {
@@ -544,7 +542,6 @@ func (e *Engine) depart(idx int32) bool {
 	if pt.Last.After(p.End) {
 		p.End = pt.Last
 	}
-	return true
 }
 
 func (e *Engine) closePass(p *PassEvent) {

@@ -275,3 +275,40 @@ func TestMemoryPerEPC(t *testing.T) {
 func epcN(i int) rfid.EPC {
 	return rfid.MustParseEPC(fmt.Sprintf("3034257BF40C0E40%08X", i))
 }
+
+// TestThreeDoorsKeepCountsRight: a tag heard at three doors keeps statistics
+// for the two strongest, and the door it drops stops waiting for it.
+func TestThreeDoorsKeepCountsRight(t *testing.T) {
+	var doors []portal.DoorConfig
+	for i := range 3 {
+		a := uint16(2*i + 1)
+		doors = append(doors, portal.DoorConfig{ID: fmt.Sprintf("d%d", i+1), Reader: "r1",
+			AntennasOutside: []uint16{a}, AntennasInside: []uint16{a + 1}, MinReads: 1})
+	}
+	var c collector
+	e, err := portal.New(portal.Config{Doors: doors, Sink: c.sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const x = "3034257BF40C0E40000007D1"
+	e.Observe([]rfid.Read{
+		read(x, 1, -70, 0),                     // d1, weak
+		read(x, 3, -50, 100*time.Millisecond),  // d2
+		read(x, 5, -40, 200*time.Millisecond),  // d3 replaces d1
+		read(x, 6, -41, 1200*time.Millisecond), // d3 inside
+		read(x, 4, -60, 1300*time.Millisecond), // d2 inside
+	})
+	e.Tick(t0.Add(10 * time.Second))
+	if len(c.passes) != 1 || c.passes[0].Door != "d3" || c.passes[0].Direction != "in" {
+		for _, p := range c.passes {
+			t.Logf("pass %s %s %v", p.Door, p.Direction, p.EPCs())
+		}
+		t.Fatalf("%d passes", len(c.passes))
+	}
+	// Every door is idle again: a new tag at d1 makes a pass of its own.
+	e.Observe([]rfid.Read{read("3034257BF40C0E40000007D2", 1, -50, 11*time.Second), read("3034257BF40C0E40000007D2", 2, -50, 12*time.Second)})
+	e.Tick(t0.Add(20 * time.Second))
+	if len(c.passes) != 2 || c.passes[1].Door != "d1" || len(c.passes[1].Tags) != 1 {
+		t.Fatalf("second pass %+v", c.passes[len(c.passes)-1])
+	}
+}
