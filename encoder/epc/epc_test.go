@@ -301,6 +301,15 @@ func TestRawURI(t *testing.T) {
 	if _, err := ParseURI("urn:epc:raw:66.xE2801160600002085"); !errors.Is(err, ErrPadding) {
 		t.Errorf("bits past the length: %v", err)
 	}
+	// The decimal form of TDS §12.3.3 (the GRAI-170 tag of a public test
+	// suite, read as 176 bits).
+	d, err := ParseURI("urn:epc:raw:176.20607387083275411281233370441387565389886411352571904")
+	if err != nil || d.Hex() != "3714257BF40C0E5A3060000000000000000000000000" || d.BitLen() != 176 {
+		t.Errorf("decimal raw URI: %v %s %d", err, d.Hex(), d.BitLen())
+	}
+	if _, err := ParseURI("urn:epc:raw:8.256"); err == nil {
+		t.Error("decimal raw URI past its bits accepted")
+	}
 	for _, bad := range []string{"urn:epc:raw:96", "urn:epc:raw:96.x30", "urn:epc:raw:0.x", "urn:epc:raw:9999.x00", "urn:epc:raw:8.xZZ", "urn:epc:foo:1"} {
 		if _, err := ParseURI(bad); err == nil {
 			t.Errorf("ParseURI(%q) succeeded", bad)

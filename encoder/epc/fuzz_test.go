@@ -103,6 +103,7 @@ func FuzzParseURI(f *testing.F) {
 	}
 	f.Add("urn:epc:id:sgtin:0614141.812345.a.b%2F")
 	f.Add("urn:epc:raw:66.xE2801160600002084")
+	f.Add("urn:epc:raw:16.65535")
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := ParseURI(s)
 		if err != nil {

@@ -1,6 +1,9 @@
 package epc
 
-import "strings"
+import (
+	"math/big"
+	"strings"
+)
 
 // appendBody appends the fields of the pure identity URI after its scheme
 // name: company prefix, reference and serial, separated by dots.
@@ -206,8 +209,8 @@ func fromURIBody(s Scheme, filter int, body, uri string) (EPC, error) {
 
 func parseRawURI(uri, rest string) (EPC, error) {
 	ns, hx, ok := strings.Cut(rest, ".")
-	if !ok || len(hx) < 2 || (hx[0] != 'x' && hx[0] != 'X') {
-		return EPC{}, uriErr(uri, "a raw URI is urn:epc:raw:<bits>.x<hex>")
+	if !ok || hx == "" {
+		return EPC{}, uriErr(uri, "a raw URI is urn:epc:raw:<bits>.x<hex> (or .<decimal>)")
 	}
 	n := 0
 	for i := 0; i < len(ns); i++ {
@@ -215,6 +218,19 @@ func parseRawURI(uri, rest string) (EPC, error) {
 			return EPC{}, uriErr(uri, "the bit length must be a number 1–496")
 		}
 		n = n*10 + int(ns[i]-'0')
+	}
+	if hx[0] != 'x' && hx[0] != 'X' {
+		// TDS §12.3.3: the value may be written as a decimal number.
+		if !allDigits(hx) || n == 0 || n > MaxBits {
+			return EPC{}, uriErr(uri, "a raw URI is urn:epc:raw:<bits>.x<hex> or urn:epc:raw:<bits>.<decimal>, bits 1–496")
+		}
+		v, _ := new(big.Int).SetString(hx, 10)
+		if v.BitLen() > n {
+			return EPC{}, uriErr(uri, "the decimal value has more than the "+itoa(uint64(n))+" bits given")
+		}
+		b := v.FillBytes(make([]byte, (n+7)/8))
+		v.Lsh(v, uint(len(b)*8-n))
+		return NewRaw(v.FillBytes(b), n)
 	}
 	hx = hx[1:]
 	if n == 0 || n > MaxBits || len(hx) != (n+3)/4 {
