@@ -88,6 +88,11 @@ func (q *Querier) Status(ctx context.Context, timeout time.Duration) (printers.S
 		}
 		if rep.HQES != nil {
 			x = rep.HQES
+			if wantHS && hs == nil && x.ErrorFlag != 0 && x.Errors&(ErrMediaOut|ErrRibbonOut|ErrHeadOpen) != 0 {
+				// a printer stays silent to ~HS while media, ribbon or
+				// head is faulted: do not wait out the timeout for it
+				break
+			}
 		}
 	}
 	_ = q.conn.SetReadDeadline(time.Time{})

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/transport"
+	"github.com/dockgate/dockgate/printers/zebra"
+)
+
+// Exit codes of print and printer status beyond 0, 1 and 2.
+const (
+	exitPrinterFaulted = 3 // the printer reports a fault (not printed)
+	exitPrinterUnknown = 4 // no status answer, or not confirmed in time
+)
+
+// printResult is the JSON "dockgate print" writes.
+type printResult struct {
+	Printer string           `json:"printer"`
+	Target  string           `json:"target"`
+	File    string           `json:"file"`
+	Bytes   int              `json:"bytes"`
+	Formats int              `json:"formats"`
+	Copies  int              `json:"copies"`
+	State   string           `json:"state"` // confirmed, sent, held, failed, unknown
+	Reason  string           `json:"reason,omitempty"`
+	Status  *printers.Status `json:"status,omitempty"`
+}
+
+func init() {
+	register(&command{name: "print", summary: "send a ZPL file to a printer and confirm it printed: print --printer HOST:PORT|ID [-c FILE] FILE.zpl", run: runPrint})
+}
+
+// resolvePrinter turns HOST:PORT or a configured printer ID into a config.
+// An ID never contains ':' (printer ids are letters, digits, '.', '_', '-').
+func resolvePrinter(env *cliEnv, spec, profile, configPath string) (printers.Config, error) {
+	var cfg printers.Config
+	switch {
+	case spec == "":
+		return cfg, fmt.Errorf("--printer is required: HOST:PORT, or a printer id with -c CONFIG")
+	case strings.Contains(spec, ":"):
+		cfg = printers.Config{ID: "cli", Address: spec, Profile: profile}
+	case configPath == "":
+		return cfg, fmt.Errorf("printer %q is not HOST:PORT; to use a printer id pass the gateway config with -c FILE", spec)
+	default:
+		c, err := config.Load(configPath, env.getenv)
+		if err != nil {
+			return cfg, err
+		}
+		p, ok := c.Printer(spec)
+		if !ok {
+			ids := make([]string, 0, len(c.Printers))
+			for _, p := range c.Printers {
+				ids = append(ids, p.ID)
+			}
+			return cfg, fmt.Errorf("no printer %q in %s; configured: %s", spec, configPath, strings.Join(ids, ", "))
+		}
+		if p.Transport == config.TransportSim {
+			return cfg, fmt.Errorf("printer %q is the gateway's built-in simulator; reach it through the gateway, or run dockgate sim printer and pass its HOST:PORT", spec)
+		}
+		cfg = *p
+		if profile != "" {
+			cfg.Profile = profile
+		}
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// checkZPL refuses a file that is not whole formats.
+func checkZPL(b []byte) (int, error) {
+	z := strings.TrimSpace(string(b))
+	nA, nZ := strings.Count(z, "^XA"), strings.Count(z, "^XZ")
+	switch {
+	case nA == 0:
+		return 0, fmt.Errorf("no label format: ZPL formats start with ^XA and end with ^XZ")
+	case nA != nZ:
+		return 0, fmt.Errorf("%d ^XA but %d ^XZ: every format must be closed, or it swallows the next job", nA, nZ)
+	case !strings.HasSuffix(z, "^XZ"):
+		return 0, fmt.Errorf("text after the last ^XZ; end the file with ^XZ")
+	}
+	return nA, nil
+}
+
+func runPrint(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("print", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	spec := fs.String("printer", "", "`HOST:PORT` (raw TCP) or a printer ID from the -c config")
+	profile := fs.String("profile", "", "firmware profile `ID` (default from the config, else generic)")
+	cfgPath := fs.String("c", "", "gateway config `FILE` (needed for a printer ID)")
+	copies := fs.Int("copies", 1, "send the file this many times")
+	timeout := fs.Duration("timeout", 60*time.Second, "how long the printer may take to print the job")
+	noConfirm := fs.Bool("no-confirm", false, "do not wait for the printer to take the job")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "usage: dockgate print --printer HOST:PORT|ID [--profile ID] [-c FILE] [--copies N] [--timeout D] [--no-confirm] FILE.zpl|-")
+		return errUsage
+	}
+	if *copies < 1 || *copies > 1000 {
+		return fmt.Errorf("--copies %d is not 1-1000", *copies)
+	}
+	cfg, err := resolvePrinter(env, *spec, *profile, *cfgPath)
+	if err != nil {
+		return err
+	}
+	file := fs.Arg(0)
+	var zpl []byte
+	if file == "-" {
+		zpl, err = io.ReadAll(env.stdin)
+	} else {
+		zpl, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return err
+	}
+	formats, err := checkZPL(zpl)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	res := printResult{Printer: cfg.ID, Target: cfg.Target(), File: file, Bytes: len(zpl) * *copies, Formats: formats * *copies, Copies: *copies}
+	report := func(code int) error {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		if code != 0 {
+			return &exitError{code: code, msg: fmt.Sprintf("dockgate print: %s: %s", res.State, res.Reason)}
+		}
+		return nil
+	}
+	conn, err := transport.Dial(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	q := zebra.NewQuerier(conn, cfg.Status, nil)
+	if cfg.Status != printers.StatusNone {
+		st, err := q.Status(ctx, cfg.Timeouts.Status)
+		if err != nil && !errors.Is(err, printers.ErrStatusTimeout) {
+			return fmt.Errorf("read status of %s: %w", cfg.Target(), err)
+		}
+		res.Status = &st
+		if !st.Ready() {
+			res.State, res.Reason = "held", "not sent: printer "+st.Summary()
+			if !st.Known {
+				return report(exitPrinterUnknown)
+			}
+			return report(exitPrinterFaulted)
+		}
+	}
+	for i := 0; i < *copies; i++ {
+		if _, err := conn.Write(zpl); err != nil {
+			res.State, res.Reason = "unknown", "connection lost while writing: "+err.Error()+"; the printer may have printed part of it"
+			return report(exitPrinterUnknown)
+		}
+	}
+	if f, ok := conn.(printers.Flusher); ok {
+		if err := f.Flush(); err != nil {
+			return err
+		}
+	}
+	res.State = "sent"
+	if *noConfirm || cfg.Status == printers.StatusNone || cfg.Status == printers.StatusHQES {
+		return report(0)
+	}
+	deadline := time.Now().Add(*timeout)
+	wait := time.Duration(0)
+	for {
+		if !sleepCtx(ctx, wait) {
+			return ctx.Err()
+		}
+		wait = min(max(2*wait, 5*time.Millisecond), cfg.Timeouts.Poll)
+		st, err := q.Status(ctx, cfg.Timeouts.Status)
+		if err != nil && !errors.Is(err, printers.ErrStatusTimeout) {
+			res.State, res.Reason = "unknown", "status lost after sending: "+err.Error()
+			return report(exitPrinterUnknown)
+		}
+		res.Status = &st
+		if st.Drained() {
+			res.State = "confirmed"
+			return report(0)
+		}
+		if time.Now().After(deadline) {
+			res.State = "failed"
+			res.Reason = fmt.Sprintf("the printer did not take the job within %v (printer %s, %d formats in buffer, %d labels remaining)", *timeout, st.Summary(), st.FormatsInBuffer, st.LabelsRemaining)
+			return report(exitPrinterUnknown)
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// prnBuffer is a goroutine-safe output buffer.
+type prnBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *prnBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *prnBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startSimPrinter runs "dockgate sim printer" with a control port and
+// returns the print and control addresses.
+func startSimPrinter(t *testing.T, args ...string) (addr, control string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errb := &prnBuffer{}, &prnBuffer{}
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: out, stderr: errb, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, env, append([]string{"sim", "printer", "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"}, args...))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("sim printer exit %d: %s", code, errb.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if line, _, ok := strings.Cut(out.String(), "\n"); ok {
+			var v struct{ Listen, Control string }
+			if err := json.Unmarshal([]byte(line), &v); err != nil || v.Listen == "" || v.Control == "" {
+				t.Fatalf("first line %q: %v", line, err)
+			}
+			return v.Listen, v.Control
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("sim printer exited %d: %s", code, errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("sim printer did not start")
+	return "", ""
+}
+
+func prnRun(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = runMain(context.Background(), env, args)
+	return out.String(), errb.String(), code
+}
+
+func simControl(t *testing.T, control, cmd string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", control, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintln(c, cmd)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func TestPrintAndStatusAgainstSim(t *testing.T) {
+	dir := t.TempDir()
+	addr, control := startSimPrinter(t, "--dir", dir, "--profile", "zebra-zt411-203")
+	zpl := filepath.Join(t.TempDir(), "label.zpl")
+	if err := os.WriteFile(zpl, []byte("^XA^FO50,50^A0N,40,40^FDLOT 24A017^FS^XZ\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := prnRun(t, "print", "--printer", addr, "--copies", "2", zpl)
+	if code != 0 {
+		t.Fatalf("print exit %d: %s %s", code, out, errs)
+	}
+	var res printResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.State != "confirmed" || res.Formats != 2 || res.Status == nil || !res.Status.Drained() {
+		t.Fatalf("print result %s (%v)", out, err)
+	}
+	if got := simControl(t, control, "count"); got != "formats 2 labels 2" {
+		t.Fatalf("count %q", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "fmt-000002.zpl")); err != nil || !strings.Contains(string(b), "LOT 24A017") {
+		t.Fatalf("format file %q %v", b, err)
+	}
+
+	out, _, code = prnRun(t, "printer", "status", addr)
+	var st printerStatusResult
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || !st.Ready || !st.Status.Known || st.Status.FormatsInBuffer != 0 {
+		t.Fatalf("status exit %d: %s", code, out)
+	}
+
+	simControl(t, control, "paper-out")
+	out, _, code = prnRun(t, "printer", "status", addr)
+	if code != exitPrinterFaulted || json.Unmarshal([]byte(out), &st) != nil || st.Ready || !st.Status.PaperOut {
+		t.Fatalf("paper out status exit %d: %s", code, out)
+	}
+	out, errs, code = prnRun(t, "print", "--printer", addr, zpl)
+	if code != exitPrinterFaulted || !strings.Contains(out, `"state": "held"`) || !strings.Contains(errs, "paper out") {
+		t.Fatalf("print while paper out exit %d: %s %s", code, out, errs)
+	}
+	if got := simControl(t, control, "count"); got != "formats 2 labels 2" {
+		t.Fatalf("printed while faulted: %q", got)
+	}
+}
+
+func TestPrinterByIDFromConfig(t *testing.T) {
+	addr, _ := startSimPrinter(t)
+	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
+	if err := os.WriteFile(cfg, []byte("printers:\n  - id: dock1\n    profile: zebra-zt411-203\n    address: "+addr+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := prnRun(t, "printer", "status", "-c", cfg, "dock1")
+	if code != 0 || !strings.Contains(out, `"printer": "dock1"`) {
+		t.Fatalf("status by id exit %d: %s %s", code, out, errs)
+	}
+	_, errs, code = prnRun(t, "printer", "status", "-c", cfg, "dock9")
+	if code != 1 || !strings.Contains(errs, "dock1") {
+		t.Fatalf("unknown id exit %d: %s", code, errs)
+	}
+	_, errs, code = prnRun(t, "printer", "status", "dock1")
+	if code != 1 || !strings.Contains(errs, "-c FILE") {
+		t.Fatalf("id without config exit %d: %s", code, errs)
+	}
+}
+
+func TestPrintErrors(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open.zpl")
+	_ = os.WriteFile(open, []byte("^XA^FDno end"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"print", "x.zpl"}, 1, "--printer is required"},
+		{[]string{"print", "--printer", "127.0.0.1:1", open}, 1, "^XZ"},
+		{[]string{"print", "--printer", "127.0.0.1:1"}, 2, "usage"},
+		{[]string{"print", "--printer", "127.0.0.1:1", "--copies", "0", open}, 1, "--copies"},
+		{[]string{"printer"}, 2, "usage"},
+		{[]string{"printer", "status", "--profile", "nope", "127.0.0.1:1"}, 1, "unknown firmware profile"},
+		{[]string{"sim", "printer", "--profile", "nope"}, 1, "--profile"},
+	} {
+		_, errs, code := prnRun(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.msg)
+		}
+	}
+}
