@@ -1,0 +1,474 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/encoder/lot"
+)
+
+// lotSubcommands are the "dockgate lot" subcommands.
+var lotSubcommands = map[string]func(context.Context, *cliEnv, []string) error{
+	"new":      lotNew,
+	"register": lotRegister,
+	"decode":   lotDecode,
+	"show":     lotShow,
+	"list":     lotList,
+	"hold":     lotHold,
+	"release":  lotRelease,
+	"recall":   lotRecall,
+	"expiring": lotExpiring,
+}
+
+func init() {
+	register(&command{name: "lot", summary: "lot codes and the lot registry: lot new|register|decode|show|list|hold|release|recall|expiring", run: func(ctx context.Context, env *cliEnv, args []string) error {
+		names := make([]string, 0, len(lotSubcommands))
+		for n := range lotSubcommands {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if len(args) == 0 {
+			return fmt.Errorf("name a subcommand: %s", strings.Join(names, ", "))
+		}
+		f, ok := lotSubcommands[args[0]]
+		if !ok {
+			return fmt.Errorf("unknown subcommand %q; choose one of: %s", args[0], strings.Join(names, ", "))
+		}
+		return f(ctx, env, args[1:])
+	}})
+}
+
+// lotFlags are the flags every registry subcommand shares.
+type lotFlags struct {
+	fs      *flag.FlagSet
+	dataDir *string
+	config  *string
+}
+
+func newLotFlags(env *cliEnv, name string) *lotFlags {
+	fs := flag.NewFlagSet("lot "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	return &lotFlags{
+		fs:      fs,
+		dataDir: fs.String("data-dir", "", "data directory of the gateway's store (default: data_dir of -c FILE)"),
+		config:  fs.String("c", "", "gateway configuration file: lots formats, site, gateway, data_dir"),
+	}
+}
+
+// parse parses flags given before and after positional arguments
+// ("hold CODE --reason R") and returns the positional arguments.
+func (lf *lotFlags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := lf.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &exitError{code: 0}
+			}
+			return nil, &exitError{code: 2}
+		}
+		rest := lf.fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// lotEnv is what a registry subcommand works with.
+type lotEnv struct {
+	cfg     lot.Config
+	site    string
+	gateway string
+	dataDir string
+}
+
+func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
+	le := &lotEnv{dataDir: *lf.dataDir}
+	if *lf.config != "" {
+		c, err := loadConfig(*lf.config, env.getenv)
+		if err != nil {
+			return nil, err
+		}
+		le.cfg, le.site, le.gateway = c.Lots, c.Site, c.Gateway
+		if le.dataDir == "" {
+			le.dataDir = c.DataDir
+		}
+	}
+	return le, nil
+}
+
+// open opens the store and the registry. create is false for commands that
+// only read or change existing lots: a missing data dir is then an error
+// rather than a new empty store.
+func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error) {
+	if le.dataDir == "" {
+		return nil, nil, errors.New("give --data-dir DIR (or -c FILE with data_dir)")
+	}
+	if !create {
+		if _, err := os.Stat(le.dataDir); err != nil {
+			return nil, nil, fmt.Errorf("data dir %s: %w (check --data-dir)", le.dataDir, errors.Unwrap(err))
+		}
+	}
+	s, err := store.Open(le.dataDir, store.Options{})
+	if err != nil {
+		var locked *store.LockedError
+		if errors.As(err, &locked) {
+			return nil, nil, &exitError{code: 1, msg: locked.Error() + ": stop the gateway or use its HTTP API"}
+		}
+		return nil, nil, err
+	}
+	if s.Recovered != "" {
+		fmt.Fprintf(env.stderr, "dockgate lot: warning: the store failed to open (%v); it was moved to %s and a new one started\n", s.RecoverErr, s.Recovered)
+	}
+	r, err := lots.New(s, lots.Options{Config: le.cfg, Site: le.site, Gateway: le.gateway})
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return r, func() { s.Close() }, nil
+}
+
+func lotJSON(env *cliEnv, v any) error {
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func parseDateFlag(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s %q: give a date as YYYY-MM-DD", name, v)
+	}
+	return t, nil
+}
+
+// detailFlags are the lot details new and register take.
+type detailFlags struct {
+	product, gtin, supplier, supplierLot, site, door, line *string
+	date, expiry, bestBefore, qty, unit, po, despatch, by  *string
+}
+
+func addDetailFlags(fs *flag.FlagSet, env *cliEnv) *detailFlags {
+	by := env.getenv("USER")
+	if by == "" {
+		by = "cli"
+	}
+	return &detailFlags{
+		product:     fs.String("product", "", "product (SKU); required"),
+		gtin:        fs.String("gtin", "", "GTIN of the product (8, 12, 13 or 14 digits)"),
+		supplier:    fs.String("supplier", "", "supplier"),
+		supplierLot: fs.String("supplier-lot", "", "the supplier's lot code, kept and linked (needs --supplier)"),
+		site:        fs.String("site", "", "site ({SITE}; default: site of -c FILE)"),
+		door:        fs.String("door", "", "dock door ({DOOR})"),
+		line:        fs.String("line", "", "line ({LINE})"),
+		date:        fs.String("date", "", "production date YYYY-MM-DD (new: default today)"),
+		expiry:      fs.String("expiry", "", "expiry date YYYY-MM-DD"),
+		bestBefore:  fs.String("best-before", "", "best-before date YYYY-MM-DD"),
+		qty:         fs.String("qty", "", "quantity"),
+		unit:        fs.String("unit", "", "unit of the quantity (default EA when --qty is given)"),
+		po:          fs.String("po", "", "purchase order"),
+		despatch:    fs.String("despatch-advice", "", "despatch advice (ASN) number"),
+		by:          fs.String("by", by, "who asks, for the lot's history"),
+	}
+}
+
+func (d *detailFlags) details(le *lotEnv) (lots.Details, error) {
+	out := lots.Details{Product: *d.product, GTIN: *d.gtin, Supplier: *d.supplier, SupplierLot: *d.supplierLot,
+		Site: *d.site, Door: *d.door, Line: *d.line, Unit: *d.unit, PO: *d.po, DespatchAdvice: *d.despatch, By: *d.by}
+	if out.Site == "" {
+		out.Site = le.site
+	}
+	var err error
+	if out.Production, err = parseDateFlag("date", *d.date); err != nil {
+		return out, err
+	}
+	if out.Expiry, err = parseDateFlag("expiry", *d.expiry); err != nil {
+		return out, err
+	}
+	if out.BestBefore, err = parseDateFlag("best-before", *d.bestBefore); err != nil {
+		return out, err
+	}
+	if *d.qty != "" {
+		if out.Quantity, err = strconv.ParseFloat(*d.qty, 64); err != nil || out.Quantity <= 0 {
+			return out, fmt.Errorf("--qty %q: give a positive number", *d.qty)
+		}
+		if out.Unit == "" {
+			out.Unit = "EA"
+		}
+	}
+	if out.Product == "" {
+		return out, errors.New("--product is required")
+	}
+	return out, nil
+}
+
+func lotNew(ctx context.Context, env *cliEnv, args []string) error {
+	lf := newLotFlags(env, "new")
+	format := lf.fs.String("format", "", "format: a template such as \"{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}\", or the name of a format in -c FILE (default: lots.default_format)")
+	brand := lf.fs.String("brand", "", "brand ({BRAND}; default: the format's brand)")
+	jsonOut := lf.fs.Bool("json", false, "print the lot record as JSON instead of the code")
+	df := addDetailFlags(lf.fs, env)
+	pos, err := lf.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q", pos[0])
+	}
+	le, err := lf.load(env)
+	if err != nil {
+		return err
+	}
+	d, err := df.details(le)
+	if err != nil {
+		return err
+	}
+	if *format == "" && le.cfg.DefaultFormat == "" {
+		return errors.New("--format is required (a template such as \"{YYMM}-{PRODUCT}-{SEQ:3}\", or a format name with -c FILE)")
+	}
+	// Check the format before touching the store.
+	if _, err := le.cfg.Format(*format); err != nil {
+		return err
+	}
+	r, closeStore, err := le.open(env, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	l, err := r.Issue(ctx, lots.IssueRequest{Format: *format, Brand: *brand, Details: d})
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return lotJSON(env, l)
+	}
+	fmt.Fprintln(env.stdout, l.Code)
+	return nil
+}
+
+func lotRegister(ctx context.Context, env *cliEnv, args []string) error {
+	lf := newLotFlags(env, "register")
+	df := addDetailFlags(lf.fs, env)
+	pos, err := lf.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("give the supplier's lot code: lot register CODE --product P --supplier S")
+	}
+	le, err := lf.load(env)
+	if err != nil {
+		return err
+	}
+	d, err := df.details(le)
+	if err != nil {
+		return err
+	}
+	r, closeStore, err := le.open(env, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	l, err := r.Register(ctx, pos[0], d)
+	if err != nil {
+		return err
+	}
+	return lotJSON(env, l)
+}
+
+func lotDecode(_ context.Context, env *cliEnv, args []string) error {
+	lf := newLotFlags(env, "decode")
+	format := lf.fs.String("format", "", "format: a template, or the name of a format in -c FILE (default: lots.default_format)")
+	pos, err := lf.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("give one code: lot decode --format F CODE")
+	}
+	le, err := lf.load(env)
+	if err != nil {
+		return err
+	}
+	if *format == "" && le.cfg.DefaultFormat == "" {
+		return errors.New("--format is required (a template such as \"{YYMM}-{PRODUCT}-{SEQ:3}\", or a format name with -c FILE)")
+	}
+	f, err := le.cfg.Format(*format)
+	if err != nil {
+		return err
+	}
+	fields, err := f.Decode(pos[0])
+	if err != nil {
+		return err
+	}
+	return lotJSON(env, fields)
+}
+
+// lotWithCode runs a registry command on one existing lot code.
+func lotWithCode(ctx context.Context, env *cliEnv, name string, args []string, extra func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error)) error {
+	lf := newLotFlags(env, name)
+	run := extra(lf.fs)
+	pos, err := lf.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("give one lot code: lot %s CODE", name)
+	}
+	le, err := lf.load(env)
+	if err != nil {
+		return err
+	}
+	r, closeStore, err := le.open(env, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	v, err := run(ctx, r, pos[0])
+	if err != nil {
+		return err
+	}
+	return lotJSON(env, v)
+}
+
+func byFlag(fs *flag.FlagSet, env *cliEnv) *string {
+	by := env.getenv("USER")
+	if by == "" {
+		by = "cli"
+	}
+	return fs.String("by", by, "who asks, for the lot's history")
+}
+
+func lotShow(ctx context.Context, env *cliEnv, args []string) error {
+	return lotWithCode(ctx, env, "show", args, func(*flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+		return func(_ context.Context, r *lots.Registry, code string) (any, error) { return r.Get(code) }
+	})
+}
+
+func lotHold(ctx context.Context, env *cliEnv, args []string) error {
+	return lotWithCode(ctx, env, "hold", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+		reason := fs.String("reason", "", "why the lot is held; required")
+		by := byFlag(fs, env)
+		return func(ctx context.Context, r *lots.Registry, code string) (any, error) {
+			if *reason == "" {
+				return nil, errors.New("--reason is required")
+			}
+			return r.Hold(ctx, code, *reason, *by)
+		}
+	})
+}
+
+func lotRelease(ctx context.Context, env *cliEnv, args []string) error {
+	return lotWithCode(ctx, env, "release", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+		by := byFlag(fs, env)
+		return func(ctx context.Context, r *lots.Registry, code string) (any, error) { return r.Release(ctx, code, *by) }
+	})
+}
+
+func lotRecall(ctx context.Context, env *cliEnv, args []string) error {
+	return lotWithCode(ctx, env, "recall", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+		reason := fs.String("reason", "", "why the lot is recalled; required")
+		by := byFlag(fs, env)
+		return func(ctx context.Context, r *lots.Registry, code string) (any, error) {
+			if *reason == "" {
+				return nil, errors.New("--reason is required")
+			}
+			return r.Recall(ctx, code, *reason, *by)
+		}
+	})
+}
+
+func lotList(ctx context.Context, env *cliEnv, args []string) error {
+	lf := newLotFlags(env, "list")
+	product := lf.fs.String("product", "", "only this product")
+	supplier := lf.fs.String("supplier", "", "only this supplier")
+	status := lf.fs.String("status", "", "only this status: active, on_hold, released, recalled, expired")
+	from := lf.fs.String("from", "", "production date on or after YYYY-MM-DD")
+	to := lf.fs.String("to", "", "production date on or before YYYY-MM-DD")
+	order := lf.fs.String("order", "", "fefo or fifo: a product's available lots in that order (needs --product)")
+	limit := lf.fs.Int("limit", 0, "at most this many lots (0: all)")
+	pos, err := lf.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q", pos[0])
+	}
+	q := lots.Query{Product: *product, Supplier: *supplier, Order: lots.Order(*order), Limit: *limit}
+	if *status != "" {
+		if q.Status, err = lots.ParseStatus(*status); err != nil {
+			return err
+		}
+	}
+	if q.From, err = parseDateFlag("from", *from); err != nil {
+		return err
+	}
+	if q.To, err = parseDateFlag("to", *to); err != nil {
+		return err
+	}
+	if *limit < 0 {
+		return fmt.Errorf("--limit %d: give 0 or more", *limit)
+	}
+	le, err := lf.load(env)
+	if err != nil {
+		return err
+	}
+	r, closeStore, err := le.open(env, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ls, err := r.List(ctx, q)
+	if err != nil {
+		return err
+	}
+	if ls == nil {
+		ls = []lots.Lot{}
+	}
+	return lotJSON(env, ls)
+}
+
+func lotExpiring(ctx context.Context, env *cliEnv, args []string) error {
+	lf := newLotFlags(env, "expiring")
+	days := lf.fs.Int("days", 7, "expiry date within this many days from today")
+	pos, err := lf.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q", pos[0])
+	}
+	le, err := lf.load(env)
+	if err != nil {
+		return err
+	}
+	r, closeStore, err := le.open(env, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ls, err := r.Expiring(ctx, *days)
+	if err != nil {
+		return err
+	}
+	if ls == nil {
+		ls = []lots.Lot{}
+	}
+	return lotJSON(env, ls)
+}

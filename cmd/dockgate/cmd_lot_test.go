@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/store"
+)
+
+func lotRun(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
+		if k == "USER" {
+			return "tester"
+		}
+		return ""
+	}}
+	code = runMain(context.Background(), env, append([]string{"lot"}, args...))
+	return out.String(), errb.String(), code
+}
+
+func mustLot(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, code := lotRun(t, args...)
+	if code != 0 {
+		t.Fatalf("lot %q: exit %d: %s", args, code, errs)
+	}
+	return out
+}
+
+const seedFormat = "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}"
+
+func TestLotNewAndRegistry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	nw := func(date string) string {
+		return strings.TrimSpace(mustLot(t, "new", "--data-dir", dir, "--format", seedFormat, "--product", "WLD01", "--brand", "LWX",
+			"--date", date, "--expiry", "2099-09-30", "--supplier", "ACME", "--supplier-lot", "S-1", "--qty", "12", "--gtin", "09520123456788"))
+	}
+	got := []string{nw("2025-05-07"), nw("2025-05-20"), nw("2025-06-01")}
+	want := []string{"2505-LWX-WLD01-001", "2505-LWX-WLD01-002", "2506-LWX-WLD01-001"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("codes %q, want %q", got, want)
+	}
+
+	var l lots.Lot
+	if err := json.Unmarshal([]byte(mustLot(t, "show", "--data-dir", dir, "2505-LWX-WLD01-002")), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Product != "WLD01" || l.SupplierLot != "S-1" || l.Quantity != 12 || l.Unit != "EA" || l.Production != "2025-05-20" ||
+		l.Status != lots.StatusActive || len(l.History) != 1 || l.History[0].By != "tester" {
+		t.Fatalf("show: %+v", l)
+	}
+
+	// Flags after the code, as documented.
+	out := mustLot(t, "hold", "2505-LWX-WLD01-001", "--data-dir", dir, "--reason", "lab test")
+	if err := json.Unmarshal([]byte(out), &l); err != nil || l.Status != lots.StatusOnHold || l.HoldReason != "lab test" {
+		t.Fatalf("hold: %s %v", out, err)
+	}
+	var ls []lots.Lot
+	if err := json.Unmarshal([]byte(mustLot(t, "list", "--data-dir", dir, "--status", "on_hold")), &ls); err != nil || len(ls) != 1 || ls[0].Code != "2505-LWX-WLD01-001" {
+		t.Fatalf("list on_hold: %+v %v", ls, err)
+	}
+	if err := json.Unmarshal([]byte(mustLot(t, "list", "--data-dir", dir, "--product", "WLD01", "--order", "fifo")), &ls); err != nil || len(ls) != 2 || ls[0].Code != "2505-LWX-WLD01-002" {
+		t.Fatalf("list fifo: %+v %v", ls, err)
+	}
+	if err := json.Unmarshal([]byte(mustLot(t, "list", "--data-dir", dir, "--from", "2025-05-10", "--to", "2025-05-31")), &ls); err != nil || len(ls) != 1 {
+		t.Fatalf("list dates: %+v %v", ls, err)
+	}
+	if out := mustLot(t, "list", "--data-dir", dir, "--supplier", "NOBODY"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("empty list prints %q", out)
+	}
+	mustLot(t, "release", "2505-LWX-WLD01-001", "--data-dir", dir)
+	mustLot(t, "recall", "2505-LWX-WLD01-001", "--data-dir", dir, "--reason", "supplier recall")
+	if err := json.Unmarshal([]byte(mustLot(t, "expiring", "--data-dir", dir, "--days", "100000")), &ls); err != nil || len(ls) != 2 {
+		t.Fatalf("expiring: %+v %v", ls, err)
+	}
+
+	out = mustLot(t, "register", "--data-dir", dir, "SUPLOT9", "--product", "WLD01", "--supplier", "ACME")
+	if err := json.Unmarshal([]byte(out), &l); err != nil || l.Source != lots.SourceSupplier || l.SupplierLot != "SUPLOT9" {
+		t.Fatalf("register: %s %v", out, err)
+	}
+}
+
+func TestLotDecode(t *testing.T) {
+	out := mustLot(t, "decode", "--format", seedFormat, "2505-LWX-WLD01-002")
+	want := `{"code":"2505-LWX-WLD01-002","format":"{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}","brand":"LWX","product":"WLD01","year":2025,"month":5,"seq":2}`
+	var got, exp any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(want), &exp)
+	if fmt.Sprint(got) != fmt.Sprint(exp) {
+		t.Fatalf("decode = %s, want %s", out, want)
+	}
+	if _, errs, code := lotRun(t, "decode", "--format", seedFormat, "2513-LWX-WLD01-002"); code != 1 || !strings.Contains(errs, "month 13") {
+		t.Fatalf("bad month: %d %s", code, errs)
+	}
+}
+
+func TestLotConfigFile(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := filepath.Join(tmp, "gw.yaml")
+	dir := filepath.Join(tmp, "data")
+	yaml := "site: dc1\ngateway: gw1\ndata_dir: " + dir + "\nlots:\n  default_format: shared\n  formats:\n    shared:\n      format: \"{YYMMDD}-{SITE}-{SEQ:4}\"\n      shared: true\n      seq_per: global\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code := strings.TrimSpace(mustLot(t, "new", "-c", cfg, "--product", "P", "--date", "2025-05-07"))
+	if code != "250507-dc1-0001" {
+		t.Fatalf("code %q", code)
+	}
+	out := mustLot(t, "decode", "-c", cfg, code)
+	if !strings.Contains(out, `"site": "dc1"`) || !strings.Contains(out, `"date": "2025-05-07"`) {
+		t.Fatalf("decode with the default format: %s", out)
+	}
+	if _, errs, c := lotRun(t, "new", "-c", cfg, "--format", "nope", "--product", "P"); c != 1 || !strings.Contains(errs, `no format "nope"`) {
+		t.Fatalf("unknown format: %d %s", c, errs)
+	}
+}
+
+func TestLotErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		frag string
+	}{
+		{[]string{"new", "--data-dir", dir, "--product", "P"}, "--format is required"},
+		{[]string{"new", "--data-dir", dir, "--format", seedFormat}, "--product is required"},
+		{[]string{"new", "--data-dir", dir, "--format", "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:5}", "--product", "P"}, "worst case"},
+		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P"}, "needs a value for {BRAND}"},
+		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--date", "7/5/25"}, "YYYY-MM-DD"},
+		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--qty", "-1"}, "positive"},
+		{[]string{"new", "--format", seedFormat, "--product", "P", "--brand", "B"}, "--data-dir"},
+		{[]string{"show", "--data-dir", dir, "NOPE"}, "no such lot"},
+		{[]string{"show", "--data-dir", filepath.Join(dir, "missing"), "X"}, "check --data-dir"},
+		{[]string{"hold", "--data-dir", dir, "X"}, "--reason is required"},
+		{[]string{"list", "--data-dir", dir, "--order", "fefo"}, "needs a product"},
+		{[]string{"list", "--data-dir", dir, "--status", "lost"}, "not one of"},
+		{[]string{"frobnicate"}, "unknown subcommand"},
+		{nil, "name a subcommand"},
+	} {
+		_, errs, code := lotRun(t, c.args...)
+		if code != 1 || !strings.Contains(errs, c.frag) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("lot %q: exit %d, stderr %q; want 1 and one line containing %q", c.args, code, errs, c.frag)
+		}
+	}
+	if _, _, code := lotRun(t, "list", "--bogus"); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+// TestLotDataDirInUse: while the gateway holds the data dir, commands fail
+// with one line naming the pid and leave the store alone.
+func TestLotDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := fmt.Sprintf("data dir %s is in use by pid %d: stop the gateway or use its HTTP API\n", dir, os.Getpid())
+	for _, args := range [][]string{
+		{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B"},
+		{"show", "--data-dir", dir, "X"},
+		{"list", "--data-dir", dir},
+		{"hold", "X", "--data-dir", dir, "--reason", "r"},
+	} {
+		_, errs, code := lotRun(t, args...)
+		if code != 1 || errs != want {
+			t.Errorf("lot %q: exit %d, stderr %q; want %q", args, code, errs, want)
+		}
+	}
+}
