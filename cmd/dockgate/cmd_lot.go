@@ -377,7 +377,9 @@ func lotHold(ctx context.Context, env *cliEnv, args []string) error {
 func lotRelease(ctx context.Context, env *cliEnv, args []string) error {
 	return lotWithCode(ctx, env, "release", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
 		by := byFlag(fs, env)
-		return func(ctx context.Context, r *lots.Registry, code string) (any, error) { return r.Release(ctx, code, *by) }
+		return func(ctx context.Context, r *lots.Registry, code string) (any, error) {
+			return r.Release(ctx, code, *by)
+		}
 	})
 }
 
