@@ -134,7 +134,7 @@ func (e *EPC) parsePartitioned(s Scheme) error {
 	have := int(e.nbits)
 	if have < L.bits {
 		return newErr(s, "bit length", itoa(uint64(have)), ErrLength,
-			s.String()+" has "+itoa(uint64(L.bits))+" bits")
+			s.String()+" has "+itoa(uint64(L.bits))+" bits; give the whole EPC (as many words as the tag's PC word says)")
 	}
 	// TDS §14.4 step 3: bits past the scheme's length are word padding
 	// (or whatever a larger EPC bank holds); they are not part of the EPC.
@@ -147,7 +147,7 @@ func (e *EPC) parsePartitioned(s Scheme) error {
 	f := bits96(hi, lo, 8, 3)
 	p := bits96(hi, lo, 11, 3)
 	if p == 7 {
-		return newErr(s, "partition", "7", ErrPartition, "partition values are 0–6")
+		return newErr(s, "partition", "7", ErrPartition, "partition values are 0–6: these bits are not a valid "+s.String())
 	}
 	r := L.part[p]
 	off := 14
@@ -303,7 +303,7 @@ func (e *EPC) parsePlus(s Scheme) error {
 	}
 	if have < need {
 		return newErr(s, "bit length", itoa(uint64(have)), ErrLength,
-			s.String()+" needs at least "+itoa(uint64(need))+" bits")
+			s.String()+" needs at least "+itoa(uint64(need))+" bits; give the whole EPC (as many words as the tag's PC word says)")
 	}
 	e.scheme = s
 	e.aidc = e.get(8, 1) == 1
