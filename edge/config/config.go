@@ -204,6 +204,21 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// Complete fills the defaults of a configuration built in code (the demo,
+// tests), reads its secrets and validates it, as Load does for a file.
+func Complete(c *Config, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c.fill()
+	probs := c.readSecrets(getenv)
+	probs = append(probs, c.Validate()...)
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, probs)
+	}
+	return c, nil
+}
+
 // unknownKeys walks the YAML mapping against the struct type and reports
 // every key the type does not have, with its line.
 func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {

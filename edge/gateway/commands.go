@@ -23,7 +23,7 @@ func (g *Gateway) registerCommands() {
 		if err := json.Unmarshal(c.Payload, &req); err != nil {
 			return nil, fmt.Errorf("payload: %v", err)
 		}
-		req.ID, req.Source = c.ID, "mqtt"
+		req.ID, req.Source = jobID(c.ID), "mqtt"
 		return g.recv.Receive(ctx, req)
 	})
 	g.cmds.Handle("lot.hold", func(ctx context.Context, c command.Command) (any, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,11 +266,20 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	if exp, err = parseDate("expiry", r.Expiry); err != nil {
 		return prod, exp, err
 	}
+	if r.Unit == "" {
+		// UN/CEFACT codes: each item, or cases when only cartons are counted.
+		r.Unit = "EA"
+		if r.QtyPerCarton == 0 {
+			r.Unit = "CS"
+		}
+	}
 	if r.Source == "" {
 		r.Source = "api"
 	}
 	if r.ID == "" {
 		r.ID = newID()
+	} else if !idPattern.MatchString(r.ID) {
+		return prod, exp, invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
 	}
 	return prod, exp, nil
 }
@@ -327,7 +337,7 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 		cartons[i] = Carton{SSCC: sscc, EPC: e.Hex(), EPCURI: e.PureURI(), Receipt: rc.ID, Lot: rc.Lot,
 			GTIN: rc.GTIN, Qty: rc.QtyPerCarton, Door: rc.Door, Printer: door.Printer(), Time: now}
 		if door.Printer() != "" {
-			cartons[i].Job = rc.ID + "/" + sscc
+			cartons[i].Job = rc.ID + ":" + sscc
 		}
 	}
 	rc.Cartons = ssccs
@@ -619,6 +629,8 @@ func stableID(parts ...string) string {
 	h[8] = h[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,80}$`)
 
 var idMu sync.Mutex
 var idLast int64

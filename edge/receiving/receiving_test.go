@@ -144,7 +144,7 @@ func TestReceiveAssignsLotAndCartons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(c.EPC, "31") || c.Job != "asn-1/"+sscc {
+		if !strings.HasPrefix(c.EPC, "31") || c.Job != "asn-1:"+sscc {
 			t.Fatalf("carton %+v", c)
 		}
 		if got := string(r.door.jobs[c.Job]); !strings.Contains(got, sscc) || !strings.Contains(got, c.EPC) {
