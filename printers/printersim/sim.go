@@ -65,23 +65,22 @@ type Sim struct {
 	o   Options
 	log *slog.Logger
 
-	mu       sync.Mutex
-	cond     *sync.Cond
-	faults   map[Fault]bool
-	silent   bool
-	refuse   bool
-	slow     int // bytes/s, 0 off
-	rate     float64
-	formats  []*Format
-	queue    []*Format // received, not finished
-	left     int       // labels left of queue[0] once started
-	started  bool
-	inFmt    bool
-	labels   int
-	conn     net.Conn
-	conns    int
-	closed   bool
-	writeErr error
+	mu      sync.Mutex
+	cond    *sync.Cond
+	faults  map[Fault]bool
+	silent  bool
+	refuse  bool
+	slow    int // bytes/s, 0 off
+	rate    float64
+	formats []*Format
+	queue   []*Format // received, not finished
+	left    int       // labels left of queue[0] once started
+	started bool
+	inFmt   bool
+	labels  int
+	conn    net.Conn
+	conns   int
+	closed  bool
 }
 
 // New returns a simulator.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,7 +62,6 @@ type Spooler struct {
 	cfg     map[string]printers.Config
 	runners map[string]*runner
 	seq     atomic.Uint64
-	mu      sync.Mutex
 }
 
 // New opens the spooler on the shared store. It recovers from a crash: every

@@ -287,7 +287,7 @@ func ParseHQES(b []byte) (ExtendedStatus, error) {
 		rep, err := r.Next()
 		if err != nil {
 			if errors.Is(err, errEOF) {
-				return ExtendedStatus{}, fmt.Errorf("%w: ~HQES reply incomplete: want one STX…ETX frame with ERRORS: and WARNINGS:", printers.ErrBadStatus)
+				return ExtendedStatus{}, fmt.Errorf("%w: ~HQES reply incomplete: want one STX…ETX frame with ERRORS and WARNINGS lines", printers.ErrBadStatus)
 			}
 			return ExtendedStatus{}, err
 		}
