@@ -102,6 +102,10 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	presence := fs.Duration("presence-timeout", portal.DefaultPresenceTimeout, "no reads for this long and a tag has left (--portal)")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
 	count := fs.Int("count", 0, "stop after this many lines (default: no limit)")
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, readerUsage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
