@@ -44,7 +44,7 @@ func TestEPCDecodeJSON(t *testing.T) {
 		{"encode sgtin+ with aidc", []string{"encode", "--scheme", "sgtin+", "--filter", "3", "--gtin", "79521141123453", "--serial", "32a/b", "--aidc", "(17)261231(10)ABC"},
 			`{"scheme":"sgtin+","filter":3,"hex":"F7B795211411234538566CB0AFC42E6B3E2047578","gs1":"(01)79521141123453(21)32a/b(17)261231(10)ABC","digital_link":"https://id.gs1.org/01/79521141123453/10/ABC/21/32a%2Fb?17=261231"}`},
 		{"encode dsgtin+", []string{"encode", "--scheme", "dsgtin+", "--filter", "1", "--date-type", "expiration", "--date", "261231", "--gtin", "09506000134352", "--serial", "ABC123"},
-			`{"scheme":"dsgtin+","filter":1,"hex":"FB14359F0950600013435226ABC123","gs1":"(01)09506000134352(17)261231(21)ABC123","digital_link":"https://id.gs1.org/01/09506000134352/21/ABC123?17=261231","date":"261231","date_type":"expiration"}`},
+			`{"scheme":"dsgtin+","filter":1,"hex":"FB14359F0950600013435226ABC123","gs1":"(01)09506000134352(21)ABC123(17)261231","digital_link":"https://id.gs1.org/01/09506000134352/21/ABC123?17=261231","date":"261231","date_type":"expiration"}`},
 		{"encode grai+ with aidc", []string{"encode", "--scheme", "grai+", "--grai", "0614141123452", "--serial", "RTI-7", "--aidc", "(90)DOCK7"},
 			`{"scheme":"grai+","filter":0,"hex":"F18006141411234526545323EEE419433822BB","gs1":"(8003)00614141123452RTI-7(90)DOCK7","digital_link":"https://id.gs1.org/8003/00614141123452RTI-7?90=DOCK7"}`},
 		{"decode sscc+", []string{"decode", "F96106141412345678908"},

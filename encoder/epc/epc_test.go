@@ -228,7 +228,7 @@ func TestDSGTINPlus(t *testing.T) {
 	if d, typ, ok := e.Date(); !ok || d != "261231" || typ != DateExpiration {
 		t.Errorf("Date() = %q %v %v", d, typ, ok)
 	}
-	if got, want := e.GS1(), "(01)09506000134352(17)261231(21)ABC123"; got != want {
+	if got, want := e.GS1(), "(01)09506000134352(21)ABC123(17)261231"; got != want {
 		t.Errorf("GS1 = %s, want %s", got, want)
 	}
 	// Header FB, toggle 0, filter 1, date type 4, 26-12-31.
@@ -239,7 +239,7 @@ func TestDSGTINPlus(t *testing.T) {
 	if err != nil || e2 != e {
 		t.Errorf("decode of own hex: %v", err)
 	}
-	e3, err := ParseGS1("(01)09506000134352(17)261231(21)ABC123", DSGTINPlus, 1, 0)
+	e3, err := ParseGS1("(01)09506000134352(21)ABC123(17)261231", DSGTINPlus, 1, 0)
 	if err != nil || e3 != e {
 		t.Errorf("ParseGS1: %v %s", err, e3.Hex())
 	}

@@ -5,7 +5,7 @@ import (
 )
 
 // GS1Message returns the GS1 element string the EPC stands for: (01)+(21)
-// for an SGTIN (with the date AI for a DSGTIN+), (00) for an SSCC, (414)
+// for an SGTIN (then the date AI for a DSGTIN+), (00) for an SSCC, (414)
 // and (254) for an SGLN (no (254) when the extension is "0"), (8003),
 // (8004), (253), (8018). It is empty for a raw EPC.
 func (e EPC) GS1Message() gs1.Message {
@@ -14,10 +14,10 @@ func (e EPC) GS1Message() gs1.Message {
 	switch layouts[e.scheme].family {
 	case famSGTIN:
 		add("01", e.GTIN())
-		if d, t, ok := e.Date(); ok {
-			add(t.AI(), d)
-		}
 		add("21", e.Serial())
+		if d, t, ok := e.Date(); ok {
+			add(t.AI(), d) // after the serial, as TDS Annex E writes it
+		}
 	case famSSCC:
 		add("00", e.SSCC())
 	case famSGLN:
