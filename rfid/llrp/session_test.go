@@ -179,7 +179,7 @@ func TestSessionReadsScenario(t *testing.T) {
 
 func TestSessionReconnectsAfterDrop(t *testing.T) {
 	sc := loadScenario(t, "dock-in")
-	sc.Faults = []readersim.Fault{{At: 300 * time.Millisecond, Kind: readersim.FaultDrop}}
+	sc.Faults = []readersim.Fault{{At: 800 * time.Millisecond, Kind: readersim.FaultDrop}}
 	if err := sc.Prepare(); err != nil {
 		t.Fatal(err)
 	}
