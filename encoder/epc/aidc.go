@@ -27,6 +27,7 @@ const (
 	mCountry             // §14.5.12: ISO 3166 alpha-2 in 12 bits
 	mVarNumeric          // §14.5.13: length, then the digits as one integer
 	mMinus               // §14.5.14: optional minus sign in 1 bit
+	mSequence            // §14.5.15: "n/m" as two 4-bit digits 1–9
 )
 
 // comp is one component of a Table F row: fixed characters and bits for
@@ -62,7 +63,6 @@ var (
 )
 
 // tableF is TDS 2.3 Table F: how each AI's value is written as +AIDC data.
-// (7258, the sequence indicator of §14.5.15, is not supported.)
 var tableF = []tableFRow{
 	{"00", "00", fixedNum(18), comp{}},
 	{"01", "02", fixedNum(14), comp{}},
@@ -195,6 +195,7 @@ var tableF = []tableFRow{
 	{"7255", "7255", alnum(4, 10), comp{}},
 	{"7256", "7256", alnum(7, 90), comp{}},
 	{"7257", "7257", alnum(7, 70), comp{}},
+	{"7258", "7258", comp{m: mSequence, chars: 3, bits: 8}, comp{}},
 	{"7259", "7259", alnum(6, 40), comp{}},
 	{"8001", "8001", fixedBits(14, 47), comp{}},
 	{"8002", "8002", alnum(5, 20), comp{}},
@@ -462,6 +463,15 @@ func (e *EPC) readComp(s Scheme, ai string, c comp, off, have int, v []byte) ([]
 			off += nb
 		}
 		return v, off, nil
+	case mSequence:
+		if err := need(8); err != nil {
+			return nil, 0, err
+		}
+		n, m := e.get(off, 4), e.get(off+4, 4)
+		if n < 1 || n > 9 || m < 1 || m > 9 {
+			return nil, 0, compErr(s, ai, "sequence digits must be 1–9")
+		}
+		return append(v, byte('0'+n), '/', byte('0'+m)), off + 8, nil
 	case mCountry:
 		if err := need(12); err != nil {
 			return nil, 0, err
@@ -655,6 +665,12 @@ func putComp(w *writer, s Scheme, ai string, c comp, v string) error {
 				w.put(parseDigits(v[6+2*i:8+2*i]), nb)
 			}
 		}
+	case mSequence:
+		if len(v) != 3 || v[1] != '/' || v[0] < '1' || v[0] > '9' || v[2] < '1' || v[2] > '9' {
+			return bad("must be n/m with digits 1–9")
+		}
+		w.put(uint64(v[0]-'0'), 4)
+		w.put(uint64(v[2]-'0'), 4)
 	case mCountry:
 		for i := 0; i < 2; i++ {
 			k := indexByte(alphaBase64, v[i])

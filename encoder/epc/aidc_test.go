@@ -77,7 +77,7 @@ func TestAIDCErrors(t *testing.T) {
 		{"not in Table F", []gs1.Element{{AI: "03", Value: "09506000134352"}}, "Table F"},
 		{"bad date", []gs1.Element{{AI: "17", Value: "261332"}}, "AI (17)"},
 		{"too long", []gs1.Element{{AI: "91", Value: strings.Repeat("x", 90)}, {AI: "92", Value: strings.Repeat("x", 90)}}, "496 bits"},
-		{"sequence indicator", []gs1.Element{{AI: "7258", Value: "1/2"}}, "Table F"},
+		{"not in Table F either", []gs1.Element{{AI: "8014", Value: "A1"}}, "Table F"},
 	}
 	for _, tt := range tests {
 		_, err := base.WithAIDC(tt.els...)
@@ -286,5 +286,23 @@ func TestOtherPlusSchemes(t *testing.T) {
 	}
 	if _, err := NewGIAIPlus(0, "0614141 1"); !errors.Is(err, ErrGS1) {
 		t.Errorf("GIAI+ with a space: %v", err)
+	}
+}
+
+func TestAIDCSequenceIndicator(t *testing.T) {
+	g, err := NewGSRNPlus(0, "061414112345678902")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := g.WithAIDC(gs1.Element{AI: "7258", Value: "1/2"}, gs1.Element{AI: "7259", Value: "BABY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.GS1(); got != "(8018)061414112345678902(7258)1/2(7259)BABY" {
+		t.Errorf("GS1 %s", got)
+	}
+	roundTrip(t, w, 0)
+	if _, err := g.WithAIDC(gs1.Element{AI: "7258", Value: "0/2"}, gs1.Element{AI: "7259", Value: "BABY"}); !errors.Is(err, ErrAIDC) {
+		t.Errorf("sequence 0/2: %v", err)
 	}
 }
