@@ -114,6 +114,9 @@ func TestPrintAndStatusAgainstSim(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "fmt-000002.zpl")); err != nil || !strings.Contains(string(b), "LOT 24A017") {
 		t.Fatalf("format file %q %v", b, err)
 	}
+	if b, err := os.ReadFile(filepath.Join(dir, "fmt-000001.png")); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("preview: %v", err)
+	}
 
 	out, _, code = prnRun(t, "printer", "status", addr)
 	var st printerStatusResult

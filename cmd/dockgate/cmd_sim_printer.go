@@ -24,7 +24,7 @@ func simPrinter(ctx context.Context, env *cliEnv, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:9100", "raw TCP `HOST:PORT` to take ZPL on")
 	control := fs.String("control", "", "control port `HOST:PORT` for fault injection (paper-out, head-open, pause, resume, drop, slow N, refuse on|off, silent on|off, speed N, count, status); empty: none")
 	profile := fs.String("profile", "generic-zpl-203", "firmware profile `ID` to pretend to be")
-	dir := fs.String("dir", "", "write each received format to `DIR` as fmt-NNNNNN.zpl")
+	dir := fs.String("dir", "", "write each received format to `DIR` as fmt-NNNNNN.zpl with a PNG preview fmt-NNNNNN.png")
 	speed := fs.Float64("speed", 0, "print speed in labels per second (0: instantly)")
 	silent := fs.Bool("silent", true, "do not answer ~HS while paper, ribbon or head is faulted, like real printers")
 	if err := fs.Parse(args); err != nil {
@@ -55,10 +55,14 @@ func simPrinter(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("control port %s: %w", *control, err)
 		}
 	}
+	var preview func([]byte) ([]byte, error)
+	if *dir != "" {
+		preview = printersim.Preview
+	}
 	sim := printersim.New(printersim.Options{
 		Profile: *profile, Dir: *dir, LabelsPerSecond: *speed, Silent: *silent,
 		Logger:  slog.New(slog.NewTextHandler(env.stderr, nil)),
-		Preview: previewFunc(*profile),
+		Preview: preview,
 	})
 	info := map[string]string{"listen": ln.Addr().String(), "profile": *profile, "dir": *dir}
 	if cln != nil {
@@ -74,7 +78,3 @@ func simPrinter(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	return g.Wait()
 }
-
-// previewFunc returns the PNG renderer for the simulator's previews, or nil
-// while the label engine has none.
-func previewFunc(string) func([]byte) ([]byte, error) { return nil }

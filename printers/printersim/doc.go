@@ -25,4 +25,8 @@
 //	status                                       the ~HS state as JSON
 //
 // Each command is answered with one line: "ok", a value, or "error: …".
+//
+// With Options.Dir set, each format is written to DIR/fmt-NNNNNN.zpl, and
+// with Options.Preview (Preview renders through the label engine's ZPL
+// interpreter and rasteriser) a PNG beside it.
 package printersim
