@@ -389,3 +389,55 @@ func TestExampleTemplate(t *testing.T) {
 		t.Errorf("layout %+v", got)
 	}
 }
+
+func TestItemSymbolChoice(t *testing.T) {
+	item, _ := Builtin("item")
+	for _, id := range []string{"zebra-zt411-203", "zebra-zt411-300", "zebra-zt610-600"} {
+		l, err := Render(item, with("symbol", "qr"), profile(t, id), 1)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		kinds := map[Kind]bool{}
+		for _, e := range l.Elements {
+			kinds[e.Kind] = true
+		}
+		if !kinds[KindQR] || kinds[KindDataMatrix] {
+			t.Errorf("%s: symbol=qr gave %v", id, kinds)
+		}
+	}
+	var ve *ValueError
+	if _, err := Render(item, with("symbol", "aztec"), profile(t, "zebra-zt411-203"), 1); !errors.As(err, &ve) || ve.Key != "symbol" {
+		t.Errorf("symbol=aztec: %v", err)
+	}
+}
+
+func TestBuiltinsDoNotOverlap(t *testing.T) {
+	full := with("description", "Barista edition", "supplier", "Nordic Oats AB", "po", "PO-1")
+	qr := with("symbol", "qr")
+	for _, tm := range Builtins() {
+		for _, p := range firmwareprofiles.List() {
+			if !p.Supported() {
+				continue
+			}
+			for _, vals := range []map[string]string{full, qr} {
+				if vals["symbol"] != "" && tm.Name != "item" {
+					continue
+				}
+				l, err := Render(tm, vals, p, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, a := range l.Elements {
+					for _, b := range l.Elements[i+1:] {
+						if a.Kind == KindLine || b.Kind == KindLine || a.Kind == KindBox || b.Kind == KindBox || a.Kind == KindRFID || b.Kind == KindRFID {
+							continue
+						}
+						if a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H {
+							t.Errorf("%s on %s: %s %v overlaps %s %v", tm.Name, p.ID, a.Name, []int{a.X, a.Y, a.W, a.H}, b.Name, []int{b.X, b.Y, b.W, b.H})
+						}
+					}
+				}
+			}
+		}
+	}
+}

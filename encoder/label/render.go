@@ -126,7 +126,7 @@ func Render(t *Template, vals map[string]string, prof *Profile, qty int) (*Layou
 	}
 	for i := range t.Elements {
 		s := &t.Elements[i]
-		if s.When != "" && bound[s.When] == "" {
+		if !when(s.When, bound) {
 			continue
 		}
 		if err := r.element(s); err != nil {
@@ -139,6 +139,17 @@ func Render(t *Template, vals map[string]string, prof *Profile, qty int) (*Layou
 	return r.l, nil
 }
 
+// when evaluates a Spec.When condition.
+func when(cond string, vals map[string]string) bool {
+	if cond == "" {
+		return true
+	}
+	if name, want, ok := strings.Cut(cond, "="); ok {
+		return vals[name] == want
+	}
+	return vals[cond] != ""
+}
+
 type renderer struct {
 	t    *Template
 	p    *Profile
@@ -148,6 +159,10 @@ type renderer struct {
 }
 
 func (r *renderer) dots(mm float64) int { return r.p.Dots(mm) }
+
+// span converts a length starting at pos to dots so that adjacent
+// elements (pos+len = next pos) meet without a rounding gap or overlap.
+func (r *renderer) span(pos, length float64) int { return r.p.Dots(pos+length) - r.p.Dots(pos) }
 
 func (r *renderer) fail(s *Spec, format string, a ...any) error {
 	return fmt.Errorf("element %q (%s): %w", s.Name, s.Type, fmt.Errorf(format, a...))
@@ -183,7 +198,7 @@ func (r *renderer) element(s *Spec) error {
 		if s.Thickness == 0 {
 			th = max(1, r.dots(0.25))
 		}
-		return r.add(Element{Name: s.Name, Kind: KindBox, X: r.dots(s.X), Y: r.dots(s.Y), W: r.dots(s.Width), H: r.dots(s.Height), Thickness: th})
+		return r.add(Element{Name: s.Name, Kind: KindBox, X: r.dots(s.X), Y: r.dots(s.Y), W: r.span(s.X, s.Width), H: r.span(s.Y, s.Height), Thickness: th})
 	case KindLine:
 		th := max(1, r.dots(s.Thickness))
 		x, y, x2, y2 := r.dots(s.X), r.dots(s.Y), r.dots(s.X2), r.dots(s.Y2)
@@ -234,7 +249,7 @@ func (r *renderer) text(s *Spec) error {
 		r.l.UTF8 = true
 	}
 	x, y := r.dots(s.X), r.dots(s.Y)
-	w := r.dots(s.Width)
+	w := r.span(s.X, s.Width)
 	if s.Width == 0 {
 		w = r.l.Width - x
 	}
@@ -297,7 +312,7 @@ func isASCII(s string) bool {
 // region of the spec and returns its x, or a FitError.
 func (r *renderer) place(s *Spec, kind Kind, sw, q int, detail func() string) (int, error) {
 	x := r.dots(s.X)
-	region := r.dots(s.Width)
+	region := r.span(s.X, s.Width)
 	if s.Width == 0 {
 		region = r.l.Width - x
 	}

@@ -38,7 +38,9 @@ type Variable struct {
 	MaxLen int `yaml:"max_len"`
 	// Default is used when the value is not given.
 	Default string `yaml:"default"`
-	Help    string `yaml:"help"`
+	// Choices, when given, lists the only values allowed.
+	Choices []string `yaml:"choices"`
+	Help    string   `yaml:"help"`
 }
 
 // Spec is one element of a template; measures are in millimetres. Values
@@ -47,7 +49,8 @@ type Variable struct {
 type Spec struct {
 	Type string `yaml:"type"`
 	Name string `yaml:"name"`
-	// When names a variable: the element is printed only if it is set.
+	// When names a variable: the element is printed only if it is set;
+	// "var=value" prints it only if the variable has that value.
 	When string  `yaml:"when"`
 	X    float64 `yaml:"x"`
 	Y    float64 `yaml:"y"`
@@ -187,7 +190,7 @@ func (t *Template) check(dir string) error {
 		}
 		names[s.Name] = true
 		where = fmt.Sprintf("element %q", s.Name)
-		if s.When != "" && !vars[s.When] {
+		if w, _, _ := strings.Cut(s.When, "="); s.When != "" && !vars[w] {
 			return fmt.Errorf("%s: when: %q is not a declared variable", where, s.When)
 		}
 		if len(s.Value) > 2000 || len(s.AIs) > 2000 {

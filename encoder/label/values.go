@@ -3,6 +3,7 @@ package label
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,9 @@ func (t *Template) Bind(vals map[string]string) (map[string]string, error) {
 		norm, err := checkValue(v, val)
 		if err != nil {
 			return nil, &ValueError{Key: v.Name, Value: val, Reason: err.Error()}
+		}
+		if len(v.Choices) > 0 && !slices.Contains(v.Choices, norm) {
+			return nil, &ValueError{Key: v.Name, Value: val, Reason: "is not one of " + strings.Join(v.Choices, ", ")}
 		}
 		out[v.Name] = norm
 	}

@@ -26,13 +26,14 @@ var record = map[string]string{
 
 // intended is what each symbol of the built-ins must carry for record.
 var intended = map[string]string{
-	"carton/gs1_item":     "(01)09520123456788(17)270331(10)LOT-2026-0042",
-	"carton/gs1_sscc":     "(00)095201230000000011",
-	"carton/digital_link": "(01)09520123456788(10)LOT-2026-0042(17)270331",
-	"item/gs1_datamatrix": "(01)09520123456788(17)270331(11)261102(10)LOT-2026-0042",
-	"pallet/gs1_content":  "(02)09520123456788(37)24",
-	"pallet/gs1_lot":      "(17)270331(11)261102(10)LOT-2026-0042",
-	"pallet/gs1_sscc":     "(00)095201230000000011",
+	"carton/gs1_item":      "(01)09520123456788(17)270331(10)LOT-2026-0042",
+	"carton/gs1_sscc":      "(00)095201230000000011",
+	"carton/digital_link":  "(01)09520123456788(10)LOT-2026-0042(17)270331",
+	"item-qr/digital_link": "(01)09520123456788(10)LOT-2026-0042(17)270331",
+	"item/gs1_datamatrix":  "(01)09520123456788(17)270331(11)261102(10)LOT-2026-0042",
+	"pallet/gs1_content":   "(02)09520123456788(37)24",
+	"pallet/gs1_lot":       "(17)270331(11)261102(10)LOT-2026-0042",
+	"pallet/gs1_sscc":      "(00)095201230000000011",
 }
 
 // splitAIs reads GS1 AI data with GS separators without applying the
@@ -101,6 +102,9 @@ func sameAIs(t *testing.T, what string, got, want map[string]string) {
 func decode(t *testing.T, img image.Image, e *label.Element) string {
 	t.Helper()
 	q := 12 * e.Module
+	if e.Kind != label.KindCode128 && e.Kind != label.KindGS1128 {
+		q = 4 * e.Module // the 2-D quiet zone, so nearby text stays out
+	}
 	r := image.Rect(e.X-q, e.Y-q, e.X+e.W+q, e.Y+e.H+q).Intersect(img.Bounds())
 	sub := img.(*image.Gray).SubImage(r)
 	bmp, err := gozxing.NewBinaryBitmapFromImage(sub)
@@ -119,7 +123,7 @@ func decode(t *testing.T, img image.Image, e *label.Element) string {
 		res, err = datamatrix.NewDataMatrixReader().Decode(bmp, nil)
 	}
 	if err != nil {
-		t.Fatalf("%s: decode: %v", e.Name, err)
+		t.Fatalf("%s (%d dots/module): decode: %v", e.Name, e.Module, err)
 	}
 	return res.GetText()
 }
@@ -130,9 +134,16 @@ func TestPreviewDecodesBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"carton", "item", "pallet"} {
-			tm, _ := label.Builtin(name)
-			l, err := label.Render(tm, record, p, 1)
+		for _, name := range []string{"carton", "item", "pallet", "item-qr"} {
+			tm, _ := label.Builtin(strings.TrimSuffix(name, "-qr"))
+			vals := record
+			if name == "item-qr" {
+				vals = map[string]string{"symbol": "qr"}
+				for k, v := range record {
+					vals[k] = v
+				}
+			}
+			l, err := label.Render(tm, vals, p, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
