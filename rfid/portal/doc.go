@@ -13,7 +13,10 @@
 //
 // A pass is the set of tags that went through a door together: it closes
 // when no tag is present at the door any more. Each EPC appears once in a
-// pass. A pass is aggregated: the unit load's SSCC is the parent, cases
+// pass. Departed tags are remembered for two presence timeouts: reads dated
+// no later than a departed tag's last read (a backlog delivered late, reports
+// held over a reconnect and sent again) are dropped instead of making a
+// second pass. A pass is aggregated: the unit load's SSCC is the parent, cases
 // (filter 2, 4) and items are counted, and per-GTIN counts are given, all
 // from EPCs decoded with encoder/epc. With a [LotResolver], tags resolve to
 // lots; a tag of a held lot going out (or through a shipping door) raises an

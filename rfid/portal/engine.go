@@ -133,7 +133,11 @@ type Stats struct {
 	Passes     uint64
 	Alerts     uint64
 	Overflow   uint64 // reads dropped at MaxTags
-	Tracked    int    // EPCs tracked now
+	// Replayed counts reads of a departed tag dated no later than its last
+	// read: a reader's backlog delivered after the tag left, or reports
+	// held over a reconnect and sent twice. They are dropped.
+	Replayed uint64
+	Tracked  int // EPCs tracked now
 }
 
 // group says which side of a door an antenna watches.
@@ -207,6 +211,18 @@ type Engine struct {
 	due     dueHeap
 	timeout int64 // longest presence timeout, ns
 	st      Stats
+
+	// Departed tags are remembered for two presence timeouts so that a
+	// replayed backlog does not make a second pass.
+	recent  map[rfid.EPC]int64 // EPC → its last read before departing
+	recentQ []departed
+	recentH int
+}
+
+type departed struct {
+	epc  rfid.EPC
+	last int64
+	at   int64
 }
 
 // New checks cfg and builds an engine.
@@ -226,7 +242,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxTags == 0 {
 		cfg.MaxTags = 1_000_000
 	}
-	e := &Engine{cfg: cfg, byRdr: map[string][]slot{}, index: map[rfid.EPC]int32{}}
+	e := &Engine{cfg: cfg, byRdr: map[string][]slot{}, index: map[rfid.EPC]int32{}, recent: map[rfid.EPC]int64{}}
 	e.due.e = e
 	var errs []error
 	seen := map[string]bool{}
@@ -313,6 +329,10 @@ func (e *Engine) observe(r *rfid.Read) {
 	now := r.Time.UnixNano()
 	idx, ok := e.index[r.EPC]
 	if !ok {
+		if last, gone := e.recent[r.EPC]; gone && now <= last {
+			e.st.Replayed++
+			return
+		}
 		if len(e.index) >= e.cfg.MaxTags {
 			e.st.Overflow++
 			return
@@ -446,8 +466,9 @@ func (e *Engine) tick(now int64, all bool) {
 			continue
 		}
 		e.due.pop()
-		e.depart(top)
+		e.depart(top, now)
 	}
+	e.forget(now)
 	for i := range e.doors {
 		dr := &e.doors[i]
 		if dr.pass != nil && dr.present == 0 {
@@ -455,6 +476,25 @@ func (e *Engine) tick(now int64, all bool) {
 			dr.pass = nil
 			e.closePass(p)
 		}
+	}
+}
+
+// forget drops departed tags older than two presence timeouts.
+func (e *Engine) forget(now int64) {
+	for e.recentH < len(e.recentQ) {
+		d := &e.recentQ[e.recentH]
+		if d.at+2*e.timeout > now {
+			break
+		}
+		if e.recent[d.epc] == d.last {
+			delete(e.recent, d.epc)
+		}
+		e.recentH++
+	}
+	if e.recentH > 1024 && e.recentH*2 > len(e.recentQ) {
+		n := copy(e.recentQ, e.recentQ[e.recentH:])
+		e.recentQ = e.recentQ[:n]
+		e.recentH = 0
 	}
 }
 
@@ -478,7 +518,7 @@ func (t *tag) best() int16 {
 }
 
 // depart removes a tag and, if it had arrived, adds it to its door's pass.
-func (e *Engine) depart(idx int32) {
+func (e *Engine) depart(idx int32, now int64) {
 	t := &e.tags[idx]
 	delete(e.index, t.epc)
 	defer func() {
@@ -490,6 +530,8 @@ func (e *Engine) depart(idx int32) {
 		return
 	}
 	e.st.Departures++
+	e.recent[t.epc] = t.last
+	e.recentQ = append(e.recentQ, departed{epc: t.epc, last: t.last, at: now})
 	for j := range t.doors {
 		if t.counted&(1<<j) != 0 {
 			e.doors[t.doors[j].door].present--

@@ -312,3 +312,32 @@ func TestThreeDoorsKeepCountsRight(t *testing.T) {
 		t.Fatalf("second pass %+v", c.passes[len(c.passes)-1])
 	}
 }
+
+// TestReplayedBacklogMakesNoSecondPass: reports held over a reconnect and
+// delivered again after the tag left must not create another pass.
+func TestReplayedBacklogMakesNoSecondPass(t *testing.T) {
+	var c collector
+	e, err := portal.New(portal.Config{Doors: []portal.DoorConfig{{ID: "d1", Reader: "r1",
+		AntennasOutside: []uint16{1}, AntennasInside: []uint16{2}}}, Sink: c.sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const x = "3054257BF46DB640000003E9"
+	pass := []rfid.Read{read(x, 1, -50, 0), read(x, 1, -45, 200*time.Millisecond), read(x, 2, -44, 800*time.Millisecond)}
+	e.Observe(pass)
+	e.Tick(t0.Add(5 * time.Second))
+	e.Observe(pass) // the same reports again, after the pass closed
+	e.Tick(t0.Add(10 * time.Second))
+	if len(c.passes) != 1 || len(c.arrivals) != 1 {
+		t.Fatalf("%d passes, %d arrivals after a replay", len(c.passes), len(c.arrivals))
+	}
+	if st := e.Stats(); st.Replayed != 3 {
+		t.Errorf("replayed %d", st.Replayed)
+	}
+	// The tag coming back later is a new pass.
+	e.Observe([]rfid.Read{read(x, 2, -50, 20*time.Second), read(x, 1, -45, 21*time.Second)})
+	e.Tick(t0.Add(30 * time.Second))
+	if len(c.passes) != 2 || c.passes[1].Direction != "out" {
+		t.Fatalf("passes %d", len(c.passes))
+	}
+}
