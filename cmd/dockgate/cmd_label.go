@@ -143,10 +143,12 @@ func runLabelRender(_ context.Context, env *cliEnv, args []string) error {
 }
 
 type templateVarJSON struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Required bool   `json:"required"`
-	Help     string `json:"help,omitempty"`
+	Name     string   `json:"name"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Default  string   `json:"default,omitempty"`
+	Choices  []string `json:"choices,omitempty"`
+	Help     string   `json:"help,omitempty"`
 }
 
 type templateJSON struct {
@@ -162,7 +164,8 @@ func runLabelTemplates(env *cliEnv) error {
 	for _, t := range label.Builtins() {
 		tj := templateJSON{Name: t.Name, Description: t.Description, WidthMM: t.WidthMM, LengthMM: t.LengthMM}
 		for _, v := range t.Variables {
-			tj.Variables = append(tj.Variables, templateVarJSON{Name: v.Name, Type: v.Type, Required: v.Required, Help: v.Help})
+			tj.Variables = append(tj.Variables, templateVarJSON{Name: v.Name, Type: v.Type, Required: v.Required,
+				Default: v.Default, Choices: v.Choices, Help: v.Help})
 		}
 		out = append(out, tj)
 	}
