@@ -62,5 +62,6 @@ func (a lotAdapter) Record(lot string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.Links = nil // the trace lists the cartons with their SSCCs and EPCs
 	return l, nil
 }
