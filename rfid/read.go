@@ -99,7 +99,8 @@ func (e EPC) IsZero() bool { return e.bits == 0 }
 
 // String is the EPC in upper-case hex, the form readers and labels print.
 func (e EPC) String() string {
-	return strings.ToUpper(hex.EncodeToString(e.b[:(int(e.bits)+7)/8]))
+	var buf [2 * MaxEPCBits / 8]byte
+	return string(e.AppendHex(buf[:0]))
 }
 
 // AppendHex appends the upper-case hex form of e to dst.
