@@ -20,7 +20,8 @@ type runner struct {
 
 	conn     printers.Conn
 	q        *zebra.Querier
-	fails    int // consecutive connection failures
+	fails    int    // consecutive connection failures
+	lastErr  string // the last connection error
 	last     printers.Status
 	haveLast bool
 }
@@ -74,6 +75,9 @@ func (r *runner) run(ctx context.Context) error {
 			continue
 		}
 		if !r.ensureConn(ctx) {
+			if err := r.hold(ctx, batch[0], printers.Unknown(r.sp.o.Now()), "printer unreachable: "+r.lastErr); err != nil {
+				return err
+			}
 			continue
 		}
 		if r.cfg.Status != printers.StatusNone {
@@ -83,7 +87,7 @@ func (r *runner) run(ctx context.Context) error {
 				continue
 			}
 			if !st.Ready() {
-				if err := r.hold(ctx, batch[0], st); err != nil {
+				if err := r.hold(ctx, batch[0], st, "printer "+st.Summary()); err != nil {
 					return err
 				}
 				if serr != nil {
@@ -143,6 +147,7 @@ func (r *runner) ensureConn(ctx context.Context) bool {
 	r.conn = c
 	r.q = zebra.NewQuerier(c, r.cfg.Status, r.sp.o.Now)
 	r.log.Debug("connected", "target", r.cfg.Target())
+	r.sp.emit(ctx, printers.Event{Kind: printers.EventPrinterOnline, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Reason: r.cfg.Target()})
 	return true
 }
 
@@ -151,6 +156,7 @@ func (r *runner) ensureConn(ctx context.Context) bool {
 func (r *runner) connFailed(ctx context.Context, err error) {
 	r.closeConn()
 	r.fails++
+	r.lastErr = err.Error()
 	if ctx.Err() != nil {
 		return
 	}
@@ -195,9 +201,8 @@ func (r *runner) noteStatus(ctx context.Context, st printers.Status, reason stri
 	r.sp.emit(ctx, printers.Event{Kind: printers.EventStatus, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Status: &cp, Reason: reason})
 }
 
-// hold marks the head job held (once per fault) with the status' reason.
-func (r *runner) hold(ctx context.Context, j *Job, st printers.Status) error {
-	reason := "printer " + st.Summary()
+// hold marks the head job held (once per reason).
+func (r *runner) hold(ctx context.Context, j *Job, st printers.Status, reason string) error {
 	if j.State == Held && j.Reason == reason {
 		return nil
 	}

@@ -425,6 +425,15 @@ func (s *Spooler) emit(ctx context.Context, e printers.Event) {
 // maxBytes of ZPL, stopping where the states change between sent and not.
 func (s *Spooler) head(printer string, n, maxBytes int) ([]*Job, error) {
 	var out []*Job
+	var orphans [][]byte
+	defer func() {
+		// a queue entry without its job (a store restored in part) is
+		// dropped so it cannot block the queue
+		for _, k := range orphans {
+			s.log.Warn("dropping a queue entry without its job", "key", hex.EncodeToString(k))
+			_ = s.db.Update(func(txn *badger.Txn) error { return txn.Delete(k) })
+		}
+	}()
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: qPrefix(printer)})
 		defer it.Close()
@@ -435,6 +444,10 @@ func (s *Spooler) head(printer string, n, maxBytes int) ([]*Job, error) {
 				return err
 			}
 			j, err := getJob(txn, id)
+			if errors.Is(err, ErrNotFound) {
+				orphans = append(orphans, it.Item().KeyCopy(nil))
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("queue entry %s: %w", hex.EncodeToString(it.Item().Key()), err)
 			}

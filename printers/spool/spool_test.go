@@ -489,3 +489,73 @@ func TestFileSink(t *testing.T) {
 		t.Fatalf("file %q %v", b, err)
 	}
 }
+
+func TestSlowLink(t *testing.T) {
+	r := newRig(t, printersim.Options{}, nil)
+	r.sim.SetSlow(4000)
+	for i := 0; i < 5; i++ {
+		r.submit(t, fmt.Sprintf("S%d", i))
+	}
+	for i := 0; i < 5; i++ {
+		r.waitState(t, fmt.Sprintf("S%d", i), Confirmed)
+	}
+	for id, n := range printedCounts(r.sim) {
+		if n != 1 {
+			t.Fatalf("%s printed %d times", id, n)
+		}
+	}
+}
+
+func TestUnreachableIsHeldNotDropped(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: connection refused
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ev := &eventLog{}
+	sp, err := New(st, Options{Printers: []printers.Config{testConfig(addr)}, Events: ev, Backoff: func(int) time.Duration { return 5 * time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{sp: sp, st: st, events: ev}
+	r.submit(t, "U")
+	r.start()
+	j := r.waitState(t, "U", Held)
+	r.stop(t)
+	if !strings.Contains(j.Reason, "unreachable") {
+		t.Fatalf("reason %q", j.Reason)
+	}
+	var sawUnknown bool
+	ev.mu.Lock()
+	for _, e := range ev.ev {
+		if e.Kind == printers.EventStatus && e.Status != nil && !e.Status.Known {
+			sawUnknown = true
+		}
+	}
+	ev.mu.Unlock()
+	if !sawUnknown {
+		t.Fatal("no unknown status event")
+	}
+	// the printer comes up on the same address: the held job prints
+	sim := printersim.New(printersim.Options{})
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = sim.Serve(ctx, ln); close(done) }()
+	defer func() { cancel(); <-done }()
+	r.start()
+	defer r.stop(t)
+	r.waitState(t, "U", Confirmed)
+	if !ev.has(printers.EventPrinterOnline, "") {
+		t.Fatal("no connected event")
+	}
+}
