@@ -290,6 +290,18 @@ func TestSerialEncodings(t *testing.T) {
 	}
 }
 
+func TestRawURIOfGS1Bits(t *testing.T) {
+	e, err := ParseURI("urn:epc:raw:96.x3074257BF7194E4000001A85")
+	if err != nil || e.Scheme() != SGTIN96 || e.PureURI() != "urn:epc:id:sgtin:0614141.812345.6789" {
+		t.Errorf("%v %v %s", err, e.Scheme(), e.PureURI())
+	}
+	// Bits no scheme accepts stay raw.
+	e, err = ParseURI("urn:epc:raw:96.x310000000000000000001000")
+	if err != nil || !e.IsRaw() {
+		t.Errorf("%v %v", err, e.Scheme())
+	}
+}
+
 func TestRawURI(t *testing.T) {
 	e, err := ParseURI("urn:epc:raw:66.xE2801160600002084")
 	if err != nil {
@@ -302,10 +314,10 @@ func TestRawURI(t *testing.T) {
 		t.Errorf("bits past the length: %v", err)
 	}
 	// The decimal form of TDS §12.3.3 (the GRAI-170 tag of a public test
-	// suite, read as 176 bits).
+	// suite, read as 176 bits), decoded as the GRAI-170 it holds.
 	d, err := ParseURI("urn:epc:raw:176.20607387083275411281233370441387565389886411352571904")
-	if err != nil || d.Hex() != "3714257BF40C0E5A3060000000000000000000000000" || d.BitLen() != 176 {
-		t.Errorf("decimal raw URI: %v %s %d", err, d.Hex(), d.BitLen())
+	if err != nil || d.Scheme() != GRAI170 || d.Hex() != "3714257BF40C0E5A306000000000000000000000000" || d.TagURI() != "urn:epc:tag:grai-170:0.0614141.12345.400" {
+		t.Errorf("decimal raw URI: %v %v %s %s", err, d.Scheme(), d.Hex(), d.TagURI())
 	}
 	if _, err := ParseURI("urn:epc:raw:8.256"); err == nil {
 		t.Error("decimal raw URI past its bits accepted")

@@ -67,7 +67,9 @@ func (e EPC) RawURI() string {
 }
 
 // ParseURI parses an EPC tag URI (urn:epc:tag:…), a pure identity URI
-// (urn:epc:id:…) or a raw URI (urn:epc:raw:<bits>.x<hex>).
+// (urn:epc:id:…) or a raw URI (urn:epc:raw:<bits>.x<hex> or .<decimal>);
+// the bits of a raw URI are decoded as [Decode] does, and stay a raw EPC
+// when they are no valid GS1 scheme.
 //
 // A pure identity URI names no binary scheme and no filter: ParseURI picks
 // the 96-bit scheme when the serial fits it and the longer one otherwise
@@ -230,7 +232,8 @@ func parseRawURI(uri, rest string) (EPC, error) {
 		}
 		b := v.FillBytes(make([]byte, (n+7)/8))
 		v.Lsh(v, uint(len(b)*8-n))
-		return NewRaw(v.FillBytes(b), n)
+		e, err := NewRaw(v.FillBytes(b), n)
+		return rawOrDecoded(e), err
 	}
 	hx = hx[1:]
 	if n == 0 || n > MaxBits || len(hx) != (n+3)/4 {
@@ -252,7 +255,16 @@ func parseRawURI(uri, rest string) (EPC, error) {
 		return EPC{}, newErr(SchemeRaw, "hex", hx, ErrPadding, "the hex digits carry bits past the bit length")
 	}
 	e.nbits = uint16(n)
-	return e, nil
+	return rawOrDecoded(e), nil
+}
+
+// rawOrDecoded returns the EPC the bits of the raw EPC e decode to, or e
+// when they decode to none: a raw URI of a valid SGTIN-96 is that SGTIN.
+func rawOrDecoded(e EPC) EPC {
+	if d, err := Decode(e.raw[:(e.nbits+7)/8], int(e.nbits)); err == nil {
+		return d
+	}
+	return e
 }
 
 func uriShape(f family) string {
