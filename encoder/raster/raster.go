@@ -67,12 +67,31 @@ func PNG(l *label.Layout, prof *label.Profile) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A thermal printer prints dots, not grey: the preview is 1 bit deep,
+	// which also makes it small and quick to encode.
 	var buf bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, img); err != nil {
+	if err := enc.Encode(&buf, oneBit(img)); err != nil {
 		return nil, err
 	}
 	return withDPI(buf.Bytes(), l.DPI), nil
+}
+
+var blackWhite = color.Palette{color.Black, color.White}
+
+// oneBit thresholds a grayscale image into a two-colour paletted one.
+func oneBit(g *image.Gray) *image.Paletted {
+	p := image.NewPaletted(g.Rect, blackWhite)
+	for y := 0; y < g.Rect.Dy(); y++ {
+		src := g.Pix[y*g.Stride : y*g.Stride+g.Rect.Dx()]
+		dst := p.Pix[y*p.Stride : y*p.Stride+g.Rect.Dx()]
+		for x, v := range src {
+			if v >= 0x80 {
+				dst[x] = 1
+			}
+		}
+	}
+	return p
 }
 
 // withDPI inserts a pHYs chunk after IHDR so viewers show the label at its

@@ -157,9 +157,15 @@ func TestPreviewDecodesBack(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				g, ok := dec.(*image.Gray)
-				if !ok {
-					t.Fatalf("PNG decoded as %T, want a grayscale image", dec)
+				pal, ok := dec.(*image.Paletted)
+				if !ok || len(pal.Palette) != 2 {
+					t.Fatalf("PNG decoded as %T, want a 1-bit paletted image", dec)
+				}
+				g := image.NewGray(pal.Rect)
+				for i, v := range pal.Pix {
+					if v == 1 {
+						g.Pix[i] = 0xFF
+					}
 				}
 				img = g
 			} else if img, err = Draw(l); err != nil {
