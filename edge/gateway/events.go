@@ -72,9 +72,6 @@ func (g *Gateway) onLotChange(c lots.Change) {
 	}
 }
 
-// portalWork is one portal event waiting for the pipeline.
-type portalWork struct{ ev portal.Event }
-
 // onPortalEvent is the portal engine's sink. It runs on a reader's
 // goroutine, so it only queues.
 func (g *Gateway) onPortalEvent(ev portal.Event) {
