@@ -16,7 +16,11 @@ import (
 	"github.com/dockgate/dockgate/printers/zebra"
 )
 
-func start(t *testing.T, o Options) (*Sim, string) {
+func startB(b *testing.B) (*Sim, string) { return start(b, Options{}) }
+
+func dialB(b *testing.B, addr string) net.Conn { return dial(b, addr) }
+
+func start(t testing.TB, o Options) (*Sim, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,7 +39,7 @@ func start(t *testing.T, o Options) (*Sim, string) {
 	return s, ln.Addr().String()
 }
 
-func dial(t *testing.T, addr string) net.Conn {
+func dial(t testing.TB, addr string) net.Conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {

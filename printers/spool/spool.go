@@ -502,3 +502,51 @@ func (s *Spooler) transition(jobs []*Job, from []State, to State, reason string,
 		return done, err
 	}
 }
+
+// Prune deletes confirmed and cancelled jobs last updated before the cutoff
+// and returns how many it deleted. A pruned job's id is free again: the
+// idempotency of Submit holds for as long as the job is kept.
+func (s *Spooler) Prune(before time.Time) (int, error) {
+	var ids []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyData), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var j Job
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &j) }); err != nil {
+				return err
+			}
+			if (j.State == Confirmed || j.State == Cancelled) && j.Updated.Before(before) {
+				ids = append(ids, j.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for start := 0; start < len(ids); start += 500 {
+		batch := ids[start:min(start+500, len(ids))]
+		err := s.db.Update(func(txn *badger.Txn) error {
+			for _, id := range batch {
+				j, err := getJob(txn, id)
+				if err != nil {
+					continue
+				}
+				if j.State != Confirmed && j.State != Cancelled {
+					continue // reprinted meanwhile
+				}
+				if err := txn.Delete(dKey(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += len(batch)
+	}
+	return n, nil
+}

@@ -559,3 +559,21 @@ func TestUnreachableIsHeldNotDropped(t *testing.T) {
 		t.Fatal("no connected event")
 	}
 }
+
+func TestPrune(t *testing.T) {
+	r := newRig(t, printersim.Options{}, nil)
+	r.submit(t, "P1")
+	r.submit(t, "P2")
+	r.waitState(t, "P2", Confirmed)
+	r.waitState(t, "P1", Confirmed)
+	if err := r.sp.Cancel("P1"); !errors.Is(err, ErrNotCancelable) {
+		t.Fatalf("cancel confirmed: %v", err)
+	}
+	n, err := r.sp.Prune(time.Now().Add(time.Second))
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if _, err := r.sp.Get("P1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get pruned: %v", err)
+	}
+}
