@@ -105,6 +105,14 @@ func TestSIGKILLDuringPublishStormLosesNothing(t *testing.T) {
 	defer b.Close()
 	s := newSink()
 	s.attach(t, b, prefix+"/events/#")
+	crashStorm(t, b.URL(), s)
+}
+
+// crashStorm runs four gateway children against the broker at url, each
+// killed with SIGKILL at a random point of a publish storm, then one that
+// drains the outbox, and checks that the independent subscriber s saw every
+// event an Append acknowledged.
+func crashStorm(t *testing.T, url string, s *sink) {
 	dir := t.TempDir()
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, seed>>7))
@@ -114,7 +122,7 @@ func TestSIGKILLDuringPublishStormLosesNothing(t *testing.T) {
 	bySeq := map[uint64]string{}
 	run := func(mode string, killAfter int) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), envChild+"="+mode, envDir+"="+dir, envURL+"="+b.URL())
+		cmd.Env = append(os.Environ(), envChild+"="+mode, envDir+"="+dir, envURL+"="+url)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {

@@ -338,6 +338,40 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	return healthy, perr
 }
 
+// readAhead is how many events the reader prepares ahead of the window; it
+// bounds how long a lifecycle event waits behind a backlog of lower ones.
+const readAhead = 128
+
+// ackQueue bounds the acknowledged events awaiting removal from the outbox;
+// they are removed in batches of up to ackBatch, gathered for at most
+// ackLinger. A removal lost in a crash only means a duplicate.
+const (
+	ackQueue  = 4096
+	ackBatch  = 1024
+	ackLinger = 5 * time.Millisecond
+)
+
+// prepared is an event with its topic and payload, or why it cannot be
+// published.
+type prepared struct {
+	ev      outbox.Event
+	topic   string
+	payload []byte
+	err     error
+}
+
+func (p *Publisher) prepare(ev outbox.Event) prepared {
+	pr := prepared{ev: ev, topic: ev.Topic}
+	if !ev.RawTopic {
+		pr.topic = p.Topic(ev.RelTopic())
+	}
+	pr.payload, pr.err = ev.Payload()
+	if pr.err == nil {
+		pr.err = outbox.CheckTopic(pr.topic)
+	}
+	return pr
+}
+
 type inflight struct {
 	ev  outbox.Event
 	tok mqtt.Token
@@ -351,7 +385,9 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 	}
 	slots := make(chan struct{}, p.cfg.InFlight)
 	pending := make(chan inflight, p.cfg.InFlight)
-	acks := make(chan outbox.Event, p.cfg.InFlight)
+	// PUBACKed events wait here for their (fsynced) removal; a deep queue
+	// keeps the window moving while the acker syncs.
+	acks := make(chan outbox.Event, ackQueue)
 	var ackedN uint64
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -361,11 +397,27 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 		defer wg.Done()
 		defer close(acks)
 		failed := false
+		timer := time.NewTimer(p.cfg.AckTimeout)
+		defer timer.Stop()
 		for f := range pending {
 			if failed {
 				continue
 			}
-			err := waitToken(sctx, f.tok, p.cfg.AckTimeout)
+			var err error
+			select {
+			case <-f.tok.Done():
+				err = f.tok.Error()
+			default:
+				timer.Reset(p.cfg.AckTimeout)
+				select {
+				case <-f.tok.Done():
+					err = f.tok.Error()
+				case <-timer.C:
+					err = ErrAckTimeout
+				case <-sctx.Done():
+					err = context.Cause(sctx)
+				}
+			}
 			if err != nil {
 				if !errors.Is(err, context.Canceled) {
 					cancel(fmt.Errorf("event %d (%s): %w", f.ev.Seq, f.ev.Type, err))
@@ -377,12 +429,16 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 			<-slots
 		}
 	}()
-	// Acker: removes acknowledged events from the outbox in batches.
+	// Acker: removes acknowledged events from the outbox in batches,
+	// lingering up to ackLinger so that removals share few syncs.
 	go func() {
 		defer wg.Done()
-		batch := make([]outbox.Event, 0, p.cfg.InFlight)
+		batch := make([]outbox.Event, 0, ackBatch)
+		linger := time.NewTimer(ackLinger)
+		defer linger.Stop()
 		for ev := range acks {
 			batch = append(batch[:0], ev)
+			linger.Reset(ackLinger)
 		more:
 			for len(batch) < cap(batch) {
 				select {
@@ -391,7 +447,7 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 						break more
 					}
 					batch = append(batch, ev)
-				default:
+				case <-linger.C:
 					break more
 				}
 			}
@@ -405,53 +461,77 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 		}
 	}()
 
-	lim := newLimiter(p.cfg.Rate, p.cfg.Burst, p.cfg.Now)
-	var buf []outbox.Event
-	for wctx.Err() == nil {
-		if len(buf) == 0 {
-			evs, err := p.ob.Next(wctx, 64)
+	// Reader: takes events from the outbox in delivery order and prepares
+	// their topic and payload ahead of the window.
+	ready := make(chan prepared, readAhead)
+	rctx, rcancel := context.WithCancel(wctx)
+	defer rcancel()
+	var rwg sync.WaitGroup
+	rwg.Add(1)
+	go func() {
+		defer rwg.Done()
+		defer close(ready)
+		for {
+			evs, err := p.ob.Next(rctx, readAhead)
 			if err != nil {
 				if !errors.Is(err, context.Canceled) {
 					cancel(err)
 				}
-				break
+				return
 			}
-			buf = evs
+			for i, ev := range evs {
+				select {
+				case ready <- p.prepare(ev):
+				case <-rctx.Done():
+					p.ob.Return(evs[i:]...)
+					return
+				}
+			}
+		}
+	}()
+
+	lim := newLimiter(p.cfg.Rate, p.cfg.Burst, p.cfg.Now)
+publish:
+	for {
+		var pr prepared
+		select {
+		case r, ok := <-ready:
+			if !ok {
+				break publish
+			}
+			pr = r
+		case <-wctx.Done():
+			break publish
 		}
 		select {
 		case slots <- struct{}{}:
 		case <-wctx.Done():
-			continue
+			p.ob.Return(pr.ev)
+			break publish
 		}
 		if err := lim.wait(wctx); err != nil {
 			<-slots
-			continue
+			p.ob.Return(pr.ev)
+			break publish
 		}
-		ev := buf[0]
-		payload, err := ev.Payload()
-		topic := ev.Topic
-		if !ev.RawTopic {
-			topic = p.Topic(ev.RelTopic())
-		}
-		if err == nil {
-			err = outbox.CheckTopic(topic)
-		}
-		if err != nil {
-			buf = buf[1:]
+		if pr.err != nil {
 			<-slots
-			if qerr := p.ob.Quarantine(context.Background(), ev, "cannot publish: "+err.Error()); qerr != nil {
+			if qerr := p.ob.Quarantine(context.Background(), pr.ev, "cannot publish: "+pr.err.Error()); qerr != nil {
 				cancel(qerr)
 			}
 			continue
 		}
-		tok := c.Publish(topic, 1, false, payload)
-		buf = buf[1:]
+		tok := c.Publish(pr.topic, 1, false, pr.payload)
 		p.mu.Lock()
 		p.stats.Published++
 		p.mu.Unlock()
-		pending <- inflight{ev, tok}
+		pending <- inflight{pr.ev, tok}
 	}
-	p.ob.Return(buf...)
+	rcancel()
+	for pr := range ready {
+		p.ob.Return(pr.ev)
+	}
+	rwg.Wait()
 	close(pending)
 	wg.Wait()
 	return ackedN, context.Cause(sctx)

@@ -85,7 +85,7 @@ func (ev *Event) Payload() ([]byte, error) {
 		}
 		return ev.Body, nil
 	}
-	return json.Marshal(Envelope{EventID: ev.ID, Seq: ev.Seq, Type: ev.Type, Time: ev.Time, Source: ev.Source, Body: ev.Body})
+	return appendEnvelope(make([]byte, 0, 160+len(ev.Body)), ev), nil
 }
 
 // RelTopic is the topic of ev relative to the gateway's prefix, or the full

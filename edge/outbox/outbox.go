@@ -226,6 +226,7 @@ type Outbox struct {
 	floor       [numPriorities]uint64 // no key below it
 	outstanding map[uint64]Priority
 	attempts    map[uint64]int
+	gone        map[uint64]struct{} // handed-out telemetry dropped since
 
 	// writer-only state.
 	telFloor uint64
@@ -276,6 +277,7 @@ func Open(s *store.Store, o Options) (*Outbox, error) {
 		notify:      make(chan struct{}),
 		outstanding: map[uint64]Priority{},
 		attempts:    map[uint64]int{},
+		gone:        map[uint64]struct{}{},
 	}
 	err := ob.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(stateKey)
@@ -365,20 +367,29 @@ func (ob *Outbox) Append(ctx context.Context, ev Event) (uint64, error) {
 	return res.seq, err
 }
 
-// Ack removes delivered events (as returned by Next) from the outbox. It
-// returns once the removal is durable. Acking an event that is gone is not
-// an error.
+// Ack removes delivered events (as returned by Next since the last Rewind)
+// from the outbox. It returns once the removal is durable. Acking an event
+// twice, or one that was dropped meanwhile, is not an error.
 func (ob *Outbox) Ack(ctx context.Context, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	// Only events handed out and not yet acked are removed, so that each
+	// is counted once.
+	acks := make([]Event, 0, len(evs))
 	ob.rmu.Lock()
 	for _, ev := range evs {
-		delete(ob.outstanding, ev.Seq)
-		delete(ob.attempts, ev.Seq)
+		if _, ok := ob.outstanding[ev.Seq]; ok {
+			delete(ob.outstanding, ev.Seq)
+			delete(ob.attempts, ev.Seq)
+			acks = append(acks, ev)
+		}
 	}
 	ob.rmu.Unlock()
-	_, err := ob.submit(ctx, request{kind: reqAck, acks: evs})
+	if len(acks) == 0 {
+		return nil
+	}
+	_, err := ob.submit(ctx, request{kind: reqAck, acks: acks})
 	return err
 }
 
@@ -495,7 +506,7 @@ func (ob *Outbox) read(max int) ([]Event, error) {
 				var ev Event
 				if err := item.Value(func(v []byte) error {
 					ev.size = len(v)
-					return json.Unmarshal(v, &ev)
+					return decodeRecord(v, &ev)
 				}); err != nil {
 					it.Close()
 					return fmt.Errorf("outbox event %d: %w", seq, err)
@@ -525,6 +536,7 @@ func (ob *Outbox) Rewind(ctx context.Context) error {
 		}
 	}
 	clear(ob.outstanding)
+	clear(ob.gone)
 	ob.next = ob.floor
 	ob.rmu.Unlock()
 	for _, ev := range poison {

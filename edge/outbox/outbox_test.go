@@ -223,7 +223,7 @@ func TestFullStoreRefusesLotDropsTelemetry(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	kinds := map[string]int{}
-	ob := open(t, memStore(t), Options{MaxBytes: 4000, OnAlarm: func(a Alarm) {
+	ob := open(t, memStore(t), Options{MaxBytes: 2000, OnAlarm: func(a Alarm) {
 		mu.Lock()
 		if !a.Cleared {
 			kinds[a.Kind]++
@@ -237,7 +237,7 @@ func TestFullStoreRefusesLotDropsTelemetry(t *testing.T) {
 		}
 	}
 	st := ob.Stats()
-	if st.Dropped == 0 || st.Queued[PriorityTelemetry].Bytes > 4000 {
+	if st.Dropped == 0 || st.Queued[PriorityTelemetry].Bytes > 2000 {
 		t.Fatalf("telemetry not bounded: %+v", st)
 	}
 	var refused error

@@ -194,10 +194,7 @@ func (ob *Outbox) applyAppend(ts *txnState, r *request, res *result, diskLow boo
 	ev := r.ev
 	p := ev.Priority
 	ev.Seq = ts.st.nextSeq
-	val, err := json.Marshal(&ev)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidEvent, err)
-	}
+	val := encodeRecord(&ev)
 	size := uint64(len(val))
 	if diskLow {
 		if p == PriorityTelemetry {
@@ -255,6 +252,13 @@ func (ob *Outbox) dropTelemetry(ts *txnState, need uint64) error {
 		freed += n
 	}
 	it.Close()
+	ob.rmu.Lock()
+	for _, v := range victims {
+		if seq := binary.BigEndian.Uint64(v.key[len(v.key)-8:]); seq < ob.next[PriorityTelemetry] {
+			ob.gone[seq] = struct{}{} // handed out: its ack must not count
+		}
+	}
+	ob.rmu.Unlock()
 	for _, v := range victims {
 		if err := ts.txn.Delete(v.key); err != nil {
 			return err
@@ -282,19 +286,24 @@ func (ob *Outbox) applyAck(ts *txnState, r *request) error {
 		if ev.Priority >= numPriorities {
 			continue
 		}
-		k := qkey(ev.Priority, ev.Seq)
-		item, err := ts.txn.Get(k)
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		ob.rmu.Lock()
+		_, dropped := ob.gone[ev.Seq]
+		delete(ob.gone, ev.Seq)
+		ob.rmu.Unlock()
+		if dropped {
 			continue
 		}
-		if err != nil {
-			return err
-		}
+		k := qkey(ev.Priority, ev.Seq)
 		n := uint64(ev.size)
-		if n == 0 {
-			if err := item.Value(func(v []byte) error { n = uint64(len(v)); return nil }); err != nil {
+		if n == 0 { // not from Next: look the size up
+			item, err := ts.txn.Get(k)
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
+			n = uint64(item.ValueSize())
 		}
 		if err := ts.txn.Delete(k); err != nil {
 			return err
@@ -325,7 +334,7 @@ func (ob *Outbox) applyQuarantine(ts *txnState, r *request) error {
 	var n int
 	if err := item.Value(func(v []byte) error {
 		n = len(v)
-		return json.Unmarshal(v, &rec.Event)
+		return decodeRecord(v, &rec.Event)
 	}); err != nil {
 		// Not even decodable: keep the raw bytes in the reason.
 		rec.Event = Event{Seq: r.ev.Seq, Priority: p, Type: "undecodable"}
@@ -366,10 +375,7 @@ func (ob *Outbox) applyRequeue(ts *txnState, r *request) error {
 	if ev.Priority >= numPriorities {
 		return fmt.Errorf("%w: quarantined event %d has priority %d", ErrInvalidEvent, r.seq, ev.Priority)
 	}
-	val, err := json.Marshal(&ev)
-	if err != nil {
-		return err
-	}
+	val := encodeRecord(&ev)
 	if err := ts.txn.Set(qkey(ev.Priority, ev.Seq), val); err != nil {
 		return err
 	}

@@ -1,0 +1,344 @@
+//go:build interop
+
+package mqttpub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/store"
+)
+
+// mosquitto is a broker process started by a test on its own port.
+type mosquitto struct {
+	port int
+	conf string
+	cmd  *exec.Cmd
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startMosquitto runs mosquitto on a free loopback port with a generated
+// config; the test's cleanup kills it.
+func startMosquitto(t testing.TB) *mosquitto {
+	t.Helper()
+	if _, err := exec.LookPath("mosquitto"); err != nil {
+		t.Fatalf("mosquitto not installed (apt-get install -y mosquitto): %v", err)
+	}
+	m := &mosquitto{port: freePort(t)}
+	m.conf = filepath.Join(t.TempDir(), "mosquitto.conf")
+	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n", m.port)
+	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.start(t)
+	t.Cleanup(m.kill)
+	return m
+}
+
+func (m *mosquitto) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(m.port) }
+
+func (m *mosquitto) start(t testing.TB) {
+	t.Helper()
+	m.cmd = exec.Command("mosquitto", "-c", m.conf)
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(m.port), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("mosquitto did not listen on %d", m.port)
+}
+
+// kill stops the broker with SIGKILL.
+func (m *mosquitto) kill() {
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Kill()
+		_ = m.cmd.Wait()
+		m.cmd = nil
+	}
+}
+
+// subscribe connects an independent paho subscriber feeding s.
+func subscribe(t testing.TB, url, filter string, s *sink) mqtt.Client {
+	t.Helper()
+	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("sub-%d", time.Now().UnixNano())).
+		SetCleanSession(true).SetAutoReconnect(false).SetOrderMatters(true)
+	c := mqtt.NewClient(opts)
+	if err := waitToken(context.Background(), c.Connect(), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h := func(_ mqtt.Client, m mqtt.Message) { s.add(m.Topic(), m.Payload(), m.Retained()) }
+	if err := waitToken(context.Background(), c.Subscribe(filter, 1, h), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	return c
+}
+
+func TestInteropMosquittoOutage(t *testing.T) {
+	m := startMosquitto(t)
+	s := newSink()
+	sub := subscribe(t, m.url(), prefix+"/events/#", s)
+	ob := memOutbox(t)
+	// The reconnect waits at a gate the test opens once the subscriber is
+	// back, so that no event is published to a broker nobody listens on.
+	gate := make(chan struct{})
+	var gateOnce sync.Once
+	openGate := func() { gateOnce.Do(func() { close(gate) }) }
+	t.Cleanup(openGate)
+	cfg := testConfig(m.url())
+	cfg.Backoff = func(int) time.Duration { <-gate; return 10 * time.Millisecond }
+	p, err := New(cfg, ob, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPublisher(t, p)
+	appendN(t, ob, 500, 0)
+	s.waitFor(t, "500 events", 30*time.Second, func() bool { return len(s.ids) == 500 })
+
+	m.kill()
+	sub.Disconnect(0)
+	appendN(t, ob, 1000, 500)
+	time.Sleep(200 * time.Millisecond) // the publisher notices the loss
+	m.start(t)
+	subscribe(t, m.url(), prefix+"/events/#", s)
+	openGate()
+	s.waitFor(t, "all 1500 events after the broker came back", 60*time.Second, func() bool { return len(s.ids) == 1500 })
+	checkOrder(t, s)
+}
+
+func TestInteropSIGKILLStorm(t *testing.T) {
+	m := startMosquitto(t)
+	s := newSink()
+	subscribe(t, m.url(), prefix+"/events/#", s)
+	crashStorm(t, m.url(), s)
+}
+
+func TestInteropStatusAndWill(t *testing.T) {
+	m := startMosquitto(t)
+	s := newSink()
+	subscribe(t, m.url(), prefix+"/status", s)
+	ob := memOutbox(t)
+	cfg := testConfig(m.url())
+	p, err := New(cfg, ob, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runPublisher(t, p)
+	s.waitFor(t, "online", 10*time.Second, func() bool { return len(s.msgs) >= 1 })
+	stop()
+	s.waitFor(t, "offline on clean shutdown", 10*time.Second, func() bool { return len(s.msgs) >= 2 })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var st Status
+	if json.Unmarshal(s.msgs[0].payload, &st) != nil || st.State != "online" || string(s.msgs[1].payload) != OfflinePayload {
+		t.Fatalf("status sequence %s, %s", s.msgs[0].payload, s.msgs[1].payload)
+	}
+}
+
+// BenchmarkInteropDurablePublish compares a bare paho QoS 1 publisher (window
+// 20) with the gateway's durable path (fsynced Append, publish, PUBACK,
+// fsynced removal) against the same Mosquitto in the same run.
+func BenchmarkInteropDurablePublish(b *testing.B) {
+	m := startMosquitto(b)
+	payload := []byte(`{"eventID":"urn:uuid:00000000-0000-4000-8000-000000000000","seq":1,"type":"receiving.line","time":"2026-11-26T09:30:12Z","body":{"lot":"L2611260001","gtin":"09506000134352","qty":24}}`)
+	body := json.RawMessage(`{"lot":"L2611260001","gtin":"09506000134352","qty":24}`)
+
+	// Bare paho.
+	opts := mqtt.NewClientOptions().AddBroker(m.url()).SetClientID("bare").SetCleanSession(true).SetAutoReconnect(false)
+	c := mqtt.NewClient(opts)
+	if err := waitToken(context.Background(), c.Connect(), 5*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	window := make(chan mqtt.Token, 20)
+	done := make(chan error, 1)
+	go func() {
+		for tok := range window {
+			if err := waitToken(context.Background(), tok, 10*time.Second); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		window <- c.Publish("bench/bare", 1, false, payload)
+	}
+	close(window)
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	bare := float64(b.N) / time.Since(start).Seconds()
+	c.Disconnect(0)
+
+	// The gateway: durable outbox and publisher.
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ob, err := outbox.Open(st, outbox.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ob.Close()
+	cfg := testConfig(m.url())
+	p, err := New(cfg, ob, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(runDone) }()
+	defer func() { cancel(); <-runDone }()
+	b.ResetTimer()
+	start = time.Now()
+	var g errgroup.Group
+	g.SetLimit(64)
+	for i := 0; i < b.N; i++ {
+		g.Go(func() error {
+			_, err := ob.Append(context.Background(), outbox.Event{Type: "receiving.line", Priority: outbox.PriorityLot, Body: body})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("appended in %v, acked so far %d, commits %d", time.Since(start), ob.Stats().Acked, ob.Stats().Commits)
+	for ob.Stats().Acked < uint64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	gw := float64(b.N) / time.Since(start).Seconds()
+	b.ReportMetric(bare, "bare_msgs/s")
+	b.ReportMetric(gw, "dockgate_msgs/s")
+	b.ReportMetric(gw/bare, "ratio")
+}
+
+// TestInteropRSS measures the gateway's resident memory in a child process:
+// idle with the publisher running, and with 1,000,000 events queued while
+// the broker is away.
+func TestInteropRSS(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envRSS+"="+dir, envURL+"=tcp://127.0.0.1:"+strconv.Itoa(freePort(t)))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("rss child: %v", err)
+	}
+	var r rssReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("rss child output %q: %v", out, err)
+	}
+	t.Logf("RSS idle %.1f MB; with %d events queued %.1f MB (peak %.1f MB); append %.0f events/s", r.IdleMB, r.Queued, r.QueuedMB, r.PeakMB, r.AppendRate)
+	if r.IdleMB > 64 || r.QueuedMB > 128 {
+		t.Fatalf("RSS over budget: %+v", r)
+	}
+}
+
+const envRSS = "DOCKGATE_RSS_CHILD"
+
+type rssReport struct {
+	IdleMB, QueuedMB, PeakMB float64
+	Queued                   uint64
+	AppendRate               float64
+}
+
+func init() {
+	if dir := os.Getenv(envRSS); dir != "" {
+		os.Exit(rssChild(dir, os.Getenv(envURL)))
+	}
+}
+
+func rssChild(dir, url string) int {
+	s, err := store.Open(dir, store.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer s.Close()
+	ob, err := outbox.Open(s, outbox.Options{MaxBytes: 2 << 30})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer ob.Close()
+	p, err := New(testConfig(url), ob, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = p.Run(ctx) }()
+	go func() { _ = ob.Run(ctx) }()
+	time.Sleep(2 * time.Second)
+	var r rssReport
+	r.IdleMB, _ = procStatusMB("VmRSS")
+	const n = 1_000_000
+	body := json.RawMessage(`{"epc":"urn:epc:id:sgtin:4012345.012345.1001","door":"door-3","rssi":-51,"antenna":2}`)
+	start := time.Now()
+	var g errgroup.Group
+	g.SetLimit(128)
+	for i := 0; i < n; i++ {
+		g.Go(func() error {
+			_, err := ob.Append(context.Background(), outbox.Event{Type: "tag.read", Priority: outbox.PriorityLot, Body: body})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	r.AppendRate = n / time.Since(start).Seconds()
+	time.Sleep(2 * time.Second)
+	r.Queued = ob.Stats().Pending()
+	r.QueuedMB, _ = procStatusMB("VmRSS")
+	r.PeakMB, _ = procStatusMB("VmHWM")
+	b, _ := json.Marshal(r)
+	fmt.Println(string(b))
+	return 0
+}
+
+func procStatusMB(field string) (float64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	var kb float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if n, _ := fmt.Sscanf(line, field+": %f kB", &kb); n == 1 {
+			return kb / 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/self/status", field)
+}
