@@ -301,6 +301,7 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
 	var counted time.Duration
 	wait := time.Duration(0)
 	last := time.Now()
+	conn := r.conn
 	for {
 		if ctx.Err() != nil {
 			return nil // still sent; resumed at the next Run
@@ -319,7 +320,11 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
 		elapsed := now.Sub(last)
 		last = now
 		if err == nil && st.Drained() {
-			return r.finish(ctx, jobs, Confirmed, "")
+			reason := ""
+			if r.conn != conn {
+				reason = "confirmed over a new connection: the printer's buffer was empty; a printer that lost power meanwhile loses its buffer, so check the label"
+			}
+			return r.finish(ctx, jobs, Confirmed, reason)
 		}
 		if err != nil || !st.Held() {
 			counted += elapsed

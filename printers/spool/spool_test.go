@@ -273,7 +273,9 @@ func TestDropWhileConfirming(t *testing.T) {
 	}
 	r.waitState(t, "D", Sent)
 	r.sim.Drop()
-	r.waitState(t, "D", Confirmed)
+	if j := r.waitState(t, "D", Confirmed); !strings.Contains(j.Reason, "new connection") {
+		t.Fatalf("reason %q", j.Reason)
+	}
 	if c := printedCounts(r.sim)["D"]; c != 1 {
 		t.Fatalf("printed %d (a sent job must not be re-sent after a reconnect)", c)
 	}
