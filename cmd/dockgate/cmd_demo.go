@@ -197,17 +197,24 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) error {
 }
 
 func httpJSON(ctx context.Context, method, url string, in, out any) error {
-	var body io.Reader
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return err
+	}
+	return httpJSONReq(req, in, out)
+}
+
+// httpJSONReq sends in as the JSON body of req and decodes the JSON answer
+// into out; an error answer becomes the error.
+func httpJSONReq(req *http.Request, in, out any) error {
+	method, url := req.Method, req.URL.String()
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	if err != nil {
-		return err
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.ContentLength = int64(len(b))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

@@ -47,10 +47,15 @@ type Info struct {
 	Commit  string
 }
 
-// Options are what tests and the demo change of a gateway.
+// Options are what tests, the demo and the CLI change of a gateway.
 type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Offline opens only the store and what works on it (lots, receiving,
+	// spooler queues, outbox) for the CLI: no broker, no MQTT, no HTTP API,
+	// no readers, no simulators. Events wait in the outbox and jobs in the
+	// spooler until the gateway runs.
+	Offline bool
 }
 
 // Gateway is a configured, opened gateway ready to Run.
@@ -70,6 +75,7 @@ type Gateway struct {
 	recv  *receiving.Service
 	eng   *portal.Engine
 
+	offline       bool
 	readers       []rfid.Reader
 	readerMu      sync.Mutex
 	readerStatus  map[string]any
@@ -110,7 +116,8 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		log.Error("store could not be opened: set aside and started fresh", "moved_to", g.store.Recovered, "err", g.store.RecoverErr)
 	}
 	g.MQTTURL = cfg.MQTT.URL
-	if g.MQTTURL == "" {
+	g.offline = o.Offline
+	if g.MQTTURL == "" && !o.Offline {
 		g.brk, err = broker.Start(broker.Config{Listen: cfg.Broker.Listen, Username: cfg.Broker.Username, Password: cfg.Broker.Password, Logger: log})
 		if err != nil {
 			return nil, err
@@ -121,6 +128,9 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	g.ob, err = outbox.Open(g.store, outbox.Options{Logger: log.With("component", "outbox"), Now: o.Now})
 	if err != nil {
 		return nil, err
+	}
+	if o.Offline {
+		g.MQTTURL = "tcp://127.0.0.1:1883" // never dialed offline
 	}
 	g.pub, err = mqttpub.New(mqttpub.Config{
 		URL: g.MQTTURL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
@@ -150,6 +160,9 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.setupEPCIS()
 
+	if o.Offline {
+		return g, nil
+	}
 	if err := g.openPortals(); err != nil {
 		return nil, err
 	}
@@ -220,9 +233,15 @@ func (g *Gateway) health() (bool, any) {
 	return true, map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version, "outbox": st}
 }
 
+// Close closes an offline gateway (Run closes a running one).
+func (g *Gateway) Close() { g.close() }
+
 // Run runs the gateway until ctx ends, then shuts down in data-flow order.
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.close()
+	if g.offline {
+		return errors.New("gateway: Run of a gateway opened offline")
+	}
 	base := context.WithoutCancel(ctx)
 	// Each stage gets its own context, ended once the stages upstream of it
 	// have returned.

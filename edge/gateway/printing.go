@@ -61,7 +61,11 @@ func (g *Gateway) openPrinting() error {
 	p.carton = tmpl
 	var list []printers.Config
 	for _, pc := range g.cfg.Printers {
-		if pc.Transport == config.TransportSim {
+		if pc.Transport == config.TransportSim && g.offline {
+			// Jobs only queue offline; the simulator gets its port when the
+			// gateway runs.
+			pc.Transport, pc.Address = printers.TransportTCP, "127.0.0.1:9100"
+		} else if pc.Transport == config.TransportSim {
 			ln, err := loopbackListener()
 			if err != nil {
 				return fmt.Errorf("printer %s simulator: %w", pc.ID, err)

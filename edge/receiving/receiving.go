@@ -253,6 +253,9 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 		if err := gs1.ValidateValue("10", r.SupplierLot); err != nil {
 			return prod, exp, invalid("supplier_lot: %v", err)
 		}
+		if r.Supplier == "" {
+			return prod, exp, invalid("supplier: required when the supplier's lot %q is kept (FSMA 204 records who assigned it); name the supplier", r.SupplierLot)
+		}
 	}
 	if r.Product == "" {
 		r.Product = r.GTIN

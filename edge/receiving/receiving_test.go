@@ -191,6 +191,7 @@ func TestReceiveRejectsBadInput(t *testing.T) {
 		{Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, Expiry: "31/05/2026"}, "expiry"},
 		{Request{Door: "DOOR1", Scan: "(01)09520123456788(17)250229", Cartons: 1}, "scan:"},
 		{Request{Door: "DOOR1", Cartons: 1}, "gtin: required"},
+		{Request{Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-9", Cartons: 1}, "supplier: required"},
 	}
 	for _, tc := range cases {
 		_, err := r.svc.Receive(context.Background(), tc.req)
@@ -261,7 +262,7 @@ func TestCloseNamesMissingCartons(t *testing.T) {
 func TestTrace(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	rc, _ := r.svc.Receive(ctx, Request{ID: "r3", Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-1", Cartons: 2})
+	rc, _ := r.svc.Receive(ctx, Request{ID: "r3", Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-1", Supplier: "Acme", Cartons: 2})
 	c0, _ := r.svc.Carton(rc.Cartons[0])
 	r.svc.OnPass(ctx, "DOOR1", "in", time.Date(2025, 5, 14, 10, 0, 0, 0, time.UTC), []string{c0.EPC})
 

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/dockgate/dockgate/edge/gateway"
+	"github.com/dockgate/dockgate/edge/receiving"
+)
+
+func init() {
+	register(&command{name: "receive", summary: "receive [-c FILE] [--data-dir DIR] --door D (--scan DATA|- | --gtin G …) [--cartons N]: record a receipt, print its labels", run: runReceive})
+}
+
+func runReceive(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("receive", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	var f storeFlags
+	var r receiving.Request
+	fs.StringVar(&f.file, "c", "", "configuration file")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default: the configuration's)")
+	fs.StringVar(&r.ID, "id", "", "receipt id (idempotency key; default: generated)")
+	fs.StringVar(&r.Door, "door", "", "receiving door (required)")
+	fs.StringVar(&r.Scan, "scan", "", "supplier label as scanned (any GS1 form); - reads one label per line from stdin (keyboard-wedge scanner)")
+	fs.StringVar(&r.GTIN, "gtin", "", "GTIN of the goods")
+	fs.StringVar(&r.Product, "product", "", "product code (SKU)")
+	fs.StringVar(&r.Description, "description", "", "product description for the label")
+	fs.StringVar(&r.Supplier, "supplier", "", "supplier")
+	fs.StringVar(&r.SupplierLot, "supplier-lot", "", "supplier's lot: kept and linked instead of a new lot")
+	fs.StringVar(&r.PO, "po", "", "purchase order")
+	fs.StringVar(&r.DespatchAdvice, "despatch-advice", "", "despatch advice (ASN) number")
+	fs.StringVar(&r.Production, "production", "", "production date YYYY-MM-DD")
+	fs.StringVar(&r.Expiry, "expiry", "", "expiry date YYYY-MM-DD")
+	fs.StringVar(&r.Format, "format", "", "lot format name (default lots.default_format)")
+	fs.IntVar(&r.Cartons, "cartons", 1, "number of cartons")
+	fs.IntVar(&r.QtyPerCarton, "qty-per-carton", 0, "items per carton")
+	fs.StringVar(&r.Unit, "unit", "", "unit of the quantity (UN/CEFACT, e.g. EA)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if r.Door == "" {
+		return fmt.Errorf("--door: name the receiving door")
+	}
+	r.Source = "cli"
+	reqs := []receiving.Request{r}
+	if r.Scan == "-" {
+		reqs = nil
+		sc := bufio.NewScanner(env.stdin)
+		for sc.Scan() {
+			line := strings.TrimRight(sc.Text(), "\r")
+			if line == "" {
+				continue
+			}
+			one := r
+			one.Scan, one.Source, one.ID = line, "scan", ""
+			reqs = append(reqs, one)
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("stdin: %w", err)
+		}
+	}
+	for _, req := range reqs {
+		v, err := onGateway(ctx, env, f, func(g *gateway.Gateway) (any, error) {
+			return g.Receiving().Receive(ctx, req)
+		}, func(c *apiClient) (any, error) {
+			var out receiving.Receipt
+			return out, c.do("POST", "/receipts", req, &out)
+		})
+		if err != nil {
+			return err
+		}
+		if err := printJSON(env, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

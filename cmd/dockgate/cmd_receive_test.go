@@ -1,0 +1,40 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestReceiveAndTraceOffline(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, "receive", "--data-dir", dir, "--door", "DOOR1", "--supplier", "Acme",
+		"--scan", "]C1010952012345678810SUP-77\x1d17270531", "--cartons", "2", "--id", "ASN-9")
+	if code != 0 {
+		t.Fatalf("receive: %d %s", code, errOut)
+	}
+	var rc struct {
+		Lot     string   `json:"lot"`
+		Cartons []string `json:"cartons"`
+		Expiry  string   `json:"expiry"`
+	}
+	if err := json.Unmarshal([]byte(out), &rc); err != nil || rc.Lot != "SUP-77" || len(rc.Cartons) != 2 || rc.Expiry != "2027-05-31" {
+		t.Fatalf("receipt %s (%v)", out, err)
+	}
+	out, errOut, code = runCLI(t, "trace", "--data-dir", dir, "lot", "SUP-77")
+	if code != 0 || !strings.Contains(out, rc.Cartons[1]) || !strings.Contains(out, `"job_state": "queued"`) {
+		t.Fatalf("trace lot: %d %s %s", code, out, errOut)
+	}
+	out, _, code = runCLI(t, "trace", "--data-dir", dir, "sscc", rc.Cartons[0])
+	if code != 0 || !strings.Contains(out, `"supplier_lot": "SUP-77"`) {
+		t.Fatalf("trace sscc: %d %s", code, out)
+	}
+	_, errOut, code = runCLI(t, "trace", "--data-dir", dir, "epc", "3074257BF7194E4000001A85")
+	if code != 1 || !strings.Contains(errOut, "no carton with this tag") {
+		t.Fatalf("trace unknown epc: %d %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "receive", "--data-dir", dir, "--door", "DOOR1", "--gtin", "09520123456789")
+	if code != 1 || !strings.Contains(errOut, "gtin:") {
+		t.Fatalf("bad gtin: %d %q", code, errOut)
+	}
+}
