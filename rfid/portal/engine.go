@@ -37,8 +37,8 @@ func (*ArrivalEvent) EventType() string { return "arrival" }
 
 // Tag kinds in a pass, from the EPC's scheme and filter value.
 const (
-	KindPallet = "pallet" // unit load: SSCC or filter 6
-	KindCase   = "case"   // full case (2) or inner pack (4)
+	KindPallet = "pallet" // unit load: filter 6, or an SSCC not marked full case
+	KindCase   = "case"   // full case (2, SSCC or GTIN) or inner pack (4)
 	KindItem   = "item"   // other GS1 trade items
 	KindOther  = "other"  // raw EPCs and other GS1 keys
 )
@@ -562,6 +562,9 @@ func (e *Engine) depart(idx int32, now int64) {
 		pt.GTIN, pt.SSCC = x.GTIN(), x.SSCC()
 		f := x.Filter()
 		switch {
+		case pt.SSCC != "" && f == epc.FilterFullCase:
+			// An SSCC on a carton: TDS filter 2 is "full case for transport".
+			pt.Kind = KindCase
 		case pt.SSCC != "" || f == epc.FilterUnitLoad:
 			pt.Kind = KindPallet
 		case pt.GTIN != "" && (f == epc.FilterFullCase || f == epc.FilterInnerPack):

@@ -341,3 +341,25 @@ func TestReplayedBacklogMakesNoSecondPass(t *testing.T) {
 		t.Fatalf("passes %d", len(c.passes))
 	}
 }
+
+// An SSCC-96 with filter 2 is a carton (full case for transport), with
+// filter 6 a pallet, the pass's parent.
+func TestSSCCFilterTellsCaseFromPallet(t *testing.T) {
+	door := portal.DoorConfig{ID: "d1", Reader: "r1", AntennasOutside: []uint16{1}, AntennasInside: []uint16{2}}
+	var c collector
+	e, err := portal.New(portal.Config{Doors: []portal.DoorConfig{door}, Sink: c.sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const carton, pallet = "3154257BF400000000000000", "31D4257BF400000001000000" // filter 2, filter 6
+	e.Observe([]rfid.Read{read(carton, 1, -50, 0), read(carton, 2, -45, 500*time.Millisecond),
+		read(pallet, 1, -50, 0), read(pallet, 2, -45, 500*time.Millisecond)})
+	e.Flush(t0.Add(10 * time.Second))
+	if len(c.passes) != 1 {
+		t.Fatalf("%d passes", len(c.passes))
+	}
+	p := c.passes[0]
+	if p.Cases != 1 || len(p.Pallets) != 1 || p.Parent != "006141410000000012" {
+		t.Fatalf("cases %d pallets %v parent %q", p.Cases, p.Pallets, p.Parent)
+	}
+}
