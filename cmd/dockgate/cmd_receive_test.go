@@ -38,3 +38,16 @@ func TestReceiveAndTraceOffline(t *testing.T) {
 		t.Fatalf("bad gtin: %d %q", code, errOut)
 	}
 }
+
+// A keyboard-wedge scanner types one label per line: each is a receipt.
+func TestReceiveScansFromStdin(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLIInput(t, "]C1010952012345678810SUP-A\x1d17270531\r\n\n(01)09520123456788(10)SUP-B\n",
+		"receive", "--data-dir", dir, "--door", "DOOR1", "--supplier", "Acme", "--scan", "-")
+	if code != 0 {
+		t.Fatalf("receive: %d %s", code, errOut)
+	}
+	if !strings.Contains(out, `"lot": "SUP-A"`) || !strings.Contains(out, `"lot": "SUP-B"`) || strings.Count(out, `"source": "scan"`) != 2 {
+		t.Fatalf("receipts:\n%s", out)
+	}
+}
