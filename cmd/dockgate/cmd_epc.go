@@ -64,7 +64,8 @@ const epcUsage = `usage:
   dockgate epc decode [--domain D] HEX|URI
   dockgate epc encode --scheme S [--filter F] (--company-prefix-length N | --company-prefixes FILE) [--domain D]
         (--gtin G --serial S [--date-type T --date YYMMDD] | --sscc S | --gln G [--extension X] |
-         --grai G --serial S | --giai G | --gdti G [--serial S] | --gsrn G) [--aidc "(10)LOT(17)YYMMDD"]`
+         --grai G --serial S | --giai G | --gdti G [--serial S] | --gsrn G) [--aidc "(10)LOT(17)YYMMDD"]
+        [--hostname H]   ('++' schemes)`
 
 func runEPC(_ context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 {
@@ -126,7 +127,7 @@ func epcEncode(env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("epc encode", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	var (
-		scheme   = fs.String("scheme", "", "binary scheme: sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+")
+		scheme   = fs.String("scheme", "", "binary scheme: sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+, or a '+' scheme's '++' form (with --hostname)")
 		filter   = fs.Int("filter", 0, "filter value 0–7 (1 point of sale, 2 full case, 6 unit load …)")
 		cpLen    = fs.Int("company-prefix-length", 0, "digits of the GS1 company prefix (6–12)")
 		cpFile   = fs.String("company-prefixes", "", "YAML file listing company prefixes and their lengths (- prefix: \"0614141\"\\n  length: 7)")
@@ -145,6 +146,7 @@ func epcEncode(env *cliEnv, args []string) error {
 	fs.StringVar(&v.GDTI, "gdti", "", "GDTI (13 digits, or the AI 253 value with its serial)")
 	fs.StringVar(&v.GSRN, "gsrn", "", "GSRN (18 digits)")
 	fs.StringVar(&v.Date, "date", "", "DSGTIN+ date YYMMDD")
+	fs.StringVar(&v.Hostname, "hostname", "", "'++' schemes: the Digital Link hostname the EPC carries (example.com)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -168,7 +170,10 @@ func epcEncode(env *cliEnv, args []string) error {
 		return errors.New("dsgtin+ needs --date-type and --date")
 	}
 	if *aidc != "" && !s.Plus() {
-		return fmt.Errorf("--aidc needs a '+' scheme (sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+); %s carries no further AIs", s)
+		return fmt.Errorf("--aidc needs a '+' or '++' scheme (sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+); %s carries no further AIs", s)
+	}
+	if v.Hostname != "" && !s.PlusPlus() {
+		return fmt.Errorf("--hostname needs a '++' scheme (sgtin++, dsgtin++, sscc++ …); %s carries no hostname", s)
 	}
 	n := *cpLen
 	if !s.Plus() && n == 0 {

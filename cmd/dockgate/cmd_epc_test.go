@@ -47,6 +47,10 @@ func TestEPCDecodeJSON(t *testing.T) {
 			`{"scheme":"dsgtin+","filter":1,"hex":"FB14359F0950600013435226ABC123","gs1":"(01)09506000134352(21)ABC123(17)261231","digital_link":"https://id.gs1.org/01/09506000134352/21/ABC123?17=261231","date":"261231","date_type":"expiration"}`},
 		{"encode grai+ with aidc", []string{"encode", "--scheme", "grai+", "--grai", "0614141123452", "--serial", "RTI-7", "--aidc", "(90)DOCK7"},
 			`{"scheme":"grai+","filter":0,"hex":"F18006141411234526545323EEE419433822BB","gs1":"(8003)00614141123452RTI-7(90)DOCK7","digital_link":"https://id.gs1.org/8003/00614141123452RTI-7?90=DOCK7"}`},
+		{"decode sgtin++", []string{"decode", "FD3795211411234538566CB0AFC525065F1876F0D996D800"},
+			`{"scheme":"sgtin++","filter":3,"hex":"FD3795211411234538566CB0AFC525065F1876F0D996D8","gs1":"(01)79521141123453(21)32a/b","digital_link":"https://id.example.com/01/79521141123453/21/32a%2Fb"}`},
+		{"encode sgtin++", []string{"encode", "--scheme", "sgtin++", "--filter", "3", "--gtin", "79521141123453", "--serial", "32a/b", "--hostname", "id.example.com"},
+			`{"scheme":"sgtin++","filter":3,"hex":"FD3795211411234538566CB0AFC525065F1876F0D996D8","gs1":"(01)79521141123453(21)32a/b","digital_link":"https://id.example.com/01/79521141123453/21/32a%2Fb"}`},
 		{"decode sscc+", []string{"decode", "F96106141412345678908"},
 			`{"scheme":"sscc+","filter":6,"hex":"F96106141412345678908","gs1":"(00)106141412345678908","digital_link":"https://id.gs1.org/00/106141412345678908"}`},
 	}
@@ -79,7 +83,9 @@ func TestEPCErrors(t *testing.T) {
 		{"no length", []string{"encode", "--scheme", "sgtin-96", "--gtin", "80614141123458", "--serial", "1"}, "--company-prefix-length"},
 		{"bad scheme", []string{"encode", "--scheme", "sgtin-97"}, "unknown scheme"},
 		{"bad uri", []string{"decode", "urn:epc:id:sgtin:0614141.812345"}, "3 dot-separated fields"},
-		{"aidc on sgtin-96", []string{"encode", "--scheme", "sgtin-96", "--company-prefix-length", "7", "--gtin", "80614141123458", "--serial", "1", "--aidc", "(10)A"}, "needs a '+' scheme"},
+		{"aidc on sgtin-96", []string{"encode", "--scheme", "sgtin-96", "--company-prefix-length", "7", "--gtin", "80614141123458", "--serial", "1", "--aidc", "(10)A"}, "needs a '+' or '++' scheme"},
+		{"hostname on sgtin+", []string{"encode", "--scheme", "sgtin+", "--gtin", "80614141123458", "--serial", "1", "--hostname", "example.com"}, "needs a '++' scheme"},
+		{"sgtin++ without hostname", []string{"encode", "--scheme", "sgtin++", "--gtin", "80614141123458", "--serial", "1"}, "give one"},
 		{"dsgtin+ without date", []string{"encode", "--scheme", "dsgtin+", "--gtin", "80614141123458", "--serial", "1"}, "--date-type"},
 	}
 	for _, tt := range tests {

@@ -512,7 +512,7 @@ func (e EPC) AIDCElements() []gs1.Element {
 func (e EPC) WithAIDC(els ...gs1.Element) (EPC, error) {
 	s := e.scheme
 	if !s.Plus() {
-		return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "+AIDC data follows only the '+' schemes (sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+)")
+		return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "+AIDC data follows only the '+' and '++' schemes")
 	}
 	in := e.plusInput()
 	in.aidc = els
@@ -522,10 +522,13 @@ func (e EPC) WithAIDC(els ...gs1.Element) (EPC, error) {
 // plusInput returns what e was encoded from, with the encoding choices the
 // bits record, so that encoding it again gives the same bits.
 func (e *EPC) plusInput() plusIn {
-	sp := &plusSpecs[e.scheme]
+	sp := &plusSpecs[e.scheme.base()]
 	in := plusIn{s: e.scheme, filter: int(e.filter), enc: int(e.enc), forced: true, split: -1}
+	if e.scheme.PlusPlus() {
+		in.host, in.hostFrom = e, int(e.hostAt)
+	}
 	switch {
-	case e.scheme == GIAIPlus:
+	case e.scheme.base() == GIAIPlus:
 		in.key, in.split = string(e.str[:e.strLen]), int(e.partition)
 	default:
 		in.key = padded(e.ref, sp.keyDigits)
@@ -573,7 +576,7 @@ func putAIDC(w *writer, s Scheme, own []string, els []gs1.Element) error {
 		}
 	}
 	if w.err {
-		return newErr(s, "+AIDC data", "", ErrLength, "the EPC and its +AIDC data take more than 496 bits")
+		return newErr(s, "bit length", "", ErrLength, "the EPC (with its hostname and +AIDC data) takes more than the 496 bits of an EPC bank")
 	}
 	return nil
 }
@@ -687,8 +690,8 @@ func putComp(w *writer, s Scheme, ai string, c comp, v string) error {
 
 // plusOwnAIs are the AIs a '+' EPC carries itself.
 func plusOwnAIs(s Scheme, dt DateType) []string {
-	if s == DSGTINPlus {
+	if s.base() == DSGTINPlus {
 		return []string{"01", "21", dt.AI()}
 	}
-	return plusSpecs[s].own
+	return plusSpecs[s.base()].own
 }

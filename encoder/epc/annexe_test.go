@@ -1,6 +1,7 @@
 package epc
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -93,5 +94,102 @@ func TestAnnexE(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The '++' examples of TDS 2.3 Annex E.3, with the printed errata
+// corrected: the bits encode the hostname id.example.com (the text says
+// example.com), and SSCC++ has header EF (printed with SSCC+'s F9).
+var annexEPlusPlus = []struct {
+	scheme Scheme
+	hex    string
+	gs1    string
+	dl     string
+}{
+	{SGTINPlusPlus, "FD3795211411234538566CB0AFC525065F1876F0D996D800", "(01)79521141123453(21)32a/b",
+		"https://id.example.com/01/79521141123453/21/32a%2Fb"},
+	{DSGTINPlusPlus, "FC342CDE795211411234538566CB0AFC525065F1876F0D996D80", "(01)79521141123453(21)32a/b(17)220630",
+		"https://id.example.com/01/79521141123453/21/32a%2Fb?17=220630"},
+	{SSCCPlusPlus, "EF009520123456789123592832F8C3B786CCB6C0", "(00)095201234567891235",
+		"https://id.example.com/00/095201234567891235"},
+	{SGLNPlusPlus, "E9395211411234548566CB0AFC525065F1876F0D996D8000", "(414)9521141123454(254)32a/b",
+		"https://id.example.com/414/9521141123454/254/32a%2Fb"},
+	{GRAIPlusPlus, "EB3095211411234548566CB0AFC525065F1876F0D996D800", "(8003)0952114112345432a/b",
+		"https://id.example.com/8003/0952114112345432a%2Fb"},
+	{GIAIPlusPlus, "EE3952114132E83C2BF1494197C61DBC3665B600", "(8004)952114132a/b",
+		"https://id.example.com/8004/952114132a%2Fb"},
+	{GSRNPlusPlus, "E7395211411234567890692832F8C3B786CCB6C0", "(8018)952114112345678906",
+		"https://id.example.com/8018/952114112345678906"},
+	{GDTIPlusPlus, "EA395211411234540458BA4A0CBE30EDE1B32DB0", "(253)95211411234545678",
+		"https://id.example.com/253/95211411234545678"},
+}
+
+func TestAnnexEPlusPlus(t *testing.T) {
+	for _, x := range annexEPlusPlus {
+		t.Run(x.scheme.String(), func(t *testing.T) {
+			e, err := DecodeHex(x.hex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Scheme() != x.scheme || e.Filter() != 3 && x.scheme != SSCCPlusPlus || e.Hostname() != "id.example.com" {
+				t.Errorf("scheme %v filter %d hostname %q", e.Scheme(), e.Filter(), e.Hostname())
+			}
+			if !strings.HasPrefix(x.hex, e.Hex()) || strings.Trim(x.hex[len(e.Hex()):], "0") != "" {
+				t.Errorf("hex %s is not %s", e.Hex(), x.hex)
+			}
+			if dl, err := e.DigitalLink(""); e.GS1() != x.gs1 || err != nil || dl != x.dl {
+				t.Errorf("GS1 %s DigitalLink %s %v", e.GS1(), dl, err)
+			}
+			if g, err := ParseGS1(x.dl, x.scheme, int(e.Filter()), 0); err != nil || g != e {
+				t.Errorf("ParseGS1(%s) = %s %v", x.dl, g.Hex(), err)
+			}
+			// The '+' form without the hostname, and back.
+			p, err := e.WithHostname("")
+			if err != nil || p.Scheme() != x.scheme.base() || p.Hostname() != "" {
+				t.Fatalf("WithHostname(\"\") = %v %v", p.Scheme(), err)
+			}
+			if pp, err := p.WithHostname("id.example.com"); err != nil || pp != e {
+				t.Errorf("WithHostname = %s %v", pp.Hex(), err)
+			}
+			roundTrip(t, e, 0)
+		})
+	}
+}
+
+func TestHostnames(t *testing.T) {
+	base, _ := NewSGTINPlus(1, "09506000134352", "1")
+	for _, h := range []string{
+		"example.com", "id.gs1.org", "www.brand.co.uk", "qr.shop.com.au", "brand.tech", "b.de", "x.org.cn",
+		"DL.EXAMPLE.COM", "A-1.EXAMPLE.NET:8443", "localhost", "x.y", strings.Repeat("a", 50),
+	} {
+		e, err := base.WithHostname(h)
+		if err != nil {
+			t.Errorf("%s: %v", h, err)
+			continue
+		}
+		if e.Hostname() != h || e.Scheme() != SGTINPlusPlus || e.Serial() != "1" {
+			t.Errorf("%s: hostname %q scheme %v", h, e.Hostname(), e.Scheme())
+		}
+		dl, _ := e.DigitalLink("")
+		if !strings.HasPrefix(dl, "https://"+h+"/01/") {
+			t.Errorf("%s: %s", h, dl)
+		}
+		roundTrip(t, e, 0)
+	}
+	for _, h := range []string{"https://example.com", "example.com/path", "ex ample.com", strings.Repeat("ab", 40)} {
+		if _, err := base.WithHostname(h); err == nil {
+			t.Errorf("%q accepted", h)
+		}
+	}
+	if _, err := ParseGS1("(01)09506000134352(21)1", SGTINPlusPlus, 0, 0); !errors.Is(err, ErrGS1) {
+		t.Errorf("'++' from an element string: %v", err)
+	}
+	sg, _ := DecodeHex("3074257BF7194E4000001A85")
+	if _, err := sg.WithHostname("example.com"); !errors.Is(err, ErrScheme) {
+		t.Errorf("sgtin-96: %v", err)
+	}
+	// A hostname unit that is reserved.
+	if _, err := DecodeHex("FD3795211411234538566CB0AFC5" + "0" + "4000"); err == nil {
+		t.Error("empty hostname accepted")
 	}
 }

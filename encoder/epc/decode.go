@@ -295,10 +295,10 @@ var numericBits = func() (t [91]uint8) {
 }()
 
 func (e *EPC) parsePlus(s Scheme) error {
-	sp := &plusSpecs[s]
+	sp := &plusSpecs[s.base()]
 	have := int(e.nbits)
 	need := 12 + 4*sp.keyDigits
-	if s == DSGTINPlus {
+	if s.base() == DSGTINPlus {
 		need += 20
 	}
 	if have < need {
@@ -309,7 +309,7 @@ func (e *EPC) parsePlus(s Scheme) error {
 	e.aidc = e.get(8, 1) == 1
 	e.filter = uint8(e.get(9, 3))
 	off := 12
-	if s == DSGTINPlus {
+	if s.base() == DSGTINPlus {
 		dt := e.get(off, 4)
 		if dt > 6 {
 			return newErr(s, "date type", itoa(dt), ErrDate, "date types are 0–6 (AI 11, 13, 15, 16, 17, 7006, 7007)")
@@ -360,6 +360,15 @@ func (e *EPC) parsePlus(s Scheme) error {
 		if err != nil {
 			return err
 		}
+		off = end
+	}
+	if s.PlusPlus() {
+		var buf [maxHostname]byte
+		_, end, err := e.readHostname(s, off, have, buf[:])
+		if err != nil {
+			return err
+		}
+		e.hostAt = uint16(off)
 		off = end
 	}
 	if e.aidc {

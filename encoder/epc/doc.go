@@ -18,11 +18,13 @@
 // SGTIN-198, SSCC-96, SGLN-96/195, GRAI-96/170, GIAI-96/202, GDTI-96 and
 // GSRN-96 split the GS1 key at the company prefix, whose length a partition
 // value records. The TDS 2.0 '+' schemes SGTIN+, DSGTIN+ (with a date and
-// its type) and SSCC+ store the key's digits directly, may be followed by
-// further AIs (+AIDC data: a lot, an expiry date …, [EPC.AIDCElements],
-// [EPC.WithAIDC]) and have no tag URI: their canonical text form is a GS1
-// Digital Link URI. Any other header is a raw EPC, urn:epc:raw:96.xE280…,
-// never guessed into a GS1 key.
+// its type), SSCC+, SGLN+, GRAI+, GIAI+, GSRN+ and GDTI+ store the key's
+// digits directly, may be followed by further AIs (+AIDC data: a lot, an
+// expiry date …, [EPC.AIDCElements], [EPC.WithAIDC]) and have no tag URI:
+// their canonical text form is a GS1 Digital Link URI. Their TDS 2.3 '++'
+// forms also carry that URI's hostname ([EPC.Hostname],
+// [EPC.WithHostname]). Any other header is a raw EPC,
+// urn:epc:raw:96.xE280…, never guessed into a GS1 key.
 //
 // The filter value (3 bits) tells a portal what kind of thing carries the
 // tag: 1 point-of-sale item, 2 full case, 6 unit load (pallet) and so on.

@@ -14,6 +14,7 @@ type EPC struct {
 	dateType  uint8 // DSGTIN+
 	aidc      bool  // '+' schemes: +AIDC data follows the EPC
 	aidcAt    uint16
+	hostAt    uint16   // '++' schemes: where the hostname starts
 	date      uint16   // DSGTIN+: YY 7 bits, MM 4 bits, DD 5 bits
 	cp        uint64   // company prefix
 	ref       uint64   // reference after the company prefix; '+' schemes: the key's fixed digits

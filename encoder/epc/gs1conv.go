@@ -1,6 +1,8 @@
 package epc
 
 import (
+	"strings"
+
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
@@ -47,12 +49,15 @@ func (e EPC) GS1() string {
 	return e.GS1Message().HRI()
 }
 
-// DigitalLink returns the GS1 Digital Link URI on domain ("" for
-// id.gs1.org), https://id.gs1.org/01/80614141123458/21/6789. A raw EPC is
-// an error.
+// DigitalLink returns the GS1 Digital Link URI on domain: "" is the
+// hostname a '++' scheme carries, id.gs1.org for the others;
+// https://id.gs1.org/01/80614141123458/21/6789. A raw EPC is an error.
 func (e EPC) DigitalLink(domain string) (string, error) {
 	if e.scheme == SchemeRaw {
 		return "", newErr(SchemeRaw, "scheme", "raw", ErrScheme, "a raw EPC carries no GS1 key and has no Digital Link URI")
+	}
+	if domain == "" {
+		domain = e.Hostname()
 	}
 	return e.GS1Message().DigitalLink(domain)
 }
@@ -104,6 +109,9 @@ type Values struct {
 	// AIDC are further AIs written after the EPC of a '+' scheme (+AIDC
 	// data, TDS §15.3): a lot (10), an expiry date (17) …
 	AIDC []gs1.Element
+	// Hostname is the Digital Link hostname a '++' scheme carries
+	// (example.com).
+	Hostname string
 }
 
 // Encode encodes v in scheme s: SGTIN schemes read GTIN and Serial (and
@@ -144,20 +152,26 @@ func Encode(s Scheme, filter, companyPrefixLen int, v Values) (EPC, error) {
 		return NewGDTI96(filter, companyPrefixLen, v.GDTI, v.Serial)
 	case GSRN96:
 		return NewGSRN96(filter, companyPrefixLen, v.GSRN)
-	case SGTINPlus, DSGTINPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.GTIN, tail: v.Serial, dt: v.DateType, date: v.Date, aidc: v.AIDC})
-	case SSCCPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.SSCC, aidc: v.AIDC})
-	case SGLNPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.GLN, tail: v.Extension, aidc: v.AIDC})
-	case GRAIPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.GRAI, tail: v.Serial, aidc: v.AIDC})
-	case GIAIPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.GIAI, aidc: v.AIDC})
-	case GSRNPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.GSRN, aidc: v.AIDC})
-	case GDTIPlus:
-		return encodePlus(plusIn{s: s, filter: filter, key: v.GDTI, tail: v.Serial, aidc: v.AIDC})
+	}
+	if s.Plus() {
+		in := plusIn{s: s, filter: filter, aidc: v.AIDC, hostname: v.Hostname}
+		switch s.base() {
+		case SGTINPlus, DSGTINPlus:
+			in.key, in.tail, in.dt, in.date = v.GTIN, v.Serial, v.DateType, v.Date
+		case SSCCPlus:
+			in.key = v.SSCC
+		case SGLNPlus:
+			in.key, in.tail = v.GLN, v.Extension
+		case GRAIPlus:
+			in.key, in.tail = v.GRAI, v.Serial
+		case GIAIPlus:
+			in.key = v.GIAI
+		case GSRNPlus:
+			in.key = v.GSRN
+		case GDTIPlus:
+			in.key, in.tail = v.GDTI, v.Serial
+		}
+		return encodePlus(in)
 	}
 	return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "cannot be encoded; choose a GS1 scheme")
 }
@@ -183,7 +197,7 @@ func ValuesFromGS1(s Scheme, m gs1.Message) (Values, error) {
 		if err == nil {
 			err = need("21", &v.Serial)
 		}
-		if err == nil && s == DSGTINPlus {
+		if err == nil && s.base() == DSGTINPlus {
 			found := false
 			for _, el := range m.Elements {
 				if t, ok := DateTypeForAI(el.AI); ok {
@@ -227,7 +241,8 @@ func ValuesFromGS1(s Scheme, m gs1.Message) (Values, error) {
 }
 
 // ParseGS1 encodes GS1 data given as HRI, element string, scan data or a
-// Digital Link URI (anything [gs1.Parse] reads) in scheme s.
+// Digital Link URI (anything [gs1.Parse] reads) in scheme s. A '++' scheme
+// takes the hostname of the Digital Link URI.
 func ParseGS1(input string, s Scheme, filter, companyPrefixLen int) (EPC, error) {
 	m, err := gs1.Parse(input)
 	if err != nil {
@@ -236,6 +251,13 @@ func ParseGS1(input string, s Scheme, filter, companyPrefixLen int) (EPC, error)
 	v, err := ValuesFromGS1(s, m)
 	if err != nil {
 		return EPC{}, err
+	}
+	if s.PlusPlus() {
+		rest, ok := strings.CutPrefix(input, "https://")
+		if !ok {
+			return EPC{}, newErr(s, "hostname", "", ErrGS1, s.String()+" carries the hostname of a Digital Link URI: give the data as https://host/…")
+		}
+		v.Hostname, _, _ = strings.Cut(rest, "/")
 	}
 	return Encode(s, filter, companyPrefixLen, v)
 }

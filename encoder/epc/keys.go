@@ -40,7 +40,7 @@ func withCheck(v uint64, digits int) string {
 // GTIN returns the 14-digit GTIN of an SGTIN, SGTIN+ or DSGTIN+.
 func (e EPC) GTIN() string {
 	switch {
-	case e.scheme == SGTINPlus || e.scheme == DSGTINPlus:
+	case e.scheme.base() == SGTINPlus || e.scheme.base() == DSGTINPlus:
 		return padded(e.ref, 14)
 	case layouts[e.scheme].family == famSGTIN:
 		return withCheck(e.body(true))
@@ -50,7 +50,7 @@ func (e EPC) GTIN() string {
 
 // SSCC returns the 18-digit SSCC of an SSCC-96 or SSCC+.
 func (e EPC) SSCC() string {
-	switch e.scheme {
+	switch e.scheme.base() {
 	case SSCCPlus:
 		return padded(e.ref, 18)
 	case SSCC96:
@@ -211,7 +211,7 @@ func ParseDateType(s string) (DateType, error) {
 // Date returns a DSGTIN+'s date as YYMMDD and its type; ok is false for
 // other schemes.
 func (e EPC) Date() (yymmdd string, t DateType, ok bool) {
-	if e.scheme != DSGTINPlus {
+	if e.scheme.base() != DSGTINPlus {
 		return "", 0, false
 	}
 	d := uint64(e.date)

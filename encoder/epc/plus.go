@@ -62,6 +62,11 @@ type plusIn struct {
 	forced bool // enc and split are the ones to use, not the shortest
 	split  int  // GIAI+: leading digits written as 4-bit digits, when forced
 	aidc   []gs1.Element
+	// '++' schemes: the hostname, as text or as the bits of an EPC
+	// (host, from hostFrom) to copy so the same encoding is kept.
+	hostname string
+	host     *EPC
+	hostFrom int
 }
 
 // newPlus encodes a '+' scheme without +AIDC data; enc is the serial's
@@ -73,8 +78,8 @@ func newPlus(s Scheme, filter int, key, serial string, dt DateType, date string,
 // plusKey checks and normalises the key of a '+' scheme and splits a serial
 // given inside it (AI 8003, AI 253) from it.
 func plusKey(in *plusIn) (string, error) {
-	s, sp := in.s, &plusSpecs[in.s]
-	switch s {
+	s, sp := in.s, &plusSpecs[in.s.base()]
+	switch s.base() {
 	case SGTINPlus, DSGTINPlus:
 		return normalizeKey(s, "gtin", in.key, 14, 13, 12, 8)
 	case GRAIPlus:
@@ -117,7 +122,7 @@ func encodePlus(in plusIn) (EPC, error) {
 	if !s.Plus() {
 		return EPC{}, newErr(s, "scheme", s.String(), ErrScheme, "is not a '+' scheme")
 	}
-	sp := &plusSpecs[s]
+	sp := &plusSpecs[s.base()]
 	if err := checkFilter(s, in.filter); err != nil {
 		return EPC{}, err
 	}
@@ -136,7 +141,7 @@ func encodePlus(in plusIn) (EPC, error) {
 		w.put(0, 1)
 	}
 	w.put(uint64(in.filter), 3)
-	if s == DSGTINPlus {
+	if s.base() == DSGTINPlus {
 		if in.dt >= numDateTypes {
 			return EPC{}, newErr(s, "date type", itoa(uint64(in.dt)), ErrDate, "date types are 0–6")
 		}
@@ -147,7 +152,7 @@ func encodePlus(in plusIn) (EPC, error) {
 		w.put(uint64(in.dt), 4)
 		w.put(uint64(d), 16)
 	}
-	if s == GIAIPlus {
+	if s.base() == GIAIPlus {
 		if err := putDelimited(&w, k, in.split, in.enc); err != nil {
 			return EPC{}, err
 		}
@@ -158,10 +163,15 @@ func encodePlus(in plusIn) (EPC, error) {
 	}
 	if sp.tailField != "" {
 		t := in.tail
-		if s == SGLNPlus && t == "" {
+		if s.base() == SGLNPlus && t == "" {
 			t = "0"
 		}
 		if err := putAlnum(&w, s, sp.tailField, t, sp.tailMax, in.enc); err != nil {
+			return EPC{}, err
+		}
+	}
+	if s.PlusPlus() {
+		if err := putHostname(&w, in); err != nil {
 			return EPC{}, err
 		}
 	}
@@ -169,7 +179,7 @@ func encodePlus(in plusIn) (EPC, error) {
 		return EPC{}, err
 	}
 	if w.err {
-		return EPC{}, newErr(s, "+AIDC data", "", ErrLength, "the EPC and its +AIDC data take more than 496 bits")
+		return EPC{}, newErr(s, "bit length", "", ErrLength, "the EPC (with its hostname and +AIDC data) takes more than the 496 bits of an EPC bank")
 	}
 	return Decode(w.raw[:(w.n+15)/16*2], w.n)
 }

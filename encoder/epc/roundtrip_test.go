@@ -178,9 +178,12 @@ func roundTrip(t *testing.T, e EPC, cpLen int) {
 			t.Fatalf("%s: ParsePureURI(%s) = %s, %v", e.Hex(), e.PureURI(), pu.Hex(), err)
 		}
 	}
-	g, err := ParseGS1(e.GS1(), s, f, cpLen)
-	if err != nil || g != e {
-		t.Fatalf("%s: ParseGS1(%s) = %s, %v", e.Hex(), e.GS1(), g.Hex(), err)
+	// An element string has no hostname for a '++' scheme.
+	if !s.PlusPlus() {
+		g, err := ParseGS1(e.GS1(), s, f, cpLen)
+		if err != nil || g != e {
+			t.Fatalf("%s: ParseGS1(%s) = %s, %v", e.Hex(), e.GS1(), g.Hex(), err)
+		}
 	}
 	dl, err := e.DigitalLink("")
 	if err != nil {
@@ -188,8 +191,8 @@ func roundTrip(t *testing.T, e EPC, cpLen int) {
 	}
 	// A Digital Link URI puts +AIDC data in its own order: then only the
 	// data must agree.
-	g, err = ParseGS1(dl, s, f, cpLen)
-	if err != nil || g != e && !(e.AIDC() && sameElements(g, e)) {
+	g, err := ParseGS1(dl, s, f, cpLen)
+	if err != nil || g != e && !(e.AIDC() && sameElements(g, e)) && !(s.PlusPlus() && g.Hostname() == e.Hostname() && g.GS1() == e.GS1()) {
 		t.Fatalf("%s: ParseGS1(%s) = %s, %v", e.Hex(), dl, g.Hex(), err)
 	}
 }

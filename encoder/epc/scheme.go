@@ -26,6 +26,14 @@ const (
 	GIAIPlus
 	GSRNPlus
 	GDTIPlus
+	SGTINPlusPlus
+	DSGTINPlusPlus
+	SSCCPlusPlus
+	SGLNPlusPlus
+	GRAIPlusPlus
+	GIAIPlusPlus
+	GSRNPlusPlus
+	GDTIPlusPlus
 	numSchemes
 )
 
@@ -50,6 +58,15 @@ var schemeNames = [numSchemes]string{
 	GIAIPlus:   "giai+",
 	GSRNPlus:   "gsrn+",
 	GDTIPlus:   "gdti+",
+
+	SGTINPlusPlus:  "sgtin++",
+	DSGTINPlusPlus: "dsgtin++",
+	SSCCPlusPlus:   "sscc++",
+	SGLNPlusPlus:   "sgln++",
+	GRAIPlusPlus:   "grai++",
+	GIAIPlusPlus:   "giai++",
+	GSRNPlusPlus:   "gsrn++",
+	GDTIPlusPlus:   "gdti++",
 }
 
 // String returns the scheme's name as the tag URI spells it: "sgtin-96",
@@ -69,7 +86,7 @@ func ParseScheme(name string) (Scheme, error) {
 		}
 	}
 	return SchemeRaw, newErr(SchemeRaw, "scheme", name, ErrScheme,
-		"unknown scheme; use one of sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+")
+		"unknown scheme; use one of sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+ and their '++' forms")
 }
 
 // Header returns the scheme's 8-bit header; 0 for SchemeRaw.
@@ -89,8 +106,28 @@ func (s Scheme) Bits() int {
 	return 0
 }
 
-// Plus reports whether s is a TDS 2.0 '+' scheme.
+// Plus reports whether s is a TDS 2.0 '+' scheme or a TDS 2.3 '++' one.
 func (s Scheme) Plus() bool { return s >= SGTINPlus && s < numSchemes }
+
+// PlusPlus reports whether s is a TDS 2.3 '++' scheme: a '+' scheme that
+// carries the hostname of its GS1 Digital Link URI.
+func (s Scheme) PlusPlus() bool { return s >= SGTINPlusPlus && s < numSchemes }
+
+// base returns the '+' scheme of a '++' one, and s itself otherwise.
+func (s Scheme) base() Scheme {
+	if s.PlusPlus() {
+		return s - SGTINPlusPlus + SGTINPlus
+	}
+	return s
+}
+
+// plusPlus returns the '++' scheme of a '+' one.
+func (s Scheme) plusPlus() Scheme {
+	if s.Plus() && !s.PlusPlus() {
+		return s - SGTINPlus + SGTINPlusPlus
+	}
+	return s
+}
 
 // identity returns the pure identity URI's scheme name: "sgtin", "sscc"…
 func (s Scheme) identity() string {
@@ -202,6 +239,15 @@ var layouts = [numSchemes]layout{
 	GIAIPlus:   {header: 0xFA, family: famGIAI},
 	GSRNPlus:   {header: 0xF4, family: famGSRN},
 	GDTIPlus:   {header: 0xF6, family: famGDTI},
+
+	SGTINPlusPlus:  {header: 0xFD, family: famSGTIN},
+	DSGTINPlusPlus: {header: 0xFC, family: famSGTIN},
+	SSCCPlusPlus:   {header: 0xEF, family: famSSCC},
+	SGLNPlusPlus:   {header: 0xE9, family: famSGLN},
+	GRAIPlusPlus:   {header: 0xEB, family: famGRAI},
+	GIAIPlusPlus:   {header: 0xEE, family: famGIAI},
+	GSRNPlusPlus:   {header: 0xE7, family: famGSRN},
+	GDTIPlusPlus:   {header: 0xEA, family: famGDTI},
 }
 
 // plusSpec describes a TDS 2.0 '+' scheme after its header, toggle and
