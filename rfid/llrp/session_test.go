@@ -153,7 +153,7 @@ func TestSessionReadsScenario(t *testing.T) {
 	sc := loadScenario(t, "dock-in")
 	addr, sim := startSim(t, sc, 10)
 	rec := newRecorder()
-	s, _ := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 100 * time.Millisecond,
+	s, _ := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 500 * time.Millisecond,
 		OnReads: rec.onReads, OnEvent: rec.onEvent})
 	rec.waitFor(t, "all nine cartons' EPCs", func() bool {
 		n := 0
@@ -187,7 +187,7 @@ func TestSessionReconnectsAfterDrop(t *testing.T) {
 	rec := newRecorder()
 	var mu sync.Mutex
 	var attempts []int
-	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 100 * time.Millisecond,
+	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 500 * time.Millisecond,
 		HealthyAfter: time.Millisecond,
 		Backoff: func(n int) time.Duration {
 			mu.Lock()
@@ -235,13 +235,13 @@ func TestSessionSecondClientRefused(t *testing.T) {
 	sc := loadScenario(t, "dock-in")
 	addr, sim := startSim(t, sc, 1)
 	first := newRecorder()
-	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 100 * time.Millisecond,
+	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 500 * time.Millisecond,
 		OnEvent: first.onEvent})
 	first.waitFor(t, "first client connected", func() bool { return first.count(rfid.EventConnected) == 1 })
 	second := newRecorder()
 	var mu sync.Mutex
 	var attempts []int
-	runSession(t, llrp.Config{ReaderID: "r2", Address: addr, KeepalivePeriod: 100 * time.Millisecond,
+	runSession(t, llrp.Config{ReaderID: "r2", Address: addr, KeepalivePeriod: 500 * time.Millisecond,
 		Backoff: func(n int) time.Duration {
 			mu.Lock()
 			attempts = append(attempts, n)
@@ -302,7 +302,7 @@ func TestSessionWritesEPC(t *testing.T) {
 	}
 	addr, _ := startSim(t, sc, 1)
 	rec := newRecorder()
-	s, _ := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 100 * time.Millisecond,
+	s, _ := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 500 * time.Millisecond,
 		OnReads: rec.onReads, OnEvent: rec.onEvent})
 	target := rfid.MustParseEPC("3054257BF46DB640000003E9")
 	rec.waitFor(t, "the target tag", func() bool { return rec.epcs[target] > 0 })
