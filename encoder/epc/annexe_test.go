@@ -156,6 +156,21 @@ func TestAnnexEPlusPlus(t *testing.T) {
 	}
 }
 
+func TestHostnameTables(t *testing.T) {
+	// Sizes and spot checks against TDS 2.3 Tables 14-12 to 14-15.
+	if len(hostSeqB[0]) != 128 || len(hostSeqB[1]) != 117 || len(hostSeqB[2]) != 32 || len(hostSeqB[3]) != 1 {
+		t.Fatalf("table sizes %d %d %d %d", len(hostSeqB[0]), len(hostSeqB[1]), len(hostSeqB[2]), len(hostSeqB[3]))
+	}
+	for _, c := range []struct {
+		t, x int
+		want string
+	}{{0, 0x37, ".de"}, {0, 0x7F, ".li"}, {1, 0x64, ".us"}, {1, 0x74, ".zw"}, {2, 0x19, ".co.uk"}, {2, 0x1F, ".gov.cn"}, {3, 0, ".tech"}} {
+		if got := hostSeqB[c.t][c.x]; got != c.want {
+			t.Errorf("B%d[%#x] = %s, want %s", c.t+1, c.x, got, c.want)
+		}
+	}
+}
+
 func TestHostnames(t *testing.T) {
 	base, _ := NewSGTINPlus(1, "09506000134352", "1")
 	for _, h := range []string{
