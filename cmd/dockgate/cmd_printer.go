@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/spool"
 	"github.com/dockgate/dockgate/printers/transport"
 	"github.com/dockgate/dockgate/printers/zebra"
 )
@@ -23,12 +26,26 @@ type printerStatusResult struct {
 }
 
 func init() {
-	register(&command{name: "printer", summary: "printer tools: printer status HOST:PORT|ID [-c FILE]", run: runPrinter})
+	register(&command{name: "printer", summary: "printer status HOST:PORT|ID [-c FILE] | printer jobs|reprint|cancel -c FILE [JOB-ID]: printer status and spooled jobs", run: runPrinter})
 }
 
+const printerUsage = `usage:
+  dockgate printer status [-c FILE] [--profile ID] [--timeout D] HOST:PORT|ID
+  dockgate printer jobs -c FILE [--data-dir DIR] [--printer ID] [--state S] [--limit N]
+  dockgate printer reprint -c FILE [--data-dir DIR] JOB-ID
+  dockgate printer cancel -c FILE [--data-dir DIR] JOB-ID`
+
 func runPrinter(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || args[0] != "status" {
-		fmt.Fprintln(env.stderr, "usage: dockgate printer status [-c FILE] [--profile ID] [--timeout D] HOST:PORT|ID")
+	if len(args) == 0 {
+		fmt.Fprintln(env.stderr, printerUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "status":
+	case "jobs", "reprint", "cancel":
+		return runPrinterJobs(ctx, env, args[0], args[1:])
+	default:
+		fmt.Fprintln(env.stderr, printerUsage)
 		return errUsage
 	}
 	fs := flag.NewFlagSet("printer status", flag.ContinueOnError)
@@ -40,7 +57,7 @@ func runPrinter(ctx context.Context, env *cliEnv, args []string) error {
 		return errUsage
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(env.stderr, "usage: dockgate printer status [-c FILE] [--profile ID] [--timeout D] HOST:PORT|ID")
+		fmt.Fprintln(env.stderr, printerUsage)
 		return errUsage
 	}
 	cfg, err := resolvePrinter(env, fs.Arg(0), *profile, *cfgPath)
@@ -77,4 +94,88 @@ func runPrinter(ctx context.Context, env *cliEnv, args []string) error {
 		return &exitError{code: exitPrinterFaulted}
 	}
 	return nil
+}
+
+// runPrinterJobs lists, reprints or cancels spooled jobs in the gateway's
+// data directory while the gateway is stopped (a running gateway holds the
+// data directory; use its API then).
+func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) error {
+	fs := flag.NewFlagSet("printer "+op, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	cfgPath := fs.String("c", "", "gateway config `FILE` (its printers and data_dir)")
+	dataDir := fs.String("data-dir", "", "data `DIR` (default the config's data_dir)")
+	printer := fs.String("printer", "", "jobs: only this printer `ID`")
+	state := fs.String("state", "", "jobs: only this `STATE` (queued, held, sending, sent, confirmed, failed, cancelled, unknown)")
+	limit := fs.Int("limit", 100, "jobs: at most `N` jobs (0: all)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if (op == "jobs") != (fs.NArg() == 0) || fs.NArg() > 1 {
+		fmt.Fprintln(env.stderr, printerUsage)
+		return errUsage
+	}
+	if *cfgPath == "" {
+		return fmt.Errorf("-c FILE is required: the gateway config names the printers and the data directory")
+	}
+	cfg, err := config.Load(*cfgPath, env.getenv)
+	if err != nil {
+		return err
+	}
+	dir := cfg.DataDir
+	if *dataDir != "" {
+		dir = *dataDir
+	}
+	list := make([]printers.Config, 0, len(cfg.Printers))
+	for _, p := range cfg.Printers {
+		if p.Transport == config.TransportSim {
+			// never dialled here; only the id matters
+			p.Transport, p.Address = printers.TransportTCP, "127.0.0.1:9100"
+		}
+		list = append(list, p)
+	}
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		var le *store.LockedError
+		if errors.As(err, &le) {
+			return fmt.Errorf("%w; the gateway is running: reprint or cancel through its API, or stop it first", err)
+		}
+		return err
+	}
+	defer st.Close()
+	sp, err := spool.New(st, spool.Options{Printers: list})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	switch op {
+	case "jobs":
+		s := spool.State(*state)
+		switch s {
+		case "", spool.Queued, spool.Held, spool.Sending, spool.Sent, spool.Confirmed, spool.Failed, spool.Cancelled, spool.Unknown:
+		default:
+			return fmt.Errorf("--state %q is not queued, held, sending, sent, confirmed, failed, cancelled or unknown", *state)
+		}
+		jobs, err := sp.List(spool.Filter{Printer: *printer, State: s, Limit: *limit})
+		if err != nil {
+			return err
+		}
+		if jobs == nil {
+			jobs = []spool.Job{}
+		}
+		return enc.Encode(jobs)
+	case "reprint":
+		err = sp.Reprint(fs.Arg(0))
+	case "cancel":
+		err = sp.Cancel(fs.Arg(0))
+	}
+	if err != nil {
+		return err
+	}
+	j, err := sp.Get(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	j.ZPL = ""
+	return enc.Encode(j)
 }

@@ -13,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/spool"
 )
 
 // prnBuffer is a goroutine-safe output buffer.
@@ -179,5 +183,57 @@ func TestPrintErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(errs, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.msg)
 		}
+	}
+}
+
+func TestPrinterJobsReprintCancel(t *testing.T) {
+	data := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
+	if err := os.WriteFile(cfg, []byte("data_dir: "+data+"\nprinters:\n  - id: dock1\n    address: 127.0.0.1:9100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.New(st, spool.Options{Printers: []printers.Config{{ID: "dock1", Address: "127.0.0.1:9100"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Submit(context.Background(), spool.Job{ID: "J1", Printer: "dock1", ZPL: "^XA^FDx^FS^XZ"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	out, errs, code := prnRun(t, "printer", "cancel", "-c", cfg, "J1")
+	if code != 0 || !strings.Contains(out, `"state": "cancelled"`) {
+		t.Fatalf("cancel exit %d: %s %s", code, out, errs)
+	}
+	out, errs, code = prnRun(t, "printer", "reprint", "-c", cfg, "J1")
+	if code != 0 || !strings.Contains(out, `"state": "queued"`) {
+		t.Fatalf("reprint exit %d: %s %s", code, out, errs)
+	}
+	out, errs, code = prnRun(t, "printer", "jobs", "-c", cfg, "--state", "queued")
+	var jobs []spool.Job
+	if code != 0 || json.Unmarshal([]byte(out), &jobs) != nil || len(jobs) != 1 || jobs[0].ID != "J1" || jobs[0].ZPL != "" {
+		t.Fatalf("jobs exit %d: %s %s", code, out, errs)
+	}
+	_, errs, code = prnRun(t, "printer", "reprint", "-c", cfg, "J1")
+	if code != 1 || !strings.Contains(errs, "queued") {
+		t.Fatalf("reprint a queued job: exit %d %s", code, errs)
+	}
+	_, errs, code = prnRun(t, "printer", "jobs", "-c", cfg, "--state", "lost")
+	if code != 1 || !strings.Contains(errs, "--state") {
+		t.Fatalf("bad state: exit %d %s", code, errs)
+	}
+	// a running gateway holds the data directory
+	st, err = store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, errs, code = prnRun(t, "printer", "cancel", "-c", cfg, "J1")
+	if code != 1 || !strings.Contains(errs, "API") {
+		t.Fatalf("locked data dir: exit %d %s", code, errs)
 	}
 }
