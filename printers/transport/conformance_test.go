@@ -192,17 +192,59 @@ func openPTY(t *testing.T) (*os.File, string) {
 		t.Fatal(err)
 	}
 	// raw mode on the master side too, so bytes pass unchanged
-	tio, err := unix.IoctlGetTermios(int(m.Fd()), unix.TCGETS)
+	makeRaw(t, int(m.Fd()))
+	return m, "/dev/pts/" + strconv.Itoa(n)
+}
+
+// makeRaw puts a tty in raw mode (no echo, no line editing, no output
+// processing).
+func makeRaw(t *testing.T, fd int) {
+	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
 	tio.Oflag &^= unix.OPOST
 	tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	if err := unix.IoctlSetTermios(int(m.Fd()), unix.TCSETS, tio); err != nil {
+	tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, tio); err != nil {
 		t.Fatal(err)
 	}
-	return m, "/dev/pts/" + strconv.Itoa(n)
+}
+
+// TestUSBConformanceOverPTY runs the suite against the USB transport on a
+// character device that polls like /dev/usb/lp* (a pty slave in raw mode).
+func TestUSBConformanceOverPTY(t *testing.T) {
+	conformance(t, func(t *testing.T) (printers.Conn, peer) {
+		m, slave := openPTY(t)
+		t.Cleanup(func() { m.Close() })
+		s, err := os.OpenFile(slave, os.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		makeRaw(t, int(s.Fd()))
+		t.Cleanup(func() { s.Close() })
+		cfg := printers.Config{ID: "usb", Device: slave}.WithDefaults()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Dial(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, peer{
+			recv: func(t *testing.T, n int) []byte {
+				_ = m.SetReadDeadline(time.Now().Add(10 * time.Second))
+				b := make([]byte, n)
+				if _, err := io.ReadFull(m, b); err != nil {
+					t.Error(err)
+				}
+				return b
+			},
+			send:       func(t *testing.T, b []byte) { _, _ = m.Write(b) },
+			concurrent: true,
+		}
+	})
 }
 
 func TestSerialConformanceOverPTY(t *testing.T) {
