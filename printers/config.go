@@ -108,6 +108,9 @@ type Timeouts struct {
 	// tools can reach the printer (default 5s; printers serve one
 	// connection at a time).
 	Idle time.Duration `yaml:"idle" json:"idle"`
+	// Watch is how often the status of an idle printer is read, so a
+	// fault shows before the next job (default 30s).
+	Watch time.Duration `yaml:"watch" json:"watch"`
 }
 
 // Defaults.
@@ -120,7 +123,7 @@ const (
 // DefaultTimeouts are the timeouts of a printer that sets none.
 var DefaultTimeouts = Timeouts{
 	Dial: 5 * time.Second, Write: 30 * time.Second, Status: 2 * time.Second,
-	Confirm: 60 * time.Second, Poll: time.Second, Idle: 5 * time.Second,
+	Confirm: 60 * time.Second, Poll: time.Second, Idle: 5 * time.Second, Watch: 30 * time.Second,
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -197,7 +200,7 @@ func (c Config) WithDefaults() Config {
 	for _, p := range []struct {
 		v   *time.Duration
 		def time.Duration
-	}{{&t.Dial, d.Dial}, {&t.Write, d.Write}, {&t.Status, d.Status}, {&t.Confirm, d.Confirm}, {&t.Poll, d.Poll}, {&t.Idle, d.Idle}} {
+	}{{&t.Dial, d.Dial}, {&t.Write, d.Write}, {&t.Status, d.Status}, {&t.Confirm, d.Confirm}, {&t.Poll, d.Poll}, {&t.Idle, d.Idle}, {&t.Watch, d.Watch}} {
 		if *p.v == 0 {
 			*p.v = p.def
 		}
@@ -290,7 +293,7 @@ func (c Config) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    time.Duration
-	}{{"timeouts.dial", t.Dial}, {"timeouts.write", t.Write}, {"timeouts.status", t.Status}, {"timeouts.confirm", t.Confirm}, {"timeouts.poll", t.Poll}, {"timeouts.idle", t.Idle}} {
+	}{{"timeouts.dial", t.Dial}, {"timeouts.write", t.Write}, {"timeouts.status", t.Status}, {"timeouts.confirm", t.Confirm}, {"timeouts.poll", t.Poll}, {"timeouts.idle", t.Idle}, {"timeouts.watch", t.Watch}} {
 		if p.v <= 0 {
 			return bad(p.name, "%v is not a positive duration (e.g. 2s)", p.v)
 		}

@@ -111,24 +111,40 @@ func (r *runner) run(ctx context.Context) error {
 	return nil
 }
 
-// idle waits for work; it closes the connection after the idle timeout so
-// other tools can reach the printer.
+// idle waits for work. It closes the connection after the idle timeout so
+// other tools can reach the printer, and reads the status every watch
+// interval so a fault shows (as an event) before the next job.
 func (r *runner) idle(ctx context.Context) {
-	var timeout <-chan time.Time
+	var idleC <-chan time.Time
 	if r.conn != nil {
 		t := time.NewTimer(r.cfg.Timeouts.Idle)
 		defer t.Stop()
-		timeout = t.C
+		idleC = t.C
 	}
-	select {
-	case <-ctx.Done():
-	case <-r.wake:
-	case <-timeout:
-		r.closeConn()
-		// then wait for work without a timer
+	watch := time.NewTimer(r.cfg.Timeouts.Watch)
+	defer watch.Stop()
+	for {
 		select {
 		case <-ctx.Done():
+			return
 		case <-r.wake:
+			return
+		case <-idleC:
+			r.closeConn()
+			idleC = nil
+		case <-watch.C:
+			if r.cfg.Status != printers.StatusNone {
+				opened := r.conn == nil
+				if r.ensureConn(ctx) {
+					if _, err := r.status(ctx); err != nil {
+						r.closeConn()
+					}
+				}
+				if opened {
+					r.closeConn()
+				}
+			}
+			watch.Reset(r.cfg.Timeouts.Watch)
 		}
 	}
 }

@@ -579,3 +579,25 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("get pruned: %v", err)
 	}
 }
+
+func TestIdleWatchReportsFaults(t *testing.T) {
+	r := newRig(t, printersim.Options{Silent: true}, func(c *printers.Config) { c.Timeouts.Watch = 20 * time.Millisecond })
+	r.sim.SetFault(printersim.PaperOut, true)
+	var seen bool
+	for i := 0; i < 500 && !seen; i++ {
+		r.events.mu.Lock()
+		for _, e := range r.events.ev {
+			if e.Kind == printers.EventStatus && e.Status != nil && e.Status.PaperOut {
+				seen = true
+			}
+		}
+		r.events.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !seen {
+		t.Fatal("no paper-out status event from an idle printer")
+	}
+	r.sim.Resume()
+	r.submit(t, "after")
+	r.waitState(t, "after", Confirmed)
+}
