@@ -17,8 +17,7 @@ type Querier struct {
 	rd   *Reader
 	mode string
 	now  func() time.Time
-	// last replies, reused when a late reply arrives
-	cmd []byte
+	cmd  []byte // the query bytes sent each time
 }
 
 // NewQuerier returns a Querier for conn. mode is one of printers.StatusBoth,
