@@ -41,13 +41,16 @@ func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest)
 }
 
 func (a lotAdapter) LinkCartons(ctx context.Context, lot string, cartons []receiving.Carton) error {
+	ls := make([]lots.Link, 0, 2*len(cartons))
 	for _, c := range cartons {
-		if err := a.r.Link(ctx, lot, lots.LinkSSCC, c.SSCC); err != nil {
+		ls = append(ls, lots.Link{Kind: lots.LinkSSCC, ID: c.SSCC}, lots.Link{Kind: lots.LinkEPC, ID: c.EPC})
+	}
+	for len(ls) > 0 { // bounded transactions
+		n := min(len(ls), 256)
+		if err := a.r.LinkAll(ctx, lot, ls[:n]); err != nil {
 			return err
 		}
-		if err := a.r.Link(ctx, lot, lots.LinkEPC, c.EPC); err != nil {
-			return err
-		}
+		ls = ls[n:]
 	}
 	return nil
 }

@@ -225,9 +225,12 @@ func withoutKey(m map[string]string, k string) map[string]string {
 	return out
 }
 
-func (d door) Submit(ctx context.Context, id string, b []byte, refs map[string]string) error {
-	return d.p.spool.Submit(ctx, spool.Job{ID: id, Printer: d.printer, ZPL: string(b), Copies: 1,
-		Lot: refs["lot"], Carton: refs["sscc"]})
+func (d door) Submit(ctx context.Context, jobs []receiving.LabelJob) error {
+	sj := make([]spool.Job, len(jobs))
+	for i, j := range jobs {
+		sj[i] = spool.Job{ID: j.ID, Printer: d.printer, ZPL: string(j.ZPL), Copies: 1, Lot: j.Lot, Carton: j.SSCC}
+	}
+	return d.p.spool.SubmitAll(ctx, sj)
 }
 
 func (d door) JobState(id string) string {

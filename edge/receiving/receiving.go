@@ -85,10 +85,18 @@ type Door interface {
 	// Render renders one carton label; rfid reports whether it encodes the
 	// carton's EPC on the tag.
 	Render(vals map[string]string) (zpl []byte, err error)
-	// Submit spools a label job; the same job id twice is one job.
-	Submit(ctx context.Context, jobID string, zpl []byte, refs map[string]string) error
+	// Submit spools label jobs in order; the same job id twice is one job.
+	Submit(ctx context.Context, jobs []LabelJob) error
 	// JobState reports a job's state for trace ("" when unknown).
 	JobState(jobID string) string
+}
+
+// LabelJob is one carton label for the door's printer.
+type LabelJob struct {
+	ID   string
+	ZPL  []byte
+	Lot  string
+	SSCC string
 }
 
 // Event is what receiving emits; the gateway turns it into an outbox event.
@@ -400,6 +408,7 @@ func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carto
 	if door == nil || door.Printer() == "" {
 		return nil
 	}
+	jobs := make([]LabelJob, 0, len(cartons))
 	for _, c := range cartons {
 		vals := map[string]string{
 			"gtin": rc.GTIN, "lot": rc.Lot, "expiry": rc.Expiry, "production": rc.Production,
@@ -418,9 +427,10 @@ func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carto
 		if err != nil {
 			return fmt.Errorf("label for carton %s: %w", c.SSCC, err)
 		}
-		if err := door.Submit(ctx, c.Job, zpl, map[string]string{"receipt": rc.ID, "lot": rc.Lot, "sscc": c.SSCC}); err != nil {
-			return fmt.Errorf("spool label of carton %s: %w", c.SSCC, err)
-		}
+		jobs = append(jobs, LabelJob{ID: c.Job, ZPL: zpl, Lot: rc.Lot, SSCC: c.SSCC})
+	}
+	if err := door.Submit(ctx, jobs); err != nil {
+		return fmt.Errorf("spool the labels of receipt %s: %w", rc.ID, err)
 	}
 	return nil
 }

@@ -63,13 +63,15 @@ func (d *fakeDoor) Printer() string { return "P1" }
 func (d *fakeDoor) Render(v map[string]string) ([]byte, error) {
 	return []byte("^XA^FD" + v["sscc"] + "|" + v["lot"] + "|" + v["epc"] + "^FS^XZ"), nil
 }
-func (d *fakeDoor) Submit(_ context.Context, id string, zpl []byte, _ map[string]string) error {
+func (d *fakeDoor) Submit(_ context.Context, jobs []LabelJob) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.jobs == nil {
 		d.jobs = map[string][]byte{}
 	}
-	d.jobs[id] = zpl
+	for _, j := range jobs {
+		d.jobs[j.ID] = j.ZPL
+	}
 	return nil
 }
 func (d *fakeDoor) JobState(id string) string {

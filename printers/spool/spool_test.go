@@ -119,6 +119,18 @@ func (r *rig) submit(t testing.TB, id string) {
 	}
 }
 
+// waitEvent waits (bounded) for an event: events follow the durable state
+// change they report.
+func (r *rig) waitEvent(t testing.TB, kind printers.EventKind, job string) {
+	t.Helper()
+	for i := 0; !r.events.has(kind, job); i++ {
+		if i == 1000 {
+			t.Fatalf("no %s event for %q", kind, job)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // waitState waits (bounded) for a job to reach a state.
 func (r *rig) waitState(t testing.TB, id string, want State) Job {
 	t.Helper()
@@ -175,9 +187,8 @@ func TestPrintsInOrderExactlyOnce(t *testing.T) {
 	if n, _ := r.sp.QueueLen("p1"); n != 0 {
 		t.Fatalf("queue holds %d", n)
 	}
-	if !r.events.has(printers.EventJobConfirmed, "J000") || !r.events.has(printers.EventStatus, "") {
-		t.Fatal("missing events")
-	}
+	r.waitEvent(t, printers.EventJobConfirmed, "J000")
+	r.waitEvent(t, printers.EventStatus, "")
 }
 
 func TestSubmitIdempotent(t *testing.T) {
@@ -221,9 +232,7 @@ func TestHeldOnFaultsResumesWhenCleared(t *testing.T) {
 			if n, _ := r.sim.Count(); n != 0 {
 				t.Fatalf("printed %d formats while faulted", n)
 			}
-			if !r.events.has(printers.EventJobHeld, "H1") {
-				t.Fatal("no held event")
-			}
+			r.waitEvent(t, printers.EventJobHeld, "H1")
 			r.sim.Resume()
 			r.waitState(t, "H2", Confirmed)
 			r.waitState(t, "H1", Confirmed)
@@ -368,9 +377,8 @@ func TestConfirmTimeoutFails(t *testing.T) {
 	if err := r.sp.Cancel("F"); err != nil {
 		t.Fatalf("cancel twice: %v", err)
 	}
-	if !r.events.has(printers.EventJobFailed, "F") || !r.events.has(printers.EventJobCancelled, "F") {
-		t.Fatal("missing events")
-	}
+	r.waitEvent(t, printers.EventJobFailed, "F")
+	r.waitEvent(t, printers.EventJobCancelled, "F")
 }
 
 func TestStateRules(t *testing.T) {
