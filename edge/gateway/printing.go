@@ -78,7 +78,11 @@ func (g *Gateway) openPrinting() error {
 					return fmt.Errorf("printer %s simulator: %w", pc.ID, err)
 				}
 			}
-			sim := printersim.New(printersim.Options{Profile: pc.Profile, Dir: dir, Logger: g.log.With("component", "printersim", "printer", pc.ID)})
+			so := printersim.Options{Profile: pc.Profile, Dir: dir, Logger: g.log.With("component", "printersim", "printer", pc.ID)}
+			if dir != "" {
+				so.Preview = printersim.Preview
+			}
+			sim := printersim.New(so)
 			p.sims[pc.ID] = &simPrinter{sim: sim, ln: ln, Target: ln.Addr().String(),
 				serve: func(ctx context.Context) error { return sim.Serve(ctx, ln) }}
 			pc.Transport, pc.Address = printers.TransportTCP, ln.Addr().String()
