@@ -272,10 +272,10 @@ func TestInteropRSS(t *testing.T) {
 const envRSS = "DOCKGATE_RSS_CHILD"
 
 // rssMemoryLimit is the recommended GOMEMLIMIT of a gateway.
-const rssMemoryLimit = 96 << 20
+const rssMemoryLimit = 112 << 20
 
 // rssSettle is how long the child idles after the burst before measuring.
-var rssSettle = 15 * time.Second
+var rssSettle = 10 * time.Second
 
 type rssReport struct {
 	IdleMB, QueuedMB, PeakMB float64
