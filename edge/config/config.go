@@ -24,6 +24,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dockgate/dockgate/edge/scanner"
 	"github.com/dockgate/dockgate/encoder/lot"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
@@ -49,6 +50,7 @@ type Config struct {
 	Doors    []Door            `yaml:"doors"`
 	Printers []printers.Config `yaml:"printers"`
 	Readers  []readers.Config  `yaml:"readers"`
+	Scanners []scanner.Config  `yaml:"scanners"`
 	Lots     lot.Config        `yaml:"lots"`
 	Labels   Labels            `yaml:"labels"`
 }
@@ -341,6 +343,9 @@ func (c *Config) fill() {
 	for i := range c.Readers {
 		c.Readers[i] = c.Readers[i].WithDefaults()
 	}
+	for i := range c.Scanners {
+		c.Scanners[i] = c.Scanners[i].WithDefaults()
+	}
 	if len(c.Lots.Formats) == 0 {
 		c.Lots.Formats = map[string]lot.FormatConfig{
 			"default": {Format: "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}", Brand: "LWX"},
@@ -526,6 +531,13 @@ func (c *Config) Validate() Problems {
 		}
 		if d.Reader != "" && !readerIDs[d.Reader] {
 			add("%s.reader: no reader with id %q (define it under readers:)", f, d.Reader)
+		}
+	}
+	for i, sc := range c.Scanners {
+		if err := sc.Validate(); err != nil {
+			add("scanners[%d]: %v", i, err)
+		} else if !doors[sc.Door] {
+			add("scanners[%d].door: no door with id %q (define it under doors:)", i, sc.Door)
 		}
 	}
 	if err := c.Lots.Validate(); err != nil {

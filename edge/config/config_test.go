@@ -97,7 +97,7 @@ func TestInvalidFiles(t *testing.T) {
 		want []string // every problem, in order
 	}{
 		{"unknown top-level key", "site: a\nsitee: b\n",
-			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, printers, readers, site`}},
+			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, printers, readers, scanners, site`}},
 		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
 			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ca_file, cert_file, client_id, inflight, keepalive, key_file, password_file, topic_prefix, url, username`}},
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
@@ -135,6 +135,10 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{`lots.default_format: lot: bad configuration: "c" is not a format under lots.formats (have: a, b)`}},
 		{"lot too long", "lots:\n  formats:\n    a: {format: \"{YYYY}{MM}{DD}-{PRODUCT}-{SUPPLIER}-{SEQ:6}\"}\n",
 			[]string{`lots.formats.a: lot: code longer than AI (10) allows: format "{YYYY}{MM}{DD}-{PRODUCT}-{SUPPLIER}-{SEQ:6}" can produce 29 characters (worst case "20991231-PPPPPP-SSSSSS-999999") but AI (10) allows 20; shorten the literals, lower max_len of its code tokens or the {SEQ:n} width`}},
+		{"scanner door", "scanners:\n  - {id: S1, device: /dev/ttyACM0, door: D9}\n",
+			[]string{`scanners[0].door: no door with id "D9" (define it under doors:)`}},
+		{"scanner device", "doors:\n  - {id: D1}\nscanners:\n  - {id: S1, door: D1}\n",
+			[]string{`scanners[0]: scanner S1: device: required (e.g. /dev/ttyACM0)`}},
 		{"not a mapping", "- a\n- b\n",
 			[]string{"line 1: the file must be a mapping of keys (site:, gateway:, mqtt: …)"}},
 	}

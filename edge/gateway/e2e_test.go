@@ -18,6 +18,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/scanner"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
 	"github.com/dockgate/dockgate/rfid/readers"
@@ -296,4 +297,46 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// A serial scanner at the door: each scanned supplier label is a receipt
+// that keeps the supplier's lot; a bad scan is published as rejected.
+func TestScannerStartsReceipts(t *testing.T) {
+	r, w := io.Pipe()
+	old := openScanner
+	openScanner = func(scanner.Config) (io.ReadCloser, error) { return r, nil }
+	t.Cleanup(func() { openScanner = old })
+
+	cfg, err := config.Complete(&config.Config{Site: "s", Gateway: "gw", DataDir: t.TempDir(),
+		Broker:   config.Broker{Listen: "127.0.0.1:0"},
+		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zd421-203", Transport: config.TransportSim}},
+		Doors:    []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}, Printer: "P1"}},
+		Scanners: []scanner.Config{{ID: "S1", Device: "/dev/null", Door: "DOOR1", Supplier: "Acme", Cartons: 2}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sub := subscribe(t, g.MQTTURL, cfg.MQTT.TopicPrefix+"/#")
+
+	go w.Write([]byte("]C1010952012345678810SUP-9\x1d17270531\r\n(01)09520123456789\r\n"))
+	eventually(t, 20*time.Second, "receipt and rejection", func() bool {
+		return len(sub.events("receipt.created")) == 1 && len(sub.events("scan.rejected")) == 1
+	})
+	body := sub.events("receipt.created")[0]["body"].(map[string]any)
+	if body["lot"] != "SUP-9" || body["supplier"] != "Acme" || len(body["cartons"].([]any)) != 2 || body["source"] != "scan" {
+		t.Fatalf("receipt %v", body)
+	}
+	if reason := sub.events("scan.rejected")[0]["body"].(map[string]any)["reason"].(string); !strings.Contains(reason, "check digit") {
+		t.Fatalf("rejection reason %q", reason)
+	}
+	eventually(t, 20*time.Second, "labels printed", func() bool { n, _ := g.PrinterSim("P1").Count(); return n == 2 })
 }

@@ -260,6 +260,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.eng != nil {
 		front.Go(func() error { return g.eng.Run(fctx, 100*time.Millisecond) })
 	}
+	if len(g.cfg.Scanners) > 0 {
+		front.Go(g.runScanners(fctx))
+	}
 	front.Go(func() error { <-fctx.Done(); return nil })
 
 	mid := new(errgroup.Group)

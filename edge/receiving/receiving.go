@@ -164,12 +164,7 @@ func applyScan(r *Request) error {
 	if r.Scan == "" {
 		return nil
 	}
-	m, _, err := gs1.ParseScanData([]byte(r.Scan))
-	if err != nil {
-		if m2, err2 := gs1.Parse(r.Scan); err2 == nil {
-			m, err = m2, nil
-		}
-	}
+	m, err := parseScan(r.Scan)
 	if err != nil {
 		return invalid("scan: %v", err)
 	}
@@ -200,6 +195,23 @@ func applyScan(r *Request) error {
 		r.PO = v
 	}
 	return nil
+}
+
+// parseScan reads a supplier label in any form: scanner output (symbology
+// identifier, GS separators), HRI, an element string or a Digital Link.
+func parseScan(s string) (gs1.Message, error) {
+	if strings.HasPrefix(s, "]") || strings.IndexByte(s, gs1.GS) >= 0 {
+		m, _, err := gs1.ParseScanData([]byte(s))
+		return m, err
+	}
+	m, err := gs1.Parse(s)
+	if err != nil && s[0] >= '0' && s[0] <= '9' {
+		// Bare scan data without a symbology identifier.
+		if m2, _, err2 := gs1.ParseScanData([]byte(s)); err2 == nil {
+			return m2, nil
+		}
+	}
+	return m, err
 }
 
 // yymmddToISO turns a GS1 date into YYYY-MM-DD (DD=00: the month's last day).
