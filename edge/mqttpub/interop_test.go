@@ -3,6 +3,7 @@
 package mqttpub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,6 +67,8 @@ func (m *mosquitto) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(m.po
 func (m *mosquitto) start(t testing.TB) {
 	t.Helper()
 	m.cmd = exec.Command("mosquitto", "-c", m.conf)
+	var out bytes.Buffer
+	m.cmd.Stdout, m.cmd.Stderr = &out, &out
 	if err := m.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +80,8 @@ func (m *mosquitto) start(t testing.TB) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("mosquitto did not listen on %d", m.port)
+	m.kill()
+	t.Fatalf("mosquitto did not listen on %d: %s", m.port, out.String())
 }
 
 // kill stops the broker with SIGKILL.
