@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/dockgate/dockgate/edge/gateway"
+)
+
+func init() {
+	register(&command{name: "outbox", summary: "outbox [-c FILE] [--data-dir DIR] stats | quarantined [--max N] | requeue SEQ: the MQTT outbox of a stopped gateway", run: runOutbox})
+}
+
+func runOutbox(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	var f storeFlags
+	fs.StringVar(&f.file, "c", "", "configuration file (its data_dir)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default: the configuration's, ./dockgate-data)")
+	max := fs.Int("max", 100, "quarantined: list at most N events")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("give what to do: stats, quarantined or requeue SEQ")
+	}
+	op := fs.Arg(0)
+	var seq uint64
+	switch op {
+	case "stats", "quarantined":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("outbox %s takes no argument, got %q", op, fs.Arg(1))
+		}
+	case "requeue":
+		if fs.NArg() != 2 {
+			return fmt.Errorf("give the sequence number to requeue: outbox requeue SEQ (see outbox quarantined)")
+		}
+		var err error
+		if seq, err = strconv.ParseUint(fs.Arg(1), 10, 64); err != nil || seq == 0 {
+			return fmt.Errorf("sequence number %q is not a positive integer", fs.Arg(1))
+		}
+	default:
+		return fmt.Errorf("unknown outbox operation %q: use stats, quarantined or requeue SEQ", op)
+	}
+	if *max < 1 {
+		return fmt.Errorf("--max %d: use at least 1", *max)
+	}
+	v, err := onGateway(ctx, env, f, func(g *gateway.Gateway) (any, error) {
+		ob := g.Outbox()
+		switch op {
+		case "stats":
+			return ob.Stats(), nil
+		case "quarantined":
+			return ob.Quarantined(*max)
+		default:
+			if err := ob.Requeue(ctx, seq); err != nil {
+				return nil, err
+			}
+			return map[string]uint64{"requeued": seq}, nil
+		}
+	}, func(*apiClient) (any, error) {
+		return nil, fmt.Errorf("the gateway is running: stop it to inspect or change its outbox (its health endpoint shows the outbox stats)")
+	})
+	if err != nil {
+		return err
+	}
+	return printJSON(env, v)
+}
