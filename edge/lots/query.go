@@ -122,7 +122,8 @@ func (r *Registry) List(ctx context.Context, q Query) ([]Lot, error) {
 			}
 			return nil
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		covering := q.Order != OrderNone // FEFO/FIFO entries carry the record
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 		defer it.Close()
 		if seek == nil {
 			seek = prefix
@@ -134,9 +135,17 @@ func (r *Registry) List(ctx context.Context, q Query) ([]Lot, error) {
 				break
 			}
 			code := string(k[bytes.LastIndexByte(k, 0)+1:])
-			st, err := getRecord(txn, code)
-			if err != nil {
-				return err
+			var st *stored
+			if covering {
+				st = new(stored)
+				if err := it.Item().Value(func(v []byte) error { return jsonUnmarshal(v, st) }); err != nil {
+					return fmt.Errorf("lots: index entry of %s: %w", code, err)
+				}
+			} else {
+				var err error
+				if st, err = getRecord(txn, code); err != nil {
+					return err
+				}
 			}
 			if match(st) {
 				out = append(out, st.Lot)

@@ -1,6 +1,7 @@
 package lots
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -292,26 +293,40 @@ func (r *Registry) create(l *Lot, by string) error {
 // writeNew sets the keys of a new lot (also used to bulk-load benchmarks).
 func writeNew(set func(k, v []byte) error, st *stored, ev Event) error {
 	st.Events = 1
-	if err := putRecord(set, st); err != nil {
+	rec, err := putRecord(set, st)
+	if err != nil {
 		return err
 	}
 	if err := putEvent(set, st.Code, 0, ev); err != nil {
 		return err
 	}
-	for _, k := range indexKeys(&st.Lot) {
-		if err := set(k, nil); err != nil {
+	return setIndexes(set, &st.Lot, rec)
+}
+
+// putRecord writes the record and returns its encoding.
+func putRecord(set func(k, v []byte) error, st *stored) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return b, set([]byte(kRec+st.Code), b)
+}
+
+// setIndexes writes a lot's index keys. The FEFO and FIFO entries carry the
+// record itself (a covering index): picking a product's available lots in
+// order is then one sequential scan, not a read per lot. Only available lots
+// have these entries, and every record change rewrites them.
+func setIndexes(set func(k, v []byte) error, l *Lot, rec []byte) error {
+	for _, k := range indexKeys(l) {
+		var v []byte
+		if bytes.HasPrefix(k, []byte(iFEFO)) || bytes.HasPrefix(k, []byte(iFIFO)) {
+			v = rec
+		}
+		if err := set(k, v); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func putRecord(set func(k, v []byte) error, st *stored) error {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return set([]byte(kRec+st.Code), b)
 }
 
 func histKey(code string, i uint32) []byte {
@@ -484,17 +499,16 @@ func (r *Registry) change(ctx context.Context, code, action string, to Status, r
 			} else if to != StatusExpired {
 				st.HoldReason = ""
 			}
-			for _, k := range indexKeys(&st.Lot) {
-				if err := txn.Set(k, nil); err != nil {
-					return err
-				}
-			}
 			if err := putEvent(txn.Set, code, st.Events, ev); err != nil {
 				return err
 			}
 			st.Events++
 			out = st.Lot
-			return putRecord(txn.Set, st)
+			rec, err := putRecord(txn.Set, st)
+			if err != nil {
+				return err
+			}
+			return setIndexes(txn.Set, &st.Lot, rec)
 		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 10 {
 			continue

@@ -477,3 +477,28 @@ func TestRunExpiryStops(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCoveringIndexFollowsChanges: FEFO/FIFO entries carry the record, so
+// they must show every change.
+func TestCoveringIndexFollowsChanges(t *testing.T) {
+	r, _ := newRegistry(t, openStore(t, ""), Options{})
+	ctx := context.Background()
+	l := issue(t, r, IssueRequest{Details: Details{Product: "P", Expiry: date("2025-12-31")}})
+	if _, err := r.Hold(ctx, l.Code, "lab", "qa"); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Order{OrderFEFO, OrderFIFO} {
+		if got, _ := r.List(ctx, Query{Product: "P", Order: o}); len(got) != 0 {
+			t.Fatalf("%s lists a held lot: %+v", o, got)
+		}
+	}
+	if _, err := r.Release(ctx, l.Code, "qa"); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Order{OrderFEFO, OrderFIFO} {
+		got, _ := r.List(ctx, Query{Product: "P", Order: o})
+		if len(got) != 1 || got[0].Status != StatusReleased || got[0].Expiry != "2025-12-31" {
+			t.Fatalf("%s after release: %+v", o, got)
+		}
+	}
+}
