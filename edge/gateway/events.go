@@ -110,7 +110,8 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
 			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
 		}
-		if err := g.emit(ctx, outbox.Event{Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
+		id := outbox.NewID()
+		if err := g.emit(ctx, outbox.Event{ID: id, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
 			Priority: outbox.PriorityLot}, ev); err != nil {
 			g.log.Error("pass not published", "door", ev.Door, "err", err)
 		}
@@ -122,7 +123,7 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 			}
 		}
 		for _, lot := range sortedKeys(ev.Lots) {
-			_ = g.recv.RecordEvent(lot, receiving.EventRef{EventID: "pass", Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction})
+			_ = g.recv.RecordEvent(lot, receiving.EventRef{EventID: id, Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction})
 		}
 	case *portal.AlertEvent:
 		g.log.Warn("carton of a held lot at the door", "door", ev.Door, "direction", ev.Direction, "lot", ev.Lot, "epc", ev.EPC)

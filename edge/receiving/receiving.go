@@ -3,7 +3,6 @@ package receiving
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -538,7 +537,6 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 	defer s.mu.Unlock()
 	var res PassResult
 	receipts := map[string]*Receipt{}
-	var held []string
 	err := s.st.DB().Update(func(txn *badger.Txn) error {
 		for _, h := range epcs {
 			h = strings.ToUpper(h)
@@ -559,9 +557,8 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 				return err
 			}
 			p := Pass{Door: door, Direction: direction, Time: at.UTC()}
-			if isHeld, _ := s.lots.Held(c.Lot); isHeld {
-				p.Held = true
-				held = append(held, c.SSCC)
+			if held, _ := s.lots.Held(c.Lot); held {
+				p.Held = true // the portal raises the alert; trace shows it
 			}
 			if err := putJSON(txn, keyPass(c.SSCC, at), p); err != nil {
 				return err
@@ -612,7 +609,6 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 			return res, err
 		}
 	}
-	_ = held // hold alerts are raised by the portal's lot resolver
 	return res, nil
 }
 
@@ -671,6 +667,3 @@ func newID() string {
 	idLast = n
 	return "R" + strconv.FormatInt(n, 36)
 }
-
-// MarshalJSON keeps Event out of JSON encoders by accident.
-func (e Event) MarshalJSON() ([]byte, error) { return json.Marshal(e.Body) }
