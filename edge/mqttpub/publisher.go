@@ -195,6 +195,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, outbox.ErrClosed) {
+			return fmt.Errorf("mqtt publisher: %w (stop the publisher before closing the outbox)", err)
+		}
 		if err == nil {
 			err = errors.New("session ended")
 		}

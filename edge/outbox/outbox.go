@@ -224,7 +224,8 @@ type Outbox struct {
 	rmu         sync.Mutex
 	next        [numPriorities]uint64 // next seq to consider
 	floor       [numPriorities]uint64 // no key below it
-	outstanding map[uint64]Priority
+	outstanding map[uint64]handout
+	handouts    uint64 // counter giving the hand-out order
 	attempts    map[uint64]int
 	gone        map[uint64]struct{} // handed-out telemetry dropped since
 
@@ -275,7 +276,7 @@ func Open(s *store.Store, o Options) (*Outbox, error) {
 		closing:     make(chan struct{}),
 		done:        make(chan struct{}),
 		notify:      make(chan struct{}),
-		outstanding: map[uint64]Priority{},
+		outstanding: map[uint64]handout{},
 		attempts:    map[uint64]int{},
 		gone:        map[uint64]struct{}{},
 	}
@@ -512,7 +513,8 @@ func (ob *Outbox) read(max int) ([]Event, error) {
 					return fmt.Errorf("outbox event %d: %w", seq, err)
 				}
 				ev.Seq, ev.Priority = seq, p
-				ob.outstanding[seq] = p
+				ob.handouts++
+				ob.outstanding[seq] = handout{p, ob.handouts}
 				out = append(out, ev)
 			}
 			it.Close()
@@ -522,17 +524,33 @@ func (ob *Outbox) read(max int) ([]Event, error) {
 	return out, err
 }
 
+// handout is an event handed out by Next and not yet acked.
+type handout struct {
+	p     Priority
+	order uint64
+}
+
 // Rewind makes Next hand out every unacknowledged event again, from the
 // oldest of each priority: the publisher calls it at the start of every
-// broker session. Each event that was handed out and not acked counts one
-// attempt; an event that reaches MaxAttempts is quarantined.
+// broker session. The first event handed out and not acked in the ended
+// session is the one a broker that drops the connection on a bad message
+// choked on (it handles messages in order): it counts one attempt, and
+// when it reaches MaxAttempts it is quarantined. Events the publisher never
+// sent must be given back with Return first.
 func (ob *Outbox) Rewind(ctx context.Context) error {
 	ob.rmu.Lock()
 	var poison []Event
-	for seq, p := range ob.outstanding {
-		ob.attempts[seq]++
-		if ob.attempts[seq] >= ob.opt.MaxAttempts {
-			poison = append(poison, Event{Seq: seq, Priority: p})
+	first, found := uint64(0), false
+	var fh handout
+	for seq, h := range ob.outstanding {
+		if !found || h.order < fh.order {
+			first, fh, found = seq, h, true
+		}
+	}
+	if found {
+		ob.attempts[first]++
+		if ob.attempts[first] >= ob.opt.MaxAttempts {
+			poison = append(poison, Event{Seq: first, Priority: fh.p})
 		}
 	}
 	clear(ob.outstanding)
