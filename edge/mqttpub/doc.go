@@ -4,11 +4,19 @@
 // Delivery: Run owns the reconnect loop (jittered backoff, a new client per
 // session, paho's AutoReconnect off, CleanSession on). Every session starts
 // by rewinding the outbox, so every event not yet acknowledged is sent again;
-// events go out at QoS 1, never retained, through an in-flight window, paced
-// by a token bucket, and leave the outbox only after their PUBACK. A PUBACK
-// that does not come within AckTimeout ends the session. The result is
-// at-least-once delivery in order within each priority; consumers
-// deduplicate by eventID.
+// events go out at QoS 1, never retained, through an in-flight window
+// (InFlight), paced by a token bucket (Rate, Burst) so that the replay of a
+// backlog after an outage does not flood the broker, and leave the outbox
+// only after their PUBACK (removals are batched: a crash between PUBACK and
+// removal only means a duplicate). A PUBACK that does not come within
+// AckTimeout ends the session. The result is at-least-once delivery in order
+// within each priority; consumers deduplicate by eventID.
+//
+// Session flow:
+//
+//	connect (LWT offline) → online status → device statuses → subscribe cmd/#
+//	→ rewind outbox → reader (Next, prepare) → window → paho Publish
+//	→ collector (PUBACK in order, AckTimeout) → acker (Outbox.Ack, batched)
 //
 // Topics, under TopicPrefix (dockgate/v1/{site}/{gateway}):
 //

@@ -19,10 +19,15 @@
 //     small reserve above MaxBytes so that replies and alarms still go out.
 //   - Delivery: Next hands out pending events in priority order from in-memory
 //     cursors; Ack deletes delivered events; Rewind (at every new broker
-//     session) sends every unacknowledged event again. An event handed out in
-//     MaxAttempts sessions without an ack is a poison message and moves to the
-//     quarantine (Quarantine, Quarantined, Requeue).
+//     session) sends every unacknowledged event again. The first unacked
+//     event of a broken session is charged one attempt; one charged in
+//     MaxAttempts sessions is a poison message (a broker that drops the
+//     connection on it) and moves to the quarantine (Quarantine, Quarantined,
+//     Requeue), so that one bad message cannot wedge the queue.
+//   - Run runs the value-log GC of the shared store until its context ends.
 //
-// Keys in the shared store: q/<priority>/<big-endian seq> for queued events,
-// qx/<seq> for quarantined ones and qm/state for the sequence and counters.
+// Keys in the shared store: q/<priority>/<big-endian seq> for queued events
+// (a small binary record: ID, type, time, source, topic, body), qx/<seq> for
+// quarantined ones (JSON) and qm/state for the sequence and the counters,
+// written in the same transaction as the events they count.
 package outbox
