@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -105,7 +106,19 @@ func NewID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var out [9 + 36]byte
+	copy(out[:], "urn:uuid:")
+	o := out[9:]
+	hex.Encode(o[0:8], b[0:4])
+	o[8] = '-'
+	hex.Encode(o[9:13], b[4:6])
+	o[13] = '-'
+	hex.Encode(o[14:18], b[6:8])
+	o[18] = '-'
+	hex.Encode(o[19:23], b[8:10])
+	o[23] = '-'
+	hex.Encode(o[24:36], b[10:16])
+	return string(out[:])
 }
 
 // CheckTopic reports whether t can be published to: not empty, valid UTF-8,
