@@ -40,12 +40,30 @@ func init() {
 		if len(args) == 0 {
 			return fmt.Errorf("name a subcommand: %s", strings.Join(names, ", "))
 		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			fmt.Fprintf(env.stdout, "Usage: dockgate lot SUBCOMMAND [flags]\n\nSubcommands: %s\n\nRun \"dockgate lot SUBCOMMAND -h\" for its flags.\n", strings.Join(names, ", "))
+			return nil
+		}
 		f, ok := lotSubcommands[args[0]]
 		if !ok {
 			return fmt.Errorf("unknown subcommand %q; choose one of: %s", args[0], strings.Join(names, ", "))
 		}
-		return f(ctx, env, args[1:])
+		return lotCLIError(f(ctx, env, args[1:]))
 	}})
+}
+
+// lotCLIError drops the package prefix of encoder/lot and edge/lots errors:
+// the command already names itself.
+func lotCLIError(err error) error {
+	var ee *exitError
+	if err == nil || errors.As(err, &ee) {
+		return err
+	}
+	msg := err.Error()
+	for _, p := range []string{"lots: ", "lot: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return errors.New(msg)
 }
 
 // lotFlags are the flags every registry subcommand shares.

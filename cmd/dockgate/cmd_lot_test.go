@@ -179,3 +179,14 @@ func TestLotDataDirInUse(t *testing.T) {
 		}
 	}
 }
+
+func TestLotHelp(t *testing.T) {
+	out, _, code := lotRun(t, "-h")
+	if code != 0 || !strings.Contains(out, "decode, expiring, hold, list, new, recall, register, release, show") {
+		t.Fatalf("lot -h: %d %q", code, out)
+	}
+	_, errs, code := lotRun(t, "decode", "--format", "{YYMM}-{SEQ:30}", "X")
+	if code != 1 || strings.HasPrefix(errs, "dockgate lot: lot:") {
+		t.Fatalf("error prefix: %q", errs)
+	}
+}
