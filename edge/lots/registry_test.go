@@ -502,3 +502,31 @@ func TestCoveringIndexFollowsChanges(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreFullRefusesWrites(t *testing.T) {
+	r, _ := newRegistry(t, openStore(t, t.TempDir()), Options{MinFreeBytes: 1 << 62})
+	_, err := r.Issue(context.Background(), IssueRequest{Details: Details{Product: "P"}})
+	if !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "free disk space") {
+		t.Fatalf("Issue on a full disk: %v", err)
+	}
+}
+
+// TestNoRepeatAfterExpiry: expired lots keep their codes; the sequence goes on.
+func TestNoRepeatAfterExpiry(t *testing.T) {
+	r, c := newRegistry(t, openStore(t, ""), Options{Config: lot.Config{Formats: map[string]lot.FormatConfig{
+		"n": {Format: "{PRODUCT}-{SEQ:4}"}}}})
+	ctx := context.Background()
+	req := IssueRequest{Format: "n", Details: Details{Product: "P", Expiry: date("2025-05-10")}}
+	first := issue(t, r, req)
+	c.Set("2025-06-01")
+	if n, err := r.ExpireDue(ctx); n != 1 || err != nil {
+		t.Fatalf("ExpireDue = %d, %v", n, err)
+	}
+	req.Expiry = time.Time{}
+	if next := issue(t, r, req); next.Code == first.Code || next.Code != "P-0002" {
+		t.Fatalf("after expiry: %s then %s", first.Code, next.Code)
+	}
+	if l, _ := r.Get(first.Code); l.Status != StatusExpired || len(l.History) != 2 {
+		t.Fatalf("expired lot: %+v", l)
+	}
+}
