@@ -76,6 +76,8 @@ type Publisher struct {
 	client    mqtt.Client
 	session   string
 	devices   map[string]json.RawMessage // "printer/id" → status
+	devDirty  map[string]bool            // changed since last published
+	devWake   chan struct{}
 	onCommand func(name string, payload []byte)
 	stats     Stats
 }
@@ -97,7 +99,8 @@ func New(cfg Config, ob *outbox.Outbox, log *slog.Logger) (*Publisher, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Publisher{cfg: cfg, ob: ob, log: log.With("component", "mqtt"), pass: pass, tlsCfg: tc, devices: map[string]json.RawMessage{}}, nil
+	return &Publisher{cfg: cfg, ob: ob, log: log.With("component", "mqtt"), pass: pass, tlsCfg: tc,
+		devices: map[string]json.RawMessage{}, devDirty: map[string]bool{}, devWake: make(chan struct{}, 1)}, nil
 }
 
 // Config returns the effective configuration (defaults filled in).
@@ -133,8 +136,9 @@ func checkDevice(kind, id string) error {
 }
 
 // SetDeviceStatus records the status of a printer or reader and publishes it,
-// retained, to {kind}/{id}/status now if connected and again at every new
-// session. v is marshalled to JSON.
+// retained, to {kind}/{id}/status (now if connected, and again at every new
+// session, carrying the session ID). v is marshalled to JSON. Statuses are
+// published in order by one goroutine, so the retained one is the latest.
 func (p *Publisher) SetDeviceStatus(kind, id string, v any) error {
 	if err := checkDevice(kind, id); err != nil {
 		return err
@@ -146,16 +150,14 @@ func (p *Publisher) SetDeviceStatus(kind, id string, v any) error {
 	key := kind + "/" + id
 	p.mu.Lock()
 	p.devices[key] = b
-	c, sid := p.client, p.session
+	p.devDirty[key] = true
 	p.mu.Unlock()
-	if c != nil {
-		go p.publishDevice(c, sid, key, b)
-	}
+	p.wakeDevices()
 	return nil
 }
 
 // ClearDeviceStatus forgets a removed device and clears its retained status
-// with an empty retained message.
+// with an empty retained message (at once, or at the next session).
 func (p *Publisher) ClearDeviceStatus(kind, id string) error {
 	if err := checkDevice(kind, id); err != nil {
 		return err
@@ -163,26 +165,63 @@ func (p *Publisher) ClearDeviceStatus(kind, id string) error {
 	key := kind + "/" + id
 	p.mu.Lock()
 	delete(p.devices, key)
-	c := p.client
+	p.devDirty[key] = true
 	p.mu.Unlock()
-	if c != nil {
-		go func() {
-			_ = waitToken(context.Background(), c.Publish(p.Topic(key+"/status"), 1, true, []byte{}), p.cfg.AckTimeout)
-		}()
-	}
+	p.wakeDevices()
 	return nil
 }
 
-func (p *Publisher) publishDevice(c mqtt.Client, sid, key string, status json.RawMessage) error {
-	b, err := json.Marshal(DeviceStatus{Session: sid, Time: p.cfg.Now().UTC(), Status: status})
-	if err != nil {
-		return err
+func (p *Publisher) wakeDevices() {
+	select {
+	case p.devWake <- struct{}{}:
+	default:
 	}
-	err = waitToken(context.Background(), c.Publish(p.Topic(key+"/status"), 1, true, b), p.cfg.AckTimeout)
-	if err != nil {
-		p.log.Warn("device status not published", "device", key, "err", err)
+}
+
+// publishDevices publishes the device statuses changed since the last call
+// (all of them when all is set), in order, each awaited.
+func (p *Publisher) publishDevices(ctx context.Context, c mqtt.Client, sid string, all bool) error {
+	type change struct {
+		key    string
+		status json.RawMessage // nil: cleared
 	}
-	return err
+	p.mu.Lock()
+	var changes []change
+	if all {
+		for k, v := range p.devices {
+			changes = append(changes, change{k, v})
+		}
+		for k := range p.devDirty {
+			if _, ok := p.devices[k]; !ok {
+				changes = append(changes, change{k, nil})
+			}
+		}
+	} else {
+		for k := range p.devDirty {
+			changes = append(changes, change{k, p.devices[k]})
+		}
+	}
+	clear(p.devDirty)
+	p.mu.Unlock()
+	for i, ch := range changes {
+		payload := []byte{}
+		if ch.status != nil {
+			var err error
+			if payload, err = json.Marshal(DeviceStatus{Session: sid, Time: p.cfg.Now().UTC(), Status: ch.status}); err != nil {
+				return err
+			}
+		}
+		if err := waitToken(ctx, c.Publish(p.Topic(ch.key+"/status"), 1, true, payload), p.cfg.AckTimeout); err != nil {
+			// Publish the rest again with the next change or session.
+			p.mu.Lock()
+			for _, rest := range changes[i:] {
+				p.devDirty[rest.key] = true
+			}
+			p.mu.Unlock()
+			return fmt.Errorf("%s status: %w", ch.key, err)
+		}
+	}
+	return nil
 }
 
 // Run connects, publishes and reconnects until ctx ends; then it publishes
@@ -293,10 +332,6 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	p.client, p.session = c, sid
 	p.stats.Connected, p.stats.Session = true, sid
 	p.stats.Sessions++
-	devices := make(map[string]json.RawMessage, len(p.devices))
-	for k, v := range p.devices {
-		devices[k] = v
-	}
 	onCmd := p.onCommand
 	p.mu.Unlock()
 	defer func() {
@@ -305,12 +340,27 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		p.stats.Connected, p.stats.Session = false, ""
 		p.mu.Unlock()
 	}()
-	for k, v := range devices {
-		if err := p.publishDevice(c, sid, k, v); err != nil {
-			c.Disconnect(0)
-			return false, fmt.Errorf("publish %s status: %w", k, err)
-		}
+	if err := p.publishDevices(wctx, c, sid, true); err != nil {
+		c.Disconnect(0)
+		return false, fmt.Errorf("publish device statuses: %w", err)
 	}
+	// Later device changes go out in order from one goroutine.
+	var devWG sync.WaitGroup
+	devWG.Add(1)
+	go func() {
+		defer devWG.Done()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-p.devWake:
+				if err := p.publishDevices(wctx, c, sid, false); err != nil && wctx.Err() == nil {
+					p.log.Warn("device status not published", "err", err)
+				}
+			}
+		}
+	}()
+	defer func() { wcancel(); devWG.Wait() }()
 	if onCmd != nil {
 		prefix := p.Topic("cmd/")
 		handler := func(_ mqtt.Client, m mqtt.Message) {

@@ -272,6 +272,32 @@ func TestStatusDevicesAndCleanShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitFor(t, "reader status", 10*time.Second, func() bool { return len(s.onTopic(prefix+"/reader/door-3/status")) > 0 })
+	// Quick changes: the last one published is the latest.
+	for i := 0; i < 50; i++ {
+		if err := p.SetDeviceStatus(DeviceReader, "door-3", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastOn := func(topic string) []byte {
+		m := s.onTopic(topic)
+		if len(m) == 0 {
+			return nil
+		}
+		return m[len(m)-1].payload
+	}
+	s.waitFor(t, "the latest reader status", 10*time.Second, func() bool {
+		var ds DeviceStatus
+		return json.Unmarshal(lastOn(prefix+"/reader/door-3/status"), &ds) == nil && string(ds.Status) == "49"
+	})
+	s.mu.Lock()
+	before := len(s.onTopic(prefix + "/reader/door-3/status"))
+	s.mu.Unlock()
+	if err := p.ClearDeviceStatus(DeviceReader, "door-3"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, "the cleared reader status", 10*time.Second, func() bool {
+		return len(s.onTopic(prefix+"/reader/door-3/status")) > before && len(lastOn(prefix+"/reader/door-3/status")) == 0
+	})
 
 	if _, err := ob.Append(context.Background(), outbox.Event{Type: "lot.created", Priority: outbox.PriorityLot, Body: json.RawMessage(`{"lot":"A1"}`)}); err != nil {
 		t.Fatal(err)
