@@ -145,18 +145,19 @@ func checkID(id string) error {
 	return nil
 }
 
-// Options of the dispatcher. Zero values take the defaults.
+// Options of the dispatcher (the gateway config's commands section). Zero
+// values take the defaults.
 type Options struct {
 	// TTL is how long an id's outcome is remembered (default 24h).
-	TTL time.Duration
+	TTL time.Duration `yaml:"ttl"`
 	// Queue bounds the commands waiting for a worker (default 256).
-	Queue int
+	Queue int `yaml:"queue"`
 	// Workers run commands concurrently (default 2).
-	Workers int
+	Workers int `yaml:"workers"`
 	// Timeout bounds one handler (default 2 min).
-	Timeout time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Timeout time.Duration    `yaml:"timeout"`
+	Logger  *slog.Logger     `yaml:"-"`
+	Now     func() time.Time `yaml:"-"`
 }
 
 // Dispatcher receives commands, runs their handlers once per id and replies.

@@ -50,29 +50,30 @@ type Alarm struct {
 	Time    time.Time `json:"time"`
 }
 
-// Options of the outbox. Zero values take the defaults.
+// Options of the outbox (the gateway config's outbox section). Zero values
+// take the defaults.
 type Options struct {
 	// MaxBytes bounds the queued events' stored size (default 512 MiB).
-	MaxBytes int64
+	MaxBytes int64 `yaml:"max_bytes"`
 	// MinFreeBytes is the free disk space below which lot events are refused
 	// and telemetry is dropped (default 256 MiB). Badger panics on a full disk.
-	MinFreeBytes uint64
+	MinFreeBytes uint64 `yaml:"min_free_bytes"`
 	// MaxEventBytes bounds one event's body (default 256 KiB).
-	MaxEventBytes int
+	MaxEventBytes int `yaml:"max_event_bytes"`
 	// MaxAttempts is the number of sessions an event may be handed out in
 	// without an ack before it is quarantined as poison (default 10).
-	MaxAttempts int
+	MaxAttempts int `yaml:"max_attempts"`
 	// MaxBatch bounds the events of one group commit (default 1024).
-	MaxBatch int
+	MaxBatch int `yaml:"-"`
 	// GCInterval is the value-log GC interval of Run (default 5 min).
-	GCInterval time.Duration
+	GCInterval time.Duration `yaml:"gc_interval"`
 	// OnAlarm is called, from the writer goroutine, for every alarm; it must
 	// not block. Alarms are also logged.
-	OnAlarm func(Alarm)
+	OnAlarm func(Alarm) `yaml:"-"`
 	// Logger for alarms; nil discards.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 	// Now is the clock (default time.Now).
-	Now func() time.Time
+	Now func() time.Time `yaml:"-"`
 }
 
 func (o Options) withDefaults() Options {
