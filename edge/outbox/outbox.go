@@ -554,6 +554,16 @@ func (ob *Outbox) Rewind(ctx context.Context) error {
 			poison = append(poison, Event{Seq: first, Priority: fh.p})
 		}
 	}
+	// Below next, only outstanding events can remain (the rest were acked,
+	// quarantined or dropped; Return and Requeue lower next): raise the
+	// floor so that the replay does not seek over the acked tombstones.
+	low := ob.next
+	for seq, h := range ob.outstanding {
+		low[h.p] = min(low[h.p], seq)
+	}
+	for p := range ob.floor {
+		ob.floor[p] = max(ob.floor[p], low[p])
+	}
 	clear(ob.outstanding)
 	clear(ob.gone)
 	ob.next = ob.floor

@@ -434,3 +434,27 @@ func TestNewIDIsUUIDv4(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestRewindAfterPartialAck(t *testing.T) {
+	ctx := context.Background()
+	ob := open(t, memStore(t), Options{})
+	for i := 0; i < 6; i++ {
+		mustAppend(t, ob, ev("x", Priority(i%2), i))
+	}
+	evs := nextN(t, ob, 10) // p0: 1,3,5  p1: 2,4,6
+	if err := ob.Ack(ctx, evs[0], evs[3]); err != nil { // seq 1 and 2
+		t.Fatal(err)
+	}
+	ob.Return(evs[5]) // seq 6 never sent
+	if err := ob.Rewind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := nextN(t, ob, 10)
+	var seqs []uint64
+	for _, e := range got {
+		seqs = append(seqs, e.Seq)
+	}
+	if fmt.Sprint(seqs) != "[3 5 4 6]" {
+		t.Fatalf("after rewind: %v, want [3 5 4 6]", seqs)
+	}
+}
