@@ -245,10 +245,11 @@ type demoSubscriber struct {
 	mu     sync.Mutex
 	msgs   []json.RawMessage
 	counts map[string]int
+	seen   map[string]bool // eventIDs: delivery is at least once
 }
 
 func newDemoSubscriber(url, prefix string, w io.Writer) (*demoSubscriber, error) {
-	s := &demoSubscriber{prefix: prefix, w: w, counts: map[string]int{}}
+	s := &demoSubscriber{prefix: prefix, w: w, counts: map[string]int{}, seen: map[string]bool{}}
 	o := paho.NewClientOptions().AddBroker(url).SetClientID("central-wms").SetAutoReconnect(false).
 		SetConnectTimeout(5 * time.Second).SetOrderMatters(false)
 	o.SetDefaultPublishHandler(s.onMessage)
@@ -274,6 +275,11 @@ func (s *demoSubscriber) onMessage(_ paho.Client, m paho.Message) {
 	s.msgs = append(s.msgs, b)
 	typ, isEvent := strings.CutPrefix(rel, "events/")
 	if isEvent {
+		id, _ := v["eventID"].(string)
+		if s.seen[id] {
+			return // a redelivery
+		}
+		s.seen[id] = true
 		s.counts[typ]++
 	}
 	// Print the events a person wants to see; count the rest.

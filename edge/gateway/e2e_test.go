@@ -60,15 +60,18 @@ func subscribe(t *testing.T, url, filter string) *subscriber {
 	return s
 }
 
-// events returns the event envelopes received on events/{typ}.
+// events returns the event envelopes received on events/{typ}, each
+// eventID once (delivery is at least once).
 func (s *subscriber) events(typ string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []map[string]any
+	seen := map[any]bool{}
 	for _, m := range s.msgs {
 		if strings.HasSuffix(m.Topic, "/events/"+typ) {
 			var v map[string]any
-			if json.Unmarshal(m.Payload, &v) == nil {
+			if json.Unmarshal(m.Payload, &v) == nil && !seen[v["eventID"]] {
+				seen[v["eventID"]] = true
 				out = append(out, v)
 			}
 		}
@@ -216,7 +219,7 @@ func TestReceivingEndToEnd(t *testing.T) {
 		t.Fatalf("receipt %+v", rc)
 	}
 	sim := g.PrinterSim("P1")
-	eventually(t, 20*time.Second, "every label confirmed", func() bool { return sub.count("/events/job.confirmed") >= n })
+	eventually(t, 20*time.Second, "every label confirmed", func() bool { return len(sub.events("job.confirmed")) >= n })
 	if formats, labels := sim.Count(); formats != n || labels != n {
 		t.Fatalf("printer printed %d formats, %d labels; want %d each", formats, labels, n)
 	}

@@ -84,7 +84,7 @@ func TestInteropGatewayWithMosquitto(t *testing.T) {
 	sub.c.Publish(cfg.MQTT.TopicPrefix+"/cmd/receive", 1, false, cmd).WaitTimeout(5 * time.Second)
 
 	eventually(t, 30*time.Second, "events at the subscriber", func() bool {
-		return len(sub.events("receipt.created")) == 2 && sub.count("/epcis") >= 2 && sub.count("/events/job.confirmed") >= 5
+		return len(sub.events("receipt.created")) == 2 && sub.count("/epcis") >= 2 && len(sub.events("job.confirmed")) >= 5
 	})
 	var done2 bool
 	sub.mu.Lock()

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/dockgate/dockgate/printers"
 
 	"github.com/dockgate/dockgate/printers/printersim"
 )
@@ -37,6 +40,30 @@ func TestSubmitAllPrintsInOrderOnce(t *testing.T) {
 	for i, f := range formats {
 		if string(f.ZPL) != jobs[i].ZPL {
 			t.Fatalf("format %d is %q, want %q", i, f.ZPL, jobs[i].ZPL)
+		}
+	}
+}
+
+// A printer slower to answer than the status timeout: its late replies must
+// not confirm jobs it has not taken yet.
+func TestLateStatusRepliesDoNotConfirmEarly(t *testing.T) {
+	slow := func([]byte) ([]byte, error) { time.Sleep(30 * time.Millisecond); return nil, errors.New("no preview") }
+	r := newRig(t, printersim.Options{Dir: t.TempDir(), Preview: slow}, func(c *printers.Config) {
+		c.Timeouts.Status = 20 * time.Millisecond
+		c.BatchJobs = 4
+	})
+	var jobs []Job
+	for i := 0; i < 12; i++ {
+		id := fmt.Sprintf("late:%02d", i)
+		jobs = append(jobs, Job{ID: id, Printer: "p1", ZPL: label(id)})
+	}
+	if err := r.sp.SubmitAll(context.Background(), jobs); err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range jobs {
+		r.waitState(t, j.ID, Confirmed)
+		if n, _ := r.sim.Count(); n < i+1 {
+			t.Fatalf("job %d confirmed while the printer has taken only %d formats", i, n)
 		}
 	}
 }

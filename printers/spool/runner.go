@@ -74,6 +74,7 @@ func (r *runner) run(ctx context.Context) error {
 			}
 			continue
 		}
+		fresh := r.conn == nil
 		if !r.ensureConn(ctx) {
 			if err := r.hold(ctx, batch[0], printers.Unknown(r.sp.o.Now()), "printer unreachable: "+r.lastErr); err != nil {
 				return err
@@ -96,6 +97,14 @@ func (r *runner) run(ctx context.Context) error {
 				sleep(ctx, r.cfg.Timeouts.Poll)
 				continue
 			}
+		}
+		if !fresh && r.q != nil && r.q.Pending() {
+			// A status reply is still owed to a query that timed out; on
+			// this connection it would later be read as the confirmation
+			// of the jobs about to be sent. Send them on a fresh one (once:
+			// a printer that never answers ~HS cannot confirm anyway).
+			r.closeConn()
+			continue
 		}
 		jobs, err := r.sp.transition(batch, []State{Queued, Held}, Sending, "", true)
 		if err != nil {

@@ -18,7 +18,17 @@ type Querier struct {
 	mode string
 	now  func() time.Time
 	cmd  []byte // the query bytes sent each time
+	// owedHS and owedX count replies of queries written and not yet read:
+	// a reply that comes after its query timed out would be read as the
+	// answer to a later query.
+	owedHS, owedX int
 }
+
+// Pending reports whether a reply of an earlier query may still arrive on
+// this connection. A caller about to act on the printer's answer to a new
+// query (sending a job after a preflight) should start a new connection
+// then: replies carry no query id.
+func (q *Querier) Pending() bool { return q.owedHS > 0 || q.owedX > 0 }
 
 // NewQuerier returns a Querier for conn. mode is one of printers.StatusBoth,
 // StatusHS, StatusHQES (StatusNone makes every query fail with
@@ -55,6 +65,12 @@ func (q *Querier) Status(ctx context.Context, timeout time.Duration) (printers.S
 	if _, err := q.conn.Write(q.cmd); err != nil {
 		return printers.Unknown(at), fmt.Errorf("send status query: %w", err)
 	}
+	if q.mode != printers.StatusHQES {
+		q.owedHS++
+	}
+	if q.mode != printers.StatusHS {
+		q.owedX++
+	}
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -84,9 +100,11 @@ func (q *Querier) Status(ctx context.Context, timeout time.Duration) (printers.S
 		}
 		if rep.HS != nil {
 			hs = rep.HS
+			q.owedHS = max(q.owedHS-1, 0)
 		}
 		if rep.HQES != nil {
 			x = rep.HQES
+			q.owedX = max(q.owedX-1, 0)
 			if wantHS && hs == nil && x.ErrorFlag != 0 && x.Errors&(ErrMediaOut|ErrRibbonOut|ErrHeadOpen) != 0 {
 				// a printer stays silent to ~HS while media, ribbon or
 				// head is faulted: do not wait out the timeout for it
