@@ -124,9 +124,17 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 
 func (h *authHook) OnACLCheck(*mqtt.Client, string, bool) bool { return true }
 
-// quietHandler passes only warnings and errors: the broker's info lines are
+// quietHandler passes only warnings and errors: the broker's info lines,
+// and its warnings without a message (a client's connection closing), are
 // per-connection chatter.
 type quietHandler struct{ slog.Handler }
+
+func (q quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelError && r.Message == "" {
+		return nil
+	}
+	return q.Handler.Handle(ctx, r)
+}
 
 func (q quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
