@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -111,6 +116,10 @@ type lotEnv struct {
 	site    string
 	gateway string
 	dataDir string
+	// apiAddr and apiToken reach the running gateway's HTTP API (from
+	// http.listen and http.token_file of -c FILE).
+	apiAddr  string
+	apiToken string
 }
 
 func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
@@ -121,6 +130,7 @@ func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
 			return nil, err
 		}
 		le.cfg, le.site, le.gateway = c.Lots, c.Site, c.Gateway
+		le.apiAddr, le.apiToken = apiDialAddr(c.HTTP.Listen), c.HTTP.Token
 		if le.dataDir == "" {
 			le.dataDir = c.DataDir
 		}
@@ -142,11 +152,7 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 	}
 	s, err := store.Open(le.dataDir, store.Options{})
 	if err != nil {
-		var locked *store.LockedError
-		if errors.As(err, &locked) {
-			return nil, nil, &exitError{code: 1, msg: locked.Error() + ": stop the gateway or use its HTTP API"}
-		}
-		return nil, nil, err
+		return nil, nil, lockedLine(err)
 	}
 	if s.Recovered != "" {
 		fmt.Fprintf(env.stderr, "dockgate lot: warning: the store failed to open (%v); it was moved to %s and a new one started\n", s.RecoverErr, s.Recovered)
@@ -157,6 +163,145 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 		return nil, nil, err
 	}
 	return r, func() { s.Close() }, nil
+}
+
+// lockedLine turns "data dir in use" into the one line the CLI prints.
+func lockedLine(err error) error {
+	var locked *store.LockedError
+	if errors.As(err, &locked) {
+		return &exitError{code: 1, msg: locked.Error() + ": stop the gateway or use its HTTP API"}
+	}
+	return err
+}
+
+// lotBackend is what show, list, hold, release and expiring need: the
+// registry itself, or the running gateway's HTTP API when the gateway holds
+// the data dir.
+type lotBackend interface {
+	Get(code string) (lots.Lot, error)
+	List(ctx context.Context, q lots.Query) ([]lots.Lot, error)
+	Hold(ctx context.Context, code, reason, by string) (lots.Lot, error)
+	Release(ctx context.Context, code, by string) (lots.Lot, error)
+	Expiring(ctx context.Context, days int) ([]lots.Lot, error)
+}
+
+// backend opens the registry or, while a gateway holds the data dir and -c
+// FILE names its HTTP API, a client of that API.
+func (le *lotEnv) backend(ctx context.Context, env *cliEnv) (lotBackend, func(), error) {
+	r, closeStore, err := le.open(env, false)
+	if err == nil {
+		return r, closeStore, nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) && strings.Contains(ee.msg, " is in use by ") && le.apiAddr != "" {
+		return &lotAPI{ctx: ctx, base: "http://" + le.apiAddr, token: le.apiToken, client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+	}
+	return nil, nil, err
+}
+
+// apiDialAddr turns a listen address into one to dial (a wildcard host is
+// reached on loopback).
+func apiDialAddr(listen string) string {
+	if listen == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// lotAPI is the gateway's lot routes (GET /lots, GET /lots/{code},
+// POST /lots/{code}/hold|release, GET /lots-expiring).
+type lotAPI struct {
+	ctx    context.Context
+	base   string
+	token  string
+	client *http.Client
+}
+
+func (a *lotAPI) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("the gateway holds the data dir and its HTTP API at %s did not answer: %v", a.base, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("gateway HTTP API %s %s: %v", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = resp.Status
+		}
+		return fmt.Errorf("gateway HTTP API: %s", e.Error)
+	}
+	return json.Unmarshal(b, out)
+}
+
+func (a *lotAPI) Get(code string) (lots.Lot, error) {
+	var l lots.Lot
+	return l, a.do(a.ctx, http.MethodGet, "/lots/"+url.PathEscape(code), nil, &l)
+}
+
+func (a *lotAPI) List(ctx context.Context, q lots.Query) ([]lots.Lot, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"product": q.Product, "supplier": q.Supplier, "status": string(q.Status), "order": string(q.Order)} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.Format(time.DateOnly))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.Format(time.DateOnly))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var ls []lots.Lot
+	return ls, a.do(ctx, http.MethodGet, "/lots?"+v.Encode(), nil, &ls)
+}
+
+func (a *lotAPI) Hold(ctx context.Context, code, reason, by string) (lots.Lot, error) {
+	var l lots.Lot
+	return l, a.do(ctx, http.MethodPost, "/lots/"+url.PathEscape(code)+"/hold", map[string]string{"reason": reason, "by": by}, &l)
+}
+
+func (a *lotAPI) Release(ctx context.Context, code, _ string) (lots.Lot, error) {
+	var l lots.Lot
+	return l, a.do(ctx, http.MethodPost, "/lots/"+url.PathEscape(code)+"/release", nil, &l)
+}
+
+func (a *lotAPI) Expiring(ctx context.Context, days int) ([]lots.Lot, error) {
+	var ls []lots.Lot
+	return ls, a.do(ctx, http.MethodGet, "/lots-expiring?days="+strconv.Itoa(days), nil, &ls)
 }
 
 func lotJSON(env *cliEnv, v any) error {
@@ -339,7 +484,7 @@ func lotDecode(_ context.Context, env *cliEnv, args []string) error {
 }
 
 // lotWithCode runs a registry command on one existing lot code.
-func lotWithCode(ctx context.Context, env *cliEnv, name string, args []string, extra func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error)) error {
+func lotWithCode(ctx context.Context, env *cliEnv, name string, args []string, extra func(fs *flag.FlagSet) func(context.Context, lotBackend, string) (any, error)) error {
 	lf := newLotFlags(env, name)
 	run := extra(lf.fs)
 	pos, err := lf.parse(args)
@@ -353,7 +498,7 @@ func lotWithCode(ctx context.Context, env *cliEnv, name string, args []string, e
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.open(env, false)
+	r, closeStore, err := le.backend(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -374,16 +519,16 @@ func byFlag(fs *flag.FlagSet, env *cliEnv) *string {
 }
 
 func lotShow(ctx context.Context, env *cliEnv, args []string) error {
-	return lotWithCode(ctx, env, "show", args, func(*flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
-		return func(_ context.Context, r *lots.Registry, code string) (any, error) { return r.Get(code) }
+	return lotWithCode(ctx, env, "show", args, func(*flag.FlagSet) func(context.Context, lotBackend, string) (any, error) {
+		return func(_ context.Context, r lotBackend, code string) (any, error) { return r.Get(code) }
 	})
 }
 
 func lotHold(ctx context.Context, env *cliEnv, args []string) error {
-	return lotWithCode(ctx, env, "hold", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+	return lotWithCode(ctx, env, "hold", args, func(fs *flag.FlagSet) func(context.Context, lotBackend, string) (any, error) {
 		reason := fs.String("reason", "", "why the lot is held; required")
 		by := byFlag(fs, env)
-		return func(ctx context.Context, r *lots.Registry, code string) (any, error) {
+		return func(ctx context.Context, r lotBackend, code string) (any, error) {
 			if *reason == "" {
 				return nil, errors.New("--reason is required")
 			}
@@ -393,23 +538,27 @@ func lotHold(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func lotRelease(ctx context.Context, env *cliEnv, args []string) error {
-	return lotWithCode(ctx, env, "release", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+	return lotWithCode(ctx, env, "release", args, func(fs *flag.FlagSet) func(context.Context, lotBackend, string) (any, error) {
 		by := byFlag(fs, env)
-		return func(ctx context.Context, r *lots.Registry, code string) (any, error) {
+		return func(ctx context.Context, r lotBackend, code string) (any, error) {
 			return r.Release(ctx, code, *by)
 		}
 	})
 }
 
 func lotRecall(ctx context.Context, env *cliEnv, args []string) error {
-	return lotWithCode(ctx, env, "recall", args, func(fs *flag.FlagSet) func(context.Context, *lots.Registry, string) (any, error) {
+	return lotWithCode(ctx, env, "recall", args, func(fs *flag.FlagSet) func(context.Context, lotBackend, string) (any, error) {
 		reason := fs.String("reason", "", "why the lot is recalled; required")
 		by := byFlag(fs, env)
-		return func(ctx context.Context, r *lots.Registry, code string) (any, error) {
+		return func(ctx context.Context, r lotBackend, code string) (any, error) {
 			if *reason == "" {
 				return nil, errors.New("--reason is required")
 			}
-			return r.Recall(ctx, code, *reason, *by)
+			reg, ok := r.(*lots.Registry)
+			if !ok {
+				return nil, errors.New("the gateway holds the data dir and its HTTP API has no recall: stop the gateway to recall, or hold the lot meanwhile")
+			}
+			return reg.Recall(ctx, code, *reason, *by)
 		}
 	})
 }
@@ -449,7 +598,7 @@ func lotList(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.open(env, false)
+	r, closeStore, err := le.backend(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -478,7 +627,7 @@ func lotExpiring(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.open(env, false)
+	r, closeStore, err := le.backend(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/store"
@@ -188,5 +189,46 @@ func TestLotHelp(t *testing.T) {
 	_, errs, code := lotRun(t, "decode", "--format", "{YYMM}-{SEQ:30}", "X")
 	if code != 1 || strings.HasPrefix(errs, "dockgate lot: lot:") {
 		t.Fatalf("error prefix: %q", errs)
+	}
+}
+
+// TestLotThroughGatewayAPI: while a running gateway holds the data dir, the
+// commands the HTTP API serves go through it; the others fail with one line.
+func TestLotThroughGatewayAPI(t *testing.T) {
+	dir := t.TempDir()
+	code := strings.TrimSpace(mustLot(t, "new", "--data-dir", dir, "--format", seedFormat, "--product", "WLD01", "--brand", "LWX", "--date", "2025-05-07", "--expiry", "2099-01-31"))
+	_, cfg, _ := startGateway(t, dir)
+	var out, errs string
+	rc := -1
+	for range 100 { // bounded wait for the HTTP API
+		if out, errs, rc = lotRun(t, "show", "-c", cfg, code); rc == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var l lots.Lot
+	if rc != 0 || json.Unmarshal([]byte(out), &l) != nil || l.Code != code || len(l.History) != 1 {
+		t.Fatalf("show through the API: exit %d %s %s", rc, out, errs)
+	}
+	out = mustLot(t, "hold", code, "-c", cfg, "--reason", "lab")
+	if json.Unmarshal([]byte(out), &l) != nil || l.Status != lots.StatusOnHold {
+		t.Fatalf("hold through the API: %s", out)
+	}
+	var ls []lots.Lot
+	if out = mustLot(t, "list", "-c", cfg, "--status", "on_hold"); json.Unmarshal([]byte(out), &ls) != nil || len(ls) != 1 {
+		t.Fatalf("list through the API: %s", out)
+	}
+	if out = mustLot(t, "expiring", "-c", cfg, "--days", "100000"); json.Unmarshal([]byte(out), &ls) != nil || len(ls) != 1 {
+		t.Fatalf("expiring through the API: %s", out)
+	}
+	if out = mustLot(t, "release", code, "-c", cfg); json.Unmarshal([]byte(out), &l) != nil || l.Status != lots.StatusReleased {
+		t.Fatalf("release through the API: %s", out)
+	}
+	if _, errs, rc = lotRun(t, "show", "-c", cfg, "NOPE"); rc != 1 || !strings.Contains(errs, "no such lot") {
+		t.Fatalf("unknown lot through the API: %d %s", rc, errs)
+	}
+	_, errs, rc = lotRun(t, "new", "-c", cfg, "--product", "P")
+	if rc != 1 || !strings.Contains(errs, "is in use by pid") || !strings.HasSuffix(errs, ": stop the gateway or use its HTTP API\n") {
+		t.Fatalf("new while the gateway runs: %d %q", rc, errs)
 	}
 }
