@@ -95,9 +95,16 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- g.Run(ctx) }()
+	stopped := false
+	defer func() {
+		// On every way out, stop the gateway before its data dir goes.
+		if !stopped {
+			cancel()
+			<-gwDone
+		}
+	}()
 	api := "http://" + g.API().Addr()
 	say("dockgate demo: gateway %s/%s up: MQTT %s, HTTP API %s, printer P1 (simulated %s), LLRP portal R1 at DOOR1 (simulated)",
 		cfg.Site, cfg.Gateway, g.MQTTURL, api, cfg.Printers[0].Profile)
@@ -170,6 +177,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintln(env.stdout)
 
 	cancel()
+	stopped = true
 	if err := <-gwDone; err != nil {
 		return err
 	}

@@ -45,36 +45,49 @@ func runReceive(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("--door: name the receiving door")
 	}
 	r.Source = "cli"
-	reqs := []receiving.Request{r}
-	if r.Scan == "-" {
-		reqs = nil
-		sc := bufio.NewScanner(env.stdin)
-		for sc.Scan() {
-			line := strings.TrimRight(sc.Text(), "\r")
-			if line == "" {
-				continue
-			}
-			one := r
-			one.Scan, one.Source, one.ID = line, "scan", ""
-			reqs = append(reqs, one)
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("stdin: %w", err)
-		}
-	}
-	for _, req := range reqs {
-		v, err := onGateway(ctx, env, f, func(g *gateway.Gateway) (any, error) {
+	// One gateway (or API client) for every receipt; with --scan - each
+	// line a scanner types is received as soon as it is read.
+	_, err := onGateway(ctx, env, f, func(g *gateway.Gateway) (any, error) {
+		return nil, eachRequest(env, r, func(req receiving.Request) (any, error) {
 			return g.Receiving().Receive(ctx, req)
-		}, func(c *apiClient) (any, error) {
+		})
+	}, func(c *apiClient) (any, error) {
+		return nil, eachRequest(env, r, func(req receiving.Request) (any, error) {
 			var out receiving.Receipt
 			return out, c.do("POST", "/receipts", req, &out)
 		})
+	})
+	return err
+}
+
+// eachRequest runs receive on r, or with --scan - on one request per line
+// of stdin, printing each receipt as it is made.
+func eachRequest(env *cliEnv, r receiving.Request, receive func(receiving.Request) (any, error)) error {
+	if r.Scan != "-" {
+		v, err := receive(r)
+		if err != nil {
+			return err
+		}
+		return printJSON(env, v)
+	}
+	sc := bufio.NewScanner(env.stdin)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			continue
+		}
+		one := r
+		one.Scan, one.Source, one.ID = line, "scan", ""
+		v, err := receive(one)
 		if err != nil {
 			return err
 		}
 		if err := printJSON(env, v); err != nil {
 			return err
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("stdin: %w", err)
 	}
 	return nil
 }

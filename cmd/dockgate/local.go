@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 
@@ -30,14 +31,19 @@ func onGateway(ctx context.Context, env *cliEnv, f storeFlags, local func(*gatew
 	if f.dataDir != "" {
 		cfg.DataDir = f.dataDir
 	}
-	g, err := gateway.Open(cfg, gateway.Info{}, slog.New(slog.NewTextHandler(io.Discard, nil)), gateway.Options{Offline: true})
+	g, err := gateway.Open(cfg, gateway.Info{}, slog.New(slog.NewTextHandler(io.Discard, nil)), gateway.Options{Offline: true, NoRecover: true})
 	var locked *store.LockedError
 	switch {
 	case errors.As(err, &locked):
 		if cfg.HTTP.Listen == "" {
 			return nil, fmt.Errorf("%v and its HTTP API is disabled (http.listen): stop the gateway or enable the API", err)
 		}
-		return remote(&apiClient{base: "http://" + cfg.HTTP.Listen, token: cfg.HTTP.Token, ctx: ctx})
+		v, err := remote(&apiClient{base: "http://" + cfg.HTTP.Listen, token: cfg.HTTP.Token, ctx: ctx})
+		var ne *net.OpError
+		if errors.As(err, &ne) {
+			return nil, fmt.Errorf("%v, and its HTTP API at %s did not answer (%v): pass the gateway's configuration with -c", locked, cfg.HTTP.Listen, ne.Err)
+		}
+		return v, err
 	case err != nil:
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dockgate/dockgate/edge/scanner"
+	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/lot"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
@@ -469,8 +470,14 @@ func (c *Config) Validate() Problems {
 	if c.GS1.SSCCExtension < 0 || c.GS1.SSCCExtension > 9 {
 		add("gs1.sscc_extension: %d must be a digit 0–9", c.GS1.SSCCExtension)
 	}
-	if c.GS1.GLN != "" && (!digitsPattern.MatchString(c.GS1.GLN) || len(c.GS1.GLN) != 13) {
-		add("gs1.gln: %q must be 13 digits", c.GS1.GLN)
+	if gln := c.GS1.GLN; gln != "" {
+		if !digitsPattern.MatchString(gln) || len(gln) != 13 {
+			add("gs1.gln: %q must be 13 digits", gln)
+		} else if cd, _ := gs1.CheckDigit(gln[:12]); cd != gln[12] {
+			add("gs1.gln: %q has check digit %c, it should be %c", gln, gln[12], cd)
+		} else if !strings.HasPrefix(gln, cp) {
+			add("gs1.gln: %q does not start with gs1.company_prefix %s (EPCIS locations are SGLNs of that prefix)", gln, cp)
+		}
 	}
 	if strings.ContainsAny(c.GS1.DigitalLinkDomain, "/?# ") {
 		add("gs1.digital_link_domain: %q must be a bare host name like id.gs1.org", c.GS1.DigitalLinkDomain)

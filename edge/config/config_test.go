@@ -139,6 +139,10 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{`scanners[0].door: no door with id "D9" (define it under doors:)`}},
 		{"scanner device", "doors:\n  - {id: D1}\nscanners:\n  - {id: S1, door: D1}\n",
 			[]string{`scanners[0]: scanner S1: device: required (e.g. /dev/ttyACM0)`}},
+		{"gln check digit", "gs1:\n  gln: \"0614141000013\"\n",
+			[]string{`gs1.gln: "0614141000013" has check digit 3, it should be 2`}},
+		{"gln prefix", "gs1:\n  gln: \"0952012345672\"\n",
+			[]string{`gs1.gln: "0952012345672" does not start with gs1.company_prefix 0614141 (EPCIS locations are SGLNs of that prefix)`}},
 		{"not a mapping", "- a\n- b\n",
 			[]string{"line 1: the file must be a mapping of keys (site:, gateway:, mqtt: …)"}},
 	}

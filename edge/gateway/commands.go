@@ -18,7 +18,10 @@ import (
 //	lot.hold     {"lot","reason"}
 //	lot.release  {"lot"}
 func (g *Gateway) registerCommands() {
+	// A command started is finished even if shutdown begins meanwhile: a
+	// receipt cut in the middle would be remembered as failed under its id.
 	g.cmds.Handle("receive", func(ctx context.Context, c command.Command) (any, error) {
+		ctx = context.WithoutCancel(ctx)
 		var req receiving.Request
 		if err := json.Unmarshal(c.Payload, &req); err != nil {
 			return nil, fmt.Errorf("payload: %v", err)
@@ -27,6 +30,7 @@ func (g *Gateway) registerCommands() {
 		return g.recv.Receive(ctx, req)
 	})
 	g.cmds.Handle("lot.hold", func(ctx context.Context, c command.Command) (any, error) {
+		ctx = context.WithoutCancel(ctx)
 		var p struct{ Lot, Reason, By string }
 		if err := json.Unmarshal(c.Payload, &p); err != nil {
 			return nil, fmt.Errorf("payload: %v", err)
@@ -40,6 +44,7 @@ func (g *Gateway) registerCommands() {
 		return g.lots.Hold(ctx, p.Lot, p.Reason, p.By)
 	})
 	g.cmds.Handle("lot.release", func(ctx context.Context, c command.Command) (any, error) {
+		ctx = context.WithoutCancel(ctx)
 		var p struct{ Lot, By string }
 		if err := json.Unmarshal(c.Payload, &p); err != nil {
 			return nil, fmt.Errorf("payload: %v", err)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -36,6 +37,14 @@ func (g *Gateway) emit(ctx context.Context, ev outbox.Event, body any) error {
 type receivingEmitter struct{ g *Gateway }
 
 func (e receivingEmitter) Emit(ctx context.Context, ev receiving.Event) error {
+	err := e.emit(ctx, ev)
+	if errors.Is(err, outbox.ErrStoreFull) {
+		return fmt.Errorf("%w: %w", receiving.ErrUnavailable, err)
+	}
+	return err
+}
+
+func (e receivingEmitter) emit(ctx context.Context, ev receiving.Event) error {
 	g := e.g
 	if err := g.emit(ctx, outbox.Event{ID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time,
 		Source: "receiving/" + g.cfg.Gateway, Priority: outbox.PriorityLot}, ev.Body); err != nil {
@@ -98,7 +107,8 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 				}
 			}
 		case ev := <-g.portalQ:
-			g.handlePortalEvent(ctx, ev)
+			// An event taken is finished even if shutdown begins meanwhile.
+			g.handlePortalEvent(context.WithoutCancel(ctx), ev)
 		}
 	}
 }

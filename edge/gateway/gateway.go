@@ -56,6 +56,9 @@ type Options struct {
 	// no readers, no simulators. Events wait in the outbox and jobs in the
 	// spooler until the gateway runs.
 	Offline bool
+	// NoRecover fails on a store that cannot be opened instead of setting
+	// it aside (the CLI).
+	NoRecover bool
 }
 
 // Gateway is a configured, opened gateway ready to Run.
@@ -108,7 +111,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 			g.close()
 		}
 	}()
-	g.store, err = store.Open(cfg.DataDir, store.Options{Logger: log})
+	g.store, err = store.Open(cfg.DataDir, store.Options{Logger: log, NoRecover: o.NoRecover})
 	if err != nil {
 		return nil, err
 	}
@@ -229,9 +232,18 @@ func (g *Gateway) Receiving() *receiving.Service { return g.recv }
 func (g *Gateway) Portal() *portal.Engine { return g.eng }
 
 func (g *Gateway) health() (bool, any) {
-	st := g.ob.Stats()
-	return true, map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version, "outbox": st}
+	pub := g.pub.Stats()
+	detail := map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version,
+		"outbox": g.ob.Stats(), "publisher": pub, "portal_events_dropped": g.portalDropped.Load()}
+	if g.store.Recovered != "" {
+		detail["store_recovered_from"] = g.store.Recovered
+	}
+	return true, detail
 }
+
+// brokerGrace is how long the embedded broker lives after the publisher's
+// last message.
+const brokerGrace = 250 * time.Millisecond
 
 // Close closes an offline gateway (Run closes a running one).
 func (g *Gateway) Close() { g.close() }
@@ -250,6 +262,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 	pubCtx, stopPub := context.WithCancel(base)
 	defer stopPub()
 
+	// Finish the receipts a crash or an error left unfinished.
+	if n, err := g.recv.Resume(ctx); err != nil {
+		g.log.Error("unfinished receipts not resumed", "err", err)
+	} else if n > 0 {
+		g.log.Info("unfinished receipts resumed", "count", n)
+	}
+
 	front, fctx := errgroup.WithContext(ctx)
 	if g.api != nil {
 		front.Go(func() error { return g.api.Run(fctx) })
@@ -257,13 +276,21 @@ func (g *Gateway) Run(ctx context.Context) error {
 	for _, r := range g.readers {
 		front.Go(func() error { return r.Run(fctx) })
 	}
-	if g.eng != nil {
-		front.Go(func() error { return g.eng.Run(fctx, 100*time.Millisecond) })
-	}
 	if len(g.cfg.Scanners) > 0 {
 		front.Go(g.runScanners(fctx))
 	}
 	front.Go(func() error { <-fctx.Done(); return nil })
+
+	// The portal engine stops after the readers, so that its final flush
+	// sees their last reads.
+	engCtx, stopEng := context.WithCancel(base)
+	defer stopEng()
+	engDone := make(chan error, 1)
+	if g.eng != nil {
+		go func() { engDone <- g.eng.Run(engCtx, 100*time.Millisecond) }()
+	} else {
+		engDone <- nil
+	}
 
 	mid := new(errgroup.Group)
 	mid.Go(func() error { return g.runPortalPipeline(midCtx) })
@@ -276,6 +303,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 	back.Go(func() error { return g.pub.Run(pubCtx) })
 
 	err := front.Wait()
+	stopEng()
+	if eerr := <-engDone; err == nil {
+		err = eerr
+	}
 	stopMid()
 	if merr := mid.Wait(); err == nil {
 		err = merr
@@ -283,6 +314,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	stopPub() // the publisher publishes "offline" and disconnects
 	if berr := back.Wait(); err == nil {
 		err = berr
+	}
+	if g.brk != nil {
+		// The embedded broker hands the retained offline status to its
+		// subscribers asynchronously: give it a moment before it closes.
+		time.Sleep(brokerGrace)
 	}
 	if errors.Is(err, context.Canceled) {
 		err = nil

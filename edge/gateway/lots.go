@@ -22,22 +22,34 @@ func details(r receiving.LotRequest) lots.Details {
 
 func (a lotAdapter) Issue(ctx context.Context, r receiving.LotRequest) (string, error) {
 	l, err := a.r.Issue(ctx, lots.IssueRequest{Format: r.Format, Details: details(r)})
-	return l.Code, err
+	return l.Code, classify(err)
 }
 
-// KeepSupplierLot registers the supplier's lot under its own code; a lot
-// already registered (an earlier receipt of the same supplier lot) is reused.
+// KeepSupplierLot registers the supplier's lot under its own code. The same
+// supplier lot of the same supplier and product again is the same lot; the
+// code registered for another supplier or product is a conflict.
 func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest) (string, error) {
-	if _, err := a.r.Get(r.SupplierLot); err == nil {
-		return r.SupplierLot, nil
-	} else if !errors.Is(err, lots.ErrNotFound) {
-		return "", err
-	}
 	l, err := a.r.Register(ctx, r.SupplierLot, details(r))
 	if err != nil {
-		return "", fmt.Errorf("register supplier lot %q: %w", r.SupplierLot, err)
+		return "", fmt.Errorf("keep supplier lot %q: %w", r.SupplierLot, classify(err))
 	}
 	return l.Code, nil
+}
+
+// classify maps the registry's errors onto receiving's, for the API's
+// status codes.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lots.ErrExists), errors.Is(err, lots.ErrStatus), errors.Is(err, lots.ErrExhausted):
+		return fmt.Errorf("%w: %w", receiving.ErrConflict, err)
+	case errors.Is(err, lots.ErrInvalid):
+		return fmt.Errorf("%w: %w", receiving.ErrInvalid, err)
+	case errors.Is(err, lots.ErrStoreFull):
+		return fmt.Errorf("%w: %w", receiving.ErrUnavailable, err)
+	}
+	return err
 }
 
 func (a lotAdapter) LinkCartons(ctx context.Context, lot string, cartons []receiving.Carton) error {

@@ -203,8 +203,10 @@ func (p *printing) render(t *label.Template, printer string, vals map[string]str
 	if dir := p.g.cfg.Labels.PreviewDir; dir != "" {
 		png, err := raster.PNG(l, prof)
 		if err == nil {
+			// The file is named after the SSCC only when it is one (the
+			// values may come from a print command): never a path.
 			name := vals["sscc"]
-			if name == "" {
+			if len(name) != 18 || strings.Trim(name, "0123456789") != "" {
 				name = strconv.FormatInt(p.g.now().UnixNano(), 10)
 			}
 			err = os.WriteFile(filepath.Join(dir, "label-"+name+".png"), png, 0o640)
@@ -292,7 +294,7 @@ func (p *printing) commands(d *command.Dispatcher) {
 		if err := json.Unmarshal(c.Payload, &r); err != nil {
 			return nil, fmt.Errorf("payload: %v", err)
 		}
-		j, err := p.print(ctx, jobID(c.ID), r)
+		j, err := p.print(context.WithoutCancel(ctx), jobID(c.ID), r)
 		j.ZPL = ""
 		return j, err
 	})

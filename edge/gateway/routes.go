@@ -20,7 +20,7 @@ import (
 //	GET  /lots?product=&supplier=&status=&from=&to=&order=fefo|fifo&limit=
 //	GET  /lots/{code}, POST /lots/{code}/hold {"reason"}, POST /lots/{code}/release
 //	GET  /lots-expiring?days=N
-//	GET  /printers, GET /printers/{id}/jobs/{job}, POST /printers/{id}/jobs/{job}/reprint|cancel
+//	GET  /printers, GET /printers/{id}/jobs, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
 //	GET  /readers
 //	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
 //	GET  /healthz, /metrics
@@ -71,7 +71,7 @@ func (g *Gateway) routes() {
 		if g.eng != nil {
 			stats = g.eng.Stats()
 		}
-		api.JSON(w, http.StatusOK, map[string]any{"readers": out, "portal": stats})
+		api.JSON(w, http.StatusOK, map[string]any{"readers": out, "portal": stats, "portal_events_dropped": g.portalDropped.Load()})
 	})
 	g.printing.routes(a)
 }

@@ -34,6 +34,7 @@ func (g *Gateway) runScanners(ctx context.Context) func() error {
 }
 
 func (g *Gateway) onScan(ctx context.Context, sc scanner.Config, line string) {
+	ctx = context.WithoutCancel(ctx) // a scan read is received even if shutdown begins
 	rc, err := g.recv.Receive(ctx, receiving.Request{Door: sc.Door, Source: "scan", Scan: line,
 		Supplier: sc.Supplier, Cartons: sc.Cartons})
 	if err != nil {

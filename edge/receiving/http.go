@@ -71,6 +71,10 @@ func reply(w http.ResponseWriter, v any, err error) {
 		api.Error(w, http.StatusNotFound, err)
 	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor):
 		api.Error(w, http.StatusBadRequest, err)
+	case errors.Is(err, ErrConflict):
+		api.Error(w, http.StatusConflict, err)
+	case errors.Is(err, ErrUnavailable):
+		api.Error(w, http.StatusServiceUnavailable, err)
 	default:
 		api.Error(w, http.StatusInternalServerError, err)
 	}

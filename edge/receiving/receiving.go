@@ -3,6 +3,7 @@ package receiving
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,12 @@ import (
 var (
 	ErrInvalid     = errors.New("invalid receipt")
 	ErrUnknownDoor = errors.New("unknown door")
+	// ErrConflict: the request contradicts what is recorded (an id reused
+	// for another request, an SSCC already received, a lot on hold).
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the gateway cannot take the receipt now (its store
+	// is full); nothing of it was lost, retry later with the same id.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Request asks for a receipt. JSON field names are those of the HTTP API and
@@ -123,8 +130,11 @@ type Config struct {
 	DefaultFormat string
 	// DigitalLinkDomain for label QR codes.
 	DigitalLinkDomain string
-	// MaxCartons per receipt.
+	// MaxCartons per receipt (default 1000).
 	MaxCartons int
+	// CompanyPrefixLen gives the GS1 company prefix length of a supplier's
+	// SSCC (its EPC needs it); nil assumes the length of SSCC.CompanyPrefix.
+	CompanyPrefixLen func(sscc string) int
 }
 
 // Service is the receiving service.
@@ -143,7 +153,7 @@ type Service struct {
 // New makes the service. doors maps door ids to their printers.
 func New(cfg Config, st *store.Store, lots Lots, doors map[string]Door, emit Emitter, log *slog.Logger, now func() time.Time) *Service {
 	if cfg.MaxCartons == 0 {
-		cfg.MaxCartons = 10000
+		cfg.MaxCartons = 1000
 	}
 	if now == nil {
 		now = time.Now
@@ -277,7 +287,9 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 		}
 	}
 	if r.Product == "" {
-		r.Product = r.GTIN
+		// The item reference digits of the GTIN stand in for a product
+		// code: short enough for a {PRODUCT} token.
+		r.Product = r.GTIN[len(r.GTIN)-7 : len(r.GTIN)-1]
 	}
 	if r.QtyPerCarton < 0 {
 		return prod, exp, invalid("qty_per_carton: %d must not be negative", r.QtyPerCarton)
@@ -306,19 +318,34 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	return prod, exp, nil
 }
 
+// recordChunk bounds the cartons written in one transaction (Badger refuses
+// a transaction larger than a fraction of its memtable).
+const recordChunk = 256
+
 // Receive runs a receipt: lot, cartons, labels, jobs, records, events.
+//
+// The steps are made durable in order and a receipt remembers which of them
+// are done: a retry with the same id (or Resume after a crash) finishes the
+// missing ones — links, events, label jobs — with the same ids, and never
+// makes a second lot or new SSCCs.
 func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	prod, exp, err := s.normalise(&r)
 	if err != nil {
 		return nil, err
 	}
+	hash := requestHash(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	if old, err := s.Receipt(r.ID); err == nil {
-		// A retry: make sure every label job was spooled, return the same.
-		return old, s.spool(ctx, old)
+		if old.RequestHash != "" && old.RequestHash != hash {
+			return nil, fmt.Errorf("%w: receipt id %q was already used for a different request (door, goods or cartons differ); use a new id", ErrConflict, r.ID)
+		}
+		return old, s.finish(ctx, old)
 	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if err := s.checkSSCCs(r.ID, r.SSCCs); err != nil {
 		return nil, err
 	}
 
@@ -332,7 +359,7 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	rc := &Receipt{ID: r.ID, Door: r.Door, Source: r.Source, Time: now, SupplierLot: r.SupplierLot,
 		Supplier: r.Supplier, GTIN: r.GTIN, Product: r.Product, Description: r.Description, PO: r.PO,
 		DespatchAdvice: r.DespatchAdvice, Production: r.Production, Expiry: r.Expiry,
-		QtyPerCarton: r.QtyPerCarton, Unit: r.Unit, Status: "open"}
+		QtyPerCarton: r.QtyPerCarton, Unit: r.Unit, Status: "open", RequestHash: hash}
 	if r.SupplierLot != "" {
 		rc.Lot, err = s.lots.KeepSupplierLot(ctx, lr)
 	} else {
@@ -341,6 +368,11 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lot: %w", err)
+	}
+	if held, err := s.lots.Held(rc.Lot); err != nil {
+		return nil, err
+	} else if held {
+		return nil, fmt.Errorf("%w: lot %s is on hold or recalled: release it before receiving goods into it", ErrConflict, rc.Lot)
 	}
 
 	ssccs := r.SSCCs
@@ -352,7 +384,11 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	door := s.doors[r.Door]
 	cartons := make([]Carton, len(ssccs))
 	for i, sscc := range ssccs {
-		e, err := epc.NewSSCC96(int(epc.FilterFullCase), len(s.cfg.SSCC.CompanyPrefix), sscc)
+		cpLen := len(s.cfg.SSCC.CompanyPrefix)
+		if len(r.SSCCs) > 0 && s.cfg.CompanyPrefixLen != nil {
+			cpLen = s.cfg.CompanyPrefixLen(sscc)
+		}
+		e, err := epc.NewSSCC96(int(epc.FilterFullCase), cpLen, sscc)
 		if err != nil {
 			return nil, fmt.Errorf("carton %s: EPC: %w", sscc, err)
 		}
@@ -364,45 +400,75 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	}
 	rc.Cartons = ssccs
 
+	// Cartons first, in bounded transactions; the receipt record last, as
+	// the commit mark. A crash in between leaves cartons that name a
+	// receipt that does not exist: a retry writes them again.
+	for start := 0; start < len(cartons); start += recordChunk {
+		chunk := cartons[start:min(start+recordChunk, len(cartons))]
+		if err := s.st.DB().Update(func(txn *badger.Txn) error {
+			for i := range chunk {
+				c := &chunk[i]
+				if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
+					return err
+				}
+				if err := txn.Set(keyLotCarton(c.Lot, c.SSCC), nil); err != nil {
+					return err
+				}
+				if err := txn.Set(keyTag(c.EPC), []byte(c.SSCC)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("record the cartons of receipt %s: %w", rc.ID, err)
+		}
+	}
 	if err := s.st.DB().Update(func(txn *badger.Txn) error {
 		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 			return err
 		}
-		if err := txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil); err != nil {
+		if err := txn.Set(keyPending(rc.ID), nil); err != nil {
 			return err
 		}
-		for i := range cartons {
-			c := &cartons[i]
-			if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
-				return err
-			}
-			if err := txn.Set(keyLotCarton(c.Lot, c.SSCC), nil); err != nil {
-				return err
-			}
-			if err := txn.Set(keyTag(c.EPC), []byte(c.SSCC)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil)
 	}); err != nil {
 		return nil, fmt.Errorf("record receipt %s: %w", rc.ID, err)
 	}
-	if err := s.lots.LinkCartons(ctx, rc.Lot, cartons); err != nil {
-		return nil, fmt.Errorf("link cartons to lot %s: %w", rc.Lot, err)
-	}
-	if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, "created"), Type: "receipt.created", Time: now,
-		Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons, Priority: 1}); err != nil {
-		return nil, err
-	}
-	if err := s.spoolCartons(ctx, rc, cartons); err != nil {
+	if err := s.finishWith(ctx, rc, cartons); err != nil {
 		return rc, err
 	}
 	s.log.Info("receipt recorded", "receipt", rc.ID, "door", rc.Door, "lot", rc.Lot, "cartons", len(cartons))
 	return rc, nil
 }
 
-// spool re-spools the jobs of a recorded receipt (idempotent).
-func (s *Service) spool(ctx context.Context, rc *Receipt) error {
+// checkSSCCs refuses supplier SSCCs given twice, or already recorded for
+// another receipt.
+func (s *Service) checkSSCCs(id string, ssccs []string) error {
+	seen := make(map[string]bool, len(ssccs))
+	for _, sscc := range ssccs {
+		if seen[sscc] {
+			return fmt.Errorf("%w: ssccs: %s is given twice", ErrInvalid, sscc)
+		}
+		seen[sscc] = true
+		if c, err := s.Carton(sscc); err == nil && c.Receipt != id {
+			return fmt.Errorf("%w: ssccs: carton %s was already received in receipt %s", ErrConflict, sscc, c.Receipt)
+		}
+	}
+	return nil
+}
+
+// requestHash identifies what a receipt request asked for, so that an id
+// reused for another request is refused.
+func requestHash(r Request) string {
+	r.ID, r.Source, r.Scan = "", "", ""
+	b, _ := json.Marshal(r)
+	h := sha256.Sum256(b)
+	return fmt.Sprintf("%x", h[:12])
+}
+
+// finish does what is left of a recorded receipt: links, its events and
+// its label jobs, then drops it from the pending list.
+func (s *Service) finish(ctx context.Context, rc *Receipt) error {
 	cartons := make([]Carton, 0, len(rc.Cartons))
 	for _, sscc := range rc.Cartons {
 		c, err := s.Carton(sscc)
@@ -411,7 +477,71 @@ func (s *Service) spool(ctx context.Context, rc *Receipt) error {
 		}
 		cartons = append(cartons, *c)
 	}
-	return s.spoolCartons(ctx, rc, cartons)
+	return s.finishWith(ctx, rc, cartons)
+}
+
+func (s *Service) finishWith(ctx context.Context, rc *Receipt, cartons []Carton) error {
+	if !rc.Linked {
+		if err := s.lots.LinkCartons(ctx, rc.Lot, cartons); err != nil {
+			return fmt.Errorf("link cartons to lot %s: %w", rc.Lot, err)
+		}
+		rc.Linked = true
+		if err := s.save(rc); err != nil {
+			return err
+		}
+	}
+	if !rc.Emitted {
+		if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, "created"), Type: "receipt.created", Time: rc.Time,
+			Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons, Priority: 1}); err != nil {
+			return err
+		}
+		rc.Emitted = true
+		if err := s.save(rc); err != nil {
+			return err
+		}
+	}
+	if err := s.spoolCartons(ctx, rc, cartons); err != nil {
+		return err
+	}
+	if rc.Status != "open" && rc.Notified != rc.Status {
+		return nil // notifyStatus has its event to publish first
+	}
+	return s.st.DB().Update(func(txn *badger.Txn) error { return txn.Delete(keyPending(rc.ID)) })
+}
+
+func (s *Service) save(rc *Receipt) error {
+	return s.st.DB().Update(func(txn *badger.Txn) error { return putJSON(txn, keyReceipt(rc.ID), rc) })
+}
+
+// Resume finishes the receipts a crash or an error left unfinished (links,
+// events, label jobs, a status change not yet published). The gateway calls
+// it at start.
+func (s *Service) Resume(ctx context.Context) (int, error) {
+	var ids []string
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		return scanPrefix(txn, keyPending(""), false, func(id, _ []byte) error {
+			ids = append(ids, string(id))
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		rc, err := s.Receipt(id)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.finish(ctx, rc); err != nil {
+			return 0, fmt.Errorf("resume receipt %s: %w", id, err)
+		}
+		if err := s.notifyStatus(ctx, rc); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }
 
 func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carton) error {
@@ -586,6 +716,9 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 				rc.Status = "complete"
 				rc.ClosedAt = at.UTC()
 				res.Completed = append(res.Completed, rc.ID)
+				if err := txn.Set(keyPending(rc.ID), nil); err != nil {
+					return err
+				}
 			}
 			if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 				return err
@@ -597,9 +730,7 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 		return res, err
 	}
 	for _, id := range res.Completed {
-		rc := receipts[id]
-		if err := s.emitEvent(ctx, Event{ID: stableID(id, "complete"), Type: "receipt.complete", Time: at.UTC(),
-			Lot: rc.Lot, Subject: id, Body: map[string]any{"receipt": id, "lot": rc.Lot, "door": rc.Door, "cartons": len(rc.Cartons)}, Priority: 1}); err != nil {
+		if err := s.notifyStatus(ctx, receipts[id]); err != nil {
 			return res, err
 		}
 	}
@@ -622,7 +753,7 @@ func (s *Service) Close(ctx context.Context, id string) (*Receipt, error) {
 		return nil, err
 	}
 	if rc.Status != "open" {
-		return rc, nil
+		return rc, s.notifyStatus(ctx, rc) // again, if it did not go out
 	}
 	for _, sscc := range rc.Cartons {
 		c, err := s.Carton(sscc)
@@ -635,11 +766,39 @@ func (s *Service) Close(ctx context.Context, id string) (*Receipt, error) {
 	}
 	rc.Status = "incomplete"
 	rc.ClosedAt = s.now().UTC()
-	if err := s.st.DB().Update(func(txn *badger.Txn) error { return putJSON(txn, keyReceipt(id), rc) }); err != nil {
+	if err := s.st.DB().Update(func(txn *badger.Txn) error {
+		if err := txn.Set(keyPending(id), nil); err != nil {
+			return err
+		}
+		return putJSON(txn, keyReceipt(id), rc)
+	}); err != nil {
 		return nil, err
 	}
-	return rc, s.emitEvent(ctx, Event{ID: stableID(id, "incomplete"), Type: "receipt.incomplete", Time: rc.ClosedAt,
-		Lot: rc.Lot, Subject: id, Body: map[string]any{"receipt": id, "lot": rc.Lot, "door": rc.Door, "missing": rc.Missing}, Priority: 1})
+	return rc, s.notifyStatus(ctx, rc)
+}
+
+// notifyStatus publishes a closed receipt's status (receipt.complete or
+// receipt.incomplete naming the missing cartons) once, then drops it from
+// the pending list.
+func (s *Service) notifyStatus(ctx context.Context, rc *Receipt) error {
+	if rc.Status == "open" || rc.Notified == rc.Status {
+		return nil
+	}
+	body := map[string]any{"receipt": rc.ID, "lot": rc.Lot, "door": rc.Door, "cartons": len(rc.Cartons)}
+	if rc.Status == "incomplete" {
+		body["missing"] = rc.Missing
+	}
+	if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, rc.Status), Type: "receipt." + rc.Status, Time: rc.ClosedAt,
+		Lot: rc.Lot, Subject: rc.ID, Body: body, Priority: 1}); err != nil {
+		return err
+	}
+	rc.Notified = rc.Status
+	return s.st.DB().Update(func(txn *badger.Txn) error {
+		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+			return err
+		}
+		return txn.Delete(keyPending(rc.ID))
+	})
 }
 
 // stableID derives a UUID-shaped id from its parts, so that a retried

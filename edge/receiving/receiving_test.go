@@ -86,11 +86,15 @@ func (d *fakeDoor) JobState(id string) string {
 type recEmitter struct {
 	mu     sync.Mutex
 	events []Event
+	fail   error
 }
 
 func (r *recEmitter) Emit(_ context.Context, ev Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
 	r.events = append(r.events, ev)
 	return nil
 }
@@ -157,9 +161,13 @@ func TestReceiveAssignsLotAndCartons(t *testing.T) {
 		t.Fatalf("cartons linked to lot: %d", r.lots.links[rc.Lot])
 	}
 	// A retry returns the same receipt and creates nothing new.
-	again, err := r.svc.Receive(ctx, Request{ID: "asn-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3})
+	again, err := r.svc.Receive(ctx, Request{ID: "asn-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3, QtyPerCarton: 20, Expiry: "2026-05-31"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The same id for another request is refused.
+	if _, err := r.svc.Receive(ctx, Request{ID: "asn-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 4}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("id reused for another request: %v", err)
 	}
 	if again.Lot != rc.Lot || strings.Join(again.Cartons, ",") != strings.Join(rc.Cartons, ",") || len(r.door.jobs) != 3 {
 		t.Fatalf("retry made a new receipt: %+v", again)
@@ -302,6 +310,67 @@ func TestSSCCRangeExhausted(t *testing.T) {
 	r := newRig(t)
 	r.svc.cfg.SSCC.End = 3
 	if _, err := r.svc.Receive(context.Background(), Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 4}); err == nil || !strings.Contains(err.Error(), "used up") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A receipt whose event could not be appended is finished by a retry: the
+// event goes out then, with the same id, and no second lot is made.
+func TestRetryFinishesAFailedReceipt(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.em.fail = errors.New("outbox full")
+	req := Request{ID: "asn-7", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 2}
+	if _, err := r.svc.Receive(ctx, req); err == nil {
+		t.Fatal("no error with a failing outbox")
+	}
+	r.em.fail = nil
+	rc, err := r.svc.Receive(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.em.types(); len(got) != 1 || got[0] != "receipt.created" || r.lots.n != 1 || !rc.Emitted || !rc.Linked {
+		t.Fatalf("events %v, %d lots, receipt %+v", got, r.lots.n, rc)
+	}
+	if n, err := r.svc.Resume(ctx); err != nil || n != 0 {
+		t.Fatalf("resume after a finished retry: %d, %v", n, err)
+	}
+}
+
+func TestResumeFinishesPendingReceipts(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.em.fail = errors.New("outbox full")
+	r.svc.Receive(ctx, Request{ID: "asn-8", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1})
+	r.em.fail = nil
+	if n, err := r.svc.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("resume: %d, %v", n, err)
+	}
+	if got := r.em.types(); len(got) != 1 || got[0] != "receipt.created" || len(r.door.jobs) != 1 {
+		t.Fatalf("events %v, jobs %d", got, len(r.door.jobs))
+	}
+}
+
+func TestSupplierSSCCsChecked(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	const a = "106141410000000019"
+	if _, err := r.svc.Receive(ctx, Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 2, SSCCs: []string{a, a}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("same SSCC twice: %v", err)
+	}
+	if _, err := r.svc.Receive(ctx, Request{ID: "s1", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{a}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Receive(ctx, Request{ID: "s2", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{a}}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("SSCC received twice: %v", err)
+	}
+}
+
+func TestHeldLotRefusesGoods(t *testing.T) {
+	r := newRig(t)
+	r.lots.held["SUP-H"] = true
+	_, err := r.svc.Receive(context.Background(), Request{Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-H", Supplier: "Acme", Cartons: 1})
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "on hold") {
 		t.Fatalf("got %v", err)
 	}
 }

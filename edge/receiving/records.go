@@ -42,6 +42,13 @@ type Receipt struct {
 	Missing    []string  `json:"missing,omitempty"`
 	Unexpected []string  `json:"unexpected,omitempty"`
 	ClosedAt   time.Time `json:"closed_at,omitzero"`
+
+	// RequestHash identifies the request; Linked and Emitted record the
+	// steps done; Notified is the status whose event went out.
+	RequestHash string `json:"request_hash,omitempty"`
+	Linked      bool   `json:"linked"`
+	Emitted     bool   `json:"emitted"`
+	Notified    string `json:"notified,omitempty"`
 }
 
 // Carton is one carton of a receipt: its SSCC, its tag and its label job.
@@ -83,6 +90,7 @@ var ErrNotFound = errors.New("not found")
 // Key layout (prefixes owned by receiving in edge/store/keys.go):
 //
 //	rcp/r/<id>                     Receipt
+//	rcp/p/<id>                     receipts with steps left (Resume)
 //	rcp/l/<lot>\x00<id>            receipts of a lot
 //	rcp/e/<lot>\x00<time><eventID> EventRef
 //	ctn/c/<sscc>                   Carton
@@ -90,6 +98,7 @@ var ErrNotFound = errors.New("not found")
 //	ctn/p/<sscc>\x00<time>         Pass
 //	tag/<EPC hex>                  SSCC
 func keyReceipt(id string) []byte { return []byte(store.PrefixReceipt + "r/" + id) }
+func keyPending(id string) []byte { return []byte(store.PrefixReceipt + "p/" + id) }
 func keyLotReceipt(lot, id string) []byte {
 	return []byte(store.PrefixReceipt + "l/" + lot + "\x00" + id)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ type Options struct {
 	NoSync bool
 	// Now is the clock used to name a store set aside; nil is time.Now.
 	Now func() time.Time
+	// NoRecover fails instead of setting a store that cannot be opened
+	// aside (the CLI: only the gateway decides to start afresh).
+	NoRecover bool
 }
 
 // Store is the gateway's database.
@@ -125,6 +129,10 @@ func Open(dataDir string, o Options) (*Store, error) {
 	s := &Store{dir: dataDir, lock: lock}
 	dbDir := filepath.Join(dataDir, "badger")
 	db, err := badger.Open(BadgerOptions(dbDir, o))
+	if err != nil && (o.NoRecover || !corrupt(err)) {
+		unlock(lock)
+		return nil, fmt.Errorf("open store %s: %w", dbDir, err)
+	}
 	if err != nil {
 		// A store that cannot be opened is set aside, kept for export, and
 		// replaced by a fresh one; the caller raises the alarm.
@@ -253,6 +261,18 @@ func (s *Store) Peek(name string) (uint64, bool, error) {
 		})
 	})
 	return next, found, err
+}
+
+// corrupt reports whether an open error may be the store's own damage, as
+// opposed to the machine's condition (permissions, a full or read-only disk,
+// no file descriptors left), which a fresh store would not cure.
+func corrupt(err error) bool {
+	for _, e := range []error{fs.ErrPermission, syscall.ENOSPC, syscall.EROFS, syscall.EMFILE, syscall.ENFILE, syscall.EIO} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
 }
 
 func lockDir(dir string) (*os.File, error) {

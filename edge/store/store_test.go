@@ -136,3 +136,30 @@ func BenchmarkNextSynced(b *testing.B) {
 		}
 	}
 }
+
+func TestUnreadableStoreIsNotSetAside(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// root reads anything: use NoRecover for the same path instead.
+		dir := t.TempDir()
+		bad := filepath.Join(dir, "badger")
+		os.MkdirAll(bad, 0o750)
+		os.WriteFile(filepath.Join(bad, "MANIFEST"), []byte("garbage"), 0o640)
+		if _, err := Open(dir, Options{NoRecover: true}); err == nil {
+			t.Fatal("NoRecover opened a corrupt store")
+		}
+		if _, err := os.Stat(filepath.Join(bad, "MANIFEST")); err != nil {
+			t.Fatal("NoRecover moved the store")
+		}
+		return
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "badger")
+	os.MkdirAll(bad, 0o000)
+	defer os.Chmod(bad, 0o750)
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Fatal("opened an unreadable store")
+	}
+	if _, err := os.Stat(bad); err != nil {
+		t.Fatal("an unreadable store was moved")
+	}
+}
