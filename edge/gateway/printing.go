@@ -247,6 +247,9 @@ func (d door) JobState(id string) string {
 	return string(j.State)
 }
 
+// errBadPrint: a print request that cannot be printed as it is.
+var errBadPrint = errors.New("bad print request")
+
 // printRequest is the body of the print command and POST /print.
 type printRequest struct {
 	Printer  string            `json:"printer"`
@@ -263,11 +266,11 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	data := r.ZPL
 	switch {
 	case r.ZPL != "" && r.Template != "":
-		return spool.Job{}, errors.New("give either zpl or template with values, not both")
+		return spool.Job{}, fmt.Errorf("%w: give either zpl or template with values, not both", errBadPrint)
 	case r.Template != "":
 		t, err := loadTemplate(r.Template, p.g.cfg.Labels.Templates)
 		if err != nil {
-			return spool.Job{}, fmt.Errorf("template: %w", err)
+			return spool.Job{}, fmt.Errorf("%w: template: %w", errBadPrint, err)
 		}
 		b, err := p.render(t, r.Printer, r.Values, max(r.Qty, 1))
 		if err != nil {
@@ -275,7 +278,7 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		}
 		data = string(b)
 	case r.ZPL == "":
-		return spool.Job{}, errors.New("give zpl, or template and values")
+		return spool.Job{}, fmt.Errorf("%w: give zpl, or template and values", errBadPrint)
 	}
 	copies := 1
 	if r.ZPL != "" && r.Qty > 0 {
@@ -421,10 +424,12 @@ func spoolReply(w http.ResponseWriter, v any, err error) {
 		api.JSON(w, http.StatusOK, v)
 	case errors.Is(err, spool.ErrNotFound):
 		api.Error(w, http.StatusNotFound, err)
-	case errors.Is(err, spool.ErrInvalidJob), errors.Is(err, spool.ErrUnknownPrint), errors.Is(err, spool.ErrIDConflict),
-		errors.Is(err, spool.ErrNotReprint), errors.Is(err, spool.ErrNotCancelable), errors.Is(err, spool.ErrInFlight),
-		errors.Is(err, label.ErrValue):
+	case errors.Is(err, spool.ErrInvalidJob), errors.Is(err, spool.ErrUnknownPrint), errors.Is(err, label.ErrValue),
+		errors.Is(err, errBadPrint), errors.Is(err, label.ErrFit), errors.Is(err, label.ErrTemplate):
 		api.Error(w, http.StatusBadRequest, err)
+	case errors.Is(err, spool.ErrIDConflict), errors.Is(err, spool.ErrNotReprint), errors.Is(err, spool.ErrNotCancelable),
+		errors.Is(err, spool.ErrInFlight):
+		api.Error(w, http.StatusConflict, err)
 	default:
 		api.Error(w, http.StatusInternalServerError, err)
 	}
