@@ -63,8 +63,8 @@ func (s *Server) Listen(addr string) error {
 	}
 	s.ln = ln
 	if isLoopback(addr) {
-		// Loopback: a token, when configured, is still honoured but not
-		// required.
+		// Loopback: local processes are trusted, as with Mosquitto 2's
+		// default listener; no token is asked for.
 		s.token = ""
 	}
 	return nil
