@@ -250,7 +250,11 @@ func drain(b *testing.B, ob *outbox.Outbox, url string, n int, during func()) {
 	if during != nil {
 		during()
 	}
+	deadline := time.Now().Add(5 * time.Minute)
 	for ob.Stats().Acked < uint64(n) {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d events acknowledged in 5 minutes (is mosquitto still running?)", ob.Stats().Acked, n)
+		}
 		time.Sleep(time.Millisecond)
 	}
 }
