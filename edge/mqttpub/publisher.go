@@ -453,14 +453,15 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 		timer := time.NewTimer(p.cfg.AckTimeout)
 		defer timer.Stop()
 		for f := range pending {
-			if failed {
-				continue
-			}
 			var err error
 			select {
 			case <-f.tok.Done():
 				err = f.tok.Error()
 			default:
+				if failed {
+					// The session is over: only PUBACKs already in count.
+					continue
+				}
 				timer.Reset(p.cfg.AckTimeout)
 				select {
 				case <-f.tok.Done():
@@ -468,11 +469,17 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 				case <-timer.C:
 					err = ErrAckTimeout
 				case <-sctx.Done():
-					err = context.Cause(sctx)
+					// A PUBACK that arrived before the break still counts.
+					select {
+					case <-f.tok.Done():
+						err = f.tok.Error()
+					default:
+						err = context.Cause(sctx)
+					}
 				}
 			}
 			if err != nil {
-				if !errors.Is(err, context.Canceled) {
+				if !failed && !errors.Is(err, context.Canceled) {
 					cancel(fmt.Errorf("event %d (%s): %w", f.ev.Seq, f.ev.Type, err))
 				}
 				failed = true

@@ -441,7 +441,7 @@ func TestRewindAfterPartialAck(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		mustAppend(t, ob, ev("x", Priority(i%2), i))
 	}
-	evs := nextN(t, ob, 10) // p0: 1,3,5  p1: 2,4,6
+	evs := nextN(t, ob, 10)                             // p0: 1,3,5  p1: 2,4,6
 	if err := ob.Ack(ctx, evs[0], evs[3]); err != nil { // seq 1 and 2
 		t.Fatal(err)
 	}
