@@ -210,7 +210,15 @@ func TestBrokerOutageLosesNothingKeepsOrder(t *testing.T) {
 	s := newSink()
 	s.attach(t, b, prefix+"/events/#")
 	ob := memOutbox(t)
-	p, err := New(testConfig(b.URL()), ob, nil)
+	// Reconnects wait at a gate opened once the new broker has its
+	// subscriber, so that nothing is published to a broker nobody hears.
+	gate := make(chan struct{})
+	var gateOnce sync.Once
+	openGate := func() { gateOnce.Do(func() { close(gate) }) }
+	t.Cleanup(openGate)
+	cfg := testConfig(b.URL())
+	cfg.Backoff = func(int) time.Duration { <-gate; return 10 * time.Millisecond }
+	p, err := New(cfg, ob, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +235,7 @@ func TestBrokerOutageLosesNothingKeepsOrder(t *testing.T) {
 	b2 := startBroker(t, addr)
 	defer b2.Close()
 	s.attach(t, b2, prefix+"/events/#")
+	openGate()
 	s.waitFor(t, "all 900 events after the outage", 30*time.Second, func() bool { return len(s.ids) == 900 })
 	checkOrder(t, s)
 	s.waitFor(t, "the outbox to drain", 10*time.Second, func() bool { return ob.Stats().Pending() == 0 })
