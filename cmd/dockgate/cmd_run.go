@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 
 	"github.com/dockgate/dockgate/edge/config"
@@ -50,6 +51,10 @@ func loadConfig(file string, getenv func(string) string) (*config.Config, error)
 	return c, nil
 }
 
+// memoryLimit is the gateway's soft memory limit (runtime/debug), measured
+// to keep RSS near 128 MB with a million events queued.
+const memoryLimit = 112 << 20
+
 func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
@@ -66,6 +71,11 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	cfg, err := loadConfig(*file, env.getenv)
 	if err != nil {
 		return err
+	}
+	if env.getenv("GOMEMLIMIT") == "" {
+		// Edge boxes are small: keep the heap Badger's compactions free
+		// from staying with the process (GOMEMLIMIT overrides).
+		debug.SetMemoryLimit(memoryLimit)
 	}
 	ver, rev := buildVersion()
 	g, err := gateway.Open(cfg, gateway.Info{Version: ver, Commit: rev}, log, gateway.Options{})

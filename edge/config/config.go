@@ -24,6 +24,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dockgate/dockgate/edge/command"
+	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/scanner"
 	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/lot"
@@ -52,6 +54,8 @@ type Config struct {
 	Printers []printers.Config `yaml:"printers"`
 	Readers  []readers.Config  `yaml:"readers"`
 	Scanners []scanner.Config  `yaml:"scanners"`
+	Outbox   outbox.Options    `yaml:"outbox"`
+	Commands command.Options   `yaml:"commands"`
 	Lots     lot.Config        `yaml:"lots"`
 	Labels   Labels            `yaml:"labels"`
 }
@@ -70,6 +74,16 @@ type MQTT struct {
 	KeepAlive    time.Duration `yaml:"keepalive"`
 	// Inflight is the number of QoS 1 publishes awaiting PUBACK at once.
 	Inflight int `yaml:"inflight"`
+	// ConnectTimeout bounds a connection attempt; AckTimeout a PUBACK (a
+	// later one restarts the session); HealthyAfter is how long a session
+	// must last to reset the reconnect backoff.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	AckTimeout     time.Duration `yaml:"ack_timeout"`
+	HealthyAfter   time.Duration `yaml:"healthy_after"`
+	// Rate paces publishing in messages per second (a backlog after an
+	// outage must not flood the broker); -1 is unpaced. Burst is the bucket.
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
 	// Password is read from PasswordFile or DOCKGATE_MQTT_PASSWORD at load.
 	Password string `yaml:"-"`
 }
@@ -311,7 +325,7 @@ func (c *Config) fill() {
 		c.MQTT.KeepAlive = 20 * time.Second
 	}
 	if c.MQTT.Inflight == 0 {
-		c.MQTT.Inflight = 16
+		c.MQTT.Inflight = 20
 	}
 	if c.Broker.Listen == "" {
 		c.Broker.Listen = "127.0.0.1:1883"
@@ -446,6 +460,21 @@ func (c *Config) Validate() Problems {
 	}
 	if c.MQTT.Inflight < 1 || c.MQTT.Inflight > 20 {
 		add("mqtt.inflight: %d is out of range (1 to 20; Mosquitto's default limit is 20)", c.MQTT.Inflight)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"mqtt.connect_timeout", c.MQTT.ConnectTimeout}, {"mqtt.ack_timeout", c.MQTT.AckTimeout}, {"mqtt.healthy_after", c.MQTT.HealthyAfter},
+		{"outbox.gc_interval", c.Outbox.GCInterval}, {"commands.ttl", c.Commands.TTL}, {"commands.timeout", c.Commands.Timeout}} {
+		if d.v < 0 {
+			add("%s: %s must not be negative (leave it out for the default)", d.name, d.v)
+		}
+	}
+	if c.MQTT.Rate < 0 && c.MQTT.Rate != -1 {
+		add("mqtt.rate: %v: give messages per second, or -1 for unpaced", c.MQTT.Rate)
+	}
+	if c.MQTT.Burst < 0 || c.Outbox.MaxBytes < 0 || c.Outbox.MaxEventBytes < 0 || c.Outbox.MaxAttempts < 0 || c.Commands.Queue < 0 || c.Commands.Workers < 0 {
+		add("mqtt.burst, outbox.max_bytes, outbox.max_event_bytes, outbox.max_attempts, commands.queue, commands.workers: must not be negative (leave them out for the defaults)")
 	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {

@@ -72,11 +72,13 @@ type Gateway struct {
 	brk   *broker.Broker
 	api   *api.Server
 	ob    *outbox.Outbox
-	pub   *mqttpub.Publisher
-	cmds  *command.Dispatcher
-	lots  *lots.Registry
-	recv  *receiving.Service
-	eng   *portal.Engine
+	// obClosed: close closed the outbox.
+	obClosed bool
+	pub      *mqttpub.Publisher
+	cmds     *command.Dispatcher
+	lots     *lots.Registry
+	recv     *receiving.Service
+	eng      *portal.Engine
 
 	offline       bool
 	readers       []rfid.Reader
@@ -128,7 +130,9 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		g.MQTTURL = g.brk.URL()
 		log.Info("embedded MQTT broker listening", "addr", g.brk.Addr())
 	}
-	g.ob, err = outbox.Open(g.store, outbox.Options{Logger: log.With("component", "outbox"), Now: o.Now})
+	obo := cfg.Outbox
+	obo.Logger, obo.Now, obo.OnAlarm = log.With("component", "outbox"), o.Now, g.onAlarm
+	g.ob, err = outbox.Open(g.store, obo)
 	if err != nil {
 		return nil, err
 	}
@@ -139,13 +143,17 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		URL: g.MQTTURL, ClientID: cfg.MQTT.ClientID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
 		TopicPrefix: cfg.MQTT.TopicPrefix, KeepAlive: cfg.MQTT.KeepAlive, InFlight: cfg.MQTT.Inflight,
+		ConnectTimeout: cfg.MQTT.ConnectTimeout, AckTimeout: cfg.MQTT.AckTimeout, HealthyAfter: cfg.MQTT.HealthyAfter,
+		Rate: cfg.MQTT.Rate, Burst: cfg.MQTT.Burst,
 		Site: cfg.Site, Gateway: cfg.Gateway, Version: info.Version, ConfigHash: cfg.Hash(),
 		Getenv: func(string) string { return "" },
 	}, g.ob, log)
 	if err != nil {
 		return nil, err
 	}
-	g.cmds = command.NewDispatcher(g.store, g.ob, command.Options{Logger: log.With("component", "commands"), Now: o.Now})
+	cmo := cfg.Commands
+	cmo.Logger, cmo.Now = log.With("component", "commands"), o.Now
+	g.cmds = command.NewDispatcher(g.store, g.ob, cmo)
 	g.pub.OnCommand(g.cmds.Submit)
 
 	g.lots, err = lots.New(g.store, lots.Options{Config: cfg.Lots, Site: cfg.Site, Gateway: cfg.Gateway,
@@ -205,6 +213,19 @@ func (g *Gateway) openPortals() error {
 		g.readers = append(g.readers, r)
 	}
 	return nil
+}
+
+// onAlarm publishes an outbox alarm (store full, disk low, telemetry
+// dropped, quarantine, store recovered) as a lifecycle event. It is called
+// from the outbox's writer, which the append must not wait on.
+func (g *Gateway) onAlarm(a outbox.Alarm) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := g.emit(ctx, outbox.Event{Type: "alarm." + a.Kind, Time: a.Time, Priority: outbox.PriorityLifecycle}, a); err != nil {
+			g.log.Error("alarm not published", "kind", a.Kind, "err", err)
+		}
+	}()
 }
 
 // Store is the gateway's store.
@@ -330,11 +351,12 @@ func (g *Gateway) close() {
 	if g.printing != nil {
 		g.printing.close()
 	}
-	if g.ob != nil {
+	if g.ob != nil && !g.obClosed {
+		// g.ob stays set: a late alarm's append then fails with ErrClosed.
+		g.obClosed = true
 		if err := g.ob.Close(); err != nil {
 			g.log.Warn("closing the outbox", "err", err)
 		}
-		g.ob = nil
 	}
 	if g.brk != nil {
 		if err := g.brk.Close(); err != nil {
