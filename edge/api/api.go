@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dockgate/dockgate/edge/broker"
 )
 
 // ErrTokenRequired: a non-loopback listener was configured without a token.
@@ -54,7 +56,7 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(p
 
 // Listen binds addr. A non-loopback address without a token is refused.
 func (s *Server) Listen(addr string) error {
-	if !isLoopback(addr) && s.token == "" {
+	if !broker.IsLoopback(addr) && s.token == "" {
 		return fmt.Errorf("http listen %s: %w (set http.token_file, or listen on 127.0.0.1)", addr, ErrTokenRequired)
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -62,7 +64,7 @@ func (s *Server) Listen(addr string) error {
 		return fmt.Errorf("http API: %w", err)
 	}
 	s.ln = ln
-	if isLoopback(addr) {
+	if broker.IsLoopback(addr) {
 		// Loopback: local processes are trusted, as with Mosquitto 2's
 		// default listener; no token is asked for.
 		s.token = ""
@@ -131,16 +133,4 @@ func JSON(w http.ResponseWriter, code int, v any) {
 // Error writes {"error": "..."}.
 func Error(w http.ResponseWriter, code int, err error) {
 	JSON(w, code, map[string]string{"error": err.Error()})
-}
-
-func isLoopback(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

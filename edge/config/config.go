@@ -24,6 +24,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dockgate/dockgate/edge/broker"
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/scanner"
@@ -479,14 +480,14 @@ func (c *Config) Validate() Problems {
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			add("http.listen: %q is not host:port (e.g. 127.0.0.1:8080; empty disables the API)", c.HTTP.Listen)
-		} else if !isLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
+		} else if !broker.IsLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
 			add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
 		}
 	}
 	if c.MQTT.URL == "" {
 		if _, _, err := net.SplitHostPort(c.Broker.Listen); err != nil {
 			add("broker.listen: %q is not host:port (e.g. 127.0.0.1:1883)", c.Broker.Listen)
-		} else if !isLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
+		} else if !broker.IsLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
 			add("broker.listen: %s is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or %s)", c.Broker.Listen, EnvBrokerPassword)
 		}
 	}
@@ -585,18 +586,6 @@ func (c *Config) Validate() Problems {
 		add("lots.default_format: required when lots.formats has more than one format (name the one receipts use)")
 	}
 	return p
-}
-
-func isLoopback(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Hash is a short, stable hash of the effective configuration (secrets
