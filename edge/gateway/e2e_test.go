@@ -343,3 +343,32 @@ func TestScannerStartsReceipts(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, "labels printed", func() bool { n, _ := g.PrinterSim("P1").Count(); return n == 2 })
 }
+
+// gs1.digital_link_domain reaches the carton label's QR code.
+func TestDigitalLinkDomainOnLabels(t *testing.T) {
+	cfg, err := config.Complete(&config.Config{Site: "d", Gateway: "gw", DataDir: t.TempDir(),
+		GS1:      config.GS1{DigitalLinkDomain: "dl.luxewear.example"},
+		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411-203", Transport: config.TransportSim}},
+		Doors:    []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}, Printer: "P1"}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	rc, err := g.Receiving().Receive(context.Background(), receiving.Request{Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := g.Receiving().Carton(rc.Cartons[0])
+	j, err := g.Spooler().Get(c.Job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(j.ZPL, "dl.luxewear.example/01/09520123456788") {
+		t.Fatalf("label QR lacks the configured domain:\n%s", j.ZPL)
+	}
+}

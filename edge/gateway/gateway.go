@@ -167,7 +167,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	g.recv = receiving.New(receiving.Config{
 		SSCC: receiving.SSCCRange{Extension: cfg.GS1.SSCCExtension, CompanyPrefix: cfg.GS1.CompanyPrefix,
 			Start: cfg.GS1.SSCCSerialStart, End: cfg.GS1.SSCCSerialEnd},
-		DefaultFormat: cfg.Lots.DefaultFormat, DigitalLinkDomain: cfg.GS1.DigitalLinkDomain,
+		DefaultFormat: cfg.Lots.DefaultFormat,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.setupEPCIS()
 

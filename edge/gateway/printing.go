@@ -19,6 +19,7 @@ import (
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/label"
 	"github.com/dockgate/dockgate/encoder/raster"
 	"github.com/dockgate/dockgate/encoder/zpl"
@@ -58,7 +59,7 @@ func (g *Gateway) openPrinting() error {
 	if err != nil {
 		return fmt.Errorf("labels.carton: %w", err)
 	}
-	p.carton = tmpl
+	p.carton = withDomain(tmpl, g.cfg.GS1.DigitalLinkDomain)
 	var list []printers.Config
 	for _, pc := range g.cfg.Printers {
 		if pc.Transport == config.TransportSim && g.offline {
@@ -99,6 +100,22 @@ func (g *Gateway) openPrinting() error {
 	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.now,
 		Logger: g.log.With("component", "spooler")})
 	return err
+}
+
+// withDomain returns t with the Digital Link domain of its QR codes set to
+// domain where the template leaves it open (gs1.digital_link_domain).
+func withDomain(t *label.Template, domain string) *label.Template {
+	if domain == "" || domain == gs1.DefaultDLDomain {
+		return t
+	}
+	cp := *t
+	cp.Elements = append([]label.Spec(nil), t.Elements...)
+	for i := range cp.Elements {
+		if cp.Elements[i].Domain == "" {
+			cp.Elements[i].Domain = domain
+		}
+	}
+	return &cp
 }
 
 // loadTemplate finds a built-in template, a named template file or a file.

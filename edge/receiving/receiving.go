@@ -128,8 +128,6 @@ type Config struct {
 	SSCC SSCCRange
 	// DefaultFormat is the lot format used when a request names none.
 	DefaultFormat string
-	// DigitalLinkDomain for label QR codes.
-	DigitalLinkDomain string
 	// MaxCartons per receipt (default 1000).
 	MaxCartons int
 	// CompanyPrefixLen gives the GS1 company prefix length of a supplier's
