@@ -290,7 +290,22 @@ func (g *Gateway) Run(ctx context.Context) error {
 		g.log.Info("unfinished receipts resumed", "count", n)
 	}
 
-	front, fctx := errgroup.WithContext(ctx)
+	// A stage downstream that fails ends the gateway (exit 1, so that a
+	// supervisor restarts it) instead of leaving it up without, say, its
+	// printers.
+	runCtx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	guard := func(name string, f func() error) func() error {
+		return func() error {
+			err := f()
+			if err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+				fail(err)
+			}
+			return err
+		}
+	}
+	front, fctx := errgroup.WithContext(runCtx)
 	if g.api != nil {
 		front.Go(func() error { return g.api.Run(fctx) })
 	}
@@ -314,14 +329,14 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 
 	mid := new(errgroup.Group)
-	mid.Go(func() error { return g.runPortalPipeline(midCtx) })
-	mid.Go(func() error { return g.cmds.Run(midCtx) })
-	mid.Go(func() error { return g.lots.RunExpiry(midCtx, time.Hour) })
-	g.printing.run(midCtx, mid)
+	mid.Go(guard("portal pipeline", func() error { return g.runPortalPipeline(midCtx) }))
+	mid.Go(guard("commands", func() error { return g.cmds.Run(midCtx) }))
+	mid.Go(guard("lot expiry", func() error { return g.lots.RunExpiry(midCtx, time.Hour) }))
+	g.printing.run(midCtx, mid, guard)
 
 	back := new(errgroup.Group)
-	back.Go(func() error { return g.ob.Run(pubCtx) })
-	back.Go(func() error { return g.pub.Run(pubCtx) })
+	back.Go(guard("outbox", func() error { return g.ob.Run(pubCtx) }))
+	back.Go(guard("publisher", func() error { return g.pub.Run(pubCtx) }))
 
 	err := front.Wait()
 	stopEng()

@@ -140,11 +140,11 @@ func (g *Gateway) PrinterSim(id string) *printersim.Sim {
 // Spooler is the gateway's print spooler.
 func (g *Gateway) Spooler() *spool.Spooler { return g.printing.spool }
 
-func (p *printing) run(ctx context.Context, eg *errgroup.Group) {
-	for _, s := range p.sims {
-		eg.Go(func() error { return s.serve(ctx) })
+func (p *printing) run(ctx context.Context, eg *errgroup.Group, guard func(string, func() error) func() error) {
+	for id, s := range p.sims {
+		eg.Go(guard("printer simulator "+id, func() error { return s.serve(ctx) }))
 	}
-	eg.Go(func() error { return p.spool.Run(ctx) })
+	eg.Go(guard("spooler", func() error { return p.spool.Run(ctx) }))
 }
 
 func (p *printing) close() {
