@@ -284,6 +284,17 @@ func TestReceivingEndToEnd(t *testing.T) {
 	if formats, _ := sim.Count(); formats != n {
 		t.Fatalf("printer printed %d formats after the flow, want %d", formats, n)
 	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"dockgate_mqtt_connected 1", "dockgate_portal_alerts_total 1", `dockgate_printer_queued_jobs{printer="P1"} 0`} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %q", m)
+		}
+	}
 	var tr receiving.LotTrace
 	if code := get(t, base+"/trace/lot/"+rc.Lot, &tr); code != 200 || len(tr.Cartons) != n {
 		t.Fatalf("trace: %d %+v", code, tr)

@@ -180,6 +180,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	g.registerCommands()
 	if cfg.HTTP.Listen != "" {
 		g.api = api.New(cfg.HTTP.Token, log, g.health)
+		g.registerMetrics(g.api.Registry)
 		if err := g.api.Listen(cfg.HTTP.Listen); err != nil {
 			return nil, err
 		}
