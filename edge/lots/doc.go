@@ -2,15 +2,14 @@
 // keeps what the dock knows about each lot, in the gateway's Badger store
 // (keys under lot/ and loti/, sequence counters named lot/…).
 //
-// Issuing. Issue takes a sequence number from a durable counter (store.Next:
-// synced before it returns, never handed out twice, an error instead of a
-// wrap), makes the code with its encoder/lot format and creates the lot record
-// in one synced transaction that first checks the code is not registered yet;
-// if it is (a supplier lot with the same code, a format changed in place), it
-// takes the next number. A crash between the two steps leaves a gap in the
-// sequence, never a repeat, so a code is never issued twice: not after a
-// restart, not after a crash, not under concurrent requests, and not after the
-// lot expires (records are never deleted). Several gateways issuing one shared
+// Issuing. Issue takes the next number of a durable counter (an error
+// instead of a wrap), makes the code with its encoder/lot format and, in the
+// same synced transaction, checks the code is not registered yet and creates
+// the lot record; if the code is taken (a supplier lot with the same code, a
+// format changed in place) the number is spent and the next one tried. The
+// number and the record commit together, so a code is never issued twice: not
+// after a restart, not after a crash, not under concurrent requests (issuing
+// is serialised), and not after the lot expires (records are never deleted). Several gateways issuing one shared
 // format stay apart through the {SITE}, {GATEWAY} or {DOOR} token the format
 // must carry (encoder/lot enforces it), each gateway with its own value.
 //

@@ -77,6 +77,9 @@ type Registry struct {
 	o    Options
 	mu   sync.Mutex
 	fmts map[string]*lot.Format
+	// issueMu serialises issuing: the sequence number and the lot record
+	// commit in one transaction, which concurrent issuers would conflict on.
+	issueMu sync.Mutex
 }
 
 // New returns the registry on s. The configuration is validated.
@@ -162,31 +165,54 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 		part = req.Product
 	}
 	counter := ctrPrefix + f.Template() + "/" + part + "/" + f.Period(req.Production)
+	r.issueMu.Lock()
+	defer r.issueMu.Unlock()
 	for {
 		if err := ctx.Err(); err != nil {
 			return Lot{}, err
 		}
-		seq, err := r.s.Next(counter, 1, 1, f.SeqMax())
-		if err != nil {
-			if errors.Is(err, store.ErrExhausted) {
-				return Lot{}, fmt.Errorf("%w: format %q has used all %d numbers of {SEQ} for %s %s; widen {SEQ:n} or add a finer date token: %v",
-					ErrExhausted, f.Template(), f.SeqMax(), part, periodName(f, req.Production), err)
+		// The number and the record commit together, in one sync: a code
+		// is recorded as issued in the step that makes it. A number whose
+		// code is taken already (a supplier lot with that code) is spent
+		// and the next one tried.
+		var l Lot
+		var ev Event
+		taken := false
+		err := r.db.Update(func(txn *badger.Txn) error {
+			seq, err := store.NextInTxn(txn, counter, 1, 1, f.SeqMax())
+			if err != nil {
+				return err
 			}
-			return Lot{}, fmt.Errorf("lots: sequence %s: %w", counter, err)
+			code, err := f.Generate(v, seq)
+			if err != nil {
+				return err
+			}
+			l = r.newLot(code, SourceGenerated, req.Details)
+			l.Format = f.Template()
+			ev = Event{At: l.Created, Action: "created", To: StatusActive, By: req.By}
+			if _, err := txn.Get([]byte(kRec + l.Code)); err == nil {
+				taken = true
+				return nil
+			} else if !errors.Is(err, badger.ErrKeyNotFound) {
+				return err
+			}
+			return writeNew(txn.Set, &stored{Lot: l}, ev)
+		})
+		switch {
+		case errors.Is(err, store.ErrExhausted):
+			return Lot{}, fmt.Errorf("%w: format %q has used all %d numbers of {SEQ} for %s %s; widen {SEQ:n} or add a finer date token: %v",
+				ErrExhausted, f.Template(), f.SeqMax(), part, periodName(f, req.Production), err)
+		case errors.Is(err, badger.ErrConflict):
+			continue // a Register of the same code at the same moment: look again
+		case err != nil:
+			if errors.Is(err, lot.ErrValue) || errors.Is(err, lot.ErrSeqRange) {
+				return Lot{}, err // the format's own message
+			}
+			return Lot{}, fmt.Errorf("lots: issue with sequence %s: %w", counter, err)
+		case taken:
+			continue
 		}
-		code, err := f.Generate(v, seq)
-		if err != nil {
-			return Lot{}, err
-		}
-		l := r.newLot(code, SourceGenerated, req.Details)
-		l.Format = f.Template()
-		err = r.create(&l, req.By)
-		if errors.Is(err, errCodeTaken) {
-			continue // registered some other way: take the next number
-		}
-		if err != nil {
-			return Lot{}, err
-		}
+		r.notify(Change{Code: l.Code, Event: ev, Lot: l})
 		return l, nil
 	}
 }

@@ -203,40 +203,48 @@ func (s *Store) RunGC(ctx context.Context, interval time.Duration) error {
 // crash. If the last number would exceed max, nothing is allocated and the
 // error wraps ErrExhausted.
 func (s *Store) Next(name string, n, start, max uint64) (uint64, error) {
-	if n == 0 {
-		return 0, errors.New("store: Next of 0 numbers")
-	}
-	key := []byte(PrefixCounter + name)
 	s.ctrMu.Lock()
 	defer s.ctrMu.Unlock()
 	var first uint64
 	err := s.db.Update(func(txn *badger.Txn) error {
-		next := start
-		item, err := txn.Get(key)
-		switch {
-		case err == nil:
-			if err := item.Value(func(v []byte) error {
-				if len(v) != 8 {
-					return fmt.Errorf("counter %s: corrupt value of %d bytes", name, len(v))
-				}
-				next = binary.BigEndian.Uint64(v)
-				return nil
-			}); err != nil {
-				return err
-			}
-		case errors.Is(err, badger.ErrKeyNotFound):
-		default:
-			return err
-		}
-		if next > max || max-next < n-1 {
-			return fmt.Errorf("counter %s: %d more would pass the maximum %d: %w", name, n, max, ErrExhausted)
-		}
-		first = next
-		var buf [8]byte
-		binary.BigEndian.PutUint64(buf[:], next+n)
-		return txn.Set(key, buf[:])
+		var err error
+		first, err = NextInTxn(txn, name, n, start, max)
+		return err
 	})
 	return first, err
+}
+
+// NextInTxn is Next inside the caller's transaction, so that a number and
+// what it numbers commit (and sync) together. Concurrent callers on one
+// counter conflict (badger.ErrConflict): serialise them or retry.
+func NextInTxn(txn *badger.Txn, name string, n, start, max uint64) (uint64, error) {
+	if n == 0 {
+		return 0, errors.New("store: Next of 0 numbers")
+	}
+	key := []byte(PrefixCounter + name)
+	next := start
+	item, err := txn.Get(key)
+	switch {
+	case err == nil:
+		if err := item.Value(func(v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("counter %s: corrupt value of %d bytes", name, len(v))
+			}
+			next = binary.BigEndian.Uint64(v)
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+	case errors.Is(err, badger.ErrKeyNotFound):
+	default:
+		return 0, err
+	}
+	if next > max || max-next < n-1 {
+		return 0, fmt.Errorf("counter %s: %d more would pass the maximum %d: %w", name, n, max, ErrExhausted)
+	}
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], next+n)
+	return next, txn.Set(key, buf[:])
 }
 
 // Peek returns the next number the counter would hand out, and whether the
