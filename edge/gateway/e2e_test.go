@@ -259,8 +259,15 @@ func TestReceivingEndToEnd(t *testing.T) {
 	hold := fmt.Sprintf(`{"id":"hold-1","expiresAt":%q,"lot":%q,"reason":"QA sample failed","replyTo":"central/replies"}`,
 		time.Now().Add(time.Hour).UTC().Format(time.RFC3339), rc.Lot)
 	sub.c.Subscribe("central/replies", 1, nil).WaitTimeout(5 * time.Second)
-	sub.c.Publish(cfg.MQTT.TopicPrefix+"/cmd/lot.hold", 1, false, hold).WaitTimeout(5 * time.Second)
-	eventually(t, 10*time.Second, "lot on hold", func() bool { held, _ := g.Lots().IsHeld(rc.Lot); return held })
+	// Resent with the same id until it is done, as a WMS would.
+	eventually(t, 20*time.Second, "lot on hold", func() bool {
+		if held, _ := g.Lots().IsHeld(rc.Lot); held {
+			return true
+		}
+		sub.c.Publish(cfg.MQTT.TopicPrefix+"/cmd/lot.hold", 1, false, hold).WaitTimeout(5 * time.Second)
+		time.Sleep(200 * time.Millisecond)
+		return false
+	})
 
 	go readersim.New(cartonScenario(t, "DOOR2", "out", epcs[:1])).Serve(rctx, ln2)
 	eventually(t, 30*time.Second, "hold alert", func() bool { return len(sub.events("lot.hold.alert")) >= 1 })

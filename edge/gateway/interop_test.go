@@ -81,7 +81,22 @@ func TestInteropGatewayWithMosquitto(t *testing.T) {
 	cmd := fmt.Sprintf(`{"id":"rcv-2","expiresAt":%q,"door":"DOOR1","scan":"(01)09520123456788(10)SUP-5","supplier":"Acme","cartons":2,"replyTo":"central/replies"}`,
 		time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 	sub.c.Subscribe("central/replies", 1, nil).WaitTimeout(5 * time.Second)
-	sub.c.Publish(cfg.MQTT.TopicPrefix+"/cmd/receive", 1, false, cmd).WaitTimeout(5 * time.Second)
+	// Commands sent before the gateway subscribed are lost (clean sessions):
+	// like a WMS, resend with the same id until a reply comes.
+	replied := func() bool {
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		for _, m := range sub.msgs {
+			if m.Topic == "central/replies" {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < 40 && !replied(); i++ {
+		sub.c.Publish(cfg.MQTT.TopicPrefix+"/cmd/receive", 1, false, cmd).WaitTimeout(5 * time.Second)
+		time.Sleep(250 * time.Millisecond)
+	}
 
 	eventually(t, 30*time.Second, "events at the subscriber", func() bool {
 		return len(sub.events("receipt.created")) == 2 && sub.count("/epcis") >= 2 && len(sub.events("job.confirmed")) >= 5
