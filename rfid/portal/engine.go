@@ -157,6 +157,11 @@ type door struct {
 	cfg     DoorConfig
 	present int // present tags with reads at this door
 	pass    *PassEvent
+	// passIdx finds a tag already in the open pass (a tag that comes back
+	// within a pass is merged, not counted twice); passLast is when the
+	// last tag joined it (unix ns).
+	passIdx  map[string]int
+	passLast int64
 }
 
 // maxDoorsPerTag bounds the per-tag door statistics; a third door replaces
@@ -246,7 +251,7 @@ func New(cfg Config) (*Engine, error) {
 	e.due.e = e
 	var errs []error
 	seen := map[string]bool{}
-	for i, dc := range cfg.Doors {
+	for _, dc := range cfg.Doors {
 		dc = dc.WithDefaults()
 		if err := dc.Validate(); err != nil {
 			errs = append(errs, err)
@@ -269,7 +274,7 @@ func New(cfg Config) (*Engine, error) {
 				if m[a].group != 0 {
 					errs = append(errs, fmt.Errorf("door %q: antenna %d of reader %q already belongs to door %q", dc.ID, a, dc.Reader, e.doors[m[a].door].cfg.ID))
 				}
-				m[a] = slot{door: int16(i), group: side.g}
+				m[a] = slot{door: int16(len(e.doors) - 1), group: side.g}
 			}
 		}
 		e.byRdr[dc.Reader] = m
@@ -471,9 +476,12 @@ func (e *Engine) tick(now int64, all bool) {
 	e.forget(now)
 	for i := range e.doors {
 		dr := &e.doors[i]
-		if dr.pass != nil && dr.present == 0 {
+		// A pass closes when the door is empty, or when no tag has joined
+		// it for a presence timeout although some tag is still present (a
+		// pallet parked in the field must not hold every later pass open).
+		if dr.pass != nil && (all || dr.present == 0 || now-dr.passLast >= int64(dr.cfg.PresenceTimeout)) {
 			p := dr.pass
-			dr.pass = nil
+			dr.pass, dr.passIdx = nil, nil
 			e.closePass(p)
 		}
 	}
@@ -578,9 +586,20 @@ func (e *Engine) depart(idx int32, now int64) {
 	}
 	if dr.pass == nil {
 		dr.pass = &PassEvent{Door: dr.cfg.ID, Role: dr.cfg.Role, Start: pt.First, End: pt.Last}
+		dr.passIdx = map[string]int{}
 	}
+	dr.passLast = now
 	p := dr.pass
-	p.Tags = append(p.Tags, pt)
+	if i, ok := dr.passIdx[pt.EPC]; ok {
+		// The tag came back within the pass: one entry, the latest
+		// direction, both reads counted.
+		old := &p.Tags[i]
+		old.Direction, old.Last, old.Reads = pt.Direction, pt.Last, old.Reads+pt.Reads
+		old.PeakRSSI = max(old.PeakRSSI, pt.PeakRSSI)
+	} else {
+		dr.passIdx[pt.EPC] = len(p.Tags)
+		p.Tags = append(p.Tags, pt)
+	}
 	if pt.First.Before(p.Start) {
 		p.Start = pt.First
 	}

@@ -363,3 +363,35 @@ func TestSSCCFilterTellsCaseFromPallet(t *testing.T) {
 		t.Fatalf("cases %d pallets %v parent %q", p.Cases, p.Pallets, p.Parent)
 	}
 }
+
+// A tag parked in the field (a pallet staged at the door) must not hold the
+// passes of the cartons that go by open, nor count a returning tag twice.
+func TestParkedTagDoesNotHoldPassesOpen(t *testing.T) {
+	door := portal.DoorConfig{ID: "d1", Reader: "r1", AntennasOutside: []uint16{1}, AntennasInside: []uint16{2}}
+	var c collector
+	e, err := portal.New(portal.Config{Doors: []portal.DoorConfig{door}, Sink: c.sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const parked, a = "3034257BF40C0E40000007D9", "3034257BF40C0E40000007DA"
+	for ms := 0; ms <= 30_000; ms += 100 {
+		at := time.Duration(ms) * time.Millisecond
+		if ms%500 == 0 {
+			e.Observe([]rfid.Read{read(parked, 1, -60, at)})
+		}
+		switch ms {
+		case 5000, 5100:
+			e.Observe([]rfid.Read{read(a, 1, -45, at)})
+		case 5400, 5500:
+			e.Observe([]rfid.Read{read(a, 2, -45, at)})
+		}
+		e.Tick(t0.Add(at))
+	}
+	if len(c.passes) != 1 {
+		t.Fatalf("%d passes while a tag stays parked", len(c.passes))
+	}
+	p := c.passes[0]
+	if got := p.EPCs(); len(got) != 1 || got[0] != a || p.Direction != "in" {
+		t.Fatalf("pass %v direction %s", got, p.Direction)
+	}
+}
