@@ -67,3 +67,12 @@ func TestLateStatusRepliesDoNotConfirmEarly(t *testing.T) {
 		}
 	}
 }
+
+func TestJobsMayNotCarryStatusOrCancelCommands(t *testing.T) {
+	r := newRig(t, printersim.Options{}, nil)
+	for _, z := range []string{"~HS^XA^FDx^FS^XZ", "^XA^FDx^FS^XZ~JA^XA^XZ", "^XA^FDx^FS^XZ~HQES"} {
+		if err := r.sp.Submit(context.Background(), Job{ID: "t1", Printer: "p1", ZPL: z}); !errors.Is(err, ErrInvalidJob) {
+			t.Errorf("%q accepted: %v", z, err)
+		}
+	}
+}

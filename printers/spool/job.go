@@ -106,8 +106,18 @@ func (j *Job) validate() error {
 	if strings.Count(z, "^XA") != strings.Count(z, "^XZ") {
 		return bad("ZPL has %d ^XA but %d ^XZ; send complete formats", strings.Count(z, "^XA"), strings.Count(z, "^XZ"))
 	}
+	for _, c := range forbiddenTilde {
+		if strings.Contains(z, c) {
+			return bad("ZPL contains %s: status queries and buffer-clearing commands in a job would confirm or cancel other jobs; send them outside the spooler", c)
+		}
+	}
 	return nil
 }
+
+// forbiddenTilde are immediate commands a job must not carry: host status
+// queries (their replies would be read as the spooler's) and commands that
+// cancel or clear formats in the printer's buffer.
+var forbiddenTilde = []string{"~HS", "~HQ", "~HI", "~HM", "~HD", "~HB", "~HL", "~HU", "~JA", "~JR", "~JX", "~JP", "~RO"}
 
 // same reports whether two submissions describe the same job.
 func (j *Job) same(o *Job) bool {

@@ -98,12 +98,20 @@ func (r *runner) run(ctx context.Context) error {
 				continue
 			}
 		}
-		if !fresh && r.q != nil && r.q.Pending() {
+		if r.q != nil && r.q.Pending() {
 			// A status reply is still owed to a query that timed out; on
 			// this connection it would later be read as the confirmation
-			// of the jobs about to be sent. Send them on a fresh one (once:
-			// a printer that never answers ~HS cannot confirm anyway).
+			// of the jobs about to be sent. Send them on a fresh
+			// connection whose preflight was answered in full; a printer
+			// that even then leaves ~HS unanswered holds the job (its
+			// buffer counts, which confirm the job, are unknown).
 			r.closeConn()
+			if fresh {
+				if err := r.hold(ctx, batch[0], printers.Unknown(r.sp.o.Now()), "the printer did not answer ~HS in time: its buffer is unknown"); err != nil {
+					return err
+				}
+				sleep(ctx, r.cfg.Timeouts.Poll)
+			}
 			continue
 		}
 		jobs, err := r.sp.transition(batch, []State{Queued, Held}, Sending, "", true)
@@ -250,9 +258,11 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	// a write that stalls longer than the write timeout closes the
 	// connection, which ends the write with an error
 	conn := r.conn
+	// The write timeout bounds a stall, not the batch: a printer that
+	// slows the sender while it prints is still making progress.
 	timer := time.AfterFunc(r.cfg.Timeouts.Write, func() { _ = conn.Close() })
 	written := 0
-	partial := false
+	partial, flushFailed := false, false
 	var werr error
 	for _, j := range jobs {
 		total := 0
@@ -260,6 +270,9 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 			n, err := conn.Write([]byte(j.ZPL))
 			total += n
 			werr = err
+			if err == nil {
+				timer.Reset(r.cfg.Timeouts.Write)
+			}
 		}
 		if werr != nil {
 			partial = total > 0
@@ -271,8 +284,9 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 		if f, ok := conn.(printers.Flusher); ok {
 			werr = f.Flush()
 			if werr != nil {
-				written--
-				partial = true
+				// A failed flush says nothing of which bytes got out:
+				// every job of the batch may or may not have printed.
+				written, partial, flushFailed = 0, true, true
 			}
 		}
 	}
@@ -286,15 +300,19 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	}
 	rest := jobs[written:]
 	if partial {
+		n := 1
+		if flushFailed {
+			n = len(rest)
+		}
 		reason := fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)
-		done, err := r.sp.transition(rest[:1], []State{Sending}, Unknown, reason, false)
+		done, err := r.sp.transition(rest[:n], []State{Sending}, Unknown, reason, false)
 		if err != nil {
 			return err
 		}
 		for _, d := range done {
 			r.sp.emit(ctx, r.sp.jobEvent(printers.EventJobUnknown, d))
 		}
-		rest = rest[1:]
+		rest = rest[n:]
 	}
 	if len(rest) > 0 {
 		reason := ""

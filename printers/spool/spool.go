@@ -152,6 +152,15 @@ func (s *Spooler) recover() error {
 			j.Reason = "the gateway stopped while sending this job; it may or may not have printed: reprint or cancel it"
 			return nil
 		})
+		if errors.Is(err, ErrNotFound) {
+			// An in-flight mark without its job (a partly restored store):
+			// nothing to recover, drop the mark.
+			s.log.Warn("in-flight mark without its job dropped", "job", id)
+			if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(keyInFlight + id)) }); err != nil {
+				return fmt.Errorf("recover job %s: %w", id, err)
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("recover job %s: %w", id, err)
 		}
