@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -389,4 +391,37 @@ func TestDigitalLinkDomainOnLabels(t *testing.T) {
 	if !strings.Contains(j.ZPL, "dl.luxewear.example/01/09520123456788") {
 		t.Fatalf("label QR lacks the configured domain:\n%s", j.ZPL)
 	}
+}
+
+// A store that cannot be opened is set aside; the gateway starts fresh and
+// publishes the alarm (it used to crash on the alarm raised while the
+// outbox opened).
+func TestCorruptStoreStartsFreshWithAlarm(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "badger"), 0o750)
+	os.WriteFile(filepath.Join(dir, "badger", "MANIFEST"), []byte("not a manifest"), 0o640)
+	cfg, err := config.Complete(&config.Config{Site: "c", Gateway: "gw", DataDir: dir,
+		Broker: config.Broker{Listen: "127.0.0.1:0"},
+		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	sub := (*subscriber)(nil)
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Store().Recovered == "" {
+		t.Fatal("store not reported as set aside")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sub = subscribe(t, g.MQTTURL, cfg.MQTT.TopicPrefix+"/#")
+	eventually(t, 20*time.Second, "store_recovered alarm and event", func() bool {
+		return len(sub.events("alarm.store_recovered")) == 1 && len(sub.events("store.recovered")) == 1
+	})
 }

@@ -72,8 +72,9 @@ type Gateway struct {
 	brk   *broker.Broker
 	api   *api.Server
 	ob    *outbox.Outbox
-	// obClosed: close closed the outbox.
+	// obClosed: close closed the outbox; obReady is closed once ob is set.
 	obClosed bool
+	obReady  chan struct{}
 	pub      *mqttpub.Publisher
 	cmds     *command.Dispatcher
 	lots     *lots.Registry
@@ -132,7 +133,9 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	obo := cfg.Outbox
 	obo.Logger, obo.Now, obo.OnAlarm = log.With("component", "outbox"), o.Now, g.onAlarm
+	g.obReady = make(chan struct{})
 	g.ob, err = outbox.Open(g.store, obo)
+	close(g.obReady) // alarms raised while opening wait for this
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +224,10 @@ func (g *Gateway) openPortals() error {
 // from the outbox's writer, which the append must not wait on.
 func (g *Gateway) onAlarm(a outbox.Alarm) {
 	go func() {
+		<-g.obReady // Open raises store_recovered before it returns
+		if g.ob == nil {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := g.emit(ctx, outbox.Event{Type: "alarm." + a.Kind, Time: a.Time, Priority: outbox.PriorityLifecycle}, a); err != nil {
