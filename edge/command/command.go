@@ -343,15 +343,22 @@ func (d *Dispatcher) remember(cmd Command) (record, bool, error) {
 		}
 		fresh = true
 		b, _ := json.Marshal(record{Name: cmd.Name, Status: StatusAccepted, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
-		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.opt.TTL))
+		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd)))
 	})
 	return prev, fresh, err
+}
+
+// ttl is how long a command's outcome is remembered: the configured TTL,
+// and at least until the command expires (plus a margin for clock skew),
+// so that a redelivery can never run it a second time.
+func (d *Dispatcher) ttl(cmd Command) time.Duration {
+	return max(d.opt.TTL, cmd.ExpiresAt.Sub(d.opt.Now())+time.Hour)
 }
 
 func (d *Dispatcher) store(cmd Command, r Reply) error {
 	b, _ := json.Marshal(record{Name: cmd.Name, Status: r.Status, Reason: r.Reason, Result: r.Result, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
 	return d.update(func(txn *badger.Txn) error {
-		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.opt.TTL))
+		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd)))
 	})
 }
 

@@ -271,3 +271,16 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
 }
+
+// An outcome is remembered at least until its command expires: a
+// redelivery after the TTL but before expiresAt must not run it again.
+func TestOutcomeOutlivesTheCommand(t *testing.T) {
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	d := &Dispatcher{opt: Options{TTL: time.Hour, Now: func() time.Time { return now }}}
+	if got := d.ttl(Command{ExpiresAt: now.Add(3 * time.Hour)}); got < 4*time.Hour {
+		t.Fatalf("ttl %v for a command expiring in 3h", got)
+	}
+	if got := d.ttl(Command{ExpiresAt: now.Add(time.Minute)}); got != 61*time.Minute {
+		t.Fatalf("ttl %v", got)
+	}
+}
