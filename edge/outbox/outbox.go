@@ -202,6 +202,9 @@ type Outbox struct {
 	s   *store.Store
 	db  *badger.DB
 	opt Options
+	// diskCritical: free disk is below half of MinFreeBytes, so even
+	// lifecycle events are refused (the writer goroutine's own).
+	diskCritical bool
 
 	reqs    chan request
 	closing chan struct{}

@@ -458,3 +458,29 @@ func TestRewindAfterPartialAck(t *testing.T) {
 		t.Fatalf("after rewind: %v, want [3 5 4 6]", seqs)
 	}
 }
+
+// Below the free-disk floor lot events are refused but alarms and command
+// replies still go out, down to half the floor.
+func TestDiskLowKeepsALifecycleReserve(t *testing.T) {
+	s, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	free, err := s.FreeBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := open(t, s, Options{MinFreeBytes: free + free/2})
+	ctx := context.Background()
+	if _, err := ob.Append(ctx, ev("receiving.done", PriorityLot, 1)); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("lot event below the floor: %v", err)
+	}
+	if _, err := ob.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 2)); err != nil {
+		t.Fatalf("lifecycle event within the reserve: %v", err)
+	}
+	ob2 := open(t, s, Options{MinFreeBytes: 4*free + 1 << 30})
+	if _, err := ob2.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 3)); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("lifecycle event below half the floor: %v", err)
+	}
+}

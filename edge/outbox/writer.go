@@ -70,17 +70,21 @@ type txnState struct {
 
 func (ob *Outbox) commit(batch []request) {
 	results := make([]result, len(batch))
-	diskLow := false
+	diskLow, diskCritical := false, false
 	for _, r := range batch {
 		if r.kind == reqAppend {
 			if free, err := ob.s.FreeBytes(); err == nil && free < ob.opt.MinFreeBytes {
 				diskLow = true
+				// Lifecycle events (alarms, command replies) keep the
+				// lower half of the floor as their reserve.
+				diskCritical = free < ob.opt.MinFreeBytes/2
 			}
 			break
 		}
 	}
 	ob.setFlag(&ob.diskLow, diskLow, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
 
+	ob.diskCritical = diskCritical // the writer goroutine's own
 	ts := ob.newTxn(results)
 	for i := 0; i < len(batch); i++ {
 		err := ob.apply(ts, &batch[i], &results[i], diskLow)
@@ -196,7 +200,7 @@ func (ob *Outbox) applyAppend(ts *txnState, r *request, res *result, diskLow boo
 	ev.Seq = ts.st.nextSeq
 	val := encodeRecord(&ev)
 	size := uint64(len(val))
-	if diskLow {
+	if diskLow && (p != PriorityLifecycle || ob.diskCritical) {
 		if p == PriorityTelemetry {
 			ts.st.dropped++
 			return fmt.Errorf("%w: telemetry dropped: free disk below outbox.min_free_bytes", ErrStoreFull)
