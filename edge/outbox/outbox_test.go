@@ -479,7 +479,7 @@ func TestDiskLowKeepsALifecycleReserve(t *testing.T) {
 	if _, err := ob.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 2)); err != nil {
 		t.Fatalf("lifecycle event within the reserve: %v", err)
 	}
-	ob2 := open(t, s, Options{MinFreeBytes: 4*free + 1 << 30})
+	ob2 := open(t, s, Options{MinFreeBytes: 4*free + 1<<30})
 	if _, err := ob2.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 3)); !errors.Is(err, ErrStoreFull) {
 		t.Fatalf("lifecycle event below half the floor: %v", err)
 	}
