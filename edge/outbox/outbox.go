@@ -473,9 +473,19 @@ func (ob *Outbox) Next(ctx context.Context, max int) ([]Event, error) {
 		ob.mu.Lock()
 		ch := ob.notify
 		ob.mu.Unlock()
-		evs, err := ob.read(max)
+		evs, bad, err := ob.read(max)
+		// A record that cannot be decoded is poison whatever the broker
+		// does: set it aside at once instead of failing every session.
+		for _, b := range bad {
+			if qerr := ob.Quarantine(ctx, b.ev, "undecodable record: "+b.err.Error()); qerr != nil && err == nil {
+				err = qerr
+			}
+		}
 		if err != nil || len(evs) > 0 {
 			return evs, err
+		}
+		if len(bad) > 0 {
+			continue // read on past them
 		}
 		select {
 		case <-ch:
@@ -487,10 +497,17 @@ func (ob *Outbox) Next(ctx context.Context, max int) ([]Event, error) {
 	}
 }
 
-func (ob *Outbox) read(max int) ([]Event, error) {
+// badRecord is a queued record read could not decode.
+type badRecord struct {
+	ev  Event
+	err error
+}
+
+func (ob *Outbox) read(max int) ([]Event, []badRecord, error) {
 	ob.rmu.Lock()
 	defer ob.rmu.Unlock()
 	var out []Event
+	var bad []badRecord
 	err := ob.db.View(func(txn *badger.Txn) error {
 		for p := Priority(0); p < numPriorities && len(out) < max; p++ {
 			start := ob.next[p]
@@ -513,8 +530,8 @@ func (ob *Outbox) read(max int) ([]Event, error) {
 					ev.size = len(v)
 					return decodeRecord(v, &ev)
 				}); err != nil {
-					it.Close()
-					return fmt.Errorf("outbox event %d: %w", seq, err)
+					bad = append(bad, badRecord{Event{Seq: seq, Priority: p}, fmt.Errorf("outbox event %d: %w", seq, err)})
+					continue
 				}
 				ev.Seq, ev.Priority = seq, p
 				ob.handouts++
@@ -525,7 +542,7 @@ func (ob *Outbox) read(max int) ([]Event, error) {
 		}
 		return nil
 	})
-	return out, err
+	return out, bad, err
 }
 
 // handout is an event handed out by Next and not yet acked.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/dockgate/dockgate/edge/store"
 )
 
@@ -482,5 +484,45 @@ func TestDiskLowKeepsALifecycleReserve(t *testing.T) {
 	ob2 := open(t, s, Options{MinFreeBytes: 4*free + 1<<30})
 	if _, err := ob2.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 3)); !errors.Is(err, ErrStoreFull) {
 		t.Fatalf("lifecycle event below half the floor: %v", err)
+	}
+}
+
+// A record that cannot be decoded is quarantined when read; the events
+// around it flow and nothing healthy is charged for it.
+func TestUndecodableRecordIsQuarantined(t *testing.T) {
+	s, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ob := open(t, s, Options{MaxAttempts: 3})
+	ctx := context.Background()
+	for i := 1; i <= 2; i++ {
+		if _, err := ob.Append(ctx, ev("lot.created", PriorityLot, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DB().Update(func(txn *badger.Txn) error { return txn.Set(qkey(PriorityLot, 99), []byte("garbage")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Append(ctx, ev("lot.created", PriorityLot, 3)); err != nil {
+		t.Fatal(err)
+	}
+	var got []Event
+	for len(got) < 3 {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		evs, err := ob.Next(cctx, 10)
+		cancel()
+		if err != nil {
+			t.Fatalf("Next: %v (after %d events)", err, len(got))
+		}
+		got = append(got, evs...)
+	}
+	if err := ob.Ack(ctx, got...); err != nil {
+		t.Fatal(err)
+	}
+	q, err := ob.Quarantined(10)
+	if err != nil || len(q) != 1 || q[0].Event.Seq != 99 {
+		t.Fatalf("quarantine %+v, %v", q, err)
 	}
 }
