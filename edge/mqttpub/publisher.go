@@ -582,6 +582,19 @@ publish:
 			continue
 		}
 		tok := c.Publish(pr.topic, 1, false, pr.payload)
+		select {
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				// Refused by the client before it went out (queue blocked,
+				// no packet ids): publishing the next event now would put
+				// it ahead of this one. End the session; both go again.
+				<-slots
+				p.ob.Return(pr.ev)
+				cancel(fmt.Errorf("publish event %d (%s): %w", pr.ev.Seq, pr.ev.Type, err))
+				break publish
+			}
+		default:
+		}
 		p.mu.Lock()
 		p.stats.Published++
 		p.mu.Unlock()
