@@ -86,7 +86,13 @@ type Session struct {
 	msgID    atomic.Uint32
 	accessID atomic.Uint32
 	writes   chan *writeReq
-	st       struct {
+	// The reader-clock offset is kept across connections (only the Run
+	// goroutine touches it): a backlog held over a reconnect keeps its
+	// reader times instead of being stamped "now".
+	offset     time.Duration // reader clock → gateway clock
+	haveOffset bool
+	offsetAt   time.Time // when offset was last learned
+	st         struct {
 		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
 	}
 }
@@ -202,9 +208,6 @@ type conn struct {
 
 	mu      sync.Mutex
 	stopped bool
-
-	offset     time.Duration // reader clock → gateway clock
-	haveOffset bool
 
 	pending  map[uint32]*writeReq // access spec id → write waiting for its result
 	toDelete []uint32             // access specs done, to delete
@@ -557,27 +560,41 @@ func (c *conn) handle(m Message) error {
 	return nil
 }
 
+// offsetWindow is how long a learned reader-clock offset holds before a
+// larger one (a reader clock falling behind) may replace it.
+const offsetWindow = time.Minute
+
 // deliver rebases reader timestamps and hands the batch to OnReads.
 // Reader clocks drift and backlogs arrive late: the offset between the
 // reader clock and ours is the smallest arrival−reader-time seen on this
 // connection, so a read is never dated after it arrived and a backlog keeps
 // its true spacing.
 func (c *conn) deliver() {
-	now := c.s.cfg.Now()
+	s := c.s
+	now := s.cfg.Now()
 	reads := c.rep.Reads
+	// The smallest arrival−reader-time of this report. The offset follows
+	// it down at once, and up once it is older than offsetWindow (a reader
+	// clock that runs slow would otherwise drag read times ever further
+	// behind, until tags depart the moment they are read).
+	var low time.Duration
+	have := false
 	for i := range reads {
 		if rt := reads[i].ReaderTime; !rt.IsZero() {
-			if d := now.Sub(rt); !c.haveOffset || d < c.offset {
-				c.offset, c.haveOffset = d, true
+			if d := now.Sub(rt); !have || d < low {
+				low, have = d, true
 			}
 		}
+	}
+	if have && (!s.haveOffset || low < s.offset || now.Sub(s.offsetAt) > offsetWindow) {
+		s.offset, s.haveOffset, s.offsetAt = low, true, now
 	}
 	for i := range reads {
 		r := &reads[i]
 		if r.ReaderTime.IsZero() {
 			r.Time = now
 		} else {
-			r.Time = r.ReaderTime.Add(c.offset)
+			r.Time = r.ReaderTime.Add(s.offset)
 		}
 	}
 	c.s.st.reads.Add(uint64(len(reads)))
