@@ -170,6 +170,8 @@ type Dispatcher struct {
 	mu   sync.RWMutex
 	hand map[string]Handler
 	wg   sync.WaitGroup
+	// overflow bounds the busy replies sent outside the workers.
+	overflow chan struct{}
 }
 
 type incoming struct {
@@ -208,7 +210,8 @@ func NewDispatcher(s *store.Store, ob *outbox.Outbox, o Options) *Dispatcher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Dispatcher{s: s, ob: ob, opt: o, log: o.Logger.With("component", "command"), q: make(chan incoming, o.Queue), hand: map[string]Handler{}}
+	return &Dispatcher{s: s, ob: ob, opt: o, log: o.Logger.With("component", "command"), q: make(chan incoming, o.Queue), hand: map[string]Handler{},
+		overflow: make(chan struct{}, overflowReplies)}
 }
 
 // Handle registers the handler of a command name.
@@ -237,11 +240,44 @@ func (d *Dispatcher) Submit(name string, payload []byte) {
 	select {
 	case d.q <- in:
 	default:
+		select {
+		case d.overflow <- struct{}{}:
+		default:
+			// A flood: even the busy replies are bounded. The sender
+			// retries until it sees a reply.
+			d.log.Warn("command dropped: queue and overflow replies full", "command", name)
+			return
+		}
 		go func() {
+			defer func() { <-d.overflow }()
 			cmd, _ := Parse(name, in.payload, d.opt.Now())
+			// A repeat of a command already run gets its outcome, not "busy".
+			if prev, ok := d.recall(cmd.ID); ok {
+				d.reply(context.Background(), cmd, Reply{Status: prev.Status, Reason: prev.Reason, Result: prev.Result, Repeat: true})
+				return
+			}
 			d.reply(context.Background(), cmd, Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v: %d commands waiting; retry later", ErrBusy, d.opt.Queue)})
 		}()
 	}
+}
+
+// overflowReplies bounds the busy replies under way at once.
+const overflowReplies = 16
+
+// recall returns the stored outcome of a command id.
+func (d *Dispatcher) recall(id string) (record, bool) {
+	if id == "" {
+		return record{}, false
+	}
+	var r record
+	err := d.s.DB().View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key(id))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &r) })
+	})
+	return r, err == nil
 }
 
 // Run reports commands interrupted by the last stop, then runs the workers
@@ -297,8 +333,15 @@ func (d *Dispatcher) process(ctx context.Context, in incoming) {
 	}
 	d.reply(ctx, cmd, Reply{Status: StatusAccepted})
 	res := d.run(ctx, h, cmd)
-	if err := d.store(cmd, res); err != nil {
-		d.log.Error("command outcome not remembered", "id", cmd.ID, "err", err)
+	var serr error
+	for try := 0; try < 3; try++ {
+		if serr = d.store(cmd, res); serr == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if serr != nil {
+		d.log.Error("command outcome not remembered; a repeat may report it interrupted", "id", cmd.ID, "err", serr)
 	}
 	d.reply(ctx, cmd, res)
 }

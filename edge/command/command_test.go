@@ -222,6 +222,38 @@ func TestBusyQueueRepliesFailed(t *testing.T) {
 	}
 }
 
+// A full queue answers a repeat of a command already run with its stored
+// outcome, not "busy".
+func TestBusyQueueStillAnswersARepeat(t *testing.T) {
+	s, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := outbox.Open(s, outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ob.Close(); s.Close() }()
+	d := NewDispatcher(s, ob, Options{Queue: 1, Now: func() time.Time { return t0 }})
+	b, _ := json.Marshal(record{Name: Print, Status: StatusDone, At: t0})
+	if err := s.DB().Update(func(txn *badger.Txn) error { return txn.Set(key("r1"), b) }); err != nil {
+		t.Fatal(err)
+	}
+	d.Submit(Print, payload("q1", "")) // fills the queue (no Run)
+	d.Submit(Print, payload("r1", ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := ob.Next(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Reply
+	_ = json.Unmarshal(evs[0].Body, &rep)
+	if rep.ID != "r1" || rep.Status != StatusDone || !rep.Repeat {
+		t.Fatalf("reply to a repeat while busy: %+v", rep)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add("print", []byte(`{"id":"a","expiresAt":"2030-01-01T00:00:00Z","replyTo":"x/y","template":"carton","values":{"lot":"L1"}}`))
 	f.Add("lot.hold", []byte(`{"id":"","expiresAt":null}`))
