@@ -169,7 +169,7 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)
 	}
 	level := g.log.Info
-	if ev.Err != nil {
+	if ev.Err != nil && !g.stopping.Load() {
 		level = g.log.Warn
 	}
 	level("reader "+strings.ToLower(ev.Kind.String()), "reader", ev.Reader, "err", ev.Err)

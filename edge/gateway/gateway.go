@@ -82,6 +82,7 @@ type Gateway struct {
 	eng      *portal.Engine
 
 	offline       bool
+	stopping      atomic.Bool // Run's context ended: disconnects are expected
 	readers       []rfid.Reader
 	readerMu      sync.Mutex
 	readerStatus  map[string]any
@@ -323,7 +324,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if len(g.cfg.Scanners) > 0 {
 		front.Go(g.runScanners(fctx))
 	}
-	front.Go(func() error { <-fctx.Done(); return nil })
+	front.Go(func() error { <-fctx.Done(); g.stopping.Store(true); return nil })
 
 	// The portal engine stops after the readers, so that its final flush
 	// sees their last reads.
@@ -347,6 +348,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	back.Go(guard("publisher", func() error { return g.pub.Run(pubCtx) }))
 
 	err := front.Wait()
+	g.stopping.Store(true)
 	stopEng()
 	if eerr := <-engDone; err == nil {
 		err = eerr
