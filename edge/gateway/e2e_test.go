@@ -416,11 +416,12 @@ func TestCorruptStoreStartsFreshWithAlarm(t *testing.T) {
 	if g.Store().Recovered == "" {
 		t.Fatal("store not reported as set aside")
 	}
+	// Subscribe before the gateway runs: the events are not retained.
+	sub = subscribe(t, g.MQTTURL, cfg.MQTT.TopicPrefix+"/#")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	sub = subscribe(t, g.MQTTURL, cfg.MQTT.TopicPrefix+"/#")
 	eventually(t, 20*time.Second, "store_recovered alarm and event", func() bool {
 		return len(sub.events("alarm.store_recovered")) == 1 && len(sub.events("store.recovered")) == 1
 	})
