@@ -66,3 +66,19 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatalf("missing file: code %d stderr %q", code, errOut)
 	}
 }
+
+// The example configuration in testdata stays valid (its MQTT password
+// from the environment, as on a gateway).
+func TestExampleConfigIsValid(t *testing.T) {
+	var out, errb syncBuffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
+		if k == "DOCKGATE_MQTT_PASSWORD" {
+			return "secret"
+		}
+		return ""
+	}}
+	code := runMain(context.Background(), env, []string{"check-config", "-c", filepath.Join("..", "..", "testdata", "dockgate.example.yaml")})
+	if code != 0 || out.String() != "ok\n" {
+		t.Fatalf("example config: %d\n%s%s", code, out.String(), errb.String())
+	}
+}
