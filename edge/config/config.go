@@ -617,13 +617,3 @@ func (c *Config) Printer(id string) (*printers.Config, bool) {
 	}
 	return nil, false
 }
-
-// Reader returns the reader with id.
-func (c *Config) Reader(id string) (*readers.Config, bool) {
-	for i := range c.Readers {
-		if c.Readers[i].ID == id {
-			return &c.Readers[i], true
-		}
-	}
-	return nil, false
-}

@@ -107,15 +107,14 @@ type LabelJob struct {
 
 // Event is what receiving emits; the gateway turns it into an outbox event.
 type Event struct {
-	ID       string // stable across retries
-	Type     string // receipt.created, receipt.complete, receipt.incomplete, carton.unexpected
-	Time     time.Time
-	Lot      string
-	Subject  string
-	Body     any
-	Receipt  *Receipt // set on receipt.created, for the EPCIS mapping
-	Cartons  []Carton
-	Priority int // 1 lot/receiving
+	ID      string // stable across retries
+	Type    string // receipt.created, receipt.complete, receipt.incomplete, carton.unexpected
+	Time    time.Time
+	Lot     string
+	Subject string
+	Body    any
+	Receipt *Receipt // set on receipt.created, for the EPCIS mapping
+	Cartons []Carton
 }
 
 // Emitter delivers events durably (the outbox).
@@ -490,7 +489,7 @@ func (s *Service) finishWith(ctx context.Context, rc *Receipt, cartons []Carton)
 	}
 	if !rc.Emitted {
 		if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, "created"), Type: "receipt.created", Time: rc.Time,
-			Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons, Priority: 1}); err != nil {
+			Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons}); err != nil {
 			return err
 		}
 		rc.Emitted = true
@@ -734,7 +733,7 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 	}
 	if len(res.Unexpected) > 0 {
 		if err := s.emitEvent(ctx, Event{ID: stableID(door, at.String(), "unexpected"), Type: "carton.unexpected", Time: at.UTC(),
-			Subject: door, Body: map[string]any{"door": door, "direction": direction, "epcs": res.Unexpected}, Priority: 1}); err != nil {
+			Subject: door, Body: map[string]any{"door": door, "direction": direction, "epcs": res.Unexpected}}); err != nil {
 			return res, err
 		}
 	}
@@ -787,7 +786,7 @@ func (s *Service) notifyStatus(ctx context.Context, rc *Receipt) error {
 		body["missing"] = rc.Missing
 	}
 	if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, rc.Status), Type: "receipt." + rc.Status, Time: rc.ClosedAt,
-		Lot: rc.Lot, Subject: rc.ID, Body: body, Priority: 1}); err != nil {
+		Lot: rc.Lot, Subject: rc.ID, Body: body}); err != nil {
 		return err
 	}
 	rc.Notified = rc.Status

@@ -37,11 +37,10 @@ type Receipt struct {
 	Cartons []string `json:"cartons"` // SSCCs
 	// Status: open (labels printed, cartons awaited at the door), complete
 	// (every carton seen) or incomplete (closed with cartons missing).
-	Status     string    `json:"status"`
-	Seen       int       `json:"seen"`
-	Missing    []string  `json:"missing,omitempty"`
-	Unexpected []string  `json:"unexpected,omitempty"`
-	ClosedAt   time.Time `json:"closed_at,omitzero"`
+	Status   string    `json:"status"`
+	Seen     int       `json:"seen"`
+	Missing  []string  `json:"missing,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
 
 	// RequestHash identifies the request; Linked and Emitted record the
 	// steps done; Notified is the status whose event went out.

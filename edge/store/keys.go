@@ -14,5 +14,4 @@ const (
 	PrefixReceipt  = "rcp/"  // receipts
 	PrefixCarton   = "ctn/"  // cartons (SSCC) and their links
 	PrefixTag      = "tag/"  // EPC → lot/carton links
-	PrefixMeta     = "meta/" // store metadata (schema version)
 )

@@ -247,30 +247,6 @@ func NextInTxn(txn *badger.Txn, name string, n, start, max uint64) (uint64, erro
 	return next, txn.Set(key, buf[:])
 }
 
-// Peek returns the next number the counter would hand out, and whether the
-// counter exists.
-func (s *Store) Peek(name string) (uint64, bool, error) {
-	var next uint64
-	var found bool
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(PrefixCounter + name))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return item.Value(func(v []byte) error {
-			if len(v) == 8 {
-				next = binary.BigEndian.Uint64(v)
-			}
-			return nil
-		})
-	})
-	return next, found, err
-}
-
 // corrupt reports whether an open error may be the store's own damage, as
 // opposed to the machine's condition (permissions, a full or read-only disk,
 // no file descriptors left), which a fresh store would not cure.
