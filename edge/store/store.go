@@ -91,7 +91,7 @@ func BadgerOptions(dir string, o Options) badger.Options {
 		WithNumGoroutines(2).
 		WithValueLogFileSize(valueLogFileSize()).
 		WithValueThreshold(1 << 10).
-		WithCompression(options.None).
+		WithCompression(options.ZSTD).
 		WithMetricsEnabled(false).
 		WithLogger(badgerLogger{o.Logger})
 	if o.InMemory {

@@ -1,12 +1,18 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 func TestLockNamesHolder(t *testing.T) {
@@ -161,5 +167,56 @@ func TestUnreadableStoreIsNotSetAside(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); err != nil {
 		t.Fatal("an unreadable store was moved")
+	}
+}
+
+// A data dir written before tables were compressed opens and reads as it
+// is: every table records its own compression in the manifest.
+func TestOpensUncompressedTables(t *testing.T) {
+	dir := t.TempDir()
+	db, err := badger.Open(BadgerOptions(filepath.Join(dir, "badger"), Options{NoSync: true}).WithCompression(options.None))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000 // several memtables: tables flushed uncompressed
+	val := []byte(strings.Repeat(`{"epc":"urn:epc:id:sgtin:4012345.012345.1001"}`, 4))
+	wb := db.NewWriteBatch()
+	for i := 0; i < n; i++ {
+		if err := wb.Set(binary.BigEndian.AppendUint64([]byte("k"), uint64(i)), val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{NoRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Recovered != "" {
+		t.Fatalf("store set aside: %v", s.RecoverErr)
+	}
+	got := 0
+	err = s.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(v, val) {
+				return fmt.Errorf("key %x: value %q", it.Item().Key(), v)
+			}
+			got++
+		}
+		return nil
+	})
+	if err != nil || got != n {
+		t.Fatalf("read %d of %d: %v", got, n, err)
 	}
 }
