@@ -301,6 +301,9 @@ func BenchmarkInteropReplay(b *testing.B) {
 // idle with the publisher running, and with 1,000,000 events queued while
 // the broker is away.
 func TestInteropRSS(t *testing.T) {
+	if raceEnabled {
+		t.Skip("RSS is measured without -race: the race detector multiplies memory use")
+	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envRSS+"="+dir, envURL+"=tcp://127.0.0.1:"+strconv.Itoa(freePort(t)))

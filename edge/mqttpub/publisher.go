@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -314,6 +315,9 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	}
 	if p.tlsCfg != nil {
 		opts.SetTLSConfig(p.tlsCfg)
+	}
+	if u, err := url.Parse(p.cfg.URL); err == nil {
+		opts.SetCustomOpenConnectionFn(openConn(u.Scheme, p.cfg.AckTimeout))
 	}
 	c := mqtt.NewClient(opts)
 	if err := waitToken(wctx, c.Connect(), p.cfg.ConnectTimeout+time.Second); err != nil {

@@ -1,0 +1,182 @@
+package mqttpub
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// The broker connection. paho writes every packet with its own write system
+// call and reads every packet in three (type, length, rest), so a window of
+// QoS 1 publishes costs a syscall and a TCP segment per PUBLISH and three
+// syscalls per PUBACK. coalescingConn lets PUBLISHes queued while the
+// previous write is on the wire leave in one write, and reads through a
+// buffer: the same bytes in the same order, in far fewer syscalls.
+//
+// Delivery is unchanged: an event leaves the outbox only on its PUBACK, so a
+// packet accepted here but lost with the connection is sent again in the
+// next session.
+
+// connWriteBuffer bounds the bytes queued for the socket; a writer that
+// would pass it waits until the flusher has drained the queue.
+const connWriteBuffer = 256 << 10
+
+// openConn returns the dial function of a session, or nil to let paho dial
+// (WebSockets, unix sockets, or a proxy set in all_proxy, which paho
+// honours).
+func openConn(scheme string, writeTimeout time.Duration) mqtt.OpenConnectionFunc {
+	if os.Getenv("all_proxy") != "" || os.Getenv("ALL_PROXY") != "" {
+		return nil
+	}
+	var useTLS bool
+	switch scheme {
+	case "tcp", "mqtt":
+	case "ssl", "tls", "mqtts", "mqtt+ssl", "tcps":
+		useTLS = true
+	default:
+		return nil
+	}
+	return func(u *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+		d := o.Dialer
+		if d == nil {
+			d = &net.Dialer{Timeout: o.ConnectTimeout}
+		}
+		var c net.Conn
+		var err error
+		if useTLS {
+			c, err = tls.DialWithDialer(d, "tcp", u.Host, o.TLSConfig)
+		} else {
+			c, err = d.Dial("tcp", u.Host)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return newCoalescingConn(c, writeTimeout), nil
+	}
+}
+
+// coalescingConn is a net.Conn whose writes are queued and sent by one
+// flusher goroutine, each send taking everything queued since the last.
+// Write fails once a send has failed; Close sends what is queued (for at most
+// the write timeout) before closing.
+type coalescingConn struct {
+	net.Conn
+	r       *bufio.Reader
+	timeout time.Duration
+
+	mu      sync.Mutex
+	cond    *sync.Cond // queue drained, queue filled, closing or failed
+	queue   []byte
+	err     error
+	closing bool
+	done    chan struct{} // flusher ended
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var errConnClosed = errors.New("connection closed")
+
+func newCoalescingConn(c net.Conn, writeTimeout time.Duration) *coalescingConn {
+	cc := &coalescingConn{
+		Conn:    c,
+		r:       bufio.NewReaderSize(c, 16<<10),
+		timeout: writeTimeout,
+		done:    make(chan struct{}),
+	}
+	cc.cond = sync.NewCond(&cc.mu)
+	go cc.flush()
+	return cc
+}
+
+func (c *coalescingConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *coalescingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && !c.closing && len(c.queue) > 0 && len(c.queue)+len(p) > connWriteBuffer {
+		c.cond.Wait()
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.closing {
+		return 0, errConnClosed
+	}
+	c.queue = append(c.queue, p...)
+	c.cond.Broadcast()
+	return len(p), nil
+}
+
+// flush sends the queue until the connection fails or is closed with an
+// empty queue.
+func (c *coalescingConn) flush() {
+	defer close(c.done)
+	var spare []byte
+	c.mu.Lock()
+	for {
+		for len(c.queue) == 0 && c.err == nil && !c.closing {
+			c.cond.Wait()
+		}
+		if c.err != nil || len(c.queue) == 0 {
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue = spare[:0]
+		c.mu.Unlock()
+
+		var err error
+		if c.timeout > 0 {
+			err = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+		}
+		if err == nil {
+			_, err = c.Conn.Write(batch)
+		}
+
+		c.mu.Lock()
+		spare = batch
+		if err != nil {
+			c.err = err
+			c.Conn.Close() // the reader sees it: paho reports the connection lost
+		}
+		c.cond.Broadcast()
+	}
+}
+
+// Close sends what is queued (a DISCONNECT above all), then closes.
+func (c *coalescingConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		wait := c.timeout
+		if wait <= 0 {
+			wait = time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-c.done:
+		case <-t.C:
+		}
+		t.Stop()
+		c.closeErr = c.Conn.Close()
+		<-c.done
+	})
+	return c.closeErr
+}
+
+// SetDeadline sets the read deadline; sends carry their own (the write
+// timeout), as queued writes outlive a deadline set for one of them.
+func (c *coalescingConn) SetDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }
+
+// SetWriteDeadline is a no-op for the same reason.
+func (c *coalescingConn) SetWriteDeadline(time.Time) error { return nil }

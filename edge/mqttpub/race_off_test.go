@@ -1,0 +1,5 @@
+//go:build !race
+
+package mqttpub
+
+const raceEnabled = false
