@@ -11,6 +11,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
 // The broker connection. paho writes every packet with its own write system
@@ -180,3 +181,16 @@ func (c *coalescingConn) SetDeadline(t time.Time) error { return c.Conn.SetReadD
 
 // SetWriteDeadline is a no-op for the same reason.
 func (c *coalescingConn) SetWriteDeadline(time.Time) error { return nil }
+
+// noStore is paho's message store for a session that never resumes: clean
+// sessions and no auto-reconnect mean paho never reads it back, and the
+// outbox is the store that counts. It saves a map entry per publish.
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}

@@ -301,6 +301,7 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetOrderMatters(false).
+		SetStore(noStore{}).
 		SetKeepAlive(p.cfg.KeepAlive).
 		SetPingTimeout(max(p.cfg.KeepAlive/2, time.Second)).
 		SetConnectTimeout(p.cfg.ConnectTimeout).
