@@ -331,6 +331,9 @@ const rssMemoryLimit = 112 << 20
 // rssSettle is how long the child idles after the burst before measuring.
 var rssSettle = 10 * time.Second
 
+// rssScavenge is how long the child waits after a collection.
+var rssScavenge = 5 * time.Second
+
 type rssReport struct {
 	IdleMB, QueuedMB, PeakMB float64
 	// The queued RSS split into anonymous memory (heap, Badger's caches and
@@ -397,7 +400,11 @@ func rssChild(dir, url string) int {
 	// Let Badger finish the flushes and compactions of the burst and release
 	// their table-building buffers (pooled for a few idle seconds).
 	time.Sleep(rssSettle)
+	// The collection an idle gateway's runtime makes (at the latest every
+	// two minutes), then the background scavenger's time to hand the freed
+	// pages back to the kernel.
 	runtime.GC()
+	time.Sleep(rssScavenge)
 	if hp := os.Getenv("DOCKGATE_RSS_HEAPPROFILE"); hp != "" {
 		f, _ := os.Create(hp)
 		_ = pprof.WriteHeapProfile(f)
