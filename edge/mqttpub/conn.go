@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -32,7 +33,7 @@ const connWriteBuffer = 256 << 10
 // openConn returns the dial function of a session, or nil to let paho dial
 // (WebSockets, unix sockets, or a proxy set in all_proxy, which paho
 // honours).
-func openConn(scheme string, writeTimeout time.Duration) mqtt.OpenConnectionFunc {
+func openConn(scheme string, writeTimeout time.Duration, opened func(*coalescingConn)) mqtt.OpenConnectionFunc {
 	if os.Getenv("all_proxy") != "" || os.Getenv("ALL_PROXY") != "" {
 		return nil
 	}
@@ -59,7 +60,9 @@ func openConn(scheme string, writeTimeout time.Duration) mqtt.OpenConnectionFunc
 		if err != nil {
 			return nil, err
 		}
-		return newCoalescingConn(c, writeTimeout), nil
+		cc := newCoalescingConn(c, writeTimeout)
+		opened(cc)
+		return cc, nil
 	}
 }
 
@@ -71,6 +74,7 @@ type coalescingConn struct {
 	net.Conn
 	r       *bufio.Reader
 	timeout time.Duration
+	reads   atomic.Uint64 // bytes handed to the reader
 
 	mu      sync.Mutex
 	cond    *sync.Cond // queue drained, queue filled, closing or failed
@@ -97,7 +101,33 @@ func newCoalescingConn(c net.Conn, writeTimeout time.Duration) *coalescingConn {
 	return cc
 }
 
-func (c *coalescingConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *coalescingConn) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.reads.Add(uint64(n))
+	return n, err
+}
+
+// pingreq is an MQTT PINGREQ packet. paho takes the PINGRESP in its stride.
+var pingreq = []byte{0xc0, 0x00}
+
+// probe sends a PINGREQ and reports whether the broker sends anything (the
+// PINGRESP, or any other packet) within d: a link that answers is up.
+func (c *coalescingConn) probe(d time.Duration) bool {
+	before := c.reads.Load()
+	if _, err := c.Write(pingreq); err != nil {
+		return false
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if c.reads.Load() > before {
+			return true
+		}
+		<-tick.C
+	}
+	return c.reads.Load() > before
+}
 
 func (c *coalescingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()

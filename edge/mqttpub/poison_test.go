@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,13 +55,15 @@ func (h *chokeHook) OnPublish(cl *mqttsrv.Client, pk packets.Packet) (packets.Pa
 	return pk, nil
 }
 
-func TestPoisonEventIsQuarantinedAndTheRestFlows(t *testing.T) {
+// hookBroker starts a mochi broker on loopback with hook, and a sink of the
+// events it takes in.
+func hookBroker(t *testing.T, hook mqttsrv.Hook) (url string, s *sink) {
+	t.Helper()
 	srv := mqttsrv.New(&mqttsrv.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := srv.AddHook(new(allowHook), nil); err != nil {
 		t.Fatal(err)
 	}
-	choke := &chokeHook{}
-	if err := srv.AddHook(choke, nil); err != nil {
+	if err := srv.AddHook(hook, nil); err != nil {
 		t.Fatal(err)
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
@@ -71,13 +74,19 @@ func TestPoisonEventIsQuarantinedAndTheRestFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	s := newSink()
+	s = newSink()
 	if err := srv.Subscribe(prefix+"/events/#", 1, func(_ *mqttsrv.Client, _ packets.Subscription, pk packets.Packet) {
 		s.add(pk.TopicName, pk.Payload, false)
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return "tcp://" + tcp.Address(), s
+}
 
+// poisonOutbox is an outbox holding ten events, the second of which
+// carries "poison"; it returns the poison's sequence number and the alarms.
+func poisonOutbox(t *testing.T, maxAttempts int) (*outbox.Outbox, uint64, func() []outbox.Alarm) {
+	t.Helper()
 	st, err := store.Open("", store.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -85,19 +94,18 @@ func TestPoisonEventIsQuarantinedAndTheRestFlows(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	var mu sync.Mutex
 	var alarms []outbox.Alarm
-	ob, err := outbox.Open(st, outbox.Options{MaxAttempts: 3, OnAlarm: func(a outbox.Alarm) { mu.Lock(); alarms = append(alarms, a); mu.Unlock() }})
+	ob, err := outbox.Open(st, outbox.Options{MaxAttempts: maxAttempts, OnAlarm: func(a outbox.Alarm) { mu.Lock(); alarms = append(alarms, a); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	ctx := context.Background()
 	var poisonSeq uint64
 	for i := 0; i < 10; i++ {
 		body := fmt.Sprintf(`{"i":%d}`, i)
 		if i == 1 {
 			body = `{"i":1,"note":"poison"}`
 		}
-		seq, err := ob.Append(ctx, outbox.Event{Type: "p1", Priority: outbox.PriorityLot, Body: json.RawMessage(body)})
+		seq, err := ob.Append(context.Background(), outbox.Event{Type: "p1", Priority: outbox.PriorityLot, Body: json.RawMessage(body)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +113,14 @@ func TestPoisonEventIsQuarantinedAndTheRestFlows(t *testing.T) {
 			poisonSeq = seq
 		}
 	}
-	cfg := testConfig("tcp://" + tcp.Address())
+	return ob, poisonSeq, func() []outbox.Alarm { mu.Lock(); defer mu.Unlock(); return append([]outbox.Alarm(nil), alarms...) }
+}
+
+func TestPoisonEventIsQuarantinedAndTheRestFlows(t *testing.T) {
+	choke := &chokeHook{}
+	url, s := hookBroker(t, choke)
+	ob, poisonSeq, alarmsOf := poisonOutbox(t, 3)
+	cfg := testConfig(url)
 	cfg.AckTimeout = time.Second // mochi sometimes closes a stopped client late
 	p, err := New(cfg, ob, nil)
 	if err != nil {
@@ -131,10 +146,115 @@ func TestPoisonEventIsQuarantinedAndTheRestFlows(t *testing.T) {
 		t.Errorf("broker choked %d times, want 3 to 5", choke.chokes)
 	}
 	choke.mu.Unlock()
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alarms) != 1 || alarms[0].Kind != outbox.AlarmQuarantined {
+	if alarms := alarmsOf(); len(alarms) != 1 || alarms[0].Kind != outbox.AlarmQuarantined {
 		t.Fatalf("alarms %+v", alarms)
+	}
+	checkOrder(t, s)
+}
+
+// dropHook makes the broker drop a payload containing "poison" without a
+// PUBACK and without closing the connection, acknowledging the messages
+// after it (a message an ACL refuses silently).
+type dropHook struct {
+	mqttsrv.HookBase
+	mu    sync.Mutex
+	drops int
+}
+
+func (h *dropHook) ID() string           { return "drop" }
+func (h *dropHook) Provides(b byte) bool { return b == mqttsrv.OnPublish }
+func (h *dropHook) OnPublish(_ *mqttsrv.Client, pk packets.Packet) (packets.Packet, error) {
+	if bytes.Contains(pk.Payload, []byte("poison")) {
+		h.mu.Lock()
+		h.drops++
+		h.mu.Unlock()
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
+}
+
+// A broker that acknowledges the events after one but never that one
+// refuses it: each such session charges it, and it is quarantined.
+func TestSilentlyDroppedEventIsQuarantined(t *testing.T) {
+	drop := &dropHook{}
+	url, s := hookBroker(t, drop)
+	ob, poisonSeq, _ := poisonOutbox(t, 3)
+	cfg := testConfig(url)
+	cfg.AckTimeout = 300 * time.Millisecond
+	p, err := New(cfg, ob, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPublisher(t, p)
+	s.waitFor(t, "the 9 good events", 30*time.Second, func() bool { return len(s.ids) == 9 })
+	deadline := time.Now().Add(20 * time.Second)
+	for ob.Stats().Quarantined == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	q, err := ob.Quarantined(10)
+	if err != nil || len(q) != 1 || q[0].Event.Seq != poisonSeq || q[0].Attempts != 3 {
+		t.Fatalf("quarantine %+v %v", q, err)
+	}
+	if st := ob.Stats(); st.Pending() != 0 {
+		t.Fatalf("outbox %+v: want nothing pending", st)
+	}
+}
+
+// stallHook holds every PUBLISH longer than the publisher's ack timeout in
+// the first sessions (a stalled uplink: nothing is acknowledged), then lets
+// them through.
+type stallHook struct {
+	mqttsrv.HookBase
+	hold     time.Duration
+	sessions int // stalled sessions
+	mu       sync.Mutex
+	seen     map[*mqttsrv.Client]bool
+}
+
+func (h *stallHook) ID() string           { return "stall" }
+func (h *stallHook) Provides(b byte) bool { return b == mqttsrv.OnPublish }
+func (h *stallHook) OnPublish(cl *mqttsrv.Client, pk packets.Packet) (packets.Packet, error) {
+	if !strings.Contains(pk.TopicName, "/events/") {
+		return pk, nil
+	}
+	h.mu.Lock()
+	h.seen[cl] = true
+	stall := len(h.seen) <= h.sessions
+	h.mu.Unlock()
+	if stall {
+		time.Sleep(h.hold)
+	}
+	return pk, nil
+}
+
+// Sessions broken by a stalled uplink charge no event: after more of them
+// than max_attempts, everything is still delivered and nothing quarantined.
+func TestStalledUplinkQuarantinesNothing(t *testing.T) {
+	stall := &stallHook{hold: 2 * time.Second, sessions: 3, seen: map[*mqttsrv.Client]bool{}}
+	url, s := hookBroker(t, stall)
+	ob, _, alarmsOf := poisonOutbox(t, 2) // "poison" means nothing to this broker
+	cfg := testConfig(url)
+	cfg.AckTimeout = 300 * time.Millisecond
+	p, err := New(cfg, ob, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPublisher(t, p)
+	s.waitFor(t, "all 10 events", 60*time.Second, func() bool { return len(s.ids) == 10 })
+	deadline := time.Now().Add(10 * time.Second)
+	for ob.Stats().Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := ob.Stats(); st.Quarantined != 0 || st.Pending() != 0 {
+		t.Fatalf("outbox %+v: want everything delivered, nothing quarantined", st)
+	}
+	stall.mu.Lock()
+	if len(stall.seen) <= stall.sessions {
+		t.Errorf("only %d sessions: the stall did not break sessions", len(stall.seen))
+	}
+	stall.mu.Unlock()
+	if a := alarmsOf(); len(a) != 0 {
+		t.Fatalf("alarms %+v", a)
 	}
 	checkOrder(t, s)
 }

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -81,6 +83,13 @@ type Publisher struct {
 	devWake   chan struct{}
 	onCommand func(name string, payload []byte)
 	stats     Stats
+
+	// noCharge: the last session ended for a reason that is not its
+	// oldest unacknowledged event's (a stalled uplink), so the next Rewind
+	// does not count an attempt against it. Owned by Run's goroutine.
+	noCharge bool
+	// conn is the session's connection when the gateway dialed it.
+	conn atomic.Pointer[coalescingConn]
 }
 
 // New checks cfg (defaults filled in) and returns a publisher for ob.
@@ -308,7 +317,7 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		SetWriteTimeout(p.cfg.AckTimeout).
 		SetWill(statusTopic, OfflinePayload, 1, true).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
-			cancel(fmt.Errorf("%w: %v", ErrConnectionLost, err))
+			cancel(fmt.Errorf("%w: %w", ErrConnectionLost, err))
 		})
 	if p.cfg.Username != "" {
 		opts.SetUsername(p.cfg.Username)
@@ -317,8 +326,9 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	if p.tlsCfg != nil {
 		opts.SetTLSConfig(p.tlsCfg)
 	}
+	p.conn.Store(nil)
 	if u, err := url.Parse(p.cfg.URL); err == nil {
-		opts.SetCustomOpenConnectionFn(openConn(u.Scheme, p.cfg.AckTimeout))
+		opts.SetCustomOpenConnectionFn(openConn(u.Scheme, p.cfg.AckTimeout, func(c *coalescingConn) { p.conn.Store(c) }))
 	}
 	c := mqtt.NewClient(opts)
 	if err := waitToken(wctx, c.Connect(), p.cfg.ConnectTimeout+time.Second); err != nil {
@@ -438,15 +448,19 @@ type inflight struct {
 // pump publishes outbox events until sctx ends; it returns the number of
 // events acknowledged and the reason the session ended.
 func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseFunc, c mqtt.Client) (uint64, error) {
-	if err := p.ob.Rewind(wctx); err != nil {
+	if err := p.ob.Rewind(wctx, !p.noCharge); err != nil {
 		return 0, fmt.Errorf("rewind outbox: %w", err)
 	}
+	p.noCharge = false
 	slots := make(chan struct{}, p.cfg.InFlight)
 	pending := make(chan inflight, p.cfg.InFlight)
 	// PUBACKed events wait here for their (fsynced) removal; a deep queue
 	// keeps the window moving while the acker syncs.
 	acks := make(chan outbox.Event, ackQueue)
 	var ackedN uint64
+	// answered: after the PUBACK that failed the session, the broker
+	// answered a ping or acknowledged events published after it.
+	var answered bool
 	var wg sync.WaitGroup
 	wg.Add(2)
 
@@ -473,6 +487,10 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 					err = f.tok.Error()
 				case <-timer.C:
 					err = ErrAckTimeout
+					// Is the link up? Without a connection of ours to
+					// probe, take it that it is.
+					c := p.conn.Load()
+					answered = c == nil || c.probe(p.cfg.AckTimeout)
 				case <-sctx.Done():
 					// A PUBACK that arrived before the break still counts.
 					select {
@@ -490,6 +508,7 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 				failed = true
 				continue
 			}
+			answered = answered || failed
 			acks <- f.ev
 			<-slots
 		}
@@ -612,7 +631,26 @@ publish:
 	rwg.Wait()
 	close(pending)
 	wg.Wait()
-	return ackedN, context.Cause(sctx)
+	cause := context.Cause(sctx)
+	p.noCharge = stalled(cause, answered)
+	return ackedN, cause
+}
+
+// stalled reports whether a session that ended with cause broke on the
+// link rather than on a message: the broker went silent (an ack timeout
+// after which it answered neither a ping nor with later PUBACKs), a
+// keepalive went unanswered, or a send timed out. A broker that closes the
+// connection after a message, or answers but never acknowledges it, is
+// taken to refuse it, and the event is charged an attempt.
+func stalled(cause error, answered bool) bool {
+	if errors.Is(cause, ErrAckTimeout) {
+		return !answered
+	}
+	if !errors.Is(cause, ErrConnectionLost) {
+		return false
+	}
+	var ne net.Error
+	return errors.As(cause, &ne) && ne.Timeout() || strings.Contains(cause.Error(), "pingresp not received")
 }
 
 // limiter is a token bucket; rate < 0 is unlimited.

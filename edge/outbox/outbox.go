@@ -553,12 +553,14 @@ type handout struct {
 
 // Rewind makes Next hand out every unacknowledged event again, from the
 // oldest of each priority: the publisher calls it at the start of every
-// broker session. The first event handed out and not acked in the ended
-// session is the one a broker that drops the connection on a bad message
-// choked on (it handles messages in order): it counts one attempt, and
-// when it reaches MaxAttempts it is quarantined. Events the publisher never
-// sent must be given back with Return first.
-func (ob *Outbox) Rewind(ctx context.Context) error {
+// broker session. With charge, the first event handed out and not acked in
+// the ended session is taken for the one the broker refused (a broker that
+// drops the connection on a bad message, or acks the messages after it but
+// not it): it counts one attempt, and when it reaches MaxAttempts it is
+// quarantined. Without charge (the session ended for a reason that is not
+// the event's: a stalled uplink) nothing is counted. Events the publisher
+// never sent must be given back with Return first.
+func (ob *Outbox) Rewind(ctx context.Context, charge bool) error {
 	ob.rmu.Lock()
 	var poison []Event
 	first, found := uint64(0), false
@@ -568,7 +570,7 @@ func (ob *Outbox) Rewind(ctx context.Context) error {
 			first, fh, found = seq, h, true
 		}
 	}
-	if found {
+	if found && charge {
 		ob.attempts[first]++
 		if ob.attempts[first] >= ob.opt.MaxAttempts {
 			poison = append(poison, Event{Seq: first, Priority: fh.p})

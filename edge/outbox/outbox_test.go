@@ -187,7 +187,7 @@ func TestRewindRedeliversAndQuarantinesPoison(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := ob.Rewind(ctx); err != nil {
+		if err := ob.Rewind(ctx, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,12 +217,40 @@ func TestRewindRedeliversAndQuarantinesPoison(t *testing.T) {
 	if err := ob.Requeue(ctx, 2); !errors.Is(err, ErrNotQuarantined) {
 		t.Fatalf("second requeue: %v", err)
 	}
-	if err := ob.Rewind(ctx); err != nil {
+	if err := ob.Rewind(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	evs := nextN(t, ob, 10)
 	if len(evs) != 2 || evs[0].Seq != 2 || string(evs[0].Body) != `{"i":1}` || evs[1].Seq != 3 {
 		t.Fatalf("requeued: %+v", evs)
+	}
+}
+
+// Sessions that end without charge (a stalled uplink) never quarantine.
+func TestRewindWithoutChargeKeepsTheEvent(t *testing.T) {
+	ctx := context.Background()
+	ob := open(t, memStore(t), Options{MaxAttempts: 2})
+	mustAppend(t, ob, ev("x", PriorityLot, 0))
+	for round := 0; round < 5; round++ {
+		if evs := nextN(t, ob, 10); len(evs) != 1 || evs[0].Seq != 1 {
+			t.Fatalf("round %d: %+v", round, evs)
+		}
+		if err := ob.Rewind(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := ob.Stats(); st.Quarantined != 0 || st.Pending() != 1 {
+		t.Fatalf("after 5 uncharged sessions: %+v", st)
+	}
+	// Charged sessions still count from zero.
+	for round := 0; round < 2; round++ {
+		nextN(t, ob, 10)
+		if err := ob.Rewind(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := ob.Stats(); st.Quarantined != 1 {
+		t.Fatalf("after 2 charged sessions: %+v", st)
 	}
 }
 
@@ -448,7 +476,7 @@ func TestRewindAfterPartialAck(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob.Return(evs[5]) // seq 6 never sent
-	if err := ob.Rewind(ctx); err != nil {
+	if err := ob.Rewind(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	got := nextN(t, ob, 10)
