@@ -172,7 +172,22 @@ type Dispatcher struct {
 	wg   sync.WaitGroup
 	// overflow bounds the busy replies sent outside the workers.
 	overflow chan struct{}
+
+	// save stores an outcome (the store method; tests replace it).
+	save func(Command, Reply) error
+	// unsaved holds outcomes whose store failed, by id, until a retry
+	// stores them: a repeat is answered from here meanwhile.
+	umu     sync.Mutex
+	unsaved map[string]unsavedOutcome
 }
+
+type unsavedOutcome struct {
+	cmd Command
+	r   Reply
+}
+
+// unsavedRetry is the interval at which unsaved outcomes are stored again.
+const unsavedRetry = 500 * time.Millisecond
 
 type incoming struct {
 	name    string
@@ -210,8 +225,10 @@ func NewDispatcher(s *store.Store, ob *outbox.Outbox, o Options) *Dispatcher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Dispatcher{s: s, ob: ob, opt: o, log: o.Logger.With("component", "command"), q: make(chan incoming, o.Queue), hand: map[string]Handler{},
-		overflow: make(chan struct{}, overflowReplies)}
+	d := &Dispatcher{s: s, ob: ob, opt: o, log: o.Logger.With("component", "command"), q: make(chan incoming, o.Queue), hand: map[string]Handler{},
+		overflow: make(chan struct{}, overflowReplies), unsaved: map[string]unsavedOutcome{}}
+	d.save = d.store
+	return d
 }
 
 // Handle registers the handler of a command name.
@@ -269,6 +286,9 @@ func (d *Dispatcher) recall(id string) (record, bool) {
 	if id == "" {
 		return record{}, false
 	}
+	if u, ok := d.unsavedOutcome(id); ok {
+		return record{Name: u.cmd.Name, Status: u.r.Status, Reason: u.r.Reason, Result: u.r.Result}, true
+	}
 	var r record
 	err := d.s.DB().View(func(txn *badger.Txn) error {
 		item, err := txn.Get(key(id))
@@ -287,6 +307,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.failInterrupted(ctx); err != nil {
 		return err
 	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		t := time.NewTicker(unsavedRetry)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.saveUnsaved()
+			}
+		}
+	}()
 	for i := 0; i < d.opt.Workers; i++ {
 		d.wg.Add(1)
 		go func() {
@@ -303,7 +337,36 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	d.wg.Wait()
+	d.saveUnsaved()
 	return nil
+}
+
+func (d *Dispatcher) unsavedOutcome(id string) (unsavedOutcome, bool) {
+	d.umu.Lock()
+	defer d.umu.Unlock()
+	u, ok := d.unsaved[id]
+	return u, ok
+}
+
+// saveUnsaved stores the outcomes whose store failed; those that fail
+// again wait for the next try. An outcome still unsaved when the process
+// ends is reported as interrupted at the next start.
+func (d *Dispatcher) saveUnsaved() {
+	d.umu.Lock()
+	list := make([]unsavedOutcome, 0, len(d.unsaved))
+	for _, u := range d.unsaved {
+		list = append(list, u)
+	}
+	d.umu.Unlock()
+	for _, u := range list {
+		if err := d.save(u.cmd, u.r); err != nil {
+			continue
+		}
+		d.umu.Lock()
+		delete(d.unsaved, u.cmd.ID)
+		d.umu.Unlock()
+		d.log.Info("command outcome stored on a retry", "id", u.cmd.ID, "status", u.r.Status)
+	}
 }
 
 func key(id string) []byte { return []byte(store.PrefixCommand + id) }
@@ -322,6 +385,10 @@ func (d *Dispatcher) process(ctx context.Context, in incoming) {
 		d.reply(ctx, cmd, Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v %q: the gateway knows %s", ErrUnknown, cmd.Name, strings.Join(d.Names(), ", "))})
 		return
 	}
+	if u, ok := d.unsavedOutcome(cmd.ID); ok {
+		d.reply(ctx, cmd, Reply{Status: u.r.Status, Reason: u.r.Reason, Result: u.r.Result, Repeat: true})
+		return
+	}
 	prev, fresh, err := d.remember(cmd)
 	if err != nil {
 		d.reply(ctx, cmd, Reply{Status: StatusFailed, Reason: "remember command: " + err.Error()})
@@ -335,13 +402,18 @@ func (d *Dispatcher) process(ctx context.Context, in incoming) {
 	res := d.run(ctx, h, cmd)
 	var serr error
 	for try := 0; try < 3; try++ {
-		if serr = d.store(cmd, res); serr == nil {
+		if serr = d.save(cmd, res); serr == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	if serr != nil {
-		d.log.Error("command outcome not remembered; a repeat may report it interrupted", "id", cmd.ID, "err", serr)
+		// Kept in memory and stored again in the background; a repeat is
+		// answered with it meanwhile.
+		d.umu.Lock()
+		d.unsaved[cmd.ID] = unsavedOutcome{cmd, res}
+		d.umu.Unlock()
+		d.log.Error("command outcome not stored yet; retrying", "id", cmd.ID, "err", serr)
 	}
 	d.reply(ctx, cmd, res)
 }

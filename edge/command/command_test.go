@@ -316,3 +316,66 @@ func TestOutcomeOutlivesTheCommand(t *testing.T) {
 		t.Fatalf("ttl %v", got)
 	}
 }
+
+// An outcome whose store keeps failing is kept: a repeat gets it (not
+// "accepted"), a background retry stores it, and a restart then finds it
+// done instead of interrupted.
+func TestUnsavedOutcomeAnswersRepeatsAndIsStoredLater(t *testing.T) {
+	r := newRig(t)
+	var calls atomic.Int32
+	r.d.Handle(LotHold, func(context.Context, Command) (any, error) {
+		calls.Add(1)
+		return map[string]string{"state": "held"}, nil
+	})
+	var failing atomic.Bool
+	failing.Store(true)
+	r.d.save = func(c Command, rep Reply) error {
+		if failing.Load() {
+			return errors.New("test: disk error")
+		}
+		return r.d.store(c, rep)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.d.Run(ctx) }()
+	r.d.Submit(LotHold, payload("c-u", `"lot":"L1"`)) // run by a worker, after the start's scan
+	if reps, _ := r.replies(t, 2); reps[1].Status != StatusDone {
+		t.Fatalf("replies %+v", reps)
+	}
+	r.d.Submit(LotHold, payload("c-u", `"lot":"L1"`))
+	if reps, _ := r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat || string(reps[0].Result) != `{"state":"held"}` {
+		t.Fatalf("repeat while unsaved: %+v", reps[0])
+	}
+	if prev, ok := r.d.recall("c-u"); !ok || prev.Status != StatusDone {
+		t.Fatalf("recall while unsaved: %+v %v", prev, ok)
+	}
+	failing.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := r.d.unsavedOutcome("c-u"); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unsaved outcome was never stored")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// A new dispatcher on the same store (a restart) reports nothing
+	// interrupted and answers a repeat with the stored outcome.
+	d2 := NewDispatcher(r.s, r.ob, Options{Now: func() time.Time { return t0 }})
+	d2.Handle(LotHold, func(context.Context, Command) (any, error) { calls.Add(1); return nil, nil })
+	if err := d2.failInterrupted(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d2.process(context.Background(), incoming{LotHold, payload("c-u", `"lot":"L1"`)})
+	if reps, _ := r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat {
+		t.Fatalf("repeat after restart: %+v", reps[0])
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("handler ran %d times", calls.Load())
+	}
+}
