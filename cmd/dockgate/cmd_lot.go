@@ -174,7 +174,7 @@ func lockedLine(err error) error {
 	return err
 }
 
-// lotBackend is what show, list, hold, release and expiring need: the
+// lotBackend is what the registry subcommands need: the
 // registry itself, or the running gateway's HTTP API when the gateway holds
 // the data dir.
 type lotBackend interface {
@@ -182,13 +182,16 @@ type lotBackend interface {
 	List(ctx context.Context, q lots.Query) ([]lots.Lot, error)
 	Hold(ctx context.Context, code, reason, by string) (lots.Lot, error)
 	Release(ctx context.Context, code, by string) (lots.Lot, error)
+	Recall(ctx context.Context, code, reason, by string) (lots.Lot, error)
 	Expiring(ctx context.Context, days int) ([]lots.Lot, error)
+	Issue(ctx context.Context, req lots.IssueRequest) (lots.Lot, error)
+	Register(ctx context.Context, code string, d lots.Details) (lots.Lot, error)
 }
 
 // backend opens the registry or, while a gateway holds the data dir and -c
-// FILE names its HTTP API, a client of that API.
-func (le *lotEnv) backend(ctx context.Context, env *cliEnv) (lotBackend, func(), error) {
-	r, closeStore, err := le.open(env, false)
+// FILE names its HTTP API, a client of that API. create: as for open.
+func (le *lotEnv) backend(ctx context.Context, env *cliEnv, create bool) (lotBackend, func(), error) {
+	r, closeStore, err := le.open(env, create)
 	if err == nil {
 		return r, closeStore, nil
 	}
@@ -215,8 +218,9 @@ func apiDialAddr(listen string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// lotAPI is the gateway's lot routes (GET /lots, GET /lots/{code},
-// POST /lots/{code}/hold|release, GET /lots-expiring).
+// lotAPI is the gateway's lot routes (GET|POST /lots, POST /lots/register,
+// GET /lots/{code}, POST /lots/{code}/hold|release|recall,
+// GET /lots-expiring).
 type lotAPI struct {
 	ctx    context.Context
 	base   string
@@ -297,6 +301,25 @@ func (a *lotAPI) Hold(ctx context.Context, code, reason, by string) (lots.Lot, e
 func (a *lotAPI) Release(ctx context.Context, code, _ string) (lots.Lot, error) {
 	var l lots.Lot
 	return l, a.do(ctx, http.MethodPost, "/lots/"+url.PathEscape(code)+"/release", nil, &l)
+}
+
+func (a *lotAPI) Recall(ctx context.Context, code, reason, by string) (lots.Lot, error) {
+	var l lots.Lot
+	return l, a.do(ctx, http.MethodPost, "/lots/"+url.PathEscape(code)+"/recall", map[string]string{"reason": reason, "by": by}, &l)
+}
+
+func (a *lotAPI) Issue(ctx context.Context, req lots.IssueRequest) (lots.Lot, error) {
+	body := lots.RequestOf(req.Details)
+	body.Format, body.Brand = req.Format, req.Brand
+	var l lots.Lot
+	return l, a.do(ctx, http.MethodPost, "/lots", body, &l)
+}
+
+func (a *lotAPI) Register(ctx context.Context, code string, d lots.Details) (lots.Lot, error) {
+	body := lots.RequestOf(d)
+	body.Code = code
+	var l lots.Lot
+	return l, a.do(ctx, http.MethodPost, "/lots/register", body, &l)
 }
 
 func (a *lotAPI) Expiring(ctx context.Context, days int) ([]lots.Lot, error) {
@@ -409,7 +432,7 @@ func lotNew(ctx context.Context, env *cliEnv, args []string) error {
 	if _, err := le.cfg.Format(*format); err != nil {
 		return err
 	}
-	r, closeStore, err := le.open(env, true)
+	r, closeStore, err := le.backend(ctx, env, true)
 	if err != nil {
 		return err
 	}
@@ -443,7 +466,7 @@ func lotRegister(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.open(env, true)
+	r, closeStore, err := le.backend(ctx, env, true)
 	if err != nil {
 		return err
 	}
@@ -498,7 +521,7 @@ func lotWithCode(ctx context.Context, env *cliEnv, name string, args []string, e
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.backend(ctx, env)
+	r, closeStore, err := le.backend(ctx, env, false)
 	if err != nil {
 		return err
 	}
@@ -554,11 +577,7 @@ func lotRecall(ctx context.Context, env *cliEnv, args []string) error {
 			if *reason == "" {
 				return nil, errors.New("--reason is required")
 			}
-			reg, ok := r.(*lots.Registry)
-			if !ok {
-				return nil, errors.New("the gateway holds the data dir and its HTTP API has no recall: stop the gateway to recall, or hold the lot meanwhile")
-			}
-			return reg.Recall(ctx, code, *reason, *by)
+			return r.Recall(ctx, code, *reason, *by)
 		}
 	})
 }
@@ -598,7 +617,7 @@ func lotList(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.backend(ctx, env)
+	r, closeStore, err := le.backend(ctx, env, false)
 	if err != nil {
 		return err
 	}
@@ -627,7 +646,7 @@ func lotExpiring(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, closeStore, err := le.backend(ctx, env)
+	r, closeStore, err := le.backend(ctx, env, false)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,11 @@ func (g *Gateway) onLotChange(c lots.Change) {
 		g.log.Error("lot change not published", "lot", c.Code, "action", c.Action, "err", err)
 	}
 	if (c.Action == "hold" || c.Action == "recall") && g.epcisHold != nil {
-		if doc, err := g.epcisHold(c); err == nil {
+		if c.Lot.GTIN == "" {
+			// EPCIS names a lot by its class (GTIN + lot): without a
+			// GTIN there is none; the lot event above carries the change.
+			g.log.Warn("lot has no GTIN: no EPCIS document for its "+c.Action, "lot", c.Code)
+		} else if doc, err := g.epcisHold(c); err == nil {
 			_ = g.emit(ctx, outbox.Event{Type: "epcis.hold", Time: c.At, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
 		} else {
 			g.log.Error("EPCIS hold document", "lot", c.Code, "err", err)

@@ -18,7 +18,8 @@ import (
 //	POST /receipts, GET /receipts/{id}, POST /receipts/{id}/close
 //	GET  /trace/lot/{code}, /trace/epc/{epc}, /trace/sscc/{sscc}
 //	GET  /lots?product=&supplier=&status=&from=&to=&order=fefo|fifo&limit=
-//	GET  /lots/{code}, POST /lots/{code}/hold {"reason"}, POST /lots/{code}/release
+//	POST /lots (issue: lots.Request), POST /lots/register (a supplier's lot: lots.Request with code)
+//	GET  /lots/{code}, POST /lots/{code}/hold|recall {"reason","by"}, POST /lots/{code}/release
 //	GET  /lots-expiring?days=N
 //	GET  /printers, GET /printers/{id}/jobs, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
 //	GET  /readers
@@ -28,25 +29,55 @@ func (g *Gateway) routes() {
 	a := g.api
 	g.recv.Routes(a)
 	a.Handle("GET /lots", g.httpListLots)
+	a.Handle("POST /lots", func(w http.ResponseWriter, r *http.Request) {
+		req, d, ok := lotRequest(w, r)
+		if !ok {
+			return
+		}
+		if req.Code != "" {
+			api.Error(w, http.StatusBadRequest, errors.New("code: an issued lot gets its code from the format; to keep a supplier's lot, POST /lots/register"))
+			return
+		}
+		l, err := g.lots.Issue(r.Context(), lots.IssueRequest{Format: req.Format, Brand: req.Brand, Details: d})
+		lotReply(w, l, err)
+	})
+	a.Handle("POST /lots/register", func(w http.ResponseWriter, r *http.Request) {
+		req, d, ok := lotRequest(w, r)
+		if !ok {
+			return
+		}
+		if req.Format != "" || req.Brand != "" {
+			api.Error(w, http.StatusBadRequest, errors.New("format, brand: a registered lot keeps the supplier's code; to generate one, POST /lots"))
+			return
+		}
+		l, err := g.lots.Register(r.Context(), req.Code, d)
+		lotReply(w, l, err)
+	})
 	a.Handle("GET /lots/{code}", func(w http.ResponseWriter, r *http.Request) {
 		l, err := g.lots.Get(r.PathValue("code"))
 		lotReply(w, l, err)
 	})
-	a.Handle("POST /lots/{code}/hold", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Reason string `json:"reason"`
-			By     string `json:"by"`
-		}
-		if err := decodeBody(r, &body); err != nil {
-			api.Error(w, http.StatusBadRequest, err)
-			return
-		}
-		if body.By == "" {
-			body.By = "http"
-		}
-		l, err := g.lots.Hold(r.Context(), r.PathValue("code"), body.Reason, body.By)
-		lotReply(w, l, err)
-	})
+	for _, action := range []string{"hold", "recall"} {
+		a.Handle("POST /lots/{code}/"+action, func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Reason string `json:"reason"`
+				By     string `json:"by"`
+			}
+			if err := decodeBody(r, &body); err != nil {
+				api.Error(w, http.StatusBadRequest, err)
+				return
+			}
+			if body.By == "" {
+				body.By = "http"
+			}
+			change := g.lots.Hold
+			if action == "recall" {
+				change = g.lots.Recall
+			}
+			l, err := change(r.Context(), r.PathValue("code"), body.Reason, body.By)
+			lotReply(w, l, err)
+		})
+	}
 	a.Handle("POST /lots/{code}/release", func(w http.ResponseWriter, r *http.Request) {
 		l, err := g.lots.Release(r.Context(), r.PathValue("code"), "http")
 		lotReply(w, l, err)
@@ -123,6 +154,25 @@ func lotReply(w http.ResponseWriter, v any, err error) {
 	default:
 		api.Error(w, http.StatusInternalServerError, err)
 	}
+}
+
+// lotRequest decodes the body of POST /lots and /lots/register; on an
+// error it answers 400 and returns false.
+func lotRequest(w http.ResponseWriter, r *http.Request) (lots.Request, lots.Details, bool) {
+	var req lots.Request
+	if err := decodeBody(r, &req); err != nil {
+		api.Error(w, http.StatusBadRequest, err)
+		return req, lots.Details{}, false
+	}
+	if req.By == "" {
+		req.By = "http"
+	}
+	d, err := req.Details()
+	if err != nil {
+		api.Error(w, http.StatusBadRequest, err)
+		return req, d, false
+	}
+	return req, d, true
 }
 
 func decodeBody(r *http.Request, v any) error {
