@@ -345,7 +345,7 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	}
 	p.mu.Lock()
 	p.client, p.session = c, sid
-	p.stats.Connected, p.stats.Session = true, sid
+	p.stats.Session = sid
 	p.stats.Sessions++
 	onCmd := p.onCommand
 	p.mu.Unlock()
@@ -355,6 +355,27 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		p.stats.Connected, p.stats.Session = false, ""
 		p.mu.Unlock()
 	}()
+	// The will of the connection this one replaces can reach the broker
+	// after this session's online status (a broker that notices the old
+	// connection late, or a takeover): the gateway watches its own status
+	// and says online again.
+	reassert := func(_ mqtt.Client, m mqtt.Message) {
+		var st Status
+		if json.Unmarshal(m.Payload(), &st) != nil || st.State != "offline" || wctx.Err() != nil {
+			return
+		}
+		go func() {
+			if err := waitToken(wctx, c.Publish(statusTopic, 1, true, online), p.cfg.AckTimeout); err != nil {
+				p.log.Warn("online status not restored after a late will", "err", err)
+				return
+			}
+			p.log.Info("online status restored after a late will of an earlier connection", "session", sid)
+		}()
+	}
+	if err := waitToken(wctx, c.Subscribe(statusTopic, 1, reassert), p.cfg.AckTimeout); err != nil {
+		c.Disconnect(0)
+		return false, fmt.Errorf("subscribe %s: %w", statusTopic, err)
+	}
 	if err := p.publishDevices(wctx, c, sid, true); err != nil {
 		c.Disconnect(0)
 		return false, fmt.Errorf("publish device statuses: %w", err)
@@ -391,6 +412,10 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		}
 	}
 
+	// Up: status watched, devices published, commands subscribed.
+	p.mu.Lock()
+	p.stats.Connected = true
+	p.mu.Unlock()
 	acked, perr := p.pump(wctx, sctx, cancel, c)
 	healthy = acked > 0
 	if ctx.Err() != nil {
