@@ -2,6 +2,7 @@ package mqttpub
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -72,9 +73,10 @@ func openConn(scheme string, writeTimeout time.Duration, opened func(*coalescing
 // the write timeout) before closing.
 type coalescingConn struct {
 	net.Conn
-	r       *bufio.Reader
-	timeout time.Duration
-	reads   atomic.Uint64 // bytes handed to the reader
+	r         *bufio.Reader
+	timeout   time.Duration
+	frames    frameCounter  // reader side only
+	pingresps atomic.Uint64 // PINGRESPs handed to the reader
 
 	mu      sync.Mutex
 	cond    *sync.Cond // queue drained, queue filled, closing or failed
@@ -101,32 +103,91 @@ func newCoalescingConn(c net.Conn, writeTimeout time.Duration) *coalescingConn {
 	return cc
 }
 
+// Read reads through the buffer. Once a send has failed the socket is
+// closed, and the reader gets the send's error rather than the closed
+// socket's, which paho would take for its own disconnect and ignore.
 func (c *coalescingConn) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.reads.Add(uint64(n))
+	if c.frames.feed(p[:n]) > 0 {
+		c.pingresps.Add(1)
+	}
+	if err != nil {
+		c.mu.Lock()
+		if c.err != nil {
+			err = c.err
+		}
+		c.mu.Unlock()
+	}
 	return n, err
+}
+
+// frameCounter follows MQTT fixed headers through the inbound byte stream
+// and counts the PINGRESPs in it, whatever the read sizes.
+type frameCounter struct {
+	state  uint8 // 0: fixed header byte, 1: remaining length, 2: body
+	typ    byte
+	shift  uint
+	length int
+}
+
+// feed takes the next bytes of the stream and returns the PINGRESPs that
+// ended in them.
+func (f *frameCounter) feed(p []byte) (pingresps int) {
+	for i := 0; i < len(p); {
+		switch f.state {
+		case 0:
+			f.typ, f.length, f.shift, f.state = p[i]>>4, 0, 0, 1
+			i++
+		case 1:
+			b := p[i]
+			i++
+			if f.shift < 28 {
+				f.length |= int(b&0x7f) << f.shift
+			}
+			f.shift += 7
+			if b&0x80 == 0 {
+				f.state = 2
+			}
+		case 2:
+			n := min(f.length, len(p)-i)
+			i += n
+			f.length -= n
+		}
+		if f.state == 2 && f.length == 0 {
+			if f.typ == packets.Pingresp {
+				pingresps++
+			}
+			f.state = 0
+		}
+	}
+	return pingresps
 }
 
 // pingreq is an MQTT PINGREQ packet. paho takes the PINGRESP in its stride.
 var pingreq = []byte{0xc0, 0x00}
 
-// probe sends a PINGREQ and reports whether the broker sends anything (the
-// PINGRESP, or any other packet) within d: a link that answers is up.
-func (c *coalescingConn) probe(d time.Duration) bool {
-	before := c.reads.Load()
+// probe sends a PINGREQ and reports whether a PINGRESP arrives within d: a
+// link that answers pings is up, whatever became of a PUBLISH. It gives up
+// early, reporting false, when ctx ends.
+func (c *coalescingConn) probe(ctx context.Context, d time.Duration) bool {
+	before := c.pingresps.Load()
 	if _, err := c.Write(pingreq); err != nil {
 		return false
 	}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if c.reads.Load() > before {
-			return true
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for c.pingresps.Load() == before {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return c.pingresps.Load() > before
+		case <-ctx.Done():
+			return false
 		}
-		<-tick.C
 	}
-	return c.reads.Load() > before
+	return true
 }
 
 func (c *coalescingConn) Write(p []byte) (int, error) {
@@ -164,22 +225,39 @@ func (c *coalescingConn) flush() {
 		c.queue = spare[:0]
 		c.mu.Unlock()
 
-		var err error
-		if c.timeout > 0 {
-			err = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-		}
-		if err == nil {
-			_, err = c.Conn.Write(batch)
-		}
+		err := c.send(batch)
 
 		c.mu.Lock()
 		spare = batch
 		if err != nil {
+			// Read returns err from now on: paho reports the connection
+			// lost with it.
 			c.err = err
-			c.Conn.Close() // the reader sees it: paho reports the connection lost
+			c.Conn.Close()
 		}
 		c.cond.Broadcast()
 	}
+}
+
+// sendChunk is the most one send writes under one deadline: a batch fails
+// when the link makes no progress for the write timeout, not when a large
+// batch on a slow link takes longer than that in all.
+const sendChunk = 32 << 10
+
+func (c *coalescingConn) send(b []byte) error {
+	for len(b) > 0 {
+		n := min(len(b), sendChunk)
+		if c.timeout > 0 {
+			if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+				return err
+			}
+		}
+		if _, err := c.Conn.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // Close sends what is queued (a DISCONNECT above all), then closes.

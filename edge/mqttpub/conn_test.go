@@ -2,9 +2,11 @@ package mqttpub
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -130,11 +132,85 @@ func TestCoalescingConnStalledPeerFails(t *testing.T) {
 	if _, err := c.Write([]byte("x")); err == nil {
 		t.Fatal("write after failure succeeded")
 	}
-	// The reader side sees the close.
+	// The reader gets the send's error, not the closed socket's (which
+	// paho takes for its own disconnect and ignores).
 	if err := raw.SetReadDeadline(time.Now().Add(5 * time.Second)); err == nil {
-		if _, err := c.Read(make([]byte, 1)); err == nil {
-			t.Fatal("read after failure succeeded")
+		_, err := c.Read(make([]byte, 1))
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("read after failure: %v, want the write timeout", err)
 		}
+	}
+}
+
+// The frame counter finds PINGRESPs among other packets however the stream
+// is cut into reads, including remaining lengths of several bytes.
+func TestFrameCounterCountsPingresps(t *testing.T) {
+	big := append([]byte{0x30, 0x80, 0x01}, make([]byte, 128)...) // PUBLISH, length 128 in two bytes
+	big[10] = 0xd0                                                // a PINGRESP byte inside the body counts for nothing
+	stream := slices.Concat(
+		[]byte{0x40, 0x02, 0x00, 0x01}, // PUBACK
+		[]byte{0xd0, 0x00},             // PINGRESP
+		big,
+		[]byte{0x90, 0x03, 0x00, 0x02, 0x01}, // SUBACK
+		[]byte{0xd0, 0x00},                   // PINGRESP
+		[]byte{0x30, 0x00},                   // empty PUBLISH
+	)
+	for _, size := range []int{1, 2, 3, 7, 64, len(stream)} {
+		var f frameCounter
+		n := 0
+		for b := stream; len(b) > 0; {
+			k := min(size, len(b))
+			n += f.feed(b[:k])
+			b = b[k:]
+		}
+		if n != 2 || f.state != 0 {
+			t.Errorf("reads of %d bytes: %d PINGRESPs, state %d; want 2, 0", size, n, f.state)
+		}
+	}
+}
+
+// A probe is answered by a PINGRESP only: a peer that sends other packets
+// but no PINGRESP leaves it unanswered, and a cancelled probe returns at
+// once.
+func TestProbeWantsAPingresp(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer []byte
+		want   bool
+	}{
+		{"pingresp", []byte{0xd0, 0x00}, true},
+		{"puback only", []byte{0x40, 0x02, 0x00, 0x07}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, server := tcpPair(t)
+			c := newCoalescingConn(raw, time.Second)
+			defer c.Close()
+			go func() {
+				got := make([]byte, 2)
+				if _, err := io.ReadFull(server, got); err == nil && bytes.Equal(got, pingreq) {
+					_, _ = server.Write(tc.answer)
+				}
+			}()
+			go func() { _, _ = io.Copy(io.Discard, c) }() // paho's reader
+			if got := c.probe(context.Background(), 300*time.Millisecond); got != tc.want {
+				t.Fatalf("probe %v, want %v", got, tc.want)
+			}
+		})
+	}
+	raw, _ := tcpPair(t)
+	c := newCoalescingConn(raw, time.Second)
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan bool, 1)
+	go func() { done <- c.probe(ctx, time.Hour) }()
+	select {
+	case got := <-done:
+		if got {
+			t.Fatal("a cancelled probe reported an answer")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled probe did not return")
 	}
 }
 

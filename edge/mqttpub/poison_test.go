@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,4 +259,146 @@ func TestStalledUplinkQuarantinesNothing(t *testing.T) {
 		t.Fatalf("alarms %+v", a)
 	}
 	checkOrder(t, s)
+}
+
+// blackhole is a TCP relay to a broker that, in its first sessions,
+// swallows everything in both directions from the first event on: a link
+// gone dead without a reset, which paho's keepalive detects.
+type blackhole struct {
+	broker   string
+	sessions int
+	mu       sync.Mutex
+	opened   int
+}
+
+func (b *blackhole) serve(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", b.broker)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			b.mu.Lock()
+			b.opened++
+			dies := b.opened <= b.sessions
+			b.mu.Unlock()
+			var dead atomic.Bool
+			go func() { // client to broker
+				defer client.Close()
+				defer server.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := client.Read(buf)
+					if err != nil {
+						return
+					}
+					if dies && bytes.Contains(buf[:n], []byte("/events/")) {
+						dead.Store(true)
+					}
+					if !dead.Load() {
+						if _, err := server.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+				}
+			}()
+			go func() { // broker to client
+				// A dead link does not pass on the broker's close either.
+				defer func() {
+					if !dead.Load() {
+						client.Close()
+					}
+				}()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := server.Read(buf)
+					if err != nil {
+						return
+					}
+					if !dead.Load() {
+						if _, err := client.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return "tcp://" + ln.Addr().String()
+}
+
+// Sessions lost to a dead link that paho's keepalive detects (it fails the
+// waiting publishes before it says why the connection was lost) charge no
+// event either.
+func TestDeadLinkFoundByKeepaliveQuarantinesNothing(t *testing.T) {
+	url, s := hookBroker(t, &mqttsrv.HookBase{})
+	hole := &blackhole{broker: strings.TrimPrefix(url, "tcp://"), sessions: 3}
+	ob, _, alarmsOf := poisonOutbox(t, 2)
+	cfg := testConfig(hole.serve(t))
+	cfg.KeepAlive = 2 * time.Second   // mochi allows 1.5 keepalives of silence
+	cfg.AckTimeout = 30 * time.Second // the keepalive finds the dead link first
+	p, err := New(cfg, ob, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPublisher(t, p)
+	s.waitFor(t, "all 10 events", 60*time.Second, func() bool { return len(s.ids) == 10 })
+	deadline := time.Now().Add(10 * time.Second)
+	for ob.Stats().Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := ob.Stats(); st.Quarantined != 0 || st.Pending() != 0 {
+		t.Fatalf("outbox %+v: want everything delivered, nothing quarantined", st)
+	}
+	hole.mu.Lock()
+	if hole.opened <= hole.sessions {
+		t.Errorf("only %d sessions: the dead link did not break sessions", hole.opened)
+	}
+	hole.mu.Unlock()
+	if a := alarmsOf(); len(a) != 0 {
+		t.Fatalf("alarms %+v", a)
+	}
+	checkOrder(t, s)
+}
+
+// failedToken is a publish token that paho completed with err.
+type failedToken struct{ err error }
+
+func (failedToken) Wait() bool                     { return true }
+func (failedToken) WaitTimeout(time.Duration) bool { return true }
+func (failedToken) Done() <-chan struct{}          { c := make(chan struct{}); close(c); return c }
+func (t failedToken) Error() error                 { return t.err }
+
+// paho fails the publishes of a lost connection before it reports why it
+// was lost: a failed token takes the reason that follows it.
+func TestFailedTokenTakesTheConnectionLostReason(t *testing.T) {
+	p := &Publisher{}
+	sctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	why := fmt.Errorf("%w: %w", ErrConnectionLost, errors.New("pingresp not received, disconnecting"))
+	time.AfterFunc(50*time.Millisecond, func() { cancel(why) })
+	err := p.tokenError(sctx, failedToken{errors.New("connection lost before Publish completed")})
+	if !errors.Is(err, ErrConnectionLost) || !stalled(err, false) {
+		t.Fatalf("error %v: want the connection-lost reason, a stall", err)
+	}
+	// With no such report, the token's own error stands.
+	sctx2, cancel2 := context.WithCancelCause(context.Background())
+	defer cancel2(nil)
+	if err := p.tokenError(sctx2, failedToken{errors.New("boom")}); err == nil || err.Error() != "boom" {
+		t.Fatalf("error %v, want the token's", err)
+	}
+	if err := p.tokenError(sctx2, failedToken{}); err != nil {
+		t.Fatalf("a completed token: %v", err)
+	}
 }

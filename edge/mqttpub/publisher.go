@@ -365,6 +365,9 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 			return
 		}
 		go func() {
+			if wctx.Err() != nil {
+				return // shutting down: the offline is this session's own
+			}
 			if err := waitToken(wctx, c.Publish(statusTopic, 1, true, online), p.cfg.AckTimeout); err != nil {
 				p.log.Warn("online status not restored after a late will", "err", err)
 				return
@@ -372,9 +375,13 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 			p.log.Info("online status restored after a late will of an earlier connection", "session", sid)
 		}()
 	}
-	if err := waitToken(wctx, c.Subscribe(statusTopic, 1, reassert), p.cfg.AckTimeout); err != nil {
+	tok := c.Subscribe(statusTopic, 1, reassert)
+	if err := waitToken(wctx, tok, p.cfg.AckTimeout); err != nil {
 		c.Disconnect(0)
 		return false, fmt.Errorf("subscribe %s: %w", statusTopic, err)
+	}
+	if !granted(tok) {
+		p.log.Warn("broker refused the subscription to the gateway's own status: a late will of an earlier connection will not be corrected; grant the gateway read on it", "topic", statusTopic)
 	}
 	if err := p.publishDevices(wctx, c, sid, true); err != nil {
 		c.Disconnect(0)
@@ -406,9 +413,13 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 			}
 			onCmd(strings.TrimPrefix(m.Topic(), prefix), m.Payload())
 		}
-		if err := waitToken(wctx, c.Subscribe(prefix+"#", 1, handler), p.cfg.AckTimeout); err != nil {
+		tok = c.Subscribe(prefix+"#", 1, handler)
+		if err := waitToken(wctx, tok, p.cfg.AckTimeout); err != nil {
 			c.Disconnect(0)
 			return false, fmt.Errorf("subscribe %s#: %w", prefix, err)
+		}
+		if !granted(tok) {
+			p.log.Error("broker refused the subscription to commands: no command will arrive; grant the gateway read on it", "topic", prefix+"#")
 		}
 	}
 
@@ -429,6 +440,21 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	}
 	c.Disconnect(0)
 	return healthy, perr
+}
+
+// granted reports whether the broker granted every filter of a completed
+// subscription (an MQTT 3.1.1 SUBACK says 0x80 for a refused one).
+func granted(tok mqtt.Token) bool {
+	st, ok := tok.(*mqtt.SubscribeToken)
+	if !ok {
+		return true
+	}
+	for _, qos := range st.Result() {
+		if qos == 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // readAhead is how many events the reader prepares ahead of the window; it
@@ -500,7 +526,7 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 			var err error
 			select {
 			case <-f.tok.Done():
-				err = f.tok.Error()
+				err = p.tokenError(sctx, f.tok)
 			default:
 				if failed {
 					// The session is over: only PUBACKs already in count.
@@ -509,13 +535,13 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 				timer.Reset(p.cfg.AckTimeout)
 				select {
 				case <-f.tok.Done():
-					err = f.tok.Error()
+					err = p.tokenError(sctx, f.tok)
 				case <-timer.C:
 					err = ErrAckTimeout
 					// Is the link up? Without a connection of ours to
 					// probe, take it that it is.
-					c := p.conn.Load()
-					answered = c == nil || c.probe(p.cfg.AckTimeout)
+					conn := p.conn.Load()
+					answered = conn == nil || conn.probe(wctx, p.cfg.AckTimeout)
 				case <-sctx.Done():
 					// A PUBACK that arrived before the break still counts.
 					select {
@@ -659,6 +685,30 @@ publish:
 	cause := context.Cause(sctx)
 	p.noCharge = stalled(cause, answered)
 	return ackedN, cause
+}
+
+// lostGrace is how long a publish token failed by paho waits for the
+// connection-lost report that follows it.
+const lostGrace = time.Second
+
+// tokenError is the outcome of a completed publish token. paho fails the
+// tokens of a lost connection ("connection lost before Publish completed")
+// before it reports why the connection was lost; the session's cause, once
+// that report is in, says more (a keepalive or send timeout is the link's
+// fault, not the event's), so a failed token waits a moment for it.
+func (p *Publisher) tokenError(sctx context.Context, tok mqtt.Token) error {
+	err := tok.Error()
+	if err == nil {
+		return nil
+	}
+	t := time.NewTimer(lostGrace)
+	defer t.Stop()
+	select {
+	case <-sctx.Done():
+		return context.Cause(sctx)
+	case <-t.C:
+		return err
+	}
 }
 
 // stalled reports whether a session that ended with cause broke on the
