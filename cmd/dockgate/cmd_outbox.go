@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "outbox", summary: "outbox [-c FILE] [--data-dir DIR] stats | quarantined [--max N] | requeue SEQ: the MQTT outbox of a stopped gateway", run: runOutbox})
+	register(&command{name: "outbox", summary: "outbox [-c FILE] [--data-dir DIR] stats | quarantined [--max N] | requeue SEQ: the MQTT outbox (through the HTTP API while the gateway runs)", run: runOutbox})
 }
 
 func runOutbox(ctx context.Context, env *cliEnv, args []string) error {
@@ -60,8 +60,18 @@ func runOutbox(ctx context.Context, env *cliEnv, args []string) error {
 			}
 			return map[string]uint64{"requeued": seq}, nil
 		}
-	}, func(*apiClient) (any, error) {
-		return nil, fmt.Errorf("the gateway is running: stop it to inspect or change its outbox (its health endpoint shows the outbox stats)")
+	}, func(c *apiClient) (any, error) {
+		var v any
+		var err error
+		switch op {
+		case "stats":
+			err = c.do("GET", "/outbox", nil, &v)
+		case "quarantined":
+			err = c.do("GET", "/outbox/quarantined?max="+strconv.Itoa(*max), nil, &v)
+		default:
+			err = c.do("POST", "/outbox/quarantined/"+strconv.FormatUint(seq, 10)+"/requeue", nil, &v)
+		}
+		return v, err
 	})
 	if err != nil {
 		return err

@@ -85,3 +85,41 @@ func TestOutboxCommand(t *testing.T) {
 		}
 	}
 }
+
+// While a gateway runs, the outbox commands go through its HTTP API: the
+// quarantine is listed and an event requeued, and the gateway publishes it.
+func TestOutboxThroughGatewayAPI(t *testing.T) {
+	dir := t.TempDir()
+	quarantineOne(t, dir)
+	_, cfg, _ := startGateway(t, dir)
+	var code int
+	var out, errs string
+	for range 100 { // bounded wait for the HTTP API
+		if code, out, errs = runOutboxCmd(t, "-c", cfg, "quarantined"); code == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var q []outbox.Quarantined
+	if code != 0 || json.Unmarshal([]byte(out), &q) != nil || len(q) != 1 || q[0].Reason != "broker refused it" {
+		t.Fatalf("quarantined through the API: exit %d %s %s", code, out, errs)
+	}
+	if code, _, errs = runOutboxCmd(t, "-c", cfg, "requeue", "99"); code != 1 || !strings.Contains(errs, "not in quarantine") {
+		t.Fatalf("requeue of an unknown seq through the API: exit %d %s", code, errs)
+	}
+	if code, out, errs = runOutboxCmd(t, "-c", cfg, "requeue", strconv.FormatUint(q[0].Event.Seq, 10)); code != 0 || !strings.Contains(out, `"requeued"`) {
+		t.Fatalf("requeue through the API: exit %d %s %s", code, out, errs)
+	}
+	var st outbox.Stats
+	for range 100 { // bounded wait for the requeued event to be published
+		code, out, errs = runOutboxCmd(t, "-c", cfg, "stats")
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+			t.Fatalf("stats through the API: exit %d %s %s", code, out, errs)
+		}
+		if st.Quarantined == 0 && st.Pending() == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("stats after requeue: %s", out)
+}

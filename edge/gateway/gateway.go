@@ -261,14 +261,38 @@ func (g *Gateway) Receiving() *receiving.Service { return g.recv }
 // Portal is the portal engine, or nil without portals.
 func (g *Gateway) Portal() *portal.Engine { return g.eng }
 
+// health is /healthz: unhealthy (503) while the gateway refuses events it
+// exists to keep — the outbox full or the disk low — with what to do in
+// "problems"; what needs a look but loses nothing is in "warnings".
 func (g *Gateway) health() (bool, any) {
 	pub := g.pub.Stats()
+	obs := g.ob.Stats()
+	problems, warnings := []string{}, []string{}
+	if obs.StoreFull {
+		problems = append(problems, "outbox full: lot and receiving events are refused; restore the broker link so the backlog drains, or raise outbox.max_bytes")
+	}
+	if obs.DiskLow {
+		problems = append(problems, "disk low: lot and receiving events are refused; free space on the data_dir disk, or lower outbox.min_free_bytes")
+	}
+	if !pub.Connected {
+		w := fmt.Sprintf("not connected to the broker (%d events queued, kept until it is back)", obs.Pending())
+		if pub.LastError != "" {
+			w += ": " + pub.LastError
+		}
+		warnings = append(warnings, w)
+	}
+	if obs.Quarantined > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d events quarantined: see dockgate outbox quarantine", obs.Quarantined))
+	}
 	detail := map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version,
-		"outbox": g.ob.Stats(), "publisher": pub, "portal_events_dropped": g.portalDropped.Load()}
+		"problems": problems, "warnings": warnings,
+		"outbox": obs, "publisher": pub, "portal_events_dropped": g.portalDropped.Load()}
 	if g.store.Recovered != "" {
 		detail["store_recovered_from"] = g.store.Recovered
+		warnings = append(warnings, "the store could not be opened and was set aside in "+g.store.Recovered)
+		detail["warnings"] = warnings
 	}
-	return true, detail
+	return len(problems) == 0, detail
 }
 
 // brokerGrace is how long the embedded broker lives after the publisher's

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/outbox"
 )
 
 // routes registers the gateway's HTTP API:
@@ -24,9 +25,43 @@ import (
 //	GET  /printers, GET /printers/{id}/jobs, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
 //	GET  /readers
 //	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
+//	GET  /outbox, GET /outbox/quarantined?max=N, POST /outbox/quarantined/{seq}/requeue
 //	GET  /healthz, /metrics
 func (g *Gateway) routes() {
 	a := g.api
+	a.Handle("GET /outbox", func(w http.ResponseWriter, _ *http.Request) { api.JSON(w, http.StatusOK, g.ob.Stats()) })
+	a.Handle("GET /outbox/quarantined", func(w http.ResponseWriter, r *http.Request) {
+		max := 100
+		if v := r.URL.Query().Get("max"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				api.Error(w, http.StatusBadRequest, fmt.Errorf("max %q: give a positive number of events", v))
+				return
+			}
+			max = n
+		}
+		q, err := g.ob.Quarantined(max)
+		if err != nil {
+			api.Error(w, http.StatusInternalServerError, err)
+			return
+		}
+		api.JSON(w, http.StatusOK, q)
+	})
+	a.Handle("POST /outbox/quarantined/{seq}/requeue", func(w http.ResponseWriter, r *http.Request) {
+		seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+		if err != nil || seq == 0 {
+			api.Error(w, http.StatusBadRequest, fmt.Errorf("sequence number %q is not a positive integer", r.PathValue("seq")))
+			return
+		}
+		switch err := g.ob.Requeue(r.Context(), seq); {
+		case errors.Is(err, outbox.ErrNotQuarantined):
+			api.Error(w, http.StatusNotFound, fmt.Errorf("event %d: %w (see GET /outbox/quarantined)", seq, err))
+		case err != nil:
+			api.Error(w, http.StatusInternalServerError, err)
+		default:
+			api.JSON(w, http.StatusOK, map[string]uint64{"requeued": seq})
+		}
+	})
 	g.recv.Routes(a)
 	a.Handle("GET /lots", g.httpListLots)
 	a.Handle("POST /lots", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,67 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/rfid/portal"
+)
+
+// /healthz fails while lot events are refused, naming why and what to do;
+// a broker that is away is a warning (events wait in the outbox).
+func TestHealthFailsWhileEventsAreRefused(t *testing.T) {
+	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
+		Broker: config.Broker{Listen: "127.0.0.1:0"},
+		Outbox: outbox.Options{MaxBytes: 4 << 10},
+		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	type report struct {
+		Problems []string `json:"problems"`
+		Warnings []string `json:"warnings"`
+	}
+	check := func() (bool, report) {
+		ok, detail := g.health()
+		b, err := json.Marshal(detail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r report
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		return ok, r
+	}
+	ok, r := check()
+	if !ok || len(r.Problems) != 0 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not connected to the broker") {
+		t.Fatalf("fresh gateway, not running: ok %v %+v", ok, r)
+	}
+	body := json.RawMessage(`{"lot":"` + strings.Repeat("x", 500) + `"}`)
+	for i := 0; ; i++ {
+		_, err := g.ob.Append(context.Background(), outbox.Event{Type: "lot.created", Priority: outbox.PriorityLot, Body: body})
+		if errors.Is(err, outbox.ErrStoreFull) {
+			break
+		}
+		if err != nil || i > 100 {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	ok, r = check()
+	if ok || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "outbox full") || !strings.Contains(r.Problems[0], "outbox.max_bytes") {
+		t.Fatalf("full outbox: ok %v %+v", ok, r)
+	}
+}
