@@ -28,6 +28,7 @@ import (
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/scanner"
+	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/lot"
 	"github.com/dockgate/dockgate/printers"
@@ -122,6 +123,40 @@ type GS1 struct {
 	DigitalLinkDomain string `yaml:"digital_link_domain"`
 	// GLN is the site's Global Location Number (13 digits) for EPCIS.
 	GLN string `yaml:"gln"`
+	// CompanyPrefixes and CompanyPrefixFile (GS1's GCP prefix format list,
+	// JSON) give the company prefix length of suppliers' SSCCs, which their
+	// EPCs need; the gateway's own company_prefix is always known.
+	CompanyPrefixes   []epc.CompanyPrefixEntry `yaml:"company_prefixes"`
+	CompanyPrefixFile string                   `yaml:"company_prefix_file"`
+}
+
+// CompanyPrefixTable is the table of company prefix lengths: the file's
+// entries, then company_prefixes, then the gateway's own prefix.
+func (g GS1) CompanyPrefixTable() (*epc.CompanyPrefixTable, error) {
+	var entries []epc.CompanyPrefixEntry
+	if g.CompanyPrefixFile != "" {
+		b, err := os.ReadFile(g.CompanyPrefixFile)
+		if err != nil {
+			return nil, fmt.Errorf("gs1.company_prefix_file: %w (point it at GS1's GCP prefix format list in JSON, or list the prefixes under gs1.company_prefixes)", err)
+		}
+		t, err := epc.ParseGCPPrefixFormatList(b)
+		if err != nil {
+			return nil, fmt.Errorf("gs1.company_prefix_file %s: %s", g.CompanyPrefixFile, strings.TrimPrefix(err.Error(), "epc: "))
+		}
+		entries = t.Entries()
+	}
+	entries = append(entries, g.CompanyPrefixes...)
+	t, err := epc.NewCompanyPrefixTable(entries)
+	if err != nil {
+		return nil, fmt.Errorf("gs1.company_prefixes: %s", strings.TrimPrefix(err.Error(), "epc: "))
+	}
+	if cp := g.CompanyPrefix; !digitsPattern.MatchString(cp) || len(cp) < 6 || len(cp) > 12 {
+		return t, nil // Validate says what is wrong with it
+	}
+	if n, ok := t.Lookup(g.CompanyPrefix); ok && n != len(g.CompanyPrefix) {
+		return nil, fmt.Errorf("gs1.company_prefixes: the table gives prefix %s a length of %d, but gs1.company_prefix has %d digits: correct the entry or the prefix", g.CompanyPrefix, n, len(g.CompanyPrefix))
+	}
+	return epc.NewCompanyPrefixTable(append(entries, epc.CompanyPrefixEntry{Prefix: g.CompanyPrefix, Length: len(g.CompanyPrefix)}))
 }
 
 // Door is one dock door: the portal settings of rfid/portal, its printer
@@ -508,6 +543,9 @@ func (c *Config) Validate() Problems {
 		} else if !strings.HasPrefix(gln, cp) {
 			add("gs1.gln: %q does not start with gs1.company_prefix %s (EPCIS locations are SGLNs of that prefix)", gln, cp)
 		}
+	}
+	if _, err := c.GS1.CompanyPrefixTable(); err != nil {
+		add("%v", err)
 	}
 	if strings.ContainsAny(c.GS1.DigitalLinkDomain, "/?# ") {
 		add("gs1.digital_link_domain: %q must be a bare host name like id.gs1.org", c.GS1.DigitalLinkDomain)

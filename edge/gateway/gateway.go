@@ -168,10 +168,15 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	if err := g.openPrinting(); err != nil {
 		return nil, err
 	}
+	prefixes, err := cfg.GS1.CompanyPrefixTable()
+	if err != nil {
+		return nil, err
+	}
 	g.recv = receiving.New(receiving.Config{
 		SSCC: receiving.SSCCRange{Extension: cfg.GS1.SSCCExtension, CompanyPrefix: cfg.GS1.CompanyPrefix,
 			Start: cfg.GS1.SSCCSerialStart, End: cfg.GS1.SSCCSerialEnd},
-		DefaultFormat: cfg.Lots.DefaultFormat,
+		DefaultFormat:    cfg.Lots.DefaultFormat,
+		CompanyPrefixLen: prefixes.ForSSCC,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.setupEPCIS()
 

@@ -130,8 +130,9 @@ type Config struct {
 	// MaxCartons per receipt (default 1000).
 	MaxCartons int
 	// CompanyPrefixLen gives the GS1 company prefix length of a supplier's
-	// SSCC (its EPC needs it); nil assumes the length of SSCC.CompanyPrefix.
-	CompanyPrefixLen func(sscc string) int
+	// SSCC (its EPC needs it), or why it is not known; nil assumes the
+	// length of SSCC.CompanyPrefix.
+	CompanyPrefixLen func(sscc string) (int, error)
 }
 
 // Service is the receiving service.
@@ -345,6 +346,20 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	if err := s.checkSSCCs(r.ID, r.SSCCs); err != nil {
 		return nil, err
 	}
+	// The cartons' EPCs, known before anything is recorded.
+	cpLens := make([]int, max(len(r.SSCCs), r.Cartons))
+	for i := range cpLens {
+		cpLens[i] = len(s.cfg.SSCC.CompanyPrefix)
+	}
+	if s.cfg.CompanyPrefixLen != nil {
+		for i, sscc := range r.SSCCs {
+			n, err := s.cfg.CompanyPrefixLen(sscc)
+			if err != nil {
+				return nil, invalid("ssccs: SSCC %s: the length of its company prefix is not known, and its EPC needs it: add the supplier's company prefix and its length under gs1.company_prefixes (or gs1.company_prefix_file)", sscc)
+			}
+			cpLens[i] = n
+		}
+	}
 
 	now := s.now().UTC()
 	lr := LotRequest{Format: r.Format, Product: r.Product, GTIN: r.GTIN, Supplier: r.Supplier,
@@ -381,11 +396,7 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	door := s.doors[r.Door]
 	cartons := make([]Carton, len(ssccs))
 	for i, sscc := range ssccs {
-		cpLen := len(s.cfg.SSCC.CompanyPrefix)
-		if len(r.SSCCs) > 0 && s.cfg.CompanyPrefixLen != nil {
-			cpLen = s.cfg.CompanyPrefixLen(sscc)
-		}
-		e, err := epc.NewSSCC96(int(epc.FilterFullCase), cpLen, sscc)
+		e, err := epc.NewSSCC96(int(epc.FilterFullCase), cpLens[i], sscc)
 		if err != nil {
 			return nil, fmt.Errorf("carton %s: EPC: %w", sscc, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
@@ -363,6 +364,49 @@ func TestSupplierSSCCsChecked(t *testing.T) {
 	}
 	if _, err := r.svc.Receive(ctx, Request{ID: "s2", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{a}}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("SSCC received twice: %v", err)
+	}
+}
+
+// A supplier's SSCC gets its EPC with the supplier's company prefix length
+// from the table; one whose prefix the table lacks is refused before a lot
+// is issued, naming the setting to add.
+func TestSupplierSSCCEPCUsesItsCompanyPrefix(t *testing.T) {
+	r := newRig(t)
+	table, err := epc.NewCompanyPrefixTable([]epc.CompanyPrefixEntry{{Prefix: "0614141", Length: 7}, {Prefix: "950123", Length: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.svc.cfg.CompanyPrefixLen = table.ForSSCC
+	sscc := func(body17 string) string {
+		cd, err := gs1.CheckDigit(body17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body17 + string(cd)
+	}
+	theirs := sscc("19501234567890123") // extension 1, company prefix 950123456
+	ctx := context.Background()
+	if _, err := r.svc.Receive(ctx, Request{ID: "sup-1", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{theirs}}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := r.svc.TraceSSCC(theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "urn:epc:id:sscc:950123456.17890123"; it.Carton.EPCURI != want {
+		t.Fatalf("EPC %s, want %s", it.Carton.EPCURI, want)
+	}
+	issued := r.lots.n
+	unknown := sscc("14012345000000001")
+	_, err = r.svc.Receive(ctx, Request{ID: "sup-2", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{unknown}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), unknown) || !strings.Contains(err.Error(), "gs1.company_prefixes") {
+		t.Fatalf("SSCC of an unknown company prefix: %v", err)
+	}
+	if r.lots.n != issued {
+		t.Fatal("a lot was issued for a refused receipt")
+	}
+	if _, err := r.svc.Receipt("sup-2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("refused receipt recorded: %v", err)
 	}
 }
 
