@@ -216,6 +216,10 @@ type conn struct {
 type writeReq struct {
 	spec AccessSpec
 	done chan writeResp
+	// abandoned: the caller stopped waiting. A queued write is then never
+	// sent, and a sent one's access spec is deleted so that a tag coming
+	// into the field later is not written for nobody.
+	abandoned atomic.Bool
 }
 
 type writeResp struct {
@@ -233,6 +237,9 @@ func (s *Session) WriteEPC(ctx context.Context, target, newEPC rfid.EPC, passwor
 	if err != nil {
 		return WriteResult{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return WriteResult{}, err
+	}
 	req := &writeReq{spec: spec, done: make(chan writeResp, 1)}
 	select {
 	case s.writes <- req:
@@ -243,12 +250,24 @@ func (s *Session) WriteEPC(ctx context.Context, target, newEPC rfid.EPC, passwor
 	case r := <-req.done:
 		return r.res, r.err
 	case <-ctx.Done():
-		return WriteResult{}, fmt.Errorf("llrp: write of EPC %s not reported: %w", target, ctx.Err())
+		req.abandoned.Store(true)
+		select {
+		case r := <-req.done: // reported meanwhile
+			return r.res, r.err
+		default:
+		}
+		return WriteResult{}, fmt.Errorf("llrp: write of EPC %s not reported (if it was sent, the tag may have been written: read it to know): %w", target, ctx.Err())
 	}
 }
 
 // serviceWrites deletes finished access specs and starts queued writes.
 func (c *conn) serviceWrites() error {
+	for id, w := range c.pending {
+		if w.abandoned.Load() {
+			delete(c.pending, id)
+			c.toDelete = append(c.toDelete, id)
+		}
+	}
 	del := c.toDelete
 	c.toDelete = nil // results reported meanwhile queue up again
 	for _, id := range del {
@@ -265,6 +284,9 @@ func (c *conn) serviceWrites() error {
 		case w = <-c.s.writes:
 		default:
 			return nil
+		}
+		if w.abandoned.Load() {
+			continue // the caller has its error already
 		}
 		for _, typ := range []uint16{MsgAddAccessSpec, MsgEnableAccessSpec} {
 			_, err := c.request(typ, func(b []byte, mid uint32) []byte {

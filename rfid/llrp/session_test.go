@@ -324,6 +324,28 @@ func TestSessionWritesEPC(t *testing.T) {
 		t.Fatalf("longer write: %+v, %v", res, err)
 	}
 	rec.waitFor(t, "the longer EPC", func() bool { return rec.epcs[longer] > 0 })
+	// A caller that has given up before the write went out: it never goes.
+	gone, cancel3 := context.WithCancel(context.Background())
+	cancel3()
+	never := rfid.MustParseEPC("3054257BF46DB64000000AAA")
+	for range 20 {
+		if _, err := s.WriteEPC(gone, longer, never, 0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("write for a cancelled caller: %v", err)
+		}
+	}
+	// A write after them goes through, and the abandoned ones never did.
+	final := rfid.MustParseEPC("3054257BF46DB64000000BBB")
+	if _, err := s.WriteEPC(ctx, longer, final, 0); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "the final EPC", func() bool { return rec.epcs[final] > 0 })
+	rec.mu.Lock()
+	rewritten := rec.epcs[never]
+	rec.mu.Unlock()
+	if rewritten > 0 {
+		t.Fatal("a write whose caller had given up rewrote the tag")
+	}
+	newEPC = final
 	// A tag that is not there: the write is never reported.
 	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel2()
