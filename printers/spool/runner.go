@@ -294,34 +294,33 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	if werr != nil && ctx.Err() == nil {
 		r.log.Warn("write failed", "err", werr, "written", written, "partial", partial)
 	}
-	sent, err := r.sp.transition(jobs[:written], []State{Sending}, Sent, "", false)
-	if err != nil {
-		return err
-	}
+	// The batch's outcome in one transaction: written, cut off (may have
+	// printed), not sent.
 	rest := jobs[written:]
+	var cut []*Job
 	if partial {
 		n := 1
 		if flushFailed {
 			n = len(rest)
 		}
-		reason := fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)
-		done, err := r.sp.transition(rest[:n], []State{Sending}, Unknown, reason, false)
-		if err != nil {
-			return err
-		}
-		for _, d := range done {
-			r.sp.emit(ctx, r.sp.jobEvent(printers.EventJobUnknown, d))
-		}
-		rest = rest[n:]
+		cut, rest = rest[:n], rest[n:]
 	}
-	if len(rest) > 0 {
-		reason := ""
-		if werr != nil {
-			reason = "not sent: " + werr.Error()
-		}
-		if _, err := r.sp.transition(rest, []State{Sending}, Queued, reason, false); err != nil {
-			return err
-		}
+	notSent := ""
+	if werr != nil {
+		notSent = "not sent: " + werr.Error()
+	}
+	done, err := r.sp.transitions(
+		move{jobs: jobs[:written], from: []State{Sending}, to: Sent},
+		move{jobs: cut, from: []State{Sending}, to: Unknown,
+			reason: fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)},
+		move{jobs: rest, from: []State{Sending}, to: Queued, reason: notSent},
+	)
+	if err != nil {
+		return err
+	}
+	sent := done[0]
+	for _, d := range done[1] {
+		r.sp.emit(ctx, r.sp.jobEvent(printers.EventJobUnknown, d))
 	}
 	if werr != nil {
 		r.connFailed(ctx, werr)

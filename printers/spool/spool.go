@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -477,31 +478,50 @@ func (s *Spooler) head(printer string, n, maxBytes int) ([]*Job, error) {
 // transition moves jobs to a new state in one transaction; jobs whose
 // stored state is no longer one of from are left alone and not returned.
 func (s *Spooler) transition(jobs []*Job, from []State, to State, reason string, attempt bool) ([]*Job, error) {
+	done, err := s.transitions(move{jobs, from, to, reason, attempt})
+	if err != nil {
+		return nil, err
+	}
+	return done[0], nil
+}
+
+// move is one group of a transition: jobs from one of the states from to
+// state to.
+type move struct {
+	jobs    []*Job
+	from    []State
+	to      State
+	reason  string
+	attempt bool
+}
+
+// transitions applies moves in one transaction (a batch's outcome: written,
+// cut off, not sent), so that a crash leaves all of them or none; it returns
+// the jobs each move changed.
+func (s *Spooler) transitions(moves ...move) ([][]*Job, error) {
 	for try := 0; ; try++ {
-		var done []*Job
+		done := make([][]*Job, len(moves))
 		err := s.db.Update(func(txn *badger.Txn) error {
-			done = done[:0]
-			for _, j0 := range jobs {
-				j, err := getJob(txn, j0.ID)
-				if err != nil {
-					return err
+			for m, mv := range moves {
+				done[m] = nil
+				for _, j0 := range mv.jobs {
+					j, err := getJob(txn, j0.ID)
+					if err != nil {
+						return err
+					}
+					if !slices.Contains(mv.from, j.State) {
+						continue
+					}
+					oldState := j.State
+					j.State, j.Reason = mv.to, mv.reason
+					if mv.attempt {
+						j.Attempts++
+					}
+					if err := s.applyKeys(txn, j, oldState, j.Seq); err != nil {
+						return err
+					}
+					done[m] = append(done[m], j)
 				}
-				ok := false
-				for _, f := range from {
-					ok = ok || j.State == f
-				}
-				if !ok {
-					continue
-				}
-				oldState := j.State
-				j.State, j.Reason = to, reason
-				if attempt {
-					j.Attempts++
-				}
-				if err := s.applyKeys(txn, j, oldState, j.Seq); err != nil {
-					return err
-				}
-				done = append(done, j)
 			}
 			return nil
 		})

@@ -609,3 +609,51 @@ func TestIdleWatchReportsFaults(t *testing.T) {
 	r.submit(t, "after")
 	r.waitState(t, "after", Confirmed)
 }
+
+// A batch's outcome is one transaction of several moves; each move changes
+// only the jobs still in one of its from states, and says which it changed.
+func TestTransitionsMoveABatchAtOnce(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sp, err := New(st, Options{Printers: []printers.Config{testConfig("127.0.0.1:9")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []*Job
+	for _, id := range []string{"a", "b", "c", "d"} {
+		if err := sp.Submit(context.Background(), Job{ID: id, Printer: "p1", ZPL: label(id)}); err != nil {
+			t.Fatal(err)
+		}
+		j, err := sp.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, &j)
+	}
+	if _, err := sp.transition(jobs[:3], []State{Queued}, Sending, "", true); err != nil {
+		t.Fatal(err)
+	}
+	done, err := sp.transitions(
+		move{jobs: jobs[:1], from: []State{Sending}, to: Sent},
+		move{jobs: jobs[1:2], from: []State{Sending}, to: Unknown, reason: "cut off"},
+		move{jobs: jobs[2:], from: []State{Sending}, to: Queued, reason: "not sent"}, // d is queued: left alone
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 3 || len(done[0]) != 1 || len(done[1]) != 1 || len(done[2]) != 1 || done[2][0].ID != "c" {
+		t.Fatalf("moved %v", done)
+	}
+	for id, want := range map[string]State{"a": Sent, "b": Unknown, "c": Queued, "d": Queued} {
+		j, err := sp.Get(id)
+		if err != nil || j.State != want {
+			t.Errorf("job %s: %s %v, want %s", id, j.State, err, want)
+		}
+	}
+	if j, _ := sp.Get("d"); j.Reason != "" || j.Attempts != 0 {
+		t.Errorf("job d changed: %+v", j)
+	}
+}
