@@ -28,7 +28,16 @@ var (
 	ErrAckTimeout = errors.New("no PUBACK within mqtt.ack_timeout")
 	// ErrConnectionLost: the broker connection dropped.
 	ErrConnectionLost = errors.New("connection to the broker lost")
+	// ErrSubscriptionLost: the broker stopped delivering the session's
+	// subscriptions (commands would not arrive).
+	ErrSubscriptionLost = errors.New("broker dropped the session's subscriptions")
 )
+
+// subscriptionCheck is when, after a session is up, the gateway republishes
+// its online status to see it delivered back: a broker that was still
+// cleaning up the connection this one replaced can drop the new session's
+// subscriptions after granting them.
+const subscriptionCheck = time.Second
 
 // Device kinds with a retained status topic.
 const (
@@ -359,9 +368,20 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	// after this session's online status (a broker that notices the old
 	// connection late, or a takeover): the gateway watches its own status
 	// and says online again.
+	echo := make(chan struct{}, 1) // this session's online status came back
 	reassert := func(_ mqtt.Client, m mqtt.Message) {
 		var st Status
-		if json.Unmarshal(m.Payload(), &st) != nil || st.State != "offline" || wctx.Err() != nil {
+		if json.Unmarshal(m.Payload(), &st) != nil || wctx.Err() != nil {
+			return
+		}
+		if st.State == "online" && st.Session == sid {
+			select {
+			case echo <- struct{}{}:
+			default:
+			}
+			return
+		}
+		if st.State != "offline" {
 			return
 		}
 		go func() {
@@ -380,7 +400,8 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		c.Disconnect(0)
 		return false, fmt.Errorf("subscribe %s: %w", statusTopic, err)
 	}
-	if !granted(tok) {
+	statusGranted := granted(tok)
+	if !statusGranted {
 		p.log.Warn("broker refused the subscription to the gateway's own status: a late will of an earlier connection will not be corrected; grant the gateway read on it", "topic", statusTopic)
 	}
 	if err := p.publishDevices(wctx, c, sid, true); err != nil {
@@ -427,6 +448,9 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	p.mu.Lock()
 	p.stats.Connected = true
 	p.mu.Unlock()
+	if statusGranted {
+		go p.checkSubscriptions(wctx, cancel, c, statusTopic, online, echo)
+	}
 	acked, perr := p.pump(wctx, sctx, cancel, c)
 	healthy = acked > 0
 	if ctx.Err() != nil {
@@ -455,6 +479,47 @@ func granted(tok mqtt.Token) bool {
 		}
 	}
 	return true
+}
+
+// checkSubscriptions ends the session when the broker stops delivering its
+// subscriptions soon after granting them. The retained online status
+// delivered on subscribing says the gateway may read its status topic;
+// then, after subscriptionCheck, the status is published again and must
+// come back. A broker that never delivered the first (an ACL that grants
+// the subscription but filters what it delivers) is not checked.
+func (p *Publisher) checkSubscriptions(wctx context.Context, cancel context.CancelCauseFunc, c mqtt.Client, topic string, online []byte, echo <-chan struct{}) {
+	wait := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-echo:
+			return true
+		case <-t.C:
+		case <-wctx.Done():
+		}
+		return false
+	}
+	if !wait(p.cfg.AckTimeout) {
+		return
+	}
+	t := time.NewTimer(subscriptionCheck)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wctx.Done():
+		return
+	}
+	select {
+	case <-echo: // a later one (a late will answered): not the check's
+	default:
+	}
+	if err := waitToken(wctx, c.Publish(topic, 1, true, online), p.cfg.AckTimeout); err != nil {
+		return // the pump sees a broken session for itself
+	}
+	if !wait(p.cfg.AckTimeout) && wctx.Err() == nil {
+		p.log.Warn("the broker did not deliver the gateway's own status back: its subscriptions (commands) are lost; reconnecting", "topic", topic)
+		cancel(fmt.Errorf("%w: %s not delivered back within %v", ErrSubscriptionLost, topic, p.cfg.AckTimeout))
+	}
 }
 
 // readAhead is how many events the reader prepares ahead of the window; it
@@ -716,8 +781,12 @@ func (p *Publisher) tokenError(sctx context.Context, tok mqtt.Token) error {
 // after which it answered neither a ping nor with later PUBACKs), a
 // keepalive went unanswered, or a send timed out. A broker that closes the
 // connection after a message, or answers but never acknowledges it, is
-// taken to refuse it, and the event is charged an attempt.
+// taken to refuse it, and the event is charged an attempt. A session ended
+// because the broker dropped its subscriptions charges nothing either.
 func stalled(cause error, answered bool) bool {
+	if errors.Is(cause, ErrSubscriptionLost) {
+		return true // the broker's doing, not an event's
+	}
 	if errors.Is(cause, ErrAckTimeout) {
 		return !answered
 	}

@@ -540,3 +540,48 @@ func TestLateWillIsCorrected(t *testing.T) {
 			json.Unmarshal(s.msgs[len(s.msgs)-1].payload, &last) == nil && last.State == "online" && last.Session == p.Stats().Session
 	})
 }
+
+// A broker that drops the session's subscriptions after granting them (the
+// cleanup of a replaced connection overlapping the new one) is noticed: the
+// gateway's own status does not come back, the session is restarted, and
+// commands arrive again.
+func TestLostSubscriptionsRestartTheSession(t *testing.T) {
+	b := startBroker(t, "127.0.0.1:0")
+	defer b.Close()
+	cfg := testConfig(b.URL())
+	cfg.AckTimeout = time.Second
+	p, err := New(cfg, memOutbox(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var cmds []string
+	p.OnCommand(func(name string, _ []byte) { mu.Lock(); cmds = append(cmds, name); mu.Unlock() })
+	runPublisher(t, p)
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for i := 0; !cond(); i++ {
+			if i == 2000 {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	eventually("the first session", func() bool { return p.Stats().Connected })
+	cl, ok := b.Server().Clients.Get(p.cfg.ClientID)
+	if !ok {
+		t.Fatal("the gateway's client is not on the broker")
+	}
+	b.Server().UnsubscribeClient(cl)
+	eventually("a second session", func() bool { st := p.Stats(); return st.Sessions == 2 && st.Connected })
+	eventually("a command through the new session", func() bool {
+		_ = b.Server().Publish(prefix+"/cmd/ping", []byte(`{}`), false, 1)
+		mu.Lock()
+		defer mu.Unlock()
+		return len(cmds) > 0
+	})
+	time.Sleep(subscriptionCheck + 2*cfg.AckTimeout) // long enough for its check to fail
+	if st := p.Stats(); st.Sessions != 2 || !st.Connected {
+		t.Fatalf("stats %+v: want the second session to stay", st)
+	}
+}
