@@ -55,8 +55,20 @@ func freePort(t *testing.T) string {
 }
 
 // startGateway starts the real binary on a temp data dir and free ports and
-// returns the process, its config and the broker address.
+// returns the process, its config and the broker address. A port taken by
+// someone else between freePort and the gateway's bind is retried on new
+// ports.
 func startGateway(t *testing.T, dataDir string) (*exec.Cmd, string, string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		cmd, cfg, brokerAddr, ok := tryStartGateway(t, dataDir)
+		if ok || attempt == 5 {
+			return cmd, cfg, brokerAddr
+		}
+	}
+}
+
+func tryStartGateway(t *testing.T, dataDir string) (*exec.Cmd, string, string, bool) {
 	t.Helper()
 	brokerAddr, httpAddr := freePort(t), freePort(t)
 	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
@@ -74,21 +86,36 @@ http:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	bindFailed := make(chan struct{})
 	go func() {
+		failed := false
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			t.Log("gateway: " + sc.Text())
+			if !failed && strings.Contains(sc.Text(), "address already in use") {
+				failed = true
+				close(bindFailed)
+			}
 		}
 	}()
-	// Wait (bounded) for the broker to accept connections.
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", brokerAddr); err == nil {
-			c.Close()
-			break
+	// Wait (bounded) for the broker and the HTTP API to accept connections.
+	for _, addr := range []string{brokerAddr, httpAddr} {
+		for i := 0; i < 100; i++ {
+			select {
+			case <-bindFailed:
+				cmd.Process.Kill()
+				cmd.Wait()
+				return cmd, cfg, brokerAddr, false
+			default:
+			}
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return cmd, cfg, brokerAddr
+	return cmd, cfg, brokerAddr, true
 }
 
 func TestRunPublishesStatusAndStopsCleanly(t *testing.T) {
