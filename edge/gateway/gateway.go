@@ -287,7 +287,7 @@ func (g *Gateway) health() (bool, any) {
 		warnings = append(warnings, w)
 	}
 	if obs.Quarantined > 0 {
-		warnings = append(warnings, fmt.Sprintf("%d events quarantined: see dockgate outbox quarantine", obs.Quarantined))
+		warnings = append(warnings, fmt.Sprintf("%d events quarantined: see dockgate outbox quarantined (GET /outbox/quarantined)", obs.Quarantined))
 	}
 	detail := map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version,
 		"problems": problems, "warnings": warnings,

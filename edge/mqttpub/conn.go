@@ -231,17 +231,22 @@ func (c *coalescingConn) flush() {
 		spare = batch
 		if err != nil {
 			// Read returns err from now on: paho reports the connection
-			// lost with it.
+			// lost with it once the socket is closed. The socket itself,
+			// not TLS: a TLS close would try to send close_notify over
+			// the stalled link first.
 			c.err = err
-			c.Conn.Close()
+			c.mu.Unlock()
+			closeSocket(c.Conn)
+			c.mu.Lock()
 		}
 		c.cond.Broadcast()
 	}
 }
 
 // sendChunk is the most one send writes under one deadline: a batch fails
-// when the link makes no progress for the write timeout, not when a large
-// batch on a slow link takes longer than that in all.
+// when 32 KiB of it cannot go out within the write timeout (a link slower
+// than 32 KiB per ack_timeout is a stalled one), not when a large batch on
+// a slow link takes longer than that in all.
 const sendChunk = 32 << 10
 
 func (c *coalescingConn) send(b []byte) error {
@@ -258,6 +263,14 @@ func (c *coalescingConn) send(b []byte) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// closeSocket closes c's TCP socket (under TLS, the one beneath).
+func closeSocket(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	_ = c.Close()
 }
 
 // Close sends what is queued (a DISCONNECT above all), then closes.

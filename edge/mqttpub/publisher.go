@@ -724,7 +724,7 @@ publish:
 		tok := c.Publish(pr.topic, 1, false, pr.payload)
 		select {
 		case <-tok.Done():
-			if err := tok.Error(); err != nil {
+			if err := p.tokenError(sctx, tok); err != nil {
 				// Refused by the client before it went out (queue blocked,
 				// no packet ids): publishing the next event now would put
 				// it ahead of this one. End the session; both go again.
@@ -752,21 +752,19 @@ publish:
 	return ackedN, cause
 }
 
-// lostGrace is how long a publish token failed by paho waits for the
-// connection-lost report that follows it.
-const lostGrace = time.Second
-
 // tokenError is the outcome of a completed publish token. paho fails the
 // tokens of a lost connection ("connection lost before Publish completed")
-// before it reports why the connection was lost; the session's cause, once
-// that report is in, says more (a keepalive or send timeout is the link's
-// fault, not the event's), so a failed token waits a moment for it.
+// before it reports why the connection was lost (and refuses publishes,
+// "not Connected", meanwhile); the session's cause, once that report is in,
+// says more (a keepalive or send timeout is the link's fault, not the
+// event's), so a failed token waits for it: paho closes the connection
+// first, which may take the write timeout.
 func (p *Publisher) tokenError(sctx context.Context, tok mqtt.Token) error {
 	err := tok.Error()
 	if err == nil {
 		return nil
 	}
-	t := time.NewTimer(lostGrace)
+	t := time.NewTimer(p.cfg.AckTimeout + time.Second)
 	defer t.Stop()
 	select {
 	case <-sctx.Done():

@@ -203,8 +203,11 @@ type Outbox struct {
 	db  *badger.DB
 	opt Options
 	// diskCritical: free disk is below half of MinFreeBytes, so even
-	// lifecycle events are refused (the writer goroutine's own).
+	// lifecycle events are refused; diskLowNow: below MinFreeBytes;
+	// diskChecked: when they were measured (the writer goroutine's own).
 	diskCritical bool
+	diskLowNow   bool
+	diskChecked  time.Time
 
 	reqs    chan request
 	closing chan struct{}

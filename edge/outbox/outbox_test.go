@@ -509,6 +509,19 @@ func TestDiskLowKeepsALifecycleReserve(t *testing.T) {
 	if _, err := ob.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 2)); err != nil {
 		t.Fatalf("lifecycle event within the reserve: %v", err)
 	}
+	// Acks while the disk is low leave the flag set.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	evs, err := ob.Next(wctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Ack(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if st := ob.Stats(); !st.DiskLow {
+		t.Fatalf("an ack cleared the disk-low flag: %+v", st)
+	}
 	ob2 := open(t, s, Options{MinFreeBytes: 4*free + 1<<30})
 	if _, err := ob2.Append(ctx, ev("alarm.disk_low", PriorityLifecycle, 3)); !errors.Is(err, ErrStoreFull) {
 		t.Fatalf("lifecycle event below half the floor: %v", err)

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
+
+// diskRecheck bounds the age of the free-disk measurement.
+const diskRecheck = 10 * time.Second
 
 // maxTxnBytes keeps one group commit well under Badger's transaction limit
 // (15% of the 8 MiB memtable).
@@ -70,21 +75,22 @@ type txnState struct {
 
 func (ob *Outbox) commit(batch []request) {
 	results := make([]result, len(batch))
-	diskLow, diskCritical := false, false
-	for _, r := range batch {
-		if r.kind == reqAppend {
-			if free, err := ob.s.FreeBytes(); err == nil && free < ob.opt.MinFreeBytes {
-				diskLow = true
-				// Lifecycle events (alarms, command replies) keep the
-				// lower half of the floor as their reserve.
-				diskCritical = free < ob.opt.MinFreeBytes/2
-			}
-			break
+	// Free disk is measured for a batch that appends, and at least every
+	// diskRecheck otherwise, so that the flag (and /healthz) neither flaps
+	// on batches of acks nor stays set long after space was freed.
+	if slices.ContainsFunc(batch, func(r request) bool { return r.kind == reqAppend }) || time.Since(ob.diskChecked) >= diskRecheck {
+		low, critical := false, false
+		if free, err := ob.s.FreeBytes(); err == nil && free < ob.opt.MinFreeBytes {
+			low = true
+			// Lifecycle events (alarms, command replies) keep the
+			// lower half of the floor as their reserve.
+			critical = free < ob.opt.MinFreeBytes/2
 		}
+		ob.diskChecked = time.Now()
+		ob.setFlag(&ob.diskLow, low, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
+		ob.diskLowNow, ob.diskCritical = low, critical
 	}
-	ob.setFlag(&ob.diskLow, diskLow, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
-
-	ob.diskCritical = diskCritical // the writer goroutine's own
+	diskLow := ob.diskLowNow
 	ts := ob.newTxn(results)
 	for i := 0; i < len(batch); i++ {
 		err := ob.apply(ts, &batch[i], &results[i], diskLow)
