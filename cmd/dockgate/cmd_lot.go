@@ -310,7 +310,7 @@ func (a *lotAPI) Recall(ctx context.Context, code, reason, by string) (lots.Lot,
 
 func (a *lotAPI) Issue(ctx context.Context, req lots.IssueRequest) (lots.Lot, error) {
 	body := lots.RequestOf(req.Details)
-	body.Format, body.Brand = req.Format, req.Brand
+	body.Format, body.Brand, body.ID = req.Format, req.Brand, req.ID
 	var l lots.Lot
 	return l, a.do(ctx, http.MethodPost, "/lots", body, &l)
 }
@@ -408,6 +408,7 @@ func lotNew(ctx context.Context, env *cliEnv, args []string) error {
 	lf := newLotFlags(env, "new")
 	format := lf.fs.String("format", "", "format: a template such as \"{YYMM}-{BRAND}-{PRODUCT}-{SEQ:3}\", or the name of a format in -c FILE (default: lots.default_format)")
 	brand := lf.fs.String("brand", "", "brand ({BRAND}; default: the format's brand)")
+	id := lf.fs.String("id", "", "idempotency key: running again with the same id prints the lot it issued instead of issuing another")
 	jsonOut := lf.fs.Bool("json", false, "print the lot record as JSON instead of the code")
 	df := addDetailFlags(lf.fs, env)
 	pos, err := lf.parse(args)
@@ -437,7 +438,7 @@ func lotNew(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeStore()
-	l, err := r.Issue(ctx, lots.IssueRequest{Format: *format, Brand: *brand, Details: d})
+	l, err := r.Issue(ctx, lots.IssueRequest{Format: *format, Brand: *brand, ID: *id, Details: d})
 	if err != nil {
 		return err
 	}

@@ -235,6 +235,12 @@ func TestLotThroughGatewayAPI(t *testing.T) {
 	if out = mustLot(t, "show", "-c", cfg, code2); json.Unmarshal([]byte(out), &l) != nil || l.Production != "2025-05-08" || l.Expiry != "2099-02-28" || l.Quantity != 12 || l.Unit != "EA" || l.Site != "test" {
 		t.Fatalf("issued lot through the API: %s", out)
 	}
+	// With an id, running again (a retry) prints the same lot.
+	idArgs := []string{"new", "-c", cfg, "--id", "po-1:line-1", "--format", seedFormat, "--product", "WLD01", "--brand", "LWX", "--date", "2025-05-08"}
+	code3 := strings.TrimSpace(mustLot(t, idArgs...))
+	if again := strings.TrimSpace(mustLot(t, idArgs...)); again != code3 || code3 == code2 {
+		t.Fatalf("new --id through the API: %q then %q (after %q)", code3, again, code2)
+	}
 	out = mustLot(t, "register", "SUP-778", "-c", cfg, "--product", "WLD01", "--supplier", "ACME", "--expiry", "2099-03-31")
 	if json.Unmarshal([]byte(out), &l) != nil || l.Code != "SUP-778" || l.Source != "supplier" || l.Supplier != "ACME" {
 		t.Fatalf("register through the API: %s", out)

@@ -19,7 +19,7 @@ import (
 //	POST /receipts, GET /receipts/{id}, POST /receipts/{id}/close
 //	GET  /trace/lot/{code}, /trace/epc/{epc}, /trace/sscc/{sscc}
 //	GET  /lots?product=&supplier=&status=&from=&to=&order=fefo|fifo&limit=
-//	POST /lots (issue: lots.Request), POST /lots/register (a supplier's lot: lots.Request with code)
+//	POST /lots (issue: lots.Request; "id" makes a retry return the same lot), POST /lots/register (a supplier's lot: lots.Request with code)
 //	GET  /lots/{code}, POST /lots/{code}/hold|recall {"reason","by"}, POST /lots/{code}/release
 //	GET  /lots-expiring?days=N
 //	GET  /printers, GET /printers/{id}/jobs, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
@@ -73,7 +73,7 @@ func (g *Gateway) routes() {
 			api.Error(w, http.StatusBadRequest, errors.New("code: an issued lot gets its code from the format; to keep a supplier's lot, POST /lots/register"))
 			return
 		}
-		l, err := g.lots.Issue(r.Context(), lots.IssueRequest{Format: req.Format, Brand: req.Brand, Details: d})
+		l, err := g.lots.Issue(r.Context(), lots.IssueRequest{Format: req.Format, Brand: req.Brand, ID: req.ID, Details: d})
 		lotReply(w, l, err)
 	})
 	a.Handle("POST /lots/register", func(w http.ResponseWriter, r *http.Request) {
@@ -81,8 +81,8 @@ func (g *Gateway) routes() {
 		if !ok {
 			return
 		}
-		if req.Format != "" || req.Brand != "" {
-			api.Error(w, http.StatusBadRequest, errors.New("format, brand: a registered lot keeps the supplier's code; to generate one, POST /lots"))
+		if req.Format != "" || req.Brand != "" || req.ID != "" {
+			api.Error(w, http.StatusBadRequest, errors.New("format, brand, id: a registered lot keeps the supplier's code (registering it again returns it); to generate one, POST /lots"))
 			return
 		}
 		l, err := g.lots.Register(r.Context(), req.Code, d)

@@ -154,6 +154,11 @@ type IssueRequest struct {
 	Format  string
 	Brand   string // {BRAND}; "" takes the format's configured brand
 	Gateway string // {GATEWAY}; "" takes Options.Gateway
+	// ID is an optional idempotency key: an Issue with an ID used before
+	// returns the lot that ID issued instead of a second one (a client's
+	// retry after a lost answer), and is ErrExists when the request
+	// differs. 1–80 letters, digits, '.', '_', ':' or '-'.
+	ID string
 	Details
 }
 

@@ -3,10 +3,13 @@ package lots
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +36,7 @@ import (
 //	loti/r/<kind>\x00<id>\x00<code>       reverse links
 const (
 	kRec     = "lot/c/"
+	kReq     = "lot/q/" // issue request id → {code, hash}
 	kHist    = "lot/h/"
 	iProduct = "loti/p/"
 	iSupp    = "loti/s/"
@@ -136,6 +140,13 @@ var errCodeTaken = errors.New("code taken")
 // Issue generates a new lot code and records the lot. The code is recorded as
 // issued in the same synced step that makes it, and never issued again.
 func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
+	var reqHash string
+	if req.ID != "" {
+		if !reqIDPattern.MatchString(req.ID) {
+			return Lot{}, fmt.Errorf("%w: id %q: use 1-80 letters, digits, '.', '_', ':' or '-'", ErrInvalid, req.ID)
+		}
+		reqHash = req.hash() // as given: defaults such as today's date may change on a retry
+	}
 	f, err := r.Format(req.Format)
 	if err != nil {
 		return Lot{}, err
@@ -177,8 +188,17 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 		// and the next one tried.
 		var l Lot
 		var ev Event
+		var before issued // what req.ID issued before
 		taken := false
 		err := r.db.Update(func(txn *badger.Txn) error {
+			if req.ID != "" {
+				item, err := txn.Get([]byte(kReq + req.ID))
+				if err == nil {
+					return item.Value(func(b []byte) error { return json.Unmarshal(b, &before) })
+				} else if !errors.Is(err, badger.ErrKeyNotFound) {
+					return err
+				}
+			}
 			seq, err := store.NextInTxn(txn, counter, 1, 1, f.SeqMax())
 			if err != nil {
 				return err
@@ -196,9 +216,23 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 			} else if !errors.Is(err, badger.ErrKeyNotFound) {
 				return err
 			}
+			if req.ID != "" {
+				b, err := json.Marshal(issued{Code: l.Code, Hash: reqHash})
+				if err != nil {
+					return err
+				}
+				if err := txn.Set([]byte(kReq+req.ID), b); err != nil {
+					return err
+				}
+			}
 			return writeNew(txn.Set, &stored{Lot: l}, ev)
 		})
 		switch {
+		case err == nil && before.Code != "":
+			if before.Hash != reqHash {
+				return Lot{}, fmt.Errorf("%w: id %q already issued lot %s for a different request; use a new id for a new lot", ErrExists, req.ID, before.Code)
+			}
+			return r.Get(before.Code)
 		case errors.Is(err, store.ErrExhausted):
 			return Lot{}, fmt.Errorf("%w: format %q has used all %d numbers of {SEQ} for %s %s; widen {SEQ:n} or add a finer date token: %v",
 				ErrExhausted, f.Template(), f.SeqMax(), part, periodName(f, req.Production), err)
@@ -215,6 +249,22 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 		r.notify(Change{Code: l.Code, Event: ev, Lot: l})
 		return l, nil
 	}
+}
+
+// issued is what an issue request id is stored with.
+type issued struct {
+	Code string `json:"code"`
+	Hash string `json:"hash"`
+}
+
+var reqIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,80}$`)
+
+// hash identifies the request's content (its id aside).
+func (req IssueRequest) hash() string {
+	req.ID = ""
+	b, _ := json.Marshal(req)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 func periodName(f *lot.Format, d time.Time) string {

@@ -112,6 +112,44 @@ func TestIssueSeedExample(t *testing.T) {
 	}
 }
 
+// An issue with an id used before returns that lot, without a number or a
+// created event; the same id with another request is refused.
+func TestIssueWithIDIsIdempotent(t *testing.T) {
+	var mu sync.Mutex
+	created := 0
+	r, c := newRegistry(t, openStore(t, t.TempDir()), Options{OnChange: func(ch Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ch.Event.Action == "created" {
+			created++
+		}
+	}})
+	req := IssueRequest{ID: "po-4411:line-1", Details: Details{Product: "WLD01", Quantity: 12, Unit: "EA"}}
+	first := issue(t, r, req)
+	c.Set("2025-06-02") // a retry on another day: the request as given is the same
+	if again := issue(t, r, req); again.Code != first.Code {
+		t.Fatalf("retry issued %s after %s", again.Code, first.Code)
+	}
+	if next := issue(t, r, IssueRequest{Details: Details{Product: "WLD01"}}); next.Code != "2506-LWX-WLD01-001" {
+		t.Fatalf("next lot %s: the retry must not spend a number", next.Code)
+	}
+	mu.Lock()
+	if created != 2 {
+		t.Errorf("%d created events, want 2", created)
+	}
+	mu.Unlock()
+	other := req
+	other.Quantity = 13
+	if _, err := r.Issue(context.Background(), other); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), first.Code) {
+		t.Fatalf("same id, other request: %v", err)
+	}
+	bad := req
+	bad.ID = "no spaces"
+	if _, err := r.Issue(context.Background(), bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad id: %v", err)
+	}
+}
+
 func TestIssueSkipsTakenCode(t *testing.T) {
 	r, _ := newRegistry(t, openStore(t, ""), Options{})
 	ctx := context.Background()

@@ -14,6 +14,8 @@ type Request struct {
 	Brand  string `json:"brand,omitempty"`
 	// Code: register only, the supplier's lot code.
 	Code string `json:"code,omitempty"`
+	// ID: issue only, the idempotency key (see IssueRequest.ID).
+	ID string `json:"id,omitempty"`
 
 	Product        string  `json:"product"`
 	GTIN           string  `json:"gtin,omitempty"`
