@@ -124,29 +124,28 @@ type GS1 struct {
 	// GLN is the site's Global Location Number (13 digits) for EPCIS.
 	GLN string `yaml:"gln"`
 	// CompanyPrefixes and CompanyPrefixFile (GS1's GCP prefix format list,
-	// JSON) give the company prefix length of suppliers' SSCCs, which their
-	// EPCs need; the gateway's own company_prefix is always known.
+	// JSON; CompanyPrefixes replace its entries) give the company prefix
+	// length of suppliers' SSCCs, which their EPCs need; the gateway's own
+	// company_prefix is always known.
 	CompanyPrefixes   []epc.CompanyPrefixEntry `yaml:"company_prefixes"`
 	CompanyPrefixFile string                   `yaml:"company_prefix_file"`
 }
 
-// CompanyPrefixTable is the table of company prefix lengths: the file's
-// entries, then company_prefixes, then the gateway's own prefix.
+// CompanyPrefixTable is the table of company prefix lengths: GS1's list
+// from the file, company_prefixes replacing its entries, and the gateway's
+// own prefix.
 func (g GS1) CompanyPrefixTable() (*epc.CompanyPrefixTable, error) {
-	var entries []epc.CompanyPrefixEntry
+	var t *epc.CompanyPrefixTable
 	if g.CompanyPrefixFile != "" {
 		b, err := os.ReadFile(g.CompanyPrefixFile)
 		if err != nil {
 			return nil, fmt.Errorf("gs1.company_prefix_file: %w (point it at GS1's GCP prefix format list in JSON, or list the prefixes under gs1.company_prefixes)", err)
 		}
-		t, err := epc.ParseGCPPrefixFormatList(b)
-		if err != nil {
+		if t, err = epc.ParseGCPPrefixFormatList(b); err != nil {
 			return nil, fmt.Errorf("gs1.company_prefix_file %s: %s", g.CompanyPrefixFile, strings.TrimPrefix(err.Error(), "epc: "))
 		}
-		entries = t.Entries()
 	}
-	entries = append(entries, g.CompanyPrefixes...)
-	t, err := epc.NewCompanyPrefixTable(entries)
+	t, err := t.With(g.CompanyPrefixes)
 	if err != nil {
 		return nil, fmt.Errorf("gs1.company_prefixes: %s", strings.TrimPrefix(err.Error(), "epc: "))
 	}
@@ -156,7 +155,7 @@ func (g GS1) CompanyPrefixTable() (*epc.CompanyPrefixTable, error) {
 	if n, ok := t.Lookup(g.CompanyPrefix); ok && n != len(g.CompanyPrefix) {
 		return nil, fmt.Errorf("gs1.company_prefixes: the table gives prefix %s a length of %d, but gs1.company_prefix has %d digits: correct the entry or the prefix", g.CompanyPrefix, n, len(g.CompanyPrefix))
 	}
-	return epc.NewCompanyPrefixTable(append(entries, epc.CompanyPrefixEntry{Prefix: g.CompanyPrefix, Length: len(g.CompanyPrefix)}))
+	return t.With([]epc.CompanyPrefixEntry{{Prefix: g.CompanyPrefix, Length: len(g.CompanyPrefix)}})
 }
 
 // Door is one dock door: the portal settings of rfid/portal, its printer

@@ -144,7 +144,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"gln prefix", "gs1:\n  gln: \"0952012345672\"\n",
 			[]string{`gs1.gln: "0952012345672" does not start with gs1.company_prefix 0614141 (EPCIS locations are SGLNs of that prefix)`}},
 		{"company prefix length", "gs1:\n  company_prefixes:\n    - {prefix: \"95\", length: 4}\n",
-			[]string{`gs1.company_prefixes: company prefix table entry 1 length "4": must be 6–12 (the digits of the company prefix)`}},
+			[]string{`gs1.company_prefixes: company prefix table entry 1 length "4": must be 6–12 (the digits of the company prefix), or 0 for none`}},
 		{"own company prefix length", "gs1:\n  company_prefixes:\n    - {prefix: \"0614141\", length: 9}\n",
 			[]string{`gs1.company_prefixes: the table gives prefix 0614141 a length of 9, but gs1.company_prefix has 7 digits: correct the entry or the prefix`}},
 		{"company prefix file", "gs1:\n  company_prefix_file: /nonexistent/gcp.json\n",
@@ -214,7 +214,7 @@ func FuzzParse(f *testing.F) {
 // gateway's own prefix.
 func TestCompanyPrefixTable(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "gcp.json")
-	if err := os.WriteFile(file, []byte(`{"GCPPrefixFormatList":{"entry":[{"prefix":"40","gcpLength":7},{"prefix":"401234","gcpLength":0}]}}`), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(`{"GCPPrefixFormatList":{"entry":[{"prefix":"40","gcpLength":7},{"prefix":"401234","gcpLength":0},{"prefix":"871","gcpLength":8}]}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Parse([]byte("gs1:\n  company_prefix: \"952012345\"\n  company_prefix_file: "+file+"\n  company_prefixes:\n    - {prefix: \"871\", length: 10}\n"), noEnv)
@@ -225,12 +225,16 @@ func TestCompanyPrefixTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for digits, want := range map[string]int{"40123456789012345": 7, "87112345678901234": 10, "95201234567890123": 9} {
+	// 871 is the configured entry's (it replaces the file's); 401234 is a
+	// range without company prefixes.
+	for digits, want := range map[string]int{"40993456789012345": 7, "87112345678901234": 10, "95201234567890123": 9} {
 		if n, ok := tab.Lookup(digits); !ok || n != want {
 			t.Errorf("%s: length %d %v, want %d", digits, n, ok, want)
 		}
 	}
-	if n, ok := tab.Lookup("50000000000000000"); ok {
-		t.Errorf("an unlisted prefix has length %d", n)
+	for _, digits := range []string{"50000000000000000", "40123456789012345"} {
+		if n, ok := tab.Lookup(digits); ok {
+			t.Errorf("%s: length %d, want none", digits, n)
+		}
 	}
 }

@@ -346,18 +346,17 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	if err := s.checkSSCCs(r.ID, r.SSCCs); err != nil {
 		return nil, err
 	}
-	// The cartons' EPCs, known before anything is recorded.
-	cpLens := make([]int, max(len(r.SSCCs), r.Cartons))
-	for i := range cpLens {
-		cpLens[i] = len(s.cfg.SSCC.CompanyPrefix)
-	}
-	if s.cfg.CompanyPrefixLen != nil {
-		for i, sscc := range r.SSCCs {
-			n, err := s.cfg.CompanyPrefixLen(sscc)
-			if err != nil {
+	// The supplier's SSCCs' EPCs, made before anything is recorded.
+	supplierEPCs := make([]epc.EPC, len(r.SSCCs))
+	for i, sscc := range r.SSCCs {
+		n := len(s.cfg.SSCC.CompanyPrefix)
+		if s.cfg.CompanyPrefixLen != nil {
+			if n, err = s.cfg.CompanyPrefixLen(sscc); err != nil {
 				return nil, invalid("ssccs: SSCC %s: the length of its company prefix is not known, and its EPC needs it: add the supplier's company prefix and its length under gs1.company_prefixes (or gs1.company_prefix_file)", sscc)
 			}
-			cpLens[i] = n
+		}
+		if supplierEPCs[i], err = epc.NewSSCC96(int(epc.FilterFullCase), n, sscc); err != nil {
+			return nil, invalid("ssccs: SSCC %s: no EPC: %v", sscc, err)
 		}
 	}
 
@@ -396,8 +395,10 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	door := s.doors[r.Door]
 	cartons := make([]Carton, len(ssccs))
 	for i, sscc := range ssccs {
-		e, err := epc.NewSSCC96(int(epc.FilterFullCase), cpLens[i], sscc)
-		if err != nil {
+		var e epc.EPC
+		if len(r.SSCCs) > 0 {
+			e = supplierEPCs[i]
+		} else if e, err = epc.NewSSCC96(int(epc.FilterFullCase), len(s.cfg.SSCC.CompanyPrefix), sscc); err != nil {
 			return nil, fmt.Errorf("carton %s: EPC: %w", sscc, err)
 		}
 		cartons[i] = Carton{SSCC: sscc, EPC: e.Hex(), EPCURI: e.PureURI(), Receipt: rc.ID, Lot: rc.Lot,

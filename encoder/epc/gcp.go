@@ -7,6 +7,8 @@ import (
 
 // CompanyPrefixEntry is one line of a company prefix table: keys whose
 // company part starts with Prefix have a company prefix of Length digits.
+// Length 0 says that no company prefix is assigned under Prefix (GS1's list
+// marks ranges so): a key there has no known length.
 type CompanyPrefixEntry struct {
 	Prefix string `yaml:"prefix" json:"prefix"`
 	Length int    `yaml:"length" json:"gcpLength"`
@@ -21,32 +23,59 @@ type CompanyPrefixTable struct {
 }
 
 // NewCompanyPrefixTable builds a table. A prefix is 1–12 digits, a length
-// 6–12; the same prefix twice with two
-// lengths is an error.
+// 6–12 (what EPC binary encodings can carry) or 0 (no company prefix
+// there); the same prefix twice with two lengths is an error.
 func NewCompanyPrefixTable(entries []CompanyPrefixEntry) (*CompanyPrefixTable, error) {
-	t := &CompanyPrefixTable{lengths: make(map[string]uint8, len(entries))}
+	return (*CompanyPrefixTable)(nil).add(entries, 6, false)
+}
+
+// With returns a table of t's entries and entries (checked as by
+// NewCompanyPrefixTable), an entry of entries replacing t's for the same
+// prefix.
+func (t *CompanyPrefixTable) With(entries []CompanyPrefixEntry) (*CompanyPrefixTable, error) {
+	return t.add(entries, 6, true)
+}
+
+// add copies t and adds entries; lengths below minLen (other than 0) are
+// refused, and a prefix listed twice in entries with two lengths is an
+// error.
+func (t *CompanyPrefixTable) add(entries []CompanyPrefixEntry, minLen int, override bool) (*CompanyPrefixTable, error) {
+	out := &CompanyPrefixTable{lengths: make(map[string]uint8, len(entries))}
+	if t != nil {
+		for p, n := range t.lengths {
+			out.lengths[p] = n
+		}
+		out.longest = t.longest
+	}
+	seen := make(map[string]int, len(entries))
 	for i, en := range entries {
 		at := "company prefix table entry " + itoa(uint64(i+1))
 		if en.Prefix == "" || len(en.Prefix) > 12 || !allDigits(en.Prefix) {
 			return nil, newErr(SchemeRaw, at+" prefix", en.Prefix, ErrCompanyPrefix, "must be 1–12 digits")
 		}
-		if en.Length < 6 || en.Length > 12 {
+		if en.Length != 0 && (en.Length < minLen || en.Length > 12) {
 			return nil, newErr(SchemeRaw, at+" length", itoa(uint64(max(en.Length, 0))), ErrCompanyPrefix,
-				"must be 6–12 (the digits of the company prefix)")
+				"must be 6–12 (the digits of the company prefix), or 0 for none")
 		}
-		if old, dup := t.lengths[en.Prefix]; dup && int(old) != en.Length {
+		if old, dup := seen[en.Prefix]; dup && old != en.Length {
 			return nil, newErr(SchemeRaw, at+" prefix", en.Prefix, ErrCompanyPrefix,
 				"is listed twice with lengths "+itoa(uint64(old))+" and "+itoa(uint64(en.Length)))
 		}
-		t.lengths[en.Prefix] = uint8(en.Length)
-		t.longest = max(t.longest, len(en.Prefix))
+		seen[en.Prefix] = en.Length
+		if _, had := out.lengths[en.Prefix]; had && !override {
+			continue
+		}
+		out.lengths[en.Prefix] = uint8(en.Length)
+		out.longest = max(out.longest, len(en.Prefix))
 	}
-	return t, nil
+	return out, nil
 }
 
 // ParseGCPPrefixFormatList reads GS1's GCP length list in its JSON form,
 // {"GCPPrefixFormatList":{"entry":[{"prefix":"…","gcpLength":7},…]}}.
-// Entries with a length of 0 (prefixes no company holds) are skipped.
+// Entries of length 0 (no company prefix assigned there) are kept as such;
+// lengths below 6 are kept too, and an EPC encoding of such a key then
+// fails saying so.
 func ParseGCPPrefixFormatList(b []byte) (*CompanyPrefixTable, error) {
 	var doc struct {
 		List struct {
@@ -56,13 +85,7 @@ func ParseGCPPrefixFormatList(b []byte) (*CompanyPrefixTable, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, newErr(SchemeRaw, "GCP prefix format list", "", ErrCompanyPrefix, "is not valid JSON: "+err.Error())
 	}
-	entries := doc.List.Entry[:0]
-	for _, en := range doc.List.Entry {
-		if en.Length != 0 {
-			entries = append(entries, en)
-		}
-	}
-	return NewCompanyPrefixTable(entries)
+	return (*CompanyPrefixTable)(nil).add(doc.List.Entry, 1, false)
 }
 
 // Entries returns the table's entries sorted by prefix.
@@ -77,14 +100,15 @@ func (t *CompanyPrefixTable) Entries() []CompanyPrefixEntry {
 
 // Lookup returns the company prefix length for digits that start with the
 // company prefix (a GLN, a GTIN-14 without its indicator digit, an SSCC
-// without its extension digit).
+// without its extension digit); false when no entry matches, or the
+// longest match says no company prefix is assigned there.
 func (t *CompanyPrefixTable) Lookup(digits string) (int, bool) {
 	if t == nil {
 		return 0, false
 	}
 	for n := min(len(digits), t.longest); n > 0; n-- {
 		if l, ok := t.lengths[digits[:n]]; ok {
-			return int(l), true
+			return int(l), l != 0 // 0: no company prefix assigned there
 		}
 	}
 	return 0, false

@@ -63,15 +63,42 @@ func TestCompanyPrefixTable(t *testing.T) {
 
 func TestParseGCPPrefixFormatList(t *testing.T) {
 	tab, err := ParseGCPPrefixFormatList([]byte(`{"GCPPrefixFormatList":{"entry":[
-		{"prefix":"0614141","gcpLength":7},{"prefix":"977","gcpLength":0},{"prefix":"95","gcpLength":11}]}}`))
+		{"prefix":"0614141","gcpLength":7},{"prefix":"977","gcpLength":0},{"prefix":"95","gcpLength":11},
+		{"prefix":"40","gcpLength":7},{"prefix":"401234","gcpLength":0},{"prefix":"0000123","gcpLength":4}]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, ok := tab.Lookup("061414112345"); !ok || n != 7 {
-		t.Errorf("0614141: %d %v", n, ok)
+	for digits, want := range map[string]int{"061414112345": 7, "95000000000": 11, "4099999999": 7, "00001239999": 4} {
+		if n, ok := tab.Lookup(digits); !ok || n != want {
+			t.Errorf("%s: %d %v, want %d", digits, n, ok, want)
+		}
 	}
-	if _, ok := tab.Lookup("9771234"); ok {
-		t.Error("a length-0 entry was kept")
+	// Length 0: no company prefix there, also under a shorter entry.
+	for _, digits := range []string{"9771234", "4012345678"} {
+		if n, ok := tab.Lookup(digits); ok {
+			t.Errorf("%s: length %d in a range without company prefixes", digits, n)
+		}
+	}
+	// A 4-digit company prefix has no EPC binary encoding: it says so.
+	if _, err := NewSSCC96(2, 4, "100001234567890125"); !errors.Is(err, ErrCompanyPrefix) {
+		t.Errorf("SSCC-96 with a 4-digit company prefix: %v", err)
+	}
+	// With: later entries replace the table's.
+	tab2, err := tab.With([]CompanyPrefixEntry{{Prefix: "401234", Length: 8}, {Prefix: "95", Length: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := tab2.Lookup("4012345678"); !ok || n != 8 {
+		t.Errorf("overridden 401234: %d %v", n, ok)
+	}
+	if n, _ := tab2.Lookup("95000000000"); n != 9 {
+		t.Errorf("overridden 95: %d", n)
+	}
+	if n, _ := tab.Lookup("95000000000"); n != 11 {
+		t.Errorf("With changed the original table: %d", n)
+	}
+	if _, err := tab.With([]CompanyPrefixEntry{{Prefix: "95", Length: 5}}); !errors.Is(err, ErrCompanyPrefix) {
+		t.Errorf("With of a 5-digit length: %v", err)
 	}
 	if _, err := ParseGCPPrefixFormatList([]byte("{")); !errors.Is(err, ErrCompanyPrefix) {
 		t.Errorf("bad JSON: %v", err)
