@@ -1,6 +1,7 @@
 package mqttpub
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -400,5 +401,93 @@ func TestFailedTokenTakesTheConnectionLostReason(t *testing.T) {
 	}
 	if err := p.tokenError(sctx2, failedToken{}); err != nil {
 		t.Fatalf("a completed token: %v", err)
+	}
+}
+
+// noLoopRelay is a TCP relay to a broker that drops, on the way to the
+// client, every live (not retained) PUBLISH on a status topic: a broker
+// that does not deliver a client's own publishes back to it, retained
+// messages on subscribe aside.
+func noLoopRelay(t *testing.T, broker string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", broker)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			go func() { defer server.Close(); _, _ = io.Copy(server, client) }()
+			go func() {
+				defer client.Close()
+				r := bufio.NewReader(server)
+				for {
+					hdr, err := r.ReadByte()
+					if err != nil {
+						return
+					}
+					frame := []byte{hdr}
+					length, shift := 0, 0
+					for {
+						b, err := r.ReadByte()
+						if err != nil {
+							return
+						}
+						frame = append(frame, b)
+						length |= int(b&0x7f) << shift
+						shift += 7
+						if b&0x80 == 0 {
+							break
+						}
+					}
+					body := make([]byte, length)
+					if _, err := io.ReadFull(r, body); err != nil {
+						return
+					}
+					if hdr>>4 == 3 && hdr&1 == 0 && len(body) > 2 {
+						n := int(body[0])<<8 | int(body[1])
+						if n+2 <= len(body) && strings.HasSuffix(string(body[2:2+n]), "/status") {
+							continue // a live status publish: dropped
+						}
+					}
+					if _, err := client.Write(append(frame, body...)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "tcp://" + ln.Addr().String()
+}
+
+// On a broker that never echoes a client's own publishes, the subscription
+// check fails twice, then is turned off: sessions stop restarting.
+func TestSubscriptionCheckTurnsOffOnANoLoopBroker(t *testing.T) {
+	url, _ := hookBroker(t, &mqttsrv.HookBase{})
+	cfg := testConfig(noLoopRelay(t, strings.TrimPrefix(url, "tcp://")))
+	cfg.AckTimeout = 500 * time.Millisecond
+	p, err := New(cfg, memOutbox(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPublisher(t, p)
+	for i := 0; p.Stats().Sessions < maxSubCheckFails+1 || !p.Stats().Connected; i++ {
+		if i == 3000 {
+			t.Fatalf("stats %+v: want %d sessions", p.Stats(), maxSubCheckFails+1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(subscriptionCheck + 3*cfg.AckTimeout) // long enough for a check to fail
+	if st := p.Stats(); st.Sessions != maxSubCheckFails+1 || !st.Connected {
+		t.Fatalf("stats %+v: want the session after the check was turned off to stay", st)
 	}
 }

@@ -39,6 +39,10 @@ var (
 // subscriptions after granting them.
 const subscriptionCheck = time.Second
 
+// maxSubCheckFails is how many sessions in a row may fail the subscription
+// check before it is turned off.
+const maxSubCheckFails = 2
+
 // Device kinds with a retained status topic.
 const (
 	DevicePrinter = "printer"
@@ -97,6 +101,11 @@ type Publisher struct {
 	// oldest unacknowledged event's (a stalled uplink), so the next Rewind
 	// does not count an attempt against it. Owned by Run's goroutine.
 	noCharge bool
+	// subCheckFails counts sessions in a row whose subscription check
+	// failed; at maxSubCheckFails the check is off (a broker that never
+	// delivers a client's own publishes back to it). Owned by Run's
+	// goroutine.
+	subCheckFails int
 	// conn is the session's connection when the gateway dialed it.
 	conn atomic.Pointer[coalescingConn]
 }
@@ -448,11 +457,32 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	p.mu.Lock()
 	p.stats.Connected = true
 	p.mu.Unlock()
-	if statusGranted {
-		go p.checkSubscriptions(wctx, cancel, c, statusTopic, online, echo)
+	var checkWG sync.WaitGroup
+	var checked atomic.Bool
+	if statusGranted && p.subCheckFails < maxSubCheckFails {
+		checkWG.Add(1)
+		go func() {
+			defer checkWG.Done()
+			checked.Store(p.checkSubscriptions(wctx, cancel, c, statusTopic, online, echo))
+		}()
 	}
 	acked, perr := p.pump(wctx, sctx, cancel, c)
-	healthy = acked > 0
+	// The check publishes nothing after this: an online status of its
+	// could otherwise land after the offline of a clean shutdown.
+	wcancel()
+	checkWG.Wait()
+	switch {
+	case errors.Is(perr, ErrSubscriptionLost):
+		p.subCheckFails++
+		if p.subCheckFails == maxSubCheckFails {
+			p.log.Error("the broker does not deliver the gateway's own status back, session after session: the subscription check is off (commands may still arrive; check the broker's loop-delivery settings)")
+		}
+	case checked.Load():
+		p.subCheckFails = 0
+	}
+	// A session that lost its subscriptions is not a healthy one, whatever
+	// it acknowledged: the backoff grows.
+	healthy = acked > 0 && !errors.Is(perr, ErrSubscriptionLost)
 	if ctx.Err() != nil {
 		// Clean shutdown: say so before leaving.
 		if err := waitToken(context.Background(), c.Publish(statusTopic, 1, true, []byte(OfflinePayload)), min(p.cfg.AckTimeout, 2*time.Second)); err != nil {
@@ -487,7 +517,9 @@ func granted(tok mqtt.Token) bool {
 // then, after subscriptionCheck, the status is published again and must
 // come back. A broker that never delivered the first (an ACL that grants
 // the subscription but filters what it delivers) is not checked.
-func (p *Publisher) checkSubscriptions(wctx context.Context, cancel context.CancelCauseFunc, c mqtt.Client, topic string, online []byte, echo <-chan struct{}) {
+//
+// It reports whether the check passed.
+func (p *Publisher) checkSubscriptions(wctx context.Context, cancel context.CancelCauseFunc, c mqtt.Client, topic string, online []byte, echo <-chan struct{}) bool {
 	wait := func(d time.Duration) bool {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -500,26 +532,33 @@ func (p *Publisher) checkSubscriptions(wctx context.Context, cancel context.Canc
 		return false
 	}
 	if !wait(p.cfg.AckTimeout) {
-		return
+		return false
 	}
 	t := time.NewTimer(subscriptionCheck)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-wctx.Done():
-		return
+		return false
 	}
 	select {
 	case <-echo: // a later one (a late will answered): not the check's
 	default:
 	}
-	if err := waitToken(wctx, c.Publish(topic, 1, true, online), p.cfg.AckTimeout); err != nil {
-		return // the pump sees a broken session for itself
+	if wctx.Err() != nil {
+		return false
 	}
-	if !wait(p.cfg.AckTimeout) && wctx.Err() == nil {
+	if err := waitToken(wctx, c.Publish(topic, 1, true, online), p.cfg.AckTimeout); err != nil {
+		return false // the pump sees a broken session for itself
+	}
+	if wait(p.cfg.AckTimeout) {
+		return true
+	}
+	if wctx.Err() == nil {
 		p.log.Warn("the broker did not deliver the gateway's own status back: its subscriptions (commands) are lost; reconnecting", "topic", topic)
 		cancel(fmt.Errorf("%w: %s not delivered back within %v", ErrSubscriptionLost, topic, p.cfg.AckTimeout))
 	}
+	return false
 }
 
 // readAhead is how many events the reader prepares ahead of the window; it
