@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ import (
 //
 //	lot/c/<code>                          the lot record (JSON)
 //	lot/h/<code>\x00<u32 index>           history events, append-only
+//	lot/q/<id>                            an issue request's id: {code, hash}
 //	loti/p/<product>\x00<code>            by product
 //	loti/s/<supplier>\x00<code>           by supplier
 //	loti/sl/<supplier>\x00<supplier lot>\x00<code>
@@ -146,6 +148,11 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 			return Lot{}, fmt.Errorf("%w: id %q: use 1-80 letters, digits, '.', '_', ':' or '-'", ErrInvalid, req.ID)
 		}
 		reqHash = req.hash() // as given: defaults such as today's date may change on a retry
+		// A retry is answered first: neither a format taken out of the
+		// configuration nor a low disk stops it from getting its lot.
+		if l, ok, err := r.issuedBefore(req.ID, reqHash); ok || err != nil {
+			return l, err
+		}
 	}
 	f, err := r.Format(req.Format)
 	if err != nil {
@@ -229,10 +236,7 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 		})
 		switch {
 		case err == nil && before.Code != "":
-			if before.Hash != reqHash {
-				return Lot{}, fmt.Errorf("%w: id %q already issued lot %s for a different request; use a new id for a new lot", ErrExists, req.ID, before.Code)
-			}
-			return r.Get(before.Code)
+			return r.repeat(req.ID, reqHash, before)
 		case errors.Is(err, store.ErrExhausted):
 			return Lot{}, fmt.Errorf("%w: format %q has used all %d numbers of {SEQ} for %s %s; widen {SEQ:n} or add a finer date token: %v",
 				ErrExhausted, f.Template(), f.SeqMax(), part, periodName(f, req.Production), err)
@@ -259,12 +263,54 @@ type issued struct {
 
 var reqIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,80}$`)
 
-// hash identifies the request's content (its id aside).
+// issuedBefore returns the lot id issued, if it did.
+func (r *Registry) issuedBefore(id, hash string) (Lot, bool, error) {
+	var before issued
+	err := r.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(kReq + id))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(b []byte) error { return json.Unmarshal(b, &before) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Lot{}, false, nil
+	}
+	if err != nil {
+		return Lot{}, false, fmt.Errorf("lots: issue request %q: %w", id, err)
+	}
+	l, err := r.repeat(id, hash, before)
+	return l, true, err
+}
+
+// repeat answers a retry of the request that issued before.
+func (r *Registry) repeat(id, hash string, before issued) (Lot, error) {
+	if before.Hash != hash {
+		return Lot{}, fmt.Errorf("%w: id %q already issued lot %s for a different request; use a new id for a new lot", ErrExists, id, before.Code)
+	}
+	return r.Get(before.Code)
+}
+
+// hash identifies the request's content, field by field (a field added to
+// Details later does not change the hash of an earlier request): what the
+// lot is, not who asked.
 func (req IssueRequest) hash() string {
-	req.ID = ""
-	b, _ := json.Marshal(req)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	d := req.Details
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(time.DateOnly)
+	}
+	fields := []string{"v1", req.Format, req.Brand, req.Gateway,
+		d.Product, d.GTIN, d.Supplier, d.SupplierLot, d.Site, d.Door, d.Line,
+		date(d.Production), date(d.Expiry), date(d.BestBefore),
+		strconv.FormatFloat(d.Quantity, 'g', -1, 64), d.Unit, d.PO, d.DespatchAdvice}
+	h := sha256.New()
+	for _, f := range fields {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func periodName(f *lot.Format, d time.Time) string {

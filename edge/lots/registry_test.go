@@ -117,21 +117,28 @@ func TestIssueSeedExample(t *testing.T) {
 func TestIssueWithIDIsIdempotent(t *testing.T) {
 	var mu sync.Mutex
 	created := 0
-	r, c := newRegistry(t, openStore(t, t.TempDir()), Options{OnChange: func(ch Change) {
+	st := openStore(t, t.TempDir())
+	r, c := newRegistry(t, st, Options{OnChange: func(ch Change) {
 		mu.Lock()
 		defer mu.Unlock()
 		if ch.Event.Action == "created" {
 			created++
 		}
 	}})
-	req := IssueRequest{ID: "po-4411:line-1", Details: Details{Product: "WLD01", Quantity: 12, Unit: "EA"}}
+	req := IssueRequest{ID: "po-4411:line-1", Format: "tiny", Details: Details{Product: "WLD01", Quantity: 12, Unit: "EA"}}
 	first := issue(t, r, req)
 	c.Set("2025-06-02") // a retry on another day: the request as given is the same
 	if again := issue(t, r, req); again.Code != first.Code {
 		t.Fatalf("retry issued %s after %s", again.Code, first.Code)
 	}
-	if next := issue(t, r, IssueRequest{Details: Details{Product: "WLD01"}}); next.Code != "2506-LWX-WLD01-001" {
+	if next := issue(t, r, IssueRequest{Format: "tiny", Details: Details{Product: "WLD01"}}); next.Code != "25-WLD01-2" {
 		t.Fatalf("next lot %s: the retry must not spend a number", next.Code)
+	}
+	// A retry after the format left the configuration still gets its lot.
+	without := lot.Config{DefaultFormat: "std", Formats: map[string]lot.FormatConfig{"std": seedConfig.Formats["std"]}}
+	r2, _ := newRegistry(t, st, Options{Config: without})
+	if again, err := r2.Issue(context.Background(), req); err != nil || again.Code != first.Code {
+		t.Fatalf("retry without the format: %v %v", again.Code, err)
 	}
 	mu.Lock()
 	if created != 2 {

@@ -288,6 +288,7 @@ func (c *conn) serviceWrites() error {
 		if w.abandoned.Load() {
 			continue // the caller has its error already
 		}
+		added := false
 		for _, typ := range []uint16{MsgAddAccessSpec, MsgEnableAccessSpec} {
 			_, err := c.request(typ, func(b []byte, mid uint32) []byte {
 				if typ == MsgAddAccessSpec {
@@ -297,6 +298,9 @@ func (c *conn) serviceWrites() error {
 			})
 			if err != nil {
 				w.done <- writeResp{err: fmt.Errorf("llrp: write EPC: %w", err)}
+				if added {
+					c.toDelete = append(c.toDelete, w.spec.ID) // added, not enabled
+				}
 				var se *StatusError
 				if !errors.As(err, &se) {
 					return err
@@ -304,8 +308,20 @@ func (c *conn) serviceWrites() error {
 				w = nil
 				break
 			}
+			added = true
 		}
-		if w != nil {
+		switch {
+		case w == nil:
+		case w.abandoned.Load():
+			// Given up on while it was being set up: delete it now, not
+			// at the next message.
+			if _, err := c.request(MsgDeleteAccessSpec, func(b []byte, mid uint32) []byte { return AppendU32(b, MsgDeleteAccessSpec, mid, w.spec.ID) }); err != nil {
+				var se *StatusError
+				if !errors.As(err, &se) {
+					return err
+				}
+			}
+		default:
 			c.pending[w.spec.ID] = w
 		}
 	}
