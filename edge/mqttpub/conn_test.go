@@ -250,3 +250,25 @@ func TestCoalescingConnCloseBounded(t *testing.T) {
 		t.Fatal("write after Close succeeded")
 	}
 }
+
+// The frame counter takes any inbound bytes, however they are cut into
+// reads, and counts the same PINGRESPs.
+func FuzzFrameCounter(f *testing.F) {
+	f.Add([]byte{0x40, 0x02, 0x00, 0x01, 0xd0, 0x00, 0x30, 0x80, 0x01}, uint8(3))
+	f.Add([]byte{0xd0, 0x00, 0xd0, 0x00}, uint8(1))
+	f.Add([]byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x7f}, uint8(2))
+	f.Fuzz(func(t *testing.T, b []byte, size uint8) {
+		var whole frameCounter
+		want := whole.feed(b)
+		var parts frameCounter
+		got, step := 0, int(size)%17+1
+		for p := b; len(p) > 0; {
+			n := min(step, len(p))
+			got += parts.feed(p[:n])
+			p = p[n:]
+		}
+		if got != want || parts != whole {
+			t.Fatalf("reads of %d: %d PINGRESPs, state %+v; in one read %d, %+v", step, got, parts, want, whole)
+		}
+	})
+}

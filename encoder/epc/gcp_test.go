@@ -104,3 +104,25 @@ func TestParseGCPPrefixFormatList(t *testing.T) {
 		t.Errorf("bad JSON: %v", err)
 	}
 }
+
+// GS1's list is outside bytes: any input gives a table or an error, and a
+// table answers every lookup.
+func FuzzParseGCPPrefixFormatList(f *testing.F) {
+	f.Add([]byte(`{"GCPPrefixFormatList":{"entry":[{"prefix":"0614141","gcpLength":7},{"prefix":"401234","gcpLength":0}]}}`), "06141412345")
+	f.Add([]byte(`{"GCPPrefixFormatList":{"entry":[{"prefix":"95","gcpLength":-3}]}}`), "95")
+	f.Add([]byte(`{`), "")
+	f.Fuzz(func(t *testing.T, b []byte, digits string) {
+		tab, err := ParseGCPPrefixFormatList(b)
+		if err != nil {
+			if !errors.Is(err, ErrCompanyPrefix) {
+				t.Fatalf("error %v does not wrap ErrCompanyPrefix", err)
+			}
+			return
+		}
+		if n, ok := tab.Lookup(digits); ok && (n < 1 || n > 12) {
+			t.Fatalf("length %d", n)
+		}
+		_, _ = tab.ForSSCC(digits)
+		_, _ = tab.ForGTIN(digits)
+	})
+}
