@@ -288,6 +288,10 @@ func (c *coalescingConn) Close() error {
 		select {
 		case <-c.done:
 		case <-t.C:
+			// The link is stalled: drop the socket beneath TLS first, so
+			// that neither the blocked send nor a TLS close_notify waits
+			// on it any longer.
+			closeSocket(c.Conn)
 		}
 		t.Stop()
 		c.closeErr = c.Conn.Close()

@@ -3,8 +3,14 @@ package mqttpub
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"slices"
 	"sync"
@@ -271,4 +277,49 @@ func FuzzFrameCounter(f *testing.F) {
 			t.Fatalf("reads of %d: %d PINGRESPs, state %+v; in one read %d, %+v", step, got, parts, want, whole)
 		}
 	})
+}
+
+// Close of a TLS connection whose peer stopped reading returns: the socket
+// beneath is dropped, so neither the blocked send nor a TLS close_notify
+// waits on the stalled link.
+func TestCoalescingConnCloseBoundedOverTLS(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	rawClient, rawServer := tcpPair(t)
+	server := tls.Server(rawServer, &tls.Config{Certificates: []tls.Certificate{cert}})
+	client := tls.Client(rawClient, &tls.Config{InsecureSkipVerify: true})
+	handshake := make(chan error, 1)
+	go func() { handshake <- server.Handshake() }() // then never reads again
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-handshake; err != nil {
+		t.Fatal(err)
+	}
+	c := newCoalescingConn(client, 300*time.Millisecond)
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // let the queue fill
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close over TLS did not return with the peer stalled")
+	}
 }
