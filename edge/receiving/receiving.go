@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -247,6 +248,8 @@ func parseDate(field, v string) (time.Time, error) {
 	return t, nil
 }
 
+var unitPattern = regexp.MustCompile(`^[A-Z0-9]{1,3}$`)
+
 // normalise validates a request and fills what follows from it.
 func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	if err := applyScan(r); err != nil {
@@ -297,6 +300,23 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	}
 	if exp, err = parseDate("expiry", r.Expiry); err != nil {
 		return prod, exp, err
+	}
+	// Text fields end up in records, events and labels: bounded, one line.
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"product", r.Product, 64}, {"description", r.Description, 200}, {"supplier", r.Supplier, 128},
+		{"po", r.PO, 64}, {"despatch_advice", r.DespatchAdvice, 64}, {"unit", r.Unit, 8},
+		{"format", r.Format, 128}, {"source", r.Source, 64}} {
+		if len(f.v) > f.max {
+			return prod, exp, invalid("%s: %d bytes, at most %d", f.name, len(f.v), f.max)
+		}
+		if strings.ContainsFunc(f.v, unicode.IsControl) {
+			return prod, exp, invalid("%s: %q contains a control character (a line break or tab): give one line of text", f.name, f.v)
+		}
+	}
+	if r.Unit != "" && !unitPattern.MatchString(r.Unit) {
+		return prod, exp, invalid("unit: %q is not a UN/CEFACT unit code (1-3 capital letters or digits, e.g. EA, KGM, CS)", r.Unit)
 	}
 	if r.Unit == "" {
 		// UN/CEFACT codes: each item, or cases when only cartons are counted.
@@ -371,6 +391,9 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 		Supplier: r.Supplier, GTIN: r.GTIN, Product: r.Product, Description: r.Description, PO: r.PO,
 		DespatchAdvice: r.DespatchAdvice, Production: r.Production, Expiry: r.Expiry,
 		QtyPerCarton: r.QtyPerCarton, Unit: r.Unit, Status: "open", RequestHash: hash}
+	if err := s.checkLabel(rc, supplierEPCs); err != nil {
+		return nil, err
+	}
 	if r.SupplierLot != "" {
 		rc.Lot, err = s.lots.KeepSupplierLot(ctx, lr)
 	} else {
@@ -538,19 +561,26 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// One receipt that cannot be finished does not keep the others from it.
+	var errs []error
+	done := 0
 	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
 		rc, err := s.Receipt(id)
+		if err == nil {
+			if err = s.finish(ctx, rc); err == nil {
+				err = s.notifyStatus(ctx, rc)
+			}
+		}
 		if err != nil {
-			return 0, err
+			errs = append(errs, fmt.Errorf("resume receipt %s: %w", id, err))
+			continue
 		}
-		if err := s.finish(ctx, rc); err != nil {
-			return 0, fmt.Errorf("resume receipt %s: %w", id, err)
-		}
-		if err := s.notifyStatus(ctx, rc); err != nil {
-			return 0, err
-		}
+		done++
 	}
-	return len(ids), nil
+	return done, errors.Join(errs...)
 }
 
 func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carton) error {
@@ -560,20 +590,7 @@ func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carto
 	}
 	jobs := make([]LabelJob, 0, len(cartons))
 	for _, c := range cartons {
-		vals := map[string]string{
-			"gtin": rc.GTIN, "lot": rc.Lot, "expiry": rc.Expiry, "production": rc.Production,
-			"sscc": c.SSCC, "product": rc.Product, "description": rc.Description,
-			"supplier": rc.Supplier, "po": rc.PO, "epc": c.EPC,
-		}
-		if rc.QtyPerCarton > 0 {
-			vals["qty"] = strconv.Itoa(rc.QtyPerCarton)
-		}
-		for k, v := range vals {
-			if v == "" {
-				delete(vals, k)
-			}
-		}
-		zpl, err := door.Render(vals)
+		zpl, err := door.Render(labelValues(rc, c))
 		if err != nil {
 			return fmt.Errorf("label for carton %s: %w", c.SSCC, err)
 		}
@@ -581,6 +598,56 @@ func (s *Service) spoolCartons(ctx context.Context, rc *Receipt, cartons []Carto
 	}
 	if err := door.Submit(ctx, jobs); err != nil {
 		return fmt.Errorf("spool the labels of receipt %s: %w", rc.ID, err)
+	}
+	return nil
+}
+
+// labelValues are the carton label's values.
+func labelValues(rc *Receipt, c Carton) map[string]string {
+	vals := map[string]string{
+		"gtin": rc.GTIN, "lot": rc.Lot, "expiry": rc.Expiry, "production": rc.Production,
+		"sscc": c.SSCC, "product": rc.Product, "description": rc.Description,
+		"supplier": rc.Supplier, "po": rc.PO, "epc": c.EPC,
+	}
+	if rc.QtyPerCarton > 0 {
+		vals["qty"] = strconv.Itoa(rc.QtyPerCarton)
+	}
+	for k, v := range vals {
+		if v == "" {
+			delete(vals, k)
+		}
+	}
+	return vals
+}
+
+// checkLabel renders a carton label of the receipt before anything of it is
+// recorded, so that a value the door's label refuses (a character the
+// printer cannot print, a field too long for it) is a 400 naming it, not a
+// receipt recorded without labels. The lot and carton are stand-ins: the
+// supplier's lot or a generated code, the first supplier SSCC or one of the
+// gateway's range.
+func (s *Service) checkLabel(rc *Receipt, supplierEPCs []epc.EPC) error {
+	door := s.doors[rc.Door]
+	if door == nil || door.Printer() == "" {
+		return nil
+	}
+	probe := *rc
+	if probe.Lot = rc.SupplierLot; probe.Lot == "" {
+		probe.Lot = "0"
+	}
+	var c Carton
+	if len(supplierEPCs) > 0 {
+		c.SSCC = supplierEPCs[0].SSCC()
+		c.EPC = supplierEPCs[0].Hex()
+	} else {
+		r := s.cfg.SSCC
+		c.SSCC = makeSSCC(r.Extension, r.CompanyPrefix, r.Start, 16-len(r.CompanyPrefix))
+		if e, err := epc.NewSSCC96(int(epc.FilterFullCase), len(r.CompanyPrefix), c.SSCC); err == nil {
+			c.EPC = e.Hex()
+		}
+	}
+	if _, err := door.Render(labelValues(&probe, c)); err != nil {
+		return invalid("the carton label of door %s refuses a value: %v", rc.Door, err)
 	}
 	return nil
 }

@@ -56,12 +56,18 @@ func (f *fakeLots) Record(lot string) (any, error) {
 }
 
 type fakeDoor struct {
-	mu   sync.Mutex
-	jobs map[string][]byte
+	mu     sync.Mutex
+	jobs   map[string][]byte
+	refuse string // Render refuses a value containing it
 }
 
 func (d *fakeDoor) Printer() string { return "P1" }
 func (d *fakeDoor) Render(v map[string]string) ([]byte, error) {
+	for k, val := range v {
+		if d.refuse != "" && strings.Contains(val, d.refuse) {
+			return nil, fmt.Errorf("%s: %q cannot be printed", k, val)
+		}
+	}
 	return []byte("^XA^FD" + v["sscc"] + "|" + v["lot"] + "|" + v["epc"] + "^FS^XZ"), nil
 }
 func (d *fakeDoor) Submit(_ context.Context, jobs []LabelJob) error {
@@ -407,6 +413,57 @@ func TestSupplierSSCCEPCUsesItsCompanyPrefix(t *testing.T) {
 	}
 	if _, err := r.svc.Receipt("sup-2"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("refused receipt recorded: %v", err)
+	}
+}
+
+// A value the door's label refuses is a 400 before anything is recorded:
+// no lot issued, no receipt, no event, and the same id can be used again.
+func TestLabelRefusalRecordsNothing(t *testing.T) {
+	r := newRig(t)
+	r.door.refuse = "^"
+	ctx := context.Background()
+	req := Request{ID: "po-9", Door: "DOOR1", GTIN: "09520123456788", Cartons: 2, PO: "P^O"}
+	_, err := r.svc.Receive(ctx, req)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "po") {
+		t.Fatalf("refused label value: %v", err)
+	}
+	if r.lots.n != 0 || len(r.em.types()) != 0 {
+		t.Fatalf("lots issued %d, events %v: want none", r.lots.n, r.em.types())
+	}
+	if _, err := r.svc.Receipt("po-9"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("receipt recorded: %v", err)
+	}
+	req.PO = "PO-9"
+	if _, err := r.svc.Receive(ctx, req); err != nil {
+		t.Fatalf("the corrected request with the same id: %v", err)
+	}
+	for _, bad := range []Request{
+		{Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, Description: strings.Repeat("d", 201)},
+		{Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, Description: "two\nlines"},
+		{Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, Unit: "X^Y"},
+	} {
+		if _, err := r.svc.Receive(ctx, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
+
+// Resume finishes every receipt it can, and reports the ones it cannot.
+func TestResumeGoesOnPastABadReceipt(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.em.fail = errors.New("outbox full")
+	for _, id := range []string{"a-1", "b-2"} {
+		r.svc.Receive(ctx, Request{ID: id, Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1, Description: "lot " + id})
+	}
+	r.em.fail = nil
+	r.door.refuse = "lot a-1" // the first one's label cannot be made any more
+	n, err := r.svc.Resume(ctx)
+	if n != 1 || err == nil || !strings.Contains(err.Error(), "a-1") {
+		t.Fatalf("resume: %d, %v", n, err)
+	}
+	if rc, err := r.svc.Receipt("b-2"); err != nil || len(r.door.jobs) != 1 || r.door.JobState(rc.ID+":"+rc.Cartons[0]) == "" {
+		t.Fatalf("b-2 not finished: %v, jobs %d", err, len(r.door.jobs))
 	}
 }
 
