@@ -3,6 +3,8 @@ package command
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +44,8 @@ var (
 	ErrUnknown   = errors.New("unknown command")
 	ErrBusy      = errors.New("command queue full")
 	ErrPanic     = errors.New("command handler failed")
+	// ErrReused: a command id already used for another request.
+	ErrReused = errors.New("command id reused")
 )
 
 // MaxPayload bounds a command's payload.
@@ -61,6 +65,29 @@ type Command struct {
 	// Payload is the whole JSON object; a handler decodes its own fields
 	// from it.
 	Payload json.RawMessage `json:"-"`
+}
+
+// Decode decodes the command's own fields into v, strictly: a field v does
+// not have (a misspelt name) is an error naming it, rather than a value
+// silently dropped. The envelope (id, expiresAt, replyTo) is left out.
+func (c Command) Decode(v any) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(c.Payload, &fields); err != nil {
+		return fmt.Errorf("payload: %v", err)
+	}
+	delete(fields, "id")
+	delete(fields, "expiresAt")
+	delete(fields, "replyTo")
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("payload: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("payload: %v (field names are snake_case, as in the HTTP API, e.g. supplier_lot)", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
 }
 
 // Handler runs a command and returns its result (marshalled to JSON into
@@ -196,7 +223,10 @@ type incoming struct {
 
 // record is what cmd/<id> holds.
 type record struct {
-	Name    string          `json:"name"`
+	Name string `json:"name"`
+	// Hash identifies the request (see requestHash); "" in records of
+	// older versions.
+	Hash    string          `json:"hash,omitempty"`
 	Status  string          `json:"status"`
 	Reason  string          `json:"reason,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
@@ -270,7 +300,7 @@ func (d *Dispatcher) Submit(name string, payload []byte) {
 			cmd, _ := Parse(name, in.payload, d.opt.Now())
 			// A repeat of a command already run gets its outcome, not "busy".
 			if prev, ok := d.recall(cmd.ID); ok {
-				d.reply(context.Background(), cmd, Reply{Status: prev.Status, Reason: prev.Reason, Result: prev.Result, Repeat: true})
+				d.reply(context.Background(), cmd, repeatReply(cmd, prev))
 				return
 			}
 			d.reply(context.Background(), cmd, Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v: %d commands waiting; retry later", ErrBusy, d.opt.Queue)})
@@ -287,7 +317,7 @@ func (d *Dispatcher) recall(id string) (record, bool) {
 		return record{}, false
 	}
 	if u, ok := d.unsavedOutcome(id); ok {
-		return record{Name: u.cmd.Name, Status: u.r.Status, Reason: u.r.Reason, Result: u.r.Result}, true
+		return record{Name: u.cmd.Name, Hash: requestHash(u.cmd), Status: u.r.Status, Reason: u.r.Reason, Result: u.r.Result}, true
 	}
 	var r record
 	err := d.s.DB().View(func(txn *badger.Txn) error {
@@ -386,7 +416,7 @@ func (d *Dispatcher) process(ctx context.Context, in incoming) {
 		return
 	}
 	if u, ok := d.unsavedOutcome(cmd.ID); ok {
-		d.reply(ctx, cmd, Reply{Status: u.r.Status, Reason: u.r.Reason, Result: u.r.Result, Repeat: true})
+		d.reply(ctx, cmd, repeatReply(cmd, record{Name: u.cmd.Name, Hash: requestHash(u.cmd), Status: u.r.Status, Reason: u.r.Reason, Result: u.r.Result}))
 		return
 	}
 	prev, fresh, err := d.remember(cmd)
@@ -395,7 +425,7 @@ func (d *Dispatcher) process(ctx context.Context, in incoming) {
 		return
 	}
 	if !fresh {
-		d.reply(ctx, cmd, Reply{Status: prev.Status, Reason: prev.Reason, Result: prev.Result, Repeat: true})
+		d.reply(ctx, cmd, repeatReply(cmd, prev))
 		return
 	}
 	d.reply(ctx, cmd, Reply{Status: StatusAccepted})
@@ -443,6 +473,34 @@ func (d *Dispatcher) run(ctx context.Context, h Handler, cmd Command) (r Reply) 
 	return r
 }
 
+// repeatReply answers a command whose id is known: with the remembered
+// outcome when it is the same request, and failed when the id was used for
+// another command or other fields (the remembered outcome is not its).
+func repeatReply(cmd Command, prev record) Reply {
+	if prev.Name != cmd.Name {
+		return Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v: id %q was already used for a %s command; give every command its own id", ErrReused, cmd.ID, prev.Name)}
+	}
+	if prev.Hash != "" && prev.Hash != requestHash(cmd) {
+		return Reply{Status: StatusFailed, Reason: fmt.Sprintf("%v: id %q was already used for a %s command with other fields; give every command its own id (a retry repeats the same fields)", ErrReused, cmd.ID, cmd.Name)}
+	}
+	return Reply{Status: prev.Status, Reason: prev.Reason, Result: prev.Result, Repeat: true}
+}
+
+// requestHash identifies a command's request: its name and payload fields,
+// without id, expiresAt and replyTo, which a retry may set anew.
+func requestHash(cmd Command) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(cmd.Payload, &fields) != nil {
+		return ""
+	}
+	delete(fields, "id")
+	delete(fields, "expiresAt")
+	delete(fields, "replyTo")
+	b, _ := json.Marshal(fields) // keys sorted
+	sum := sha256.Sum256(append([]byte(cmd.Name+"\x00"), b...))
+	return hex.EncodeToString(sum[:16])
+}
+
 // remember stores the id as accepted, or returns the outcome already stored.
 func (d *Dispatcher) remember(cmd Command) (record, bool, error) {
 	var prev record
@@ -457,7 +515,7 @@ func (d *Dispatcher) remember(cmd Command) (record, bool, error) {
 			return err
 		}
 		fresh = true
-		b, _ := json.Marshal(record{Name: cmd.Name, Status: StatusAccepted, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
+		b, _ := json.Marshal(record{Name: cmd.Name, Hash: requestHash(cmd), Status: StatusAccepted, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
 		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd)))
 	})
 	return prev, fresh, err
@@ -471,7 +529,7 @@ func (d *Dispatcher) ttl(cmd Command) time.Duration {
 }
 
 func (d *Dispatcher) store(cmd Command, r Reply) error {
-	b, _ := json.Marshal(record{Name: cmd.Name, Status: r.Status, Reason: r.Reason, Result: r.Result, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
+	b, _ := json.Marshal(record{Name: cmd.Name, Hash: requestHash(cmd), Status: r.Status, Reason: r.Reason, Result: r.Result, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
 	return d.update(func(txn *badger.Txn) error {
 		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd)))
 	})

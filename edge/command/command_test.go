@@ -103,6 +103,25 @@ func TestAcceptedThenDoneOnce(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Fatalf("handler ran %d times", calls.Load())
 	}
+	// A retry may set a new expiresAt: still the same request.
+	later := []byte(fmt.Sprintf(`{"lot":"L1","expiresAt":%q,"id":"c-1"}`, t0.Add(2*time.Hour).Format(time.RFC3339)))
+	r.d.process(context.Background(), incoming{LotHold, later})
+	if reps, _ = r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat {
+		t.Fatalf("retry with a new expiresAt: %+v", reps[0])
+	}
+	// The id on another command, or with other fields: failed, not the
+	// remembered outcome, and nothing runs.
+	r.d.Handle(LotRelease, func(context.Context, Command) (any, error) { calls.Add(1); return nil, nil })
+	for _, in := range []incoming{{LotRelease, payload("c-1", `"lot":"L1"`)}, {LotHold, payload("c-1", `"lot":"W4"`)}} {
+		r.d.process(context.Background(), in)
+		reps, _ = r.replies(t, 1)
+		if reps[0].Status != StatusFailed || reps[0].Repeat || !strings.Contains(reps[0].Reason, "already used") {
+			t.Fatalf("%s %s: reply %+v", in.name, in.payload, reps[0])
+		}
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("handler ran %d times", calls.Load())
+	}
 }
 
 func TestFailures(t *testing.T) {
@@ -377,5 +396,22 @@ func TestUnsavedOutcomeAnswersRepeatsAndIsStoredLater(t *testing.T) {
 	}
 	if calls.Load() != 1 {
 		t.Fatalf("handler ran %d times", calls.Load())
+	}
+}
+
+// Decode takes a command's own fields strictly: a misspelt field is an
+// error naming it; the envelope is not the handler's business.
+func TestDecodeIsStrict(t *testing.T) {
+	var v struct {
+		Lot         string `json:"lot"`
+		SupplierLot string `json:"supplier_lot"`
+	}
+	ok := Command{Payload: payload("c-1", `"lot":"L1","supplier_lot":"S9","replyTo":"x/y"`)}
+	if err := ok.Decode(&v); err != nil || v.Lot != "L1" || v.SupplierLot != "S9" {
+		t.Fatalf("decode: %+v %v", v, err)
+	}
+	bad := Command{Payload: payload("c-2", `"lot":"L1","supplierLot":"S9"`)}
+	if err := bad.Decode(&v); err == nil || !strings.Contains(err.Error(), `"supplierLot"`) || !strings.Contains(err.Error(), "snake_case") {
+		t.Fatalf("misspelt field: %v", err)
 	}
 }

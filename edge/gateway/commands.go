@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/receiving"
@@ -23,17 +21,21 @@ func (g *Gateway) registerCommands() {
 	g.cmds.Handle("receive", func(ctx context.Context, c command.Command) (any, error) {
 		ctx = context.WithoutCancel(ctx)
 		var req receiving.Request
-		if err := json.Unmarshal(c.Payload, &req); err != nil {
-			return nil, fmt.Errorf("payload: %v", err)
+		if err := c.Decode(&req); err != nil {
+			return nil, err
 		}
 		req.ID, req.Source = jobID(c.ID), "mqtt"
 		return g.recv.Receive(ctx, req)
 	})
 	g.cmds.Handle("lot.hold", func(ctx context.Context, c command.Command) (any, error) {
 		ctx = context.WithoutCancel(ctx)
-		var p struct{ Lot, Reason, By string }
-		if err := json.Unmarshal(c.Payload, &p); err != nil {
-			return nil, fmt.Errorf("payload: %v", err)
+		var p struct {
+			Lot    string `json:"lot"`
+			Reason string `json:"reason"`
+			By     string `json:"by"`
+		}
+		if err := c.Decode(&p); err != nil {
+			return nil, err
 		}
 		if p.Lot == "" {
 			return nil, errors.New("lot: required")
@@ -45,9 +47,12 @@ func (g *Gateway) registerCommands() {
 	})
 	g.cmds.Handle("lot.release", func(ctx context.Context, c command.Command) (any, error) {
 		ctx = context.WithoutCancel(ctx)
-		var p struct{ Lot, By string }
-		if err := json.Unmarshal(c.Payload, &p); err != nil {
-			return nil, fmt.Errorf("payload: %v", err)
+		var p struct {
+			Lot string `json:"lot"`
+			By  string `json:"by"`
+		}
+		if err := c.Decode(&p); err != nil {
+			return nil, err
 		}
 		if p.Lot == "" {
 			return nil, errors.New("lot: required")

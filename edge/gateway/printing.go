@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -311,8 +310,8 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 func (p *printing) commands(d *command.Dispatcher) {
 	d.Handle("print", func(ctx context.Context, c command.Command) (any, error) {
 		var r printRequest
-		if err := json.Unmarshal(c.Payload, &r); err != nil {
-			return nil, fmt.Errorf("payload: %v", err)
+		if err := c.Decode(&r); err != nil {
+			return nil, err
 		}
 		j, err := p.print(context.WithoutCancel(ctx), jobID(c.ID), r)
 		j.ZPL = ""
@@ -322,7 +321,7 @@ func (p *printing) commands(d *command.Dispatcher) {
 		var r struct {
 			Job string `json:"job"`
 		}
-		if err := json.Unmarshal(c.Payload, &r); err != nil || r.Job == "" {
+		if err := c.Decode(&r); err != nil || r.Job == "" {
 			return nil, errors.New(`payload: give the job id as {"job": "…"}`)
 		}
 		if err := p.spool.Reprint(r.Job); err != nil {
