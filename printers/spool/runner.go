@@ -362,11 +362,19 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
 		elapsed := now.Sub(last)
 		last = now
 		if err == nil && st.Drained() {
-			reason := ""
-			if r.conn != conn {
-				reason = "confirmed over a new connection: the printer's buffer was empty; a printer that lost power meanwhile loses its buffer, so check the label"
+			switch {
+			case conn != nil && r.conn != conn:
+				// The connection the jobs went out on broke while they
+				// were awaited: bytes written but still in flight were
+				// lost with it, and an empty buffer does not tell them
+				// from printed ones.
+				return r.finish(ctx, jobs, Unknown, "the connection broke before the printer was seen to take the job, and its buffer is empty now: it may or may not have printed; check the label, then reprint or cancel it")
+			case r.conn != conn:
+				// Resumed after a restart: the jobs went out on a
+				// connection the process closed in order.
+				return r.finish(ctx, jobs, Confirmed, "confirmed after a restart: the printer's buffer was empty; a printer that lost power meanwhile loses its buffer, so check the label")
 			}
-			return r.finish(ctx, jobs, Confirmed, reason)
+			return r.finish(ctx, jobs, Confirmed, "")
 		}
 		if err != nil || !st.Held() {
 			counted += elapsed
@@ -391,9 +399,13 @@ func (r *runner) finish(ctx context.Context, jobs []*Job, to State, reason strin
 		return err
 	}
 	kind := printers.EventJobConfirmed
-	if to == Failed {
+	switch to {
+	case Failed:
 		kind = printers.EventJobFailed
 		r.log.Warn("jobs failed", "jobs", len(done), "reason", reason)
+	case Unknown:
+		kind = printers.EventJobUnknown
+		r.log.Warn("jobs unknown", "jobs", len(done), "reason", reason)
 	}
 	for _, d := range done {
 		r.sp.emit(ctx, r.sp.jobEvent(kind, d))
