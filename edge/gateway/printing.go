@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sort"
 	"strings"
 	"sync"
 
@@ -126,6 +127,25 @@ func loadTemplate(name string, files map[string]string) (*label.Template, error)
 		return label.LoadTemplate(f)
 	}
 	return label.LoadTemplate(name)
+}
+
+// requestTemplate is loadTemplate for a name from outside (HTTP, MQTT): only
+// a built-in template, one under labels.templates or labels.carton, never
+// an arbitrary file of the gateway's disk.
+func (p *printing) requestTemplate(name string) (*label.Template, error) {
+	labels := p.g.cfg.Labels
+	if _, ok := label.Builtin(name); ok || labels.Templates[name] != "" || name == labels.Carton {
+		return loadTemplate(name, labels.Templates)
+	}
+	names := make([]string, 0, len(labels.Templates)+4)
+	for _, t := range label.Builtins() {
+		names = append(names, t.Name)
+	}
+	for n := range labels.Templates {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("%q is not a template of this gateway: use one of %s (labels.templates names more)", name, strings.Join(names, ", "))
 }
 
 // Sim returns the simulator of a "sim" printer, or nil.
@@ -284,7 +304,7 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	case r.ZPL != "" && r.Template != "":
 		return spool.Job{}, fmt.Errorf("%w: give either zpl or template with values, not both", errBadPrint)
 	case r.Template != "":
-		t, err := loadTemplate(r.Template, p.g.cfg.Labels.Templates)
+		t, err := p.requestTemplate(r.Template)
 		if err != nil {
 			return spool.Job{}, fmt.Errorf("%w: template: %w", errBadPrint, err)
 		}
@@ -400,7 +420,7 @@ func (p *printing) httpPreview(w http.ResponseWriter, r *http.Request) {
 	if tname == "" {
 		tname = p.g.cfg.Labels.Carton
 	}
-	t, err := loadTemplate(tname, p.g.cfg.Labels.Templates)
+	t, err := p.requestTemplate(tname)
 	if err != nil {
 		api.Error(w, http.StatusBadRequest, fmt.Errorf("template: %w", err))
 		return

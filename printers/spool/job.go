@@ -106,13 +106,24 @@ func (j *Job) validate() error {
 	if strings.Count(z, "^XA") != strings.Count(z, "^XZ") {
 		return bad("ZPL has %d ^XA but %d ^XZ; send complete formats", strings.Count(z, "^XA"), strings.Count(z, "^XZ"))
 	}
+	// Commands are matched whatever their case.
+	upper := strings.ToUpper(z)
 	for _, c := range forbiddenTilde {
-		if strings.Contains(z, c) {
+		if strings.Contains(upper, c) {
 			return bad("ZPL contains %s: status queries and buffer-clearing commands in a job would confirm or cancel other jobs; send them outside the spooler", c)
+		}
+	}
+	for _, c := range forbiddenPrefix {
+		if strings.Contains(upper, c) {
+			return bad("ZPL contains %s: changing the command prefix or delimiter lasts beyond the job and breaks the spooler's status queries and every later label", c)
 		}
 	}
 	return nil
 }
+
+// forbiddenPrefix are the commands that change the format and control
+// prefixes or the delimiter.
+var forbiddenPrefix = []string{"^CC", "~CC", "^CT", "~CT", "^CD", "~CD"}
 
 // forbiddenTilde are immediate commands a job must not carry: host status
 // queries (their replies would be read as the spooler's) and commands that
