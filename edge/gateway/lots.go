@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/encoder/lot"
 )
 
 // lotAdapter gives receiving the lot registry.
@@ -44,7 +45,8 @@ func classify(err error) error {
 		return nil
 	case errors.Is(err, lots.ErrExists), errors.Is(err, lots.ErrStatus), errors.Is(err, lots.ErrExhausted):
 		return fmt.Errorf("%w: %w", receiving.ErrConflict, err)
-	case errors.Is(err, lots.ErrInvalid):
+	case errors.Is(err, lots.ErrInvalid), errors.Is(err, lot.ErrConfig), errors.Is(err, lot.ErrFormat), errors.Is(err, lot.ErrValue):
+		// a format the request named or wrote, a value its tokens refuse
 		return fmt.Errorf("%w: %w", receiving.ErrInvalid, err)
 	case errors.Is(err, lots.ErrStoreFull):
 		return fmt.Errorf("%w: %w", receiving.ErrUnavailable, err)

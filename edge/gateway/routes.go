@@ -12,6 +12,7 @@ import (
 	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/encoder/lot"
 )
 
 // routes registers the gateway's HTTP API:
@@ -221,5 +222,7 @@ func decodeBody(r *http.Request, v any) error {
 
 // isClientError reports whether err is the caller's mistake (HTTP 400).
 func isClientError(err error) bool {
-	return errors.Is(err, lots.ErrInvalid) || errors.Is(err, lots.ErrStatus) || errors.Is(err, lots.ErrExists)
+	return errors.Is(err, lots.ErrInvalid) || errors.Is(err, lots.ErrStatus) || errors.Is(err, lots.ErrExists) ||
+		// a format named or written in the request, a value its tokens refuse
+		errors.Is(err, lot.ErrConfig) || errors.Is(err, lot.ErrFormat) || errors.Is(err, lot.ErrValue)
 }

@@ -569,11 +569,31 @@ func (r *Registry) Hold(ctx context.Context, code, reason, by string) (Lot, erro
 	if strings.TrimSpace(reason) == "" {
 		return Lot{}, fmt.Errorf("%w: a hold needs a reason", ErrInvalid)
 	}
+	if err := checkReason(reason, by); err != nil {
+		return Lot{}, err
+	}
 	return r.change(ctx, code, "hold", StatusOnHold, reason, by, func(s Status) bool { return s.Available() })
+}
+
+// maxReason bounds a hold's or recall's reason: it travels in the lot's
+// history, its events and EPCIS documents.
+const maxReason = 500
+
+func checkReason(reason, by string) error {
+	if len(reason) > maxReason {
+		return fmt.Errorf("%w: reason: %d bytes, at most %d; put the details in the quality record and its reference here", ErrInvalid, len(reason), maxReason)
+	}
+	if strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("%w: reason contains a control character (a line break or tab): give one line", ErrInvalid)
+	}
+	return checkText("by", by, false)
 }
 
 // Release releases a lot on hold; it becomes available again.
 func (r *Registry) Release(ctx context.Context, code, by string) (Lot, error) {
+	if err := checkText("by", by, false); err != nil {
+		return Lot{}, err
+	}
 	return r.change(ctx, code, "release", StatusReleased, "", by, func(s Status) bool { return s == StatusOnHold })
 }
 
@@ -581,6 +601,9 @@ func (r *Registry) Release(ctx context.Context, code, by string) (Lot, error) {
 func (r *Registry) Recall(ctx context.Context, code, reason, by string) (Lot, error) {
 	if strings.TrimSpace(reason) == "" {
 		return Lot{}, fmt.Errorf("%w: a recall needs a reason", ErrInvalid)
+	}
+	if err := checkReason(reason, by); err != nil {
+		return Lot{}, err
 	}
 	return r.change(ctx, code, "recall", StatusRecalled, reason, by, func(s Status) bool { return s != StatusRecalled })
 }

@@ -575,3 +575,25 @@ func TestNoRepeatAfterExpiry(t *testing.T) {
 		t.Fatalf("expired lot: %+v", l)
 	}
 }
+
+// A hold's or recall's reason is one bounded line: it travels in events and
+// EPCIS documents.
+func TestReasonIsBounded(t *testing.T) {
+	r, _ := newRegistry(t, openStore(t, ""), Options{})
+	l := issue(t, r, IssueRequest{Details: Details{Product: "WLD01"}})
+	ctx := context.Background()
+	for _, reason := range []string{strings.Repeat("r", maxReason+1), "two\nlines"} {
+		if _, err := r.Hold(ctx, l.Code, reason, "qa"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("hold with reason %.20q: %v", reason, err)
+		}
+		if _, err := r.Recall(ctx, l.Code, reason, "qa"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("recall with reason %.20q: %v", reason, err)
+		}
+	}
+	if got, err := r.Get(l.Code); err != nil || got.Status != StatusActive {
+		t.Fatalf("lot after refused changes: %v %v", got.Status, err)
+	}
+	if _, err := r.Hold(ctx, l.Code, strings.Repeat("r", maxReason), "qa"); err != nil {
+		t.Fatal(err)
+	}
+}
