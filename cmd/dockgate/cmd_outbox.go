@@ -27,19 +27,24 @@ func runOutbox(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("give what to do: stats, quarantined or requeue SEQ")
 	}
 	op := fs.Arg(0)
+	// Flags may follow the operation too: outbox quarantined --max 5.
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		return errUsage
+	}
+	rest := fs.Args()
 	var seq uint64
 	switch op {
 	case "stats", "quarantined":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("outbox %s takes no argument, got %q", op, fs.Arg(1))
+		if len(rest) != 0 {
+			return fmt.Errorf("outbox %s takes no argument, got %q", op, rest[0])
 		}
 	case "requeue":
-		if fs.NArg() != 2 {
+		if len(rest) != 1 {
 			return fmt.Errorf("give the sequence number to requeue: outbox requeue SEQ (see outbox quarantined)")
 		}
 		var err error
-		if seq, err = strconv.ParseUint(fs.Arg(1), 10, 64); err != nil || seq == 0 {
-			return fmt.Errorf("sequence number %q is not a positive integer", fs.Arg(1))
+		if seq, err = strconv.ParseUint(rest[0], 10, 64); err != nil || seq == 0 {
+			return fmt.Errorf("sequence number %q is not a positive integer", rest[0])
 		}
 	default:
 		return fmt.Errorf("unknown outbox operation %q: use stats, quarantined or requeue SEQ", op)

@@ -63,7 +63,7 @@ func TestOutboxCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Quarantined != 1 || st.Queued[outbox.PriorityLot].Events != 1 {
 		t.Fatalf("stats %s: %v", out, err)
 	}
-	code, out, errs = runOutboxCmd(t, "--data-dir", dir, "quarantined")
+	code, out, errs = runOutboxCmd(t, "--data-dir", dir, "quarantined", "--max", "5")
 	var q []outbox.Quarantined
 	if code != 0 || json.Unmarshal([]byte(out), &q) != nil || len(q) != 1 || q[0].Reason != "broker refused it" || q[0].Event.Type != "lot.created" {
 		t.Fatalf("quarantined: exit %d %s %s", code, out, errs)

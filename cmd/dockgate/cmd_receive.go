@@ -41,6 +41,9 @@ func runReceive(ctx context.Context, env *cliEnv, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: receive takes flags only (quote a value with spaces: --supplier \"Acme Atelier\")", fs.Arg(0))
+	}
 	if r.Door == "" {
 		return fmt.Errorf("--door: name the receiving door")
 	}
@@ -70,17 +73,23 @@ func eachRequest(env *cliEnv, r receiving.Request, receive func(receiving.Reques
 		}
 		return printJSON(env, v)
 	}
+	// A scan that is refused is reported and the next one read: one bad
+	// label does not stop the dock.
 	sc := bufio.NewScanner(env.stdin)
+	n, refused := 0, 0
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if line == "" {
 			continue
 		}
+		n++
 		one := r
 		one.Scan, one.Source, one.ID = line, "scan", ""
 		v, err := receive(one)
 		if err != nil {
-			return err
+			refused++
+			fmt.Fprintf(env.stderr, "dockgate receive: scan %d (%.60q): %v\n", n, line, err)
+			continue
 		}
 		if err := printJSON(env, v); err != nil {
 			return err
@@ -88,6 +97,9 @@ func eachRequest(env *cliEnv, r receiving.Request, receive func(receiving.Reques
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("stdin: %w", err)
+	}
+	if refused > 0 {
+		return fmt.Errorf("%d of %d scans refused (see above)", refused, n)
 	}
 	return nil
 }

@@ -51,3 +51,22 @@ func TestReceiveScansFromStdin(t *testing.T) {
 		t.Fatalf("receipts:\n%s", out)
 	}
 }
+
+// A refused scan is reported and the next one still received; words left
+// over from an unquoted value are refused before anything is recorded.
+func TestReceiveGoesOnPastABadScan(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLIInput(t, "(01)09520123456788(10)SUP-A\ngarbage\n(01)09520123456788(10)SUP-C\n",
+		"receive", "--data-dir", dir, "--door", "DOOR1", "--supplier", "Acme", "--scan", "-")
+	if code != 1 || !strings.Contains(errOut, "scan 2") || !strings.Contains(errOut, "1 of 3 scans refused") {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	if !strings.Contains(out, `"lot": "SUP-A"`) || !strings.Contains(out, `"lot": "SUP-C"`) {
+		t.Fatalf("receipts:\n%s", out)
+	}
+	_, errOut, code = runCLIInput(t, "", "receive", "--data-dir", dir, "--door", "DOOR1", "--gtin", "09520123456788",
+		"--supplier", "Acme", "Atelier", "--cartons", "5")
+	if code != 1 || !strings.Contains(errOut, `unexpected argument "Atelier"`) {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+}

@@ -299,6 +299,9 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	if _, ok := p.cfgs[r.Printer]; !ok {
 		return spool.Job{}, fmt.Errorf("printer: %w %q", spool.ErrUnknownPrint, r.Printer)
 	}
+	if r.Qty < 0 {
+		return spool.Job{}, fmt.Errorf("%w: qty %d: give a positive number of copies (or leave it out for one)", errBadPrint, r.Qty)
+	}
 	data := r.ZPL
 	switch {
 	case r.ZPL != "" && r.Template != "":
