@@ -1,8 +1,10 @@
 package receiving
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -46,9 +48,16 @@ func (s *Service) Routes(a *api.Server) {
 
 func (s *Service) httpReceive(w http.ResponseWriter, r *http.Request) {
 	var req Request
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err == nil && len(b) > maxRequestBytes {
+		err = fmt.Errorf("larger than %d bytes", maxRequestBytes)
+	}
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&req)
+	}
+	if err != nil {
 		api.Error(w, http.StatusBadRequest, errors.New("body: "+err.Error()+" (send a JSON receipt request: door, gtin, cartons …)"))
 		return
 	}
