@@ -111,7 +111,21 @@ type Reply struct {
 func Parse(name string, payload []byte, now time.Time) (Command, error) {
 	cmd := Command{Name: name, Payload: payload}
 	if len(payload) > MaxPayload {
-		return cmd, fmt.Errorf("%w: payload of %d bytes is larger than %d", ErrMalformed, len(payload), MaxPayload)
+		// Its id and replyTo, when they can be read, still direct the
+		// failed reply to the sender (within a bound on the work).
+		if len(payload) <= 16*MaxPayload {
+			var env struct {
+				ID      string `json:"id"`
+				ReplyTo string `json:"replyTo"`
+			}
+			if json.Unmarshal(payload, &env) == nil && checkID(env.ID) == nil {
+				cmd.ID = env.ID
+				if outbox.CheckTopic(env.ReplyTo) == nil {
+					cmd.ReplyTo = env.ReplyTo
+				}
+			}
+		}
+		return cmd, fmt.Errorf("%w: payload of %d bytes is larger than %d; send large data (such as ZPL) in several commands or through the HTTP API", ErrMalformed, len(payload), MaxPayload)
 	}
 	var env struct {
 		ID        json.RawMessage `json:"id"`

@@ -137,6 +137,7 @@ func TestFailures(t *testing.T) {
 		{"explode", `{"id":"u1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/u1", "unknown command", 1},
 		{"print", `not json`, UnidentifiedReplyTopic, "not a JSON object", 1},
 		{"print", `{"expiresAt":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, `"id"`, 1},
+		{"print", `{"id":"big1","zpl":"` + strings.Repeat("x", MaxPayload) + `"}`, "reply/big1", "larger than", 1},
 		{"print", `{"id":"e1","expiresAt":"` + t0.Add(-time.Minute).Format(time.RFC3339) + `"}`, "reply/e1", "expired", 1},
 		{"print", `{"id":"e2"}`, "reply/e2", "expiresAt", 1},
 		{"print", `{"id":"e3","expiresAt":"tomorrow"}`, "reply/e3", "RFC 3339", 1},
