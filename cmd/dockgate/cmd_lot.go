@@ -150,12 +150,11 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 			return nil, nil, fmt.Errorf("data dir %s: %w (check --data-dir)", le.dataDir, errors.Unwrap(err))
 		}
 	}
-	s, err := store.Open(le.dataDir, store.Options{})
+	// A store that fails to open is left as it is: setting it aside is the
+	// gateway's decision (with its alarm), not a lot command's.
+	s, err := store.Open(le.dataDir, store.Options{NoRecover: true})
 	if err != nil {
-		return nil, nil, lockedLine(err)
-	}
-	if s.Recovered != "" {
-		fmt.Fprintf(env.stderr, "dockgate lot: warning: the store failed to open (%v); it was moved to %s and a new one started\n", s.RecoverErr, s.Recovered)
+		return nil, nil, storeLine(err)
 	}
 	r, err := lots.New(s, lots.Options{Config: le.cfg, Site: le.site, Gateway: le.gateway})
 	if err != nil {
@@ -163,6 +162,15 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 		return nil, nil, err
 	}
 	return r, func() { s.Close() }, nil
+}
+
+// storeLine adds to a store's open failure what the CLI cannot do about it.
+func storeLine(err error) error {
+	var locked *store.LockedError
+	if errors.As(err, &locked) {
+		return lockedLine(err)
+	}
+	return fmt.Errorf("%w (the CLI leaves a store that fails to open as it is; `dockgate run` sets a damaged one aside and raises an alarm)", err)
 }
 
 // lockedLine turns "data dir in use" into the one line the CLI prints.

@@ -133,13 +133,13 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 		}
 		list = append(list, p)
 	}
-	st, err := store.Open(dir, store.Options{})
+	st, err := store.Open(dir, store.Options{NoRecover: true})
 	if err != nil {
 		var le *store.LockedError
 		if errors.As(err, &le) {
 			return fmt.Errorf("%w; the gateway is running: reprint or cancel through its API, or stop it first", err)
 		}
-		return err
+		return storeLine(err)
 	}
 	defer st.Close()
 	sp, err := spool.New(st, spool.Options{Printers: list})

@@ -129,6 +129,14 @@ func Open(dataDir string, o Options) (*Store, error) {
 	s := &Store{dir: dataDir, lock: lock}
 	dbDir := filepath.Join(dataDir, "badger")
 	db, err := badger.Open(BadgerOptions(dbDir, o))
+	if err != nil && !o.NoRecover && corrupt(err) {
+		// Badger does not keep the cause of every failure: the machine's
+		// condition is looked for directly before the store is blamed.
+		if aerr := access(dbDir); aerr != nil {
+			unlock(lock)
+			return nil, fmt.Errorf("open store %s: %w (fix the permissions or the disk and start again; the store was left as it is)", dbDir, aerr)
+		}
+	}
 	if err != nil && (o.NoRecover || !corrupt(err)) {
 		unlock(lock)
 		return nil, fmt.Errorf("open store %s: %w", dbDir, err)
@@ -251,12 +259,44 @@ func NextInTxn(txn *badger.Txn, name string, n, start, max uint64) (uint64, erro
 // opposed to the machine's condition (permissions, a full or read-only disk,
 // no file descriptors left), which a fresh store would not cure.
 func corrupt(err error) bool {
-	for _, e := range []error{fs.ErrPermission, syscall.ENOSPC, syscall.EROFS, syscall.EMFILE, syscall.ENFILE, syscall.EIO} {
-		if errors.Is(err, e) {
+	for _, e := range machineErrors {
+		// Badger wraps some causes as text only.
+		if errors.Is(err, e) || strings.Contains(err.Error(), e.Error()) {
 			return false
 		}
 	}
 	return true
+}
+
+var machineErrors = []error{syscall.EACCES, syscall.EPERM, syscall.ENOSPC, syscall.EROFS, syscall.EMFILE, syscall.ENFILE, syscall.EIO}
+
+// access checks that the store's directory and every file in it can be
+// read and written, and that a file can be made there: an open failure
+// these explain is the machine's condition, not the store's damage.
+func access(dbDir string) error {
+	entries, err := os.ReadDir(dbDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(dbDir, e.Name()), os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	probe, err := os.CreateTemp(dbDir, ".access-*")
+	if err != nil {
+		return err
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 func lockDir(dir string) (*os.File, error) {

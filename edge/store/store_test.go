@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,5 +219,47 @@ func TestOpensUncompressedTables(t *testing.T) {
 	})
 	if err != nil || got != n {
 		t.Fatalf("read %d of %d: %v", got, n, err)
+	}
+}
+
+// Badger reports some causes as text only (seen for a badger directory the
+// gateway's user may not read): they are still the machine's condition,
+// and the store is not set aside for them.
+func TestCausesBadgerKeepsAsTextAreNotDamage(t *testing.T) {
+	for _, msg := range []string{
+		`cannot open directory "/var/lib/dockgate/badger" err: open /var/lib/dockgate/badger: permission denied`,
+		`Error while creating file: open /var/lib/dockgate/badger/000001.vlog: read-only file system`,
+		`while opening memtable: sync /var/lib/dockgate/badger/00002.mem: no space left on device`,
+	} {
+		if corrupt(errors.New(msg)) {
+			t.Errorf("taken for damage: %s", msg)
+		}
+	}
+	if !corrupt(errors.New("manifest has unsupported version: 7 (we support 8)")) {
+		t.Error("a damaged manifest was not taken for damage")
+	}
+}
+
+// A store the gateway may write to opens the access check clean; one of its
+// files that cannot be opened for writing fails it.
+func TestAccessCheck(t *testing.T) {
+	dir := t.TempDir()
+	if err := access(filepath.Join(dir, "none")); err != nil {
+		t.Fatalf("a missing store failed the access check: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "MANIFEST"), []byte("x"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := access(dir); err != nil {
+		t.Fatalf("a writable store failed the access check: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("the access check left files behind: %v", entries)
+	}
+	if os.Geteuid() != 0 {
+		os.Chmod(filepath.Join(dir, "MANIFEST"), 0o440)
+		if err := access(dir); !errors.Is(err, fs.ErrPermission) {
+			t.Fatalf("a read-only file passed the access check: %v", err)
+		}
 	}
 }
