@@ -199,6 +199,10 @@ type Options struct {
 	Timeout time.Duration    `yaml:"timeout"`
 	Logger  *slog.Logger     `yaml:"-"`
 	Now     func() time.Time `yaml:"-"`
+	// CommandTopic is the full topic prefix commands arrive under (such
+	// as "dockgate/v1/site/gw/cmd/"): a replyTo there is refused, since
+	// the gateway would take its own replies for commands.
+	CommandTopic string `yaml:"-"`
 }
 
 // Dispatcher receives commands, runs their handlers once per id and replies.
@@ -418,6 +422,10 @@ func key(id string) []byte { return []byte(store.PrefixCommand + id) }
 // process runs one command from payload to final reply.
 func (d *Dispatcher) process(ctx context.Context, in incoming) {
 	cmd, err := Parse(in.name, in.payload, d.opt.Now())
+	if err == nil && d.opt.CommandTopic != "" && strings.HasPrefix(cmd.ReplyTo+"/", d.opt.CommandTopic) {
+		err = fmt.Errorf("%w: \"replyTo\" %q is under the gateway's own command topics %s#, where replies would be taken for commands: reply on another topic", ErrMalformed, cmd.ReplyTo, d.opt.CommandTopic)
+		cmd.ReplyTo = ""
+	}
 	if err != nil {
 		d.reply(ctx, cmd, Reply{Status: StatusFailed, Reason: err.Error()})
 		return
@@ -503,14 +511,19 @@ func repeatReply(cmd Command, prev record) Reply {
 // requestHash identifies a command's request: its name and payload fields,
 // without id, expiresAt and replyTo, which a retry may set anew.
 func requestHash(cmd Command) string {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(cmd.Payload, &fields) != nil {
+	// Decoded whole, numbers kept as written: re-encoding sorts the keys
+	// of nested objects too, so a retry that orders them otherwise is the
+	// same request.
+	dec := json.NewDecoder(bytes.NewReader(cmd.Payload))
+	dec.UseNumber()
+	var fields map[string]any
+	if dec.Decode(&fields) != nil {
 		return ""
 	}
 	delete(fields, "id")
 	delete(fields, "expiresAt")
 	delete(fields, "replyTo")
-	b, _ := json.Marshal(fields) // keys sorted
+	b, _ := json.Marshal(fields) // keys sorted at every level
 	sum := sha256.Sum256(append([]byte(cmd.Name+"\x00"), b...))
 	return hex.EncodeToString(sum[:16])
 }

@@ -43,7 +43,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close(); s.Close() })
-	return &rig{s: s, ob: ob, d: NewDispatcher(s, ob, Options{Now: func() time.Time { return t0 }})}
+	return &rig{s: s, ob: ob, d: NewDispatcher(s, ob, Options{Now: func() time.Time { return t0 }, CommandTopic: "gw/cmd/"})}
 }
 
 // replies takes n replies from the outbox.
@@ -109,6 +109,15 @@ func TestAcceptedThenDoneOnce(t *testing.T) {
 	if reps, _ = r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat {
 		t.Fatalf("retry with a new expiresAt: %+v", reps[0])
 	}
+	// Nested objects with their keys in another order: the same request.
+	r.d.Handle(Print, func(context.Context, Command) (any, error) { calls.Add(1); return "ok", nil })
+	r.d.process(context.Background(), incoming{Print, payload("p-1", `"values":{"gtin":"09520123456788","lot":"K1"},"qty":2`)})
+	r.replies(t, 2)
+	r.d.process(context.Background(), incoming{Print, payload("p-1", `"qty":2,"values":{"lot":"K1","gtin":"09520123456788"}`)})
+	if reps, _ = r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat {
+		t.Fatalf("retry with nested keys reordered: %+v", reps[0])
+	}
+	calls.Add(-1)
 	// The id on another command, or with other fields: failed, not the
 	// remembered outcome, and nothing runs.
 	r.d.Handle(LotRelease, func(context.Context, Command) (any, error) { calls.Add(1); return nil, nil })
@@ -143,6 +152,8 @@ func TestFailures(t *testing.T) {
 		{"print", `{"id":"e3","expiresAt":"tomorrow"}`, "reply/e3", "RFC 3339", 1},
 		{"print", `{"id":"a/b","expiresAt":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, "printable ASCII", 1},
 		{"print", `{"id":"x1","expiresAt":"2030-01-01T00:00:00Z","replyTo":"bad/#"}`, "reply/x1", "replyTo", 1},
+		{"print", `{"id":"x2","expiresAt":"2030-01-01T00:00:00Z","replyTo":"gw/cmd/receive"}`, "reply/x2", "own command topics", 1},
+		{"print", `{"id":"x3","expiresAt":"2030-01-01T00:00:00Z","replyTo":"gw/cmd"}`, "reply/x3", "own command topics", 1},
 	}
 	for _, c := range cases {
 		r.d.process(context.Background(), incoming{c.name, []byte(c.payload)})

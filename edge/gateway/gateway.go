@@ -157,6 +157,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	cmo := cfg.Commands
 	cmo.Logger, cmo.Now = log.With("component", "commands"), o.Now
+	cmo.CommandTopic = g.pub.Topic("cmd/")
 	g.cmds = command.NewDispatcher(g.store, g.ob, cmo)
 	g.pub.OnCommand(g.cmds.Submit)
 
