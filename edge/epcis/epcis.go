@@ -438,8 +438,8 @@ func LotHold(h Hold) (ObjectEvent, error) {
 	if err := e.times(h.Time); err != nil {
 		return e, err
 	}
-	if !strings.HasPrefix(h.Lot.EPCClass, "urn:epc:class:lgtin:") {
-		return e, fmt.Errorf("%w: Lot.EPCClass %q is not an LGTIN class (urn:epc:class:lgtin:…)", ErrInvalid, h.Lot.EPCClass)
+	if !strings.HasPrefix(h.Lot.EPCClass, "urn:epc:class:lgtin:") && !(strings.HasPrefix(h.Lot.EPCClass, "https://") && strings.Contains(h.Lot.EPCClass, "/01/") && strings.Contains(h.Lot.EPCClass, "/10/")) {
+		return e, fmt.Errorf("%w: Lot.EPCClass %q is not a lot class (urn:epc:class:lgtin:…, or a GS1 Digital Link with /01/ and /10/)", ErrInvalid, h.Lot.EPCClass)
 	}
 	if e.QuantityList, err = quantities("Lot", []Quantity{h.Lot}); err != nil {
 		return e, err

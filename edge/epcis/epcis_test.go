@@ -210,6 +210,13 @@ func TestLotHoldAndRelease(t *testing.T) {
 		t.Fatalf("release: %+v", r)
 	}
 	validate(t, "release document", NewDocument(when, e, r))
+	// A lot whose company prefix length is not known is named by its
+	// Digital Link.
+	dl, err := LotHold(Hold{HoldID: "cmd-hold-2", Time: when, Lot: Quantity{EPCClass: "https://id.gs1.org/01/04012345000009/10/LG-3"}, BizLocation: site})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "hold document, Digital Link class", NewDocument(when, dl))
 }
 
 func TestEventIDStableAcrossRetries(t *testing.T) {

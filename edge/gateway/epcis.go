@@ -43,13 +43,12 @@ func (g *Gateway) doorSGLN(id string) string {
 // events: a receipt, a portal pass and a lot hold each become a document
 // on the epcis topic.
 func (g *Gateway) setupEPCIS() {
-	cpLen := len(g.cfg.GS1.CompanyPrefix)
 	g.epcisReceipt = func(rc *receiving.Receipt, cartons []receiving.Carton) ([]byte, error) {
 		r := epcis.Receipt{ReceiptID: rc.ID, Time: rc.Time, ReadPoint: g.doorSGLN(rc.Door), BizLocation: g.sgln("")}
 		for _, c := range cartons {
 			r.EPCs = append(r.EPCs, c.EPCURI)
 		}
-		if cls, err := epcis.LGTIN(rc.GTIN, cpLen, rc.Lot); err == nil {
+		if cls, err := g.lotClass(rc.GTIN, rc.Lot); err == nil {
 			q := epcis.Quantity{EPCClass: cls}
 			if rc.QtyPerCarton > 0 {
 				q.Quantity = float64(rc.QtyPerCarton * len(cartons))
@@ -89,17 +88,33 @@ func (g *Gateway) setupEPCIS() {
 		return json.Marshal(epcis.NewDocument(g.now(), ev))
 	}
 	g.epcisHold = func(c lots.Change) ([]byte, error) {
-		cls, err := epcis.LGTIN(c.Lot.GTIN, cpLen, c.Code)
+		cls, err := g.lotClass(c.Lot.GTIN, c.Code)
 		if err != nil {
 			return nil, err
 		}
-		ev, err := epcis.LotHold(epcis.Hold{HoldID: c.Code + "/" + c.At.String(), Time: c.At,
-			Lot: epcis.Quantity{EPCClass: cls}, BizLocation: g.sgln(""), Reason: c.Reason})
+		ev, err := epcis.LotHold(epcis.Hold{HoldID: c.Action + "/" + c.Code + "/" + c.At.String(), Time: c.At,
+			Lot: epcis.Quantity{EPCClass: cls}, BizLocation: g.sgln(""), Reason: c.Reason,
+			Release: c.Action == "release"})
 		if err != nil {
 			return nil, err
 		}
 		return json.Marshal(epcis.NewDocument(g.now(), ev))
 	}
+}
+
+// lotClass is the EPCIS class of a lot: its LGTIN URN, split at the
+// company prefix length the prefix table gives (a supplier's GTIN is not
+// split at the gateway's own length). For a GTIN whose length is not known
+// it is the GS1 Digital Link of (01)+(10), which EPCIS 2.0 takes as a
+// class identifier as well.
+func (g *Gateway) lotClass(gtin, lot string) (string, error) {
+	if n, err := g.prefixes.ForGTIN(gtin); err == nil {
+		return epcis.LGTIN(gtin, n, lot)
+	}
+	if _, err := epcis.LGTIN(gtin, 6, lot); err != nil {
+		return "", err // the GTIN or the lot itself is wrong
+	}
+	return gs1.Message{Elements: []gs1.Element{{AI: "01", Value: gtin}, {AI: "10", Value: lot}}}.DigitalLink("https://id.gs1.org")
 }
 
 // passURIs lists a pass's tags as URIs: the pure identity URI (raw EPCs:

@@ -72,7 +72,7 @@ func (g *Gateway) onLotChange(c lots.Change) {
 		Priority: outbox.PriorityLot}, c); err != nil {
 		g.log.Error("lot change not published", "lot", c.Code, "action", c.Action, "err", err)
 	}
-	if (c.Action == "hold" || c.Action == "recall") && g.epcisHold != nil {
+	if (c.Action == "hold" || c.Action == "recall" || c.Action == "release") && g.epcisHold != nil {
 		if c.Lot.GTIN == "" {
 			// EPCIS names a lot by its class (GTIN + lot): without a
 			// GTIN there is none; the lot event above carries the change.

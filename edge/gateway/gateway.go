@@ -36,6 +36,7 @@ import (
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/rfid"
 	"github.com/dockgate/dockgate/rfid/portal"
 	"github.com/dockgate/dockgate/rfid/readers"
@@ -95,6 +96,9 @@ type Gateway struct {
 	epcisReceipt func(*receiving.Receipt, []receiving.Carton) ([]byte, error)
 	epcisPass    func(*portal.PassEvent, string) ([]byte, error)
 	epcisHold    func(lots.Change) ([]byte, error)
+	// prefixes gives company prefix lengths (the gateway's own and its
+	// suppliers').
+	prefixes *epc.CompanyPrefixTable
 
 	// MQTTURL is the broker the publisher connects to (the embedded one's
 	// when mqtt.url is empty).
@@ -169,7 +173,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	if err := g.openPrinting(); err != nil {
 		return nil, err
 	}
-	prefixes, err := cfg.GS1.CompanyPrefixTable()
+	g.prefixes, err = cfg.GS1.CompanyPrefixTable()
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +181,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		SSCC: receiving.SSCCRange{Extension: cfg.GS1.SSCCExtension, CompanyPrefix: cfg.GS1.CompanyPrefix,
 			Start: cfg.GS1.SSCCSerialStart, End: cfg.GS1.SSCCSerialEnd},
 		DefaultFormat:    cfg.Lots.DefaultFormat,
-		CompanyPrefixLen: prefixes.ForSSCC,
+		CompanyPrefixLen: g.prefixes.ForSSCC,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.setupEPCIS()
 

@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/rfid/portal"
+)
+
+// A hold and its release each publish an EPCIS document, and a lot's class
+// is split at its own company prefix: a supplier's from the prefix table,
+// and a Digital Link where the table has no entry.
+func TestLotHoldAndReleaseDocuments(t *testing.T) {
+	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
+		Broker: config.Broker{Listen: "127.0.0.1:0"},
+		GS1: config.GS1{CompanyPrefix: "061414112",
+			CompanyPrefixes: []epc.CompanyPrefixEntry{{Prefix: "9520123", Length: 7}}},
+		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	g, err := Open(cfg, Info{}, slog.New(slog.NewTextHandler(testWriter{t}, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx := context.Background()
+	for _, l := range []struct{ code, gtin string }{
+		{"LG-1", "09520123456788"}, // supplier's, 7-digit prefix in the table
+		{"LG-2", "00614141123452"}, // the gateway's own, 9 digits
+		{"LG-3", "04012345000009"}, // no entry
+	} {
+		if _, err := g.lots.Register(ctx, l.code, lots.Details{Product: "P", GTIN: l.gtin, Supplier: "Acme"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.lots.Hold(ctx, l.code, "lab", "qa"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.lots.Release(ctx, l.code, "qa"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := g.ob.Next(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type doc struct {
+		Body struct {
+			EventList []struct {
+				BizStep       string `json:"bizStep"`
+				Disposition   string `json:"disposition"`
+				QuantityList []struct {
+					EPCClass string `json:"epcClass"`
+				} `json:"quantityList"`
+			} `json:"eventList"`
+		} `json:"epcisBody"`
+	}
+	var got [][3]string
+	for _, ev := range evs {
+		if ev.Topic != "epcis" {
+			continue
+		}
+		var d doc
+		if err := json.Unmarshal(ev.Body, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range d.Body.EventList {
+			got = append(got, [3]string{e.BizStep, e.Disposition, e.QuantityList[0].EPCClass})
+		}
+	}
+	want := [][3]string{
+		{"holding", "non_sellable_other", "urn:epc:class:lgtin:9520123.045678.LG-1"},
+		{"storing", "sellable_not_accessible", "urn:epc:class:lgtin:9520123.045678.LG-1"},
+		{"holding", "non_sellable_other", "urn:epc:class:lgtin:061414112.0345.LG-2"},
+		{"storing", "sellable_not_accessible", "urn:epc:class:lgtin:061414112.0345.LG-2"},
+		{"holding", "non_sellable_other", "https://id.gs1.org/01/04012345000009/10/LG-3"},
+		{"storing", "sellable_not_accessible", "https://id.gs1.org/01/04012345000009/10/LG-3"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("EPCIS events %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("event %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+}
