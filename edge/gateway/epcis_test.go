@@ -54,8 +54,8 @@ func TestLotHoldAndReleaseDocuments(t *testing.T) {
 	type doc struct {
 		Body struct {
 			EventList []struct {
-				BizStep       string `json:"bizStep"`
-				Disposition   string `json:"disposition"`
+				BizStep      string `json:"bizStep"`
+				Disposition  string `json:"disposition"`
 				QuantityList []struct {
 					EPCClass string `json:"epcClass"`
 				} `json:"quantityList"`
