@@ -411,7 +411,7 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 
 	ssccs := r.SSCCs
 	if len(ssccs) == 0 {
-		if ssccs, err = AllocateSSCCs(s.st, s.cfg.SSCC, r.Cartons); err != nil {
+		if ssccs, err = s.allocate(r.ID, r.Cartons); err != nil {
 			return nil, err
 		}
 	}
@@ -440,6 +440,14 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 		if err := s.st.DB().Update(func(txn *badger.Txn) error {
 			for i := range chunk {
 				c := &chunk[i]
+				// Never over another receipt's carton (a retry of this
+				// one writes its own again).
+				var old Carton
+				if err := getJSON(txn, keyCarton(c.SSCC), &old); err == nil && old.Receipt != c.Receipt {
+					return fmt.Errorf("%w: carton %s was already received in receipt %s", ErrConflict, c.SSCC, old.Receipt)
+				} else if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
 				if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
 					return err
 				}
@@ -471,6 +479,32 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	}
 	s.log.Info("receipt recorded", "receipt", rc.ID, "door", rc.Door, "lot", rc.Lot, "cartons", len(cartons))
 	return rc, nil
+}
+
+// allocate takes n fresh SSCCs from the gateway's range, skipping any a
+// carton of another receipt already has (a supplier's carton received with
+// an SSCC of the gateway's own range): two cartons never share an SSCC.
+func (s *Service) allocate(id string, n int) ([]string, error) {
+	out := make([]string, 0, n)
+	for len(out) < n {
+		// Each round takes at least one number: the range's end bounds it.
+		got, err := AllocateSSCCs(s.st, s.cfg.SSCC, n-len(out))
+		if err != nil {
+			return nil, err
+		}
+		for _, sscc := range got {
+			c, err := s.Carton(sscc)
+			if err == nil && c.Receipt != id {
+				s.log.Warn("SSCC of the gateway's range skipped: a received carton already has it", "sscc", sscc, "receipt", c.Receipt)
+				continue
+			}
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			out = append(out, sscc)
+		}
+	}
+	return out, nil
 }
 
 // checkSSCCs refuses supplier SSCCs given twice, or already recorded for

@@ -475,3 +475,29 @@ func TestHeldLotRefusesGoods(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A supplier's carton that carries an SSCC of the gateway's own range keeps
+// it: the gateway's allocation skips it, so two cartons never share one.
+func TestAllocationSkipsAnSSCCAlreadyReceived(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	theirs := makeSSCC(0, "0614141", 2, 9)
+	if _, err := r.svc.Receive(ctx, Request{ID: "sup", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{theirs}}); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := r.svc.Receive(ctx, Request{ID: "own", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.Cartons) != 3 {
+		t.Fatalf("cartons %v", rc.Cartons)
+	}
+	for _, sscc := range rc.Cartons {
+		if sscc == theirs {
+			t.Fatalf("the supplier's SSCC %s was allocated again: %v", theirs, rc.Cartons)
+		}
+	}
+	if c, err := r.svc.Carton(theirs); err != nil || c.Receipt != "sup" {
+		t.Fatalf("the supplier's carton: %+v, %v", c, err)
+	}
+}
