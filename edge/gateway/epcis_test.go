@@ -8,6 +8,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
@@ -90,5 +91,54 @@ func TestLotHoldAndReleaseDocuments(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("event %d: %v, want %v", i, got[i], want[i])
 		}
+	}
+}
+
+// A supplier lot code already registered for another product (date codes
+// are common) does not refuse the goods: they get a lot of the gateway's
+// own with the supplier's lot linked, which later receipts of the same
+// supplier lot and product join.
+func TestSupplierLotCodeTakenGetsALotOfItsOwn(t *testing.T) {
+	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
+		Broker: config.Broker{Listen: "127.0.0.1:0"},
+		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx := context.Background()
+	receive := func(id, scan string) *receiving.Receipt {
+		t.Helper()
+		rc, err := g.recv.Receive(ctx, receiving.Request{ID: id, Door: "DOOR1", Scan: scan, Supplier: "Acme", Product: "P" + scan[13:17], Cartons: 1})
+		if err != nil {
+			t.Fatalf("receipt %s: %v", id, err)
+		}
+		return rc
+	}
+	a := receive("a", "(01)09520123456788(10)250501(17)270531")
+	b := receive("b", "(01)09520123456795(10)250501(17)270531")
+	c := receive("c", "(01)09520123456795(10)250501(17)270531")
+	if a.Lot != "250501" || a.LotAssigned {
+		t.Fatalf("first receipt did not keep the supplier's lot: %+v", a)
+	}
+	if b.Lot == "250501" || !b.LotAssigned || b.SupplierLot != "250501" {
+		t.Fatalf("second product's receipt: %+v", b)
+	}
+	if c.Lot != b.Lot {
+		t.Fatalf("the same supplier lot and product got another lot: %s, then %s", b.Lot, c.Lot)
+	}
+	own, err := g.lots.Get(b.Lot)
+	if err != nil || own.SupplierLot != "250501" || own.Supplier != "Acme" || own.GTIN != "09520123456795" {
+		t.Fatalf("lot of its own %+v, %v", own, err)
+	}
+	codes, err := g.lots.SupplierLots("Acme", "250501")
+	if err != nil || len(codes) != 2 {
+		t.Fatalf("lots of supplier lot 250501: %v, %v", codes, err)
 	}
 }

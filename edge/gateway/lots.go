@@ -29,12 +29,32 @@ func (a lotAdapter) Issue(ctx context.Context, r receiving.LotRequest) (string, 
 // KeepSupplierLot registers the supplier's lot under its own code. The same
 // supplier lot of the same supplier and product again is the same lot; the
 // code registered for another supplier or product is a conflict.
-func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest) (string, error) {
+func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest) (string, bool, error) {
 	l, err := a.r.Register(ctx, r.SupplierLot, details(r))
-	if err != nil {
-		return "", fmt.Errorf("keep supplier lot %q: %w", r.SupplierLot, classify(err))
+	if errors.Is(err, lots.ErrExists) {
+		// Lot codes are only unique within a supplier's product (date
+		// codes such as 250501 are common): these goods get a lot of
+		// the gateway's own, with the supplier's lot linked, and later
+		// receipts of the same supplier lot and product join it.
+		codes, serr := a.r.SupplierLots(r.Supplier, r.SupplierLot)
+		if serr != nil {
+			return "", false, serr
+		}
+		for _, c := range codes {
+			if own, gerr := a.r.Get(c); gerr == nil && own.Source == lots.SourceGenerated && own.Product == r.Product && own.GTIN == r.GTIN {
+				return c, true, nil
+			}
+		}
+		code, err := a.Issue(ctx, r)
+		if err != nil {
+			return "", false, fmt.Errorf("supplier lot %q is another supplier's or product's lot code, and a lot of the gateway's own for it: %w", r.SupplierLot, err)
+		}
+		return code, true, nil
 	}
-	return l.Code, nil
+	if err != nil {
+		return "", false, fmt.Errorf("keep supplier lot %q: %w", r.SupplierLot, classify(err))
+	}
+	return l.Code, false, nil
 }
 
 // classify maps the registry's errors onto receiving's, for the API's

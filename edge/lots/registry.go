@@ -357,10 +357,10 @@ func (r *Registry) Register(ctx context.Context, code string, d Details) (Lot, e
 		if gerr != nil {
 			return Lot{}, gerr
 		}
-		if old.Source == SourceSupplier && old.Product == d.Product && old.Supplier == d.Supplier {
+		if old.Source == SourceSupplier && old.Product == d.Product && old.Supplier == d.Supplier && (old.GTIN == d.GTIN || d.GTIN == "") {
 			return old, nil
 		}
-		return Lot{}, fmt.Errorf("%w: lot code %q is registered for product %q supplier %q; issue a lot of your own and link supplier lot %q to it", ErrExists, code, old.Product, old.Supplier, code)
+		return Lot{}, fmt.Errorf("%w: lot code %q is registered for product %q GTIN %q supplier %q; issue a lot of your own and link supplier lot %q to it", ErrExists, code, old.Product, old.GTIN, old.Supplier, code)
 	}
 	return Lot{}, fmt.Errorf("%w: lot code %q: concurrent registrations", ErrExists, code)
 }

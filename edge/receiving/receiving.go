@@ -76,7 +76,10 @@ type Lots interface {
 	// Issue generates a new lot code and records the lot.
 	Issue(ctx context.Context, r LotRequest) (string, error)
 	// KeepSupplierLot records the supplier's lot as the lot (idempotent).
-	KeepSupplierLot(ctx context.Context, r LotRequest) (string, error)
+	// When its code is already another supplier's or product's lot, the
+	// goods get a lot of the gateway's own with the supplier's lot linked
+	// (the same one for every receipt of it): assigned says so.
+	KeepSupplierLot(ctx context.Context, r LotRequest) (code string, assigned bool, err error)
 	// LinkCarton links a carton's SSCC and EPC to the lot.
 	LinkCartons(ctx context.Context, lot string, cartons []Carton) error
 	// Held reports whether the lot is on hold (or recalled).
@@ -394,9 +397,11 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	if err := s.checkLabel(rc, supplierEPCs); err != nil {
 		return nil, err
 	}
-	if r.SupplierLot != "" {
-		rc.Lot, err = s.lots.KeepSupplierLot(ctx, lr)
+	if r.SupplierLot != "" && r.Format == "" {
+		rc.Lot, rc.LotAssigned, err = s.lots.KeepSupplierLot(ctx, lr)
 	} else {
+		// A format named with a supplier's lot: a lot of the gateway's
+		// own, the supplier's linked to it.
 		rc.Lot, err = s.lots.Issue(ctx, lr)
 		rc.LotAssigned = true
 	}

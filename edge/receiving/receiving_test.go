@@ -29,8 +29,8 @@ func (f *fakeLots) Issue(_ context.Context, r LotRequest) (string, error) {
 	f.n++
 	return fmt.Sprintf("%s-LWX-%s-%03d", r.Time.Format("0601"), r.Product, f.n), nil
 }
-func (f *fakeLots) KeepSupplierLot(_ context.Context, r LotRequest) (string, error) {
-	return r.SupplierLot, nil
+func (f *fakeLots) KeepSupplierLot(_ context.Context, r LotRequest) (string, bool, error) {
+	return r.SupplierLot, false, nil
 }
 func (f *fakeLots) LinkCartons(_ context.Context, lot string, c []Carton) error {
 	f.mu.Lock()
