@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
@@ -50,6 +51,9 @@ func TestHealthFailsWhileEventsAreRefused(t *testing.T) {
 	if !ok || len(r.Problems) != 0 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not connected to the broker") {
 		t.Fatalf("fresh gateway, not running: ok %v %+v", ok, r)
 	}
+	if _, err := g.lots.Register(context.Background(), "LOT-1", lots.Details{Product: "P", Supplier: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
 	body := json.RawMessage(`{"lot":"` + strings.Repeat("x", 500) + `"}`)
 	for i := 0; ; i++ {
 		_, err := g.ob.Append(context.Background(), outbox.Event{Type: "lot.created", Priority: outbox.PriorityLot, Body: body})
@@ -63,5 +67,16 @@ func TestHealthFailsWhileEventsAreRefused(t *testing.T) {
 	ok, r = check()
 	if ok || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "outbox full") || !strings.Contains(r.Problems[0], "outbox.max_bytes") {
 		t.Fatalf("full outbox: ok %v %+v", ok, r)
+	}
+	// A lot change whose event the outbox would refuse is refused itself:
+	// nothing changes that central would never hear of.
+	if _, err := g.lots.Hold(context.Background(), "LOT-1", "lab", "qa"); !errors.Is(err, lots.ErrStoreFull) || !strings.Contains(err.Error(), "outbox.max_bytes") {
+		t.Fatalf("hold with a full outbox: %v", err)
+	}
+	if l, err := g.lots.Get("LOT-1"); err != nil || l.Status != lots.StatusActive {
+		t.Fatalf("lot after a refused hold: %+v, %v", l, err)
+	}
+	if _, err := g.lots.Register(context.Background(), "LOT-2", lots.Details{Product: "P", Supplier: "Acme"}); !errors.Is(err, lots.ErrStoreFull) {
+		t.Fatalf("register with a full outbox: %v", err)
 	}
 }

@@ -73,6 +73,10 @@ type Options struct {
 	// MinFreeBytes: writes are refused below this much free disk space
 	// (Badger cannot survive a full disk). Default 32 MiB.
 	MinFreeBytes uint64
+	// Admit, when set, is asked before every change: an error refuses it
+	// (as ErrStoreFull). The gateway asks its outbox, so that no change
+	// is committed whose event would then be refused.
+	Admit func() error
 }
 
 // Registry is the lot registry on the gateway's store. It is safe for
@@ -132,6 +136,11 @@ func (r *Registry) checkSpace() error {
 	}
 	if free < r.o.MinFreeBytes {
 		return fmt.Errorf("%w: %d bytes free, below %d; free disk space in %s", ErrStoreFull, free, r.o.MinFreeBytes, r.s.Dir())
+	}
+	if r.o.Admit != nil {
+		if err := r.o.Admit(); err != nil {
+			return fmt.Errorf("%w: the change's event could not be queued: %v", ErrStoreFull, err)
+		}
 	}
 	return nil
 }

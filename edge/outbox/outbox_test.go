@@ -567,3 +567,76 @@ func TestUndecodableRecordIsQuarantined(t *testing.T) {
 		t.Fatalf("quarantine %+v, %v", q, err)
 	}
 }
+
+// A disk that is low when the outbox opens shows at once, before anything
+// is appended or refused.
+func TestDiskLowShowsAtOpen(t *testing.T) {
+	s := memStoreOnDisk(t)
+	alarms := make(chan Alarm, 4)
+	ob := open(t, s, Options{MinFreeBytes: 1 << 62, OnAlarm: func(a Alarm) { alarms <- a }})
+	select {
+	case a := <-alarms:
+		if a.Kind != AlarmDiskLow || a.Cleared {
+			t.Fatalf("alarm %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no disk-low alarm at open")
+	}
+	if st := ob.Stats(); !st.DiskLow || st.Refused != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// Admit answers as Append would, without appending: lot events are refused
+// over max_bytes (telemetry would make room) and below the disk floor,
+// lifecycle events keep their reserve.
+func TestAdmit(t *testing.T) {
+	s := memStoreOnDisk(t)
+	ctx := context.Background()
+	ob := open(t, s, Options{MaxBytes: 4 << 10})
+	if err := ob.Admit(PriorityLot, 100); err != nil {
+		t.Fatalf("empty outbox: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		mustAppend(t, ob, Event{Type: "t", Priority: PriorityTelemetry, Body: json.RawMessage(`{"x":"` + strings.Repeat("t", 400) + `"}`)})
+	}
+	if err := ob.Admit(PriorityLot, 100); err != nil {
+		t.Fatalf("outbox full of telemetry: %v", err)
+	}
+	for i := 0; ; i++ {
+		_, err := ob.Append(ctx, Event{Type: "l", Priority: PriorityLot, Body: json.RawMessage(`{"x":"` + strings.Repeat("l", 400) + `"}`)})
+		if errors.Is(err, ErrStoreFull) {
+			break
+		}
+		if err != nil || i > 100 {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if err := ob.Admit(PriorityLot, 1000); !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "outbox.max_bytes") {
+		t.Fatalf("full outbox: %v", err)
+	}
+	if err := ob.Admit(PriorityLifecycle, 100); err != nil {
+		t.Fatalf("lifecycle reserve: %v", err)
+	}
+	free, err := s.FreeBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := open(t, memStoreOnDisk(t), Options{MinFreeBytes: free + free/2})
+	if err := low.Admit(PriorityLot, 100); !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "min_free_bytes") {
+		t.Fatalf("disk below the floor: %v", err)
+	}
+	if err := low.Admit(PriorityLifecycle, 100); err != nil {
+		t.Fatalf("lifecycle within the reserve: %v", err)
+	}
+}
+
+func memStoreOnDisk(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

@@ -23,9 +23,19 @@ const maxTxnBytes = 512 << 10
 func (ob *Outbox) writer() {
 	defer close(ob.done)
 	batch := make([]request, 0, ob.opt.MaxBatch)
+	// Measured at once, and while idle too: a disk that was low at start
+	// shows in /healthz (and raises its alarm) before anything is refused.
+	ob.measureDisk()
+	idle := time.NewTicker(diskRecheck)
+	defer idle.Stop()
 	for {
 		batch = batch[:0]
 		select {
+		case <-idle.C:
+			if time.Since(ob.diskChecked) >= diskRecheck {
+				ob.measureDisk()
+			}
+			continue
 		case r := <-ob.reqs:
 			batch = append(batch, r)
 		case <-ob.closing:
@@ -79,16 +89,7 @@ func (ob *Outbox) commit(batch []request) {
 	// diskRecheck otherwise, so that the flag (and /healthz) neither flaps
 	// on batches of acks nor stays set long after space was freed.
 	if slices.ContainsFunc(batch, func(r request) bool { return r.kind == reqAppend }) || time.Since(ob.diskChecked) >= diskRecheck {
-		low, critical := false, false
-		if free, err := ob.s.FreeBytes(); err == nil && free < ob.opt.MinFreeBytes {
-			low = true
-			// Lifecycle events (alarms, command replies) keep the
-			// lower half of the floor as their reserve.
-			critical = free < ob.opt.MinFreeBytes/2
-		}
-		ob.diskChecked = time.Now()
-		ob.setFlag(&ob.diskLow, low, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
-		ob.diskLowNow, ob.diskCritical = low, critical
+		ob.measureDisk()
 	}
 	diskLow := ob.diskLowNow
 	ts := ob.newTxn(results)
@@ -158,7 +159,9 @@ func (ob *Outbox) finish(ts *txnState, batch []request) {
 		for _, a := range ts.alarms {
 			ob.alarm(a)
 		}
-		if ts.st.total() < uint64(ob.opt.MaxBytes)/16*15 {
+		// Cleared as acks make room, not by an append that still fit
+		// (an alarm in the lifecycle reserve, a smaller event).
+		if ts.acked > 0 && ts.st.total() < uint64(ob.opt.MaxBytes)/16*15 {
 			ob.setFlag(&ob.storeFull, false, AlarmStoreFull, "the outbox is below outbox.max_bytes again")
 			ob.setFlag(&ob.dropping, false, AlarmTelemetryDropped, "telemetry is no longer dropped")
 		}
@@ -169,6 +172,53 @@ func (ob *Outbox) finish(ts *txnState, batch []request) {
 }
 
 // setFlag sets a condition flag and raises or clears its alarm on a change.
+// measureDisk measures free disk and sets the disk-low flags (the writer's
+// own).
+func (ob *Outbox) measureDisk() {
+	low, critical := false, false
+	if free, err := ob.s.FreeBytes(); err == nil {
+		low, critical = ob.diskState(free)
+	}
+	ob.diskChecked = time.Now()
+	ob.setFlag(&ob.diskLow, low, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
+	ob.diskLowNow, ob.diskCritical = low, critical
+}
+
+// diskState says whether free bytes are below the floor (lot events
+// refused), and below its lower half, which lifecycle events (alarms,
+// command replies) keep as their reserve.
+func (ob *Outbox) diskState(free uint64) (low, critical bool) {
+	return free < ob.opt.MinFreeBytes, free < ob.opt.MinFreeBytes/2
+}
+
+// Admit reports whether an event of priority p and about size bytes would
+// be taken now, without appending anything (ErrStoreFull, naming why, if
+// not). A caller about to commit a change whose event must follow it asks
+// first, so that a full store refuses the change rather than loses its
+// event.
+func (ob *Outbox) Admit(p Priority, size int) error {
+	if p == PriorityTelemetry {
+		return nil // dropped oldest-first, never refused
+	}
+	if free, err := ob.s.FreeBytes(); err == nil {
+		if low, critical := ob.diskState(free); low && (p != PriorityLifecycle || critical) {
+			return ob.refuse(fmt.Sprintf("free disk is %d bytes, below outbox.min_free_bytes (%d bytes); free disk space or lower the limit", free, ob.opt.MinFreeBytes))
+		}
+	}
+	limit := uint64(ob.opt.MaxBytes)
+	if p == PriorityLifecycle {
+		limit += limit / 16
+	}
+	ob.mu.Lock()
+	total := ob.st.total()
+	telemetry := ob.st.bytes[PriorityTelemetry]
+	ob.mu.Unlock()
+	if total-telemetry+uint64(size) > limit {
+		return ob.refuse(fmt.Sprintf("outbox holds %d bytes, outbox.max_bytes is %d: let the broker take the queue (check the connection) or raise outbox.max_bytes", total, ob.opt.MaxBytes))
+	}
+	return nil
+}
+
 func (ob *Outbox) setFlag(flag *bool, on bool, kind, msg string) {
 	ob.mu.Lock()
 	changed := *flag != on
