@@ -367,6 +367,11 @@ func (r *Registry) Register(ctx context.Context, code string, d Details) (Lot, e
 			return Lot{}, gerr
 		}
 		if old.Source == SourceSupplier && old.Product == d.Product && old.Supplier == d.Supplier && (old.GTIN == d.GTIN || d.GTIN == "") {
+			// One lot has one expiry: FEFO and recalls go by the
+			// recorded one, so a label that says otherwise is refused.
+			if e := dateString(d.Expiry); e != "" && old.Expiry != "" && e != old.Expiry {
+				return Lot{}, fmt.Errorf("%w: supplier lot %q is recorded with expiry %s, this one says %s: check the label (ask the supplier if both are on their goods)", ErrInvalid, code, old.Expiry, e)
+			}
 			return old, nil
 		}
 		return Lot{}, fmt.Errorf("%w: lot code %q is registered for product %q GTIN %q supplier %q; issue a lot of your own and link supplier lot %q to it", ErrExists, code, old.Product, old.GTIN, old.Supplier, code)

@@ -363,6 +363,16 @@ func TestRegisterSupplierLot(t *testing.T) {
 	if _, err := r.Register(ctx, "ABC123", d2); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "issue a lot of your own") {
 		t.Fatalf("same code, other supplier: %v", err)
 	}
+	d3 := d
+	d3.GTIN = "09520123456795"
+	if _, err := r.Register(ctx, "ABC123", d3); !errors.Is(err, ErrExists) {
+		t.Fatalf("same code, other GTIN: %v", err)
+	}
+	d4 := d
+	d4.Expiry = date("2029-12-31")
+	if _, err := r.Register(ctx, "ABC123", d4); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "recorded with expiry 2025-09-30, this one says 2029-12-31") {
+		t.Fatalf("same lot, other expiry: %v", err)
+	}
 	if _, err := r.Register(ctx, "AB C", d); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad code: %v", err)
 	}

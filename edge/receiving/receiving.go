@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,37 +176,78 @@ func applyScan(r *Request) error {
 	if r.Scan == "" {
 		return nil
 	}
+	if g := padGTIN(r.Scan); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
+		// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs.
+		r.Scan = "(01)" + g
+	}
 	m, err := parseScan(r.Scan)
 	if err != nil {
 		return invalid("scan: %v", err)
 	}
-	set := func(dst *string, ai string) {
-		if v, ok := m.Get(ai); ok && *dst == "" {
+	// A field given with the scan must agree with the label: the label
+	// is what is on the goods, and a value silently preferred over it
+	// would trace them to the wrong GTIN, lot or date.
+	var conflict error
+	set := func(field string, dst *string, ai, v string) {
+		switch {
+		case *dst == "":
 			*dst = v
+		case *dst != v && conflict == nil:
+			conflict = invalid("%s: %q differs from the scanned label's (%s) %q: leave %s out to take the label's, or scan the right label", field, *dst, ai, v, field)
 		}
 	}
-	set(&r.GTIN, "01")
-	set(&r.GTIN, "02")
-	set(&r.SupplierLot, "10")
-	if v, ok := m.Get("17"); ok && r.Expiry == "" {
-		r.Expiry = yymmddToISO(v)
+	if v, ok := m.Get("01"); ok {
+		r.GTIN = padGTIN(r.GTIN)
+		set("gtin", &r.GTIN, "01", v)
+	} else if v, ok := m.Get("02"); ok {
+		r.GTIN = padGTIN(r.GTIN)
+		set("gtin", &r.GTIN, "02", v)
 	}
-	if v, ok := m.Get("11"); ok && r.Production == "" {
-		r.Production = yymmddToISO(v)
+	if v, ok := m.Get("10"); ok {
+		set("supplier_lot", &r.SupplierLot, "10", v)
 	}
-	if v, ok := m.Get("37"); ok && r.QtyPerCarton == 0 {
-		r.QtyPerCarton, _ = strconv.Atoi(v)
+	if v, ok := m.Get("17"); ok {
+		set("expiry", &r.Expiry, "17", yymmddToISO(v))
 	}
-	if v, ok := m.Get("00"); ok && len(r.SSCCs) == 0 {
-		r.SSCCs = []string{v}
-		if r.Cartons == 0 {
-			r.Cartons = 1
+	if v, ok := m.Get("11"); ok {
+		set("production", &r.Production, "11", yymmddToISO(v))
+	}
+	if v, ok := m.Get("37"); ok {
+		n, _ := strconv.Atoi(v)
+		if r.QtyPerCarton == 0 {
+			r.QtyPerCarton = n
+		} else if r.QtyPerCarton != n && conflict == nil {
+			conflict = invalid("qty_per_carton: %d differs from the scanned label's (37) %d: leave qty_per_carton out to take the label's, or scan the right label", r.QtyPerCarton, n)
 		}
 	}
-	if v, ok := m.Get("400"); ok && r.PO == "" {
-		r.PO = v
+	if v, ok := m.Get("00"); ok {
+		switch {
+		case len(r.SSCCs) == 0:
+			r.SSCCs = []string{v}
+			if r.Cartons == 0 {
+				r.Cartons = 1
+			}
+		case !slices.Contains(r.SSCCs, v) && conflict == nil:
+			conflict = invalid("ssccs: the scanned label's SSCC (00) %s is not among them: leave ssccs out to take the label's, or scan the right label", v)
+		}
 	}
-	return nil
+	if v, ok := m.Get("400"); ok {
+		set("po", &r.PO, "400", v)
+	}
+	return conflict
+}
+
+// padGTIN writes a GTIN-8, -12 or -13 as the GTIN-14 it is (leading
+// zeros), so that every form of one GTIN compares and records alike;
+// anything else is left for validation to name.
+func padGTIN(g string) string {
+	switch len(g) {
+	case 8, 12, 13:
+		if strings.Trim(g, "0123456789") == "" {
+			return strings.Repeat("0", 14-len(g)) + g
+		}
+	}
+	return g
 }
 
 // parseScan reads a supplier label in any form: scanner output (symbology
@@ -279,6 +321,7 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	if r.GTIN == "" {
 		return prod, exp, invalid("gtin: required (or scan a supplier label with (01))")
 	}
+	r.GTIN = padGTIN(r.GTIN)
 	if err := gs1.ValidateValue("01", r.GTIN); err != nil {
 		return prod, exp, invalid("gtin: %v", err)
 	}
@@ -303,6 +346,9 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	}
 	if exp, err = parseDate("expiry", r.Expiry); err != nil {
 		return prod, exp, err
+	}
+	if !prod.IsZero() && !exp.IsZero() && exp.Before(prod) {
+		return prod, exp, invalid("expiry: %s is before the production date %s: check both dates", r.Expiry, r.Production)
 	}
 	// Text fields end up in records, events and labels: bounded, one line.
 	for _, f := range []struct {

@@ -184,6 +184,27 @@ func TestReceiveAssignsLotAndCartons(t *testing.T) {
 	}
 }
 
+// A GTIN-13 given or scanned as a plain EAN barcode is the GTIN-14 it is;
+// a field that agrees with the label is no conflict.
+func TestGTINFormsAndAgreeingFields(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	for i, req := range []Request{
+		{Door: "DOOR1", GTIN: "9520123456788", Cartons: 1},
+		{Door: "DOOR1", Scan: "9520123456788", Cartons: 1},
+		{Door: "DOOR1", GTIN: "9520123456788", Scan: "(00)006141410000000128(02)09520123456788(37)12", QtyPerCarton: 12, Cartons: 1},
+	} {
+		req.ID = fmt.Sprintf("g%d", i)
+		rc, err := r.svc.Receive(ctx, req)
+		if err != nil {
+			t.Fatalf("%+v: %v", req, err)
+		}
+		if rc.GTIN != "09520123456788" {
+			t.Fatalf("%+v: GTIN %s", req, rc.GTIN)
+		}
+	}
+}
+
 func TestReceiveFromScannedSupplierLabelKeepsLot(t *testing.T) {
 	r := newRig(t)
 	scan := "]C1010952012345678810SUP-4711\x1d17260531"
@@ -209,6 +230,13 @@ func TestReceiveRejectsBadInput(t *testing.T) {
 		{Request{Door: "DOOR1", Scan: "(01)09520123456788(17)250229", Cartons: 1}, "scan:"},
 		{Request{Door: "DOOR1", Cartons: 1}, "gtin: required"},
 		{Request{Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-9", Cartons: 1}, "supplier: required"},
+		// A field given with a scan must agree with the label.
+		{Request{Door: "DOOR1", GTIN: "04012345000009", Scan: "(01)09520123456788(10)Q1", Supplier: "Acme", Cartons: 1}, `gtin: "04012345000009" differs from the scanned label's (01) "09520123456788"`},
+		{Request{Door: "DOOR1", SupplierLot: "Q3", Scan: "(01)09520123456788(10)Q2", Supplier: "Acme", Cartons: 1}, `supplier_lot: "Q3" differs`},
+		{Request{Door: "DOOR1", Expiry: "2027-01-01", Scan: "(01)09520123456788(17)270531", Cartons: 1}, `expiry: "2027-01-01" differs`},
+		{Request{Door: "DOOR1", QtyPerCarton: 6, Scan: "(00)006141410000000128(02)09520123456788(37)12", Cartons: 1}, `qty_per_carton: 6 differs`},
+		{Request{Door: "DOOR1", SSCCs: []string{"106141410000000019"}, Scan: "(00)006141410000000128", GTIN: "09520123456788", Cartons: 1}, "ssccs: the scanned label's SSCC"},
+		{Request{Door: "DOOR1", GTIN: "09520123456788", Production: "2027-01-01", Expiry: "2026-01-01", Cartons: 1}, "expiry: 2026-01-01 is before the production date"},
 	}
 	for _, tc := range cases {
 		_, err := r.svc.Receive(context.Background(), tc.req)
