@@ -47,6 +47,9 @@ func (g *Gateway) routes() {
 			api.Error(w, http.StatusInternalServerError, err)
 			return
 		}
+		if q == nil {
+			q = []outbox.Quarantined{} // [] rather than null
+		}
 		api.JSON(w, http.StatusOK, q)
 	})
 	a.Handle("POST /outbox/quarantined/{seq}/requeue", func(w http.ResponseWriter, r *http.Request) {

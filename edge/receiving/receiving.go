@@ -305,6 +305,10 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 		for n := range s.doors {
 			names = append(names, n)
 		}
+		slices.Sort(names)
+		if r.Door == "" {
+			return prod, exp, invalid("door: required: name the receiving door (configured doors: %s)", strings.Join(names, ", "))
+		}
 		return prod, exp, fmt.Errorf("%w %q (configured doors: %s)", ErrUnknownDoor, r.Door, strings.Join(names, ", "))
 	}
 	if r.Cartons < 1 || r.Cartons > s.cfg.MaxCartons {
@@ -741,7 +745,8 @@ func (s *Service) emitEvent(ctx context.Context, ev Event) error {
 	if err := s.emit.Emit(ctx, ev); err != nil {
 		return fmt.Errorf("event %s: %w", ev.Type, err)
 	}
-	ref := EventRef{EventID: ev.ID, Type: ev.Type, Time: ev.Time, Subject: ev.Subject}
+	// The trace names the event by the ID it is published with.
+	ref := EventRef{EventID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time, Subject: ev.Subject}
 	return s.st.DB().Update(func(txn *badger.Txn) error {
 		return putJSON(txn, keyLotEvent(ev.Lot, ev.Time, ev.ID), ref)
 	})
@@ -760,7 +765,7 @@ func (s *Service) Receipt(id string) (*Receipt, error) {
 	var rc Receipt
 	err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, keyReceipt(id), &rc) })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("receipt %q: %w", id, err)
 	}
 	return &rc, nil
 }
@@ -770,7 +775,7 @@ func (s *Service) Carton(sscc string) (*Carton, error) {
 	var c Carton
 	err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, keyCarton(sscc), &c) })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("carton %s: %w", sscc, err)
 	}
 	return &c, nil
 }
