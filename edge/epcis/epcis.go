@@ -39,6 +39,7 @@ const (
 	DispositionInTransit             = "in_transit"
 	DispositionNonSellableOther      = "non_sellable_other"
 	DispositionSellableNotAccessible = "sellable_not_accessible"
+	DispositionRecalled              = "recalled"
 )
 
 // ID is a readPoint or bizLocation.
@@ -353,6 +354,10 @@ func Receiving(r Receipt) (ObjectEvent, error) {
 const (
 	Inbound  = "in"
 	Outbound = "out"
+	// Unknown: the portal could not tell the direction (the door's
+	// role names none either): an OBSERVE at the door without a bizStep
+	// or disposition, rather than one that may be wrong.
+	Unknown = "unknown"
 )
 
 // Pass is tags seen passing a portal.
@@ -364,7 +369,7 @@ type Pass struct {
 	// Door is the portal's SGLN URN (the readPoint); BizLocation the site.
 	Door        string
 	BizLocation string
-	// Direction: Inbound (receiving) or Outbound (shipping).
+	// Direction: Inbound (receiving), Outbound (shipping) or Unknown.
 	Direction string
 	EPCs      []string
 }
@@ -384,8 +389,9 @@ func PortalPass(p Pass) (ObjectEvent, error) {
 		e.BizStep, e.Disposition = BizStepReceiving, DispositionInProgress
 	case Outbound:
 		e.BizStep, e.Disposition = BizStepShipping, DispositionInTransit
+	case Unknown:
 	default:
-		return e, fmt.Errorf("%w: Direction %q: use %q or %q", ErrInvalid, p.Direction, Inbound, Outbound)
+		return e, fmt.Errorf("%w: Direction %q: use %q, %q or %q", ErrInvalid, p.Direction, Inbound, Outbound, Unknown)
 	}
 	if p.Door == "" {
 		return e, fmt.Errorf("%w: Door (the portal's SGLN) is required", ErrInvalid)
@@ -419,6 +425,8 @@ type Hold struct {
 	ReadPoint   string
 	// Release is false for a hold, true for its release.
 	Release bool
+	// Recall: the hold is a recall (disposition recalled; final).
+	Recall bool
 	// Reason is sent as dockgate:reason.
 	Reason string
 }
@@ -427,9 +435,15 @@ type Hold struct {
 func LotHold(h Hold) (ObjectEvent, error) {
 	e := ObjectEvent{Type: "ObjectEvent", Action: ActionObserve, BizStep: BizStepHolding, Disposition: DispositionNonSellableOther}
 	kind := "hold"
-	if h.Release {
+	switch {
+	case h.Release && h.Recall:
+		return e, fmt.Errorf("%w: a recall is final: it has no release", ErrInvalid)
+	case h.Release:
 		kind = "release"
 		e.BizStep, e.Disposition = BizStepStoring, DispositionSellableNotAccessible
+	case h.Recall:
+		kind = "recall"
+		e.Disposition = DispositionRecalled
 	}
 	var err error
 	if e.EventID, err = eventID(h.EventID, kind, h.HoldID, "HoldID"); err != nil {
@@ -459,6 +473,10 @@ func LotHold(h Hold) (ObjectEvent, error) {
 // lotEscapes are the characters of a GS1 lot that must be percent-encoded in
 // an EPC URI (TDS §6.4).
 var lotEscapes = strings.NewReplacer(`%`, "%25", `"`, "%22", `&`, "%26", `/`, "%2F", `<`, "%3C", `>`, "%3E", `?`, "%3F")
+
+// EscapeURIPart percent-encodes the characters of a GS1 value (a lot, a
+// GLN extension) that must be escaped in an EPC URI.
+func EscapeURIPart(v string) string { return lotEscapes.Replace(v) }
 
 // LGTIN returns the class URN urn:epc:class:lgtin:<CP>.<indicator+itemref>.<lot>
 // of a GTIN-14 whose GS1 company prefix has cpLen digits.

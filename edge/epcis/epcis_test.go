@@ -189,6 +189,12 @@ func TestPortalPass(t *testing.T) {
 		t.Fatalf("outbound: %+v %v", e, err)
 	}
 	validate(t, "outbound pass", e.Standalone())
+	p.Direction = Unknown
+	e, err = PortalPass(p)
+	if err != nil || e.BizStep != "" || e.Disposition != "" {
+		t.Fatalf("direction unknown: %+v %v", e, err)
+	}
+	validate(t, "pass of unknown direction", e.Standalone())
 }
 
 func TestLotHoldAndRelease(t *testing.T) {
@@ -217,6 +223,14 @@ func TestLotHoldAndRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	validate(t, "hold document, Digital Link class", NewDocument(when, dl))
+	rc, err := LotHold(Hold{HoldID: "cmd-recall-1", Time: when, Lot: Quantity{EPCClass: class}, BizLocation: site, Recall: true, Reason: "supplier recall"})
+	if err != nil || rc.Disposition != DispositionRecalled {
+		t.Fatalf("recall: %+v %v", rc, err)
+	}
+	validate(t, "recall document", NewDocument(when, rc))
+	if _, err := LotHold(Hold{HoldID: "x", Time: when, Lot: Quantity{EPCClass: class}, Recall: true, Release: true}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("release of a recall: %v", err)
+	}
 }
 
 func TestEventIDStableAcrossRetries(t *testing.T) {

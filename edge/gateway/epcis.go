@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/dockgate/dockgate/edge/epcis"
@@ -29,7 +30,7 @@ func (g *Gateway) sgln(ext string) string {
 	if ext == "" {
 		ext = "0"
 	}
-	return "urn:epc:id:sgln:" + cp + "." + gln[len(cp):12] + "." + ext
+	return "urn:epc:id:sgln:" + cp + "." + gln[len(cp):12] + "." + epcis.EscapeURIPart(ext)
 }
 
 func (g *Gateway) doorSGLN(id string) string {
@@ -44,7 +45,21 @@ func (g *Gateway) doorSGLN(id string) string {
 // on the epcis topic.
 func (g *Gateway) setupEPCIS() {
 	g.epcisReceipt = func(rc *receiving.Receipt, cartons []receiving.Carton) ([]byte, error) {
-		r := epcis.Receipt{ReceiptID: rc.ID, Time: rc.Time, ReadPoint: g.doorSGLN(rc.Door), BizLocation: g.sgln("")}
+		// Times in the gateway's zone, as a pass's are: the offset says
+		// the site's local time (FSMA 204).
+		r := epcis.Receipt{ReceiptID: rc.ID, Time: rc.Time.Local(), ReadPoint: g.doorSGLN(rc.Door), BizLocation: g.sgln("")}
+		// FSMA 204: the immediate previous source, and who assigned the
+		// traceability lot code (the supplier for a kept lot, this site
+		// for its own).
+		if rc.Supplier != "" {
+			r.Sources = []epcis.Source{{Type: "owning_party", Source: partyURI(rc.Supplier)}}
+		}
+		switch {
+		case rc.LotAssigned:
+			r.TLCSource = g.sgln("")
+		case rc.Supplier != "":
+			r.TLCSource = partyURI(rc.Supplier)
+		}
 		for _, c := range cartons {
 			r.EPCs = append(r.EPCs, c.EPCURI)
 		}
@@ -72,9 +87,24 @@ func (g *Gateway) setupEPCIS() {
 		return json.Marshal(epcis.NewDocument(g.now(), ev))
 	}
 	g.epcisPass = func(p *portal.PassEvent, location string) ([]byte, error) {
-		dir := epcis.Inbound
-		if p.Direction == portal.DirectionOut {
+		// A direction the portal could not tell is the door's own when
+		// it has one role; at a door of both roles it stays unknown.
+		var dir string
+		switch p.Direction {
+		case portal.DirectionIn:
+			dir = epcis.Inbound
+		case portal.DirectionOut:
 			dir = epcis.Outbound
+		default:
+			dir = epcis.Unknown
+			if d, ok := g.cfg.Door(p.Door); ok {
+				switch d.Role {
+				case portal.RoleReceiving:
+					dir = epcis.Inbound
+				case portal.RoleShipping:
+					dir = epcis.Outbound
+				}
+			}
 		}
 		readPoint := g.doorSGLN(p.Door)
 		if location != "" {
@@ -92,14 +122,20 @@ func (g *Gateway) setupEPCIS() {
 		if err != nil {
 			return nil, err
 		}
-		ev, err := epcis.LotHold(epcis.Hold{HoldID: c.Action + "/" + c.Code + "/" + c.At.String(), Time: c.At,
+		ev, err := epcis.LotHold(epcis.Hold{HoldID: c.Action + "/" + c.Code + "/" + c.At.String(), Time: c.At.Local(),
 			Lot: epcis.Quantity{EPCClass: cls}, BizLocation: g.sgln(""), Reason: c.Reason,
-			Release: c.Action == "release"})
+			Release: c.Action == "release", Recall: c.Action == "recall"})
 		if err != nil {
 			return nil, err
 		}
 		return json.Marshal(epcis.NewDocument(g.now(), ev))
 	}
+}
+
+// partyURI names a party known only by name (a supplier without a GLN in
+// the configuration) as a URI.
+func partyURI(name string) string {
+	return "urn:dockgate:party:" + url.PathEscape(name)
 }
 
 // lotClass is the EPCIS class of a lot: its LGTIN URN, split at the

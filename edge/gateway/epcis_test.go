@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/dockgate/dockgate/edge/config"
@@ -140,5 +141,37 @@ func TestSupplierLotCodeTakenGetsALotOfItsOwn(t *testing.T) {
 	codes, err := g.lots.SupplierLots("Acme", "250501")
 	if err != nil || len(codes) != 2 {
 		t.Fatalf("lots of supplier lot 250501: %v, %v", codes, err)
+	}
+	// FSMA 204: the receipt documents name the previous source, and who
+	// assigned the lot code: the supplier for a kept lot, the site for
+	// one of the gateway's own.
+	evs, err := g.ob.Next(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tlc []string
+	for _, ev := range evs {
+		if ev.Type != "epcis.receiving" {
+			continue
+		}
+		var d struct {
+			Body struct {
+				EventList []struct {
+					SourceList []struct{ Type, Source string } `json:"sourceList"`
+					TLCSource  string                          `json:"dockgate:tlcSource"`
+				} `json:"eventList"`
+			} `json:"epcisBody"`
+		}
+		if err := json.Unmarshal(ev.Body, &d); err != nil {
+			t.Fatal(err)
+		}
+		e := d.Body.EventList[0]
+		if len(e.SourceList) != 1 || e.SourceList[0].Type != "owning_party" || e.SourceList[0].Source != "urn:dockgate:party:Acme" {
+			t.Fatalf("sourceList %+v", e.SourceList)
+		}
+		tlc = append(tlc, e.TLCSource)
+	}
+	if len(tlc) != 3 || tlc[0] != "urn:dockgate:party:Acme" || !strings.HasPrefix(tlc[1], "urn:epc:id:sgln:") || tlc[2] != tlc[1] {
+		t.Fatalf("tlcSource of the receipts: %v", tlc)
 	}
 }
