@@ -67,6 +67,40 @@ func TestCheckConfig(t *testing.T) {
 	}
 }
 
+// A file that cannot be read or parsed is reported with the reason, by
+// check-config and by run alike.
+func TestCheckConfigUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	cases := []struct {
+		name, file, want string
+	}{
+		{"missing file", filepath.Join(dir, "nope.yaml"), "no such file or directory (check -c)"},
+		{"directory", dir, "is a directory (-c must name a readable YAML file)"},
+		{"tab indentation", write("tab.yaml", "site: dc1\nmqtt:\n\turl: tcp://b:1883\n"),
+			"line 3: found character that cannot start any token (the line holds a tab: indent YAML with spaces)"},
+		{"unclosed list", write("list.yaml", "site: [lyon\n"), "line 1: did not find expected ',' or ']'"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, code := runCLI(t, "check-config", "-c", tc.file)
+			if want := tc.file + ": " + tc.want + "\n"; code != 1 || out != want {
+				t.Errorf("check-config: code %d, out %q, want %q", code, out, want)
+			}
+			_, errOut, code := runCLI(t, "run", "-c", tc.file)
+			if want := "dockgate run: " + tc.file + ": " + tc.want + "\n"; code != 1 || errOut != want {
+				t.Errorf("run: code %d, stderr %q, want %q", code, errOut, want)
+			}
+		})
+	}
+}
+
 // The example configuration in testdata stays valid (its MQTT password
 // from the environment, as on a gateway).
 func TestExampleConfigIsValid(t *testing.T) {

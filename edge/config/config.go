@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -212,7 +213,9 @@ func Default() *Config {
 func Load(path string, getenv func(string) string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		// Both wrapped: callers tell a missing file (fs.ErrNotExist) from
+		// a bad one and still see ErrInvalid.
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return Parse(b, getenv)
 }
@@ -228,12 +231,13 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	// decoding: `http: {listen: ""}` disables the API.
 	c := &Config{HTTP: HTTP{Listen: DefaultHTTPListen}}
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+		// A syntax error stops the parse: it is the only problem reported.
+		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, Problems{syntaxProblem(b, err)})
 	}
 	if len(root.Content) > 0 {
 		doc := root.Content[0]
 		if doc.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("%w: line %d: the file must be a mapping of keys (site:, gateway:, mqtt: …)", ErrInvalid, doc.Line)
+			return nil, fmt.Errorf("%w:\n%w", ErrInvalid, Problems{fmt.Sprintf("line %d: the file must be a mapping of keys (site:, gateway:, mqtt: …)", doc.Line)})
 		}
 		probs = append(probs, unknownKeys(doc, reflect.TypeOf(*c), "")...)
 		if err := doc.Decode(c); err != nil {
@@ -254,6 +258,24 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, probs)
 	}
 	return c, nil
+}
+
+var errLinePattern = regexp.MustCompile(`^line ([0-9]+): `)
+
+// syntaxProblem is a YAML syntax error with its line. A tab in the
+// indentation is the usual cause of "cannot start any token", and the
+// parser does not say so.
+func syntaxProblem(b []byte, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	m := errLinePattern.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	lines := strings.Split(string(b), "\n")
+	if n, _ := strconv.Atoi(m[1]); n >= 1 && n <= len(lines) && strings.Contains(lines[n-1], "\t") {
+		msg += " (the line holds a tab: indent YAML with spaces)"
+	}
+	return msg
 }
 
 // Complete fills the defaults of a configuration built in code (the demo,

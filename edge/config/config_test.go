@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,6 +152,10 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{`gs1.company_prefix_file: open /nonexistent/gcp.json: no such file or directory (point it at GS1's GCP prefix format list in JSON, or list the prefixes under gs1.company_prefixes)`}},
 		{"not a mapping", "- a\n- b\n",
 			[]string{"line 1: the file must be a mapping of keys (site:, gateway:, mqtt: …)"}},
+		{"tab indentation", "site: a\nmqtt:\n\turl: tcp://b:1883\n",
+			[]string{"line 3: found character that cannot start any token (the line holds a tab: indent YAML with spaces)"}},
+		{"unclosed flow list", "site: [lyon\n",
+			[]string{"line 1: did not find expected ',' or ']'"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,6 +183,14 @@ func TestInvalidFiles(t *testing.T) {
 				t.Fatalf("got %q, want %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// A file that cannot be read keeps its reason for the caller.
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), noEnv)
+	if !errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load of a missing file: %v, want ErrInvalid and fs.ErrNotExist", err)
 	}
 }
 
