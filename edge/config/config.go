@@ -244,7 +244,11 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 			var te *yaml.TypeError
 			if errors.As(err, &te) {
 				for _, e := range te.Errors {
-					probs = append(probs, e)
+					// unknownKeys reports a scalar that is not a
+					// duration, naming its key.
+					if !strings.HasSuffix(e, " into time.Duration") || !strings.Contains(e, "`") {
+						probs = append(probs, e)
+					}
 				}
 			} else {
 				probs = append(probs, err.Error())
@@ -293,14 +297,32 @@ func Complete(c *Config, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+var durationType = reflect.TypeOf(time.Duration(0))
+
 // unknownKeys walks the YAML mapping against the struct type and reports
-// every key the type does not have, with its line.
+// every key the type does not have, with its line. It also reports the
+// durations that do not parse, naming the key, which the YAML decoder's
+// error does not.
 func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	var probs Problems
 	switch {
+	case t == durationType && n.Kind == yaml.AliasNode:
+		a := *n.Alias
+		a.Line = n.Line // where the key uses it
+		return unknownKeys(&a, t, path)
+	case t == durationType && n.Kind == yaml.ScalarNode:
+		var d time.Duration
+		if n.Decode(&d) == nil {
+			break
+		}
+		if tag := n.ShortTag(); tag == "!!int" || tag == "!!float" {
+			probs = append(probs, fmt.Sprintf("line %d: %s: %s has no unit: write a duration with its unit, e.g. %ss", n.Line, path, n.Value, n.Value))
+		} else {
+			probs = append(probs, fmt.Sprintf("line %d: %s: %q is not a duration: write it with its unit, e.g. 20s, 500ms or 1m30s", n.Line, path, n.Value))
+		}
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		fields := map[string]reflect.Type{}
 		var names []string
@@ -550,8 +572,12 @@ func (c *Config) Validate() Problems {
 	cp := c.GS1.CompanyPrefix
 	if !digitsPattern.MatchString(cp) || len(cp) < 6 || len(cp) > 12 {
 		add("gs1.company_prefix: %q must be 6 to 12 digits (your GS1 company prefix)", cp)
-	} else if c.GS1.SSCCSerialStart > c.GS1.SSCCSerialEnd || c.GS1.SSCCSerialEnd > maxSerialRef(len(cp)) {
-		add("gs1.sscc_serial_start/sscc_serial_end: range %d–%d does not fit a %d-digit serial reference (max %d)", c.GS1.SSCCSerialStart, c.GS1.SSCCSerialEnd, 16-len(cp), maxSerialRef(len(cp)))
+	} else if start, end, limit := c.GS1.SSCCSerialStart, c.GS1.SSCCSerialEnd, maxSerialRef(len(cp)); end > limit {
+		add("gs1.sscc_serial_end: %d does not fit the %d-digit serial reference a %d-digit company prefix leaves (max %d)", end, 16-len(cp), len(cp), limit)
+	} else if start > limit {
+		add("gs1.sscc_serial_start: %d does not fit the %d-digit serial reference a %d-digit company prefix leaves (max %d)", start, 16-len(cp), len(cp), limit)
+	} else if start > end {
+		add("gs1.sscc_serial_start: %d is after gs1.sscc_serial_end %d: the range runs from start to end, so start must not be greater", start, end)
 	}
 	if c.GS1.SSCCExtension < 0 || c.GS1.SSCCExtension > 9 {
 		add("gs1.sscc_extension: %d must be a digit 0–9", c.GS1.SSCCExtension)
