@@ -519,6 +519,14 @@ func (c *Config) Validate() Problems {
 			add("mqtt.url: scheme %q is not supported (use tcp://, ssl://, mqtt://, mqtts://, ws:// or wss://)", u.Scheme)
 		case u.Host == "":
 			add("mqtt.url: %q has no host (write it like tcp://broker.example:1883)", c.MQTT.URL)
+		case u.Port() == "" && u.Scheme != "ws" && u.Scheme != "wss":
+			// The publisher dials host:port as written; only WebSocket
+			// URLs have a default port.
+			add("mqtt.url: %q has no port (write it like tcp://broker.example:1883 or ssl://broker.example:8883)", c.MQTT.URL)
+		case u.Port() != "":
+			if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+				add("mqtt.url: port %s of %q is out of range (1 to 65535)", u.Port(), c.MQTT.URL)
+			}
 		}
 	}
 	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
@@ -555,18 +563,34 @@ func (c *Config) Validate() Problems {
 	if c.MQTT.Burst < 0 || c.Outbox.MaxBytes < 0 || c.Outbox.MaxEventBytes < 0 || c.Outbox.MaxAttempts < 0 || c.Commands.Queue < 0 || c.Commands.Workers < 0 {
 		add("mqtt.burst, outbox.max_bytes, outbox.max_event_bytes, outbox.max_attempts, commands.queue, commands.workers: must not be negative (leave them out for the defaults)")
 	}
+	// listeners are the addresses the gateway binds at start; the printer
+	// and reader simulators take free loopback ports and never collide.
+	var listeners []listener
 	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			add("http.listen: %q is not host:port (e.g. 127.0.0.1:8080; empty disables the API)", c.HTTP.Listen)
-		} else if !broker.IsLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
-			add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
+		if msg := listenProblem(c.HTTP.Listen, "e.g. 127.0.0.1:8080; empty disables the API"); msg != "" {
+			add("http.listen: %s", msg)
+		} else {
+			listeners = append(listeners, listener{"http.listen", c.HTTP.Listen})
+			if !broker.IsLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
+				add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
+			}
 		}
 	}
 	if c.MQTT.URL == "" {
-		if _, _, err := net.SplitHostPort(c.Broker.Listen); err != nil {
-			add("broker.listen: %q is not host:port (e.g. 127.0.0.1:1883)", c.Broker.Listen)
-		} else if !broker.IsLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
-			add("broker.listen: %s is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or %s)", c.Broker.Listen, EnvBrokerPassword)
+		if msg := listenProblem(c.Broker.Listen, "e.g. 127.0.0.1:1883"); msg != "" {
+			add("broker.listen: %s", msg)
+		} else {
+			listeners = append(listeners, listener{"broker.listen", c.Broker.Listen})
+			if !broker.IsLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
+				add("broker.listen: %s is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or %s)", c.Broker.Listen, EnvBrokerPassword)
+			}
+		}
+	}
+	for i, a := range listeners {
+		for _, b := range listeners[i+1:] {
+			if a.collides(b) {
+				add("%s and %s: both listen on %s, and one address takes one listener: give each its own port", a.field, b.field, b.addr)
+			}
 		}
 	}
 	cp := c.GS1.CompanyPrefix
@@ -671,6 +695,51 @@ func (c *Config) Validate() Problems {
 		add("lots.default_format: required when lots.formats has more than one format (name the one receipts use)")
 	}
 	return p
+}
+
+// listenProblem says what keeps net.Listen from binding addr, or "" if
+// nothing does. Port 0 is accepted: it binds a free port, as tests do.
+func listenProblem(addr, example string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("%q is not host:port (%s)", addr, example)
+	}
+	// LookupPort is what net.Listen parses the port with: a number up to
+	// 65535 or a service name.
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Sprintf("port %q of %s is not a port number 1 to 65535 (%s)", port, addr, example)
+	}
+	return ""
+}
+
+// listener is an address the gateway binds, and the field that sets it.
+type listener struct{ field, addr string }
+
+// collides reports whether binding b fails once a is bound: the same port
+// on the same host, or on every address (a wildcard host). The port must
+// be valid (listenProblem).
+func (a listener) collides(b listener) bool {
+	ah, ap, _ := net.SplitHostPort(a.addr)
+	bh, bp, _ := net.SplitHostPort(b.addr)
+	an, _ := net.LookupPort("tcp", ap)
+	bn, _ := net.LookupPort("tcp", bp)
+	if an != bn || an == 0 {
+		return false
+	}
+	norm := func(h string) string {
+		if strings.EqualFold(h, "localhost") {
+			return "127.0.0.1" // what net.Listen binds for it
+		}
+		if ip := net.ParseIP(h); ip != nil {
+			if ip.IsUnspecified() {
+				return ""
+			}
+			return ip.String()
+		}
+		return strings.ToLower(h)
+	}
+	ah, bh = norm(ah), norm(bh)
+	return ah == "" || bh == "" || ah == bh
 }
 
 // Hash is a short, stable hash of the effective configuration (secrets

@@ -169,6 +169,25 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{"gs1.sscc_serial_end: 1000000000 does not fit the 9-digit serial reference a 7-digit company prefix leaves (max 999999999)"}},
 		{"sscc start too large", "gs1:\n  sscc_serial_start: 1000000000\n",
 			[]string{"gs1.sscc_serial_start: 1000000000 does not fit the 9-digit serial reference a 7-digit company prefix leaves (max 999999999)"}},
+		{"http port out of range", "http:\n  listen: 127.0.0.1:99999\n",
+			[]string{`http.listen: port "99999" of 127.0.0.1:99999 is not a port number 1 to 65535 (e.g. 127.0.0.1:8080; empty disables the API)`}},
+		{"broker without port", "broker:\n  listen: 127.0.0.1\n",
+			[]string{`broker.listen: "127.0.0.1" is not host:port (e.g. 127.0.0.1:1883)`}},
+		{"broker and http on one address", "http:\n  listen: 127.0.0.1:1883\n",
+			[]string{"http.listen and broker.listen: both listen on 127.0.0.1:1883, and one address takes one listener: give each its own port"}},
+		{"localhost is 127.0.0.1", "http:\n  listen: localhost:7000\nbroker:\n  listen: 127.0.0.1:7000\n",
+			[]string{"http.listen and broker.listen: both listen on 127.0.0.1:7000, and one address takes one listener: give each its own port"}},
+		{"a wildcard takes the port everywhere", "http:\n  listen: 127.0.0.1:7000\n  token_file: /nonexistent\nbroker:\n  listen: \"[::]:7000\"\n  username: gw\n  password_file: /nonexistent\n",
+			[]string{"broker.password_file: cannot read /nonexistent: no such file or directory (point it at a readable file, or set DOCKGATE_BROKER_PASSWORD)",
+				"http.token_file: cannot read /nonexistent: no such file or directory (point it at a readable file, or set DOCKGATE_HTTP_TOKEN)",
+				"broker.listen: [::]:7000 is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or DOCKGATE_BROKER_PASSWORD)",
+				"http.listen and broker.listen: both listen on [::]:7000, and one address takes one listener: give each its own port"}},
+		{"mqtt url without port", "mqtt:\n  url: tcp://broker.example\n",
+			[]string{`mqtt.url: "tcp://broker.example" has no port (write it like tcp://broker.example:1883 or ssl://broker.example:8883)`}},
+		{"mqtt url port out of range", "mqtt:\n  url: tcp://broker.example:99999\n",
+			[]string{`mqtt.url: port 99999 of "tcp://broker.example:99999" is out of range (1 to 65535)`}},
+		{"reader port out of range", "readers:\n  - {id: R1, address: \"10.0.0.5:99999\"}\n",
+			[]string{`readers[0]: reader "R1": address 10.0.0.5:99999: port "99999" is not a port number 1 to 65535 (LLRP's is 5084)`}},
 		{"tab indentation", "site: a\nmqtt:\n\turl: tcp://b:1883\n",
 			[]string{"line 3: found character that cannot start any token (the line holds a tab: indent YAML with spaces)"}},
 		{"unclosed flow list", "site: [lyon\n",
@@ -208,6 +227,21 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), noEnv)
 	if !errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Load of a missing file: %v, want ErrInvalid and fs.ErrNotExist", err)
+	}
+}
+
+// Listeners collide only on one bound port: port 0 takes a free one each
+// time, and the broker does not listen when mqtt.url is set.
+func TestListenersThatDoNotCollide(t *testing.T) {
+	for _, y := range []string{
+		"http:\n  listen: 127.0.0.1:0\nbroker:\n  listen: 127.0.0.1:0\n",
+		"http:\n  listen: 127.0.0.1:1883\nmqtt:\n  url: tcp://127.0.0.1:1884\n",
+		"http:\n  listen: 127.0.0.2:1883\n",
+		"http:\n  listen: \"[::1]:1883\"\n",
+	} {
+		if _, err := Parse([]byte(y), noEnv); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
 	}
 }
 
