@@ -27,6 +27,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/broker"
 	"github.com/dockgate/dockgate/edge/command"
+	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/scanner"
 	"github.com/dockgate/dockgate/encoder/epc"
@@ -510,8 +511,10 @@ func (c *Config) Validate() Problems {
 	if !idPattern.MatchString(c.Gateway) {
 		add("gateway: %q is not a valid id (letters, digits, '.', '_', '-'; at most 64; unique per box)", c.Gateway)
 	}
+	urlOK := true
 	if c.MQTT.URL != "" {
 		u, err := url.Parse(c.MQTT.URL)
+		urlOK = err == nil
 		switch {
 		case err != nil:
 			add("mqtt.url: %v (write it like tcp://broker.example:1883 or ssl://broker.example:8883)", err)
@@ -529,14 +532,32 @@ func (c *Config) Validate() Problems {
 			}
 		}
 	}
+	tlsOK := urlOK
 	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
 		add("mqtt.cert_file and mqtt.key_file: give both for a client certificate, or neither")
+		tlsOK = false
 	}
 	for _, f := range []struct{ name, path string }{{"mqtt.ca_file", c.MQTT.CAFile}, {"mqtt.cert_file", c.MQTT.CertFile}, {"mqtt.key_file", c.MQTT.KeyFile}} {
 		if f.path != "" {
 			if _, err := os.Stat(f.path); err != nil {
 				add("%s: %s does not exist (fix the path)", f.name, f.path)
+				tlsOK = false
 			}
+		}
+	}
+	if tlsOK {
+		// The publisher's own loader: what it refuses at start is
+		// refused here.
+		tc, err := mqttpub.Config{URL: c.MQTT.URL, CAFile: c.MQTT.CAFile, CertFile: c.MQTT.CertFile, KeyFile: c.MQTT.KeyFile}.TLSConfig()
+		switch {
+		case err != nil:
+			add("%s", strings.TrimPrefix(err.Error(), mqttpub.ErrConfig.Error()+": "))
+		case tc != nil:
+		case c.MQTT.CAFile == "" && c.MQTT.CertFile == "":
+		case c.MQTT.URL == "":
+			add("mqtt.ca_file, mqtt.cert_file: the embedded broker (mqtt.url empty) does not speak TLS: set mqtt.url to the ssl:// broker they are for, or remove them")
+		default:
+			add("mqtt.ca_file, mqtt.cert_file: mqtt.url %q is not TLS: write it with ssl:// (or mqtts://, wss://), or remove them", c.MQTT.URL)
 		}
 	}
 	if strings.ContainsAny(c.MQTT.TopicPrefix, "+#") || strings.HasSuffix(c.MQTT.TopicPrefix, "/") {

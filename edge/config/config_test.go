@@ -1,12 +1,20 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func noEnv(string) string { return "" }
@@ -300,5 +308,73 @@ func TestCompanyPrefixTable(t *testing.T) {
 		if n, ok := tab.Lookup(digits); ok {
 			t.Errorf("%s: length %d, want none", digits, n)
 		}
+	}
+}
+
+// writeCert writes a self-signed certificate and its key, PEM, under dir.
+func writeCert(t *testing.T, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// The TLS material is loaded as the publisher loads it at start, so that
+// what it would refuse is reported at load.
+func TestTLSMaterial(t *testing.T) {
+	dir := t.TempDir()
+	writeCert(t, dir, "ca")
+	writeCert(t, dir, "client")
+	writeCert(t, dir, "other")
+	if err := os.WriteFile(filepath.Join(dir, "notpem.txt"), []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, yaml, want string // want "" is valid; {dir} stands for dir
+	}{
+		{"CA and client certificate", "mqtt:\n  url: ssl://b:8883\n  ca_file: {dir}/ca.crt\n  cert_file: {dir}/client.crt\n  key_file: {dir}/client.key\n", ""},
+		{"CA not PEM", "mqtt:\n  url: ssl://b:8883\n  ca_file: {dir}/notpem.txt\n",
+			"mqtt.ca_file {dir}/notpem.txt holds no PEM certificate (point it at the CA certificate that signed the broker's: a -----BEGIN CERTIFICATE----- block)"},
+		{"key of another certificate", "mqtt:\n  url: mqtts://b:8883\n  cert_file: {dir}/client.crt\n  key_file: {dir}/other.key\n",
+			"mqtt.cert_file/key_file: tls: private key does not match public key (give the client certificate and the private key made with it, both in PEM)"},
+		{"key not PEM", "mqtt:\n  url: ssl://b:8883\n  cert_file: {dir}/client.crt\n  key_file: {dir}/notpem.txt\n",
+			"mqtt.cert_file/key_file: tls: failed to find any PEM data in key input (give the client certificate and the private key made with it, both in PEM)"},
+		{"CA on a plain URL", "mqtt:\n  url: tcp://b:1883\n  ca_file: {dir}/ca.crt\n",
+			`mqtt.ca_file, mqtt.cert_file: mqtt.url "tcp://b:1883" is not TLS: write it with ssl:// (or mqtts://, wss://), or remove them`},
+		{"CA for the embedded broker", "mqtt:\n  ca_file: {dir}/ca.crt\n",
+			"mqtt.ca_file, mqtt.cert_file: the embedded broker (mqtt.url empty) does not speak TLS: set mqtt.url to the ssl:// broker they are for, or remove them"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(strings.ReplaceAll(tc.yaml, "{dir}", dir)), noEnv)
+			want := strings.ReplaceAll(tc.want, "{dir}", dir)
+			var probs Problems
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("valid configuration refused: %v", err)
+			case want == "":
+			case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
+				t.Fatalf("got %v\nwant %s", err, want)
+			}
+		})
 	}
 }
