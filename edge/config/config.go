@@ -36,6 +36,7 @@ import (
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
 	"github.com/dockgate/dockgate/rfid/readers"
+	"github.com/dockgate/dockgate/rfid/readersim"
 )
 
 // Environment variables that may carry secrets.
@@ -663,6 +664,14 @@ func (c *Config) Validate() Problems {
 		if err := r.Validate(); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				add("readers[%d]: %s", i, line)
+			}
+		}
+		if r.Type == readers.TypeSim {
+			// The loader the reader calls at start: a missing or broken
+			// scenario file would otherwise stop run, not check-config.
+			if _, err := readersim.Load(r.Scenario); err != nil {
+				msg := strings.ReplaceAll(err.Error(), "readersim: ", "")
+				add("readers[%d].scenario: %s", i, strings.Join(strings.Fields(msg), " ")) // one line
 			}
 		}
 		if readerIDs[r.ID] {

@@ -378,3 +378,40 @@ func TestTLSMaterial(t *testing.T) {
 		})
 	}
 }
+
+// A simulated reader's scenario is loaded as the reader loads it at start.
+func TestReaderScenario(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"ok.yaml": "name: x\n", "unknown.yaml": "name: x\nfoo: 1\n", "cycle.yaml": "name: x\ncycle: 1us\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name, scenario, want string // want "" is valid; {dir} stands for dir
+	}{
+		{"built-in", "dock-out", ""},
+		{"file", "{dir}/ok.yaml", ""},
+		{"missing file", "{dir}/nope.yaml",
+			`readers[0].scenario: scenario "{dir}/nope.yaml" is neither a built-in (dock-in, dock-out, mixed, two-doors) nor a readable file: open {dir}/nope.yaml: no such file or directory`},
+		{"unknown key", "{dir}/unknown.yaml",
+			"readers[0].scenario: {dir}/unknown.yaml: scenario YAML: yaml: unmarshal errors: line 2: field foo not found in type readersim.Scenario"},
+		{"invalid value", "{dir}/cycle.yaml",
+			"readers[0].scenario: {dir}/cycle.yaml: cycle 1µs is too short; use at least 1ms"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			y := strings.ReplaceAll("readers:\n  - {id: R1, type: sim, scenario: "+tc.scenario+"}\n", "{dir}", dir)
+			_, err := Parse([]byte(y), noEnv)
+			want := strings.ReplaceAll(tc.want, "{dir}", dir)
+			var probs Problems
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("valid configuration refused: %v", err)
+			case want == "":
+			case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
+				t.Fatalf("got %v\nwant %s", err, want)
+			}
+		})
+	}
+}
