@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"strings"
 
 	"github.com/dockgate/dockgate/edge/config"
 )
@@ -24,16 +26,28 @@ func checkConfig(_ context.Context, env *cliEnv, args []string) error {
 		return errors.New("name the file to check with -c FILE")
 	}
 	if _, err := config.Load(*file, env.getenv); err != nil {
-		var probs config.Problems
-		if errors.As(err, &probs) {
-			for _, p := range probs {
-				fmt.Fprintf(env.stdout, "%s: %s\n", *file, p)
-			}
-		} else {
-			fmt.Fprintf(env.stdout, "%s: %s\n", *file, errors.Unwrap(err))
+		for _, p := range loadProblems(err) {
+			fmt.Fprintf(env.stdout, "%s: %s\n", *file, p)
 		}
 		return &exitError{code: 1}
 	}
 	fmt.Fprintln(env.stdout, "ok")
 	return nil
+}
+
+// loadProblems is what config.Load found wrong, one line each, without the
+// file name: every problem of a file that was read, or why it could not
+// be read.
+func loadProblems(err error) []string {
+	var probs config.Problems
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &probs):
+		return probs
+	case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pe):
+		return []string{pe.Err.Error() + " (check -c)"}
+	case errors.As(err, &pe):
+		return []string{pe.Err.Error() + " (-c must name a readable YAML file)"}
+	}
+	return []string{strings.TrimPrefix(err.Error(), config.ErrInvalid.Error()+": ")}
 }

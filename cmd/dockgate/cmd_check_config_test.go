@@ -67,6 +67,83 @@ func TestCheckConfig(t *testing.T) {
 	}
 }
 
+// A file that cannot be read or parsed is reported with the reason, by
+// check-config and by run alike.
+func TestCheckConfigUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	cases := []struct {
+		name, file, want string
+	}{
+		{"missing file", filepath.Join(dir, "nope.yaml"), "no such file or directory (check -c)"},
+		{"directory", dir, "is a directory (-c must name a readable YAML file)"},
+		{"tab indentation", write("tab.yaml", "site: dc1\nmqtt:\n\turl: tcp://b:1883\n"),
+			"line 3: found character that cannot start any token (the line holds a tab: indent YAML with spaces)"},
+		{"unclosed list", write("list.yaml", "site: [lyon\n"), "line 1: did not find expected ',' or ']'"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, code := runCLI(t, "check-config", "-c", tc.file)
+			if want := tc.file + ": " + tc.want + "\n"; code != 1 || out != want {
+				t.Errorf("check-config: code %d, out %q, want %q", code, out, want)
+			}
+			_, errOut, code := runCLI(t, "run", "-c", tc.file)
+			if want := "dockgate run: " + tc.file + ": " + tc.want + "\n"; code != 1 || errOut != want {
+				t.Errorf("run: code %d, stderr %q, want %q", code, errOut, want)
+			}
+		})
+	}
+}
+
+// What run would refuse at start (a port taken twice or out of range, TLS
+// files that do not load, a missing scenario) check-config reports, all at
+// once.
+func TestCheckConfigStartProblems(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.txt")
+	file := filepath.Join(dir, "gw.yaml")
+	os.WriteFile(ca, []byte("not a certificate\n"), 0o600)
+	os.WriteFile(file, []byte(`site: dc1
+mqtt:
+  url: ssl://central.example:8883
+  ca_file: `+ca+`
+  keepalive: 20
+http:
+  listen: 127.0.0.1:99999
+readers:
+  - {id: R1, type: sim, scenario: `+dir+`/nope.yaml}
+gs1:
+  sscc_serial_start: 200
+  sscc_serial_end: 100
+`), 0o600)
+	out, _, code := runCLI(t, "check-config", "-c", file)
+	want := []string{
+		"line 5: mqtt.keepalive: 20 has no unit: write a duration with its unit, e.g. 20s",
+		"mqtt.ca_file " + ca + " holds no PEM certificate (point it at the CA certificate that signed the broker's: a -----BEGIN CERTIFICATE----- block)",
+		`http.listen: port "99999" of 127.0.0.1:99999 is not a port number 1 to 65535 (e.g. 127.0.0.1:8080; empty disables the API)`,
+		"gs1.sscc_serial_start: 200 is after gs1.sscc_serial_end 100: the range runs from start to end, so start must not be greater",
+		`readers[0].scenario: scenario "` + dir + `/nope.yaml" is neither a built-in (dock-in, dock-out, mixed, two-doors) nor a readable file: open ` + dir + `/nope.yaml: no such file or directory`,
+	}
+	var wantOut strings.Builder
+	for _, w := range want {
+		wantOut.WriteString(file + ": " + w + "\n")
+	}
+	if code != 1 || out != wantOut.String() {
+		t.Fatalf("code %d, out:\n%s\nwant:\n%s", code, out, wantOut.String())
+	}
+	// run names the first and sends to check-config for the rest.
+	_, errOut, code := runCLI(t, "run", "-c", file)
+	if wantErr := "dockgate run: " + file + ": " + want[0] + " (and 4 more: run \"dockgate check-config -c " + file + "\" for every problem)\n"; code != 1 || errOut != wantErr {
+		t.Fatalf("run: code %d, stderr %q, want %q", code, errOut, wantErr)
+	}
+}
+
 // The example configuration in testdata stays valid (its MQTT password
 // from the environment, as on a gateway).
 func TestExampleConfigIsValid(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,11 +41,11 @@ func loadConfig(file string, getenv func(string) string) (*config.Config, error)
 	}
 	c, err := config.Load(file, getenv)
 	if err != nil {
-		var probs config.Problems
-		if errors.As(err, &probs) {
-			return nil, fmt.Errorf("%s: %s (run \"dockgate check-config -c %s\" for every problem)", file, probs[0], file)
+		probs := loadProblems(err)
+		if len(probs) > 1 {
+			return nil, fmt.Errorf("%s: %s (and %d more: run \"dockgate check-config -c %s\" for every problem)", file, probs[0], len(probs)-1, file)
 		}
-		return nil, fmt.Errorf("%s: %w", file, errors.Unwrap(err))
+		return nil, fmt.Errorf("%s: %s", file, probs[0])
 	}
 	return c, nil
 }

@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/broker"
 	"github.com/dockgate/dockgate/edge/command"
+	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/scanner"
 	"github.com/dockgate/dockgate/encoder/epc"
@@ -34,6 +36,7 @@ import (
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
 	"github.com/dockgate/dockgate/rfid/readers"
+	"github.com/dockgate/dockgate/rfid/readersim"
 )
 
 // Environment variables that may carry secrets.
@@ -212,7 +215,9 @@ func Default() *Config {
 func Load(path string, getenv func(string) string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		// Both wrapped: callers tell a missing file (fs.ErrNotExist) from
+		// a bad one and still see ErrInvalid.
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return Parse(b, getenv)
 }
@@ -228,19 +233,24 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	// decoding: `http: {listen: ""}` disables the API.
 	c := &Config{HTTP: HTTP{Listen: DefaultHTTPListen}}
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+		// A syntax error stops the parse: it is the only problem reported.
+		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, Problems{syntaxProblem(b, err)})
 	}
 	if len(root.Content) > 0 {
 		doc := root.Content[0]
 		if doc.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("%w: line %d: the file must be a mapping of keys (site:, gateway:, mqtt: …)", ErrInvalid, doc.Line)
+			return nil, fmt.Errorf("%w:\n%w", ErrInvalid, Problems{fmt.Sprintf("line %d: the file must be a mapping of keys (site:, gateway:, mqtt: …)", doc.Line)})
 		}
 		probs = append(probs, unknownKeys(doc, reflect.TypeOf(*c), "")...)
 		if err := doc.Decode(c); err != nil {
 			var te *yaml.TypeError
 			if errors.As(err, &te) {
 				for _, e := range te.Errors {
-					probs = append(probs, e)
+					// unknownKeys reports a scalar that is not a
+					// duration, naming its key.
+					if !strings.HasSuffix(e, " into time.Duration") || !strings.Contains(e, "`") {
+						probs = append(probs, e)
+					}
 				}
 			} else {
 				probs = append(probs, err.Error())
@@ -254,6 +264,24 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, probs)
 	}
 	return c, nil
+}
+
+var errLinePattern = regexp.MustCompile(`^line ([0-9]+): `)
+
+// syntaxProblem is a YAML syntax error with its line. A tab in the
+// indentation is the usual cause of "cannot start any token", and the
+// parser does not say so.
+func syntaxProblem(b []byte, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	m := errLinePattern.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	lines := strings.Split(string(b), "\n")
+	if n, _ := strconv.Atoi(m[1]); n >= 1 && n <= len(lines) && strings.Contains(lines[n-1], "\t") {
+		msg += " (the line holds a tab: indent YAML with spaces)"
+	}
+	return msg
 }
 
 // Complete fills the defaults of a configuration built in code (the demo,
@@ -271,14 +299,32 @@ func Complete(c *Config, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+var durationType = reflect.TypeOf(time.Duration(0))
+
 // unknownKeys walks the YAML mapping against the struct type and reports
-// every key the type does not have, with its line.
+// every key the type does not have, with its line. It also reports the
+// durations that do not parse, naming the key, which the YAML decoder's
+// error does not.
 func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	var probs Problems
 	switch {
+	case t == durationType && n.Kind == yaml.AliasNode:
+		a := *n.Alias
+		a.Line = n.Line // where the key uses it
+		return unknownKeys(&a, t, path)
+	case t == durationType && n.Kind == yaml.ScalarNode:
+		var d time.Duration
+		if n.Decode(&d) == nil {
+			break
+		}
+		if tag := n.ShortTag(); tag == "!!int" || tag == "!!float" {
+			probs = append(probs, fmt.Sprintf("line %d: %s: %s has no unit: write a duration with its unit, e.g. %ss", n.Line, path, n.Value, n.Value))
+		} else {
+			probs = append(probs, fmt.Sprintf("line %d: %s: %q is not a duration: write it with its unit, e.g. 20s, 500ms or 1m30s", n.Line, path, n.Value))
+		}
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		fields := map[string]reflect.Type{}
 		var names []string
@@ -466,8 +512,10 @@ func (c *Config) Validate() Problems {
 	if !idPattern.MatchString(c.Gateway) {
 		add("gateway: %q is not a valid id (letters, digits, '.', '_', '-'; at most 64; unique per box)", c.Gateway)
 	}
+	urlOK := true
 	if c.MQTT.URL != "" {
 		u, err := url.Parse(c.MQTT.URL)
+		urlOK = err == nil
 		switch {
 		case err != nil:
 			add("mqtt.url: %v (write it like tcp://broker.example:1883 or ssl://broker.example:8883)", err)
@@ -475,16 +523,42 @@ func (c *Config) Validate() Problems {
 			add("mqtt.url: scheme %q is not supported (use tcp://, ssl://, mqtt://, mqtts://, ws:// or wss://)", u.Scheme)
 		case u.Host == "":
 			add("mqtt.url: %q has no host (write it like tcp://broker.example:1883)", c.MQTT.URL)
+		case u.Port() == "" && u.Scheme != "ws" && u.Scheme != "wss":
+			// The publisher dials host:port as written; only WebSocket
+			// URLs have a default port.
+			add("mqtt.url: %q has no port (write it like tcp://broker.example:1883 or ssl://broker.example:8883)", c.MQTT.URL)
+		case u.Port() != "":
+			if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+				add("mqtt.url: port %s of %q is out of range (1 to 65535)", u.Port(), c.MQTT.URL)
+			}
 		}
 	}
+	tlsOK := urlOK
 	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
 		add("mqtt.cert_file and mqtt.key_file: give both for a client certificate, or neither")
+		tlsOK = false
 	}
 	for _, f := range []struct{ name, path string }{{"mqtt.ca_file", c.MQTT.CAFile}, {"mqtt.cert_file", c.MQTT.CertFile}, {"mqtt.key_file", c.MQTT.KeyFile}} {
 		if f.path != "" {
 			if _, err := os.Stat(f.path); err != nil {
 				add("%s: %s does not exist (fix the path)", f.name, f.path)
+				tlsOK = false
 			}
+		}
+	}
+	if tlsOK {
+		// The publisher's own loader: what it refuses at start is
+		// refused here.
+		tc, err := mqttpub.Config{URL: c.MQTT.URL, CAFile: c.MQTT.CAFile, CertFile: c.MQTT.CertFile, KeyFile: c.MQTT.KeyFile}.TLSConfig()
+		switch {
+		case err != nil:
+			add("%s", strings.TrimPrefix(err.Error(), mqttpub.ErrConfig.Error()+": "))
+		case tc != nil:
+		case c.MQTT.CAFile == "" && c.MQTT.CertFile == "":
+		case c.MQTT.URL == "":
+			add("mqtt.ca_file, mqtt.cert_file: the embedded broker (mqtt.url empty) does not speak TLS: set mqtt.url to the ssl:// broker they are for, or remove them")
+		default:
+			add("mqtt.ca_file, mqtt.cert_file: mqtt.url %q is not TLS: write it with ssl:// (or mqtts://, wss://), or remove them", c.MQTT.URL)
 		}
 	}
 	if strings.ContainsAny(c.MQTT.TopicPrefix, "+#") || strings.HasSuffix(c.MQTT.TopicPrefix, "/") {
@@ -511,25 +585,45 @@ func (c *Config) Validate() Problems {
 	if c.MQTT.Burst < 0 || c.Outbox.MaxBytes < 0 || c.Outbox.MaxEventBytes < 0 || c.Outbox.MaxAttempts < 0 || c.Commands.Queue < 0 || c.Commands.Workers < 0 {
 		add("mqtt.burst, outbox.max_bytes, outbox.max_event_bytes, outbox.max_attempts, commands.queue, commands.workers: must not be negative (leave them out for the defaults)")
 	}
+	// listeners are the addresses the gateway binds at start; the printer
+	// and reader simulators take free loopback ports and never collide.
+	var listeners []listener
 	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			add("http.listen: %q is not host:port (e.g. 127.0.0.1:8080; empty disables the API)", c.HTTP.Listen)
-		} else if !broker.IsLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
-			add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
+		if msg := listenProblem(c.HTTP.Listen, "e.g. 127.0.0.1:8080; empty disables the API"); msg != "" {
+			add("http.listen: %s", msg)
+		} else {
+			listeners = append(listeners, listener{"http.listen", c.HTTP.Listen})
+			if !broker.IsLoopback(c.HTTP.Listen) && c.HTTP.Token == "" {
+				add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
+			}
 		}
 	}
 	if c.MQTT.URL == "" {
-		if _, _, err := net.SplitHostPort(c.Broker.Listen); err != nil {
-			add("broker.listen: %q is not host:port (e.g. 127.0.0.1:1883)", c.Broker.Listen)
-		} else if !broker.IsLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
-			add("broker.listen: %s is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or %s)", c.Broker.Listen, EnvBrokerPassword)
+		if msg := listenProblem(c.Broker.Listen, "e.g. 127.0.0.1:1883"); msg != "" {
+			add("broker.listen: %s", msg)
+		} else {
+			listeners = append(listeners, listener{"broker.listen", c.Broker.Listen})
+			if !broker.IsLoopback(c.Broker.Listen) && (c.Broker.Username == "" || c.Broker.Password == "") {
+				add("broker.listen: %s is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or %s)", c.Broker.Listen, EnvBrokerPassword)
+			}
+		}
+	}
+	for i, a := range listeners {
+		for _, b := range listeners[i+1:] {
+			if a.collides(b) {
+				add("%s and %s: both listen on %s, and one address takes one listener: give each its own port", a.field, b.field, b.addr)
+			}
 		}
 	}
 	cp := c.GS1.CompanyPrefix
 	if !digitsPattern.MatchString(cp) || len(cp) < 6 || len(cp) > 12 {
 		add("gs1.company_prefix: %q must be 6 to 12 digits (your GS1 company prefix)", cp)
-	} else if c.GS1.SSCCSerialStart > c.GS1.SSCCSerialEnd || c.GS1.SSCCSerialEnd > maxSerialRef(len(cp)) {
-		add("gs1.sscc_serial_start/sscc_serial_end: range %d–%d does not fit a %d-digit serial reference (max %d)", c.GS1.SSCCSerialStart, c.GS1.SSCCSerialEnd, 16-len(cp), maxSerialRef(len(cp)))
+	} else if start, end, limit := c.GS1.SSCCSerialStart, c.GS1.SSCCSerialEnd, maxSerialRef(len(cp)); end > limit {
+		add("gs1.sscc_serial_end: %d does not fit the %d-digit serial reference a %d-digit company prefix leaves (max %d)", end, 16-len(cp), len(cp), limit)
+	} else if start > limit {
+		add("gs1.sscc_serial_start: %d does not fit the %d-digit serial reference a %d-digit company prefix leaves (max %d)", start, 16-len(cp), len(cp), limit)
+	} else if start > end {
+		add("gs1.sscc_serial_start: %d is after gs1.sscc_serial_end %d: the range runs from start to end, so start must not be greater", start, end)
 	}
 	if c.GS1.SSCCExtension < 0 || c.GS1.SSCCExtension > 9 {
 		add("gs1.sscc_extension: %d must be a digit 0–9", c.GS1.SSCCExtension)
@@ -570,6 +664,14 @@ func (c *Config) Validate() Problems {
 		if err := r.Validate(); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				add("readers[%d]: %s", i, line)
+			}
+		}
+		if r.Type == readers.TypeSim {
+			// The loader the reader calls at start: a missing or broken
+			// scenario file would otherwise stop run, not check-config.
+			if _, err := readersim.Load(r.Scenario); err != nil {
+				msg := strings.ReplaceAll(err.Error(), "readersim: ", "")
+				add("readers[%d].scenario: %s", i, strings.Join(strings.Fields(msg), " ")) // one line
 			}
 		}
 		if readerIDs[r.ID] {
@@ -623,6 +725,51 @@ func (c *Config) Validate() Problems {
 		add("lots.default_format: required when lots.formats has more than one format (name the one receipts use)")
 	}
 	return p
+}
+
+// listenProblem says what keeps net.Listen from binding addr, or "" if
+// nothing does. Port 0 is accepted: it binds a free port, as tests do.
+func listenProblem(addr, example string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("%q is not host:port (%s)", addr, example)
+	}
+	// LookupPort is what net.Listen parses the port with: a number up to
+	// 65535 or a service name.
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Sprintf("port %q of %s is not a port number 1 to 65535 (%s)", port, addr, example)
+	}
+	return ""
+}
+
+// listener is an address the gateway binds, and the field that sets it.
+type listener struct{ field, addr string }
+
+// collides reports whether binding b fails once a is bound: the same port
+// on the same host, or on every address (a wildcard host). The port must
+// be valid (listenProblem).
+func (a listener) collides(b listener) bool {
+	ah, ap, _ := net.SplitHostPort(a.addr)
+	bh, bp, _ := net.SplitHostPort(b.addr)
+	an, _ := net.LookupPort("tcp", ap)
+	bn, _ := net.LookupPort("tcp", bp)
+	if an != bn || an == 0 {
+		return false
+	}
+	norm := func(h string) string {
+		if strings.EqualFold(h, "localhost") {
+			return "127.0.0.1" // what net.Listen binds for it
+		}
+		if ip := net.ParseIP(h); ip != nil {
+			if ip.IsUnspecified() {
+				return ""
+			}
+			return ip.String()
+		}
+		return strings.ToLower(h)
+	}
+	ah, bh = norm(ah), norm(bh)
+	return ah == "" || bh == "" || ah == bh
 }
 
 // Hash is a short, stable hash of the effective configuration (secrets

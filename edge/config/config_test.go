@@ -1,11 +1,20 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func noEnv(string) string { return "" }
@@ -151,6 +160,46 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{`gs1.company_prefix_file: open /nonexistent/gcp.json: no such file or directory (point it at GS1's GCP prefix format list in JSON, or list the prefixes under gs1.company_prefixes)`}},
 		{"not a mapping", "- a\n- b\n",
 			[]string{"line 1: the file must be a mapping of keys (site:, gateway:, mqtt: …)"}},
+		{"duration without unit", "mqtt:\n  keepalive: 20\n",
+			[]string{"line 2: mqtt.keepalive: 20 has no unit: write a duration with its unit, e.g. 20s"}},
+		{"duration without unit in a list item", "readers:\n  - {id: R1, type: sim, keepalive: 1.5}\n",
+			[]string{"line 2: readers[0].keepalive: 1.5 has no unit: write a duration with its unit, e.g. 1.5s"}},
+		{"duration through an alias", "mqtt:\n  keepalive: &k 30\n  ack_timeout: *k\n",
+			[]string{"line 2: mqtt.keepalive: 30 has no unit: write a duration with its unit, e.g. 30s",
+				"line 3: mqtt.ack_timeout: 30 has no unit: write a duration with its unit, e.g. 30s"}},
+		{"not a duration", "commands:\n  ttl: soon\n",
+			[]string{`line 2: commands.ttl: "soon" is not a duration: write it with its unit, e.g. 20s, 500ms or 1m30s`}},
+		{"list for a duration", "mqtt:\n  keepalive: [20]\n",
+			[]string{"line 2: cannot unmarshal !!seq into time.Duration"}},
+		{"sscc start after end", "gs1:\n  sscc_serial_start: 200\n  sscc_serial_end: 100\n",
+			[]string{"gs1.sscc_serial_start: 200 is after gs1.sscc_serial_end 100: the range runs from start to end, so start must not be greater"}},
+		{"sscc end too large", "gs1:\n  sscc_serial_end: 1000000000\n",
+			[]string{"gs1.sscc_serial_end: 1000000000 does not fit the 9-digit serial reference a 7-digit company prefix leaves (max 999999999)"}},
+		{"sscc start too large", "gs1:\n  sscc_serial_start: 1000000000\n",
+			[]string{"gs1.sscc_serial_start: 1000000000 does not fit the 9-digit serial reference a 7-digit company prefix leaves (max 999999999)"}},
+		{"http port out of range", "http:\n  listen: 127.0.0.1:99999\n",
+			[]string{`http.listen: port "99999" of 127.0.0.1:99999 is not a port number 1 to 65535 (e.g. 127.0.0.1:8080; empty disables the API)`}},
+		{"broker without port", "broker:\n  listen: 127.0.0.1\n",
+			[]string{`broker.listen: "127.0.0.1" is not host:port (e.g. 127.0.0.1:1883)`}},
+		{"broker and http on one address", "http:\n  listen: 127.0.0.1:1883\n",
+			[]string{"http.listen and broker.listen: both listen on 127.0.0.1:1883, and one address takes one listener: give each its own port"}},
+		{"localhost is 127.0.0.1", "http:\n  listen: localhost:7000\nbroker:\n  listen: 127.0.0.1:7000\n",
+			[]string{"http.listen and broker.listen: both listen on 127.0.0.1:7000, and one address takes one listener: give each its own port"}},
+		{"a wildcard takes the port everywhere", "http:\n  listen: 127.0.0.1:7000\n  token_file: /nonexistent\nbroker:\n  listen: \"[::]:7000\"\n  username: gw\n  password_file: /nonexistent\n",
+			[]string{"broker.password_file: cannot read /nonexistent: no such file or directory (point it at a readable file, or set DOCKGATE_BROKER_PASSWORD)",
+				"http.token_file: cannot read /nonexistent: no such file or directory (point it at a readable file, or set DOCKGATE_HTTP_TOKEN)",
+				"broker.listen: [::]:7000 is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or DOCKGATE_BROKER_PASSWORD)",
+				"http.listen and broker.listen: both listen on [::]:7000, and one address takes one listener: give each its own port"}},
+		{"mqtt url without port", "mqtt:\n  url: tcp://broker.example\n",
+			[]string{`mqtt.url: "tcp://broker.example" has no port (write it like tcp://broker.example:1883 or ssl://broker.example:8883)`}},
+		{"mqtt url port out of range", "mqtt:\n  url: tcp://broker.example:99999\n",
+			[]string{`mqtt.url: port 99999 of "tcp://broker.example:99999" is out of range (1 to 65535)`}},
+		{"reader port out of range", "readers:\n  - {id: R1, address: \"10.0.0.5:99999\"}\n",
+			[]string{`readers[0]: reader "R1": address 10.0.0.5:99999: port "99999" is not a port number 1 to 65535 (LLRP's is 5084)`}},
+		{"tab indentation", "site: a\nmqtt:\n\turl: tcp://b:1883\n",
+			[]string{"line 3: found character that cannot start any token (the line holds a tab: indent YAML with spaces)"}},
+		{"unclosed flow list", "site: [lyon\n",
+			[]string{"line 1: did not find expected ',' or ']'"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,6 +227,29 @@ func TestInvalidFiles(t *testing.T) {
 				t.Fatalf("got %q, want %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// A file that cannot be read keeps its reason for the caller.
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), noEnv)
+	if !errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load of a missing file: %v, want ErrInvalid and fs.ErrNotExist", err)
+	}
+}
+
+// Listeners collide only on one bound port: port 0 takes a free one each
+// time, and the broker does not listen when mqtt.url is set.
+func TestListenersThatDoNotCollide(t *testing.T) {
+	for _, y := range []string{
+		"http:\n  listen: 127.0.0.1:0\nbroker:\n  listen: 127.0.0.1:0\n",
+		"http:\n  listen: 127.0.0.1:1883\nmqtt:\n  url: tcp://127.0.0.1:1884\n",
+		"http:\n  listen: 127.0.0.2:1883\n",
+		"http:\n  listen: \"[::1]:1883\"\n",
+	} {
+		if _, err := Parse([]byte(y), noEnv); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
 	}
 }
 
@@ -236,5 +308,110 @@ func TestCompanyPrefixTable(t *testing.T) {
 		if n, ok := tab.Lookup(digits); ok {
 			t.Errorf("%s: length %d, want none", digits, n)
 		}
+	}
+}
+
+// writeCert writes a self-signed certificate and its key, PEM, under dir.
+func writeCert(t *testing.T, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// The TLS material is loaded as the publisher loads it at start, so that
+// what it would refuse is reported at load.
+func TestTLSMaterial(t *testing.T) {
+	dir := t.TempDir()
+	writeCert(t, dir, "ca")
+	writeCert(t, dir, "client")
+	writeCert(t, dir, "other")
+	if err := os.WriteFile(filepath.Join(dir, "notpem.txt"), []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, yaml, want string // want "" is valid; {dir} stands for dir
+	}{
+		{"CA and client certificate", "mqtt:\n  url: ssl://b:8883\n  ca_file: {dir}/ca.crt\n  cert_file: {dir}/client.crt\n  key_file: {dir}/client.key\n", ""},
+		{"CA not PEM", "mqtt:\n  url: ssl://b:8883\n  ca_file: {dir}/notpem.txt\n",
+			"mqtt.ca_file {dir}/notpem.txt holds no PEM certificate (point it at the CA certificate that signed the broker's: a -----BEGIN CERTIFICATE----- block)"},
+		{"key of another certificate", "mqtt:\n  url: mqtts://b:8883\n  cert_file: {dir}/client.crt\n  key_file: {dir}/other.key\n",
+			"mqtt.cert_file/key_file: tls: private key does not match public key (give the client certificate and the private key made with it, both in PEM)"},
+		{"key not PEM", "mqtt:\n  url: ssl://b:8883\n  cert_file: {dir}/client.crt\n  key_file: {dir}/notpem.txt\n",
+			"mqtt.cert_file/key_file: tls: failed to find any PEM data in key input (give the client certificate and the private key made with it, both in PEM)"},
+		{"CA on a plain URL", "mqtt:\n  url: tcp://b:1883\n  ca_file: {dir}/ca.crt\n",
+			`mqtt.ca_file, mqtt.cert_file: mqtt.url "tcp://b:1883" is not TLS: write it with ssl:// (or mqtts://, wss://), or remove them`},
+		{"CA for the embedded broker", "mqtt:\n  ca_file: {dir}/ca.crt\n",
+			"mqtt.ca_file, mqtt.cert_file: the embedded broker (mqtt.url empty) does not speak TLS: set mqtt.url to the ssl:// broker they are for, or remove them"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(strings.ReplaceAll(tc.yaml, "{dir}", dir)), noEnv)
+			want := strings.ReplaceAll(tc.want, "{dir}", dir)
+			var probs Problems
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("valid configuration refused: %v", err)
+			case want == "":
+			case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
+				t.Fatalf("got %v\nwant %s", err, want)
+			}
+		})
+	}
+}
+
+// A simulated reader's scenario is loaded as the reader loads it at start.
+func TestReaderScenario(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"ok.yaml": "name: x\n", "unknown.yaml": "name: x\nfoo: 1\n", "cycle.yaml": "name: x\ncycle: 1us\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name, scenario, want string // want "" is valid; {dir} stands for dir
+	}{
+		{"built-in", "dock-out", ""},
+		{"file", "{dir}/ok.yaml", ""},
+		{"missing file", "{dir}/nope.yaml",
+			`readers[0].scenario: scenario "{dir}/nope.yaml" is neither a built-in (dock-in, dock-out, mixed, two-doors) nor a readable file: open {dir}/nope.yaml: no such file or directory`},
+		{"unknown key", "{dir}/unknown.yaml",
+			"readers[0].scenario: {dir}/unknown.yaml: scenario YAML: yaml: unmarshal errors: line 2: field foo not found in type readersim.Scenario"},
+		{"invalid value", "{dir}/cycle.yaml",
+			"readers[0].scenario: {dir}/cycle.yaml: cycle 1µs is too short; use at least 1ms"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			y := strings.ReplaceAll("readers:\n  - {id: R1, type: sim, scenario: "+tc.scenario+"}\n", "{dir}", dir)
+			_, err := Parse([]byte(y), noEnv)
+			want := strings.ReplaceAll(tc.want, "{dir}", dir)
+			var probs Problems
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("valid configuration refused: %v", err)
+			case want == "":
+			case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
+				t.Fatalf("got %v\nwant %s", err, want)
+			}
+		})
 	}
 }

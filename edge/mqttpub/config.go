@@ -193,8 +193,15 @@ func (c Config) password() (string, error) {
 	return c.Password, nil
 }
 
-func (c Config) tlsConfig() (*tls.Config, error) {
-	u, _ := url.Parse(c.URL)
+// TLSConfig loads the CA and the client certificate of a TLS URL (ssl://,
+// tls://, mqtts://, tcps://, wss://); for any other URL it is nil. New
+// calls it; check-config calls it too, so that a configuration it accepts
+// loads at start.
+func (c Config) TLSConfig() (*tls.Config, error) {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: mqtt.url %q is not a URL like ssl://host:8883", ErrConfig, c.URL)
+	}
 	switch u.Scheme {
 	case "ssl", "tls", "mqtts", "tcps", "wss":
 	default:
@@ -204,18 +211,18 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: mqtt.ca_file: %v", ErrConfig, err)
+			return nil, fmt.Errorf("%w: mqtt.ca_file: %v (point it at the CA certificate that signed the broker's, in PEM)", ErrConfig, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: mqtt.ca_file %s holds no PEM certificate", ErrConfig, c.CAFile)
+			return nil, fmt.Errorf("%w: mqtt.ca_file %s holds no PEM certificate (point it at the CA certificate that signed the broker's: a -----BEGIN CERTIFICATE----- block)", ErrConfig, c.CAFile)
 		}
 		tc.RootCAs = pool
 	}
 	if c.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: mqtt.cert_file/key_file: %v", ErrConfig, err)
+			return nil, fmt.Errorf("%w: mqtt.cert_file/key_file: %v (give the client certificate and the private key made with it, both in PEM)", ErrConfig, err)
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}

@@ -148,7 +148,7 @@ require_certificate true
 	runPublisher(t, p)
 
 	client := func(user, pass string) mqtt.Client {
-		tc, err := (Config{URL: url, CAFile: ca, CertFile: cc, KeyFile: ck}).tlsConfig()
+		tc, err := (Config{URL: url, CAFile: ca, CertFile: cc, KeyFile: ck}).TLSConfig()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -120,7 +120,7 @@ func New(cfg Config, ob *outbox.Outbox, log *slog.Logger) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := cfg.tlsConfig()
+	tc, err := cfg.TLSConfig()
 	if err != nil {
 		return nil, err
 	}

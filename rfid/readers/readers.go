@@ -92,6 +92,11 @@ func (c Config) Validate() error {
 	case TypeLLRP:
 		if c.Address == "" {
 			add("address is required for type llrp (host:port, port 5084 by default)")
+		} else if _, port, err := net.SplitHostPort(c.Address); err != nil {
+			add("address %q is not host:port (e.g. 10.0.0.21:5084)", c.Address)
+		} else if n, err := net.LookupPort("tcp", port); err != nil || n == 0 {
+			// Caught here: the session would otherwise redial it forever.
+			add("address %s: port %q is not a port number 1 to 65535 (LLRP's is 5084)", c.Address, port)
 		}
 	case TypeSerial:
 		if c.Device == "" {

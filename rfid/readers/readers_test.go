@@ -23,6 +23,9 @@ func TestValidate(t *testing.T) {
 		{readers.Config{ID: "r", Address: "h", Antennas: []uint16{0}}, "antenna 0"},
 		{readers.Config{ID: "r", Address: "h", KeepAlive: time.Millisecond}, "keepalive"},
 		{readers.Config{Address: "h"}, "id is empty"},
+		{readers.Config{ID: "r", Address: "10.0.0.5:99999"}, `address 10.0.0.5:99999: port "99999" is not a port number 1 to 65535 (LLRP's is 5084)`},
+		{readers.Config{ID: "r", Address: "10.0.0.5:0"}, `port "0" is not a port number 1 to 65535`},
+		{readers.Config{ID: "r", Address: "[::1"}, `is not host:port (e.g. 10.0.0.21:5084)`},
 	} {
 		_, err := readers.New(tc.cfg, readers.Handlers{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
