@@ -680,8 +680,32 @@ func (c *Config) Validate() Problems {
 		readerIDs[r.ID] = true
 	}
 	doors := map[string]bool{}
+	antennas := map[string]map[uint16]string{} // reader → antenna → door
 	for i, d := range c.Doors {
 		f := fmt.Sprintf("doors[%d]", i)
+		// EPCIS names the door by an SGLN whose extension is its
+		// location, or its id: a GS1 AI (254) value.
+		switch {
+		case d.Location != "":
+			if err := gs1.ValidateValue("254", d.Location); err != nil {
+				add("%s.location: %q is not a GLN extension: %v (use up to 20 letters, digits and GS1 punctuation, e.g. D01)", f, d.Location, err)
+			}
+		case d.ID != "":
+			if err := gs1.ValidateValue("254", d.ID); err != nil {
+				add("%s.location: the door's id %q is its GLN extension in EPCIS and is not one: %v; set location (up to 20 letters, digits and GS1 punctuation, e.g. D01)", f, d.ID, err)
+			}
+		}
+		if d.Reader != "" {
+			if antennas[d.Reader] == nil {
+				antennas[d.Reader] = map[uint16]string{}
+			}
+			for _, a := range append(append([]uint16(nil), d.AntennasOutside...), d.AntennasInside...) {
+				if other, ok := antennas[d.Reader][a]; ok && other != d.ID {
+					add("%s: antenna %d of reader %q already belongs to door %q: each antenna watches one door", f, a, d.Reader, other)
+				}
+				antennas[d.Reader][a] = d.ID
+			}
+		}
 		if d.ID == "" {
 			add("%s.id: required (a name for the door, e.g. DOOR1)", f)
 		} else if d.Reader != "" {
