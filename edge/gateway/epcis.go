@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -161,8 +162,14 @@ func passURIs(p *portal.PassEvent) []string {
 		switch e, err := epc.DecodeHex(t.EPC); {
 		case t.URI != "":
 			out = append(out, t.URI)
-		case err != nil:
-			continue
+		case t.Kind == portal.KindOther || err != nil:
+			// As the portal read it: an EPC it could not take for a GS1
+			// key is listed raw, never dropped or decoded otherwise.
+			if b, herr := hex.DecodeString(t.EPC); herr == nil && len(b) > 0 {
+				if raw, rerr := epc.NewRaw(b, 8*len(b)); rerr == nil {
+					out = append(out, raw.RawURI())
+				}
+			}
 		case e.PureURI() != "":
 			out = append(out, e.PureURI())
 		default:

@@ -175,3 +175,16 @@ func TestSupplierLotCodeTakenGetsALotOfItsOwn(t *testing.T) {
 		t.Fatalf("tlcSource of the receipts: %v", tlc)
 	}
 }
+
+// A pass lists every tag: a GS1 key by its URI, anything the portal could
+// not take for one as a raw EPC, never dropped.
+func TestPassURIsListRawEPCs(t *testing.T) {
+	p := &portal.PassEvent{Tags: []portal.PassTag{
+		{EPC: "3074257BF7194E4000001A85", URI: "urn:epc:id:sgtin:0614141.812345.6789", Kind: portal.KindItem},
+		{EPC: "E2801160600002A1B2C3D4", Kind: portal.KindOther},
+	}}
+	got := passURIs(p)
+	if len(got) != 2 || got[0] != "urn:epc:id:sgtin:0614141.812345.6789" || !strings.HasPrefix(got[1], "urn:epc:raw:88.") {
+		t.Fatalf("pass URIs %v", got)
+	}
+}
