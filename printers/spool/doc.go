@@ -19,9 +19,12 @@
 //
 // After a batch of jobs is written, the spooler polls ~HS until the printer
 // has taken them (formats in buffer and labels remaining both 0) and marks
-// them confirmed. Time while the printer reports a fault does not count
-// against the confirm timeout (the formats wait in the printer); time
-// without an answer does. A batch not drained in time is failed.
+// them confirmed. The confirm timeout bounds a printer that makes no
+// progress, not the batch: it starts again whenever the formats in buffer
+// or the labels remaining fall, so a long batch is not failed while it
+// prints. Time while the printer reports a fault does not count (the
+// formats wait in the printer); time without an answer does. A batch
+// without progress for the whole confirm timeout is failed.
 //
 // The spooler never prints a job twice on its own:
 //

@@ -660,3 +660,65 @@ func TestTransitionsMoveABatchAtOnce(t *testing.T) {
 		t.Errorf("job d changed: %+v", j)
 	}
 }
+
+// A batch that takes the printer longer than the confirm timeout is not
+// failed while the printer keeps taking labels: the timeout bounds a
+// printer that makes no progress, not the length of the batch.
+func TestLongBatchPrintingPastConfirmTimeoutIsConfirmed(t *testing.T) {
+	r := newRig(t, printersim.Options{LabelsPerSecond: 20}, func(c *printers.Config) { c.Timeouts.Confirm = 300 * time.Millisecond })
+	// two formats of 8 labels in one batch: 16 labels, several confirm
+	// timeouts long at 20 labels a second
+	jobs := []Job{
+		{ID: "long1", Printer: "p1", ZPL: "^XA^PQ8^FDlong1^FS^XZ"},
+		{ID: "long2", Printer: "p1", ZPL: "^XA^PQ8^FDlong2^FS^XZ"},
+	}
+	if err := r.sp.SubmitAll(context.Background(), jobs); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		for i := 0; ; i++ {
+			got, err := r.sp.Get(j.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State == Confirmed {
+				break
+			}
+			if !got.State.Active() || i == 1000 {
+				t.Fatalf("job %s is %s (%s), want confirmed", j.ID, got.State, got.Reason)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if _, labels := r.sim.Count(); labels != 16 {
+		t.Fatalf("printed %d labels, want 16", labels)
+	}
+	if r.events.has(printers.EventJobFailed, "") {
+		t.Fatal("a job failed while the printer was printing it")
+	}
+}
+
+func TestProgressed(t *testing.T) {
+	st := func(formats, labels int, partial bool) printers.Status {
+		return printers.Status{Known: true, FormatsInBuffer: formats, LabelsRemaining: labels, PartialFormat: partial}
+	}
+	for _, c := range []struct {
+		desc      string
+		prev, cur printers.Status
+		want      bool
+	}{
+		{"a label printed", st(2, 5, false), st(2, 4, false), true},
+		{"the next format started", st(2, 0, false), st(1, 8, false), true},
+		{"a partial format completed", st(1, 3, true), st(1, 3, false), true},
+		{"no change", st(1, 3, false), st(1, 3, false), false},
+		{"a format arrived", st(1, 3, false), st(2, 2, false), false},
+		{"more labels, same formats", st(1, 3, false), st(1, 4, false), false},
+		{"first answer", printers.Status{}, st(0, 1, false), false},
+		{"no answer", st(1, 3, false), printers.Unknown(time.Time{}), false},
+		{"counts not reported", st(1, 3, false), printers.Status{Known: true, FormatsInBuffer: -1, LabelsRemaining: -1}, false},
+	} {
+		if got := progressed(c.prev, c.cur); got != c.want {
+			t.Errorf("%s: progressed %v, want %v", c.desc, got, c.want)
+		}
+	}
+}
