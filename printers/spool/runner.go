@@ -328,7 +328,7 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	if len(sent) == 0 {
 		return nil
 	}
-	return r.confirm(ctx, sent, r.conn)
+	return r.confirm(ctx, sent, conn)
 }
 
 // confirm polls the printer until it has taken the jobs (sent), then marks
@@ -370,9 +370,11 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 		if err == nil && st.Drained() {
 			switch {
 			case conn == nil:
-				// Resumed after a restart: the jobs went out on a
-				// connection the process closed in order.
-				return r.finish(ctx, jobs, Confirmed, "confirmed after a restart: the printer's buffer was empty; a printer that lost power meanwhile loses its buffer, so check the label")
+				// Resumed after a restart. Bytes the old process wrote
+				// but the printer never received (a link that dropped as
+				// it stopped) are gone, and an empty buffer does not tell
+				// them from printed ones.
+				return r.finish(ctx, jobs, Unknown, "the gateway restarted before the printer was seen to take the job, and its buffer is empty now: it may have printed, or its bytes may have been lost on the way; check the label, then reprint or cancel it")
 			case r.conn != conn:
 				// The connection the jobs went out on broke while they
 				// were awaited: bytes written but still in flight were

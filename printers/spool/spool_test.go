@@ -698,6 +698,65 @@ func TestLongBatchPrintingPastConfirmTimeoutIsConfirmed(t *testing.T) {
 	}
 }
 
+// Jobs found sent after a restart whose bytes never reached the printer:
+// its empty buffer does not tell them from printed ones, so they wait for
+// an operator instead of being confirmed.
+func TestSentAfterRestartIsUnknown(t *testing.T) {
+	sim, addr := startSim(t, printersim.Options{})
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(addr)
+	sp, err := New(st, Options{Printers: []printers.Config{cfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Submit(context.Background(), Job{ID: "lost", Printer: "p1", ZPL: label("lost")}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := sp.Get("lost")
+	// written, as far as the stopped process knew; lost on the way
+	if _, err := sp.transition([]*Job{&j}, []State{Queued}, Sending, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.transition([]*Job{&j}, []State{Sending}, Sent, "", false); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &eventLog{}
+	r := &rig{sim: sim, addr: addr, st: st, events: ev}
+	t.Cleanup(func() { st.Close() })
+	r.sp, err = New(st, Options{Printers: []printers.Config{cfg}, Events: ev, Backoff: func(int) time.Duration { return 5 * time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	defer r.stop(t)
+	got := r.waitState(t, "lost", Unknown)
+	if !strings.Contains(got.Reason, "restarted") || !strings.Contains(got.Reason, "reprint or cancel") {
+		t.Fatalf("reason %q", got.Reason)
+	}
+	r.waitEvent(t, printers.EventJobUnknown, "lost")
+	if n, _ := sim.Count(); n != 0 {
+		t.Fatalf("the printer took %d formats: the job must not be sent again on its own", n)
+	}
+	// the operator's reprint prints it
+	if err := r.sp.Reprint("lost"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, "lost", Confirmed)
+	if c := printedCounts(sim)["lost"]; c != 1 {
+		t.Fatalf("printed %d", c)
+	}
+}
+
 func TestProgressed(t *testing.T) {
 	st := func(formats, labels int, partial bool) printers.Status {
 		return printers.Status{Known: true, FormatsInBuffer: formats, LabelsRemaining: labels, PartialFormat: partial}
