@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/spool"
 	"github.com/dockgate/dockgate/printers/transport"
 	"github.com/dockgate/dockgate/printers/zebra"
 )
@@ -79,7 +80,10 @@ func resolvePrinter(env *cliEnv, spec, profile, configPath string) (printers.Con
 	return cfg, nil
 }
 
-// checkZPL refuses a file that is not whole formats.
+// checkZPL refuses a file that is not whole formats, or that carries a
+// command the spooler refuses in a job: a host query in the file would
+// answer the status polls that confirm it, and the other commands outlast
+// the print.
 func checkZPL(b []byte) (int, error) {
 	z := strings.TrimSpace(string(b))
 	nA, nZ := strings.Count(z, "^XA"), strings.Count(z, "^XZ")
@@ -91,6 +95,9 @@ func checkZPL(b []byte) (int, error) {
 	case !strings.HasSuffix(z, "^XZ"):
 		return 0, fmt.Errorf("text after the last ^XZ; end the file with ^XZ")
 	}
+	if err := spool.CheckCommands(z); err != nil {
+		return 0, err
+	}
 	return nA, nil
 }
 
@@ -101,7 +108,7 @@ func runPrint(ctx context.Context, env *cliEnv, args []string) error {
 	profile := fs.String("profile", "", "firmware profile `ID` (default from the config, else generic)")
 	cfgPath := fs.String("c", "", "gateway config `FILE` (needed for a printer ID)")
 	copies := fs.Int("copies", 1, "send the file this many times")
-	timeout := fs.Duration("timeout", 60*time.Second, "how long the printer may take to print the job")
+	timeout := fs.Duration("timeout", 60*time.Second, "how long the printer may take to print the job; time while it reports a fault does not count")
 	noConfirm := fs.Bool("no-confirm", false, "do not wait for the printer to take the job")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -178,7 +185,13 @@ func runPrint(ctx context.Context, env *cliEnv, args []string) error {
 	if *noConfirm || cfg.Status == printers.StatusNone || cfg.Status == printers.StatusHQES {
 		return report(0)
 	}
-	deadline := time.Now().Add(*timeout)
+	// As in the spooler, time while the printer reports a fault (head open,
+	// paper out …) does not count: the job waits in the printer until an
+	// operator clears it, and failing it then would invite a re-run that
+	// prints it twice. Time without an answer counts.
+	var counted time.Duration
+	var fault string
+	last := time.Now()
 	wait := time.Duration(0)
 	for {
 		if !sleepCtx(ctx, wait) {
@@ -195,9 +208,22 @@ func runPrint(ctx context.Context, env *cliEnv, args []string) error {
 			res.State = "confirmed"
 			return report(0)
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if err != nil || !st.Held() {
+			counted += now.Sub(last)
+		}
+		last = now
+		switch {
+		case !st.Held():
+			fault = ""
+		case st.Summary() != fault:
+			// said once per fault, so a wait that looks hung is explained
+			fault = st.Summary()
+			fmt.Fprintf(env.stderr, "dockgate print: printer %s; waiting for it to be cleared (this time does not count against --timeout)\n", fault)
+		}
+		if counted >= *timeout {
 			res.State = "failed"
-			res.Reason = fmt.Sprintf("the printer did not take the job within %v (printer %s, %d formats in buffer, %d labels remaining)", *timeout, st.Summary(), st.FormatsInBuffer, st.LabelsRemaining)
+			res.Reason = fmt.Sprintf("the printer did not take the job within %v, not counting time while it reported a fault (printer %s, %d formats in buffer, %d labels remaining); check the labels before printing again: some may have printed", *timeout, st.Summary(), st.FormatsInBuffer, st.LabelsRemaining)
 			return report(exitPrinterUnknown)
 		}
 	}

@@ -71,9 +71,11 @@ func TestLateStatusRepliesDoNotConfirmEarly(t *testing.T) {
 func TestJobsMayNotCarryStatusOrCancelCommands(t *testing.T) {
 	r := newRig(t, printersim.Options{}, nil)
 	for _, z := range []string{"~HS^XA^FDx^FS^XZ", "^XA^FDx^FS^XZ~JA^XA^XZ", "^XA^FDx^FS^XZ~HQES",
-		"^XA~jr^XZ",                  // lower case
-		"^XA^CT+^XZ^XA+HS^XZ",        // a new control prefix, then a query with it
-		"^XA^CC!^XZ", "~CD;^XA^XZ"} { // format prefix, delimiter
+		"^XA~jr^XZ",                // lower case
+		"^XA^CT+^XZ^XA+HS^XZ",      // a new control prefix, then a query with it
+		"^XA^CC!^XZ", "~CD;^XA^XZ", // format prefix, delimiter
+		"^XA^HZA^XZ", "^XA^hh^XZ", // caret host queries
+		"^XA^JUS^XZ", "^XA^IDR:*.*^XZ", "~JD^XA^XZ", "~PP^XA^XZ"} { // lasting changes
 		if err := r.sp.Submit(context.Background(), Job{ID: "t1", Printer: "p1", ZPL: z}); !errors.Is(err, ErrInvalidJob) {
 			t.Errorf("%q accepted: %v", z, err)
 		}

@@ -5,9 +5,11 @@
 // A job moves through
 //
 //	queued → sending → sent → confirmed
-//	   ↑ ↓                  ↘ failed      (confirmation timed out)
-//	  held                    unknown     (partly written, or found in
-//	                                       sending after a crash)
+//	   ↑ ↓                  ↘ failed      (no progress for the confirm timeout)
+//	  held                    unknown     (partly written, found in sending
+//	                                       after a crash, or sent when its
+//	                                       connection broke or the gateway
+//	                                       restarted)
 //	queued | held | failed | unknown → cancelled   (Cancel)
 //	failed | unknown | confirmed | cancelled → queued (Reprint)
 //
@@ -19,9 +21,12 @@
 //
 // After a batch of jobs is written, the spooler polls ~HS until the printer
 // has taken them (formats in buffer and labels remaining both 0) and marks
-// them confirmed. Time while the printer reports a fault does not count
-// against the confirm timeout (the formats wait in the printer); time
-// without an answer does. A batch not drained in time is failed.
+// them confirmed. The confirm timeout bounds a printer that makes no
+// progress, not the batch: it starts again whenever the formats in buffer
+// or the labels remaining fall, so a long batch is not failed while it
+// prints. Time while the printer reports a fault does not count (the
+// formats wait in the printer); time without an answer does. A batch
+// without progress for the whole confirm timeout is failed.
 //
 // The spooler never prints a job twice on its own:
 //
@@ -29,9 +34,13 @@
 //     first byte, sent after the last), so a crash leaves it either queued
 //     (not a byte written: sent normally), sending (it may or may not have
 //     been written: it becomes unknown at the next start), or sent (fully
-//     written: only its confirmation is resumed, it is not sent again).
-//   - A connection lost while writing leaves the jobs fully written sent,
-//     the job cut in the middle unknown and the rest queued.
+//     written: it is not sent again; once the printer's buffer is empty it
+//     becomes unknown, because bytes lost on the way as the process stopped
+//     leave the buffer as empty as printed ones do).
+//   - A connection lost while writing leaves the job cut in the middle
+//     unknown and the rest queued; jobs written in full on a connection
+//     that broke before the printer was seen to take them become unknown
+//     too.
 //   - failed and unknown jobs wait for an operator: Reprint queues them
 //     again (at the end of the queue), Cancel drops them.
 //

@@ -106,29 +106,62 @@ func (j *Job) validate() error {
 	if strings.Count(z, "^XA") != strings.Count(z, "^XZ") {
 		return bad("ZPL has %d ^XA but %d ^XZ; send complete formats", strings.Count(z, "^XA"), strings.Count(z, "^XZ"))
 	}
-	// Commands are matched whatever their case.
-	upper := strings.ToUpper(z)
-	for _, c := range forbiddenTilde {
-		if strings.Contains(upper, c) {
-			return bad("ZPL contains %s: status queries and buffer-clearing commands in a job would confirm or cancel other jobs; send them outside the spooler", c)
-		}
+	if err := CheckCommands(z); err != nil {
+		return fmt.Errorf("%w: job %q: %w", ErrInvalidJob, j.ID, err)
 	}
-	for _, c := range forbiddenPrefix {
-		if strings.Contains(upper, c) {
-			return bad("ZPL contains %s: changing the command prefix or delimiter lasts beyond the job and breaks the spooler's status queries and every later label", c)
+	return nil
+}
+
+// ErrForbiddenCommand is wrapped by CheckCommands' errors.
+var ErrForbiddenCommand = errors.New("ZPL carries a command a print job may not carry")
+
+// CheckCommands refuses ZPL that carries a command whose reply or effect
+// reaches beyond its own labels: a host query (its reply, read on the
+// connection the status is polled on, would be taken for the printer's
+// status and confirm other jobs), a command that cancels or clears other
+// formats, a change of the command prefixes, or a change to the printer's
+// stored settings or memory. The spooler refuses such jobs, and dockgate
+// print refuses such files, with the same message.
+//
+// Commands match whatever their case and with line breaks inside them (the
+// printer ignores CR and LF in the command stream). The prefixes are "^"
+// and "~" only: a job may not change them, so a command behind another
+// prefix does not run.
+func CheckCommands(zpl string) error {
+	z := strings.ToUpper(strings.NewReplacer("\r", "", "\n", "").Replace(zpl))
+	for _, f := range forbiddenCommands {
+		for _, c := range f.cmds {
+			if strings.Contains(z, c) {
+				return fmt.Errorf("%w: %s %s", ErrForbiddenCommand, c, f.why)
+			}
 		}
 	}
 	return nil
 }
 
-// forbiddenPrefix are the commands that change the format and control
-// prefixes or the delimiter.
-var forbiddenPrefix = []string{"^CC", "~CC", "^CT", "~CT", "^CD", "~CD"}
-
-// forbiddenTilde are immediate commands a job must not carry: host status
-// queries (their replies would be read as the spooler's) and commands that
-// cancel or clear formats in the printer's buffer.
-var forbiddenTilde = []string{"~HS", "~HQ", "~HI", "~HM", "~HD", "~HB", "~HL", "~HU", "~JA", "~JR", "~JX", "~JP", "~RO"}
+// forbiddenCommands are the commands a job may not carry, by the reason
+// given. Prefix changes are named first: after one, the other commands of
+// the job hide behind the new prefix.
+var forbiddenCommands = []struct {
+	cmds []string
+	why  string
+}{
+	{[]string{"^CC", "~CC", "^CT", "~CT", "^CD", "~CD"},
+		"changes the command prefix or delimiter: the change lasts beyond the job and breaks the spooler's status queries and every later label; remove it"},
+	// ~HS … ~HU answer on the connection; ^HF … ^HZ are the format
+	// commands that do (stored formats, graphics, the configuration,
+	// directory and font lists, RFID logs and calibration, XML
+	// descriptions, ^HV field verification).
+	{[]string{"~HS", "~HQ", "~HI", "~HM", "~HD", "~HB", "~HL", "~HU",
+		"^HF", "^HG", "^HH", "^HL", "^HR", "^HT", "^HV", "^HW", "^HY", "^HZ"},
+		"sends data back to the host: the reply would be read as the printer's status and confirm or fail other jobs; query the printer outside print jobs (dockgate printer status)"},
+	{[]string{"~JA", "~JX", "~JP", "~JR"},
+		"cancels or clears formats in the printer or resets it: it would cancel other jobs; remove it"},
+	// ZebraDesigner puts ^JUS in the setup format it writes ahead of the
+	// labels; the message says so.
+	{[]string{"^JU", "^JB", "~JB", "^ID", "~EF", "~EG", "~RO", "~JD", "~PP"},
+		"changes the printer's stored settings, memory or mode beyond the job (saving or restoring the configuration, erasing stored objects or counters, communication diagnostics, a programmed pause): remove it from the label (label designers add ^JUS to their setup format) and change the printer's setup on the printer itself"},
+}
 
 // same reports whether two submissions describe the same job.
 func (j *Job) same(o *Job) bool {

@@ -60,9 +60,9 @@ func (r *runner) run(ctx context.Context) error {
 			continue
 		}
 		if batch[0].State == Sent {
-			// fully written before a restart or a lost connection: only
-			// the confirmation is resumed.
-			if err := r.confirm(ctx, batch); err != nil {
+			// fully written before a restart: only the confirmation is
+			// resumed.
+			if err := r.confirm(ctx, batch, nil); err != nil {
 				return err
 			}
 			continue
@@ -328,22 +328,28 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	if len(sent) == 0 {
 		return nil
 	}
-	return r.confirm(ctx, sent)
+	return r.confirm(ctx, sent, conn)
 }
 
 // confirm polls the printer until it has taken the jobs (sent), then marks
-// them confirmed, or failed when the confirm timeout passes. Time while the
-// printer reports a fault does not count; time without an answer does.
-func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
+// them confirmed. conn is the connection they were written on, nil when
+// they were written before a restart.
+//
+// The confirm timeout bounds a printer that makes no progress, not the
+// batch: a long run of labels may take far longer than the timeout, so the
+// count restarts whenever the buffer counts move toward done. Time while
+// the printer reports a fault does not count; time without an answer does.
+// A printer that makes no progress for the whole timeout fails the jobs.
+func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) error {
 	mode := r.cfg.Status
 	if mode == printers.StatusNone || mode == printers.StatusHQES {
 		// no buffer counts to wait for: written is taken
 		return r.finish(ctx, jobs, Confirmed, "")
 	}
 	var counted time.Duration
+	var prev printers.Status // the last answer, to see progress against
 	wait := time.Duration(0)
 	last := time.Now()
-	conn := r.conn
 	for {
 		if ctx.Err() != nil {
 			return nil // still sent; resumed at the next Run
@@ -363,24 +369,32 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
 		last = now
 		if err == nil && st.Drained() {
 			switch {
-			case conn != nil && r.conn != conn:
+			case conn == nil:
+				// Resumed after a restart. Bytes the old process wrote
+				// but the printer never received (a link that dropped as
+				// it stopped) are gone, and an empty buffer does not tell
+				// them from printed ones.
+				return r.finish(ctx, jobs, Unknown, "the gateway restarted before the printer was seen to take the job, and its buffer is empty now: it may have printed, or its bytes may have been lost on the way; check the label, then reprint or cancel it")
+			case r.conn != conn:
 				// The connection the jobs went out on broke while they
 				// were awaited: bytes written but still in flight were
 				// lost with it, and an empty buffer does not tell them
 				// from printed ones.
 				return r.finish(ctx, jobs, Unknown, "the connection broke before the printer was seen to take the job, and its buffer is empty now: it may or may not have printed; check the label, then reprint or cancel it")
-			case r.conn != conn:
-				// Resumed after a restart: the jobs went out on a
-				// connection the process closed in order.
-				return r.finish(ctx, jobs, Confirmed, "confirmed after a restart: the printer's buffer was empty; a printer that lost power meanwhile loses its buffer, so check the label")
 			}
 			return r.finish(ctx, jobs, Confirmed, "")
 		}
-		if err != nil || !st.Held() {
+		switch {
+		case err == nil && progressed(prev, st):
+			counted = 0
+		case err != nil || !st.Held():
 			counted += elapsed
 		}
+		if err == nil {
+			prev = st
+		}
 		if counted >= r.cfg.Timeouts.Confirm {
-			reason := fmt.Sprintf("the printer did not take the job within %v (last status: %s); it may or may not have printed: reprint or cancel it", r.cfg.Timeouts.Confirm, st.Summary())
+			reason := fmt.Sprintf("the printer did not take the job: no progress for %v (last status: %s, %s); it may or may not have printed: reprint or cancel it", r.cfg.Timeouts.Confirm, st.Summary(), bufferCounts(prev))
 			return r.finish(ctx, jobs, Failed, reason)
 		}
 		if err == nil && st.Held() {
@@ -391,6 +405,35 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job) error {
 		}
 		wait = min(max(2*wait, 5*time.Millisecond), r.cfg.Timeouts.Poll)
 	}
+}
+
+// progressed reports whether the printer moved toward done between two
+// answers: fewer formats waiting, or as many and fewer labels left of the
+// current one, or a partial format completed. A new format starting raises
+// the labels left while the formats fall, which is progress; counts the
+// printer did not report (-1) are none.
+func progressed(prev, cur printers.Status) bool {
+	if !prev.Known || !cur.Known {
+		return false
+	}
+	if prev.PartialFormat && !cur.PartialFormat {
+		return true
+	}
+	if prev.FormatsInBuffer < 0 || cur.FormatsInBuffer < 0 || prev.LabelsRemaining < 0 || cur.LabelsRemaining < 0 {
+		return false
+	}
+	if cur.FormatsInBuffer != prev.FormatsInBuffer {
+		return cur.FormatsInBuffer < prev.FormatsInBuffer
+	}
+	return cur.LabelsRemaining < prev.LabelsRemaining
+}
+
+// bufferCounts describes the buffer counts of a status for a reason.
+func bufferCounts(st printers.Status) string {
+	if !st.Known || st.FormatsInBuffer < 0 {
+		return "buffer counts unknown"
+	}
+	return fmt.Sprintf("%d formats in buffer, %d labels remaining", st.FormatsInBuffer, st.LabelsRemaining)
 }
 
 func (r *runner) finish(ctx context.Context, jobs []*Job, to State, reason string) error {

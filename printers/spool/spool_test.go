@@ -660,3 +660,124 @@ func TestTransitionsMoveABatchAtOnce(t *testing.T) {
 		t.Errorf("job d changed: %+v", j)
 	}
 }
+
+// A batch that takes the printer longer than the confirm timeout is not
+// failed while the printer keeps taking labels: the timeout bounds a
+// printer that makes no progress, not the length of the batch.
+func TestLongBatchPrintingPastConfirmTimeoutIsConfirmed(t *testing.T) {
+	r := newRig(t, printersim.Options{LabelsPerSecond: 20}, func(c *printers.Config) { c.Timeouts.Confirm = 300 * time.Millisecond })
+	// two formats of 8 labels in one batch: 16 labels, several confirm
+	// timeouts long at 20 labels a second
+	jobs := []Job{
+		{ID: "long1", Printer: "p1", ZPL: "^XA^PQ8^FDlong1^FS^XZ"},
+		{ID: "long2", Printer: "p1", ZPL: "^XA^PQ8^FDlong2^FS^XZ"},
+	}
+	if err := r.sp.SubmitAll(context.Background(), jobs); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		for i := 0; ; i++ {
+			got, err := r.sp.Get(j.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State == Confirmed {
+				break
+			}
+			if !got.State.Active() || i == 1000 {
+				t.Fatalf("job %s is %s (%s), want confirmed", j.ID, got.State, got.Reason)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if _, labels := r.sim.Count(); labels != 16 {
+		t.Fatalf("printed %d labels, want 16", labels)
+	}
+	if r.events.has(printers.EventJobFailed, "") {
+		t.Fatal("a job failed while the printer was printing it")
+	}
+}
+
+// Jobs found sent after a restart whose bytes never reached the printer:
+// its empty buffer does not tell them from printed ones, so they wait for
+// an operator instead of being confirmed.
+func TestSentAfterRestartIsUnknown(t *testing.T) {
+	sim, addr := startSim(t, printersim.Options{})
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(addr)
+	sp, err := New(st, Options{Printers: []printers.Config{cfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Submit(context.Background(), Job{ID: "lost", Printer: "p1", ZPL: label("lost")}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := sp.Get("lost")
+	// written, as far as the stopped process knew; lost on the way
+	if _, err := sp.transition([]*Job{&j}, []State{Queued}, Sending, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.transition([]*Job{&j}, []State{Sending}, Sent, "", false); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &eventLog{}
+	r := &rig{sim: sim, addr: addr, st: st, events: ev}
+	t.Cleanup(func() { st.Close() })
+	r.sp, err = New(st, Options{Printers: []printers.Config{cfg}, Events: ev, Backoff: func(int) time.Duration { return 5 * time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	defer r.stop(t)
+	got := r.waitState(t, "lost", Unknown)
+	if !strings.Contains(got.Reason, "restarted") || !strings.Contains(got.Reason, "reprint or cancel") {
+		t.Fatalf("reason %q", got.Reason)
+	}
+	r.waitEvent(t, printers.EventJobUnknown, "lost")
+	if n, _ := sim.Count(); n != 0 {
+		t.Fatalf("the printer took %d formats: the job must not be sent again on its own", n)
+	}
+	// the operator's reprint prints it
+	if err := r.sp.Reprint("lost"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, "lost", Confirmed)
+	if c := printedCounts(sim)["lost"]; c != 1 {
+		t.Fatalf("printed %d", c)
+	}
+}
+
+func TestProgressed(t *testing.T) {
+	st := func(formats, labels int, partial bool) printers.Status {
+		return printers.Status{Known: true, FormatsInBuffer: formats, LabelsRemaining: labels, PartialFormat: partial}
+	}
+	for _, c := range []struct {
+		desc      string
+		prev, cur printers.Status
+		want      bool
+	}{
+		{"a label printed", st(2, 5, false), st(2, 4, false), true},
+		{"the next format started", st(2, 0, false), st(1, 8, false), true},
+		{"a partial format completed", st(1, 3, true), st(1, 3, false), true},
+		{"no change", st(1, 3, false), st(1, 3, false), false},
+		{"a format arrived", st(1, 3, false), st(2, 2, false), false},
+		{"more labels, same formats", st(1, 3, false), st(1, 4, false), false},
+		{"first answer", printers.Status{}, st(0, 1, false), false},
+		{"no answer", st(1, 3, false), printers.Unknown(time.Time{}), false},
+		{"counts not reported", st(1, 3, false), printers.Status{Known: true, FormatsInBuffer: -1, LabelsRemaining: -1}, false},
+	} {
+		if got := progressed(c.prev, c.cur); got != c.want {
+			t.Errorf("%s: progressed %v, want %v", c.desc, got, c.want)
+		}
+	}
+}
