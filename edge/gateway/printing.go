@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -330,13 +332,18 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	return p.spool.Get(id)
 }
 
-func (p *printing) commands(d *command.Dispatcher) {
+// handlers is where commands are registered (a *command.Dispatcher).
+type handlers interface {
+	Handle(name string, h command.Handler)
+}
+
+func (p *printing) commands(d handlers) {
 	d.Handle("print", func(ctx context.Context, c command.Command) (any, error) {
 		var r printRequest
 		if err := c.Decode(&r); err != nil {
 			return nil, err
 		}
-		j, err := p.print(context.WithoutCancel(ctx), jobID(c.ID), r)
+		j, err := p.print(context.WithoutCancel(ctx), localID(c.ID, maxJobID), r)
 		j.ZPL = ""
 		return j, err
 	})
@@ -347,25 +354,60 @@ func (p *printing) commands(d *command.Dispatcher) {
 		if err := c.Decode(&r); err != nil || r.Job == "" {
 			return nil, errors.New(`payload: give the job id as {"job": "…"}`)
 		}
-		if err := p.spool.Reprint(r.Job); err != nil {
+		id := localID(r.Job, maxJobID)
+		if err := p.spool.Reprint(id); err != nil {
 			return nil, err
 		}
-		j, err := p.spool.Get(r.Job)
+		j, err := p.spool.Get(id)
 		j.ZPL = ""
 		return j, err
 	})
 }
 
-// jobID makes a spooler job id from an outside id (letters, digits and
-// ". _ : -" are kept, anything else becomes '-').
-func jobID(id string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == ':', r == '-':
+// Id limits: a spooler job id and a receipt id (receiving's own limit).
+const (
+	maxJobID     = 128
+	maxReceiptID = 80
+)
+
+// localID makes a job or receipt id from an outside id: an MQTT command id
+// (any printable ASCII) or the id of POST /print (anything a WMS uses, such
+// as "PO/4711#2"). An id of at most max letters, digits and ". _ : -" is
+// kept as it is. Any other id becomes a readable part (the other
+// characters as '-', cut to fit) followed by '.' and 16 hex digits of the
+// SHA-256 of the whole id, so that "po@7" and "po$7" stay two jobs instead
+// of the second being taken for a retry of the first. The same outside id
+// always gives the same id, so retries and lookups (GET /jobs/{id} with
+// either the outside id or the id a result reports) find the job.
+func localID(id string, max int) string {
+	if len(id) <= max && inIDAlphabet(id) {
+		return id
+	}
+	const hashLen = 1 + 16
+	readable := strings.Map(func(r rune) rune {
+		if inIDAlphabet(string(r)) {
 			return r
 		}
 		return '-'
 	}, id)
+	if len(readable) > max-hashLen {
+		readable = readable[:max-hashLen]
+	}
+	sum := sha256.Sum256([]byte(id))
+	return readable + "." + hex.EncodeToString(sum[:8])
+}
+
+// inIDAlphabet reports whether s is made of letters, digits and ". _ : -",
+// the characters of job and receipt ids.
+func inIDAlphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (p *printing) routes(a *api.Server) {
@@ -384,17 +426,21 @@ func (p *printing) routes(a *api.Server) {
 		jobs, err := p.spool.List(spool.Filter{Printer: r.PathValue("id"), State: spool.State(r.URL.Query().Get("state")), Limit: 1000})
 		spoolReply(w, jobs, err)
 	})
+	// A job is found by its id or by the outside id it was printed under
+	// (the id of POST /print or of the print command).
 	a.Handle("GET /jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		j, err := p.spool.Get(r.PathValue("id"))
+		j, err := p.spool.Get(localID(r.PathValue("id"), maxJobID))
 		spoolReply(w, j, err)
 	})
 	a.Handle("POST /jobs/{id}/reprint", func(w http.ResponseWriter, r *http.Request) {
-		err := p.spool.Reprint(r.PathValue("id"))
-		spoolReply(w, map[string]string{"job": r.PathValue("id"), "state": "queued"}, err)
+		id := localID(r.PathValue("id"), maxJobID)
+		err := p.spool.Reprint(id)
+		spoolReply(w, map[string]string{"job": id, "state": "queued"}, err)
 	})
 	a.Handle("POST /jobs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
-		err := p.spool.Cancel(r.PathValue("id"))
-		spoolReply(w, map[string]string{"job": r.PathValue("id"), "state": "cancelled"}, err)
+		id := localID(r.PathValue("id"), maxJobID)
+		err := p.spool.Cancel(id)
+		spoolReply(w, map[string]string{"job": id, "state": "cancelled"}, err)
 	})
 	a.Handle("POST /print", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -408,7 +454,7 @@ func (p *printing) routes(a *api.Server) {
 		if req.ID == "" {
 			req.ID = "http-" + strconv.FormatInt(p.g.now().UnixNano(), 36)
 		}
-		j, err := p.print(r.Context(), jobID(req.ID), req.printRequest)
+		j, err := p.print(r.Context(), localID(req.ID, maxJobID), req.printRequest)
 		j.ZPL = ""
 		spoolReply(w, j, err)
 	})

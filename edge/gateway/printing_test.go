@@ -1,11 +1,22 @@
 package gateway
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/dockgate/dockgate/edge/api"
+	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/printers/spool"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
 
@@ -33,5 +44,162 @@ func TestRequestTemplateIsNeverAnArbitraryFile(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "not a template of this gateway") || strings.Contains(err.Error(), "root:") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// printGateway opens an offline gateway with one simulated printer P1 at
+// DOOR1 and returns it with its printing HTTP routes (offline, no
+// listener: jobs only queue).
+func printGateway(t *testing.T, change func(*config.Config)) (*Gateway, http.Handler) {
+	t.Helper()
+	c := &config.Config{Site: "t", Gateway: "gw", DataDir: t.TempDir(),
+		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411-203", Transport: config.TransportSim}},
+		Doors:    []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}, Printer: "P1"}},
+	}
+	if change != nil {
+		change(c)
+	}
+	cfg, err := config.Complete(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	a := api.New("", slog.New(slog.DiscardHandler), g.health)
+	g.printing.routes(a)
+	return g, a.Handler()
+}
+
+// handlerMap records the handlers of commands.
+type handlerMap map[string]command.Handler
+
+func (m handlerMap) Handle(name string, h command.Handler) { m[name] = h }
+
+func serve(t *testing.T, h http.Handler, method, target string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(method, target, rd))
+	if out != nil && w.Code == http.StatusOK {
+		if err := json.Unmarshal(w.Body.Bytes(), out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, target, err, w.Body)
+		}
+	}
+	return w.Code
+}
+
+const testZPL = "^XA^FO50,50^A0N,40,40^FDx^FS^XZ"
+
+// Command ids that differ only in characters a job id cannot hold are
+// different jobs: none is taken for a retry of another, and each is found
+// under the id its result reports and under its own.
+func TestDistinctCommandIDsAreDistinctJobs(t *testing.T) {
+	g, h := printGateway(t, nil)
+	cmds := handlerMap{}
+	g.printing.commands(cmds)
+	printCmd := func(id, zpl string) (spool.Job, error) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"id": id, "printer": "P1", "zpl": zpl})
+		v, err := cmds["print"](context.Background(), command.Command{Name: "print", ID: id, Payload: body})
+		j, _ := v.(spool.Job)
+		return j, err
+	}
+	seen := map[string]string{}
+	for _, id := range []string{"po@7", "po$7", "po-7", "po!7"} {
+		zpl := testZPL
+		if id == "po!7" {
+			zpl = strings.Replace(testZPL, "^FDx", "^FDother", 1)
+		}
+		j, err := printCmd(id, zpl)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if other, dup := seen[j.ID]; dup {
+			t.Fatalf("%s and %s both became job %s", other, id, j.ID)
+		}
+		seen[j.ID] = id
+		for _, path := range []string{j.ID, id} {
+			var got spool.Job
+			if code := serve(t, h, "GET", "/jobs/"+url.PathEscape(path), nil, &got); code != http.StatusOK || got.ID != j.ID {
+				t.Errorf("GET /jobs/%s: %d %+v; want job %s", path, code, got, j.ID)
+			}
+		}
+	}
+	if jobs, _ := g.Spooler().List(spool.Filter{Printer: "P1"}); len(jobs) != 4 {
+		t.Fatalf("%d jobs queued, want 4", len(jobs))
+	}
+	// A retry of the same command id is the same job.
+	j1, _ := printCmd("po@7", testZPL)
+	j2, err := printCmd("po@7", testZPL)
+	if err != nil || j1.ID != j2.ID {
+		t.Fatalf("retry: %s then %s (%v)", j1.ID, j2.ID, err)
+	}
+	// A reprint names the job by either id.
+	if _, err := g.Spooler().Get(j1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Spooler().Cancel(j1.ID); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"job": "po@7"})
+	if v, err := cmds["reprint"](context.Background(), command.Command{Name: "reprint", ID: "r1", Payload: body}); err != nil || v.(spool.Job).State != spool.Queued {
+		t.Fatalf("reprint by the command id: %v %v", v, err)
+	}
+}
+
+// A WMS id with '/', '#' or '@' prints over HTTP and is found again.
+func TestHTTPPrintWithWMSID(t *testing.T) {
+	_, h := printGateway(t, nil)
+	ids := map[string]bool{}
+	for _, id := range []string{"PO/4711#2", "PO#4711/2", "ASN@4711", strings.Repeat("x/", 100)} {
+		var j spool.Job
+		if code := serve(t, h, "POST", "/print", map[string]string{"id": id, "printer": "P1", "zpl": testZPL}, &j); code != http.StatusOK {
+			t.Fatalf("POST /print id %q: %d", id, code)
+		}
+		if ids[j.ID] || len(j.ID) > maxJobID {
+			t.Fatalf("id %q became job %q", id, j.ID)
+		}
+		ids[j.ID] = true
+		var got spool.Job
+		if code := serve(t, h, "GET", "/jobs/"+url.PathEscape(id), nil, &got); code != http.StatusOK || got.ID != j.ID {
+			t.Errorf("GET /jobs/%s: %d %q; want %q", url.PathEscape(id), code, got.ID, j.ID)
+		}
+	}
+}
+
+func TestLocalID(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		max  int
+		keep bool
+	}{
+		{"po-7", maxJobID, true},
+		{"A.b_c:d-9", maxJobID, true},
+		{strings.Repeat("a", maxJobID), maxJobID, true},
+		{strings.Repeat("a", maxJobID+1), maxJobID, false},
+		{strings.Repeat("a", maxReceiptID+1), maxReceiptID, false},
+		{"po@7", maxJobID, false},
+		{strings.Repeat("#", maxJobID), maxReceiptID, false},
+	} {
+		got := localID(tc.id, tc.max)
+		if (got == tc.id) != tc.keep {
+			t.Errorf("localID(%q) = %q; kept %v, want %v", tc.id, got, got == tc.id, tc.keep)
+		}
+		if len(got) > tc.max || !inIDAlphabet(got) || got == "" {
+			t.Errorf("localID(%q, %d) = %q: not a job id", tc.id, tc.max, got)
+		}
+		if again := localID(got, tc.max); again != got {
+			t.Errorf("localID(%q) = %q is not stable: %q", tc.id, got, again)
+		}
+	}
+	if localID("po@7", maxJobID) == localID("po$7", maxJobID) {
+		t.Error("po@7 and po$7 give the same id")
 	}
 }
