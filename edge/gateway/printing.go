@@ -220,8 +220,12 @@ func (d door) Render(vals map[string]string) ([]byte, error) {
 	return d.p.render(d.p.carton, d.printer, vals, 1)
 }
 
-// render lays out a template for a printer's profile and encodes it as ZPL;
-// with labels.preview_dir set it also writes a PNG preview.
+// render lays out a template for a printer's profile and encodes it as ZPL
+// for one label; with labels.preview_dir set it also writes a PNG preview.
+// qty is the number of labels the job will print: the layout checks it (an
+// EPC on more than one tag is refused), but the copies are the spool job's
+// (Job.Copies), not a ^PQ in the format, so that the job record counts the
+// labels and MaxCopies bounds them.
 func (p *printing) render(t *label.Template, printer string, vals map[string]string, qty int) ([]byte, error) {
 	prof := p.profile[printer]
 	if prof == nil {
@@ -234,6 +238,7 @@ func (p *printing) render(t *label.Template, printer string, vals map[string]str
 	if err != nil {
 		return nil, err
 	}
+	l.Quantity = 1
 	b, err := zpl.Encode(l, prof)
 	if err != nil {
 		return nil, err
@@ -301,9 +306,10 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	if _, ok := p.cfgs[r.Printer]; !ok {
 		return spool.Job{}, fmt.Errorf("printer: %w %q", spool.ErrUnknownPrint, r.Printer)
 	}
-	if r.Qty < 0 {
-		return spool.Job{}, fmt.Errorf("%w: qty %d: give a positive number of copies (or leave it out for one)", errBadPrint, r.Qty)
+	if r.Qty < 0 || r.Qty > spool.MaxCopies {
+		return spool.Job{}, fmt.Errorf("%w: qty %d: give 1 to %d labels (or leave it out for one); print more as several jobs", errBadPrint, r.Qty, spool.MaxCopies)
 	}
+	copies := max(r.Qty, 1)
 	data := r.ZPL
 	switch {
 	case r.ZPL != "" && r.Template != "":
@@ -313,17 +319,13 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		if err != nil {
 			return spool.Job{}, fmt.Errorf("%w: template: %w", errBadPrint, err)
 		}
-		b, err := p.render(t, r.Printer, r.Values, max(r.Qty, 1))
+		b, err := p.render(t, r.Printer, r.Values, copies)
 		if err != nil {
 			return spool.Job{}, err
 		}
 		data = string(b)
 	case r.ZPL == "":
 		return spool.Job{}, fmt.Errorf("%w: give zpl, or template and values", errBadPrint)
-	}
-	copies := 1
-	if r.ZPL != "" && r.Qty > 0 {
-		copies = r.Qty
 	}
 	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"]}
 	if err := p.spool.Submit(ctx, j); err != nil {

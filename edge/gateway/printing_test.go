@@ -203,3 +203,57 @@ func TestLocalID(t *testing.T) {
 		t.Error("po@7 and po$7 give the same id")
 	}
 }
+
+// qty is bounded the same way for a template and for raw ZPL, and the job
+// record counts the labels.
+func TestPrintQty(t *testing.T) {
+	g, h := printGateway(t, func(c *config.Config) {
+		c.Printers = append(c.Printers, printers.Config{ID: "R1", Profile: "zebra-zt411r-203", Transport: config.TransportSim})
+	})
+	vals := map[string]string{"gtin": "09520123456788", "lot": "L1", "sscc": "095201230000000011"}
+	for _, tc := range []struct {
+		name string
+		req  printRequest
+		code int
+		copy int
+	}{
+		{"template", printRequest{Printer: "P1", Template: "carton", Values: vals, Qty: 3}, 200, 3},
+		{"template default", printRequest{Printer: "P1", Template: "carton", Values: vals}, 200, 1},
+		{"template at the cap", printRequest{Printer: "P1", Template: "carton", Values: vals, Qty: spool.MaxCopies}, 200, spool.MaxCopies},
+		{"template over the cap", printRequest{Printer: "P1", Template: "carton", Values: vals, Qty: 100000}, 400, 0},
+		{"zpl", printRequest{Printer: "P1", ZPL: testZPL, Qty: 5}, 200, 5},
+		{"zpl over the cap", printRequest{Printer: "P1", ZPL: testZPL, Qty: spool.MaxCopies + 1}, 400, 0},
+		{"negative", printRequest{Printer: "P1", ZPL: testZPL, Qty: -1}, 400, 0},
+		{"one EPC on several tags", printRequest{Printer: "R1", Template: "carton", Qty: 2,
+			Values: map[string]string{"gtin": "09520123456788", "lot": "L1", "epc": "3074257BF7194E4000001A85"}}, 400, 0},
+	} {
+		body := struct {
+			ID string `json:"id"`
+			printRequest
+		}{strings.ReplaceAll(tc.name, " ", "-"), tc.req}
+		w := httptest.NewRecorder()
+		b, _ := json.Marshal(body)
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/print", bytes.NewReader(b)))
+		if w.Code != tc.code {
+			t.Errorf("%s: %d %s; want %d", tc.name, w.Code, w.Body, tc.code)
+			continue
+		}
+		if tc.code != 200 {
+			if (tc.req.Qty > spool.MaxCopies || tc.req.Values["epc"] != "") && !strings.Contains(w.Body.String(), "qty") {
+				t.Errorf("%s: the error does not name qty: %s", tc.name, w.Body)
+			}
+			continue
+		}
+		j, err := g.Spooler().Get(body.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Copies != tc.copy {
+			t.Errorf("%s: job copies %d, want %d", tc.name, j.Copies, tc.copy)
+		}
+		// The labels are the job's copies: a ^PQ of its own would multiply them.
+		if tc.req.Template != "" && !strings.Contains(j.ZPL, "^PQ1,") {
+			t.Errorf("%s: the format prints more than one label:\n%s", tc.name, j.ZPL)
+		}
+	}
+}
