@@ -40,6 +40,9 @@ type printing struct {
 	profile map[string]*firmwareprofiles.Profile
 	carton  *label.Template
 	sims    map[string]*simPrinter
+	// previewDir is labels.preview_dir, or "" when unset or when it could
+	// not be created.
+	previewDir string
 
 	mu     sync.Mutex
 	status map[string]*printers.Status
@@ -62,6 +65,15 @@ func (g *Gateway) openPrinting() error {
 		return fmt.Errorf("labels.carton: %w", err)
 	}
 	p.carton = withDomain(tmpl, g.cfg.GS1.DigitalLinkDomain)
+	if dir := g.cfg.Labels.PreviewDir; dir != "" {
+		// Previews are an aid, not a reason to stop printing: a directory
+		// that cannot be made is reported once here, not at every label.
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			g.log.Error("labels.preview_dir cannot be created: no label previews are written; fix the path or its permissions, or unset it", "dir", dir, "err", err)
+		} else {
+			p.previewDir = dir
+		}
+	}
 	var list []printers.Config
 	for _, pc := range g.cfg.Printers {
 		if pc.Transport == config.TransportSim && g.offline {
@@ -243,7 +255,7 @@ func (p *printing) render(t *label.Template, printer string, vals map[string]str
 	if err != nil {
 		return nil, err
 	}
-	if dir := p.g.cfg.Labels.PreviewDir; dir != "" {
+	if dir := p.previewDir; dir != "" {
 		png, err := raster.PNG(l, prof)
 		if err == nil {
 			// The file is named after the SSCC only when it is one (the

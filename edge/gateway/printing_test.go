@@ -9,7 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dockgate/dockgate/edge/api"
@@ -256,4 +260,72 @@ func TestPrintQty(t *testing.T) {
 			t.Errorf("%s: the format prints more than one label:\n%s", tc.name, j.ZPL)
 		}
 	}
+}
+
+// labels.preview_dir is made at start for every printer, not only for the
+// simulators; one that cannot be made is reported once, at start.
+func TestPreviewDir(t *testing.T) {
+	open := func(dir string) (*Gateway, *lockedWriter) {
+		t.Helper()
+		cfg, err := config.Complete(&config.Config{Site: "t", Gateway: "gw", DataDir: t.TempDir(),
+			Labels:   config.Labels{PreviewDir: dir},
+			Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411-203", Address: "127.0.0.1:9100"}},
+			Doors:    []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}, Printer: "P1"}},
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := &lockedWriter{}
+		g, err := Open(cfg, Info{}, slog.New(slog.NewTextHandler(logs, nil)), Options{Offline: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(g.Close)
+		return g, logs
+	}
+	vals := map[string]string{"gtin": "09520123456788", "lot": "L1", "sscc": "095201230000000011"}
+
+	dir := filepath.Join(t.TempDir(), "previews", "dock")
+	g, logs := open(dir)
+	if _, err := g.printing.print(context.Background(), "J1", printRequest{Printer: "P1", Template: "carton", Values: vals}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "label-095201230000000011.png")); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("preview: %v; log: %s", err, logs)
+	}
+
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, logs = open(filepath.Join(file, "previews"))
+	if n := strings.Count(logs.String(), "preview_dir"); n != 1 {
+		t.Fatalf("%d reports of the preview dir at start, want 1: %s", n, logs)
+	}
+	for i := range 3 {
+		if _, err := g.printing.print(context.Background(), "J"+strconv.Itoa(i), printRequest{Printer: "P1", Template: "carton", Values: vals}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 1 {
+		t.Fatalf("%d log lines, want the one at start: %s", n, logs)
+	}
+}
+
+// lockedWriter is a log destination safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(b)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
