@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -436,10 +437,7 @@ func (p *printing) routes(a *api.Server) {
 		}
 		api.JSON(w, http.StatusOK, out)
 	})
-	a.Handle("GET /printers/{id}/jobs", func(w http.ResponseWriter, r *http.Request) {
-		jobs, err := p.spool.List(spool.Filter{Printer: r.PathValue("id"), State: spool.State(r.URL.Query().Get("state")), Limit: 1000})
-		spoolReply(w, jobs, err)
-	})
+	a.Handle("GET /printers/{id}/jobs", p.httpJobs)
 	// A job is found by its id or by the outside id it was printed under
 	// (the id of POST /print or of the print command).
 	a.Handle("GET /jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -473,6 +471,66 @@ func (p *printing) routes(a *api.Server) {
 		spoolReply(w, j, err)
 	})
 	a.Handle("GET /labels/preview", p.httpPreview)
+}
+
+// maxJobsPage bounds one page of GET /printers/{id}/jobs.
+const maxJobsPage = 1000
+
+// httpJobs is GET /printers/{id}/jobs?state=&limit=&after=: the printer's
+// jobs ordered by id, a JSON array as before paging existed. A page cut
+// off at limit (default and most 1000) says so in a Link header (rel
+// "next") whose URL asks for the jobs after the page's last id.
+func (p *printing) httpJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := maxJobsPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxJobsPage {
+			api.Error(w, http.StatusBadRequest, fmt.Errorf("limit %q: give 1 to %d jobs; page on with the Link header's next URL", v, maxJobsPage))
+			return
+		}
+		limit = n
+	}
+	f := spool.Filter{Printer: r.PathValue("id"), State: spool.State(q.Get("state"))}
+	jobs, more, err := pageJobs(p.spool.List, f, q.Get("after"), limit)
+	if err != nil {
+		spoolReply(w, nil, err)
+		return
+	}
+	if jobs == nil {
+		jobs = []spool.Job{}
+	}
+	if more {
+		next := url.Values{"after": {jobs[len(jobs)-1].ID}, "limit": {strconv.Itoa(limit)}}
+		if f.State != "" {
+			next.Set("state", string(f.State))
+		}
+		w.Header().Set("Link", fmt.Sprintf(`</printers/%s/jobs?%s>; rel="next"`, url.PathEscape(f.Printer), next.Encode()))
+	}
+	api.JSON(w, http.StatusOK, jobs)
+}
+
+// pageJobs returns up to limit jobs matching f whose ids sort after after,
+// and whether more follow. The spooler lists from the first id, so the
+// list asked for doubles until it reaches past the page: the work grows
+// with the page's place in the list, not with every job in the store.
+func pageJobs(list func(spool.Filter) ([]spool.Job, error), f spool.Filter, after string, limit int) ([]spool.Job, bool, error) {
+	for n := limit + 1; ; n *= 2 {
+		f.Limit = n
+		jobs, err := list(f)
+		if err != nil {
+			return nil, false, err
+		}
+		i := 0
+		if after != "" {
+			i = sort.Search(len(jobs), func(k int) bool { return jobs[k].ID > after })
+		}
+		if rest := jobs[i:]; len(rest) > limit {
+			return rest[:limit], true, nil
+		} else if len(jobs) < n {
+			return rest, false, nil
+		}
+	}
 }
 
 // httpPreview renders a label as PNG: ?template=carton&profile=ID&qty=N and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -328,4 +329,88 @@ func (l *lockedWriter) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// GET /printers/{id}/jobs pages with limit and after, and says in a Link
+// header when a page was cut off; the body stays an array of jobs.
+func TestJobsPages(t *testing.T) {
+	g, h := printGateway(t, func(c *config.Config) {
+		c.Printers = append(c.Printers, printers.Config{ID: "P2", Profile: "zebra-zt411-203", Transport: config.TransportSim})
+	})
+	var want []string
+	for i := range 7 {
+		id := fmt.Sprintf("J%02d", i)
+		want = append(want, id)
+		for _, pr := range []string{"P1", "P2"} {
+			if err := g.Spooler().Submit(context.Background(), spool.Job{ID: pr + "-" + id, Printer: pr, ZPL: testZPL}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := g.Spooler().Cancel("P1-J03"); err != nil {
+		t.Fatal(err)
+	}
+	page := func(target string) ([]string, string) {
+		t.Helper()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+		var jobs []spool.Job
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &jobs) != nil {
+			t.Fatalf("GET %s: %d %s", target, w.Code, w.Body)
+		}
+		var ids []string
+		for _, j := range jobs {
+			if j.Printer != "P1" || j.ZPL != "" {
+				t.Fatalf("GET %s: job %+v", target, j)
+			}
+			ids = append(ids, strings.TrimPrefix(j.ID, "P1-"))
+		}
+		link := w.Header().Get("Link")
+		if link == "" {
+			return ids, ""
+		}
+		next, ok := strings.CutSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+		if !ok {
+			t.Fatalf("GET %s: Link %q", target, link)
+		}
+		return ids, next
+	}
+	if ids, next := page("/printers/P1/jobs"); strings.Join(ids, ",") != strings.Join(want, ",") || next != "" {
+		t.Fatalf("all jobs: %v, next %q", ids, next)
+	}
+	var got []string
+	pages := 0
+	for next := "/printers/P1/jobs?limit=3"; next != ""; pages++ {
+		var ids []string
+		ids, next = page(next)
+		got = append(got, ids...)
+		if len(ids) > 3 || pages > 5 {
+			t.Fatalf("page %d: %v", pages, ids)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") || pages != 3 {
+		t.Fatalf("%d pages of %v, want 3 of %v", pages, got, want)
+	}
+	// the state filter is kept from page to page
+	got, pages = nil, 0
+	for next := "/printers/P1/jobs?state=queued&limit=2"; next != ""; pages++ {
+		var ids []string
+		ids, next = page(next)
+		got = append(got, ids...)
+		if next != "" && !strings.Contains(next, "state=queued") {
+			t.Fatalf("next %q lost the state", next)
+		}
+	}
+	if strings.Join(got, ",") != "J00,J01,J02,J04,J05,J06" || pages != 3 {
+		t.Fatalf("queued: %d pages of %v", pages, got)
+	}
+	// a page that ends exactly at the last job has no next
+	if ids, next := page("/printers/P1/jobs?after=P1-J03&limit=3"); strings.Join(ids, ",") != "J04,J05,J06" || next != "" {
+		t.Fatalf("last page: %v, next %q", ids, next)
+	}
+	for _, bad := range []string{"0", "-1", "1001", "x"} {
+		if code := serve(t, h, "GET", "/printers/P1/jobs?limit="+bad, nil, nil); code != http.StatusBadRequest {
+			t.Errorf("limit %s: %d, want 400", bad, code)
+		}
+	}
 }
