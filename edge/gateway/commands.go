@@ -11,7 +11,7 @@ import (
 // registerCommands binds the MQTT commands (cmd/{name}) to the gateway:
 //
 //	receive      a receipt request (see receiving.Request); the command id is the receipt id (see localID)
-//	print        {"printer","template","values":{…},"qty"} or {"printer","zpl"}
+//	print        {"printer","template","values":{…},"qty"} or {"printer","zpl","qty"}; qty 1-1000 labels
 //	reprint      {"job"}: print a job again (after a failed confirmation or on request)
 //	lot.hold     {"lot","reason"}
 //	lot.release  {"lot"}
