@@ -228,12 +228,26 @@ func (c Config) Validate() error {
 		return bad("id", "%q is not a printer id: use 1-64 letters, digits, '.', '_' or '-'", c.ID)
 	}
 	if c.Profile != "" {
-		if _, err := firmwareprofiles.Lookup(c.Profile); err != nil {
+		prof, err := firmwareprofiles.Lookup(c.Profile)
+		if err != nil {
 			ids := []string{}
 			for _, p := range firmwareprofiles.List() {
 				ids = append(ids, p.ID)
 			}
 			return bad("profile", "unknown firmware profile %q; choose one of: %s", c.Profile, strings.Join(ids, ", "))
+		}
+		// A printer at a door prints the carton labels of its receipts,
+		// and labels are rendered in ZPL only: found here rather than at
+		// the first receipt, which would fail.
+		if c.Door != "" && !prof.Supported() {
+			ids := []string{}
+			for _, p := range firmwareprofiles.List() {
+				if p.Supported() {
+					ids = append(ids, p.ID)
+				}
+			}
+			return bad("profile", "%s speaks %s, but a printer at door %s prints carton labels, which dockgate renders in ZPL only; choose a ZPL profile (%s) or give the door another printer",
+				c.Profile, prof.Language, c.Door, strings.Join(ids, ", "))
 		}
 	}
 	switch c.Transport {

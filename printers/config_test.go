@@ -72,6 +72,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{func(c *Config) { c.Status = "snmp" }, "status"},
 		{func(c *Config) { c.Timeouts.Confirm = -time.Second }, "timeouts.confirm"},
 		{func(c *Config) { c.BatchJobs = 5000 }, "batch_jobs"},
+		{func(c *Config) { c.Profile, c.Door = "tsc-te210-203", "DOOR1" }, "profile"},
 	} {
 		c := ok
 		tc.mod(&c)
@@ -80,6 +81,11 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Field != tc.field || !errors.Is(err, ErrConfig) {
 			t.Errorf("want an error on %s, got %v", tc.field, err)
 		}
+	}
+	// A printer no door uses may have a profile labels cannot be rendered
+	// for (listed, recognised, not driven).
+	if err := (Config{ID: "p", Profile: "tsc-te210-203", Address: "127.0.0.1"}).WithDefaults().Validate(); err != nil {
+		t.Fatalf("a TSPL printer at no door: %v", err)
 	}
 	dup := []Config{ok.WithDefaults(), ok.WithDefaults()}
 	if err := ValidateAll(dup); err == nil || !strings.Contains(err.Error(), "used twice") {

@@ -61,6 +61,13 @@ func TestCheckConfig(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], `line 3: unknown key "ulr" in mqtt`) || !strings.Contains(lines[1], `doors[0]: door "D1": role "up"`) {
 		t.Fatalf("bad file output:\n%s", out)
 	}
+	// A door's printer must speak a language labels are rendered in.
+	tspl := filepath.Join(dir, "tspl.yaml")
+	os.WriteFile(tspl, []byte("site: dc1\ngateway: gw1\nprinters:\n  - id: P1\n    profile: tsc-te210-203\n    address: 10.0.4.21\ndoors:\n  - id: D1\n    printer: P1\n"), 0o600)
+	out, _, code = runCLI(t, "check-config", "-c", tspl)
+	if code != 1 || !strings.Contains(out, "printer P1: profile: tsc-te210-203 speaks tspl") || !strings.Contains(out, "door D1") {
+		t.Fatalf("TSPL door printer: code %d\n%s", code, out)
+	}
 	_, errOut, code := runCLI(t, "check-config", "-c", filepath.Join(dir, "missing.yaml"))
 	if code != 1 || errOut != "" {
 		t.Fatalf("missing file: code %d stderr %q", code, errOut)

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
+
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/printers/spool"
@@ -121,49 +125,35 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 	if err != nil {
 		return err
 	}
-	dir := cfg.DataDir
 	if *dataDir != "" {
-		dir = *dataDir
-	}
-	list := make([]printers.Config, 0, len(cfg.Printers))
-	for _, p := range cfg.Printers {
-		if p.Transport == config.TransportSim {
-			// never dialled here; only the id matters
-			p.Transport, p.Address = printers.TransportTCP, "127.0.0.1:9100"
-		}
-		list = append(list, p)
-	}
-	st, err := store.Open(dir, store.Options{NoRecover: true})
-	if err != nil {
-		var le *store.LockedError
-		if errors.As(err, &le) {
-			return fmt.Errorf("%w; the gateway is running: reprint or cancel through its API, or stop it first", err)
-		}
-		return storeLine(err)
-	}
-	defer st.Close()
-	sp, err := spool.New(st, spool.Options{Printers: list})
-	if err != nil {
-		return err
+		cfg.DataDir = *dataDir
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetIndent("", "  ")
-	switch op {
-	case "jobs":
+	if op == "jobs" {
 		s := spool.State(*state)
 		switch s {
 		case "", spool.Queued, spool.Held, spool.Sending, spool.Sent, spool.Confirmed, spool.Failed, spool.Cancelled, spool.Unknown:
 		default:
 			return fmt.Errorf("--state %q is not queued, held, sending, sent, confirmed, failed, cancelled or unknown", *state)
 		}
-		jobs, err := sp.List(spool.Filter{Printer: *printer, State: s, Limit: *limit})
+		jobs, err := listJobs(cfg.DataDir, spool.Filter{Printer: *printer, State: s, Limit: *limit})
 		if err != nil {
 			return err
 		}
-		if jobs == nil {
-			jobs = []spool.Job{}
-		}
 		return enc.Encode(jobs)
+	}
+	// A reprint or a cancel goes through the gateway opened offline, so
+	// that its events wait in the outbox as the running gateway's would
+	// (and jobs a crash left in sending become unknown, with their event).
+	g, err := gateway.Open(cfg, gateway.Info{}, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		gateway.Options{Offline: true, NoRecover: true})
+	if err != nil {
+		return lockedHint(err)
+	}
+	defer g.Close()
+	sp := g.Spooler()
+	switch op {
 	case "reprint":
 		err = sp.Reprint(fs.Arg(0))
 	case "cancel":
@@ -178,4 +168,54 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 	}
 	j.ZPL = ""
 	return enc.Encode(j)
+}
+
+// lockedHint says what to do when the running gateway holds the data
+// directory.
+func lockedHint(err error) error {
+	var le *store.LockedError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%w; the gateway is running: list, reprint or cancel through its API, or stop it first", err)
+	}
+	return err
+}
+
+// jobRecords is where the spooler keeps its jobs (printers/spool: the key
+// job/d/<id> holds the job as JSON).
+const jobRecords = store.PrefixJob + "d/"
+
+// listJobs reads the spooled jobs matching f, ordered by id, without
+// opening a spooler: spool.New recovers (a job found in sending becomes
+// unknown, and its event would be lost here), and a listing must change
+// nothing. The gateway's next start recovers such a job and reports it.
+func listJobs(dir string, f spool.Filter) ([]spool.Job, error) {
+	st, err := store.Open(dir, store.Options{NoRecover: true})
+	if err != nil {
+		if errors.As(err, new(*store.LockedError)) {
+			return nil, lockedHint(err)
+		}
+		return nil, storeLine(err)
+	}
+	defer st.Close()
+	jobs := []spool.Job{}
+	err = st.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(jobRecords), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var j spool.Job
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &j) }); err != nil {
+				return fmt.Errorf("job %s: %w", it.Item().Key()[len(jobRecords):], err)
+			}
+			if (f.Printer != "" && j.Printer != f.Printer) || (f.State != "" && j.State != f.State) {
+				continue
+			}
+			j.ZPL = ""
+			jobs = append(jobs, j)
+			if f.Limit > 0 && len(jobs) >= f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return jobs, err
 }

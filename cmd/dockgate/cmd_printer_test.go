@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/printers/spool"
@@ -189,7 +194,7 @@ func TestPrintErrors(t *testing.T) {
 func TestPrinterJobsReprintCancel(t *testing.T) {
 	data := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+data+"\nprinters:\n  - id: dock1\n    address: 127.0.0.1:9100\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("data_dir: "+data+"\nprinters:\n  - id: dock1\n    profile: zebra-zt411-203\n    address: 127.0.0.1:9100\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(data, store.Options{})
@@ -235,5 +240,130 @@ func TestPrinterJobsReprintCancel(t *testing.T) {
 	_, errs, code = prnRun(t, "printer", "cancel", "-c", cfg, "J1")
 	if code != 1 || !strings.Contains(errs, "API") {
 		t.Fatalf("locked data dir: exit %d %s", code, errs)
+	}
+}
+
+// spoolJobs opens the data directory, submits jobs J1… to dock1 and, when
+// crash is set, leaves the last one as a crash mid-send leaves it: in
+// sending, with the spooler's in-flight mark.
+func spoolJobs(t *testing.T, data string, n int, crash bool) {
+	t.Helper()
+	st, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sp, err := spool.New(st, spool.Options{Printers: []printers.Config{{ID: "dock1", Address: "127.0.0.1:9100"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		if err := sp.Submit(context.Background(), spool.Job{ID: fmt.Sprintf("J%d", i), Printer: "dock1", ZPL: "^XA^FDx^FS^XZ"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !crash {
+		return
+	}
+	id := fmt.Sprintf("J%d", n)
+	j, err := sp.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.State = spool.Sending
+	b, _ := json.Marshal(j)
+	err = st.DB().Update(func(txn *badger.Txn) error {
+		if err := txn.Set([]byte(store.PrefixJob+"d/"+id), b); err != nil {
+			return err
+		}
+		return txn.Set([]byte(store.PrefixJob+"f/"+id), []byte("dock1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outboxEvents opens the data directory as the gateway does and returns the
+// types and job ids of the events waiting in its outbox.
+func outboxEvents(t *testing.T, cfgFile string) []string {
+	t.Helper()
+	cfg, err := config.Load(cfgFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.Open(cfg, gateway.Info{}, slog.New(slog.DiscardHandler), gateway.Options{Offline: true, NoRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if g.Outbox().Stats().Pending() == 0 {
+		return nil
+	}
+	// Next blocks only while the outbox is empty; the bound is a guard.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	evs, err := g.Outbox().Next(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range evs {
+		var body struct {
+			JobID string `json:"job_id"`
+		}
+		_ = json.Unmarshal(ev.Body, &body)
+		out = append(out, ev.Type+" "+body.JobID)
+	}
+	return out
+}
+
+func printerTestConfig(t *testing.T, data string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
+	if err := os.WriteFile(cfg, []byte("data_dir: "+data+"\nprinters:\n  - id: dock1\n    profile: zebra-zt411-203\n    address: 127.0.0.1:9100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// Offline, a cancel and a reprint queue their events in the outbox as the
+// running gateway would, and a job a crash left in sending is reported
+// unknown when the data directory is opened for a change.
+func TestOfflinePrinterChangesQueueEvents(t *testing.T) {
+	data := t.TempDir()
+	cfg := printerTestConfig(t, data)
+	spoolJobs(t, data, 2, true)
+
+	if out, errs, code := prnRun(t, "printer", "cancel", "-c", cfg, "J1"); code != 0 || !strings.Contains(out, `"state": "cancelled"`) {
+		t.Fatalf("cancel exit %d: %s %s", code, out, errs)
+	}
+	if out, errs, code := prnRun(t, "printer", "reprint", "-c", cfg, "J1"); code != 0 || !strings.Contains(out, `"state": "queued"`) {
+		t.Fatalf("reprint exit %d: %s %s", code, out, errs)
+	}
+	got := strings.Join(outboxEvents(t, cfg), ", ")
+	if got != "job.unknown J2, job.cancelled J1, job.reprint J1" {
+		t.Fatalf("outbox holds [%s], want the unknown, cancelled and reprint events", got)
+	}
+}
+
+// Listing jobs changes nothing: a job a crash left in sending stays so
+// until the gateway (or a change) opens the data directory and reports it.
+func TestPrinterJobsListingChangesNothing(t *testing.T) {
+	data := t.TempDir()
+	cfg := printerTestConfig(t, data)
+	spoolJobs(t, data, 3, true)
+	for range 2 {
+		out, errs, code := prnRun(t, "printer", "jobs", "-c", cfg)
+		var jobs []spool.Job
+		if code != 0 || json.Unmarshal([]byte(out), &jobs) != nil || len(jobs) != 3 || jobs[2].ID != "J3" || jobs[2].State != spool.Sending {
+			t.Fatalf("jobs exit %d: %s %s", code, out, errs)
+		}
+	}
+	out, _, code := prnRun(t, "printer", "jobs", "-c", cfg, "--state", "sending", "--limit", "1")
+	if code != 0 || !strings.Contains(out, `"J3"`) || strings.Contains(out, `"J1"`) {
+		t.Fatalf("sending jobs exit %d: %s", code, out)
+	}
+	if evs := outboxEvents(t, cfg); len(evs) != 1 || evs[0] != "job.unknown J3" {
+		t.Fatalf("outbox %v: want only the unknown event of the gateway's own recovery", evs)
 	}
 }

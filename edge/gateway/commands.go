@@ -10,8 +10,8 @@ import (
 
 // registerCommands binds the MQTT commands (cmd/{name}) to the gateway:
 //
-//	receive      a receipt request (see receiving.Request); the command id is the receipt id
-//	print        {"printer","template","values":{…},"qty"} or {"printer","zpl"}
+//	receive      a receipt request (see receiving.Request); the command id is the receipt id (see localID)
+//	print        {"printer","template","values":{…},"qty"} or {"printer","zpl","qty"}; qty 1-1000 labels
 //	reprint      {"job"}: print a job again (after a failed confirmation or on request)
 //	lot.hold     {"lot","reason"}
 //	lot.release  {"lot"}
@@ -24,7 +24,7 @@ func (g *Gateway) registerCommands() {
 		if err := c.Decode(&req); err != nil {
 			return nil, err
 		}
-		req.ID, req.Source = jobID(c.ID), "mqtt"
+		req.ID, req.Source = localID(c.ID, maxReceiptID), "mqtt"
 		return g.recv.Receive(ctx, req)
 	})
 	g.cmds.Handle("lot.hold", func(ctx context.Context, c command.Command) (any, error) {

@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,6 +41,9 @@ type printing struct {
 	profile map[string]*firmwareprofiles.Profile
 	carton  *label.Template
 	sims    map[string]*simPrinter
+	// previewDir is labels.preview_dir, or "" when unset or when it could
+	// not be created.
+	previewDir string
 
 	mu     sync.Mutex
 	status map[string]*printers.Status
@@ -60,6 +66,15 @@ func (g *Gateway) openPrinting() error {
 		return fmt.Errorf("labels.carton: %w", err)
 	}
 	p.carton = withDomain(tmpl, g.cfg.GS1.DigitalLinkDomain)
+	if dir := g.cfg.Labels.PreviewDir; dir != "" {
+		// Previews are an aid, not a reason to stop printing: a directory
+		// that cannot be made is reported once here, not at every label.
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			g.log.Error("labels.preview_dir cannot be created: no label previews are written; fix the path or its permissions, or unset it", "dir", dir, "err", err)
+		} else {
+			p.previewDir = dir
+		}
+	}
 	var list []printers.Config
 	for _, pc := range g.cfg.Printers {
 		if pc.Transport == config.TransportSim && g.offline {
@@ -218,8 +233,12 @@ func (d door) Render(vals map[string]string) ([]byte, error) {
 	return d.p.render(d.p.carton, d.printer, vals, 1)
 }
 
-// render lays out a template for a printer's profile and encodes it as ZPL;
-// with labels.preview_dir set it also writes a PNG preview.
+// render lays out a template for a printer's profile and encodes it as ZPL
+// for one label; with labels.preview_dir set it also writes a PNG preview.
+// qty is the number of labels the job will print: the layout checks it (an
+// EPC on more than one tag is refused), but the copies are the spool job's
+// (Job.Copies), not a ^PQ in the format, so that the job record counts the
+// labels and MaxCopies bounds them.
 func (p *printing) render(t *label.Template, printer string, vals map[string]string, qty int) ([]byte, error) {
 	prof := p.profile[printer]
 	if prof == nil {
@@ -232,11 +251,12 @@ func (p *printing) render(t *label.Template, printer string, vals map[string]str
 	if err != nil {
 		return nil, err
 	}
+	l.Quantity = 1
 	b, err := zpl.Encode(l, prof)
 	if err != nil {
 		return nil, err
 	}
-	if dir := p.g.cfg.Labels.PreviewDir; dir != "" {
+	if dir := p.previewDir; dir != "" {
 		png, err := raster.PNG(l, prof)
 		if err == nil {
 			// The file is named after the SSCC only when it is one (the
@@ -299,9 +319,10 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	if _, ok := p.cfgs[r.Printer]; !ok {
 		return spool.Job{}, fmt.Errorf("printer: %w %q", spool.ErrUnknownPrint, r.Printer)
 	}
-	if r.Qty < 0 {
-		return spool.Job{}, fmt.Errorf("%w: qty %d: give a positive number of copies (or leave it out for one)", errBadPrint, r.Qty)
+	if r.Qty < 0 || r.Qty > spool.MaxCopies {
+		return spool.Job{}, fmt.Errorf("%w: qty %d: give 1 to %d labels (or leave it out for one); print more as several jobs", errBadPrint, r.Qty, spool.MaxCopies)
 	}
+	copies := max(r.Qty, 1)
 	data := r.ZPL
 	switch {
 	case r.ZPL != "" && r.Template != "":
@@ -311,17 +332,13 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		if err != nil {
 			return spool.Job{}, fmt.Errorf("%w: template: %w", errBadPrint, err)
 		}
-		b, err := p.render(t, r.Printer, r.Values, max(r.Qty, 1))
+		b, err := p.render(t, r.Printer, r.Values, copies)
 		if err != nil {
 			return spool.Job{}, err
 		}
 		data = string(b)
 	case r.ZPL == "":
 		return spool.Job{}, fmt.Errorf("%w: give zpl, or template and values", errBadPrint)
-	}
-	copies := 1
-	if r.ZPL != "" && r.Qty > 0 {
-		copies = r.Qty
 	}
 	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"]}
 	if err := p.spool.Submit(ctx, j); err != nil {
@@ -330,13 +347,18 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	return p.spool.Get(id)
 }
 
-func (p *printing) commands(d *command.Dispatcher) {
+// handlers is where commands are registered (a *command.Dispatcher).
+type handlers interface {
+	Handle(name string, h command.Handler)
+}
+
+func (p *printing) commands(d handlers) {
 	d.Handle("print", func(ctx context.Context, c command.Command) (any, error) {
 		var r printRequest
 		if err := c.Decode(&r); err != nil {
 			return nil, err
 		}
-		j, err := p.print(context.WithoutCancel(ctx), jobID(c.ID), r)
+		j, err := p.print(context.WithoutCancel(ctx), localID(c.ID, maxJobID), r)
 		j.ZPL = ""
 		return j, err
 	})
@@ -347,25 +369,60 @@ func (p *printing) commands(d *command.Dispatcher) {
 		if err := c.Decode(&r); err != nil || r.Job == "" {
 			return nil, errors.New(`payload: give the job id as {"job": "…"}`)
 		}
-		if err := p.spool.Reprint(r.Job); err != nil {
+		id := localID(r.Job, maxJobID)
+		if err := p.spool.Reprint(id); err != nil {
 			return nil, err
 		}
-		j, err := p.spool.Get(r.Job)
+		j, err := p.spool.Get(id)
 		j.ZPL = ""
 		return j, err
 	})
 }
 
-// jobID makes a spooler job id from an outside id (letters, digits and
-// ". _ : -" are kept, anything else becomes '-').
-func jobID(id string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == ':', r == '-':
+// Id limits: a spooler job id and a receipt id (receiving's own limit).
+const (
+	maxJobID     = 128
+	maxReceiptID = 80
+)
+
+// localID makes a job or receipt id from an outside id: an MQTT command id
+// (any printable ASCII) or the id of POST /print (anything a WMS uses, such
+// as "PO/4711#2"). An id of at most max letters, digits and ". _ : -" is
+// kept as it is. Any other id becomes a readable part (the other
+// characters as '-', cut to fit) followed by '.' and 16 hex digits of the
+// SHA-256 of the whole id, so that "po@7" and "po$7" stay two jobs instead
+// of the second being taken for a retry of the first. The same outside id
+// always gives the same id, so retries and lookups (GET /jobs/{id} with
+// either the outside id or the id a result reports) find the job.
+func localID(id string, max int) string {
+	if len(id) <= max && inIDAlphabet(id) {
+		return id
+	}
+	const hashLen = 1 + 16
+	readable := strings.Map(func(r rune) rune {
+		if inIDAlphabet(string(r)) {
 			return r
 		}
 		return '-'
 	}, id)
+	if len(readable) > max-hashLen {
+		readable = readable[:max-hashLen]
+	}
+	sum := sha256.Sum256([]byte(id))
+	return readable + "." + hex.EncodeToString(sum[:8])
+}
+
+// inIDAlphabet reports whether s is made of letters, digits and ". _ : -",
+// the characters of job and receipt ids.
+func inIDAlphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (p *printing) routes(a *api.Server) {
@@ -380,21 +437,22 @@ func (p *printing) routes(a *api.Server) {
 		}
 		api.JSON(w, http.StatusOK, out)
 	})
-	a.Handle("GET /printers/{id}/jobs", func(w http.ResponseWriter, r *http.Request) {
-		jobs, err := p.spool.List(spool.Filter{Printer: r.PathValue("id"), State: spool.State(r.URL.Query().Get("state")), Limit: 1000})
-		spoolReply(w, jobs, err)
-	})
+	a.Handle("GET /printers/{id}/jobs", p.httpJobs)
+	// A job is found by its id or by the outside id it was printed under
+	// (the id of POST /print or of the print command).
 	a.Handle("GET /jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		j, err := p.spool.Get(r.PathValue("id"))
+		j, err := p.spool.Get(localID(r.PathValue("id"), maxJobID))
 		spoolReply(w, j, err)
 	})
 	a.Handle("POST /jobs/{id}/reprint", func(w http.ResponseWriter, r *http.Request) {
-		err := p.spool.Reprint(r.PathValue("id"))
-		spoolReply(w, map[string]string{"job": r.PathValue("id"), "state": "queued"}, err)
+		id := localID(r.PathValue("id"), maxJobID)
+		err := p.spool.Reprint(id)
+		spoolReply(w, map[string]string{"job": id, "state": "queued"}, err)
 	})
 	a.Handle("POST /jobs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
-		err := p.spool.Cancel(r.PathValue("id"))
-		spoolReply(w, map[string]string{"job": r.PathValue("id"), "state": "cancelled"}, err)
+		id := localID(r.PathValue("id"), maxJobID)
+		err := p.spool.Cancel(id)
+		spoolReply(w, map[string]string{"job": id, "state": "cancelled"}, err)
 	})
 	a.Handle("POST /print", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -408,11 +466,71 @@ func (p *printing) routes(a *api.Server) {
 		if req.ID == "" {
 			req.ID = "http-" + strconv.FormatInt(p.g.now().UnixNano(), 36)
 		}
-		j, err := p.print(r.Context(), jobID(req.ID), req.printRequest)
+		j, err := p.print(r.Context(), localID(req.ID, maxJobID), req.printRequest)
 		j.ZPL = ""
 		spoolReply(w, j, err)
 	})
 	a.Handle("GET /labels/preview", p.httpPreview)
+}
+
+// maxJobsPage bounds one page of GET /printers/{id}/jobs.
+const maxJobsPage = 1000
+
+// httpJobs is GET /printers/{id}/jobs?state=&limit=&after=: the printer's
+// jobs ordered by id, a JSON array as before paging existed. A page cut
+// off at limit (default and most 1000) says so in a Link header (rel
+// "next") whose URL asks for the jobs after the page's last id.
+func (p *printing) httpJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := maxJobsPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxJobsPage {
+			api.Error(w, http.StatusBadRequest, fmt.Errorf("limit %q: give 1 to %d jobs; page on with the Link header's next URL", v, maxJobsPage))
+			return
+		}
+		limit = n
+	}
+	f := spool.Filter{Printer: r.PathValue("id"), State: spool.State(q.Get("state"))}
+	jobs, more, err := pageJobs(p.spool.List, f, q.Get("after"), limit)
+	if err != nil {
+		spoolReply(w, nil, err)
+		return
+	}
+	if jobs == nil {
+		jobs = []spool.Job{}
+	}
+	if more {
+		next := url.Values{"after": {jobs[len(jobs)-1].ID}, "limit": {strconv.Itoa(limit)}}
+		if f.State != "" {
+			next.Set("state", string(f.State))
+		}
+		w.Header().Set("Link", fmt.Sprintf(`</printers/%s/jobs?%s>; rel="next"`, url.PathEscape(f.Printer), next.Encode()))
+	}
+	api.JSON(w, http.StatusOK, jobs)
+}
+
+// pageJobs returns up to limit jobs matching f whose ids sort after after,
+// and whether more follow. The spooler lists from the first id, so the
+// list asked for doubles until it reaches past the page: the work grows
+// with the page's place in the list, not with every job in the store.
+func pageJobs(list func(spool.Filter) ([]spool.Job, error), f spool.Filter, after string, limit int) ([]spool.Job, bool, error) {
+	for n := limit + 1; ; n *= 2 {
+		f.Limit = n
+		jobs, err := list(f)
+		if err != nil {
+			return nil, false, err
+		}
+		i := 0
+		if after != "" {
+			i = sort.Search(len(jobs), func(k int) bool { return jobs[k].ID > after })
+		}
+		if rest := jobs[i:]; len(rest) > limit {
+			return rest[:limit], true, nil
+		} else if len(jobs) < n {
+			return rest, false, nil
+		}
+	}
 }
 
 // httpPreview renders a label as PNG: ?template=carton&profile=ID&qty=N and

@@ -24,7 +24,7 @@ import (
 //	POST /lots (issue: lots.Request; "id" makes a retry return the same lot), POST /lots/register (a supplier's lot: lots.Request with code)
 //	GET  /lots/{code}, POST /lots/{code}/hold|recall {"reason","by"}, POST /lots/{code}/release
 //	GET  /lots-expiring?days=N
-//	GET  /printers, GET /printers/{id}/jobs, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
+//	GET  /printers, GET /printers/{id}/jobs?state=&limit=&after=, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
 //	GET  /readers
 //	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
 //	GET  /outbox, GET /outbox/quarantined?max=N, POST /outbox/quarantined/{seq}/requeue
