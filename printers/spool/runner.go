@@ -350,9 +350,19 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 	var prev printers.Status // the last answer, to see progress against
 	wait := time.Duration(0)
 	last := time.Now()
+	// A stop waits a while for jobs already written to be seen taken: a
+	// batch left sent is unknown at the next start, and asks an operator.
+	stopping := ctx
+	ctx = context.WithoutCancel(ctx)
+	var stopBy time.Time
 	for {
-		if ctx.Err() != nil {
-			return nil // still sent; resumed at the next Run
+		if stopping.Err() != nil {
+			if stopBy.IsZero() {
+				stopBy = time.Now().Add(min(stopGrace, r.cfg.Timeouts.Confirm))
+			}
+			if time.Now().After(stopBy) {
+				return nil // still sent; unknown at the next Run
+			}
 		}
 		var st printers.Status
 		var err error
@@ -400,12 +410,19 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 		if err == nil && st.Held() {
 			wait = r.cfg.Timeouts.Poll
 		}
+		if stopping.Err() != nil {
+			wait = min(wait, 50*time.Millisecond)
+		}
 		if !sleep(ctx, wait) {
 			return nil
 		}
 		wait = min(max(2*wait, 5*time.Millisecond), r.cfg.Timeouts.Poll)
 	}
 }
+
+// stopGrace bounds how long a stop waits for the printer to take jobs
+// already written.
+const stopGrace = 5 * time.Second
 
 // progressed reports whether the printer moved toward done between two
 // answers: fewer formats waiting, or as many and fewer labels left of the

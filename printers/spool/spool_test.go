@@ -781,3 +781,21 @@ func TestProgressed(t *testing.T) {
 		}
 	}
 }
+
+// A stop while a written job is still printing waits for the printer to
+// take it, so that a clean restart leaves nothing for an operator.
+func TestStopWaitsForAWrittenJob(t *testing.T) {
+	r := newRig(t, printersim.Options{LabelsPerSecond: 10}, nil)
+	if err := r.sp.Submit(context.Background(), Job{ID: "slow", Printer: "p1", ZPL: "^XA^FDslow^FS^PQ4^XZ"}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, "slow", Sent)
+	r.stop(t)
+	j, err := r.sp.Get("slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != Confirmed {
+		t.Fatalf("after a stop mid-print the job is %s (%s), want confirmed", j.State, j.Reason)
+	}
+}
