@@ -259,7 +259,7 @@ type demoSubscriber struct {
 func newDemoSubscriber(url, prefix string, w io.Writer) (*demoSubscriber, error) {
 	s := &demoSubscriber{prefix: prefix, w: w, counts: map[string]int{}, seen: map[string]bool{}}
 	o := paho.NewClientOptions().AddBroker(url).SetClientID("central-wms").SetAutoReconnect(false).
-		SetConnectTimeout(5 * time.Second).SetOrderMatters(false)
+		SetConnectTimeout(5 * time.Second) // order matters: events are shown as they arrive
 	o.SetDefaultPublishHandler(s.onMessage)
 	s.c = paho.NewClient(o)
 	if tok := s.c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {

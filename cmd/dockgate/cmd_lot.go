@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/lot"
@@ -124,6 +125,10 @@ type lotEnv struct {
 
 func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
 	le := &lotEnv{dataDir: *lf.dataDir}
+	// Without -c, the lot formats, site and gateway of the embedded
+	// defaults `dockgate run` uses (the data dir is still named).
+	d := config.Default()
+	le.cfg, le.site, le.gateway = d.Lots, d.Site, d.Gateway
 	if *lf.config != "" {
 		c, err := loadConfig(*lf.config, env.getenv)
 		if err != nil {

@@ -133,7 +133,6 @@ func TestLotErrors(t *testing.T) {
 		args []string
 		frag string
 	}{
-		{[]string{"new", "--data-dir", dir, "--product", "P"}, "--format is required"},
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat}, "--product is required"},
 		{[]string{"new", "--data-dir", dir, "--format", "{YYMM}-{BRAND}-{PRODUCT}-{SEQ:5}", "--product", "P"}, "worst case"},
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P"}, "needs a value for {BRAND}"},
@@ -155,6 +154,10 @@ func TestLotErrors(t *testing.T) {
 	}
 	if _, _, code := lotRun(t, "list", "--bogus"); code != 2 {
 		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+	// Without -c or --format: the default format `dockgate run` uses.
+	if out, errs, code := lotRun(t, "new", "--data-dir", t.TempDir(), "--product", "P", "--date", "2025-05-01"); code != 0 || !strings.HasPrefix(out, "2505-") {
+		t.Errorf("lot new on the defaults: exit %d, %q %q", code, out, errs)
 	}
 }
 

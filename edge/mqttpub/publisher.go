@@ -453,9 +453,11 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 		}
 	}
 
-	// Up: status watched, devices published, commands subscribed.
+	// Up: status watched, devices published, commands subscribed. The
+	// last session's error is history now (the log keeps it).
 	p.mu.Lock()
 	p.stats.Connected = true
+	p.stats.LastError = ""
 	p.mu.Unlock()
 	var checkWG sync.WaitGroup
 	var checked atomic.Bool
