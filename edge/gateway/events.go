@@ -166,8 +166,28 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 	if ev.Message != "" {
 		st["message"] = ev.Message
 	}
+	if ev.Kind == rfid.EventBufferWarning {
+		st["level"] = ev.Level
+	}
 	g.readerMu.Lock()
 	g.readerStatus[ev.Reader] = st
+	switch ev.Kind {
+	case rfid.EventConnected:
+		delete(g.readerDown, ev.Reader)
+	case rfid.EventDisconnected, rfid.EventConnectFailed:
+		why := ev.Kind.String()
+		if ev.Err != nil {
+			why = ev.Err.Error()
+		}
+		g.readerDown[ev.Reader] = why
+	case rfid.EventAntennaDisconnected:
+		if g.antennasDown[ev.Reader] == nil {
+			g.antennasDown[ev.Reader] = map[uint16]bool{}
+		}
+		g.antennasDown[ev.Reader][ev.Antenna] = true
+	case rfid.EventAntennaConnected:
+		delete(g.antennasDown[ev.Reader], ev.Antenna)
+	}
 	g.readerMu.Unlock()
 	if err := g.pub.SetDeviceStatus("reader", ev.Reader, st); err != nil {
 		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)

@@ -19,7 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -82,11 +84,15 @@ type Gateway struct {
 	recv     *receiving.Service
 	eng      *portal.Engine
 
-	offline       bool
-	stopping      atomic.Bool // Run's context ended: disconnects are expected
-	readers       []rfid.Reader
-	readerMu      sync.Mutex
-	readerStatus  map[string]any
+	offline      bool
+	stopping     atomic.Bool // Run's context ended: disconnects are expected
+	readers      []rfid.Reader
+	readerMu     sync.Mutex
+	readerStatus map[string]any
+	// readerDown and antennasDown are what /healthz warns of: a reader
+	// not connected (why), antennas reported disconnected.
+	readerDown    map[string]string
+	antennasDown  map[string]map[uint16]bool
 	portalQ       chan portal.Event
 	portalDropped atomic.Int64
 
@@ -113,6 +119,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		o.Now = time.Now
 	}
 	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
+		readerDown: map[string]string{}, antennasDown: map[string]map[uint16]bool{},
 		portalQ: make(chan portal.Event, 4096)}
 	defer func() {
 		if err != nil {
@@ -291,6 +298,28 @@ func (g *Gateway) health() (bool, any) {
 			w += ": " + pub.LastError
 		}
 		warnings = append(warnings, w)
+	}
+	g.readerMu.Lock()
+	for _, rc := range g.cfg.Readers {
+		if why, down := g.readerDown[rc.ID]; down {
+			warnings = append(warnings, fmt.Sprintf("reader %s is not connected: %s (its doors see no tags)", rc.ID, why))
+		}
+		for _, a := range slices.Sorted(maps.Keys(g.antennasDown[rc.ID])) {
+			warnings = append(warnings, fmt.Sprintf("reader %s antenna %d is disconnected (check its cable)", rc.ID, a))
+		}
+	}
+	g.readerMu.Unlock()
+	if g.printing != nil {
+		var held []string
+		g.printing.mu.Lock()
+		for id, st := range g.printing.status {
+			if st != nil && st.Held() {
+				held = append(held, fmt.Sprintf("printer %s holds its jobs: %s", id, st.Summary()))
+			}
+		}
+		g.printing.mu.Unlock()
+		slices.Sort(held)
+		warnings = append(warnings, held...)
 	}
 	if obs.Quarantined > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d events quarantined: see dockgate outbox quarantined (GET /outbox/quarantined)", obs.Quarantined))

@@ -11,6 +11,8 @@ import (
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/printers"
+	"github.com/dockgate/dockgate/rfid"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
 
@@ -78,5 +80,49 @@ func TestHealthFailsWhileEventsAreRefused(t *testing.T) {
 	}
 	if _, err := g.lots.Register(context.Background(), "LOT-2", lots.Details{Product: "P", Supplier: "Acme"}); !errors.Is(err, lots.ErrStoreFull) {
 		t.Fatalf("register with a full outbox: %v", err)
+	}
+}
+
+// A reader that is not connected, an antenna reported down and a printer
+// holding its jobs are warnings in /healthz, each saying which and why;
+// they clear when the device is back.
+func TestHealthWarnsOfDevices(t *testing.T) {
+	cfg, err := config.Complete(config.Default(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.HTTP.Listen, cfg.Broker.Listen = t.TempDir(), "", "127.0.0.1:0"
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	warnings := func() []string {
+		_, detail := g.health()
+		return detail.(map[string]any)["warnings"].([]string)
+	}
+	has := func(frag string) bool {
+		for _, w := range warnings() {
+			if strings.Contains(w, frag) {
+				return true
+			}
+		}
+		return false
+	}
+	g.onReaderEvent(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Reader: "R1", Err: errors.New("dial tcp: connection refused")})
+	g.onReaderEvent(rfid.ReaderEvent{Kind: rfid.EventAntennaDisconnected, Reader: "R1", Antenna: 2})
+	if !has("reader R1 is not connected: dial tcp: connection refused") || !has("reader R1 antenna 2 is disconnected") {
+		t.Fatalf("warnings %q", warnings())
+	}
+	g.onReaderEvent(rfid.ReaderEvent{Kind: rfid.EventConnected, Reader: "R1"})
+	g.onReaderEvent(rfid.ReaderEvent{Kind: rfid.EventAntennaConnected, Reader: "R1", Antenna: 2})
+	if has("reader R1") {
+		t.Fatalf("warnings after the reader came back %q", warnings())
+	}
+	g.printing.mu.Lock()
+	g.printing.status["P1"] = &printers.Status{Known: true, PaperOut: true}
+	g.printing.mu.Unlock()
+	if !has("printer P1 holds its jobs") {
+		t.Fatalf("warnings %q", warnings())
 	}
 }
