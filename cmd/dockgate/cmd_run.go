@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/gateway"
@@ -79,6 +81,9 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	ver, rev := buildVersion()
 	g, err := gateway.Open(cfg, gateway.Info{Version: ver, Commit: rev}, log, gateway.Options{})
 	if err != nil {
+		if *file == "" && errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w (the embedded defaults listen on %s for HTTP and %s for MQTT: stop what holds the port, or run with -c FILE setting http.listen and broker.listen)", err, cfg.HTTP.Listen, cfg.Broker.Listen)
+		}
 		return err
 	}
 	log.Info("dockgate running", "version", ver, "site", cfg.Site, "gateway", cfg.Gateway, "data_dir", cfg.DataDir)
