@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/store"
@@ -180,14 +178,10 @@ func lockedHint(err error) error {
 	return err
 }
 
-// jobRecords is where the spooler keeps its jobs (printers/spool: the key
-// job/d/<id> holds the job as JSON).
-const jobRecords = store.PrefixJob + "d/"
-
-// listJobs reads the spooled jobs matching f, ordered by id, without
-// opening a spooler: spool.New recovers (a job found in sending becomes
-// unknown, and its event would be lost here), and a listing must change
-// nothing. The gateway's next start recovers such a job and reports it.
+// listJobs reads the spooled jobs matching f without opening a spooler:
+// spool.New recovers (a job found in sending becomes unknown, and its event
+// would be lost here), and a listing must change nothing. The gateway's
+// next start recovers such a job and reports it.
 func listJobs(dir string, f spool.Filter) ([]spool.Job, error) {
 	st, err := store.Open(dir, store.Options{NoRecover: true})
 	if err != nil {
@@ -197,25 +191,9 @@ func listJobs(dir string, f spool.Filter) ([]spool.Job, error) {
 		return nil, storeLine(err)
 	}
 	defer st.Close()
-	jobs := []spool.Job{}
-	err = st.DB().View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(jobRecords), PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var j spool.Job
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &j) }); err != nil {
-				return fmt.Errorf("job %s: %w", it.Item().Key()[len(jobRecords):], err)
-			}
-			if (f.Printer != "" && j.Printer != f.Printer) || (f.State != "" && j.State != f.State) {
-				continue
-			}
-			j.ZPL = ""
-			jobs = append(jobs, j)
-			if f.Limit > 0 && len(jobs) >= f.Limit {
-				break
-			}
-		}
-		return nil
-	})
+	jobs, err := spool.ListJobs(st.DB(), f)
+	if jobs == nil {
+		jobs = []spool.Job{}
+	}
 	return jobs, err
 }

@@ -256,9 +256,14 @@ func (s *Spooler) Get(id string) (Job, error) {
 }
 
 // List returns the jobs matching f, ordered by id.
-func (s *Spooler) List(f Filter) ([]Job, error) {
+func (s *Spooler) List(f Filter) ([]Job, error) { return ListJobs(s.db, f) }
+
+// ListJobs lists the jobs a spooler keeps in db without opening one (which
+// would recover jobs a crash left in flight): a read-only listing for a
+// tool while no gateway runs.
+func ListJobs(db *badger.DB, f Filter) ([]Job, error) {
 	var out []Job
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyData), PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
