@@ -86,33 +86,76 @@ func (g *Gateway) onLotChange(c lots.Change) {
 }
 
 // onPortalEvent is the portal engine's sink. It runs on a reader's
-// goroutine, so it only queues.
+// goroutine with the engine locked, so it never waits: passes and alerts are
+// queued without bound (they are never dropped), arrivals into a bounded
+// queue that drops them, counted, when a tag burst outruns the outbox.
 func (g *Gateway) onPortalEvent(ev portal.Event) {
+	if _, arrival := ev.(*portal.ArrivalEvent); !arrival {
+		g.portalMu.Lock()
+		g.portalKeep = append(g.portalKeep, ev)
+		g.portalMu.Unlock()
+		select {
+		case g.portalKick <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+		return
+	}
 	select {
 	case g.portalQ <- ev:
 	default:
-		g.portalDropped.Add(1)
-		g.log.Error("portal pipeline full: event dropped", "type", ev.EventType())
+		// Logged at the 1st, 2nd, 4th … drop: a burst of 60,000 tags must
+		// not become 60,000 log lines.
+		if n := g.portalDropped.Add(1); n&(n-1) == 0 {
+			g.log.Warn("portal pipeline full: arrival events dropped (passes and alerts are kept)", "dropped_total", n)
+		}
 	}
 }
 
-// runPortalPipeline matches passes to receipts and publishes portal events.
+// takePortalKept returns the queued passes and alerts, oldest first.
+func (g *Gateway) takePortalKept() []portal.Event {
+	g.portalMu.Lock()
+	defer g.portalMu.Unlock()
+	evs := g.portalKeep
+	g.portalKeep = nil
+	return evs
+}
+
+// portalQueued is the number of portal events waiting for the pipeline.
+func (g *Gateway) portalQueued() int {
+	g.portalMu.Lock()
+	defer g.portalMu.Unlock()
+	return len(g.portalKeep) + len(g.portalQ)
+}
+
+// runPortalPipeline matches passes to receipts and publishes portal events,
+// passes and alerts before arrivals.
 func (g *Gateway) runPortalPipeline(ctx context.Context) error {
+	// An event taken is finished even if shutdown begins meanwhile.
+	hctx := context.WithoutCancel(ctx)
 	for {
+		for _, ev := range g.takePortalKept() {
+			g.handlePortalEvent(hctx, ev)
+		}
 		select {
 		case <-ctx.Done():
 			// Drain what the readers produced before they stopped.
 			for {
+				kept := g.takePortalKept()
+				for _, ev := range kept {
+					g.handlePortalEvent(hctx, ev)
+				}
 				select {
 				case ev := <-g.portalQ:
-					g.handlePortalEvent(context.WithoutCancel(ctx), ev)
+					g.handlePortalEvent(hctx, ev)
 				default:
-					return nil
+					if len(kept) == 0 {
+						return nil
+					}
 				}
 			}
+		case <-g.portalKick:
 		case ev := <-g.portalQ:
-			// An event taken is finished even if shutdown begins meanwhile.
-			g.handlePortalEvent(context.WithoutCancel(ctx), ev)
+			g.handlePortalEvent(hctx, ev)
 		}
 	}
 }

@@ -82,13 +82,22 @@ type Gateway struct {
 	recv     *receiving.Service
 	eng      *portal.Engine
 
-	offline       bool
-	stopping      atomic.Bool // Run's context ended: disconnects are expected
-	readers       []rfid.Reader
-	readerMu      sync.Mutex
-	readerStatus  map[string]any
+	offline      bool
+	stopping     atomic.Bool // Run's context ended: disconnects are expected
+	readers      []rfid.Reader
+	readerMu     sync.Mutex
+	readerStatus map[string]any
+
+	// Portal events: arrivals (telemetry) queue in portalQ and are dropped,
+	// counted, when it is full; passes and alerts are never dropped and
+	// queue in portalKeep without bound (a pass holds its tags in memory
+	// anyway), counted by the portal_events_queued gauge. portalKick wakes
+	// the pipeline.
 	portalQ       chan portal.Event
 	portalDropped atomic.Int64
+	portalMu      sync.Mutex
+	portalKeep    []portal.Event
+	portalKick    chan struct{}
 
 	printing *printing
 
@@ -113,7 +122,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		o.Now = time.Now
 	}
 	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
-		portalQ: make(chan portal.Event, 4096)}
+		portalQ: make(chan portal.Event, 4096), portalKick: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			g.close()
