@@ -167,16 +167,12 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
 			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
 		}
-		id := outbox.NewID()
-		if err := g.emit(ctx, outbox.Event{ID: id, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
-			Priority: outbox.PriorityLot}, ev); err != nil {
-			g.log.Error("pass not published", "door", ev.Door, "err", err)
-		}
+		id := g.publishPass(ctx, ev)
 		if g.epcisPass != nil && door != nil {
-			if doc, err := g.epcisPass(ev, door.Location); err == nil {
-				_ = g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
-			} else {
+			if doc, err := g.epcisPass(ev, door.Location); err != nil {
 				g.log.Error("EPCIS pass document", "door", ev.Door, "err", err)
+			} else if err := g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
+				g.log.Error("EPCIS pass document not published", "door", ev.Door, "tags", len(ev.Tags), "err", err)
 			}
 		}
 		for _, lot := range sortedKeys(ev.Lots) {
@@ -195,6 +191,42 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,
 			Priority: outbox.PriorityTelemetry}, ev)
 	}
+}
+
+// publishPass publishes a pass as one portal.pass event, or in parts when
+// it is larger than an event may be (outbox.max_event_bytes), so that a
+// pallet of thousands of item tags is not lost; when even that fails it
+// publishes the pass's aggregates without the per-tag detail. It returns
+// the id of the (first) event.
+func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) string {
+	id := outbox.NewID()
+	parts, err := ev.Split(id, g.maxEventBytes())
+	if err != nil {
+		g.log.Error("pass too large even in parts: published without its tags", "door", ev.Door, "tags", len(ev.Tags), "err", err)
+		sum := *ev
+		sum.Tags, sum.TagsOmitted = []portal.PassTag{}, len(ev.Tags)
+		parts = []*portal.PassEvent{&sum}
+	}
+	for i, p := range parts {
+		pid := id
+		if i > 0 {
+			pid = outbox.NewID()
+		}
+		if err := g.emit(ctx, outbox.Event{ID: pid, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
+			Priority: outbox.PriorityLot}, p); err != nil {
+			g.log.Error("pass not published", "door", ev.Door, "part", p.Part, "parts", p.Parts, "err", err)
+		}
+	}
+	return id
+}
+
+// maxEventBytes is the outbox's bound on an event body
+// (outbox.max_event_bytes and its default).
+func (g *Gateway) maxEventBytes() int {
+	if n := g.cfg.Outbox.MaxEventBytes; n > 0 {
+		return n
+	}
+	return 256 << 10
 }
 
 // onReaderEvent publishes reader health as the reader's retained status.

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -97,5 +99,48 @@ func TestPortalPipelineWakesForAPass(t *testing.T) {
 	}
 	if err != nil || len(evs) == 0 || evs[0].Type != "portal.pass" {
 		t.Fatalf("published %v, %v; want the pass", evs, err)
+	}
+}
+
+// A pass larger than an event may be is published in parts, every tag in
+// one of them, all with the pass's id.
+func TestLargePassIsPublishedInParts(t *testing.T) {
+	g := openPortalGateway(t, outbox.Options{})
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	p := &portal.PassEvent{Door: "DOOR1", Role: portal.RoleReceiving, Direction: portal.DirectionIn, Start: at, End: at, Items: 2000}
+	for i := 0; i < 2000; i++ {
+		p.Tags = append(p.Tags, portal.PassTag{EPC: fmt.Sprintf("3074257BF7194E40%08X", i), URI: fmt.Sprintf("urn:epc:id:sgtin:0614141.812345.%d", i),
+			Kind: portal.KindItem, GTIN: "00614141123452", Direction: portal.DirectionIn, PeakRSSI: -50, Reads: 9, First: at, Last: at})
+	}
+	g.onPortalEvent(p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.runPortalPipeline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	evs, err := g.ob.Next(wctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, parts, ids := 0, 0, map[string]bool{}
+	for _, ev := range evs {
+		if ev.Type != "portal.pass" {
+			continue
+		}
+		var part portal.PassEvent
+		if err := json.Unmarshal(ev.Body, &part); err != nil {
+			t.Fatal(err)
+		}
+		parts++
+		tags += len(part.Tags)
+		ids[part.ID] = true
+		if part.Parts < 2 || part.Items != 2000 {
+			t.Errorf("part %d/%d with %d items", part.Part, part.Parts, part.Items)
+		}
+	}
+	if parts < 2 || tags != 2000 || len(ids) != 1 {
+		t.Fatalf("%d parts, %d tags, pass ids %v", parts, tags, ids)
 	}
 }

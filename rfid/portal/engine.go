@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -75,6 +76,15 @@ type PassEvent struct {
 	GTINs   map[string]int `json:"gtins,omitempty"` // per-GTIN tag counts
 	Lots    map[string]int `json:"lots,omitempty"`  // per-lot tag counts
 	Tags    []PassTag      `json:"tags"`
+	// A pass too large for one event is published in parts (see Split):
+	// every part carries the whole pass's aggregates above and some of its
+	// tags; ID ties the parts together, Part counts from 1 to Parts.
+	ID    string `json:"pass_id,omitempty"`
+	Part  int    `json:"part,omitempty"`
+	Parts int    `json:"parts,omitempty"`
+	// TagsOmitted is the number of tags left out of a pass published as a
+	// summary, when even one tag with the aggregates is too large.
+	TagsOmitted int `json:"tags_omitted,omitempty"`
 }
 
 // EventType is "pass".
@@ -87,6 +97,57 @@ func (p *PassEvent) EPCs() []string {
 		out[i] = t.EPC
 	}
 	return out
+}
+
+// Split returns the pass as parts whose JSON is at most maxBytes each, all
+// with pass id id: the pass itself when it fits. Every part repeats the
+// pass's aggregates (counts, per-GTIN and per-lot counts, pallets) and
+// holds a share of its tags, in order. It fails when the aggregates and a
+// single tag do not fit in maxBytes.
+func (p *PassEvent) Split(id string, maxBytes int) ([]*PassEvent, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("pass at door %s: %w", p.Door, err)
+	}
+	if len(b) <= maxBytes {
+		return []*PassEvent{p}, nil
+	}
+	// The part's fields are sized for the largest part number there can
+	// be, so that no part grows past its measure.
+	head := *p
+	head.Tags, head.ID, head.Part, head.Parts = []PassTag{}, id, len(p.Tags), len(p.Tags)
+	hb, err := json.Marshal(&head)
+	if err != nil {
+		return nil, fmt.Errorf("pass at door %s: %w", p.Door, err)
+	}
+	var groups [][]PassTag
+	start, size := 0, len(hb)
+	for i := range p.Tags {
+		tb, err := json.Marshal(&p.Tags[i])
+		if err != nil {
+			return nil, fmt.Errorf("pass at door %s, tag %s: %w", p.Door, p.Tags[i].EPC, err)
+		}
+		n := len(tb)
+		if i > start {
+			n++ // the comma
+		}
+		if size+n > maxBytes {
+			if i == start {
+				return nil, fmt.Errorf("pass at door %s: its aggregates and one tag take %d bytes, more than the %d an event may have", p.Door, size+n, maxBytes)
+			}
+			groups = append(groups, p.Tags[start:i])
+			start, size, n = i, len(hb), len(tb)
+		}
+		size += n
+	}
+	groups = append(groups, p.Tags[start:])
+	parts := make([]*PassEvent, len(groups))
+	for i, g := range groups {
+		part := head
+		part.Tags, part.Part, part.Parts = g, i+1, len(groups)
+		parts[i] = &part
+	}
+	return parts, nil
 }
 
 // AlertEvent: a tag of a held lot is leaving.
