@@ -236,6 +236,7 @@ type doorStat struct {
 	inPeak        int8
 	hasOut, hasIn bool
 	outAt, inAt   int64 // unix ns of the peaks
+	first, last   int64 // unix ns of the first and last read at this door
 	peakAnt       uint16
 }
 
@@ -421,6 +422,10 @@ func (e *Engine) observe(r *rfid.Read) {
 	}
 	ds, k := e.stat(t, sl.door)
 	ds.reads++
+	if ds.reads == 1 || now < ds.first {
+		ds.first = now
+	}
+	ds.last = max(ds.last, now)
 	rssi := r.RSSI
 	if !r.HasRSSI {
 		rssi = -128
@@ -437,6 +442,7 @@ func (e *Engine) observe(r *rfid.Read) {
 			t.counted |= 1 << k
 			d.present++
 		}
+		e.switchDoor(t, k, r)
 	} else if int(ds.reads) >= d.cfg.MinReads {
 		t.present = true
 		for j := range t.doors {
@@ -607,13 +613,56 @@ func (e *Engine) depart(idx int32, now int64) {
 		}
 	}
 	bd := t.best()
-	dr := &e.doors[bd]
 	var ds *doorStat
 	for j := range t.doors {
 		if t.doors[j].door == bd {
 			ds = &t.doors[j]
 		}
 	}
+	e.addToPass(&e.doors[bd], e.passTag(t, ds, &e.doors[bd], int(t.reads), t.first, t.last), now)
+}
+
+// doorSwitchGap is how long a tag must have gone unread at one door before
+// reads at another door count as it having moved there, rather than as
+// cross-reads of a tag still at the first door.
+const doorSwitchGap = 250 * time.Millisecond
+
+// switchDoor ends a present tag's presence at its other door when it has
+// moved to the door of stat k: it has MinReads there, and the other door
+// has not read it since some time before its first read there. The tag
+// joins the other door's pass (which closes once that door is empty) and
+// arrives at this one afresh, so that a carton going in at one door and
+// out at another makes a pass at each, not one.
+func (e *Engine) switchDoor(t *tag, k int, r *rfid.Read) {
+	ds := &t.doors[k]
+	if int(ds.reads) < e.doors[ds.door].cfg.MinReads {
+		return
+	}
+	for j := range t.doors {
+		o := &t.doors[j]
+		if j == k || o.door < 0 || o.last >= ds.first-int64(doorSwitchGap) {
+			continue
+		}
+		dr := &e.doors[o.door]
+		e.st.Departures++
+		e.addToPass(dr, e.passTag(t, o, dr, int(o.reads), o.first, o.last), ds.first)
+		if t.counted&(1<<j) != 0 {
+			dr.present--
+			t.counted &^= 1 << j
+		}
+		*o = doorStat{door: -1}
+		reads := uint32(0)
+		for i := range t.doors {
+			reads += uint32(t.doors[i].reads)
+		}
+		t.first, t.reads = ds.first, reads
+		e.st.Arrivals++
+		e.arrive(t, ds.door, r)
+	}
+}
+
+// passTag is the pass entry of a tag by its statistics at door dr.
+func (e *Engine) passTag(t *tag, ds *doorStat, dr *door, reads int, first, last int64) PassTag {
 	dir := DirectionUnknown
 	if ds.hasOut && ds.hasIn {
 		gap := ds.inAt - ds.outAt
@@ -624,8 +673,8 @@ func (e *Engine) depart(idx int32, now int64) {
 			dir = DirectionOut
 		}
 	}
-	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: int(t.reads),
-		First: time.Unix(0, t.first), Last: time.Unix(0, t.last), Kind: KindOther}
+	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: reads,
+		First: time.Unix(0, first), Last: time.Unix(0, last), Kind: KindOther}
 	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
 		pt.URI = x.PureURI()
 		pt.GTIN, pt.SSCC = x.GTIN(), x.SSCC()
@@ -645,6 +694,12 @@ func (e *Engine) depart(idx int32, now int64) {
 	if e.cfg.Lots != nil {
 		pt.Lot, pt.Held, _ = e.cfg.Lots.LotForEPC(pt.EPC)
 	}
+	return pt
+}
+
+// addToPass adds a departed tag to its door's open pass, opening one if
+// none is.
+func (e *Engine) addToPass(dr *door, pt PassTag, now int64) {
 	if dr.pass == nil {
 		dr.pass = &PassEvent{Door: dr.cfg.ID, Role: dr.cfg.Role, Start: pt.First, End: pt.Last}
 		dr.passIdx = map[string]int{}
