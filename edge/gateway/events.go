@@ -86,33 +86,76 @@ func (g *Gateway) onLotChange(c lots.Change) {
 }
 
 // onPortalEvent is the portal engine's sink. It runs on a reader's
-// goroutine, so it only queues.
+// goroutine with the engine locked, so it never waits: passes and alerts are
+// queued without bound (they are never dropped), arrivals into a bounded
+// queue that drops them, counted, when a tag burst outruns the outbox.
 func (g *Gateway) onPortalEvent(ev portal.Event) {
+	if _, arrival := ev.(*portal.ArrivalEvent); !arrival {
+		g.portalMu.Lock()
+		g.portalKeep = append(g.portalKeep, ev)
+		g.portalMu.Unlock()
+		select {
+		case g.portalKick <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+		return
+	}
 	select {
 	case g.portalQ <- ev:
 	default:
-		g.portalDropped.Add(1)
-		g.log.Error("portal pipeline full: event dropped", "type", ev.EventType())
+		// Logged at the 1st, 2nd, 4th … drop: a burst of 60,000 tags must
+		// not become 60,000 log lines.
+		if n := g.portalDropped.Add(1); n&(n-1) == 0 {
+			g.log.Warn("portal pipeline full: arrival events dropped (passes and alerts are kept)", "dropped_total", n)
+		}
 	}
 }
 
-// runPortalPipeline matches passes to receipts and publishes portal events.
+// takePortalKept returns the queued passes and alerts, oldest first.
+func (g *Gateway) takePortalKept() []portal.Event {
+	g.portalMu.Lock()
+	defer g.portalMu.Unlock()
+	evs := g.portalKeep
+	g.portalKeep = nil
+	return evs
+}
+
+// portalQueued is the number of portal events waiting for the pipeline.
+func (g *Gateway) portalQueued() int {
+	g.portalMu.Lock()
+	defer g.portalMu.Unlock()
+	return len(g.portalKeep) + len(g.portalQ)
+}
+
+// runPortalPipeline matches passes to receipts and publishes portal events,
+// passes and alerts before arrivals.
 func (g *Gateway) runPortalPipeline(ctx context.Context) error {
+	// An event taken is finished even if shutdown begins meanwhile.
+	hctx := context.WithoutCancel(ctx)
 	for {
+		for _, ev := range g.takePortalKept() {
+			g.handlePortalEvent(hctx, ev)
+		}
 		select {
 		case <-ctx.Done():
 			// Drain what the readers produced before they stopped.
 			for {
+				kept := g.takePortalKept()
+				for _, ev := range kept {
+					g.handlePortalEvent(hctx, ev)
+				}
 				select {
 				case ev := <-g.portalQ:
-					g.handlePortalEvent(context.WithoutCancel(ctx), ev)
+					g.handlePortalEvent(hctx, ev)
 				default:
-					return nil
+					if len(kept) == 0 {
+						return nil
+					}
 				}
 			}
+		case <-g.portalKick:
 		case ev := <-g.portalQ:
-			// An event taken is finished even if shutdown begins meanwhile.
-			g.handlePortalEvent(context.WithoutCancel(ctx), ev)
+			g.handlePortalEvent(hctx, ev)
 		}
 	}
 }
@@ -124,16 +167,12 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
 			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
 		}
-		id := outbox.NewID()
-		if err := g.emit(ctx, outbox.Event{ID: id, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
-			Priority: outbox.PriorityLot}, ev); err != nil {
-			g.log.Error("pass not published", "door", ev.Door, "err", err)
-		}
+		id := g.publishPass(ctx, ev)
 		if g.epcisPass != nil && door != nil {
-			if doc, err := g.epcisPass(ev, door.Location); err == nil {
-				_ = g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
-			} else {
+			if doc, err := g.epcisPass(ev, door.Location); err != nil {
 				g.log.Error("EPCIS pass document", "door", ev.Door, "err", err)
+			} else if err := g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
+				g.log.Error("EPCIS pass document not published", "door", ev.Door, "tags", len(ev.Tags), "err", err)
 			}
 		}
 		for _, lot := range sortedKeys(ev.Lots) {
@@ -152,6 +191,42 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,
 			Priority: outbox.PriorityTelemetry}, ev)
 	}
+}
+
+// publishPass publishes a pass as one portal.pass event, or in parts when
+// it is larger than an event may be (outbox.max_event_bytes), so that a
+// pallet of thousands of item tags is not lost; when even that fails it
+// publishes the pass's aggregates without the per-tag detail. It returns
+// the id of the (first) event.
+func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) string {
+	id := outbox.NewID()
+	parts, err := ev.Split(id, g.maxEventBytes())
+	if err != nil {
+		g.log.Error("pass too large even in parts: published without its tags", "door", ev.Door, "tags", len(ev.Tags), "err", err)
+		sum := *ev
+		sum.Tags, sum.TagsOmitted = []portal.PassTag{}, len(ev.Tags)
+		parts = []*portal.PassEvent{&sum}
+	}
+	for i, p := range parts {
+		pid := id
+		if i > 0 {
+			pid = outbox.NewID()
+		}
+		if err := g.emit(ctx, outbox.Event{ID: pid, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
+			Priority: outbox.PriorityLot}, p); err != nil {
+			g.log.Error("pass not published", "door", ev.Door, "part", p.Part, "parts", p.Parts, "err", err)
+		}
+	}
+	return id
+}
+
+// maxEventBytes is the outbox's bound on an event body
+// (outbox.max_event_bytes and its default).
+func (g *Gateway) maxEventBytes() int {
+	if n := g.cfg.Outbox.MaxEventBytes; n > 0 {
+		return n
+	}
+	return 256 << 10
 }
 
 // onReaderEvent publishes reader health as the reader's retained status.

@@ -91,10 +91,19 @@ type Gateway struct {
 	readerStatus map[string]any
 	// readerDown and antennasDown are what /healthz warns of: a reader
 	// not connected (why), antennas reported disconnected.
-	readerDown    map[string]string
-	antennasDown  map[string]map[uint16]bool
+	readerDown   map[string]string
+	antennasDown map[string]map[uint16]bool
+
+	// Portal events: arrivals (telemetry) queue in portalQ and are dropped,
+	// counted, when it is full; passes and alerts are never dropped and
+	// queue in portalKeep without bound (a pass holds its tags in memory
+	// anyway), counted by the portal_events_queued gauge. portalKick wakes
+	// the pipeline.
 	portalQ       chan portal.Event
 	portalDropped atomic.Int64
+	portalMu      sync.Mutex
+	portalKeep    []portal.Event
+	portalKick    chan struct{}
 
 	printing *printing
 
@@ -120,7 +129,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
 		readerDown: map[string]string{}, antennasDown: map[string]map[uint16]bool{},
-		portalQ: make(chan portal.Event, 4096)}
+		portalQ: make(chan portal.Event, 4096), portalKick: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			g.close()

@@ -28,7 +28,8 @@ func (g *Gateway) registerMetrics(reg *prometheus.Registry) {
 		gauge("outbox_quarantined_events", "Events set aside as poison.", func() float64 { return float64(g.ob.Stats().Quarantined) }),
 		gauge("mqtt_connected", "1 while the publisher has a broker session.", func() float64 { return b2f(g.pub.Stats().Connected) }),
 		counter("mqtt_acked_total", "Events acknowledged by the broker since start.", func() float64 { return float64(g.pub.Stats().Acked) }),
-		counter("portal_events_dropped_total", "Portal events dropped because the pipeline was full.", func() float64 { return float64(g.portalDropped.Load()) }),
+		counter("portal_events_dropped_total", "Portal arrival events dropped because the pipeline was full (passes and alerts are never dropped).", func() float64 { return float64(g.portalDropped.Load()) }),
+		gauge("portal_events_queued", "Portal events waiting for the pipeline.", func() float64 { return float64(g.portalQueued()) }),
 	)
 	if g.eng != nil {
 		reg.MustRegister(

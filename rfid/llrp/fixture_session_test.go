@@ -154,7 +154,9 @@ func TestSessionRebasesReaderClock(t *testing.T) {
 		{EPC: e, Antenna: 1, ReaderTime: readerClock},
 		{EPC: e, Antenna: 2, ReaderTime: readerClock.Add(1500 * time.Millisecond)},
 	})
-	greet := fixture(t, "READER_EVENT_NOTIFICATION: connection attempt succeeded").Raw
+	// The reader greets on its own clock, which the session anchors on.
+	greet := llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: uint64(readerClock.Add(1500 * time.Millisecond).UnixMicro()),
+		HasConnectionAttempt: true, ConnectionAttempt: llrp.ConnSuccess})
 	go scriptedReader(ln, greet, [][]byte{report}, nil)
 	var mu sync.Mutex
 	var got []rfid.Read

@@ -77,6 +77,11 @@ type Stats struct {
 	Malformed      uint64 // messages rejected as malformed
 	ErrorMessages  uint64 // ERROR_MESSAGE received
 	FailedConnects uint64
+	// Implausible counts reads whose timestamp was more than a second
+	// after their arrival or a day before it by the reader-clock offset;
+	// they are dated at their arrival.
+	Implausible uint64
+	ClockSteps  uint64 // reader clock steps the offset was re-based for
 }
 
 // Session is an LLRP client for one reader.
@@ -89,11 +94,12 @@ type Session struct {
 	// The reader-clock offset is kept across connections (only the Run
 	// goroutine touches it): a backlog held over a reconnect keeps its
 	// reader times instead of being stamped "now".
-	offset     time.Duration // reader clock → gateway clock
-	haveOffset bool
-	offsetAt   time.Time // when offset was last learned
-	st         struct {
+	clock   readerClock
+	implLog time.Time // when implausible timestamps were last logged
+	heldBuf []rfid.Read
+	st      struct {
 		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
+		implausible, steps                                                            atomic.Uint64
 	}
 }
 
@@ -154,6 +160,7 @@ func (s *Session) Stats() Stats {
 		Connects: s.st.connects.Load(), Disconnects: s.st.disconnects.Load(),
 		Reports: s.st.reports.Load(), Reads: s.st.reads.Load(), Keepalives: s.st.keepalives.Load(),
 		Malformed: s.st.malformed.Load(), ErrorMessages: s.st.errmsgs.Load(), FailedConnects: s.st.failed.Load(),
+		Implausible: s.st.implausible.Load(), ClockSteps: s.st.steps.Load(),
 	}
 }
 
@@ -417,6 +424,7 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 	s.log.Info("llrp session up")
 	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected})
 	err = c.loop()
+	c.releaseHeld() // no report is lost with the connection
 	c.failWrites(err)
 	healthy = s.cfg.Now().Sub(start) >= s.cfg.HealthyAfter
 	if errors.Is(err, errStopped) {
@@ -455,6 +463,7 @@ func (c *conn) setup() error {
 		if ev.ConnectionAttempt != ConnSuccess {
 			return fmt.Errorf("%w: %s", rfid.ErrConnectionRefused, ConnectionStatusText(ev.ConnectionAttempt))
 		}
+		c.anchor(ev)
 		break
 	}
 	// 3. Capabilities: antenna count.
@@ -568,6 +577,9 @@ func (c *conn) loop() error {
 // handle deals with a message outside a request/response exchange.
 func (c *conn) handle(m Message) error {
 	s := c.s
+	if m.Type != MsgROAccessReport {
+		c.releaseStale()
+	}
 	switch m.Type {
 	case MsgKeepalive:
 		s.st.keepalives.Add(1)
@@ -598,46 +610,59 @@ func (c *conn) handle(m Message) error {
 	return nil
 }
 
-// offsetWindow is how long a learned reader-clock offset holds before a
-// larger one (a reader clock falling behind) may replace it.
-const offsetWindow = time.Minute
-
-// deliver rebases reader timestamps and hands the batch to OnReads.
-// Reader clocks drift and backlogs arrive late: the offset between the
-// reader clock and ours is the smallest arrival−reader-time seen on this
-// connection, so a read is never dated after it arrived and a backlog keeps
-// its true spacing.
+// deliver dates the report's reads on the gateway's clock (see clock.go)
+// and hands them to OnReads, unless they are held until it is known whether
+// they are a backlog or the reader's clock stepped back.
 func (c *conn) deliver() {
 	s := c.s
+	k := &s.clock
 	now := s.cfg.Now()
 	reads := c.rep.Reads
-	// The smallest arrival−reader-time of this report. The offset follows
-	// it down at once, and up once it is older than offsetWindow (a reader
-	// clock that runs slow would otherwise drag read times ever further
-	// behind, until tags depart the moment they are read).
-	var low time.Duration
-	have := false
+	s.st.reads.Add(uint64(len(reads)))
+	// The report's sample is its smallest arrival − reader time, of the
+	// plausible reads if there are any.
+	var low, bad time.Duration
+	haveLow, haveBad := false, false
 	for i := range reads {
-		if rt := reads[i].ReaderTime; !rt.IsZero() {
-			if d := now.Sub(rt); !have || d < low {
-				low, have = d, true
+		rt := reads[i].ReaderTime
+		if rt.IsZero() {
+			continue
+		}
+		d := now.Sub(rt)
+		if k.classify(d) == sampleImplausible {
+			if !haveBad || d < bad {
+				bad, haveBad = d, true
 			}
+		} else if !haveLow || d < low {
+			low, haveLow = d, true
 		}
 	}
-	if have && (!s.haveOffset || low < s.offset || now.Sub(s.offsetAt) > offsetWindow) {
-		s.offset, s.haveOffset, s.offsetAt = low, true, now
-	}
-	for i := range reads {
-		r := &reads[i]
-		if r.ReaderTime.IsZero() {
-			r.Time = now
-		} else {
-			r.Time = r.ReaderTime.Add(s.offset)
+	hold := false
+	switch {
+	case haveLow && k.classify(low) == sampleConsistent:
+		c.releaseHeld()
+		k.learn(low, now)
+	case haveLow:
+		if c.candidate(low, now) {
+			break
 		}
+		hold = !k.cand.backlog && len(k.held)+len(reads) <= clockMaxHeld
+		if !hold {
+			c.releaseHeld() // a backlog: the offset stands
+		}
+	case haveBad:
+		c.releaseHeld()
+		c.candidate(bad, now)
 	}
-	c.s.st.reads.Add(uint64(len(reads)))
-	if len(reads) > 0 && c.s.cfg.OnReads != nil {
-		c.s.cfg.OnReads(reads)
+	if hold {
+		for i := range reads {
+			k.held = append(k.held, heldRead{arrival: now, read: reads[i]})
+		}
+	} else {
+		c.date(reads, now)
+		if len(reads) > 0 && s.cfg.OnReads != nil {
+			s.cfg.OnReads(reads)
+		}
 	}
 	for _, w := range c.rep.Writes {
 		if p := c.pending[w.AccessSpecID]; p != nil {

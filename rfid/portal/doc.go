@@ -9,7 +9,17 @@
 // direction of a departed tag comes from the order of its peak-RSSI times:
 // outside then inside is "in", inside then outside is "out", anything closer
 // than DirectionMinGap or seen on one side only is "unknown". A tag read at
-// two doors belongs to the one that saw it strongest (peak RSSI).
+// two doors at once (cross-reads) belongs to the one that saw it strongest
+// (peak RSSI). A tag that moved to another door — MinReads there, and no
+// read at the first door for 250 ms before its first read there — leaves
+// the first door (it joins that door's pass) and arrives at the other
+// afresh, so each door gets a pass with its own direction.
+//
+// Presence is per tag, not per direction: a tag that goes through a door
+// and comes back through the same door within PresenceTimeout stays one
+// presence, with one direction from its strongest read on each side. The
+// peak times cannot tell "in then out" from a tag lingering in the field
+// reliably, so such a reversal is not split.
 //
 // A pass is the set of tags that went through a door together: it closes
 // when no tag is present at the door any more. Each EPC appears once in a

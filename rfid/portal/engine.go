@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -75,6 +76,15 @@ type PassEvent struct {
 	GTINs   map[string]int `json:"gtins,omitempty"` // per-GTIN tag counts
 	Lots    map[string]int `json:"lots,omitempty"`  // per-lot tag counts
 	Tags    []PassTag      `json:"tags"`
+	// A pass too large for one event is published in parts (see Split):
+	// every part carries the whole pass's aggregates above and some of its
+	// tags; ID ties the parts together, Part counts from 1 to Parts.
+	ID    string `json:"pass_id,omitempty"`
+	Part  int    `json:"part,omitempty"`
+	Parts int    `json:"parts,omitempty"`
+	// TagsOmitted is the number of tags left out of a pass published as a
+	// summary, when even one tag with the aggregates is too large.
+	TagsOmitted int `json:"tags_omitted,omitempty"`
 }
 
 // EventType is "pass".
@@ -87,6 +97,57 @@ func (p *PassEvent) EPCs() []string {
 		out[i] = t.EPC
 	}
 	return out
+}
+
+// Split returns the pass as parts whose JSON is at most maxBytes each, all
+// with pass id id: the pass itself when it fits. Every part repeats the
+// pass's aggregates (counts, per-GTIN and per-lot counts, pallets) and
+// holds a share of its tags, in order. It fails when the aggregates and a
+// single tag do not fit in maxBytes.
+func (p *PassEvent) Split(id string, maxBytes int) ([]*PassEvent, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("pass at door %s: %w", p.Door, err)
+	}
+	if len(b) <= maxBytes {
+		return []*PassEvent{p}, nil
+	}
+	// The part's fields are sized for the largest part number there can
+	// be, so that no part grows past its measure.
+	head := *p
+	head.Tags, head.ID, head.Part, head.Parts = []PassTag{}, id, len(p.Tags), len(p.Tags)
+	hb, err := json.Marshal(&head)
+	if err != nil {
+		return nil, fmt.Errorf("pass at door %s: %w", p.Door, err)
+	}
+	var groups [][]PassTag
+	start, size := 0, len(hb)
+	for i := range p.Tags {
+		tb, err := json.Marshal(&p.Tags[i])
+		if err != nil {
+			return nil, fmt.Errorf("pass at door %s, tag %s: %w", p.Door, p.Tags[i].EPC, err)
+		}
+		n := len(tb)
+		if i > start {
+			n++ // the comma
+		}
+		if size+n > maxBytes {
+			if i == start {
+				return nil, fmt.Errorf("pass at door %s: its aggregates and one tag take %d bytes, more than the %d an event may have", p.Door, size+n, maxBytes)
+			}
+			groups = append(groups, p.Tags[start:i])
+			start, size, n = i, len(hb), len(tb)
+		}
+		size += n
+	}
+	groups = append(groups, p.Tags[start:])
+	parts := make([]*PassEvent, len(groups))
+	for i, g := range groups {
+		part := head
+		part.Tags, part.Part, part.Parts = g, i+1, len(groups)
+		parts[i] = &part
+	}
+	return parts, nil
 }
 
 // AlertEvent: a tag of a held lot is leaving.
@@ -175,6 +236,7 @@ type doorStat struct {
 	inPeak        int8
 	hasOut, hasIn bool
 	outAt, inAt   int64 // unix ns of the peaks
+	first, last   int64 // unix ns of the first and last read at this door
 	peakAnt       uint16
 }
 
@@ -360,6 +422,10 @@ func (e *Engine) observe(r *rfid.Read) {
 	}
 	ds, k := e.stat(t, sl.door)
 	ds.reads++
+	if ds.reads == 1 || now < ds.first {
+		ds.first = now
+	}
+	ds.last = max(ds.last, now)
 	rssi := r.RSSI
 	if !r.HasRSSI {
 		rssi = -128
@@ -376,6 +442,7 @@ func (e *Engine) observe(r *rfid.Read) {
 			t.counted |= 1 << k
 			d.present++
 		}
+		e.switchDoor(t, k, r)
 	} else if int(ds.reads) >= d.cfg.MinReads {
 		t.present = true
 		for j := range t.doors {
@@ -546,13 +613,56 @@ func (e *Engine) depart(idx int32, now int64) {
 		}
 	}
 	bd := t.best()
-	dr := &e.doors[bd]
 	var ds *doorStat
 	for j := range t.doors {
 		if t.doors[j].door == bd {
 			ds = &t.doors[j]
 		}
 	}
+	e.addToPass(&e.doors[bd], e.passTag(t, ds, &e.doors[bd], int(t.reads), t.first, t.last), now)
+}
+
+// doorSwitchGap is how long a tag must have gone unread at one door before
+// reads at another door count as it having moved there, rather than as
+// cross-reads of a tag still at the first door.
+const doorSwitchGap = 250 * time.Millisecond
+
+// switchDoor ends a present tag's presence at its other door when it has
+// moved to the door of stat k: it has MinReads there, and the other door
+// has not read it since some time before its first read there. The tag
+// joins the other door's pass (which closes once that door is empty) and
+// arrives at this one afresh, so that a carton going in at one door and
+// out at another makes a pass at each, not one.
+func (e *Engine) switchDoor(t *tag, k int, r *rfid.Read) {
+	ds := &t.doors[k]
+	if int(ds.reads) < e.doors[ds.door].cfg.MinReads {
+		return
+	}
+	for j := range t.doors {
+		o := &t.doors[j]
+		if j == k || o.door < 0 || o.last >= ds.first-int64(doorSwitchGap) {
+			continue
+		}
+		dr := &e.doors[o.door]
+		e.st.Departures++
+		e.addToPass(dr, e.passTag(t, o, dr, int(o.reads), o.first, o.last), ds.first)
+		if t.counted&(1<<j) != 0 {
+			dr.present--
+			t.counted &^= 1 << j
+		}
+		*o = doorStat{door: -1}
+		reads := uint32(0)
+		for i := range t.doors {
+			reads += uint32(t.doors[i].reads)
+		}
+		t.first, t.reads = ds.first, reads
+		e.st.Arrivals++
+		e.arrive(t, ds.door, r)
+	}
+}
+
+// passTag is the pass entry of a tag by its statistics at door dr.
+func (e *Engine) passTag(t *tag, ds *doorStat, dr *door, reads int, first, last int64) PassTag {
 	dir := DirectionUnknown
 	if ds.hasOut && ds.hasIn {
 		gap := ds.inAt - ds.outAt
@@ -563,8 +673,8 @@ func (e *Engine) depart(idx int32, now int64) {
 			dir = DirectionOut
 		}
 	}
-	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: int(t.reads),
-		First: time.Unix(0, t.first), Last: time.Unix(0, t.last), Kind: KindOther}
+	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: reads,
+		First: time.Unix(0, first), Last: time.Unix(0, last), Kind: KindOther}
 	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
 		pt.URI = x.PureURI()
 		pt.GTIN, pt.SSCC = x.GTIN(), x.SSCC()
@@ -584,6 +694,12 @@ func (e *Engine) depart(idx int32, now int64) {
 	if e.cfg.Lots != nil {
 		pt.Lot, pt.Held, _ = e.cfg.Lots.LotForEPC(pt.EPC)
 	}
+	return pt
+}
+
+// addToPass adds a departed tag to its door's open pass, opening one if
+// none is.
+func (e *Engine) addToPass(dr *door, pt PassTag, now int64) {
 	if dr.pass == nil {
 		dr.pass = &PassEvent{Door: dr.cfg.ID, Role: dr.cfg.Role, Start: pt.First, End: pt.Last}
 		dr.passIdx = map[string]int{}

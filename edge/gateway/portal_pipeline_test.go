@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/rfid/portal"
+)
+
+func openPortalGateway(t *testing.T, o outbox.Options) *Gateway {
+	t.Helper()
+	cfg, err := config.Complete(&config.Config{Site: "p", Gateway: "gw", DataDir: t.TempDir(),
+		Broker: config.Broker{Listen: "127.0.0.1:0"}, Outbox: o,
+		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+// pendingTypes counts the outbox's pending events by type.
+func pendingTypes(t *testing.T, g *Gateway) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := g.ob.Next(ctx, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, ev := range evs {
+		n[ev.Type]++
+	}
+	return n
+}
+
+// A tag burst that fills the pipeline drops arrivals only: every pass and
+// every held-lot alert is published.
+func TestPortalBurstDropsArrivalsNeverPassesOrAlerts(t *testing.T) {
+	g := openPortalGateway(t, outbox.Options{})
+	g.portalQ = make(chan portal.Event, 8) // a small pipeline fills sooner
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i := 0; i < 200; i++ {
+		g.onPortalEvent(&portal.ArrivalEvent{Door: "DOOR1", EPC: "3074257BF7194E4000001A85", Time: at})
+		if i%4 == 0 {
+			g.onPortalEvent(&portal.AlertEvent{Door: "DOOR1", Direction: portal.DirectionOut, EPC: "3074257BF7194E4000001A85", Lot: "L1", Reason: "test", Time: at})
+		}
+		if i%20 == 0 {
+			g.onPortalEvent(&portal.PassEvent{Door: "DOOR1", Role: portal.RoleReceiving, Direction: portal.DirectionOut, Start: at, End: at})
+		}
+	}
+	if d := g.portalDropped.Load(); d != 192 {
+		t.Fatalf("%d events dropped, want the 192 arrivals beyond the queue", d)
+	}
+	if q := g.portalQueued(); q != 8+50+10 {
+		t.Fatalf("%d events queued, want 68", q)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the pipeline drains what was queued, then returns
+	if err := g.runPortalPipeline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := pendingTypes(t, g)
+	if n["lot.hold.alert"] != 50 || n["portal.pass"] != 10 || n["portal.arrival"] != 8 {
+		t.Fatalf("published %v, want 50 alerts, 10 passes, 8 arrivals", n)
+	}
+	if q := g.portalQueued(); q != 0 {
+		t.Fatalf("%d events left queued", q)
+	}
+}
+
+// The pipeline wakes for a pass queued while it waits.
+func TestPortalPipelineWakesForAPass(t *testing.T) {
+	g := openPortalGateway(t, outbox.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.runPortalPipeline(ctx) }()
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	g.onPortalEvent(&portal.PassEvent{Door: "DOOR1", Role: portal.RoleReceiving, Direction: portal.DirectionIn, Start: at, End: at})
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	evs, err := g.ob.Next(wctx, 10)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || len(evs) == 0 || evs[0].Type != "portal.pass" {
+		t.Fatalf("published %v, %v; want the pass", evs, err)
+	}
+}
+
+// A pass larger than an event may be is published in parts, every tag in
+// one of them, all with the pass's id.
+func TestLargePassIsPublishedInParts(t *testing.T) {
+	g := openPortalGateway(t, outbox.Options{})
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	p := &portal.PassEvent{Door: "DOOR1", Role: portal.RoleReceiving, Direction: portal.DirectionIn, Start: at, End: at, Items: 2000}
+	for i := 0; i < 2000; i++ {
+		p.Tags = append(p.Tags, portal.PassTag{EPC: fmt.Sprintf("3074257BF7194E40%08X", i), URI: fmt.Sprintf("urn:epc:id:sgtin:0614141.812345.%d", i),
+			Kind: portal.KindItem, GTIN: "00614141123452", Direction: portal.DirectionIn, PeakRSSI: -50, Reads: 9, First: at, Last: at})
+	}
+	g.onPortalEvent(p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.runPortalPipeline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	evs, err := g.ob.Next(wctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, parts, ids := 0, 0, map[string]bool{}
+	for _, ev := range evs {
+		if ev.Type != "portal.pass" {
+			continue
+		}
+		var part portal.PassEvent
+		if err := json.Unmarshal(ev.Body, &part); err != nil {
+			t.Fatal(err)
+		}
+		parts++
+		tags += len(part.Tags)
+		ids[part.ID] = true
+		if part.Parts < 2 || part.Items != 2000 {
+			t.Errorf("part %d/%d with %d items", part.Part, part.Parts, part.Items)
+		}
+	}
+	if parts < 2 || tags != 2000 || len(ids) != 1 {
+		t.Fatalf("%d parts, %d tags, pass ids %v", parts, tags, ids)
+	}
+}
