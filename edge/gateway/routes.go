@@ -189,6 +189,8 @@ func lotReply(w http.ResponseWriter, v any, err error) {
 		api.JSON(w, http.StatusOK, v)
 	case errors.Is(err, lots.ErrNotFound):
 		api.Error(w, http.StatusNotFound, err)
+	case errors.Is(err, lots.ErrStoreFull):
+		api.Error(w, http.StatusServiceUnavailable, err) // nothing changed: retry later
 	case isClientError(err):
 		api.Error(w, http.StatusBadRequest, err)
 	default:

@@ -247,7 +247,18 @@ func (d *Details) check() error {
 	if d.Quantity > 0 && d.Unit == "" {
 		return fmt.Errorf("%w: quantity %v needs a unit (e.g. EA, KGM, CS)", ErrInvalid, d.Quantity)
 	}
-	return checkGTIN(d.GTIN)
+	if !d.Production.IsZero() && !d.Expiry.IsZero() && d.Expiry.Before(d.Production) {
+		return fmt.Errorf("%w: expiry %s is before the production date %s: check both dates", ErrInvalid, dateString(d.Expiry), dateString(d.Production))
+	}
+	if err := checkGTIN(d.GTIN); err != nil {
+		return err
+	}
+	// Every form of a GTIN is recorded as the GTIN-14 it is, so that the
+	// same goods compare alike whatever form a request used.
+	if d.GTIN != "" && len(d.GTIN) < 14 {
+		d.GTIN = strings.Repeat("0", 14-len(d.GTIN)) + d.GTIN
+	}
+	return nil
 }
 
 func dateString(t time.Time) string {

@@ -373,6 +373,13 @@ func TestRegisterSupplierLot(t *testing.T) {
 	if _, err := r.Register(ctx, "ABC123", d4); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "recorded with expiry 2025-09-30, this one says 2029-12-31") {
 		t.Fatalf("same lot, other expiry: %v", err)
 	}
+	// A GTIN-13 is recorded as its GTIN-14; expiry before production is refused.
+	if l, err := r.Register(ctx, "G13", Details{Product: "P", Supplier: "S", GTIN: "9520123456788"}); err != nil || l.GTIN != "09520123456788" {
+		t.Fatalf("GTIN-13: %+v, %v", l, err)
+	}
+	if _, err := r.Register(ctx, "D1", Details{Product: "P", Supplier: "S", Production: date("2026-05-02"), Expiry: date("2026-05-01")}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "before the production date") {
+		t.Fatalf("expiry before production: %v", err)
+	}
 	if _, err := r.Register(ctx, "AB C", d); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad code: %v", err)
 	}

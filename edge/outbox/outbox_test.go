@@ -615,6 +615,9 @@ func TestAdmit(t *testing.T) {
 	if err := ob.Admit(PriorityLot, 1000); !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "outbox.max_bytes") {
 		t.Fatalf("full outbox: %v", err)
 	}
+	if st := ob.Stats(); !st.StoreFull {
+		t.Fatalf("a refusal by Admit left the full flag down: %+v", st)
+	}
 	if err := ob.Admit(PriorityLifecycle, 100); err != nil {
 		t.Fatalf("lifecycle reserve: %v", err)
 	}
@@ -625,6 +628,9 @@ func TestAdmit(t *testing.T) {
 	low := open(t, memStoreOnDisk(t), Options{MinFreeBytes: free + free/2})
 	if err := low.Admit(PriorityLot, 100); !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "min_free_bytes") {
 		t.Fatalf("disk below the floor: %v", err)
+	}
+	if st := low.Stats(); !st.DiskLow {
+		t.Fatalf("a refusal by Admit left the disk-low flag down: %+v", st)
 	}
 	if err := low.Admit(PriorityLifecycle, 100); err != nil {
 		t.Fatalf("lifecycle within the reserve: %v", err)

@@ -180,8 +180,16 @@ func (ob *Outbox) measureDisk() {
 		low, critical = ob.diskState(free)
 	}
 	ob.diskChecked = time.Now()
-	ob.setFlag(&ob.diskLow, low, AlarmDiskLow, fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes))
+	ob.setFlag(&ob.diskLow, low, AlarmDiskLow, ob.diskLowMsg())
 	ob.diskLowNow, ob.diskCritical = low, critical
+}
+
+func (ob *Outbox) storeFullMsg() string {
+	return fmt.Sprintf("the outbox reached outbox.max_bytes (%d bytes): lot events are refused until the broker takes the backlog", ob.opt.MaxBytes)
+}
+
+func (ob *Outbox) diskLowMsg() string {
+	return fmt.Sprintf("free disk below outbox.min_free_bytes (%d bytes): lot events are refused and telemetry dropped; free disk space", ob.opt.MinFreeBytes)
 }
 
 // diskState says whether free bytes are below the floor (lot events
@@ -200,8 +208,11 @@ func (ob *Outbox) Admit(p Priority, size int) error {
 	if p == PriorityTelemetry {
 		return nil // dropped oldest-first, never refused
 	}
+	// A refusal here raises the same flag and alarm as one in Append:
+	// the change it stops never reaches Append to do so.
 	if free, err := ob.s.FreeBytes(); err == nil {
 		if low, critical := ob.diskState(free); low && (p != PriorityLifecycle || critical) {
+			ob.setFlag(&ob.diskLow, true, AlarmDiskLow, ob.diskLowMsg())
 			return ob.refuse(fmt.Sprintf("free disk is %d bytes, below outbox.min_free_bytes (%d bytes); free disk space or lower the limit", free, ob.opt.MinFreeBytes))
 		}
 	}
@@ -214,6 +225,7 @@ func (ob *Outbox) Admit(p Priority, size int) error {
 	telemetry := ob.st.bytes[PriorityTelemetry]
 	ob.mu.Unlock()
 	if total-telemetry+uint64(size) > limit {
+		ob.setFlag(&ob.storeFull, true, AlarmStoreFull, ob.storeFullMsg())
 		return ob.refuse(fmt.Sprintf("outbox holds %d bytes, outbox.max_bytes is %d: let the broker take the queue (check the connection) or raise outbox.max_bytes", total, ob.opt.MaxBytes))
 	}
 	return nil
@@ -277,7 +289,7 @@ func (ob *Outbox) applyAppend(ts *txnState, r *request, res *result, diskLow boo
 			ts.st.dropped++
 			return fmt.Errorf("%w: telemetry dropped: outbox.max_bytes (%d) reached", ErrStoreFull, ob.opt.MaxBytes)
 		}
-		ob.setFlag(&ob.storeFull, true, AlarmStoreFull, fmt.Sprintf("the outbox reached outbox.max_bytes (%d bytes): lot events are refused until the broker takes the backlog", ob.opt.MaxBytes))
+		ob.setFlag(&ob.storeFull, true, AlarmStoreFull, ob.storeFullMsg())
 		return ob.refuse(fmt.Sprintf("outbox.max_bytes (%d bytes) reached with %d events waiting for the broker: %s event refused; restore the broker connection or raise outbox.max_bytes", ob.opt.MaxBytes, ts.st.count[0]+ts.st.count[1]+ts.st.count[2], ev.Type))
 	}
 	if err := ts.txn.Set(qkey(p, ev.Seq), val); err != nil {
