@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/lot"
@@ -121,6 +123,10 @@ type lotEnv struct {
 	// http.listen and http.token_file of -c FILE).
 	apiAddr  string
 	apiToken string
+	// full is the whole configuration (-c FILE, or the embedded
+	// defaults): a change made here goes through the gateway opened
+	// offline, so that its event waits in the outbox.
+	full *config.Config
 }
 
 func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
@@ -128,13 +134,13 @@ func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
 	// Without -c, the lot formats, site and gateway of the embedded
 	// defaults `dockgate run` uses (the data dir is still named).
 	d := config.Default()
-	le.cfg, le.site, le.gateway = d.Lots, d.Site, d.Gateway
+	le.cfg, le.site, le.gateway, le.full = d.Lots, d.Site, d.Gateway, d
 	if *lf.config != "" {
 		c, err := loadConfig(*lf.config, env.getenv)
 		if err != nil {
 			return nil, err
 		}
-		le.cfg, le.site, le.gateway = c.Lots, c.Site, c.Gateway
+		le.cfg, le.site, le.gateway, le.full = c.Lots, c.Site, c.Gateway, c
 		le.apiAddr, le.apiToken = apiDialAddr(c.HTTP.Listen), c.HTTP.Token
 		if le.dataDir == "" {
 			le.dataDir = c.DataDir
@@ -155,18 +161,23 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 			return nil, nil, fmt.Errorf("data dir %s: %w (check --data-dir)", le.dataDir, errors.Unwrap(err))
 		}
 	}
-	// A store that fails to open is left as it is: setting it aside is the
+	// The gateway opened offline: a change's event waits in the outbox
+	// (published at the gateway's next start), and a change whose event
+	// could not be queued is refused, as on the running gateway. A store
+	// that fails to open is left as it is: setting it aside is the
 	// gateway's decision (with its alarm), not a lot command's.
-	s, err := store.Open(le.dataDir, store.Options{NoRecover: true})
+	cfg := *le.full
+	cfg.DataDir = le.dataDir
+	g, err := gateway.Open(&cfg, gateway.Info{}, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		gateway.Options{Offline: true, NoRecover: true})
 	if err != nil {
-		return nil, nil, storeLine(err)
-	}
-	r, err := lots.New(s, lots.Options{Config: le.cfg, Site: le.site, Gateway: le.gateway})
-	if err != nil {
-		s.Close()
+		var locked *store.LockedError
+		if errors.As(err, &locked) || strings.Contains(err.Error(), "open store") {
+			return nil, nil, storeLine(err)
+		}
 		return nil, nil, err
 	}
-	return r, func() { s.Close() }, nil
+	return g.Lots(), g.Close, nil
 }
 
 // storeLine adds to a store's open failure what the CLI cannot do about it.

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/store"
 )
@@ -256,5 +259,33 @@ func TestLotThroughGatewayAPI(t *testing.T) {
 	}
 	if _, errs, rc = lotRun(t, "new", "-c", cfg, "--format", seedFormat, "--product", "WLD01", "--brand", "LWX", "--date", "2025-13-01"); rc != 1 || !strings.Contains(errs, "--date") {
 		t.Fatalf("bad date: %d %s", rc, errs)
+	}
+}
+
+// Lot changes made offline wait in the outbox, as the running gateway's
+// would: central hears of them at the gateway's next start.
+func TestOfflineLotChangesQueueEvents(t *testing.T) {
+	dir := t.TempDir()
+	code := strings.TrimSpace(mustLot(t, "new", "--data-dir", dir, "--product", "P", "--date", "2025-05-01"))
+	mustLot(t, "hold", code, "--data-dir", dir, "--reason", "lab")
+	cfg := config.Default()
+	cfg.DataDir = dir
+	g, err := gateway.Open(cfg, gateway.Info{}, slog.New(slog.DiscardHandler), gateway.Options{Offline: true, NoRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	evs, err := g.Outbox().Next(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	if got := strings.Join(types, " "); !strings.Contains(got, "lot.created") || !strings.Contains(got, "lot.hold") {
+		t.Fatalf("outbox holds %q, want lot.created and lot.hold", got)
 	}
 }
