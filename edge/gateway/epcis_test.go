@@ -134,12 +134,17 @@ func TestSupplierLotCodeTakenGetsALotOfItsOwn(t *testing.T) {
 	if c.Lot != b.Lot {
 		t.Fatalf("the same supplier lot and product got another lot: %s, then %s", b.Lot, c.Lot)
 	}
+	// Another expiry is another lot of the gateway's own (one lot, one
+	// expiry: FEFO sees both).
+	if d := receive("d", "(01)09520123456795(10)250501(17)280531"); d.Lot == b.Lot || !d.LotAssigned {
+		t.Fatalf("the same supplier lot with another expiry joined %s: %+v", b.Lot, d)
+	}
 	own, err := g.lots.Get(b.Lot)
 	if err != nil || own.SupplierLot != "250501" || own.Supplier != "Acme" || own.GTIN != "09520123456795" {
 		t.Fatalf("lot of its own %+v, %v", own, err)
 	}
 	codes, err := g.lots.SupplierLots("Acme", "250501")
-	if err != nil || len(codes) != 2 {
+	if err != nil || len(codes) != 3 {
 		t.Fatalf("lots of supplier lot 250501: %v, %v", codes, err)
 	}
 	// FSMA 204: the receipt documents name the previous source, and who
@@ -171,7 +176,7 @@ func TestSupplierLotCodeTakenGetsALotOfItsOwn(t *testing.T) {
 		}
 		tlc = append(tlc, e.TLCSource)
 	}
-	if len(tlc) != 3 || tlc[0] != "urn:dockgate:party:Acme" || !strings.HasPrefix(tlc[1], "urn:epc:id:sgln:") || tlc[2] != tlc[1] {
+	if len(tlc) != 4 || tlc[0] != "urn:dockgate:party:Acme" || !strings.HasPrefix(tlc[1], "urn:epc:id:sgln:") || tlc[2] != tlc[1] {
 		t.Fatalf("tlcSource of the receipts: %v", tlc)
 	}
 }

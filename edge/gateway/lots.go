@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
@@ -40,8 +41,14 @@ func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest)
 		if serr != nil {
 			return "", false, serr
 		}
+		// One lot has one expiry: goods of the same supplier lot with
+		// another expiry get a lot of their own, so FEFO sees both.
+		expiry := ""
+		if !r.Expiry.IsZero() {
+			expiry = r.Expiry.Format(time.DateOnly)
+		}
 		for _, c := range codes {
-			if own, gerr := a.r.Get(c); gerr == nil && own.Source == lots.SourceGenerated && own.Product == r.Product && own.GTIN == r.GTIN {
+			if own, gerr := a.r.Get(c); gerr == nil && own.Source == lots.SourceGenerated && own.Product == r.Product && own.GTIN == r.GTIN && own.Expiry == expiry {
 				return c, true, nil
 			}
 		}
