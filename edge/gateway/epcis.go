@@ -65,9 +65,18 @@ func (g *Gateway) setupEPCIS() {
 			r.EPCs = append(r.EPCs, c.EPCURI)
 		}
 		if cls, err := g.lotClass(rc.GTIN, rc.Lot); err == nil {
-			q := epcis.Quantity{EPCClass: cls}
+			// FSMA 204's quantity and unit: items per carton times the
+			// cartons, or the cartons themselves when only they are
+			// counted (the class is then the cartons' GTIN). A unit
+			// that is not a count (KGM, LTR …) is the uom.
+			q := epcis.Quantity{EPCClass: cls, Quantity: float64(len(cartons))}
 			if rc.QtyPerCarton > 0 {
 				q.Quantity = float64(rc.QtyPerCarton * len(cartons))
+			}
+			switch rc.Unit {
+			case "", "EA", "C62", "H87", "CS", "CT", "PK":
+			default:
+				q.UOM = rc.Unit
 			}
 			r.Quantities = append(r.Quantities, q)
 		}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -191,5 +192,61 @@ func TestPassURIsListRawEPCs(t *testing.T) {
 	got := passURIs(p)
 	if len(got) != 2 || got[0] != "urn:epc:id:sgtin:0614141.812345.6789" || !strings.HasPrefix(got[1], "urn:epc:raw:88.") {
 		t.Fatalf("pass URIs %v", got)
+	}
+}
+
+// A receipt's quantityList carries FSMA 204's quantity and unit: items
+// times cartons with a measure's uom, or the cartons counted.
+func TestReceiptQuantityAndUnit(t *testing.T) {
+	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
+		Broker: config.Broker{Listen: "127.0.0.1:0"},
+		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = ""
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx := context.Background()
+	for _, r := range []receiving.Request{
+		{ID: "kg", Door: "DOOR1", GTIN: "09520123456788", Cartons: 3, QtyPerCarton: 12, Unit: "KGM"},
+		{ID: "cs", Door: "DOOR1", GTIN: "09520123456788", Cartons: 2},
+		{ID: "ea", Door: "DOOR1", GTIN: "09520123456788", Cartons: 2, QtyPerCarton: 6},
+	} {
+		if _, err := g.recv.Receive(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := g.ob.Next(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		if ev.Type != "epcis.receiving" {
+			continue
+		}
+		var d struct {
+			Body struct {
+				EventList []struct {
+					QuantityList []struct {
+						Quantity float64 `json:"quantity"`
+						UOM      string  `json:"uom"`
+					} `json:"quantityList"`
+				} `json:"eventList"`
+			} `json:"epcisBody"`
+		}
+		if err := json.Unmarshal(ev.Body, &d); err != nil {
+			t.Fatal(err)
+		}
+		q := d.Body.EventList[0].QuantityList[0]
+		got = append(got, fmt.Sprintf("%g %s", q.Quantity, q.UOM))
+	}
+	if want := "36 KGM|2 |12 "; strings.Join(got, "|") != want {
+		t.Fatalf("quantities %q, want %q", strings.Join(got, "|"), want)
 	}
 }

@@ -176,8 +176,14 @@ func applyScan(r *Request) error {
 	if r.Scan == "" {
 		return nil
 	}
-	if g := padGTIN(r.Scan); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
-		// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs.
+	// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs (with or
+	// without the scanner's symbology identifier: ]E0 EAN-13/UPC-A, ]E4
+	// EAN-8, ]I1 ITF).
+	plain := r.Scan
+	for _, id := range []string{"]E0", "]E4", "]I1", "]I0"} {
+		plain = strings.TrimPrefix(plain, id)
+	}
+	if g := padGTIN(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
 		r.Scan = "(01)" + g
 	}
 	m, err := parseScan(r.Scan)
@@ -293,7 +299,7 @@ func parseDate(field, v string) (time.Time, error) {
 	return t, nil
 }
 
-var unitPattern = regexp.MustCompile(`^[A-Z0-9]{1,3}$`)
+var unitPattern = regexp.MustCompile(`^[A-Z0-9]{2,3}$`)
 
 // normalise validates a request and fills what follows from it.
 func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
@@ -310,6 +316,9 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 			return prod, exp, invalid("door: required: name the receiving door (configured doors: %s)", strings.Join(names, ", "))
 		}
 		return prod, exp, fmt.Errorf("%w %q (configured doors: %s)", ErrUnknownDoor, r.Door, strings.Join(names, ", "))
+	}
+	if r.Cartons == 0 && len(r.SSCCs) > 0 {
+		r.Cartons = len(r.SSCCs) // one carton per SSCC given
 	}
 	if r.Cartons < 1 || r.Cartons > s.cfg.MaxCartons {
 		return prod, exp, invalid("cartons: %d must be between 1 and %d", r.Cartons, s.cfg.MaxCartons)
@@ -369,7 +378,7 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 		}
 	}
 	if r.Unit != "" && !unitPattern.MatchString(r.Unit) {
-		return prod, exp, invalid("unit: %q is not a UN/CEFACT unit code (1-3 capital letters or digits, e.g. EA, KGM, CS)", r.Unit)
+		return prod, exp, invalid("unit: %q is not a UN/CEFACT unit code (2-3 capital letters or digits, e.g. EA, KGM, CS)", r.Unit)
 	}
 	if r.Unit == "" {
 		// UN/CEFACT codes: each item, or cases when only cartons are counted.
@@ -461,7 +470,7 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	if held, err := s.lots.Held(rc.Lot); err != nil {
 		return nil, err
 	} else if held {
-		return nil, fmt.Errorf("%w: lot %s is on hold or recalled: release it before receiving goods into it", ErrConflict, rc.Lot)
+		return nil, fmt.Errorf("%w: lot %s is on hold or recalled: release a held lot before receiving goods into it (a recall is final: receive them into another lot)", ErrConflict, rc.Lot)
 	}
 
 	ssccs := r.SSCCs

@@ -192,6 +192,8 @@ func TestGTINFormsAndAgreeingFields(t *testing.T) {
 	for i, req := range []Request{
 		{Door: "DOOR1", GTIN: "9520123456788", Cartons: 1},
 		{Door: "DOOR1", Scan: "9520123456788", Cartons: 1},
+		{Door: "DOOR1", Scan: "]E09520123456788", Cartons: 1},
+		{Door: "DOOR1", Scan: "]I109520123456788", Cartons: 1},
 		{Door: "DOOR1", GTIN: "9520123456788", Scan: "(00)006141410000000128(02)09520123456788(37)12", QtyPerCarton: 12, Cartons: 1},
 	} {
 		req.ID = fmt.Sprintf("g%d", i)
@@ -393,8 +395,9 @@ func TestSupplierSSCCsChecked(t *testing.T) {
 	if _, err := r.svc.Receive(ctx, Request{Door: "DOOR1", GTIN: "09520123456788", Cartons: 2, SSCCs: []string{a, a}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("same SSCC twice: %v", err)
 	}
-	if _, err := r.svc.Receive(ctx, Request{ID: "s1", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{a}}); err != nil {
-		t.Fatal(err)
+	// Cartons follow the SSCCs given when not counted.
+	if rc, err := r.svc.Receive(ctx, Request{ID: "s1", Door: "DOOR1", GTIN: "09520123456788", SSCCs: []string{a}}); err != nil || len(rc.Cartons) != 1 {
+		t.Fatalf("SSCCs without cartons: %+v, %v", rc, err)
 	}
 	if _, err := r.svc.Receive(ctx, Request{ID: "s2", Door: "DOOR1", GTIN: "09520123456788", Cartons: 1, SSCCs: []string{a}}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("SSCC received twice: %v", err)
