@@ -90,18 +90,21 @@ func (g *Gateway) onLotChange(c lots.Change) {
 // queued without bound (they are never dropped), arrivals into a bounded
 // queue that drops them, counted, when a tag burst outruns the outbox.
 func (g *Gateway) onPortalEvent(ev portal.Event) {
-	if g.recovering.Load() {
-		switch ev := ev.(type) {
-		case *portal.ArrivalEvent:
-			// Published before the crash, most likely: telemetry is not
-			// sent twice.
-			return
-		case *portal.PassEvent:
-			ev.Recovered = true
-			g.recovered++
-		case *portal.AlertEvent:
-			ev.Recovered = true
+	// A pass that began before this start was rebuilt from the saved
+	// reads; it closes during the replay, or later when its tags were read
+	// within a presence timeout of the restart.
+	switch ev := ev.(type) {
+	case *portal.ArrivalEvent:
+		if g.recovering.Load() {
+			return // published before the stop, most likely: not twice
 		}
+	case *portal.PassEvent:
+		ev.Recovered = ev.Start.Before(g.started)
+		if g.recovering.Load() {
+			g.recovered++
+		}
+	case *portal.AlertEvent:
+		ev.Recovered = ev.Time.Before(g.started)
 	}
 	if _, arrival := ev.(*portal.ArrivalEvent); !arrival {
 		g.portalMu.Lock()
@@ -173,13 +176,15 @@ func (g *Gateway) observeReads(batch []rfid.Read) {
 
 // recoverPortal replays the reads saved before the gateway last stopped into
 // the engine and ticks it with the clock: the passes a crash left open close
-// with their own read times, marked recovered, and go to the pipeline. A
-// pass whose tags were read within a presence timeout of now stays open and
-// goes on with the readers' new reads.
+// with their own read times and go to the pipeline. A pass whose tags were
+// read within a presence timeout of now stays open and goes on with the
+// readers' new reads. Either way it is marked recovered, as it began before
+// this start.
 func (g *Gateway) recoverPortal() {
 	if g.reads == nil {
 		return
 	}
+	g.started = g.now()
 	g.recovering.Store(true)
 	defer g.recovering.Store(false)
 	n, err := g.reads.replay(g.eng.Observe, g.eng.Tick)

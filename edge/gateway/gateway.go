@@ -110,10 +110,12 @@ type Gateway struct {
 	portalBusy []portal.Event
 	// reads saves the portal's reads until their passes are in the
 	// outbox (nil without portals); recovering is set while they are
-	// replayed at start.
+	// replayed at start. Passes and alerts from before started (when the
+	// replay began) are marked recovered.
 	reads      *savedReads
 	recovering atomic.Bool
-	recovered  int // passes rebuilt by the replay
+	recovered  int // passes closed by the replay
+	started    time.Time
 
 	printing *printing
 

@@ -364,3 +364,44 @@ func TestSavedReadRoundTrip(t *testing.T) {
 		t.Fatal("a malformed value decoded")
 	}
 }
+
+// A gateway back within a presence timeout finds the carton still at the
+// door: the replayed reads and the new ones make one pass, from the first
+// read before the stop, marked recovered.
+func TestQuickRestartContinuesThePass(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{}
+	clock.set(readsT0)
+	g := openDockGateway(t, dir, clock)
+	const tag = "3034257BF40C0E40000007D1"
+	reads := sweepReads(tag, 1, 3, portal.DirectionIn, readsT0)
+	g.observeReads(reads[:10])
+	if err := g.reads.write(); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+
+	clock.set(reads[9].Time.Add(500 * time.Millisecond))
+	g = openDockGateway(t, dir, clock)
+	g.recoverPortal()
+	if g.recovered != 0 || g.eng.Stats().Tracked != 1 {
+		t.Fatalf("%d passes closed by the replay, %d tags tracked; want the tag still present", g.recovered, g.eng.Stats().Tracked)
+	}
+	for i := range reads[10:] {
+		reads[10+i].Time = reads[10+i].Time.Add(time.Second) // read again after the restart
+	}
+	g.observeReads(reads[10:])
+	g.eng.Tick(readsT0.Add(time.Minute))
+	drainPortal(t, g)
+	evs := takeEvents(t, g)
+	if len(evs["portal.pass"]) != 1 {
+		t.Fatalf("%d passes, want 1", len(evs["portal.pass"]))
+	}
+	var p portal.PassEvent
+	if err := json.Unmarshal(evs["portal.pass"][0].Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Recovered || !p.Start.Equal(readsT0) || p.Tags[0].Reads != len(reads) {
+		t.Fatalf("pass %+v, want one recovered pass of every read from t0", p)
+	}
+}
