@@ -193,7 +193,8 @@ func (g *Gateway) recoverPortal() {
 	}
 	g.eng.Tick(g.now())
 	if n > 0 {
-		g.log.Info("portal reads saved before the last stop replayed", "reads", n, "passes_recovered", g.recovered)
+		// Passes still open go on and are published when their tags leave.
+		g.log.Info("portal reads saved before the last stop replayed", "reads", n, "passes_closed", g.recovered, "tags_present", g.eng.Stats().Tracked)
 	}
 }
 
