@@ -8,10 +8,14 @@
 //	scanner/API/MQTT ─▶ receiving ─▶ lots, labels ─▶ spoolers ─▶ printers │
 //	                        └───────────────────────────▶ outbox (Badger) ─▶ publisher ─▶ MQTT
 //
+// The reads the portal engine takes are also saved in the store until their
+// passes are in the outbox, and replayed into the engine at start, before the
+// readers start: the engine's memory is lost in a crash (portal_reads.go).
+//
 // On shutdown the readers and the API stop first, then the portal pipeline,
 // the command workers and the spoolers drain, then the publisher publishes
-// "offline" and disconnects, then the embedded broker stops and the store
-// closes.
+// "offline" and disconnects and the saved reads are pruned, then the
+// embedded broker stops and the store closes.
 package gateway
 
 import (
