@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -33,7 +34,7 @@ func (c *testClock) now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
 // 7, 8) on reader R1, which is never started: the test gives the reads. It
 // is neither run nor flushed, so closing it is what a kill does to the
 // portal: the engine's memory is gone.
-func openDockGateway(t *testing.T, dir string, clock *testClock) *Gateway {
+func openDockGateway(t testing.TB, dir string, clock *testClock) *Gateway {
 	t.Helper()
 	door := func(id, role string, out, in []uint16) config.Door {
 		return config.Door{DoorConfig: portal.DoorConfig{ID: id, Role: role, Reader: "R1",
@@ -404,4 +405,33 @@ func TestQuickRestartContinuesThePass(t *testing.T) {
 	if !p.Recovered || !p.Start.Equal(readsT0) || p.Tags[0].Reads != len(reads) {
 		t.Fatalf("pass %+v, want one recovered pass of every read from t0", p)
 	}
+}
+
+// BenchmarkSavedReads measures the cost saving adds to the read path: the
+// engine observes a batch of 100 reads, they are saved, and written in
+// batches as the writer would.
+func BenchmarkSavedReads(b *testing.B) {
+	clock := &testClock{}
+	clock.set(readsT0)
+	g := openDockGateway(b, b.TempDir(), clock)
+	batch := make([]rfid.Read, 100)
+	for i := range batch {
+		batch[i] = rfid.Read{EPC: rfid.MustParseEPC(fmt.Sprintf("3034257BF40C0E400000%04X", i)), Reader: "R1", Antenna: uint16(1 + i%4), RSSI: -50, HasRSSI: true}
+	}
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := range batch {
+			batch[i].Time = readsT0.Add(time.Duration(n) * time.Millisecond)
+		}
+		g.observeReads(batch)
+		if n%10 == 9 {
+			if err := g.reads.write(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := g.reads.write(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "reads/s")
 }
