@@ -60,15 +60,21 @@ func freePort(t *testing.T) string {
 // ports.
 func startGateway(t *testing.T, dataDir string) (*exec.Cmd, string, string) {
 	t.Helper()
+	return startGatewayWith(t, dataDir, "")
+}
+
+// startGatewayWith is startGateway with more configuration (YAML appended).
+func startGatewayWith(t *testing.T, dataDir, extra string) (*exec.Cmd, string, string) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		cmd, cfg, brokerAddr, ok := tryStartGateway(t, dataDir)
+		cmd, cfg, brokerAddr, ok := tryStartGateway(t, dataDir, extra)
 		if ok || attempt == 5 {
 			return cmd, cfg, brokerAddr
 		}
 	}
 }
 
-func tryStartGateway(t *testing.T, dataDir string) (*exec.Cmd, string, string, bool) {
+func tryStartGateway(t *testing.T, dataDir, extra string) (*exec.Cmd, string, string, bool) {
 	t.Helper()
 	brokerAddr, httpAddr := freePort(t), freePort(t)
 	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
@@ -79,7 +85,7 @@ broker:
   listen: %s
 http:
   listen: %s
-`, dataDir, brokerAddr, httpAddr)), 0o600)
+%s`, dataDir, brokerAddr, httpAddr, extra)), 0o600)
 	cmd := exec.Command(dockgateBinary(t), "run", "-c", cfg, "--log-format", "json")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

@@ -90,6 +90,22 @@ func (g *Gateway) onLotChange(c lots.Change) {
 // queued without bound (they are never dropped), arrivals into a bounded
 // queue that drops them, counted, when a tag burst outruns the outbox.
 func (g *Gateway) onPortalEvent(ev portal.Event) {
+	// A pass that began before this start was rebuilt from the saved
+	// reads; it closes during the replay, or later when its tags were read
+	// within a presence timeout of the restart.
+	switch ev := ev.(type) {
+	case *portal.ArrivalEvent:
+		if g.recovering.Load() {
+			return // published before the stop, most likely: not twice
+		}
+	case *portal.PassEvent:
+		ev.Recovered = ev.Start.Before(g.started)
+		if g.recovering.Load() {
+			g.recovered++
+		}
+	case *portal.AlertEvent:
+		ev.Recovered = ev.Time.Before(g.started)
+	}
 	if _, arrival := ev.(*portal.ArrivalEvent); !arrival {
 		g.portalMu.Lock()
 		g.portalKeep = append(g.portalKeep, ev)
@@ -111,13 +127,80 @@ func (g *Gateway) onPortalEvent(ev portal.Event) {
 	}
 }
 
-// takePortalKept returns the queued passes and alerts, oldest first.
+// takePortalKept returns the queued passes and alerts, oldest first; they
+// stay in portalBusy until handleKept has published them.
 func (g *Gateway) takePortalKept() []portal.Event {
 	g.portalMu.Lock()
 	defer g.portalMu.Unlock()
 	evs := g.portalKeep
 	g.portalKeep = nil
+	g.portalBusy = evs
 	return evs
+}
+
+// handleKept publishes the queued passes and alerts and returns how many
+// there were.
+func (g *Gateway) handleKept(ctx context.Context) int {
+	evs := g.takePortalKept()
+	for _, ev := range evs {
+		g.handlePortalEvent(ctx, ev)
+		g.portalMu.Lock()
+		g.portalBusy = g.portalBusy[1:]
+		g.portalMu.Unlock()
+	}
+	return len(evs)
+}
+
+// portalWaiting is the start of the oldest pass queued or being published,
+// zero when none is: the saved reads from then on are still needed.
+func (g *Gateway) portalWaiting() time.Time {
+	g.portalMu.Lock()
+	defer g.portalMu.Unlock()
+	var oldest time.Time
+	for _, evs := range [][]portal.Event{g.portalBusy, g.portalKeep} {
+		for _, ev := range evs {
+			if p, ok := ev.(*portal.PassEvent); ok && (oldest.IsZero() || p.Start.Before(oldest)) {
+				oldest = p.Start
+			}
+		}
+	}
+	return oldest
+}
+
+// observeReads is the readers' OnReads: the engine takes the reads, then
+// they are saved (see savedReads.add for the order).
+func (g *Gateway) observeReads(batch []rfid.Read) {
+	g.eng.Observe(batch)
+	g.reads.add(batch)
+}
+
+// recoverPortal replays the reads saved before the gateway last stopped into
+// the engine and ticks it with the clock: the passes a crash left open close
+// with their own read times and go to the pipeline. A pass whose tags were
+// read within a presence timeout of now stays open and goes on with the
+// readers' new reads. Either way it is marked recovered, as it began before
+// this start.
+func (g *Gateway) recoverPortal() {
+	if g.reads == nil {
+		return
+	}
+	g.started = g.now()
+	g.recovering.Store(true)
+	defer g.recovering.Store(false)
+	n, err := g.reads.replay(g.eng.Observe, g.eng.Tick)
+	if err != nil {
+		g.log.Error("saved portal reads not replayed: passes open at the last stop may be missing", "replayed", n, "err", err)
+	}
+	g.eng.Tick(g.now())
+	if n > 0 {
+		// Passes still open go on and are published when their tags leave.
+		g.log.Info("portal reads saved before the last stop replayed", "reads", n, "passes_closed", g.recovered, "tags_present", g.eng.Stats().Tracked)
+	}
+}
+
+// readsAlarm raises (or clears) an alarm of the saved portal reads.
+func (g *Gateway) readsAlarm(kind, msg string, cleared bool) {
+	g.onAlarm(outbox.Alarm{Kind: kind, Message: msg, Cleared: cleared, Time: g.now()})
 }
 
 // portalQueued is the number of portal events waiting for the pipeline.
@@ -133,22 +216,17 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 	// An event taken is finished even if shutdown begins meanwhile.
 	hctx := context.WithoutCancel(ctx)
 	for {
-		for _, ev := range g.takePortalKept() {
-			g.handlePortalEvent(hctx, ev)
-		}
+		g.handleKept(hctx)
 		select {
 		case <-ctx.Done():
 			// Drain what the readers produced before they stopped.
 			for {
-				kept := g.takePortalKept()
-				for _, ev := range kept {
-					g.handlePortalEvent(hctx, ev)
-				}
+				kept := g.handleKept(hctx)
 				select {
 				case ev := <-g.portalQ:
 					g.handlePortalEvent(hctx, ev)
 				default:
-					if len(kept) == 0 {
+					if kept == 0 {
 						return nil
 					}
 				}
@@ -167,16 +245,22 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
 			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
 		}
-		id := g.publishPass(ctx, ev)
+		id, published := g.publishPass(ctx, ev)
 		if g.epcisPass != nil && door != nil {
 			if doc, err := g.epcisPass(ev, door.Location); err != nil {
 				g.log.Error("EPCIS pass document", "door", ev.Door, "err", err)
 			} else if err := g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
 				g.log.Error("EPCIS pass document not published", "door", ev.Door, "tags", len(ev.Tags), "err", err)
+				published = false
 			}
 		}
 		for _, lot := range sortedKeys(ev.Lots) {
 			_ = g.recv.RecordEvent(lot, receiving.EventRef{EventID: id, Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction})
+		}
+		if published && g.reads != nil {
+			// The pass and its alerts (which came before it) are in the
+			// outbox: its reads need not be replayed.
+			g.reads.passDone(ev)
 		}
 	case *portal.AlertEvent:
 		g.log.Warn("carton of a held lot at the door", "door", ev.Door, "direction", ev.Direction, "lot", ev.Lot, "epc", ev.EPC)
@@ -197,9 +281,9 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 // it is larger than an event may be (outbox.max_event_bytes), so that a
 // pallet of thousands of item tags is not lost; when even that fails it
 // publishes the pass's aggregates without the per-tag detail. It returns
-// the id of the (first) event.
-func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) string {
-	id := outbox.NewID()
+// the id of the (first) event and whether every part is in the outbox.
+func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) (string, bool) {
+	id, ok := outbox.NewID(), true
 	parts, err := ev.Split(id, g.maxEventBytes())
 	if err != nil {
 		g.log.Error("pass too large even in parts: published without its tags", "door", ev.Door, "tags", len(ev.Tags), "err", err)
@@ -215,9 +299,10 @@ func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) string 
 		if err := g.emit(ctx, outbox.Event{ID: pid, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
 			Priority: outbox.PriorityLot}, p); err != nil {
 			g.log.Error("pass not published", "door", ev.Door, "part", p.Part, "parts", p.Parts, "err", err)
+			ok = false
 		}
 	}
-	return id
+	return id, ok
 }
 
 // maxEventBytes is the outbox's bound on an event body

@@ -8,10 +8,14 @@
 //	scanner/API/MQTT ─▶ receiving ─▶ lots, labels ─▶ spoolers ─▶ printers │
 //	                        └───────────────────────────▶ outbox (Badger) ─▶ publisher ─▶ MQTT
 //
+// The reads the portal engine takes are also saved in the store until their
+// passes are in the outbox, and replayed into the engine at start, before the
+// readers start: the engine's memory is lost in a crash (portal_reads.go).
+//
 // On shutdown the readers and the API stop first, then the portal pipeline,
 // the command workers and the spoolers drain, then the publisher publishes
-// "offline" and disconnects, then the embedded broker stops and the store
-// closes.
+// "offline" and disconnects and the saved reads are pruned, then the
+// embedded broker stops and the store closes.
 package gateway
 
 import (
@@ -104,6 +108,18 @@ type Gateway struct {
 	portalMu      sync.Mutex
 	portalKeep    []portal.Event
 	portalKick    chan struct{}
+	// portalBusy are the kept events the pipeline has taken and not yet
+	// published, oldest first: with portalKeep, what the saved reads must
+	// still cover.
+	portalBusy []portal.Event
+	// reads saves the portal's reads until their passes are in the
+	// outbox (nil without portals); recovering is set while they are
+	// replayed at start. Passes and alerts from before started (when the
+	// replay began) are marked recovered.
+	reads      *savedReads
+	recovering atomic.Bool
+	recovered  int // passes closed by the replay
+	started    time.Time
 
 	printing *printing
 
@@ -236,8 +252,9 @@ func (g *Gateway) openPortals() error {
 	if err != nil {
 		return fmt.Errorf("portal: %w", err)
 	}
+	g.reads = newSavedReads(g.store.DB(), g.eng, g.portalWaiting, g.log.With("component", "portal"), g.readsAlarm)
 	for _, rc := range g.cfg.Readers {
-		r, err := readers.New(rc, readers.Handlers{OnReads: g.eng.Observe, OnEvent: g.onReaderEvent,
+		r, err := readers.New(rc, readers.Handlers{OnReads: g.observeReads, OnEvent: g.onReaderEvent,
 			Logger: g.log.With("component", "reader", "reader", rc.ID), Now: g.now})
 		if err != nil {
 			return fmt.Errorf("reader %s: %w", rc.ID, err)
@@ -336,6 +353,13 @@ func (g *Gateway) health() (bool, any) {
 	detail := map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version,
 		"problems": problems, "warnings": warnings,
 		"outbox": obs, "publisher": pub, "portal_events_dropped": g.portalDropped.Load()}
+	if g.reads != nil {
+		detail["portal_reads_saved"], detail["portal_reads_dropped"] = g.reads.saved.Load(), g.reads.dropped.Load()
+		if g.reads.full.Load() {
+			warnings = append(warnings, fmt.Sprintf("more than %d portal reads kept for open passes (a tag parked at a door?): the oldest are dropped, and a crash loses them", g.reads.max))
+			detail["warnings"] = warnings
+		}
+	}
 	if g.store.Recovered != "" {
 		detail["store_recovered_from"] = g.store.Recovered
 		warnings = append(warnings, "the store could not be opened and was set aside in "+g.store.Recovered)
@@ -371,6 +395,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	} else if n > 0 {
 		g.log.Info("unfinished receipts resumed", "count", n)
 	}
+
+	// Rebuild the passes a crash left open, before new reads come in.
+	g.recoverPortal()
 
 	// A stage downstream that fails ends the gateway (exit 1, so that a
 	// supervisor restarts it) instead of leaving it up without, say, its
@@ -419,6 +446,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	back := new(errgroup.Group)
 	back.Go(guard("outbox", func() error { return g.ob.Run(pubCtx) }))
 	back.Go(guard("publisher", func() error { return g.pub.Run(pubCtx) }))
+	if g.reads != nil {
+		// Stopped with the publisher, after the pipeline: its last prune
+		// then sees every pass of the final flush published.
+		back.Go(guard("saved portal reads", func() error { return g.reads.run(pubCtx) }))
+	}
 
 	err := front.Wait()
 	g.stopping.Store(true)

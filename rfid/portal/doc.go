@@ -32,6 +32,13 @@
 // lots; a tag of a held lot going out (or through a shipping door) raises an
 // [AlertEvent].
 //
+// The engine keeps its state in memory only. A caller that must not lose an
+// open pass to a crash saves the reads [Engine.Accepts] and replays them
+// into a fresh engine after a restart; [Engine.OldestOpen] tells how far
+// back the saved reads are still needed. A pass's alerts are emitted
+// before the pass, so that a caller that has published a pass has
+// published its alerts too.
+//
 // The [Engine] is pure: it reads no clock (read times and the time given to
 // Tick drive it) and does no I/O; [Engine.Run] ticks it with an injected
 // clock. Memory is a few hundred bytes per tracked EPC.

@@ -85,6 +85,9 @@ type PassEvent struct {
 	// TagsOmitted is the number of tags left out of a pass published as a
 	// summary, when even one tag with the aggregates is too large.
 	TagsOmitted int `json:"tags_omitted,omitempty"`
+	// Recovered is set by the caller, not the engine: the pass was rebuilt
+	// after a restart from reads saved before the gateway stopped.
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // EventType is "pass".
@@ -159,6 +162,8 @@ type AlertEvent struct {
 	Lot       string    `json:"lot"`
 	Reason    string    `json:"reason"`
 	Time      time.Time `json:"time"`
+	// Recovered: see PassEvent.Recovered.
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // EventType is "alert".
@@ -169,7 +174,8 @@ type Config struct {
 	Doors []DoorConfig
 	// Sink receives events, synchronously, from the goroutine that called
 	// Observe or Tick, with the engine locked: it must not call the engine.
-	// Required.
+	// A pass's alerts come before the pass itself, so that a caller that
+	// has handled a pass has handled its alerts too. Required.
 	Sink func(Event)
 	// Lots resolves EPCs to lots (optional).
 	Lots LotResolver
@@ -355,6 +361,56 @@ func (e *Engine) Stats() Stats {
 	s := e.st
 	s.Tracked = len(e.index)
 	return s
+}
+
+// Accepts reports whether Observe would take r into account: it comes from
+// an antenna of a door and is not below that door's RSSI floor. The rest is
+// dropped by Observe (Unmapped, Weak), so a caller saving reads to replay
+// them later need not keep it.
+func (e *Engine) Accepts(r *rfid.Read) bool {
+	// byRdr and doors do not change after New: no lock.
+	m := e.byRdr[r.Reader]
+	if m == nil {
+		m = e.byRdr[""]
+	}
+	if int(r.Antenna) >= len(m) || m[r.Antenna].group == 0 {
+		return false
+	}
+	return !r.HasRSSI || int(r.RSSI) >= e.doors[m[r.Antenna].door].cfg.RSSIFloor
+}
+
+// OldestOpen is the time of the oldest read that an event not yet emitted
+// may still depend on: the earliest first read of a tracked tag (present or
+// not yet arrived) and the start of an open pass. It is zero when nothing
+// is open. Reads older than it have done all they will do, which is what a
+// caller that saves reads to replay after a crash needs to prune them.
+func (e *Engine) OldestOpen() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	oldest, found := int64(0), false
+	for _, idx := range e.index {
+		t := &e.tags[idx]
+		if !found || t.first < oldest {
+			oldest, found = t.first, true
+		}
+		// A read dated before the tag's first at a door (a backlog)
+		// lowers that door's first but not always the tag's.
+		for j := range t.doors {
+			if t.doors[j].door >= 0 && t.doors[j].first < oldest {
+				oldest = t.doors[j].first
+			}
+		}
+	}
+	var start time.Time
+	if found {
+		start = time.Unix(0, oldest)
+	}
+	for i := range e.doors {
+		if p := e.doors[i].pass; p != nil && (start.IsZero() || p.Start.Before(start)) {
+			start = p.Start
+		}
+	}
+	return start
 }
 
 // Observe takes a batch of reads. Tags that reach MinReads emit an
@@ -767,7 +823,7 @@ func (e *Engine) closePass(p *PassEvent) {
 	case votes[DirectionOut] > votes[DirectionIn]:
 		p.Direction = DirectionOut
 	}
-	e.cfg.Sink(p)
+	// The alerts go first: see Config.Sink.
 	for _, t := range p.Tags {
 		if !t.Held {
 			continue
@@ -788,6 +844,7 @@ func (e *Engine) closePass(p *PassEvent) {
 		e.st.Alerts++
 		e.cfg.Sink(&AlertEvent{Door: p.Door, Direction: dir, EPC: t.EPC, URI: t.URI, Lot: t.Lot, Reason: reason, Time: t.Last})
 	}
+	e.cfg.Sink(p)
 }
 
 // Run ticks the engine every interval (default 100ms) on the configured
