@@ -37,7 +37,10 @@ type Job struct {
 	// ZPL is one or more complete formats (^XA … ^XZ).
 	ZPL string `json:"zpl,omitempty"`
 	// Copies sends the ZPL this many times (default 1).
-	Copies int    `json:"copies"`
+	Copies int `json:"copies"`
+	// Labels is the number of labels the job prints: the ^PQ quantities of
+	// its formats, summed, times Copies. Set by the spooler.
+	Labels int    `json:"labels"`
 	Lot    string `json:"lot,omitempty"`
 	Carton string `json:"carton,omitempty"`
 
@@ -80,7 +83,7 @@ func (e *StateError) Unwrap() error { return e.Err }
 
 var jobIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// MaxCopies bounds Job.Copies.
+// MaxCopies bounds the labels of a job (Job.Labels), and so its copies.
 const MaxCopies = 1000
 
 func (j *Job) validate() error {
@@ -96,20 +99,22 @@ func (j *Job) validate() error {
 	if j.Copies < 0 || j.Copies > MaxCopies {
 		return bad("copies %d is not 1-%d", j.Copies, MaxCopies)
 	}
-	z := strings.TrimSpace(j.ZPL)
-	if !strings.HasPrefix(z, "^XA") && !strings.HasPrefix(z, "~") {
-		return bad("ZPL must start with ^XA (a label format)")
-	}
-	if !strings.HasSuffix(z, "^XZ") {
-		return bad("ZPL must end with ^XZ: a format left open would swallow the next job")
-	}
-	if strings.Count(z, "^XA") != strings.Count(z, "^XZ") {
-		return bad("ZPL has %d ^XA but %d ^XZ; send complete formats", strings.Count(z, "^XA"), strings.Count(z, "^XZ"))
-	}
-	if err := CheckCommands(z); err != nil {
+	n, err := CheckZPL(j.ZPL)
+	if err != nil {
 		return fmt.Errorf("%w: job %q: %w", ErrInvalidJob, j.ID, err)
 	}
+	j.Labels = jobLabels(n.Labels, j.Copies)
+	if j.Labels > MaxCopies {
+		return fmt.Errorf("%w: job %q: %w: it prints %d labels (%d per copy, the ^PQ quantities of its %d format(s) summed, times %d copies); a job prints at most %d: lower the copies or ^PQ, or print the rest as further jobs",
+			ErrInvalidJob, j.ID, ErrTooManyLabels, j.Labels, n.Labels, n.Formats, j.Copies, MaxCopies)
+	}
 	return nil
+}
+
+// jobLabels is labels per copy times copies, bounded so that it fits an
+// int on 32-bit ARM.
+func jobLabels(perCopy, copies int) int {
+	return int(min(int64(perCopy)*int64(copies), maxCount))
 }
 
 // ErrForbiddenCommand is wrapped by CheckCommands' errors.
@@ -161,6 +166,16 @@ var forbiddenCommands = []struct {
 	// labels; the message says so.
 	{[]string{"^JU", "^JB", "~JB", "^ID", "~EF", "~EG", "~RO", "~JD", "~PP"},
 		"changes the printer's stored settings, memory or mode beyond the job (saving or restoring the configuration, erasing stored objects or counters, communication diagnostics, a programmed pause): remove it from the label (label designers add ^JUS to their setup format) and change the printer's setup on the printer itself"},
+}
+
+// fillLabels counts the labels of a job stored before jobs recorded them.
+func (j *Job) fillLabels() {
+	if j.Labels != 0 || j.ZPL == "" {
+		return
+	}
+	if n, err := CheckZPL(j.ZPL); err == nil {
+		j.Labels = jobLabels(n.Labels, max(j.Copies, 1))
+	}
 }
 
 // same reports whether two submissions describe the same job.
