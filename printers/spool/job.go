@@ -23,6 +23,9 @@ const (
 	Unknown   State = "unknown"
 )
 
+// States are the job states, in the order of a job's life.
+var States = []State{Queued, Held, Sending, Sent, Confirmed, Failed, Cancelled, Unknown}
+
 // Active reports whether the job is in its printer's queue.
 func (s State) Active() bool {
 	return s == Queued || s == Held || s == Sending || s == Sent
