@@ -108,3 +108,18 @@ func TestStatusSemantics(t *testing.T) {
 		t.Fatal("ready status")
 	}
 }
+
+// Fault texts follow the word "printer" in messages (a held job's reason,
+// dockgate print's "not sent: printer …"): they must not repeat it.
+func TestFaultTextsDoNotSayPrinter(t *testing.T) {
+	all := Status{Known: true, PaperOut: true, RibbonOut: true, HeadOpen: true, Paused: true, BufferFull: true,
+		OverTemp: true, UnderTemp: true, CutterFault: true}
+	for _, e := range all.Faults() {
+		if strings.HasPrefix(e.Error(), "printer") {
+			t.Errorf("fault %q: \"printer \"+Summary() would say printer twice", e)
+		}
+	}
+	if got := "printer " + (Status{Known: true, Paused: true}).Summary(); got != "printer paused" {
+		t.Errorf("paused printer: %q", got)
+	}
+}

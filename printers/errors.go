@@ -6,7 +6,9 @@ import (
 )
 
 // Sentinel errors. Faults reported by a printer's status wrap one of the fault
-// sentinels; errors from transports and the spooler wrap the others.
+// sentinels; errors from transports and the spooler wrap the others. A fault
+// sentinel names the condition without the word "printer": messages put
+// it after the printer ("printer P1 faulted: paused", "printer paused").
 var (
 	// ErrPaperOut: the printer reports media out.
 	ErrPaperOut = errors.New("paper out")
@@ -15,7 +17,7 @@ var (
 	// ErrHeadOpen: the print head is up (open).
 	ErrHeadOpen = errors.New("head open")
 	// ErrPaused: the printer is paused.
-	ErrPaused = errors.New("printer paused")
+	ErrPaused = errors.New("paused")
 	// ErrBufferFull: the printer's receive buffer is full.
 	ErrBufferFull = errors.New("receive buffer full")
 	// ErrOverTemp: the print head or motor is over temperature.
@@ -24,7 +26,7 @@ var (
 	ErrUnderTemp = errors.New("under temperature")
 	// ErrHardware: the printer reports a hardware fault (cutter, bad print
 	// head element, head detection, corrupt RAM).
-	ErrHardware = errors.New("printer hardware fault")
+	ErrHardware = errors.New("hardware fault")
 	// ErrStatusTimeout: the printer did not answer a status query in time.
 	// It may be off, unreachable or faulted (printers stay silent to ~HS
 	// while faulted); it is never taken as "ok".

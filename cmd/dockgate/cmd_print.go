@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ type printResult struct {
 	Bytes   int              `json:"bytes"`
 	Formats int              `json:"formats"`
 	Copies  int              `json:"copies"`
-	State   string           `json:"state"` // confirmed, sent, held, failed, unknown
+	Labels  int              `json:"labels"` // labels printed: ^PQ quantities × copies
+	State   string           `json:"state"`  // confirmed, sent, held, failed, unknown
 	Reason  string           `json:"reason,omitempty"`
 	Status  *printers.Status `json:"status,omitempty"`
 }
@@ -80,27 +82,6 @@ func resolvePrinter(env *cliEnv, spec, profile, configPath string) (printers.Con
 	return cfg, nil
 }
 
-// checkZPL refuses a file that is not whole formats, or that carries a
-// command the spooler refuses in a job: a host query in the file would
-// answer the status polls that confirm it, and the other commands outlast
-// the print.
-func checkZPL(b []byte) (int, error) {
-	z := strings.TrimSpace(string(b))
-	nA, nZ := strings.Count(z, "^XA"), strings.Count(z, "^XZ")
-	switch {
-	case nA == 0:
-		return 0, fmt.Errorf("no label format: ZPL formats start with ^XA and end with ^XZ")
-	case nA != nZ:
-		return 0, fmt.Errorf("%d ^XA but %d ^XZ: every format must be closed, or it swallows the next job", nA, nZ)
-	case !strings.HasSuffix(z, "^XZ"):
-		return 0, fmt.Errorf("text after the last ^XZ; end the file with ^XZ")
-	}
-	if err := spool.CheckCommands(z); err != nil {
-		return 0, err
-	}
-	return nA, nil
-}
-
 func runPrint(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("print", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
@@ -117,8 +98,8 @@ func runPrint(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintln(env.stderr, "usage: dockgate print --printer HOST:PORT|ID [--profile ID] [-c FILE] [--copies N] [--timeout D] [--no-confirm] FILE.zpl|-")
 		return errUsage
 	}
-	if *copies < 1 || *copies > 1000 {
-		return fmt.Errorf("--copies %d is not 1-1000", *copies)
+	if *copies < 1 || *copies > spool.MaxCopies {
+		return fmt.Errorf("--copies %d is not 1-%d", *copies, spool.MaxCopies)
 	}
 	cfg, err := resolvePrinter(env, *spec, *profile, *cfgPath)
 	if err != nil {
@@ -134,11 +115,22 @@ func runPrint(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	formats, err := checkZPL(zpl)
+	// The file must be what the spooler takes in a job: whole formats,
+	// nothing between them, no command whose reply or effect outlasts the
+	// print (a host query in it would answer the status polls that confirm
+	// it).
+	n, err := spool.CheckZPL(string(zpl))
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	res := printResult{Printer: cfg.ID, Target: cfg.Target(), File: file, Bytes: len(zpl) * *copies, Formats: formats * *copies, Copies: *copies}
+	// The same bound as a spooled job's, counted the same way: a ^PQ in
+	// the file prints that many labels of its format.
+	labels := int(min(int64(n.Labels)*int64(*copies), math.MaxInt32))
+	if labels > spool.MaxCopies {
+		return fmt.Errorf("%s: %w: it prints %d labels (%d per copy, the ^PQ quantities of its %d format(s) summed, times --copies %d); print at most %d at a time: lower --copies or ^PQ, or print the rest in further runs",
+			file, spool.ErrTooManyLabels, labels, n.Labels, n.Formats, *copies, spool.MaxCopies)
+	}
+	res := printResult{Printer: cfg.ID, Target: cfg.Target(), File: file, Bytes: len(zpl) * *copies, Formats: n.Formats * *copies, Copies: *copies, Labels: labels}
 	report := func(code int) error {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")

@@ -19,25 +19,69 @@ import (
 func TestPrintRefusesWhatTheSpoolerRefuses(t *testing.T) {
 	addr, control := startSimPrinter(t)
 	dir := t.TempDir()
-	for _, c := range []struct{ zpl, cmd string }{
-		{"^XA^FDx^FS^PQ3~HS^XZ", "~HS"},
-		{"^XA^FDx^FS^XZ~hqes^XA^XZ", "~HQ"},
-		{"^XA^CC+^XZ", "^CC"},
-		{"~JA^XA^FDx^FS^XZ", "~JA"},
-		{"^XA^HZA^XZ", "^HZ"},
-		{"^XA^JUS^XZ", "^JU"},
+	for _, c := range []struct {
+		zpl    string
+		copies string
+		want   []string // parts of the message
+	}{
+		{"^XA^FDx^FS^PQ3~HS^XZ", "1", []string{"~HS", "may not carry"}},
+		{"^XA^FDx^FS^XZ~hqes^XA^XZ", "1", []string{"~HQ", "may not carry"}},
+		{"^XA^CC+^XZ", "1", []string{"^CC", "may not carry"}},
+		{"~JA^XA^FDx^FS^XZ", "1", []string{"~JA", "may not carry"}},
+		{"^XA^HZA^XZ", "1", []string{"^HZ", "may not carry"}},
+		{"^XA^JUS^XZ", "1", []string{"^JU", "may not carry"}},
+		{"^XA^SC9600,8,N,1^XZ", "1", []string{"^SC", "may not carry"}},
+		{"^XA^FDx^FS^XZ\r\n! U1 do \"device.reset\" \"\"\r\n^XA^FDy^FS^XZ", "1", []string{`! U1 do`, "SGD"}},
+		{"^XA^FDx^FS^PQ2000^XZ", "1", []string{"2000 labels", "at most 1000"}},
+		{"^XA^FDx^FS^pq1^PQ2000^XZ", "1", []string{"2000 labels"}},
+		{"^XA^FDx^FS^PQ600^XZ", "2", []string{"1200 labels", "--copies 2"}},
+		{"^XA^FDx^FS^XZ trailing", "1", []string{"after the last ^XZ"}},
 	} {
 		file := filepath.Join(dir, "job.zpl")
 		if err := os.WriteFile(file, []byte(c.zpl), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, errs, code := prnRun(t, "print", "--printer", addr, file)
-		if code != 1 || !strings.Contains(errs, c.cmd) || !strings.Contains(errs, "may not carry") || out != "" {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 1 naming %s", c.zpl, code, out, errs, c.cmd)
+		out, errs, code := prnRun(t, "print", "--printer", addr, "--copies", c.copies, file)
+		ok := code == 1 && out == ""
+		for _, w := range c.want {
+			ok = ok && strings.Contains(errs, w)
+		}
+		if !ok {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 1 naming %q", c.zpl, code, out, errs, c.want)
 		}
 	}
 	if got := simControl(t, control, "count"); got != "formats 0 labels 0" {
 		t.Fatalf("refused files reached the printer: %s", got)
+	}
+}
+
+// print reports the labels it prints: ^PQ quantities times copies.
+func TestPrintCountsLabels(t *testing.T) {
+	addr, control := startSimPrinter(t)
+	file := filepath.Join(t.TempDir(), "job.zpl")
+	if err := os.WriteFile(file, []byte("^XA^FDx^FS^PQ3^XZ\r\n^XA^FDy^FS^XZ\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := prnRun(t, "print", "--printer", addr, "--copies", "2", file)
+	var res printResult
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.State != "confirmed" {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if res.Formats != 4 || res.Copies != 2 || res.Labels != 8 {
+		t.Errorf("formats %d, copies %d, labels %d; want 4, 2, 8", res.Formats, res.Copies, res.Labels)
+	}
+	if got := simControl(t, control, "count"); got != "formats 4 labels 8" {
+		t.Errorf("printer count %q", got)
+	}
+
+	// Format boundaries in lower case are format boundaries: the file is
+	// not refused for text after its last ^XZ.
+	if err := os.WriteFile(file, []byte("^XA^FDz^FS^xz\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = prnRun(t, "print", "--printer", addr, "--no-confirm", file)
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.State != "sent" || res.Labels != 1 {
+		t.Fatalf("lower-case ^xz: exit %d: %s %s", code, out, errs)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -341,7 +342,10 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		return spool.Job{}, fmt.Errorf("%w: give zpl, or template and values", errBadPrint)
 	}
 	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"]}
-	if err := p.spool.Submit(ctx, j); err != nil {
+	if err := p.spool.Submit(ctx, j); errors.Is(err, spool.ErrTooManyLabels) {
+		// The copies are the request's qty: name it.
+		return spool.Job{}, fmt.Errorf("qty %d: %w", copies, err)
+	} else if err != nil {
 		return spool.Job{}, err
 	}
 	return p.spool.Get(id)
@@ -492,6 +496,24 @@ func (p *printing) httpJobs(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	f := spool.Filter{Printer: r.PathValue("id"), State: spool.State(q.Get("state"))}
+	// An unknown printer or state would list nothing, which reads as "no
+	// jobs": say what is wrong instead.
+	if _, ok := p.cfgs[f.Printer]; !ok {
+		ids := make([]string, 0, len(p.g.cfg.Printers))
+		for _, pc := range p.g.cfg.Printers {
+			ids = append(ids, pc.ID)
+		}
+		api.Error(w, http.StatusNotFound, fmt.Errorf("%w %q: the configured printers are %s", spool.ErrUnknownPrint, f.Printer, strings.Join(ids, ", ")))
+		return
+	}
+	if f.State != "" && !slices.Contains(spool.States, f.State) {
+		names := make([]string, len(spool.States))
+		for i, st := range spool.States {
+			names[i] = string(st)
+		}
+		api.Error(w, http.StatusBadRequest, fmt.Errorf("state %q: give one of %s, or leave it out for all", f.State, strings.Join(names, ", ")))
+		return
+	}
 	jobs, more, err := pageJobs(p.spool.List, f, q.Get("after"), limit)
 	if err != nil {
 		spoolReply(w, nil, err)

@@ -228,6 +228,10 @@ func TestPrintQty(t *testing.T) {
 		{"template over the cap", printRequest{Printer: "P1", Template: "carton", Values: vals, Qty: 100000}, 400, 0},
 		{"zpl", printRequest{Printer: "P1", ZPL: testZPL, Qty: 5}, 200, 5},
 		{"zpl over the cap", printRequest{Printer: "P1", ZPL: testZPL, Qty: spool.MaxCopies + 1}, 400, 0},
+		{"zpl formats times qty over the cap", printRequest{Printer: "P1", ZPL: testZPL + testZPL, Qty: 600}, 400, 0},
+		{"zpl ^PQ over the cap", printRequest{Printer: "P1", ZPL: "^XA^FDx^FS^PQ2000^XZ"}, 400, 0},
+		{"zpl lower-case ^pq over the cap", printRequest{Printer: "P1", ZPL: "^XA^FDx^FS^PQ1^pq2000^XZ"}, 400, 0},
+		{"zpl SGD between formats", printRequest{Printer: "P1", ZPL: testZPL + "\r\n! U1 getvar \"device.host_status\"\r\n" + testZPL}, 400, 0},
 		{"negative", printRequest{Printer: "P1", ZPL: testZPL, Qty: -1}, 400, 0},
 		{"one EPC on several tags", printRequest{Printer: "R1", Template: "carton", Qty: 2,
 			Values: map[string]string{"gtin": "09520123456788", "lot": "L1", "epc": "3074257BF7194E4000001A85"}}, 400, 0},
@@ -244,8 +248,11 @@ func TestPrintQty(t *testing.T) {
 			continue
 		}
 		if tc.code != 200 {
-			if (tc.req.Qty > spool.MaxCopies || tc.req.Values["epc"] != "") && !strings.Contains(w.Body.String(), "qty") {
+			if (tc.req.Qty > spool.MaxCopies || tc.req.Values["epc"] != "" || (tc.req.Qty > 1 && tc.req.ZPL != "")) && !strings.Contains(w.Body.String(), "qty") {
 				t.Errorf("%s: the error does not name qty: %s", tc.name, w.Body)
+			}
+			if strings.Contains(tc.req.ZPL, "PQ") && !strings.Contains(w.Body.String(), "2000 labels") {
+				t.Errorf("%s: the error does not count the labels: %s", tc.name, w.Body)
 			}
 			continue
 		}
@@ -255,6 +262,9 @@ func TestPrintQty(t *testing.T) {
 		}
 		if j.Copies != tc.copy {
 			t.Errorf("%s: job copies %d, want %d", tc.name, j.Copies, tc.copy)
+		}
+		if j.Labels != tc.copy {
+			t.Errorf("%s: job labels %d, want %d", tc.name, j.Labels, tc.copy)
 		}
 		// The labels are the job's copies: a ^PQ of its own would multiply them.
 		if tc.req.Template != "" && !strings.Contains(j.ZPL, "^PQ1,") {
@@ -411,6 +421,28 @@ func TestJobsPages(t *testing.T) {
 	for _, bad := range []string{"0", "-1", "1001", "x"} {
 		if code := serve(t, h, "GET", "/printers/P1/jobs?limit="+bad, nil, nil); code != http.StatusBadRequest {
 			t.Errorf("limit %s: %d, want 400", bad, code)
+		}
+	}
+	// an unknown printer or state is an error that says what to give,
+	// not an empty list
+	for _, c := range []struct {
+		target string
+		code   int
+		want   []string
+	}{
+		{"/printers/NOPE/jobs", http.StatusNotFound, []string{"NOPE", "P1"}},
+		{"/printers/P1/jobs?state=bogus", http.StatusBadRequest, []string{"bogus", "queued", "confirmed", "unknown"}},
+		{"/printers/P1/jobs?state=Queued", http.StatusBadRequest, []string{"Queued"}},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", c.target, nil))
+		if w.Code != c.code {
+			t.Errorf("%s: %d %s; want %d", c.target, w.Code, w.Body, c.code)
+		}
+		for _, part := range c.want {
+			if !strings.Contains(w.Body.String(), part) {
+				t.Errorf("%s: %s does not name %s", c.target, w.Body, part)
+			}
 		}
 	}
 }

@@ -23,6 +23,9 @@ const (
 	Unknown   State = "unknown"
 )
 
+// States are the job states, in the order of a job's life.
+var States = []State{Queued, Held, Sending, Sent, Confirmed, Failed, Cancelled, Unknown}
+
 // Active reports whether the job is in its printer's queue.
 func (s State) Active() bool {
 	return s == Queued || s == Held || s == Sending || s == Sent
@@ -37,7 +40,10 @@ type Job struct {
 	// ZPL is one or more complete formats (^XA … ^XZ).
 	ZPL string `json:"zpl,omitempty"`
 	// Copies sends the ZPL this many times (default 1).
-	Copies int    `json:"copies"`
+	Copies int `json:"copies"`
+	// Labels is the number of labels the job prints: the ^PQ quantities of
+	// its formats, summed, times Copies. Set by the spooler.
+	Labels int    `json:"labels"`
 	Lot    string `json:"lot,omitempty"`
 	Carton string `json:"carton,omitempty"`
 
@@ -80,7 +86,7 @@ func (e *StateError) Unwrap() error { return e.Err }
 
 var jobIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// MaxCopies bounds Job.Copies.
+// MaxCopies bounds the labels of a job (Job.Labels), and so its copies.
 const MaxCopies = 1000
 
 func (j *Job) validate() error {
@@ -96,20 +102,22 @@ func (j *Job) validate() error {
 	if j.Copies < 0 || j.Copies > MaxCopies {
 		return bad("copies %d is not 1-%d", j.Copies, MaxCopies)
 	}
-	z := strings.TrimSpace(j.ZPL)
-	if !strings.HasPrefix(z, "^XA") && !strings.HasPrefix(z, "~") {
-		return bad("ZPL must start with ^XA (a label format)")
-	}
-	if !strings.HasSuffix(z, "^XZ") {
-		return bad("ZPL must end with ^XZ: a format left open would swallow the next job")
-	}
-	if strings.Count(z, "^XA") != strings.Count(z, "^XZ") {
-		return bad("ZPL has %d ^XA but %d ^XZ; send complete formats", strings.Count(z, "^XA"), strings.Count(z, "^XZ"))
-	}
-	if err := CheckCommands(z); err != nil {
+	n, err := CheckZPL(j.ZPL)
+	if err != nil {
 		return fmt.Errorf("%w: job %q: %w", ErrInvalidJob, j.ID, err)
 	}
+	j.Labels = jobLabels(n.Labels, j.Copies)
+	if j.Labels > MaxCopies {
+		return fmt.Errorf("%w: job %q: %w: it prints %d labels (%d per copy, the ^PQ quantities of its %d format(s) summed, times %d copies); a job prints at most %d: lower the copies or ^PQ, or print the rest as further jobs",
+			ErrInvalidJob, j.ID, ErrTooManyLabels, j.Labels, n.Labels, n.Formats, j.Copies, MaxCopies)
+	}
 	return nil
+}
+
+// jobLabels is labels per copy times copies, bounded so that it fits an
+// int on 32-bit ARM.
+func jobLabels(perCopy, copies int) int {
+	return int(min(int64(perCopy)*int64(copies), maxCount))
 }
 
 // ErrForbiddenCommand is wrapped by CheckCommands' errors.
@@ -119,8 +127,14 @@ var ErrForbiddenCommand = errors.New("ZPL carries a command a print job may not 
 // reaches beyond its own labels: a host query (its reply, read on the
 // connection the status is polled on, would be taken for the printer's
 // status and confirm other jobs), a command that cancels or clears other
-// formats, a change of the command prefixes, or a change to the printer's
-// stored settings or memory. The spooler refuses such jobs, and dockgate
+// formats, a change of the command prefixes, a change to the printer's
+// stored settings or memory, to how it connects (serial, network,
+// wireless, name, password, ZPL mode) or to its media and head setup
+// (calibration, sensors, ~SD darkness, tear-off), or a command that runs
+// a program or prints on its own (ZBI, configuration labels, applicator
+// reprint). Label commands that last only as the printer's current
+// settings for the labels that follow (^MD, ^PR, ^LH, ^PW, ^MN …) are
+// label content and allowed. The spooler refuses such jobs, and dockgate
 // print refuses such files, with the same message.
 //
 // Commands match whatever their case and with line breaks inside them (the
@@ -152,15 +166,43 @@ var forbiddenCommands = []struct {
 	// commands that do (stored formats, graphics, the configuration,
 	// directory and font lists, RFID logs and calibration, XML
 	// descriptions, ^HV field verification).
-	{[]string{"~HS", "~HQ", "~HI", "~HM", "~HD", "~HB", "~HL", "~HU",
+	// ~WQ (odometer, printhead life …) and ~RV (RFID encoding results)
+	// answer too.
+	{[]string{"~HS", "~HQ", "~HI", "~HM", "~HD", "~HB", "~HL", "~HU", "~WQ", "~RV",
 		"^HF", "^HG", "^HH", "^HL", "^HR", "^HT", "^HV", "^HW", "^HY", "^HZ"},
 		"sends data back to the host: the reply would be read as the printer's status and confirm or fail other jobs; query the printer outside print jobs (dockgate printer status)"},
 	{[]string{"~JA", "~JX", "~JP", "~JR"},
 		"cancels or clears formats in the printer or resets it: it would cancel other jobs; remove it"},
 	// ZebraDesigner puts ^JUS in the setup format it writes ahead of the
 	// labels; the message says so.
-	{[]string{"^JU", "^JB", "~JB", "^ID", "~EF", "~EG", "~RO", "~JD", "~PP"},
-		"changes the printer's stored settings, memory or mode beyond the job (saving or restoring the configuration, erasing stored objects or counters, communication diagnostics, a programmed pause): remove it from the label (label designers add ^JUS to their setup format) and change the printer's setup on the printer itself"},
+	{[]string{"^JU", "^JB", "~JB", "^ID", "~EF", "~EG", "~RO", "~JD", "~PP", "^PP", "^CM"},
+		"changes the printer's stored settings, memory or mode beyond the job (saving or restoring the configuration, erasing stored objects or counters, renaming memory letters, communication diagnostics, a programmed pause): remove it from the label (label designers add ^JUS to their setup format) and change the printer's setup on the printer itself"},
+	// Serial (^SC), network (^N…, ~NC, ~NR, ~NT), wireless (^W…, ~WR),
+	// identity and access (^KC, ^KN, ^KP, ^KL), command language (^SZ),
+	// the real-time clock (^ST, ^SL, ^KD) and ZebraNet alerts (^SX, ^SQ).
+	// ^WF, ^WT and ^WV are RFID label commands, not wireless settings.
+	{[]string{"^SC", "^NB", "^NC", "~NC", "^ND", "^NI", "^NN", "^NP", "~NR", "^NS", "^NT", "~NT", "^NW",
+		"^WA", "^WE", "^WI", "^WL", "^WP", "^WR", "~WR", "^WS", "^WX",
+		"^KC", "^KN", "^KP", "^KL", "^SZ", "^ST", "^SL", "^KD", "^SX", "^SQ"},
+		"changes how the printer connects, names itself or reads commands (serial, network or wireless settings, printer name, password, language, ZPL mode, clock, alerts): the change lasts beyond the job and can cut the gateway off the printer; change it on the printer or with its setup tools, not in a label"},
+	// ~SD sets the darkness itself, for every later job; ^MD inside a
+	// format adjusts it relative to that setting and stays allowed.
+	// ZebraDesigner writes ~SD, ~TA and ~JS into its setup format.
+	{[]string{"~JC", "~JL", "~JG", "~JN", "~JO", "^JT", "^JS", "~JS", "^JJ", "^JW", "^JH", "^JZ", "~JF", "~KB",
+		"^SS", "^SR", "^SI", "^XS", "~TA", "~PL", "~SD", "^MP", "^MA", "^MI", "^MW", "^KV"},
+		"calibrates the printer or changes its stored media, print head or darkness setup (sensor calibration, label length, head tests, sensors, backfeed, tear-off, present length, ~SD darkness, mode protection, maintenance alerts): it feeds labels the job does not count or changes every later job; label designers add ~SD, ~TA and ~JS to their setup format: remove it, set the printer up on the printer itself, and adjust a label's darkness with ^MD inside its format"},
+	{[]string{"^JI", "~JI", "~JQ", "~WC", "~WL", "^WD", "~PR", "~PS", "^ZZ"},
+		"runs a program or makes the printer act on its own (starting or stopping ZBI, printing a configuration, network or directory label, reprinting the last label, resuming a paused printer, sleep): it acts beyond the job or prints labels the job does not count; remove it"},
+}
+
+// fillLabels counts the labels of a job stored before jobs recorded them.
+func (j *Job) fillLabels() {
+	if j.Labels != 0 || j.ZPL == "" {
+		return
+	}
+	if n, err := CheckZPL(j.ZPL); err == nil {
+		j.Labels = jobLabels(n.Labels, max(j.Copies, 1))
+	}
 }
 
 // same reports whether two submissions describe the same job.

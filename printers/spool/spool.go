@@ -230,6 +230,7 @@ func getJob(txn *badger.Txn, id string) (*Job, error) {
 	}
 	var j Job
 	err = it.Value(func(v []byte) error { return json.Unmarshal(v, &j) })
+	j.fillLabels()
 	return &j, err
 }
 
@@ -274,6 +275,7 @@ func ListJobs(db *badger.DB, f Filter) ([]Job, error) {
 			if (f.Printer != "" && j.Printer != f.Printer) || (f.State != "" && j.State != f.State) {
 				continue
 			}
+			j.fillLabels()
 			if !f.WithZPL {
 				j.ZPL = ""
 			}

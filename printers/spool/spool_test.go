@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/printers"
@@ -797,5 +800,45 @@ func TestStopWaitsForAWrittenJob(t *testing.T) {
 	}
 	if j.State != Confirmed {
 		t.Fatalf("after a stop mid-print the job is %s (%s), want confirmed", j.State, j.Reason)
+	}
+}
+
+// A job records the labels it prints; a job stored before jobs recorded
+// them has them counted when read.
+func TestSubmitRecordsLabels(t *testing.T) {
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sp, err := New(st, Options{Printers: []printers.Config{{ID: "archive", Path: filepath.Join(t.TempDir(), "out.zpl")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := sp.Submit(ctx, Job{ID: "pq", Printer: "archive", ZPL: "^XA^FDx^FS^PQ3^XZ^xa^fdy^fs^xz", Copies: 2}); err != nil {
+		t.Fatal(err)
+	}
+	err = sp.Submit(ctx, Job{ID: "big", Printer: "archive", ZPL: "^XA^FDx^FS^XZ^XA^FDy^FS^XZ", Copies: 600})
+	if !errors.Is(err, ErrTooManyLabels) || !strings.Contains(err.Error(), "1200 labels") {
+		t.Errorf("600 copies of 2 formats: %v", err)
+	}
+	old := Job{ID: "old", Printer: "archive", ZPL: "^XA^PQ4^XZ", Copies: 1, State: Confirmed}
+	if err := sp.db.Update(func(txn *badger.Txn) error { return putJob(txn, &old) }); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"pq": 8, "old": 4} {
+		j, err := sp.Get(id)
+		if err != nil || j.Labels != want {
+			t.Errorf("Get(%s): %d labels (%v), want %d", id, j.Labels, err, want)
+		}
+		b, _ := json.Marshal(j)
+		if !strings.Contains(string(b), fmt.Sprintf(`"labels":%d`, want)) {
+			t.Errorf("%s: JSON %s has no labels", id, b)
+		}
+	}
+	jobs, err := sp.List(Filter{Printer: "archive"})
+	if err != nil || len(jobs) != 2 || jobs[0].Labels != 4 || jobs[1].Labels != 8 {
+		t.Errorf("List: %+v %v", jobs, err)
 	}
 }
