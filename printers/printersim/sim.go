@@ -213,14 +213,14 @@ func (p *parser) feed(data []byte) []byte {
 				break
 			}
 			switch {
-			case bytes.HasPrefix(b, tokXA):
+			case hasPrefixFold(b, tokXA):
 				p.setInFmt(true)
-				p.cur = append(p.cur[:0], tokXA...)
+				p.cur = append(p.cur[:0], b[:3]...)
 				b = b[3:]
-			case bytes.HasPrefix(b, tokHQES):
+			case hasPrefixFold(b, tokHQES):
 				out = p.s.replyHQES(out)
 				b = b[5:]
-			case bytes.HasPrefix(b, tokHS):
+			case hasPrefixFold(b, tokHS):
 				out = p.s.replyHS(out)
 				b = b[3:]
 			default:
@@ -228,7 +228,7 @@ func (p *parser) feed(data []byte) []byte {
 			}
 			continue
 		}
-		j := bytes.Index(b, tokXZ)
+		j := indexFold(b, tokXZ)
 		k := bytes.IndexByte(b, '~')
 		if k >= 0 && (j < 0 || k < j) {
 			p.cur = append(p.cur, b[:k]...)
@@ -237,10 +237,10 @@ func (p *parser) feed(data []byte) []byte {
 				break
 			}
 			switch {
-			case bytes.HasPrefix(b, tokHQES):
+			case hasPrefixFold(b, tokHQES):
 				out = p.s.replyHQES(out)
 				b = b[5:]
-			case bytes.HasPrefix(b, tokHS):
+			case hasPrefixFold(b, tokHS):
 				out = p.s.replyHS(out)
 				b = b[3:]
 			default:
@@ -251,7 +251,7 @@ func (p *parser) feed(data []byte) []byte {
 		}
 		if j < 0 {
 			keep := 0 // "^" or "^X" may continue as "^XZ" in the next chunk
-			if bytes.HasSuffix(b, []byte("^X")) {
+			if len(b) >= 2 && b[len(b)-2] == '^' && b[len(b)-1]|0x20 == 'x' {
 				keep = 2
 			} else if b[len(b)-1] == '^' {
 				keep = 1
@@ -270,11 +270,28 @@ func (p *parser) feed(data []byte) []byte {
 	return out
 }
 
+// ZPL command names are not case sensitive: ^xz ends a format as ^XZ does.
+
+// hasPrefixFold is bytes.HasPrefix ignoring ASCII case.
+func hasPrefixFold(b, prefix []byte) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], prefix)
+}
+
+// indexFold is bytes.Index ignoring ASCII case.
+func indexFold(b, t []byte) int {
+	for i := 0; i+len(t) <= len(b); i++ {
+		if b[i] == t[0] && bytes.EqualFold(b[i:i+len(t)], t) {
+			return i
+		}
+	}
+	return -1
+}
+
 // partial reports whether b (starting at ^ or ~) may be the start of a
 // token that continues in the next chunk.
 func partial(b []byte) bool {
 	for _, t := range [][]byte{tokXA, tokHQES, tokHS} {
-		if len(b) < len(t) && bytes.HasPrefix(t, b) {
+		if len(b) < len(t) && hasPrefixFold(t, b) {
 			return true
 		}
 	}
@@ -293,7 +310,7 @@ func (p *parser) setInFmt(v bool) {
 	p.s.mu.Unlock()
 }
 
-var pqRE = regexp.MustCompile(`\^PQ(\d+)`)
+var pqRE = regexp.MustCompile(`(?i)\^PQ(\d+)`)
 
 func (s *Sim) received(zpl []byte) {
 	copies := 1

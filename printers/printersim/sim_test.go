@@ -53,7 +53,7 @@ func TestFormatsChunkedAndStatus(t *testing.T) {
 	dir := t.TempDir()
 	s, addr := start(t, Options{Dir: dir, Preview: func(z []byte) ([]byte, error) { return []byte("png"), nil }})
 	c := dial(t, addr)
-	stream := "junk^XA^FO10,10^FDone~HS^FS^XZ\r\n^XA^PQ3^FDtwo^XZ"
+	stream := "junk^XA^FO10,10^FDone~HS^FS^XZ\r\n^xa^pq3^FDtwo^xz" // command names in any case
 	for i := 0; i < len(stream); i++ {
 		if _, err := c.Write([]byte{stream[i]}); err != nil {
 			t.Fatal(err)
@@ -81,7 +81,7 @@ func TestFormatsChunkedAndStatus(t *testing.T) {
 		t.Fatalf("count %d %d", f, l)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "fmt-000002.zpl"))
-	if err != nil || string(b) != "^XA^PQ3^FDtwo^XZ" {
+	if err != nil || string(b) != "^xa^pq3^FDtwo^xz" {
 		t.Fatalf("file %q %v", b, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "fmt-000002.png")); err != nil {
