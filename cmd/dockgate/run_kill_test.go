@@ -54,7 +54,7 @@ func TestPassOpenAtSIGKILLIsPublishedAfterRestart(t *testing.T) {
     reader: R1
     antennas_outside: [1, 2]
     antennas_inside: [3, 4]
-    presence_timeout: 6s
+    presence_timeout: 12s
 `
 	cmd, _, brokerAddr := startGatewayWith(t, dataDir, `readers:
   - id: R1
@@ -90,8 +90,9 @@ func TestPassOpenAtSIGKILLIsPublishedAfterRestart(t *testing.T) {
     type: llrp
     address: 127.0.0.1:1
 `+door)
+	// (The 12 s presence timeout is the margin for a slow restart.)
 	evs = watchEvents(t, brokerAddr)
-	deadline = time.After(30 * time.Second)
+	deadline = time.After(60 * time.Second)
 	for {
 		select {
 		case v := <-evs:
