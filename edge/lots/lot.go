@@ -21,8 +21,9 @@ var (
 	ErrExhausted = errors.New("lots: sequence exhausted")
 	// ErrInvalid: a request field is missing or malformed.
 	ErrInvalid = errors.New("lots: invalid lot data")
-	// ErrStoreFull: the disk is too full to write safely.
-	ErrStoreFull = errors.New("lots: store disk is full")
+	// ErrStoreFull: no room for the change: the disk is too full to write
+	// safely, or its event cannot be queued (the message says which).
+	ErrStoreFull = errors.New("lots: change refused for lack of room")
 )
 
 // Status is where a lot is in its life.

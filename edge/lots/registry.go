@@ -716,12 +716,15 @@ func (r *Registry) ExpireDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// RunExpiry calls ExpireDue now and then every interval until ctx ends.
+// RunExpiry calls ExpireDue now and then every interval until ctx ends. A
+// full store (or outbox) only postpones the expiries to the next round:
+// it is raised as an alarm where it is found, and ending the gateway over
+// it would keep the backlog from draining.
 func (r *Registry) RunExpiry(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := r.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := r.ExpireDue(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrStoreFull) {
 			return err
 		}
 		select {

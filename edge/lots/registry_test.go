@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -612,5 +613,32 @@ func TestReasonIsBounded(t *testing.T) {
 	}
 	if _, err := r.Hold(ctx, l.Code, strings.Repeat("r", maxReason), "qa"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A full outbox postpones expiries to the next round; it does not end the
+// expiry loop (and with it the gateway, which could then never drain).
+func TestRunExpiryWaitsOutAFullOutbox(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	admit := func() error {
+		if calls.Add(1) == 1 {
+			return nil // the lot's registration
+		}
+		if calls.Load() >= 3 {
+			cancel() // the second round: done
+		}
+		return errors.New("outbox full")
+	}
+	r, _ := newRegistry(t, openStore(t, ""), Options{Admit: admit})
+	if _, err := r.Register(ctx, "OLD", Details{Product: "P", Supplier: "S", Expiry: date("2025-01-01")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunExpiry(ctx, 10*time.Millisecond); err != nil {
+		t.Fatalf("RunExpiry ended on a full outbox: %v", err)
+	}
+	if l, _ := r.Get("OLD"); l.Status != StatusActive {
+		t.Fatalf("lot is %s after refused expiries", l.Status)
 	}
 }
