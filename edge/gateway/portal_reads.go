@@ -66,6 +66,7 @@ type savedReads struct {
 	saved   atomic.Int64 // mirrors count for /healthz
 	dropped atomic.Uint64
 	full    atomic.Bool // the bound was reached and not yet cleared
+	failing atomic.Bool // saving or pruning fails: alarm raised
 }
 
 type savedRead struct{ key, val []byte }
@@ -103,6 +104,16 @@ func (s *savedReads) add(batch []rfid.Read) {
 	}
 }
 
+// requeue puts back published passes whose reads could not be deleted yet.
+func (s *savedReads) requeue(done []*portal.PassEvent) {
+	if len(done) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.done = append(append([]*portal.PassEvent(nil), done...), s.done...)
+	s.mu.Unlock()
+}
+
 // passDone says that p, and the alerts that came before it, are in the
 // outbox: the reads of its tags can go.
 func (s *savedReads) passDone(p *portal.PassEvent) {
@@ -121,24 +132,34 @@ func (s *savedReads) run(ctx context.Context) error {
 	for ticks := 0; ; {
 		select {
 		case <-ctx.Done():
-			if err := s.write(); err != nil {
-				return err
-			}
-			return s.prune()
+			s.outcome(s.write())
+			s.outcome(s.prune())
+			return nil
 		case <-s.kick:
-			if err := s.write(); err != nil {
-				return err
-			}
+			s.outcome(s.write())
 		case <-t.C:
-			if err := s.write(); err != nil {
-				return err
+			err := s.write()
+			if ticks++; err == nil && ticks%savedReadsPruneEvery == 0 {
+				err = s.prune()
 			}
-			if ticks++; ticks%savedReadsPruneEvery == 0 {
-				if err := s.prune(); err != nil {
-					return err
-				}
-			}
+			s.outcome(err)
 		}
+	}
+}
+
+// outcome reports a store error of saving or pruning once, with an alarm,
+// and its end. Such an error does not stop the gateway: the portal goes on
+// (passes are published as ever), only what a crash would recover is less,
+// like the outbox that refuses rather than stops on a full disk.
+func (s *savedReads) outcome(err error) {
+	switch {
+	case err != nil && !s.failing.Swap(true):
+		msg := fmt.Sprintf("portal reads of open passes cannot be saved (%v): a crash now loses the passes open at that moment; check the data_dir disk", err)
+		s.log.Error(msg)
+		s.onAlarm("portal_reads_unsaved", msg, false)
+	case err == nil && s.failing.Swap(false):
+		s.log.Info("portal reads are saved again")
+		s.onAlarm("portal_reads_unsaved", "portal reads of open passes are saved again", true)
 	}
 }
 
@@ -156,16 +177,21 @@ func (s *savedReads) write() error {
 		for _, r := range buf {
 			if err := wb.Set(r.key, r.val); err != nil {
 				wb.Cancel()
+				s.dropped.Add(uint64(len(buf)))
+				s.requeue(done)
 				return fmt.Errorf("saving portal reads: %w", err)
 			}
 		}
 		if err := wb.Flush(); err != nil {
+			s.dropped.Add(uint64(len(buf)))
+			s.requeue(done)
 			return fmt.Errorf("saving portal reads: %w", err)
 		}
 		s.count += len(buf)
 	}
-	for _, p := range done {
+	for i, p := range done {
 		if err := s.deletePass(p); err != nil {
+			s.requeue(done[i:]) // tried again at the next write
 			return err
 		}
 	}

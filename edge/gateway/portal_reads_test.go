@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -434,4 +436,23 @@ func BenchmarkSavedReads(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "reads/s")
+}
+
+// A store error of saving or pruning raises one alarm, and clears it when
+// saving works again; the run loop goes on either way (the gateway does not
+// stop over it).
+func TestSavedReadsStoreErrorIsAnAlarm(t *testing.T) {
+	clock := &testClock{}
+	clock.set(readsT0)
+	g := openDockGateway(t, t.TempDir(), clock)
+	var alarms []string
+	g.reads.onAlarm = func(kind, _ string, cleared bool) { alarms = append(alarms, fmt.Sprintf("%s %v", kind, cleared)) }
+	failure := errors.New("saving portal reads: no space left on device")
+	g.reads.outcome(failure)
+	g.reads.outcome(failure) // reported once
+	g.reads.outcome(nil)
+	g.reads.outcome(nil)
+	if got := strings.Join(alarms, ","); got != "portal_reads_unsaved false,portal_reads_unsaved true" {
+		t.Fatalf("alarms %q", got)
+	}
 }
