@@ -496,6 +496,21 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	}
 	rc.Cartons = ssccs
 
+	// No carton of another receipt is written over (checked whole before
+	// any chunk is written, so a refusal leaves nothing behind).
+	if err := s.st.DB().View(func(txn *badger.Txn) error {
+		for i := range cartons {
+			var old Carton
+			if err := getJSON(txn, keyCarton(cartons[i].SSCC), &old); err == nil && old.Receipt != rc.ID {
+				return fmt.Errorf("%w: carton %s was already received in receipt %s", ErrConflict, cartons[i].SSCC, old.Receipt)
+			} else if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	// Cartons first, in bounded transactions; the receipt record last, as
 	// the commit mark. A crash in between leaves cartons that name a
 	// receipt that does not exist: a retry writes them again.
