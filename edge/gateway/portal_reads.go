@@ -67,6 +67,9 @@ type savedReads struct {
 	dropped atomic.Uint64
 	full    atomic.Bool // the bound was reached and not yet cleared
 	failing atomic.Bool // saving or pruning fails: alarm raised
+	// again holds the passes whose reads the last write deleted, to be
+	// deleted once more (run's goroutine only).
+	again []*portal.PassEvent
 }
 
 type savedRead struct{ key, val []byte }
@@ -189,9 +192,16 @@ func (s *savedReads) write() error {
 		}
 		s.count += len(buf)
 	}
-	for i, p := range done {
+	// A published pass's reads are deleted at this write and again at the
+	// next: a late read of its tag (a backlog batch the engine closed the
+	// pass on before the read was added here) may only arrive in between.
+	again := s.again
+	s.again = done
+	for i, p := range append(again, done...) {
 		if err := s.deletePass(p); err != nil {
-			s.requeue(done[i:]) // tried again at the next write
+			if i >= len(again) {
+				s.requeue(done[i-len(again):]) // tried again at the next write
+			}
 			return err
 		}
 	}
