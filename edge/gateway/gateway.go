@@ -82,11 +82,16 @@ type Gateway struct {
 	// obClosed: close closed the outbox; obReady is closed once ob is set.
 	obClosed bool
 	obReady  chan struct{}
-	pub      *mqttpub.Publisher
-	cmds     *command.Dispatcher
-	lots     *lots.Registry
-	recv     *receiving.Service
-	eng      *portal.Engine
+	// alarmQ holds the outbox alarms not yet appended, in order;
+	// alarmBusy: publishAlarms is running.
+	alarmMu   sync.Mutex
+	alarmQ    []outbox.Alarm
+	alarmBusy bool
+	pub       *mqttpub.Publisher
+	cmds      *command.Dispatcher
+	lots      *lots.Registry
+	recv      *receiving.Service
+	eng       *portal.Engine
 
 	offline      bool
 	stopping     atomic.Bool // Run's context ended: disconnects are expected
@@ -267,18 +272,38 @@ func (g *Gateway) openPortals() error {
 // onAlarm publishes an outbox alarm (store full, disk low, telemetry
 // dropped, quarantine, store recovered) as a lifecycle event. It is called
 // from the outbox's writer, which the append must not wait on.
+//
+// It is called from other goroutines too (a refusal found by Admit): alarms
+// queue in the order they are raised and one goroutine at a time appends
+// them, so that a clear never overtakes its raise.
 func (g *Gateway) onAlarm(a outbox.Alarm) {
-	go func() {
-		<-g.obReady // Open raises store_recovered before it returns
-		if g.ob == nil {
+	g.alarmMu.Lock()
+	defer g.alarmMu.Unlock()
+	g.alarmQ = append(g.alarmQ, a)
+	if !g.alarmBusy {
+		g.alarmBusy = true
+		go g.publishAlarms()
+	}
+}
+
+func (g *Gateway) publishAlarms() {
+	<-g.obReady // Open raises store_recovered before it returns
+	for {
+		g.alarmMu.Lock()
+		if len(g.alarmQ) == 0 || g.ob == nil {
+			g.alarmQ, g.alarmBusy = nil, false
+			g.alarmMu.Unlock()
 			return
 		}
+		a := g.alarmQ[0]
+		g.alarmQ = g.alarmQ[1:]
+		g.alarmMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		if err := g.emit(ctx, outbox.Event{Type: "alarm." + a.Kind, Time: a.Time, Priority: outbox.PriorityLifecycle}, a); err != nil {
 			g.log.Error("alarm not published", "kind", a.Kind, "err", err)
 		}
-	}()
+		cancel()
+	}
 }
 
 // Store is the gateway's store.

@@ -67,8 +67,9 @@ type Options struct {
 	MaxBatch int `yaml:"-"`
 	// GCInterval is the value-log GC interval of Run (default 5 min).
 	GCInterval time.Duration `yaml:"gc_interval"`
-	// OnAlarm is called, from the writer goroutine, for every alarm; it must
-	// not block. Alarms are also logged.
+	// OnAlarm is called for every alarm, from the writer goroutine or
+	// from a caller of Admit; it must not block (nor append to the outbox
+	// itself: the writer may be the caller). Alarms are also logged.
 	OnAlarm func(Alarm) `yaml:"-"`
 	// Logger for alarms; nil discards.
 	Logger *slog.Logger `yaml:"-"`
