@@ -533,26 +533,19 @@ func (p *printing) httpJobs(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageJobs returns up to limit jobs matching f whose ids sort after after,
-// and whether more follow. The spooler lists from the first id, so the
-// list asked for doubles until it reaches past the page: the work grows
-// with the page's place in the list, not with every job in the store.
+// and whether more follow; the spooler seeks to after, so a page costs its
+// own jobs (and those of other printers or states skipped on the way).
 func pageJobs(list func(spool.Filter) ([]spool.Job, error), f spool.Filter, after string, limit int) ([]spool.Job, bool, error) {
-	for n := limit + 1; ; n *= 2 {
-		f.Limit = n
-		jobs, err := list(f)
-		if err != nil {
-			return nil, false, err
-		}
-		i := 0
-		if after != "" {
-			i = sort.Search(len(jobs), func(k int) bool { return jobs[k].ID > after })
-		}
-		if rest := jobs[i:]; len(rest) > limit {
-			return rest[:limit], true, nil
-		} else if len(jobs) < n {
-			return rest, false, nil
-		}
+	// One more than the page says whether another follows.
+	f.After, f.Limit = after, limit+1
+	jobs, err := list(f)
+	if err != nil {
+		return nil, false, err
 	}
+	if len(jobs) > limit {
+		return jobs[:limit], true, nil
+	}
+	return jobs, false, nil
 }
 
 // httpPreview renders a label as PNG: ?template=carton&profile=ID&qty=N and

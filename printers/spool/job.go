@@ -218,4 +218,7 @@ type Filter struct {
 	Limit int
 	// WithZPL includes each job's ZPL.
 	WithZPL bool
+	// After lists only jobs whose id sorts after it (jobs are listed by
+	// id): the next page after a page's last job.
+	After string
 }

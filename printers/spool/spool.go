@@ -267,7 +267,12 @@ func ListJobs(db *badger.DB, f Filter) ([]Job, error) {
 	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyData), PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		it.Rewind()
+		if f.After != "" {
+			// Seek to the first key past After (keys are keyData+id).
+			it.Seek(append([]byte(keyData+f.After), 0))
+		}
+		for ; it.Valid(); it.Next() {
 			var j Job
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &j) }); err != nil {
 				return err
