@@ -104,7 +104,7 @@ func (g *Gateway) onPortalEvent(ev portal.Event) {
 			g.recovered++
 		}
 	case *portal.AlertEvent:
-		ev.Recovered = ev.Time.Before(g.started)
+		ev.Recovered = ev.PassStart.Before(g.started) // as its pass
 	}
 	if _, arrival := ev.(*portal.ArrivalEvent); !arrival {
 		g.portalMu.Lock()

@@ -456,3 +456,17 @@ func TestSavedReadsStoreErrorIsAnAlarm(t *testing.T) {
 		t.Fatalf("alarms %q", got)
 	}
 }
+
+// An alert is recovered as its pass is: by when the pass began, not by its
+// tag's last read (which may come after the restart).
+func TestAlertRecoveredAsItsPass(t *testing.T) {
+	clock := &testClock{}
+	clock.set(readsT0)
+	g := openDockGateway(t, t.TempDir(), clock)
+	g.started = readsT0
+	a := &portal.AlertEvent{Door: "dock-1", Time: readsT0.Add(time.Second), PassStart: readsT0.Add(-time.Second)}
+	g.onPortalEvent(a)
+	if !a.Recovered {
+		t.Fatal("the alert of a pass begun before the start is not marked recovered")
+	}
+}

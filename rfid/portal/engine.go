@@ -162,6 +162,8 @@ type AlertEvent struct {
 	Lot       string    `json:"lot"`
 	Reason    string    `json:"reason"`
 	Time      time.Time `json:"time"`
+	// PassStart is when the pass the alert belongs to began.
+	PassStart time.Time `json:"pass_start"`
 	// Recovered: see PassEvent.Recovered.
 	Recovered bool `json:"recovered,omitempty"`
 }
@@ -842,7 +844,7 @@ func (e *Engine) closePass(p *PassEvent) {
 			continue
 		}
 		e.st.Alerts++
-		e.cfg.Sink(&AlertEvent{Door: p.Door, Direction: dir, EPC: t.EPC, URI: t.URI, Lot: t.Lot, Reason: reason, Time: t.Last})
+		e.cfg.Sink(&AlertEvent{Door: p.Door, Direction: dir, EPC: t.EPC, URI: t.URI, Lot: t.Lot, Reason: reason, Time: t.Last, PassStart: p.Start})
 	}
 	e.cfg.Sink(p)
 }
