@@ -585,6 +585,14 @@ func (c *Config) Validate() Problems {
 	if c.MQTT.Burst < 0 || c.Outbox.MaxBytes < 0 || c.Outbox.MaxEventBytes < 0 || c.Outbox.MaxAttempts < 0 || c.Commands.Queue < 0 || c.Commands.Workers < 0 {
 		add("mqtt.burst, outbox.max_bytes, outbox.max_event_bytes, outbox.max_attempts, commands.queue, commands.workers: must not be negative (leave them out for the defaults)")
 	}
+	// An event must hold a pass's counts and a few tags, an alert, a
+	// receipt: below this every portal event would be refused.
+	if n := c.Outbox.MaxEventBytes; n > 0 && n < minEventBytes {
+		add("outbox.max_event_bytes: %d is below %d bytes: passes, alerts and receipts would not fit and would be lost; raise it or leave it out (256 KiB)", n, minEventBytes)
+	}
+	if n := c.Outbox.MaxBytes; n > 0 && c.Outbox.MaxEventBytes > 0 && n < int64(c.Outbox.MaxEventBytes) {
+		add("outbox.max_bytes: %d is below outbox.max_event_bytes (%d): one event could fill the outbox; raise max_bytes", n, c.Outbox.MaxEventBytes)
+	}
 	// listeners are the addresses the gateway binds at start; the printer
 	// and reader simulators take free loopback ports and never collide.
 	var listeners []listener
@@ -750,6 +758,9 @@ func (c *Config) Validate() Problems {
 	}
 	return p
 }
+
+// minEventBytes is the smallest outbox.max_event_bytes allowed.
+const minEventBytes = 16 << 10
 
 // listenProblem says what keeps net.Listen from binding addr, or "" if
 // nothing does. Port 0 is accepted: it binds a free port, as tests do.
