@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -120,7 +121,11 @@ func (g *Gateway) setupEPCIS() {
 		if location != "" {
 			readPoint = g.sgln(location)
 		}
-		ev, err := epcis.PortalPass(epcis.Pass{PassID: p.Door + "/" + p.Start.String(), Time: p.End, Door: readPoint,
+		passID := p.Door + "/" + p.Start.String()
+		if p.Parts > 1 {
+			passID += fmt.Sprintf("/part-%d", p.Part) // a document per part, each its own event
+		}
+		ev, err := epcis.PortalPass(epcis.Pass{PassID: passID, Time: p.End, Door: readPoint,
 			BizLocation: g.sgln(""), Direction: dir, EPCs: passURIs(p)})
 		if err != nil {
 			return nil, err

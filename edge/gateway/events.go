@@ -245,13 +245,18 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
 			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
 		}
-		id, published := g.publishPass(ctx, ev)
+		id, parts, published := g.publishPass(ctx, ev)
 		if g.epcisPass != nil && door != nil {
-			if doc, err := g.epcisPass(ev, door.Location); err != nil {
-				g.log.Error("EPCIS pass document", "door", ev.Door, "err", err)
-			} else if err := g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
-				g.log.Error("EPCIS pass document not published", "door", ev.Door, "tags", len(ev.Tags), "err", err)
-				published = false
+			// One EPCIS document per part of a pass too large for one
+			// event: each lists its part's EPCs (a document of the whole
+			// pass would be refused as too large).
+			for _, part := range parts {
+				if doc, err := g.epcisPass(part, door.Location); err != nil {
+					g.log.Error("EPCIS pass document", "door", ev.Door, "part", part.Part, "err", err)
+				} else if err := g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
+					g.log.Error("EPCIS pass document not published", "door", ev.Door, "part", part.Part, "tags", len(part.Tags), "err", err)
+					published = false
+				}
 			}
 		}
 		for _, lot := range sortedKeys(ev.Lots) {
@@ -281,8 +286,9 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 // it is larger than an event may be (outbox.max_event_bytes), so that a
 // pallet of thousands of item tags is not lost; when even that fails it
 // publishes the pass's aggregates without the per-tag detail. It returns
-// the id of the (first) event and whether every part is in the outbox.
-func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) (string, bool) {
+// the id of the (first) event, the parts and whether every part is in the
+// outbox.
+func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) (string, []*portal.PassEvent, bool) {
 	id, ok := outbox.NewID(), true
 	parts, err := ev.Split(id, g.maxEventBytes())
 	if err != nil {
@@ -302,7 +308,7 @@ func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) (string
 			ok = false
 		}
 	}
-	return id, ok
+	return id, parts, ok
 }
 
 // maxEventBytes is the outbox's bound on an event body

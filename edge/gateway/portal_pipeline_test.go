@@ -125,7 +125,25 @@ func TestLargePassIsPublishedInParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	tags, parts, ids := 0, 0, map[string]bool{}
+	docs, epcs, docIDs := 0, 0, map[string]bool{}
 	for _, ev := range evs {
+		if ev.Type == "epcis.pass" {
+			var d struct {
+				Body struct {
+					EventList []struct {
+						EventID string   `json:"eventID"`
+						EPCList []string `json:"epcList"`
+					} `json:"eventList"`
+				} `json:"epcisBody"`
+			}
+			if err := json.Unmarshal(ev.Body, &d); err != nil {
+				t.Fatal(err)
+			}
+			docs++
+			epcs += len(d.Body.EventList[0].EPCList)
+			docIDs[d.Body.EventList[0].EventID] = true
+			continue
+		}
 		if ev.Type != "portal.pass" {
 			continue
 		}
@@ -142,5 +160,9 @@ func TestLargePassIsPublishedInParts(t *testing.T) {
 	}
 	if parts < 2 || tags != 2000 || len(ids) != 1 {
 		t.Fatalf("%d parts, %d tags, pass ids %v", parts, tags, ids)
+	}
+	// An EPCIS document per part, each its own event, every EPC listed.
+	if docs != parts || epcs != 2000 || len(docIDs) != parts {
+		t.Fatalf("%d EPCIS documents (%d event ids) with %d EPCs for %d parts", docs, len(docIDs), epcs, parts)
 	}
 }
