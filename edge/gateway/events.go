@@ -191,12 +191,21 @@ func (g *Gateway) recoverPortal() {
 	if err != nil {
 		g.log.Error("saved portal reads not replayed: passes open at the last stop may be missing", "replayed", n, "err", err)
 	}
-	g.eng.Tick(g.now())
+	if g.eng.Stats().Tracked > 0 {
+		// Tags still present when the gateway stopped wait for their
+		// readers' backlogs, which may continue their passes, before they
+		// can depart: a slow restart must not split a carton in two.
+		g.eng.HoldDepartures(g.now().Add(recoveryHold))
+	}
 	if n > 0 {
 		// Passes still open go on and are published when their tags leave.
 		g.log.Info("portal reads saved before the last stop replayed", "reads", n, "passes_closed", g.recovered, "tags_present", g.eng.Stats().Tracked)
 	}
 }
+
+// recoveryHold is how long after a restart with tags present nothing
+// departs: time for the readers to connect and deliver their backlogs.
+const recoveryHold = 10 * time.Second
 
 // readsAlarm raises (or clears) an alarm of the saved portal reads.
 func (g *Gateway) readsAlarm(kind, msg string, cleared bool) {

@@ -285,7 +285,9 @@ type Engine struct {
 	free    []int32
 	due     dueHeap
 	timeout int64 // longest presence timeout, ns
-	st      Stats
+	// holdUntil: Tick departs nothing before it (ns; see HoldDepartures).
+	holdUntil int64
+	st        Stats
 
 	// Departed tags are remembered for two presence timeouts so that a
 	// replayed backlog does not make a second pass.
@@ -570,7 +572,27 @@ func (e *Engine) arrive(t *tag, d int16, r *rfid.Read) {
 func (e *Engine) Tick(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if now.UnixNano() < e.holdUntil {
+		return
+	}
 	e.tick(now.UnixNano(), false)
+}
+
+// HoldDepartures makes Tick depart nothing (and close no pass) before
+// until. After a restart the tags replayed from before it have not been
+// read for as long as the restart took; their readers' backlogs, which may
+// continue their passes, arrive only once the readers are connected again,
+// and a departure before then would split a carton into two passes. Flush
+// is not held.
+func (e *Engine) HoldDepartures(until time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.holdUntil = until.UnixNano()
+}
+
+// LongestPresenceTimeout is the longest presence_timeout of the doors.
+func (e *Engine) LongestPresenceTimeout() time.Duration {
+	return time.Duration(e.timeout)
 }
 
 // Flush departs every tracked tag now and closes every pass: for shutdown
