@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -19,21 +18,10 @@ import (
 // is split at its own company prefix: a supplier's from the prefix table,
 // and a Digital Link where the table has no entry.
 func TestLotHoldAndReleaseDocuments(t *testing.T) {
-	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
-		Broker: config.Broker{Listen: "127.0.0.1:0"},
-		GS1: config.GS1{CompanyPrefix: "061414112",
-			CompanyPrefixes: []epc.CompanyPrefixEntry{{Prefix: "9520123", Length: 7}}},
-		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP.Listen = ""
-	g, err := Open(cfg, Info{}, slog.New(slog.NewTextHandler(testWriter{t}, nil)), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg := minimalConfig(t)
+	cfg.GS1 = config.GS1{CompanyPrefix: "061414112",
+		CompanyPrefixes: []epc.CompanyPrefixEntry{{Prefix: "9520123", Length: 7}}}
+	g := openGateway(t, cfg, Options{})
 	ctx := context.Background()
 	for _, l := range []struct{ code, gtin string }{
 		{"LG-1", "09520123456788"}, // supplier's, 7-digit prefix in the table
@@ -101,19 +89,8 @@ func TestLotHoldAndReleaseDocuments(t *testing.T) {
 // own with the supplier's lot linked, which later receipts of the same
 // supplier lot and product join.
 func TestSupplierLotCodeTakenGetsALotOfItsOwn(t *testing.T) {
-	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
-		Broker: config.Broker{Listen: "127.0.0.1:0"},
-		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP.Listen = ""
-	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg := minimalConfig(t)
+	g := openGateway(t, cfg, Options{})
 	ctx := context.Background()
 	receive := func(id, scan string) *receiving.Receipt {
 		t.Helper()
@@ -198,19 +175,8 @@ func TestPassURIsListRawEPCs(t *testing.T) {
 // A receipt's quantityList carries FSMA 204's quantity and unit: items
 // times cartons with a measure's uom, or the cartons counted.
 func TestReceiptQuantityAndUnit(t *testing.T) {
-	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
-		Broker: config.Broker{Listen: "127.0.0.1:0"},
-		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP.Listen = ""
-	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg := minimalConfig(t)
+	g := openGateway(t, cfg, Options{})
 	ctx := context.Background()
 	for _, r := range []receiving.Request{
 		{ID: "kg", Door: "DOOR1", GTIN: "09520123456788", Cartons: 3, QtyPerCarton: 12, Unit: "KGM"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -13,26 +12,14 @@ import (
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid"
-	"github.com/dockgate/dockgate/rfid/portal"
 )
 
 // /healthz fails while lot events are refused, naming why and what to do;
 // a broker that is away is a warning (events wait in the outbox).
 func TestHealthFailsWhileEventsAreRefused(t *testing.T) {
-	cfg, err := config.Complete(&config.Config{Site: "h", Gateway: "gw", DataDir: t.TempDir(),
-		Broker: config.Broker{Listen: "127.0.0.1:0"},
-		Outbox: outbox.Options{MaxBytes: 4 << 10},
-		Doors:  []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP.Listen = ""
-	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg := minimalConfig(t)
+	cfg.Outbox = outbox.Options{MaxBytes: 4 << 10}
+	g := openGateway(t, cfg, Options{})
 	type report struct {
 		Problems []string `json:"problems"`
 		Warnings []string `json:"warnings"`
@@ -87,16 +74,9 @@ func TestHealthFailsWhileEventsAreRefused(t *testing.T) {
 // holding its jobs are warnings in /healthz, each saying which and why;
 // they clear when the device is back.
 func TestHealthWarnsOfDevices(t *testing.T) {
-	cfg, err := config.Complete(config.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir, cfg.HTTP.Listen, cfg.Broker.Listen = t.TempDir(), "", "127.0.0.1:0"
-	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := openGateway(t, cfg, Options{})
 	warnings := func() []string {
 		_, detail := g.health()
 		return detail.(map[string]any)["warnings"].([]string)

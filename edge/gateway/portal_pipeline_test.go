@@ -15,15 +15,28 @@ import (
 
 func openPortalGateway(t *testing.T, o outbox.Options) *Gateway {
 	t.Helper()
-	cfg, err := config.Complete(&config.Config{Site: "p", Gateway: "gw", DataDir: t.TempDir(),
-		Broker: config.Broker{Listen: "127.0.0.1:0"}, Outbox: o,
-		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}},
-	}, nil)
+	cfg := minimalConfig(t)
+	cfg.Outbox = o
+	return openGateway(t, cfg, Options{})
+}
+
+// minimalConfig is a gateway with one door, DOOR1, without printer or
+// reader, on its own data dir.
+func minimalConfig(t testing.TB) *config.Config {
+	return &config.Config{Site: "t", Gateway: "gw", DataDir: t.TempDir(),
+		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}}}
+}
+
+// openGateway completes cfg and opens a gateway on it without the HTTP API
+// and with the embedded broker on a free port; it closes with the test.
+func openGateway(t testing.TB, cfg *config.Config, o Options) *Gateway {
+	t.Helper()
+	c, err := config.Complete(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.HTTP.Listen = ""
-	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	c.HTTP.Listen, c.Broker.Listen = "", "127.0.0.1:0"
+	g, err := Open(c, Info{}, slog.New(slog.DiscardHandler), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,23 +41,12 @@ func openDockGateway(t testing.TB, dir string, clock *testClock) *Gateway {
 		return config.Door{DoorConfig: portal.DoorConfig{ID: id, Role: role, Reader: "R1",
 			AntennasOutside: out, AntennasInside: in, PresenceTimeout: 2 * time.Second}, Printer: "P1"}
 	}
-	cfg, err := config.Complete(&config.Config{Site: "r", Gateway: "gw", DataDir: dir,
-		Broker:   config.Broker{Listen: "127.0.0.1:0"},
+	return openGateway(t, &config.Config{Site: "r", Gateway: "gw", DataDir: dir,
 		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411r-203", Transport: config.TransportSim}},
 		Readers:  []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: "127.0.0.1:1"}},
 		Doors: []config.Door{door("DOOR1", portal.RoleReceiving, []uint16{1, 2}, []uint16{3, 4}),
 			door("DOOR2", portal.RoleShipping, []uint16{5, 6}, []uint16{7, 8})},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP.Listen = ""
-	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	return g
+	}, Options{Now: clock.now})
 }
 
 // sweepReads are the reads of a tag going through a door over 2 s from
