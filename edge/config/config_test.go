@@ -319,6 +319,21 @@ func TestCompanyPrefixTable(t *testing.T) {
 	}
 }
 
+// wantOneProblem parses y and checks that it is valid (want "") or refused
+// with the one problem want.
+func wantOneProblem(t *testing.T, y, want string) {
+	t.Helper()
+	_, err := Parse([]byte(y), noEnv)
+	var probs Problems
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("valid configuration refused: %v", err)
+	case want == "":
+	case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
 // writeCert writes a self-signed certificate and its key, PEM, under dir.
 func writeCert(t *testing.T, dir, name string) (certFile, keyFile string) {
 	t.Helper()
@@ -373,16 +388,7 @@ func TestTLSMaterial(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(strings.ReplaceAll(tc.yaml, "{dir}", dir)), noEnv)
-			want := strings.ReplaceAll(tc.want, "{dir}", dir)
-			var probs Problems
-			switch {
-			case want == "" && err != nil:
-				t.Fatalf("valid configuration refused: %v", err)
-			case want == "":
-			case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
-				t.Fatalf("got %v\nwant %s", err, want)
-			}
+			wantOneProblem(t, strings.ReplaceAll(tc.yaml, "{dir}", dir), strings.ReplaceAll(tc.want, "{dir}", dir))
 		})
 	}
 }
@@ -410,16 +416,7 @@ func TestReaderScenario(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			y := strings.ReplaceAll("readers:\n  - {id: R1, type: sim, scenario: "+tc.scenario+"}\n", "{dir}", dir)
-			_, err := Parse([]byte(y), noEnv)
-			want := strings.ReplaceAll(tc.want, "{dir}", dir)
-			var probs Problems
-			switch {
-			case want == "" && err != nil:
-				t.Fatalf("valid configuration refused: %v", err)
-			case want == "":
-			case !errors.As(err, &probs) || len(probs) != 1 || probs[0] != want:
-				t.Fatalf("got %v\nwant %s", err, want)
-			}
+			wantOneProblem(t, y, strings.ReplaceAll(tc.want, "{dir}", dir))
 		})
 	}
 }
