@@ -360,47 +360,6 @@ func TestSavedReadRoundTrip(t *testing.T) {
 	}
 }
 
-// A gateway back within a presence timeout finds the carton still at the
-// door: the replayed reads and the new ones make one pass, from the first
-// read before the stop, marked recovered.
-func TestQuickRestartContinuesThePass(t *testing.T) {
-	dir := t.TempDir()
-	clock := &testClock{}
-	clock.set(readsT0)
-	g := openDockGateway(t, dir, clock)
-	const tag = "3034257BF40C0E40000007D1"
-	reads := sweepReads(tag, 1, 3, portal.DirectionIn, readsT0)
-	g.observeReads(reads[:10])
-	if err := g.reads.write(); err != nil {
-		t.Fatal(err)
-	}
-	g.Close()
-
-	clock.set(reads[9].Time.Add(500 * time.Millisecond))
-	g = openDockGateway(t, dir, clock)
-	g.recoverPortal()
-	if g.recovered != 0 || g.eng.Stats().Tracked != 1 {
-		t.Fatalf("%d passes closed by the replay, %d tags tracked; want the tag still present", g.recovered, g.eng.Stats().Tracked)
-	}
-	for i := range reads[10:] {
-		reads[10+i].Time = reads[10+i].Time.Add(time.Second) // read again after the restart
-	}
-	g.observeReads(reads[10:])
-	g.eng.Tick(readsT0.Add(time.Minute))
-	drainPortal(t, g)
-	evs := takeEvents(t, g)
-	if len(evs["portal.pass"]) != 1 {
-		t.Fatalf("%d passes, want 1", len(evs["portal.pass"]))
-	}
-	var p portal.PassEvent
-	if err := json.Unmarshal(evs["portal.pass"][0].Body, &p); err != nil {
-		t.Fatal(err)
-	}
-	if !p.Recovered || !p.Start.Equal(readsT0) || p.Tags[0].Reads != len(reads) {
-		t.Fatalf("pass %+v, want one recovered pass of every read from t0", p)
-	}
-}
-
 // BenchmarkSavedReads measures the cost saving adds to the read path: the
 // engine observes a batch of 100 reads, they are saved, and written in
 // batches as the writer would.
@@ -463,39 +422,59 @@ func TestAlertRecoveredAsItsPass(t *testing.T) {
 	}
 }
 
-// A restart slower than presence_timeout, then the reader's backlog of the
-// same carton: one pass, not one closed at the restart and a second from
-// the backlog.
-func TestSlowRestartWithBacklogIsOnePass(t *testing.T) {
-	dir := t.TempDir()
-	clock := &testClock{}
-	clock.set(readsT0)
-	g := openDockGateway(t, dir, clock)
-	const tag = "3034257BF40C0E40000007D1"
-	reads := sweepReads(tag, 1, 3, portal.DirectionIn, readsT0)
-	g.observeReads(reads[:10])
-	if err := g.reads.write(); err != nil {
-		t.Fatal(err)
-	}
-	g.Close()
+// A carton at the door when the gateway stops is one pass after the
+// restart, from its first read before the stop, marked recovered: whether
+// the gateway is back within a presence timeout and reads it again, or
+// back later and gets the reader's backlog of it (nothing departs while
+// the backlog may still come).
+func TestRestartContinuesThePass(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gap  time.Duration // from the last read before the stop to the start
+		// shift moves the reads after the stop: read again after the
+		// start, or a backlog on the reader's own times.
+		shift time.Duration
+	}{
+		{"quick restart, read again", 500 * time.Millisecond, time.Second},
+		{"slow restart, backlog", 8 * time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			clock := &testClock{}
+			clock.set(readsT0)
+			g := openDockGateway(t, dir, clock)
+			reads := sweepReads("3034257BF40C0E40000007D1", 1, 3, portal.DirectionIn, readsT0)
+			g.observeReads(reads[:10])
+			if err := g.reads.write(); err != nil {
+				t.Fatal(err)
+			}
+			g.Close()
 
-	restart := reads[9].Time.Add(8 * time.Second) // longer than presence_timeout
-	clock.set(restart)
-	g = openDockGateway(t, dir, clock)
-	g.recoverPortal()
-	g.eng.Tick(restart.Add(time.Second))
-	g.observeReads(reads[10:]) // the backlog, on the reader's own times
-	g.eng.Tick(restart.Add(recoveryHold + time.Minute))
-	drainPortal(t, g)
-	evs := takeEvents(t, g)
-	if len(evs["portal.pass"]) != 1 {
-		t.Fatalf("%d passes, want 1", len(evs["portal.pass"]))
-	}
-	var p portal.PassEvent
-	if err := json.Unmarshal(evs["portal.pass"][0].Body, &p); err != nil {
-		t.Fatal(err)
-	}
-	if !p.Recovered || p.Tags[0].Reads != len(reads) || p.Direction != portal.DirectionIn {
-		t.Fatalf("pass %+v, want one recovered pass of every read", p)
+			start := reads[9].Time.Add(tc.gap)
+			clock.set(start)
+			g = openDockGateway(t, dir, clock)
+			g.recoverPortal()
+			g.eng.Tick(start.Add(time.Second))
+			if g.recovered != 0 || g.eng.Stats().Tracked != 1 {
+				t.Fatalf("%d passes closed by the replay, %d tags tracked; want the tag still present", g.recovered, g.eng.Stats().Tracked)
+			}
+			for i := range reads[10:] {
+				reads[10+i].Time = reads[10+i].Time.Add(tc.shift)
+			}
+			g.observeReads(reads[10:])
+			g.eng.Tick(start.Add(recoveryHold + time.Minute))
+			drainPortal(t, g)
+			evs := takeEvents(t, g)
+			if len(evs["portal.pass"]) != 1 {
+				t.Fatalf("%d passes, want 1", len(evs["portal.pass"]))
+			}
+			var p portal.PassEvent
+			if err := json.Unmarshal(evs["portal.pass"][0].Body, &p); err != nil {
+				t.Fatal(err)
+			}
+			if !p.Recovered || !p.Start.Equal(readsT0) || p.Tags[0].Reads != len(reads) || p.Direction != portal.DirectionIn {
+				t.Fatalf("pass %+v, want one recovered pass in of every read from t0", p)
+			}
+		})
 	}
 }
