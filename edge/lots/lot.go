@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/lot"
 )
 
@@ -256,9 +257,7 @@ func (d *Details) check() error {
 	}
 	// Every form of a GTIN is recorded as the GTIN-14 it is, so that the
 	// same goods compare alike whatever form a request used.
-	if d.GTIN != "" && len(d.GTIN) < 14 {
-		d.GTIN = strings.Repeat("0", 14-len(d.GTIN)) + d.GTIN
-	}
+	d.GTIN = gs1.GTIN14(d.GTIN)
 	return nil
 }
 

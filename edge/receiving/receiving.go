@@ -183,7 +183,7 @@ func applyScan(r *Request) error {
 	for _, id := range []string{"]E0", "]E4", "]I1", "]I0"} {
 		plain = strings.TrimPrefix(plain, id)
 	}
-	if g := padGTIN(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
+	if g := gs1.GTIN14(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
 		r.Scan = "(01)" + g
 	}
 	m, err := parseScan(r.Scan)
@@ -203,10 +203,10 @@ func applyScan(r *Request) error {
 		}
 	}
 	if v, ok := m.Get("01"); ok {
-		r.GTIN = padGTIN(r.GTIN)
+		r.GTIN = gs1.GTIN14(r.GTIN)
 		set("gtin", &r.GTIN, "01", v)
 	} else if v, ok := m.Get("02"); ok {
-		r.GTIN = padGTIN(r.GTIN)
+		r.GTIN = gs1.GTIN14(r.GTIN)
 		set("gtin", &r.GTIN, "02", v)
 	}
 	if v, ok := m.Get("10"); ok {
@@ -241,19 +241,6 @@ func applyScan(r *Request) error {
 		set("po", &r.PO, "400", v)
 	}
 	return conflict
-}
-
-// padGTIN writes a GTIN-8, -12 or -13 as the GTIN-14 it is (leading
-// zeros), so that every form of one GTIN compares and records alike;
-// anything else is left for validation to name.
-func padGTIN(g string) string {
-	switch len(g) {
-	case 8, 12, 13:
-		if strings.Trim(g, "0123456789") == "" {
-			return strings.Repeat("0", 14-len(g)) + g
-		}
-	}
-	return g
 }
 
 // parseScan reads a supplier label in any form: scanner output (symbology
@@ -334,7 +321,7 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	if r.GTIN == "" {
 		return prod, exp, invalid("gtin: required (or scan a supplier label with (01))")
 	}
-	r.GTIN = padGTIN(r.GTIN)
+	r.GTIN = gs1.GTIN14(r.GTIN)
 	if err := gs1.ValidateValue("01", r.GTIN); err != nil {
 		return prod, exp, invalid("gtin: %v", err)
 	}

@@ -3,6 +3,7 @@ package gs1
 import (
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // lintFail describes a failed linter: where in the component and why.
@@ -106,6 +107,20 @@ func CheckDigit(digits string) (byte, error) {
 		w = 4 - w
 	}
 	return byte('0' + (10-sum%10)%10), nil
+}
+
+// GTIN14 writes a GTIN-8, -12 or -13 as the GTIN-14 it is (leading zeros),
+// so that every form of one GTIN compares and records alike. Anything else
+// (already 14 digits, or not a GTIN) is returned as it is, for validation
+// to name.
+func GTIN14(g string) string {
+	switch len(g) {
+	case 8, 12, 13:
+		if strings.Trim(g, "0123456789") == "" {
+			return strings.Repeat("0", 14-len(g)) + g
+		}
+	}
+	return g
 }
 
 func lintCsum(v string) lintFail {

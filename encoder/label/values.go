@@ -115,7 +115,7 @@ func checkValue(v Variable, val string) (string, error) {
 		default:
 			return "", fmt.Errorf("is not a GTIN: %d digits; use 8, 12, 13 or 14", len(val))
 		}
-		val = strings.Repeat("0", 14-len(val)) + val
+		val = gs1.GTIN14(val)
 		if err := checkDigit(val); err != nil {
 			return "", err
 		}
