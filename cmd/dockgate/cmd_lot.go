@@ -172,7 +172,7 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 		gateway.Options{Offline: true, NoRecover: true})
 	if err != nil {
 		var locked *store.LockedError
-		if errors.As(err, &locked) || strings.Contains(err.Error(), "open store") {
+		if errors.As(err, &locked) || errors.Is(err, store.ErrOpen) {
 			return nil, nil, storeLine(err)
 		}
 		return nil, nil, err

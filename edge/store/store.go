@@ -107,6 +107,9 @@ func valueLogFileSize() int64 {
 	return 32 << 20
 }
 
+// ErrOpen: the database could not be opened (its error says why).
+var ErrOpen = errors.New("open store")
+
 // Open locks dataDir and opens the database in dataDir/badger.
 func Open(dataDir string, o Options) (*Store, error) {
 	if o.Now == nil {
@@ -134,12 +137,12 @@ func Open(dataDir string, o Options) (*Store, error) {
 		// condition is looked for directly before the store is blamed.
 		if aerr := access(dbDir); aerr != nil {
 			unlock(lock)
-			return nil, fmt.Errorf("open store %s: %w (fix the permissions or the disk and start again; the store was left as it is)", dbDir, aerr)
+			return nil, fmt.Errorf("%w %s: %w (fix the permissions or the disk and start again; the store was left as it is)", ErrOpen, dbDir, aerr)
 		}
 	}
 	if err != nil && (o.NoRecover || !corrupt(err)) {
 		unlock(lock)
-		return nil, fmt.Errorf("open store %s: %w", dbDir, err)
+		return nil, fmt.Errorf("%w %s: %w", ErrOpen, dbDir, err)
 	}
 	if err != nil {
 		// A store that cannot be opened is set aside, kept for export, and
@@ -147,7 +150,7 @@ func Open(dataDir string, o Options) (*Store, error) {
 		aside := fmt.Sprintf("%s.corrupt-%s", dbDir, o.Now().UTC().Format("20060102T150405Z"))
 		if rerr := os.Rename(dbDir, aside); rerr != nil {
 			unlock(lock)
-			return nil, fmt.Errorf("open store %s: %w (and could not move it aside: %v)", dbDir, err, rerr)
+			return nil, fmt.Errorf("%w %s: %w (and could not move it aside: %v)", ErrOpen, dbDir, err, rerr)
 		}
 		s.Recovered, s.RecoverErr = aside, err
 		db, err = badger.Open(BadgerOptions(dbDir, o))
