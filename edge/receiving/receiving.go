@@ -483,8 +483,10 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	}
 	rc.Cartons = ssccs
 
-	// No carton of another receipt is written over (checked whole before
-	// any chunk is written, so a refusal leaves nothing behind).
+	// No carton of another receipt is written over (a retry of this one
+	// writes its own again). Checked whole before any chunk is written, so
+	// a refusal leaves nothing behind; s.mu keeps other receipts out until
+	// the cartons are written.
 	if err := s.st.DB().View(func(txn *badger.Txn) error {
 		for i := range cartons {
 			var old Carton
@@ -506,14 +508,6 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 		if err := s.st.DB().Update(func(txn *badger.Txn) error {
 			for i := range chunk {
 				c := &chunk[i]
-				// Never over another receipt's carton (a retry of this
-				// one writes its own again).
-				var old Carton
-				if err := getJSON(txn, keyCarton(c.SSCC), &old); err == nil && old.Receipt != c.Receipt {
-					return fmt.Errorf("%w: carton %s was already received in receipt %s", ErrConflict, c.SSCC, old.Receipt)
-				} else if err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
 				if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
 					return err
 				}
