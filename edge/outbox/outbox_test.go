@@ -615,7 +615,16 @@ func TestAdmit(t *testing.T) {
 	if err := ob.Admit(PriorityLot, 1000); !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "outbox.max_bytes") {
 		t.Fatalf("full outbox: %v", err)
 	}
-	if st := ob.Stats(); !st.StoreFull {
+	// A refusal by Admit alone (Append never refused here) raises the flag.
+	near := open(t, memStoreOnDisk(t), Options{MaxBytes: 4 << 10})
+	mustAppend(t, near, Event{Type: "l", Priority: PriorityLot, Body: json.RawMessage(`{"x":"` + strings.Repeat("l", 3000) + `"}`)})
+	if st := near.Stats(); st.StoreFull {
+		t.Fatalf("full before any refusal: %+v", st)
+	}
+	if err := near.Admit(PriorityLot, 2000); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("an event that would not fit: %v", err)
+	}
+	if st := near.Stats(); !st.StoreFull {
 		t.Fatalf("a refusal by Admit left the full flag down: %+v", st)
 	}
 	if err := ob.Admit(PriorityLifecycle, 100); err != nil {
@@ -628,9 +637,6 @@ func TestAdmit(t *testing.T) {
 	low := open(t, memStoreOnDisk(t), Options{MinFreeBytes: free + free/2})
 	if err := low.Admit(PriorityLot, 100); !errors.Is(err, ErrStoreFull) || !strings.Contains(err.Error(), "min_free_bytes") {
 		t.Fatalf("disk below the floor: %v", err)
-	}
-	if st := low.Stats(); !st.DiskLow {
-		t.Fatalf("a refusal by Admit left the disk-low flag down: %+v", st)
 	}
 	if err := low.Admit(PriorityLifecycle, 100); err != nil {
 		t.Fatalf("lifecycle within the reserve: %v", err)
