@@ -10,6 +10,14 @@
 //   - Append returns only once the event is durable (fsynced). One writer
 //     goroutine batches concurrent appends (and acks) into a single Badger
 //     transaction: many appends share one sync (group commit).
+//   - Stage is the transactional outbox: a producer writes its events into the
+//     Badger transaction of the change they report (a lot, a receipt, a job),
+//     as staged events. They commit with the change or not at all; once the
+//     transaction commits (store.Update tells the outbox), the writer moves
+//     them into the queue in one transaction for all changes committed
+//     meanwhile, allocating their sequence numbers, before the change's
+//     Update returns. Events staged when the process died are moved by Open;
+//     a pass every second catches a transaction committed another way.
 //   - Priorities: PriorityLifecycle (status, alarms, command replies) is
 //     delivered first, then PriorityLot (lot and receiving events), then
 //     PriorityTelemetry. Order is kept within a priority.
@@ -27,7 +35,8 @@
 //   - Run runs the value-log GC of the shared store until its context ends.
 //
 // Keys in the shared store: q/<priority>/<big-endian seq> for queued events
-// (a small binary record: ID, type, time, source, topic, body), qx/<seq> for
-// quarantined ones (JSON) and qm/state for the sequence and the counters,
-// written in the same transaction as the events they count.
+// (a small binary record: ID, type, time, source, topic, body), qs/<stamp>
+// <priority> for staged ones (the same record), qx/<seq> for quarantined ones
+// (JSON) and qm/state for the sequence and the counters, written in the same
+// transaction as the events they count.
 package outbox

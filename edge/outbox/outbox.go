@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -237,8 +238,16 @@ type Outbox struct {
 	attempts    map[uint64]int
 	gone        map[uint64]struct{} // handed-out telemetry dropped since
 
+	// staging: stamp orders staged events; staged counts Stage calls.
+	stamp  atomic.Uint64
+	staged atomic.Uint64
+
 	// writer-only state.
 	telFloor uint64
+	// relaySeen is staged as the last relay pass began; relayMore: that
+	// pass left staged events behind (or failed).
+	relaySeen uint64
+	relayMore bool
 }
 
 type reqKind uint8
@@ -248,6 +257,7 @@ const (
 	reqAck
 	reqQuarantine
 	reqRequeue
+	reqRelay
 )
 
 type request struct {
@@ -261,8 +271,9 @@ type request struct {
 }
 
 type result struct {
-	seq uint64
-	err error
+	seq  uint64 // of an append; the events moved by a relay pass
+	more bool   // a relay pass left staged events behind
+	err  error
 }
 
 // record is the stored form of an event.
@@ -302,7 +313,18 @@ func Open(s *store.Store, o Options) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: read state: %w", err)
 	}
+	last, err := lastStamp(ob.db)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: read staged events: %w", err)
+	}
+	ob.stamp.Store(max(last, uint64(time.Now().UnixNano())))
+	s.OnCommit(ob.flushStaged)
 	go ob.writer()
+	// Events staged before the last stop are queued before Open returns.
+	if _, err := ob.submit(context.Background(), request{kind: reqRelay}); err != nil {
+		ob.Close()
+		return nil, fmt.Errorf("outbox: queue the staged events: %w", err)
+	}
 	if s.Recovered != "" {
 		msg := fmt.Sprintf("the store failed to open (%v) and was set aside at %s; the gateway started with an empty store: export the old one and check the disk", s.RecoverErr, s.Recovered)
 		ob.alarm(Alarm{Kind: AlarmStoreRecovered, Message: msg})

@@ -28,6 +28,8 @@ func (ob *Outbox) writer() {
 	ob.measureDisk()
 	idle := time.NewTicker(diskRecheck)
 	defer idle.Stop()
+	relay := time.NewTicker(relayInterval)
+	defer relay.Stop()
 	for {
 		batch = batch[:0]
 		select {
@@ -36,6 +38,13 @@ func (ob *Outbox) writer() {
 				ob.measureDisk()
 			}
 			continue
+		case <-relay.C:
+			// Staged events no commit listener announced, or left by a
+			// pass that failed.
+			if !ob.relayMore && ob.staged.Load() == ob.relaySeen {
+				continue
+			}
+			batch = append(batch, request{kind: reqRelay})
 		case r := <-ob.reqs:
 			batch = append(batch, r)
 		case <-ob.closing:
@@ -93,7 +102,22 @@ func (ob *Outbox) commit(batch []request) {
 	}
 	diskLow := ob.diskLowNow
 	ts := ob.newTxn(results)
+	relayed := false
+	var relayRes result
 	for i := 0; i < len(batch); i++ {
+		if batch[i].kind == reqRelay {
+			// One pass answers every relay request of the batch: each
+			// was made after its change committed, so before the pass.
+			if !relayed {
+				ob.finish(ts, batch)
+				relayRes, relayed = ob.relay(), true
+				ts = ob.newTxn(results)
+			}
+			if batch[i].reply != nil {
+				batch[i].reply <- relayRes
+			}
+			continue
+		}
 		err := ob.apply(ts, &batch[i], &results[i], diskLow)
 		if errors.Is(err, badger.ErrTxnTooBig) && len(ts.members) > 0 {
 			ob.finish(ts, batch)
@@ -126,48 +150,79 @@ func (ob *Outbox) finish(ts *txnState, batch []request) {
 	if len(ts.members) == 0 {
 		return
 	}
-	err := ts.txn.Set(stateKey, ts.st.encode())
-	if err == nil {
-		err = ts.txn.Commit()
-	}
-	if err != nil {
-		err = fmt.Errorf("outbox commit: %w", err)
+	if err := ob.commitTxn(ts); err != nil {
 		for _, i := range ts.members {
 			if ts.results[i].err == nil {
 				ts.results[i] = result{err: err}
 			}
 		}
-	} else {
-		ob.mu.Lock()
-		ob.st = ts.st
-		ob.appended += ts.appended
-		ob.acked += ts.acked
-		ob.commits++
-		if ts.wake {
-			close(ob.notify)
-			ob.notify = make(chan struct{})
-		}
-		ob.mu.Unlock()
-		if len(ts.requeued) > 0 {
-			ob.rmu.Lock()
-			for _, ev := range ts.requeued {
-				ob.floor[ev.Priority] = min(ob.floor[ev.Priority], ev.Seq)
-				ob.next[ev.Priority] = min(ob.next[ev.Priority], ev.Seq)
-			}
-			ob.rmu.Unlock()
-		}
-		for _, a := range ts.alarms {
-			ob.alarm(a)
-		}
-		// Cleared as acks make room, not by an append that still fit
-		// (an alarm in the lifecycle reserve, a smaller event).
-		if ts.acked > 0 && ts.st.total() < uint64(ob.opt.MaxBytes)/16*15 {
-			ob.setFlag(&ob.storeFull, false, AlarmStoreFull, "the outbox is below outbox.max_bytes again")
-			ob.setFlag(&ob.dropping, false, AlarmTelemetryDropped, "telemetry is no longer dropped")
-		}
 	}
 	for _, i := range ts.members {
 		batch[i].reply <- ts.results[i]
+	}
+}
+
+// commitTxn commits ts with the state it built and, once committed, makes
+// that state the outbox's.
+func (ob *Outbox) commitTxn(ts *txnState) error {
+	err := ts.txn.Set(stateKey, ts.st.encode())
+	if err == nil {
+		err = ts.txn.Commit()
+	}
+	if err != nil {
+		return fmt.Errorf("outbox commit: %w", err)
+	}
+	ob.mu.Lock()
+	ob.st = ts.st
+	ob.appended += ts.appended
+	ob.acked += ts.acked
+	ob.commits++
+	if ts.wake {
+		close(ob.notify)
+		ob.notify = make(chan struct{})
+	}
+	ob.mu.Unlock()
+	if len(ts.requeued) > 0 {
+		ob.rmu.Lock()
+		for _, ev := range ts.requeued {
+			ob.floor[ev.Priority] = min(ob.floor[ev.Priority], ev.Seq)
+			ob.next[ev.Priority] = min(ob.next[ev.Priority], ev.Seq)
+		}
+		ob.rmu.Unlock()
+	}
+	for _, a := range ts.alarms {
+		ob.alarm(a)
+	}
+	// Cleared as acks make room, not by an append that still fit
+	// (an alarm in the lifecycle reserve, a smaller event).
+	if ts.acked > 0 && ts.st.total() < uint64(ob.opt.MaxBytes)/16*15 {
+		ob.setFlag(&ob.storeFull, false, AlarmStoreFull, "the outbox is below outbox.max_bytes again")
+		ob.setFlag(&ob.dropping, false, AlarmTelemetryDropped, "telemetry is no longer dropped")
+	}
+	return nil
+}
+
+// relay moves every staged event into the queue, in transactions of their
+// own (so that a failure leaves nothing half-moved), and returns how many it
+// moved. A failure is tried again at the next tick.
+func (ob *Outbox) relay() result {
+	var total uint64
+	for {
+		ts := ob.newTxn(nil)
+		var res result
+		err := ob.applyRelay(ts, &res)
+		if err == nil && res.seq > 0 {
+			err = ob.commitTxn(ts)
+		}
+		ts.txn.Discard()
+		if err != nil {
+			ob.relayMore = true
+			return result{seq: total, err: fmt.Errorf("outbox: queue staged events: %w", err)}
+		}
+		total += res.seq
+		if !res.more {
+			return result{seq: total}
+		}
 	}
 }
 

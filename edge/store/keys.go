@@ -7,6 +7,7 @@ const (
 	PrefixOutbox   = "q/"    // edge outbox: q/<priority>/<seq>
 	PrefixOutboxQ  = "qx/"   // edge outbox quarantine
 	PrefixOutboxM  = "qm/"   // edge outbox metadata (sequence, cursors)
+	PrefixOutboxS  = "qs/"   // events staged in a change's transaction: qs/<stamp><priority>
 	PrefixLot      = "lot/"  // lot registry records
 	PrefixLotIndex = "loti/" // lot registry secondary indexes
 	PrefixJob      = "job/"  // print spooler jobs

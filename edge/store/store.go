@@ -72,6 +72,34 @@ type Store struct {
 	RecoverErr error
 
 	ctrMu sync.Mutex
+
+	// commitMu guards onCommit, the listeners Update tells of a commit.
+	commitMu sync.RWMutex
+	onCommit []func()
+}
+
+// Update runs fn in a read-write transaction, as badger.DB.Update does, and
+// once the transaction has committed (synced) tells the commit listeners
+// (OnCommit): a change that stages events (outbox.Stage) commits through
+// Update, so that the outbox moves them into its queue at once.
+func (s *Store) Update(fn func(txn *badger.Txn) error) error {
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.commitMu.RLock()
+	for _, f := range s.onCommit {
+		f()
+	}
+	s.commitMu.RUnlock()
+	return nil
+}
+
+// OnCommit adds a listener that Update calls after every commit. It must
+// not block.
+func (s *Store) OnCommit(f func()) {
+	s.commitMu.Lock()
+	s.onCommit = append(s.onCommit, f)
+	s.commitMu.Unlock()
 }
 
 // BadgerOptions returns the Badger options the gateway uses for dir: the

@@ -1,0 +1,141 @@
+package outbox
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/store"
+)
+
+// relayInterval is how often the writer looks for staged events that no
+// commit listener announced (a transaction committed without store.Update).
+const relayInterval = time.Second
+
+// Stage writes ev into txn, a read-write transaction of the outbox's store,
+// as a staged event: it commits with the change that txn makes, or not at
+// all. The outbox's writer moves staged events into the queue, allocating
+// their sequence numbers, in its next group commit after the transaction
+// commits through store.Update; at Open (events staged before a crash); and
+// within a second of a transaction committed some other way. So a change and
+// its events are one: no kill between two steps can keep an event from a
+// change that was made.
+//
+// A lot or lifecycle event that would not fit (ErrStoreFull), and an invalid
+// one, are refused before anything is written: the caller returns the error
+// from its transaction and its change is refused with it. Telemetry is not
+// staged (it is dropped under pressure, so nothing may depend on it): Append
+// it. Stage does not wait for a sync; the caller's commit is the sync.
+func (ob *Outbox) Stage(txn *badger.Txn, ev Event) error {
+	if err := ev.validate(ob.opt.MaxEventBytes); err != nil {
+		return err
+	}
+	if ev.Priority == PriorityTelemetry {
+		return fmt.Errorf("%w: %s: telemetry is appended, not staged", ErrInvalidEvent, ev.Type)
+	}
+	if ev.ID == "" {
+		ev.ID = NewID()
+	}
+	if ev.Time.IsZero() {
+		ev.Time = ob.opt.Now()
+	}
+	ev.Time = ev.Time.UTC()
+	val := encodeRecord(&ev)
+	if err := ob.Admit(ev.Priority, len(val)); err != nil {
+		return err
+	}
+	if err := txn.Set(skey(ob.stamp.Add(1), ev.Priority), val); err != nil {
+		return fmt.Errorf("stage %s event: %w", ev.Type, err)
+	}
+	ob.staged.Add(1)
+	return nil
+}
+
+// skey is the key of a staged event: the stamp orders staged events as
+// they were staged.
+func skey(stamp uint64, p Priority) []byte {
+	k := make([]byte, 0, len(store.PrefixOutboxS)+9)
+	k = append(k, store.PrefixOutboxS...)
+	k = binary.BigEndian.AppendUint64(k, stamp)
+	return append(k, byte(p))
+}
+
+// lastStamp is the stamp of the newest staged event in the store, 0 when
+// there is none; stamps go on above it whatever the clock says.
+func lastStamp(db *badger.DB) (uint64, error) {
+	var last uint64
+	err := db.View(func(txn *badger.Txn) error {
+		prefix := []byte(store.PrefixOutboxS)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+		defer it.Close()
+		it.Seek(append(append([]byte(nil), prefix...), 0xff))
+		if it.Valid() {
+			if k := it.Item().Key(); len(k) == len(prefix)+9 {
+				last = binary.BigEndian.Uint64(k[len(prefix):])
+			}
+		}
+		return nil
+	})
+	return last, err
+}
+
+// flushStaged is the store's commit listener: it returns once the events
+// staged by the transaction that just committed are queued (one relay pass
+// serves every change committed meanwhile), so that a change's events are
+// in the queue, in order, when the change returns. On a closed outbox it
+// returns at once: the events stay staged until the next Open.
+func (ob *Outbox) flushStaged() {
+	if ob.staged.Load() == 0 {
+		return // this outbox stages nothing: no wait on commits of others
+	}
+	if _, err := ob.submit(context.Background(), request{kind: reqRelay}); err != nil && !errors.Is(err, ErrClosed) {
+		ob.opt.Logger.Warn("staged events left for the next relay pass", "err", err)
+	}
+}
+
+// applyRelay moves staged events into the queue inside ts: each gets the
+// next sequence number and its staged key is deleted, in the same commit. A
+// pass stops at the transaction's size bound and says so in res.more.
+func (ob *Outbox) applyRelay(ts *txnState, res *result) error {
+	ob.relaySeen = ob.staged.Load()
+	prefix := []byte(store.PrefixOutboxS)
+	it := ts.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+	defer it.Close()
+	moved := uint64(0)
+	for it.Rewind(); it.Valid(); it.Next() {
+		if ts.bytes >= maxTxnBytes || moved >= uint64(ob.opt.MaxBatch) {
+			res.more = true
+			break
+		}
+		item := it.Item()
+		k := item.KeyCopy(nil)
+		p := PriorityLot
+		if len(k) == len(prefix)+9 && Priority(k[len(k)-1]) < numPriorities {
+			p = Priority(k[len(k)-1])
+		}
+		val, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("staged event %x: %w", k, err)
+		}
+		seq := ts.st.nextSeq
+		if err := ts.txn.Set(qkey(p, seq), val); err != nil {
+			return err
+		}
+		if err := ts.txn.Delete(k); err != nil {
+			return err
+		}
+		ts.st.nextSeq++
+		ts.st.count[p]++
+		ts.st.bytes[p] += uint64(len(val))
+		ts.bytes += len(val) + len(k) + 32
+		ts.appended++
+		ts.wake = true
+		moved++
+	}
+	res.seq = moved
+	return nil
+}
