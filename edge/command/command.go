@@ -219,7 +219,7 @@ type Dispatcher struct {
 	overflow chan struct{}
 
 	// save stores an outcome (the store method; tests replace it).
-	save func(Command, Reply) error
+	save func(cmd Command, r Reply, reply bool) error
 	// unsaved holds outcomes whose store failed, by id, until a retry
 	// stores them: a repeat is answered from here meanwhile.
 	umu     sync.Mutex
@@ -407,7 +407,7 @@ func (d *Dispatcher) saveUnsaved() {
 	}
 	d.umu.Unlock()
 	for _, u := range list {
-		if err := d.save(u.cmd, u.r); err != nil {
+		if err := d.save(u.cmd, u.r, false); err != nil { // its reply went out
 			continue
 		}
 		d.umu.Lock()
@@ -450,23 +450,22 @@ func (d *Dispatcher) process(ctx context.Context, in incoming) {
 		d.reply(ctx, cmd, repeatReply(cmd, prev))
 		return
 	}
-	d.reply(ctx, cmd, Reply{Status: StatusAccepted})
+	// The "accepted" reply was staged with the id; the outcome's reply is
+	// staged with the outcome.
 	res := d.run(ctx, h, cmd)
 	var serr error
 	for try := 0; try < 3; try++ {
-		if serr = d.save(cmd, res); serr == nil {
-			break
+		if serr = d.save(cmd, res, true); serr == nil {
+			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if serr != nil {
-		// Kept in memory and stored again in the background; a repeat is
-		// answered with it meanwhile.
-		d.umu.Lock()
-		d.unsaved[cmd.ID] = unsavedOutcome{cmd, res}
-		d.umu.Unlock()
-		d.log.Error("command outcome not stored yet; retrying", "id", cmd.ID, "err", serr)
-	}
+	// Kept in memory and stored again in the background; a repeat is
+	// answered with it meanwhile, and the reply goes out now.
+	d.umu.Lock()
+	d.unsaved[cmd.ID] = unsavedOutcome{cmd, res}
+	d.umu.Unlock()
+	d.log.Error("command outcome not stored yet; retrying", "id", cmd.ID, "err", serr)
 	d.reply(ctx, cmd, res)
 }
 
@@ -543,7 +542,10 @@ func (d *Dispatcher) remember(cmd Command) (record, bool, error) {
 		}
 		fresh = true
 		b, _ := json.Marshal(record{Name: cmd.Name, Hash: requestHash(cmd), Status: StatusAccepted, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
-		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd)))
+		if err := txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd))); err != nil {
+			return err
+		}
+		return d.stageReply(txn, cmd, Reply{Status: StatusAccepted})
 	})
 	return prev, fresh, err
 }
@@ -555,10 +557,18 @@ func (d *Dispatcher) ttl(cmd Command) time.Duration {
 	return max(d.opt.TTL, cmd.ExpiresAt.Sub(d.opt.Now())+time.Hour)
 }
 
-func (d *Dispatcher) store(cmd Command, r Reply) error {
+// store records a command's outcome and, with reply, stages its reply in
+// the same transaction: the outcome and its reply commit together.
+func (d *Dispatcher) store(cmd Command, r Reply, reply bool) error {
 	b, _ := json.Marshal(record{Name: cmd.Name, Hash: requestHash(cmd), Status: r.Status, Reason: r.Reason, Result: r.Result, ReplyTo: cmd.ReplyTo, At: d.opt.Now().UTC()})
 	return d.update(func(txn *badger.Txn) error {
-		return txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd)))
+		if err := txn.SetEntry(badger.NewEntry(key(cmd.ID), b).WithTTL(d.ttl(cmd))); err != nil {
+			return err
+		}
+		if !reply {
+			return nil
+		}
+		return d.stageReply(txn, cmd, r)
 	})
 }
 
@@ -566,7 +576,7 @@ func (d *Dispatcher) store(cmd Command, r Reply) error {
 func (d *Dispatcher) update(f func(*badger.Txn) error) error {
 	var err error
 	for i := 0; i < 5; i++ {
-		if err = d.s.DB().Update(f); !errors.Is(err, badger.ErrConflict) {
+		if err = d.s.Update(f); !errors.Is(err, badger.ErrConflict) {
 			return err
 		}
 	}
@@ -600,21 +610,41 @@ func (d *Dispatcher) failInterrupted(ctx context.Context) error {
 	for _, s := range list {
 		cmd := Command{Name: s.r.Name, ID: s.id, ReplyTo: s.r.ReplyTo}
 		r := Reply{Status: StatusFailed, Reason: "interrupted by a gateway restart: check the outcome before sending a new command id"}
-		if err := d.store(cmd, r); err != nil {
+		if err := d.store(cmd, r, true); err != nil {
 			return fmt.Errorf("commands: %w", err)
 		}
-		d.reply(ctx, cmd, r)
 	}
 	return nil
 }
 
-// reply queues a reply in the outbox at the top priority.
+// reply queues a reply that records no change (a refusal, a repeat) in the
+// outbox at the top priority.
 func (d *Dispatcher) reply(ctx context.Context, cmd Command, r Reply) {
-	r.ID, r.Command, r.Time = cmd.ID, cmd.Name, d.opt.Now().UTC()
-	body, err := json.Marshal(r)
+	ev, err := d.replyEvent(cmd, r)
 	if err != nil {
 		d.log.Error("reply not encoded", "id", cmd.ID, "err", err)
 		return
+	}
+	if _, err := d.ob.Append(context.WithoutCancel(ctx), ev); err != nil {
+		d.log.Error("reply not queued", "command", cmd.Name, "id", cmd.ID, "status", r.Status, "err", err)
+	}
+}
+
+// stageReply stages the reply that reports a change in the transaction that
+// records it.
+func (d *Dispatcher) stageReply(txn *badger.Txn, cmd Command, r Reply) error {
+	ev, err := d.replyEvent(cmd, r)
+	if err != nil {
+		return err
+	}
+	return d.ob.Stage(txn, ev)
+}
+
+func (d *Dispatcher) replyEvent(cmd Command, r Reply) (outbox.Event, error) {
+	r.ID, r.Command, r.Time = cmd.ID, cmd.Name, d.opt.Now().UTC()
+	body, err := json.Marshal(r)
+	if err != nil {
+		return outbox.Event{}, fmt.Errorf("reply to %s: %w", cmd.ID, err)
 	}
 	ev := outbox.Event{Type: "reply", Priority: outbox.PriorityLifecycle, Source: "command/" + cmd.Name, Body: body}
 	switch {
@@ -628,7 +658,5 @@ func (d *Dispatcher) reply(ctx context.Context, cmd Command, r Reply) {
 	if r.Status == StatusFailed {
 		d.log.Warn("command failed", "command", cmd.Name, "id", cmd.ID, "reason", r.Reason)
 	}
-	if _, err := d.ob.Append(context.WithoutCancel(ctx), ev); err != nil {
-		d.log.Error("reply not queued", "command", cmd.Name, "id", cmd.ID, "status", r.Status, "err", err)
-	}
+	return ev, nil
 }

@@ -360,11 +360,11 @@ func TestUnsavedOutcomeAnswersRepeatsAndIsStoredLater(t *testing.T) {
 	})
 	var failing atomic.Bool
 	failing.Store(true)
-	r.d.save = func(c Command, rep Reply) error {
+	r.d.save = func(c Command, rep Reply, reply bool) error {
 		if failing.Load() {
 			return errors.New("test: disk error")
 		}
-		return r.d.store(c, rep)
+		return r.d.store(c, rep, reply)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

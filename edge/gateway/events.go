@@ -2,11 +2,15 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
@@ -32,21 +36,37 @@ func (g *Gateway) emit(ctx context.Context, ev outbox.Event, body any) error {
 	return err
 }
 
+// stage stages one event in txn (outbox.Stage): it is queued once txn
+// commits, and never if it does not.
+func (g *Gateway) stage(txn *badger.Txn, ev outbox.Event, body any) error {
+	if ev.Body == nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", ev.Type, err)
+		}
+		ev.Body = b
+	}
+	if ev.Source == "" {
+		ev.Source = "gateway/" + g.cfg.Gateway
+	}
+	return g.ob.Stage(txn, ev)
+}
+
 // receivingEmitter gives receiving the outbox: every receiving event, and the
 // EPCIS document of a receipt.
 type receivingEmitter struct{ g *Gateway }
 
-func (e receivingEmitter) Emit(ctx context.Context, ev receiving.Event) error {
-	err := e.emit(ctx, ev)
+func (e receivingEmitter) Emit(txn *badger.Txn, ev receiving.Event) error {
+	err := e.stage(txn, ev)
 	if errors.Is(err, outbox.ErrStoreFull) {
 		return fmt.Errorf("%w: %w", receiving.ErrUnavailable, err)
 	}
 	return err
 }
 
-func (e receivingEmitter) emit(ctx context.Context, ev receiving.Event) error {
+func (e receivingEmitter) stage(txn *badger.Txn, ev receiving.Event) error {
 	g := e.g
-	if err := g.emit(ctx, outbox.Event{ID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time,
+	if err := g.stage(txn, outbox.Event{ID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time,
 		Source: "receiving/" + g.cfg.Gateway, Priority: outbox.PriorityLot}, ev.Body); err != nil {
 		return err
 	}
@@ -55,34 +75,45 @@ func (e receivingEmitter) emit(ctx context.Context, ev receiving.Event) error {
 		if err != nil {
 			return fmt.Errorf("EPCIS document of receipt %s: %w", ev.Receipt.ID, err)
 		}
-		return g.emit(ctx, outbox.Event{ID: "urn:uuid:" + ev.ID + "-epcis", Type: "epcis.receiving", Time: ev.Time,
+		return g.stage(txn, outbox.Event{ID: "urn:uuid:" + ev.ID + "-epcis", Type: "epcis.receiving", Time: ev.Time,
 			Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
 	}
 	return nil
 }
 
-// onLotChange publishes lot registry changes (created, hold, release …).
-func (g *Gateway) onLotChange(c lots.Change) {
-	if c.Action == "link" {
-		return // links are traced, not published one by one
+// stageLotChange stages the events of a lot registry change (created, hold,
+// release …) in the transaction that makes it: the change and its events
+// commit together. An event that cannot be stored refuses the change.
+func (g *Gateway) stageLotChange(txn *badger.Txn, c lots.Change) error {
+	err := g.stageLotEvents(txn, c)
+	if errors.Is(err, outbox.ErrStoreFull) {
+		return fmt.Errorf("%w: %w", lots.ErrStoreFull, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := g.emit(ctx, outbox.Event{Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
+	return err
+}
+
+func (g *Gateway) stageLotEvents(txn *badger.Txn, c lots.Change) error {
+	if c.Action == "link" {
+		return nil // links are traced, not published one by one
+	}
+	if err := g.stage(txn, outbox.Event{Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
 		Priority: outbox.PriorityLot}, c); err != nil {
-		g.log.Error("lot change not published", "lot", c.Code, "action", c.Action, "err", err)
+		return err
 	}
 	if (c.Action == "hold" || c.Action == "recall" || c.Action == "release") && g.epcisHold != nil {
 		if c.Lot.GTIN == "" {
 			// EPCIS names a lot by its class (GTIN + lot): without a
 			// GTIN there is none; the lot event above carries the change.
 			g.log.Warn("lot has no GTIN: no EPCIS document for its "+c.Action, "lot", c.Code)
-		} else if doc, err := g.epcisHold(c); err == nil {
-			_ = g.emit(ctx, outbox.Event{Type: "epcis.hold", Time: c.At, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
-		} else {
-			g.log.Error("EPCIS hold document", "lot", c.Code, "err", err)
+			return nil
 		}
+		doc, err := g.epcisHold(c)
+		if err != nil {
+			return fmt.Errorf("EPCIS document of the %s of lot %s: %w", c.Action, c.Code, err)
+		}
+		return g.stage(txn, outbox.Event{Type: "epcis.hold", Time: c.At, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
 	}
+	return nil
 }
 
 // onPortalEvent is the portal engine's sink. It runs on a reader's
@@ -250,40 +281,24 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 	switch ev := ev.(type) {
 	case *portal.PassEvent:
-		door, _ := g.cfg.Door(ev.Door)
-		if _, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs()); err != nil {
-			g.log.Error("pass not matched to receipts", "door", ev.Door, "err", err)
-		}
-		id, parts, published := g.publishPass(ctx, ev)
-		if g.epcisPass != nil && door != nil {
-			// One EPCIS document per part of a pass too large for one
-			// event: each lists its part's EPCs (a document of the whole
-			// pass would be refused as too large).
-			for _, part := range parts {
-				if doc, err := g.epcisPass(part, door.Location); err != nil {
-					g.log.Error("EPCIS pass document", "door", ev.Door, "part", part.Part, "err", err)
-				} else if err := g.emit(ctx, outbox.Event{Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
-					g.log.Error("EPCIS pass document not published", "door", ev.Door, "part", part.Part, "tags", len(part.Tags), "err", err)
-					published = false
-				}
-			}
-		}
-		for _, lot := range sortedKeys(ev.Lots) {
-			_ = g.recv.RecordEvent(lot, receiving.EventRef{EventID: id, Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction})
-		}
-		if published && g.reads != nil {
+		if g.stagePass(ctx, ev) && g.reads != nil {
 			// The pass and its alerts (which came before it) are in the
 			// outbox: its reads need not be replayed.
 			g.reads.passDone(ev)
 		}
 	case *portal.AlertEvent:
 		g.log.Warn("carton of a held lot at the door", "door", ev.Door, "direction", ev.Direction, "lot", ev.Lot, "epc", ev.EPC)
-		id := outbox.NewID()
-		if err := g.emit(ctx, outbox.Event{ID: id, Type: "lot.hold.alert", Time: ev.Time, Source: "portal/" + ev.Door,
-			Priority: outbox.PriorityLifecycle}, ev); err != nil {
-			g.log.Error("hold alert not published", "err", err)
+		// The same alert replayed after a crash has the same id.
+		id := "urn:uuid:" + stableEventID("alert", ev.Door, ev.EPC, ev.PassStart.UTC().Format(time.RFC3339Nano))
+		if err := g.store.Update(func(txn *badger.Txn) error {
+			if err := g.stage(txn, outbox.Event{ID: id, Type: "lot.hold.alert", Time: ev.Time, Source: "portal/" + ev.Door,
+				Priority: outbox.PriorityLifecycle}, ev); err != nil {
+				return err
+			}
+			return receiving.RecordEventIn(txn, ev.Lot, receiving.EventRef{EventID: id, Type: "lot.hold.alert", Time: ev.Time, Subject: ev.EPC})
+		}); err != nil {
+			g.log.Error("hold alert not published", "door", ev.Door, "epc", ev.EPC, "err", err)
 		}
-		_ = g.recv.RecordEvent(ev.Lot, receiving.EventRef{EventID: id, Type: "lot.hold.alert", Time: ev.Time, Subject: ev.EPC})
 	case *portal.ArrivalEvent:
 		// Arrivals are telemetry: dropped first when the store fills.
 		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,
@@ -291,14 +306,17 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 	}
 }
 
-// publishPass publishes a pass as one portal.pass event, or in parts when
-// it is larger than an event may be (outbox.max_event_bytes), so that a
-// pallet of thousands of item tags is not lost; when even that fails it
-// publishes the pass's aggregates without the per-tag detail. It returns
-// the id of the (first) event, the parts and whether every part is in the
-// outbox.
-func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) (string, []*portal.PassEvent, bool) {
-	id, ok := outbox.NewID(), true
+// stagePass records a pass: the receipts' cartons it confirms, its
+// portal.pass event (in parts when it is larger than an event may be:
+// outbox.max_event_bytes, so that a pallet of thousands of item tags is not
+// lost; without the per-tag detail when even that fails), an EPCIS document
+// per part and the trace references of its lots, all in one transaction.
+// It reports whether that committed; when not, the pass's saved reads
+// replay it at the next start. A pass replayed after a crash has the same
+// event ids as the first time.
+func (g *Gateway) stagePass(ctx context.Context, ev *portal.PassEvent) bool {
+	start := ev.Start.UTC().Format(time.RFC3339Nano)
+	id := "urn:uuid:" + stableEventID("pass", ev.Door, start)
 	parts, err := ev.Split(id, g.maxEventBytes())
 	if err != nil {
 		g.log.Error("pass too large even in parts: published without its tags", "door", ev.Door, "tags", len(ev.Tags), "err", err)
@@ -306,18 +324,58 @@ func (g *Gateway) publishPass(ctx context.Context, ev *portal.PassEvent) (string
 		sum.Tags, sum.TagsOmitted = []portal.PassTag{}, len(ev.Tags)
 		parts = []*portal.PassEvent{&sum}
 	}
-	for i, p := range parts {
-		pid := id
-		if i > 0 {
-			pid = outbox.NewID()
-		}
-		if err := g.emit(ctx, outbox.Event{ID: pid, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
-			Priority: outbox.PriorityLot}, p); err != nil {
-			g.log.Error("pass not published", "door", ev.Door, "part", p.Part, "parts", p.Parts, "err", err)
-			ok = false
+	// One EPCIS document per part: each lists its part's EPCs (a document
+	// of the whole pass would be refused as too large).
+	var docs [][]byte
+	if door, _ := g.cfg.Door(ev.Door); g.epcisPass != nil && door != nil {
+		for _, part := range parts {
+			doc, err := g.epcisPass(part, door.Location)
+			if err != nil {
+				g.log.Error("EPCIS pass document", "door", ev.Door, "part", part.Part, "err", err)
+				continue
+			}
+			docs = append(docs, doc)
 		}
 	}
-	return id, parts, ok
+	_, err = g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs(), func(txn *badger.Txn) error {
+		for i, p := range parts {
+			pid := id
+			if i > 0 {
+				pid = "urn:uuid:" + stableEventID("pass", ev.Door, start, strconv.Itoa(i))
+			}
+			if err := g.stage(txn, outbox.Event{ID: pid, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
+				Priority: outbox.PriorityLot}, p); err != nil {
+				return fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
+			}
+		}
+		for i, doc := range docs {
+			if err := g.stage(txn, outbox.Event{ID: "urn:uuid:" + stableEventID("pass-epcis", ev.Door, start, strconv.Itoa(i)),
+				Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
+				return fmt.Errorf("EPCIS document %d: %w", i+1, err)
+			}
+		}
+		for _, lot := range sortedKeys(ev.Lots) {
+			if err := receiving.RecordEventIn(txn, lot, receiving.EventRef{EventID: id, Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		g.log.Error("pass not recorded: its reads are replayed at the next start", "door", ev.Door, "tags", len(ev.Tags), "err", err)
+		return false
+	}
+	return true
+}
+
+// stableEventID derives a UUID-shaped event id from its parts, so that a
+// fact recorded again (a pass replayed after a crash) gets the same id and a
+// subscriber drops the copy.
+func stableEventID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	h[6] = h[6]&0x0f | 0x50 // version 5 shape
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 // maxEventBytes is the outbox's bound on an event body

@@ -203,7 +203,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	g.pub.OnCommand(g.cmds.Submit)
 
 	g.lots, err = lots.New(g.store, lots.Options{Config: cfg.Lots, Site: cfg.Site, Gateway: cfg.Gateway,
-		OnChange: g.onLotChange, Now: o.Now,
+		OnChange: g.stageLotChange, Now: o.Now,
 		Admit: func() error { return g.ob.Admit(outbox.PriorityLot, 4<<10) }})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -23,8 +25,22 @@ func details(r receiving.LotRequest) lots.Details {
 }
 
 func (a lotAdapter) Issue(ctx context.Context, r receiving.LotRequest) (string, error) {
-	l, err := a.r.Issue(ctx, lots.IssueRequest{Format: r.Format, Details: details(r)})
+	l, err := a.r.Issue(ctx, lots.IssueRequest{ID: receiptLotID(r.Receipt), Format: r.Format, Details: details(r)})
 	return l.Code, classify(err)
+}
+
+// receiptLotID is the idempotency key of a receipt's lot issue: a receipt
+// refused after its lot was issued (its event could not be stored) gets
+// the same lot when it is retried.
+func receiptLotID(receipt string) string {
+	if receipt == "" {
+		return ""
+	}
+	if id := "receipt:" + receipt; len(id) <= 80 {
+		return id
+	}
+	h := sha256.Sum256([]byte(receipt))
+	return "receipt:" + hex.EncodeToString(h[:16])
 }
 
 // KeepSupplierLot registers the supplier's lot under its own code. The same

@@ -22,8 +22,9 @@
 // Release makes it released (available again), Recall makes it recalled
 // (final), ExpireDue makes active and released lots past their expiry date
 // expired. Every change is appended to the lot's history (never rewritten) and
-// handed to Options.OnChange after it is committed, for the gateway to publish
-// through its outbox.
+// handed to Options.OnChange inside the transaction that makes it, where the
+// gateway stages its events in the outbox: a change and its events commit
+// together, so no crash can leave a change that central never hears of.
 //
 // Links. Link records that a carton, SSCC or EPC belongs to a lot; LinksOf
 // lists a lot's links and LotsOf finds the lots of an identifier through a

@@ -9,7 +9,7 @@ import (
 
 // LinkAll records many links of one lot in one synced transaction (a
 // receipt's cartons: their SSCCs and EPCs). Links already recorded are kept;
-// each new one is handed to OnChange like Link's.
+// each new one is handed to OnChange like Link's, in the same transaction.
 func (r *Registry) LinkAll(ctx context.Context, code string, ls []Link) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -22,14 +22,12 @@ func (r *Registry) LinkAll(ctx context.Context, code string, ls []Link) error {
 	if err := r.checkSpace(); err != nil {
 		return err
 	}
-	var st *stored
-	var fresh []Link
-	err := r.db.Update(func(txn *badger.Txn) error {
-		var err error
-		if st, err = getRecord(txn, code); err != nil {
+	now := r.o.Now().UTC()
+	return r.s.Update(func(txn *badger.Txn) error {
+		st, err := getRecord(txn, code)
+		if err != nil {
 			return err
 		}
-		fresh = fresh[:0]
 		for _, l := range ls {
 			fwd := key(iLink+code, l.Kind, l.ID)
 			if _, err := txn.Get(fwd); err == nil {
@@ -43,17 +41,11 @@ func (r *Registry) LinkAll(ctx context.Context, code string, ls []Link) error {
 			if err := txn.Set(key(iRev+l.Kind, l.ID, code), nil); err != nil {
 				return err
 			}
-			fresh = append(fresh, l)
+			if err := r.notify(txn, Change{Code: code, Event: Event{At: now, Action: "link", From: st.Status, To: st.Status},
+				Link: &Link{Kind: l.Kind, ID: l.ID}, Lot: st.Lot}); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	now := r.o.Now().UTC()
-	for _, l := range fresh {
-		r.notify(Change{Code: code, Event: Event{At: now, Action: "link", From: st.Status, To: st.Status},
-			Link: &Link{Kind: l.Kind, ID: l.ID}, Lot: st.Lot})
-	}
-	return nil
 }

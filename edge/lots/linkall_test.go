@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/dockgate/dockgate/edge/store"
 )
 
@@ -15,10 +17,11 @@ func TestLinkAllOneTransaction(t *testing.T) {
 	}
 	defer st.Close()
 	var changes int
-	r, err := New(st, Options{OnChange: func(c Change) {
+	r, err := New(st, Options{OnChange: func(_ *badger.Txn, c Change) error {
 		if c.Action == "link" {
 			changes++
 		}
+		return nil
 	}, Now: func() time.Time { return time.Date(2025, 5, 6, 8, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)

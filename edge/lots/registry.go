@@ -62,9 +62,13 @@ type Options struct {
 	// when a request gives none.
 	Site    string
 	Gateway string
-	// OnChange, when set, receives every committed change, in the calling
-	// goroutine after the commit. It must not block for long.
-	OnChange func(Change)
+	// OnChange, when set, receives every change inside the transaction
+	// that makes it, before the commit: the gateway stages the change's
+	// events there (outbox.Stage), so that the change and its events
+	// commit together or not at all. An error refuses the change. It may
+	// be called again for the same change when the transaction is retried
+	// after a conflict; it must not block.
+	OnChange func(txn *badger.Txn, c Change) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Location is where "today" is (default production dates, expiry);
@@ -206,7 +210,7 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 		var ev Event
 		var before issued // what req.ID issued before
 		taken := false
-		err := r.db.Update(func(txn *badger.Txn) error {
+		err := r.s.Update(func(txn *badger.Txn) error {
 			if req.ID != "" {
 				item, err := txn.Get([]byte(kReq + req.ID))
 				if err == nil {
@@ -241,7 +245,10 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 					return err
 				}
 			}
-			return writeNew(txn.Set, &stored{Lot: l}, ev)
+			if err := writeNew(txn.Set, &stored{Lot: l}, ev); err != nil {
+				return err
+			}
+			return r.notify(txn, Change{Code: l.Code, Event: ev, Lot: l})
 		})
 		switch {
 		case err == nil && before.Code != "":
@@ -259,7 +266,6 @@ func (r *Registry) Issue(ctx context.Context, req IssueRequest) (Lot, error) {
 		case taken:
 			continue
 		}
-		r.notify(Change{Code: l.Code, Event: ev, Lot: l})
 		return l, nil
 	}
 }
@@ -402,7 +408,7 @@ type stored struct {
 func (r *Registry) create(l *Lot, by string) error {
 	ev := Event{At: l.Created, Action: "created", To: StatusActive, By: by}
 	for attempt := 0; ; attempt++ {
-		err := r.db.Update(func(txn *badger.Txn) error {
+		err := r.s.Update(func(txn *badger.Txn) error {
 			_, err := txn.Get([]byte(kRec + l.Code))
 			if err == nil {
 				return errCodeTaken
@@ -410,7 +416,10 @@ func (r *Registry) create(l *Lot, by string) error {
 			if !errors.Is(err, badger.ErrKeyNotFound) {
 				return err
 			}
-			return writeNew(txn.Set, &stored{Lot: *l}, ev)
+			if err := writeNew(txn.Set, &stored{Lot: *l}, ev); err != nil {
+				return err
+			}
+			return r.notify(txn, Change{Code: l.Code, Event: ev, Lot: *l})
 		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 5 {
 			continue // another writer touched this code: look again
@@ -421,7 +430,6 @@ func (r *Registry) create(l *Lot, by string) error {
 			}
 			return fmt.Errorf("lots: record lot %s: %w", l.Code, err)
 		}
-		r.notify(Change{Code: l.Code, Event: ev, Lot: *l})
 		return nil
 	}
 }
@@ -519,11 +527,13 @@ func indexKeys(l *Lot) [][]byte {
 	return ks
 }
 
-func (r *Registry) notify(c Change) {
-	if r.o.OnChange != nil {
-		c.Lot.History, c.Lot.Links = nil, nil
-		r.o.OnChange(c)
+// notify hands a change to OnChange inside its transaction.
+func (r *Registry) notify(txn *badger.Txn, c Change) error {
+	if r.o.OnChange == nil {
+		return nil
 	}
+	c.Lot.History, c.Lot.Links = nil, nil
+	return r.o.OnChange(txn, c)
 }
 
 func getRecord(txn *badger.Txn, code string) (*stored, error) {
@@ -634,7 +644,7 @@ func (r *Registry) change(ctx context.Context, code, action string, to Status, r
 	var out Lot
 	var ev Event
 	for attempt := 0; ; attempt++ {
-		err := r.db.Update(func(txn *badger.Txn) error {
+		err := r.s.Update(func(txn *badger.Txn) error {
 			st, err := getRecord(txn, code)
 			if err != nil {
 				return err
@@ -667,7 +677,10 @@ func (r *Registry) change(ctx context.Context, code, action string, to Status, r
 			if err != nil {
 				return err
 			}
-			return setIndexes(txn.Set, &st.Lot, rec)
+			if err := setIndexes(txn.Set, &st.Lot, rec); err != nil {
+				return err
+			}
+			return r.notify(txn, Change{Code: code, Event: ev, Lot: out})
 		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 10 {
 			continue
@@ -675,7 +688,6 @@ func (r *Registry) change(ctx context.Context, code, action string, to Status, r
 		if err != nil {
 			return Lot{}, err
 		}
-		r.notify(Change{Code: code, Event: ev, Lot: out})
 		return out, nil
 	}
 }
@@ -758,11 +770,9 @@ func (r *Registry) Link(ctx context.Context, code, kind, id string) error {
 	if err := r.checkSpace(); err != nil {
 		return err
 	}
-	var st *stored
-	fresh := false
-	err := r.db.Update(func(txn *badger.Txn) error {
-		var err error
-		if st, err = getRecord(txn, code); err != nil {
+	return r.s.Update(func(txn *badger.Txn) error {
+		st, err := getRecord(txn, code)
+		if err != nil {
 			return err
 		}
 		fwd := key(iLink+code, kind, id)
@@ -771,20 +781,15 @@ func (r *Registry) Link(ctx context.Context, code, kind, id string) error {
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
-		fresh = true
 		if err := txn.Set(fwd, nil); err != nil {
 			return err
 		}
-		return txn.Set(key(iRev+kind, id, code), nil)
-	})
-	if err != nil {
-		return err
-	}
-	if fresh {
-		r.notify(Change{Code: code, Event: Event{At: r.o.Now().UTC(), Action: "link", From: st.Status, To: st.Status},
+		if err := txn.Set(key(iRev+kind, id, code), nil); err != nil {
+			return err
+		}
+		return r.notify(txn, Change{Code: code, Event: Event{At: r.o.Now().UTC(), Action: "link", From: st.Status, To: st.Status},
 			Link: &Link{Kind: kind, ID: id}, Lot: st.Lot})
-	}
-	return nil
+	})
 }
 
 func links(txn *badger.Txn, code, kind string) ([]Link, error) {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/lot"
 )
@@ -119,12 +121,13 @@ func TestIssueWithIDIsIdempotent(t *testing.T) {
 	var mu sync.Mutex
 	created := 0
 	st := openStore(t, t.TempDir())
-	r, c := newRegistry(t, st, Options{OnChange: func(ch Change) {
+	r, c := newRegistry(t, st, Options{OnChange: func(_ *badger.Txn, ch Change) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if ch.Event.Action == "created" {
 			created++
 		}
+		return nil
 	}})
 	req := IssueRequest{ID: "po-4411:line-1", Format: "tiny", Details: Details{Product: "WLD01", Quantity: 12, Unit: "EA"}}
 	first := issue(t, r, req)
@@ -280,10 +283,11 @@ func TestRestartContinues(t *testing.T) {
 func TestStatusAndHistory(t *testing.T) {
 	var mu sync.Mutex
 	var changes []Change
-	r, c := newRegistry(t, openStore(t, ""), Options{OnChange: func(ch Change) {
+	r, c := newRegistry(t, openStore(t, ""), Options{OnChange: func(_ *badger.Txn, ch Change) error {
 		mu.Lock()
 		changes = append(changes, ch)
 		mu.Unlock()
+		return nil
 	}})
 	ctx := context.Background()
 	l := issue(t, r, IssueRequest{Details: Details{Product: "WLD01", Supplier: "ACME", SupplierLot: "S-77", By: "dock1"}})
@@ -391,10 +395,11 @@ func TestRegisterSupplierLot(t *testing.T) {
 
 func TestLinks(t *testing.T) {
 	var links int
-	r, _ := newRegistry(t, openStore(t, ""), Options{OnChange: func(c Change) {
+	r, _ := newRegistry(t, openStore(t, ""), Options{OnChange: func(_ *badger.Txn, c Change) error {
 		if c.Action == "link" {
 			links++
 		}
+		return nil
 	}})
 	ctx := context.Background()
 	a := issue(t, r, IssueRequest{Details: Details{Product: "A"}}).Code

@@ -65,6 +65,9 @@ type Request struct {
 
 // LotRequest is what the lot registry needs to issue or register a lot.
 type LotRequest struct {
+	// Receipt is the receipt's id: a retry of a receipt refused after its
+	// lot was issued gets the same lot.
+	Receipt                                            string
 	Format, Product, GTIN, Supplier, SupplierLot, Door string
 	PO, DespatchAdvice, Unit                           string
 	Production, Expiry                                 time.Time // zero when unknown
@@ -122,9 +125,12 @@ type Event struct {
 	Cartons []Carton
 }
 
-// Emitter delivers events durably (the outbox).
+// Emitter stages events in the transaction of the change they report (the
+// outbox's Stage): they are published once it commits, and never if it does
+// not. An event that cannot be stored is an error wrapping ErrUnavailable,
+// and the change is refused with it.
 type Emitter interface {
-	Emit(ctx context.Context, ev Event) error
+	Emit(txn *badger.Txn, ev Event) error
 }
 
 // Config of the receiving service.
@@ -430,7 +436,7 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 	}
 
 	now := s.now().UTC()
-	lr := LotRequest{Format: r.Format, Product: r.Product, GTIN: r.GTIN, Supplier: r.Supplier,
+	lr := LotRequest{Receipt: r.ID, Format: r.Format, Product: r.Product, GTIN: r.GTIN, Supplier: r.Supplier,
 		SupplierLot: r.SupplierLot, Door: r.Door, PO: r.PO, DespatchAdvice: r.DespatchAdvice, Unit: r.Unit,
 		Production: prod, Expiry: exp, Qty: r.Cartons * max(r.QtyPerCarton, 1), Time: now}
 	if lr.Format == "" {
@@ -523,14 +529,19 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 			return nil, fmt.Errorf("record the cartons of receipt %s: %w", rc.ID, err)
 		}
 	}
-	if err := s.st.DB().Update(func(txn *badger.Txn) error {
+	// The receipt and its receipt.created event commit together.
+	rc.Emitted = true
+	if err := s.st.Update(func(txn *badger.Txn) error {
 		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 			return err
 		}
 		if err := txn.Set(keyPending(rc.ID), nil); err != nil {
 			return err
 		}
-		return txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil)
+		if err := txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil); err != nil {
+			return err
+		}
+		return s.stageEvent(txn, createdEvent(rc, cartons))
 	}); err != nil {
 		return nil, fmt.Errorf("record receipt %s: %w", rc.ID, err)
 	}
@@ -617,12 +628,16 @@ func (s *Service) finishWith(ctx context.Context, rc *Receipt, cartons []Carton)
 		}
 	}
 	if !rc.Emitted {
-		if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, "created"), Type: "receipt.created", Time: rc.Time,
-			Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons}); err != nil {
-			return err
-		}
+		// Recorded by a version that published after the commit: its
+		// event is staged now, with the mark.
 		rc.Emitted = true
-		if err := s.save(rc); err != nil {
+		if err := s.st.Update(func(txn *badger.Txn) error {
+			if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+				return err
+			}
+			return s.stageEvent(txn, createdEvent(rc, cartons))
+		}); err != nil {
+			rc.Emitted = false
 			return err
 		}
 	}
@@ -630,9 +645,15 @@ func (s *Service) finishWith(ctx context.Context, rc *Receipt, cartons []Carton)
 		return err
 	}
 	if rc.Status != "open" && rc.Notified != rc.Status {
-		return nil // notifyStatus has its event to publish first
+		return nil // notifyStatus has its event to stage first
 	}
 	return s.st.DB().Update(func(txn *badger.Txn) error { return txn.Delete(keyPending(rc.ID)) })
+}
+
+// createdEvent is a receipt's receipt.created event.
+func createdEvent(rc *Receipt, cartons []Carton) Event {
+	return Event{ID: stableID(rc.ID, "created"), Type: "receipt.created", Time: rc.Time,
+		Lot: rc.Lot, Subject: rc.ID, Body: rc, Receipt: rc, Cartons: cartons}
 }
 
 func (s *Service) save(rc *Receipt) error {
@@ -665,7 +686,7 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 		rc, err := s.Receipt(id)
 		if err == nil {
 			if err = s.finish(ctx, rc); err == nil {
-				err = s.notifyStatus(ctx, rc)
+				err = s.notifyStatus(rc)
 			}
 		}
 		if err != nil {
@@ -746,23 +767,25 @@ func (s *Service) checkLabel(rc *Receipt, supplierEPCs []epc.EPC) error {
 	return nil
 }
 
-func (s *Service) emitEvent(ctx context.Context, ev Event) error {
-	if err := s.emit.Emit(ctx, ev); err != nil {
+// stageEvent stages ev in txn, with its reference for the lot's trace.
+func (s *Service) stageEvent(txn *badger.Txn, ev Event) error {
+	if err := s.emit.Emit(txn, ev); err != nil {
 		return fmt.Errorf("event %s: %w", ev.Type, err)
 	}
 	// The trace names the event by the ID it is published with.
 	ref := EventRef{EventID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time, Subject: ev.Subject}
-	return s.st.DB().Update(func(txn *badger.Txn) error {
-		return putJSON(txn, keyLotEvent(ev.Lot, ev.Time, ev.ID), ref)
-	})
+	return putJSON(txn, keyLotEvent(ev.Lot, ev.Time, ev.ID), ref)
 }
 
 // RecordEvent remembers an event about a lot that another part of the
 // gateway emitted (label printed or failed, hold alert), for trace.
 func (s *Service) RecordEvent(lot string, ref EventRef) error {
-	return s.st.DB().Update(func(txn *badger.Txn) error {
-		return putJSON(txn, keyLotEvent(lot, ref.Time, ref.EventID), ref)
-	})
+	return s.st.DB().Update(func(txn *badger.Txn) error { return RecordEventIn(txn, lot, ref) })
+}
+
+// RecordEventIn is RecordEvent in the transaction that stages the event.
+func RecordEventIn(txn *badger.Txn, lot string, ref EventRef) error {
+	return putJSON(txn, keyLotEvent(lot, ref.Time, ref.EventID), ref)
 }
 
 // Receipt returns a recorded receipt.
@@ -832,13 +855,17 @@ type PassResult struct {
 
 // OnPass matches the EPCs (hex) of a pass at a door to receipts. Passes at
 // a receiving door that are not outbound confirm cartons; every pass of a
-// known carton is recorded for trace.
-func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Time, epcs []string) (PassResult, error) {
+// known carton is recorded for trace. also, when not nil, runs in the same
+// transaction (the gateway stages the pass's own events there), so that the
+// pass and what it changed commit together.
+func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Time, epcs []string, also func(txn *badger.Txn) error) (PassResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res PassResult
 	receipts := map[string]*Receipt{}
-	err := s.st.DB().Update(func(txn *badger.Txn) error {
+	err := s.st.Update(func(txn *badger.Txn) error {
+		res = PassResult{}
+		clear(receipts)
 		for _, h := range epcs {
 			h = strings.ToUpper(h)
 			item, err := txn.Get(keyTag(h))
@@ -882,12 +909,12 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 			}
 			rc.Seen++
 		}
-		for _, rc := range receipts {
+		for _, rc := range sortedReceipts(receipts) {
 			if rc.Status == "open" && rc.Seen >= len(rc.Cartons) {
 				rc.Status = "complete"
 				rc.ClosedAt = at.UTC()
 				res.Completed = append(res.Completed, rc.ID)
-				if err := txn.Set(keyPending(rc.ID), nil); err != nil {
+				if err := s.stageStatus(txn, rc); err != nil {
 					return err
 				}
 			}
@@ -895,23 +922,29 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 				return err
 			}
 		}
+		if len(res.Unexpected) > 0 {
+			if err := s.stageEvent(txn, Event{ID: stableID(door, at.String(), "unexpected"), Type: "carton.unexpected", Time: at.UTC(),
+				Subject: door, Body: map[string]any{"door": door, "direction": direction, "epcs": res.Unexpected}}); err != nil {
+				return err
+			}
+		}
+		if also != nil {
+			return also(txn)
+		}
 		return nil
 	})
-	if err != nil {
-		return res, err
+	return res, err
+}
+
+// sortedReceipts are the receipts of a pass in id order, so that their
+// events are staged in the same order every time.
+func sortedReceipts(m map[string]*Receipt) []*Receipt {
+	out := make([]*Receipt, 0, len(m))
+	for _, rc := range m {
+		out = append(out, rc)
 	}
-	for _, id := range res.Completed {
-		if err := s.notifyStatus(ctx, receipts[id]); err != nil {
-			return res, err
-		}
-	}
-	if len(res.Unexpected) > 0 {
-		if err := s.emitEvent(ctx, Event{ID: stableID(door, at.String(), "unexpected"), Type: "carton.unexpected", Time: at.UTC(),
-			Subject: door, Body: map[string]any{"door": door, "direction": direction, "epcs": res.Unexpected}}); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	slices.SortFunc(out, func(a, b *Receipt) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Close ends the wait for a receipt's cartons: every carton not seen is
@@ -924,7 +957,7 @@ func (s *Service) Close(ctx context.Context, id string) (*Receipt, error) {
 		return nil, err
 	}
 	if rc.Status != "open" {
-		return rc, s.notifyStatus(ctx, rc) // again, if it did not go out
+		return rc, s.notifyStatus(rc) // closed by an earlier version: its event, if it is not out
 	}
 	for _, sscc := range rc.Cartons {
 		c, err := s.Carton(sscc)
@@ -937,34 +970,44 @@ func (s *Service) Close(ctx context.Context, id string) (*Receipt, error) {
 	}
 	rc.Status = "incomplete"
 	rc.ClosedAt = s.now().UTC()
-	if err := s.st.DB().Update(func(txn *badger.Txn) error {
-		if err := txn.Set(keyPending(id), nil); err != nil {
+	if err := s.st.Update(func(txn *badger.Txn) error {
+		if err := s.stageStatus(txn, rc); err != nil {
 			return err
 		}
 		return putJSON(txn, keyReceipt(id), rc)
 	}); err != nil {
 		return nil, err
 	}
-	return rc, s.notifyStatus(ctx, rc)
+	return rc, nil
 }
 
-// notifyStatus publishes a closed receipt's status (receipt.complete or
-// receipt.incomplete naming the missing cartons) once, then drops it from
-// the pending list.
-func (s *Service) notifyStatus(ctx context.Context, rc *Receipt) error {
-	if rc.Status == "open" || rc.Notified == rc.Status {
-		return nil
-	}
+// stageStatus stages a closed receipt's status event (receipt.complete, or
+// receipt.incomplete naming the missing cartons) in the transaction that
+// closes it, and marks it notified; the caller writes the record.
+func (s *Service) stageStatus(txn *badger.Txn, rc *Receipt) error {
 	body := map[string]any{"receipt": rc.ID, "lot": rc.Lot, "door": rc.Door, "cartons": len(rc.Cartons)}
 	if rc.Status == "incomplete" {
 		body["missing"] = rc.Missing
 	}
-	if err := s.emitEvent(ctx, Event{ID: stableID(rc.ID, rc.Status), Type: "receipt." + rc.Status, Time: rc.ClosedAt,
+	if err := s.stageEvent(txn, Event{ID: stableID(rc.ID, rc.Status), Type: "receipt." + rc.Status, Time: rc.ClosedAt,
 		Lot: rc.Lot, Subject: rc.ID, Body: body}); err != nil {
 		return err
 	}
 	rc.Notified = rc.Status
-	return s.st.DB().Update(func(txn *badger.Txn) error {
+	return nil
+}
+
+// notifyStatus stages the status event of a receipt closed by a version
+// that published after the commit (Notified behind Status), with the mark,
+// and drops it from the pending list.
+func (s *Service) notifyStatus(rc *Receipt) error {
+	if rc.Status == "open" || rc.Notified == rc.Status {
+		return nil
+	}
+	return s.st.Update(func(txn *badger.Txn) error {
+		if err := s.stageStatus(txn, rc); err != nil {
+			return err
+		}
 		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
@@ -17,17 +19,26 @@ import (
 // fakeLots is an in-memory lot registry for receiving's own tests; the
 // gateway tests run the real one.
 type fakeLots struct {
-	mu    sync.Mutex
-	n     int
-	held  map[string]bool
-	links map[string]int
+	mu     sync.Mutex
+	n      int
+	issued map[string]string // by receipt
+	held   map[string]bool
+	links  map[string]int
 }
 
 func (f *fakeLots) Issue(_ context.Context, r LotRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if code, ok := f.issued[r.Receipt]; ok {
+		return code, nil
+	}
 	f.n++
-	return fmt.Sprintf("%s-LWX-%s-%03d", r.Time.Format("0601"), r.Product, f.n), nil
+	code := fmt.Sprintf("%s-LWX-%s-%03d", r.Time.Format("0601"), r.Product, f.n)
+	if f.issued == nil {
+		f.issued = map[string]string{}
+	}
+	f.issued[r.Receipt] = code
+	return code, nil
 }
 func (f *fakeLots) KeepSupplierLot(_ context.Context, r LotRequest) (string, bool, error) {
 	return r.SupplierLot, false, nil
@@ -59,6 +70,7 @@ type fakeDoor struct {
 	mu     sync.Mutex
 	jobs   map[string][]byte
 	refuse string // Render refuses a value containing it
+	down   error  // Submit fails with it
 }
 
 func (d *fakeDoor) Printer() string { return "P1" }
@@ -73,6 +85,9 @@ func (d *fakeDoor) Render(v map[string]string) ([]byte, error) {
 func (d *fakeDoor) Submit(_ context.Context, jobs []LabelJob) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.down != nil {
+		return d.down
+	}
 	if d.jobs == nil {
 		d.jobs = map[string][]byte{}
 	}
@@ -90,27 +105,43 @@ func (d *fakeDoor) JobState(id string) string {
 	return ""
 }
 
+// recEmitter stages events as the outbox does: each is written into the
+// change's transaction, so that only events of committed changes are seen.
 type recEmitter struct {
-	mu     sync.Mutex
-	events []Event
-	fail   error
+	mu   sync.Mutex
+	seq  uint64
+	fail error
 }
 
-func (r *recEmitter) Emit(_ context.Context, ev Event) error {
+const recEventPrefix = "test/ev/"
+
+func (r *recEmitter) Emit(txn *badger.Txn, ev Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
 		return r.fail
 	}
-	r.events = append(r.events, ev)
-	return nil
+	r.seq++
+	return txn.Set(fmt.Appendf(nil, "%s%020d", recEventPrefix, r.seq), []byte(ev.Type))
 }
-func (r *recEmitter) types() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+
+// types are the types of the committed events, in the order staged.
+func (r *recEmitter) types(st *store.Store) []string {
 	var t []string
-	for _, e := range r.events {
-		t = append(t, e.Type)
+	err := st.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recEventPrefix), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			t = append(t, string(v))
+		}
+		return nil
+	})
+	if err != nil {
+		panic(err)
 	}
 	return t
 }
@@ -179,7 +210,7 @@ func TestReceiveAssignsLotAndCartons(t *testing.T) {
 	if again.Lot != rc.Lot || strings.Join(again.Cartons, ",") != strings.Join(rc.Cartons, ",") || len(r.door.jobs) != 3 {
 		t.Fatalf("retry made a new receipt: %+v", again)
 	}
-	if got := r.em.types(); len(got) != 1 || got[0] != "receipt.created" {
+	if got := r.em.types(r.st); len(got) != 1 || got[0] != "receipt.created" {
 		t.Fatalf("events %v", got)
 	}
 }
@@ -264,7 +295,7 @@ func TestPortalConfirmsReceipt(t *testing.T) {
 		epcs = append(epcs, c.EPC)
 	}
 	at := time.Date(2025, 5, 14, 9, 40, 0, 0, time.UTC)
-	res, err := r.svc.OnPass(ctx, "DOOR1", "in", at, append(epcs[:2:2], "E2801160600002054CC2096F"))
+	res, err := r.svc.OnPass(ctx, "DOOR1", "in", at, append(epcs[:2:2], "E2801160600002054CC2096F"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,10 +303,10 @@ func TestPortalConfirmsReceipt(t *testing.T) {
 		t.Fatalf("first pass %+v", res)
 	}
 	// The same cartons again count once.
-	if res, _ = r.svc.OnPass(ctx, "DOOR1", "in", at.Add(time.Second), epcs[:2]); len(res.Matched) != 0 {
+	if res, _ = r.svc.OnPass(ctx, "DOOR1", "in", at.Add(time.Second), epcs[:2], nil); len(res.Matched) != 0 {
 		t.Fatalf("seen twice: %+v", res)
 	}
-	res, err = r.svc.OnPass(ctx, "DOOR1", "in", at.Add(2*time.Second), epcs[2:])
+	res, err = r.svc.OnPass(ctx, "DOOR1", "in", at.Add(2*time.Second), epcs[2:], nil)
 	if err != nil || len(res.Completed) != 1 {
 		t.Fatalf("last pass %+v %v", res, err)
 	}
@@ -284,8 +315,8 @@ func TestPortalConfirmsReceipt(t *testing.T) {
 		t.Fatalf("receipt %+v", got)
 	}
 	want := []string{"receipt.created", "carton.unexpected", "receipt.complete"}
-	if strings.Join(r.em.types(), ",") != strings.Join(want, ",") {
-		t.Fatalf("events %v, want %v", r.em.types(), want)
+	if strings.Join(r.em.types(r.st), ",") != strings.Join(want, ",") {
+		t.Fatalf("events %v, want %v", r.em.types(r.st), want)
 	}
 }
 
@@ -294,7 +325,7 @@ func TestCloseNamesMissingCartons(t *testing.T) {
 	ctx := context.Background()
 	rc, _ := r.svc.Receive(ctx, Request{ID: "r2", Door: "DOOR1", GTIN: "09520123456788", Cartons: 2})
 	c0, _ := r.svc.Carton(rc.Cartons[0])
-	if _, err := r.svc.OnPass(ctx, "DOOR1", "in", time.Now(), []string{c0.EPC}); err != nil {
+	if _, err := r.svc.OnPass(ctx, "DOOR1", "in", time.Now(), []string{c0.EPC}, nil); err != nil {
 		t.Fatal(err)
 	}
 	closed, err := r.svc.Close(ctx, "r2")
@@ -311,7 +342,7 @@ func TestTrace(t *testing.T) {
 	ctx := context.Background()
 	rc, _ := r.svc.Receive(ctx, Request{ID: "r3", Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-1", Supplier: "Acme", Cartons: 2})
 	c0, _ := r.svc.Carton(rc.Cartons[0])
-	r.svc.OnPass(ctx, "DOOR1", "in", time.Date(2025, 5, 14, 10, 0, 0, 0, time.UTC), []string{c0.EPC})
+	r.svc.OnPass(ctx, "DOOR1", "in", time.Date(2025, 5, 14, 10, 0, 0, 0, time.UTC), []string{c0.EPC}, nil)
 
 	lt, err := r.svc.TraceLot("SUP-1")
 	if err != nil {
@@ -351,8 +382,9 @@ func TestSSCCRangeExhausted(t *testing.T) {
 	}
 }
 
-// A receipt whose event could not be appended is finished by a retry: the
-// event goes out then, with the same id, and no second lot is made.
+// A receipt whose event could not be stored is refused whole: no receipt is
+// recorded, nothing is left for Resume, and a retry makes it with its
+// event, without a second lot.
 func TestRetryFinishesAFailedReceipt(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
@@ -361,12 +393,18 @@ func TestRetryFinishesAFailedReceipt(t *testing.T) {
 	if _, err := r.svc.Receive(ctx, req); err == nil {
 		t.Fatal("no error with a failing outbox")
 	}
+	if _, err := r.svc.Receipt("asn-7"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a refused receipt was recorded: %v", err)
+	}
+	if n, err := r.svc.Resume(ctx); err != nil || n != 0 {
+		t.Fatalf("resume after a refused receipt: %d, %v", n, err)
+	}
 	r.em.fail = nil
 	rc, err := r.svc.Receive(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.em.types(); len(got) != 1 || got[0] != "receipt.created" || r.lots.n != 1 || !rc.Emitted || !rc.Linked {
+	if got := r.em.types(r.st); len(got) != 1 || got[0] != "receipt.created" || r.lots.n != 1 || !rc.Emitted || !rc.Linked {
 		t.Fatalf("events %v, %d lots, receipt %+v", got, r.lots.n, rc)
 	}
 	if n, err := r.svc.Resume(ctx); err != nil || n != 0 {
@@ -374,16 +412,20 @@ func TestRetryFinishesAFailedReceipt(t *testing.T) {
 	}
 }
 
+// A receipt recorded whose labels could not be spooled is finished by
+// Resume; its event was staged with the record, once.
 func TestResumeFinishesPendingReceipts(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	r.em.fail = errors.New("outbox full")
-	r.svc.Receive(ctx, Request{ID: "asn-8", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1})
-	r.em.fail = nil
+	r.door.down = errors.New("spool closed")
+	if _, err := r.svc.Receive(ctx, Request{ID: "asn-8", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1}); err == nil {
+		t.Fatal("no error with a failing spool")
+	}
+	r.door.down = nil
 	if n, err := r.svc.Resume(ctx); err != nil || n != 1 {
 		t.Fatalf("resume: %d, %v", n, err)
 	}
-	if got := r.em.types(); len(got) != 1 || got[0] != "receipt.created" || len(r.door.jobs) != 1 {
+	if got := r.em.types(r.st); len(got) != 1 || got[0] != "receipt.created" || len(r.door.jobs) != 1 {
 		t.Fatalf("events %v, jobs %d", got, len(r.door.jobs))
 	}
 }
@@ -458,8 +500,8 @@ func TestLabelRefusalRecordsNothing(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "po") {
 		t.Fatalf("refused label value: %v", err)
 	}
-	if r.lots.n != 0 || len(r.em.types()) != 0 {
-		t.Fatalf("lots issued %d, events %v: want none", r.lots.n, r.em.types())
+	if r.lots.n != 0 || len(r.em.types(r.st)) != 0 {
+		t.Fatalf("lots issued %d, events %v: want none", r.lots.n, r.em.types(r.st))
 	}
 	if _, err := r.svc.Receipt("po-9"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("receipt recorded: %v", err)
@@ -483,11 +525,11 @@ func TestLabelRefusalRecordsNothing(t *testing.T) {
 func TestResumeGoesOnPastABadReceipt(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	r.em.fail = errors.New("outbox full")
+	r.door.down = errors.New("spool closed")
 	for _, id := range []string{"a-1", "b-2"} {
 		r.svc.Receive(ctx, Request{ID: id, Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1, Description: "lot " + id})
 	}
-	r.em.fail = nil
+	r.door.down = nil
 	r.door.refuse = "lot a-1" // the first one's label cannot be made any more
 	n, err := r.svc.Resume(ctx)
 	if n != 1 || err == nil || !strings.Contains(err.Error(), "a-1") {
