@@ -48,21 +48,29 @@ const (
 
 // Config is the whole gateway configuration.
 type Config struct {
-	Site     string            `yaml:"site"`
-	Gateway  string            `yaml:"gateway"`
-	DataDir  string            `yaml:"data_dir"`
-	MQTT     MQTT              `yaml:"mqtt"`
-	HTTP     HTTP              `yaml:"http"`
-	Broker   Broker            `yaml:"broker"`
-	GS1      GS1               `yaml:"gs1"`
-	Doors    []Door            `yaml:"doors"`
-	Printers []printers.Config `yaml:"printers"`
-	Readers  []readers.Config  `yaml:"readers"`
-	Scanners []scanner.Config  `yaml:"scanners"`
-	Outbox   outbox.Options    `yaml:"outbox"`
-	Commands command.Options   `yaml:"commands"`
-	Lots     lot.Config        `yaml:"lots"`
-	Labels   Labels            `yaml:"labels"`
+	Site      string            `yaml:"site"`
+	Gateway   string            `yaml:"gateway"`
+	DataDir   string            `yaml:"data_dir"`
+	MQTT      MQTT              `yaml:"mqtt"`
+	HTTP      HTTP              `yaml:"http"`
+	Broker    Broker            `yaml:"broker"`
+	GS1       GS1               `yaml:"gs1"`
+	Doors     []Door            `yaml:"doors"`
+	Printers  []printers.Config `yaml:"printers"`
+	Readers   []readers.Config  `yaml:"readers"`
+	Scanners  []scanner.Config  `yaml:"scanners"`
+	Outbox    outbox.Options    `yaml:"outbox"`
+	Commands  command.Options   `yaml:"commands"`
+	Lots      lot.Config        `yaml:"lots"`
+	Labels    Labels            `yaml:"labels"`
+	Receiving Receiving         `yaml:"receiving"`
+}
+
+// Receiving is how receipts are taken.
+type Receiving struct {
+	// AcceptExpired receives goods past their expiry date (17) without
+	// the request saying so; they are refused otherwise (422).
+	AcceptExpired bool `yaml:"accept_expired"`
 }
 
 // MQTT is the connection to the central broker. An empty URL starts the

@@ -106,7 +106,7 @@ func TestInvalidFiles(t *testing.T) {
 		want []string // every problem, in order
 	}{
 		{"unknown top-level key", "site: a\nsitee: b\n",
-			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, commands, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, outbox, printers, readers, scanners, site`}},
+			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, commands, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, outbox, printers, readers, receiving, scanners, site`}},
 		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
 			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ack_timeout, burst, ca_file, cert_file, client_id, connect_timeout, healthy_after, inflight, keepalive, key_file, password_file, rate, topic_prefix, url, username`}},
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",

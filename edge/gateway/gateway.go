@@ -220,6 +220,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 			Start: cfg.GS1.SSCCSerialStart, End: cfg.GS1.SSCCSerialEnd},
 		DefaultFormat:    cfg.Lots.DefaultFormat,
 		CompanyPrefixLen: g.prefixes.ForSSCC,
+		AcceptExpired:    cfg.Receiving.AcceptExpired,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.setupEPCIS()
 

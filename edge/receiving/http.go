@@ -82,6 +82,8 @@ func reply(w http.ResponseWriter, v any, err error) {
 		api.Error(w, http.StatusBadRequest, err)
 	case errors.Is(err, ErrConflict):
 		api.Error(w, http.StatusConflict, err)
+	case errors.Is(err, ErrExpired):
+		api.Error(w, http.StatusUnprocessableEntity, err)
 	case errors.Is(err, ErrUnavailable):
 		api.Error(w, http.StatusServiceUnavailable, err)
 	default:

@@ -32,6 +32,10 @@ var (
 	// ErrUnavailable: the gateway cannot take the receipt now (its store
 	// is full); nothing of it was lost, retry later with the same id.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrExpired: the goods' expiry date (17) has passed; they are
+	// received only when the request or the configuration accepts
+	// expired goods.
+	ErrExpired = errors.New("expired goods")
 )
 
 // Request asks for a receipt. JSON field names are those of the HTTP API and
@@ -61,6 +65,9 @@ type Request struct {
 	Unit           string   `json:"unit,omitempty"`
 	Format         string   `json:"format,omitempty"` // lot format name
 	SSCCs          []string `json:"ssccs,omitempty"`  // the supplier's SSCCs, kept instead of allocating
+	// AcceptExpired receives goods whose expiry date has passed (they are
+	// refused otherwise); the receipt records it.
+	AcceptExpired bool `json:"accept_expired,omitempty"`
 }
 
 // LotRequest is what the lot registry needs to issue or register a lot.
@@ -144,6 +151,12 @@ type Config struct {
 	// SSCC (its EPC needs it), or why it is not known; nil assumes the
 	// length of SSCC.CompanyPrefix.
 	CompanyPrefixLen func(sscc string) (int, error)
+	// AcceptExpired receives goods past their expiry date without the
+	// request saying so (receiving.accept_expired).
+	AcceptExpired bool
+	// Location is where "today" is for the expiry check; nil is
+	// time.Local.
+	Location *time.Location
 }
 
 // Service is the receiving service.
@@ -294,6 +307,17 @@ func parseDate(field, v string) (time.Time, error) {
 
 var unitPattern = regexp.MustCompile(`^[A-Z0-9]{2,3}$`)
 
+// today is the current date where the gateway is, as a UTC midnight (the
+// form parseDate gives).
+func (s *Service) today() time.Time {
+	loc := s.cfg.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	y, m, d := s.now().In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
 // normalise validates a request and fills what follows from it.
 func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	if err := applyScan(r); err != nil {
@@ -355,6 +379,9 @@ func (s *Service) normalise(r *Request) (prod, exp time.Time, err error) {
 	}
 	if !prod.IsZero() && !exp.IsZero() && exp.Before(prod) {
 		return prod, exp, invalid("expiry: %s is before the production date %s: check both dates", r.Expiry, r.Production)
+	}
+	if today := s.today(); !exp.IsZero() && exp.Before(today) && !r.AcceptExpired && !s.cfg.AcceptExpired {
+		return prod, exp, fmt.Errorf("%w: expiry %s has passed (today is %s): check the label; to receive them anyway (into quarantine or for disposal) send \"accept_expired\": true, or set receiving.accept_expired", ErrExpired, r.Expiry, today.Format(time.DateOnly))
 	}
 	// Text fields end up in records, events and labels: bounded, one line.
 	for _, f := range []struct {
@@ -446,6 +473,10 @@ func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
 		Supplier: r.Supplier, GTIN: r.GTIN, Product: r.Product, Description: r.Description, PO: r.PO,
 		DespatchAdvice: r.DespatchAdvice, Production: r.Production, Expiry: r.Expiry,
 		QtyPerCarton: r.QtyPerCarton, Unit: r.Unit, Status: "open", RequestHash: hash}
+	if !exp.IsZero() && exp.Before(s.today()) {
+		rc.Expired = true
+		s.log.Warn("expired goods received", "receipt", rc.ID, "expiry", r.Expiry, "gtin", r.GTIN)
+	}
 	if err := s.checkLabel(rc, supplierEPCs); err != nil {
 		return nil, err
 	}

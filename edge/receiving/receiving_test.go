@@ -574,3 +574,33 @@ func TestAllocationSkipsAnSSCCAlreadyReceived(t *testing.T) {
 		t.Fatalf("the supplier's carton: %+v, %v", c, err)
 	}
 }
+
+// Goods past their expiry date are refused unless the request (or the
+// configuration) accepts them; an accepted receipt says so.
+func TestExpiredGoods(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	req := Request{ID: "exp-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1, Expiry: "2025-05-13"}
+	_, err := r.svc.Receive(ctx, req)
+	if !errors.Is(err, ErrExpired) || !strings.Contains(err.Error(), "2025-05-13") || !strings.Contains(err.Error(), "accept_expired") {
+		t.Fatalf("expired goods: %v, want ErrExpired naming the date and the way to accept them", err)
+	}
+	if _, err := r.svc.Receipt("exp-1"); !errors.Is(err, ErrNotFound) || r.lots.n != 0 {
+		t.Fatalf("a refused receipt left a record or a lot: %v, %d lots", err, r.lots.n)
+	}
+	// Expiring today is not expired.
+	today, err := r.svc.Receive(ctx, Request{ID: "exp-0", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1, Expiry: "2025-05-14"})
+	if err != nil || today.Expired {
+		t.Fatalf("goods expiring today: %v, expired %v", err, today != nil && today.Expired)
+	}
+	req.AcceptExpired = true
+	rc, err := r.svc.Receive(ctx, req)
+	if err != nil || !rc.Expired {
+		t.Fatalf("accepted expired goods: %v, %+v", err, rc)
+	}
+	r.svc.cfg.AcceptExpired = true
+	rc, err = r.svc.Receive(ctx, Request{ID: "exp-2", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1, Expiry: "2024-01-31"})
+	if err != nil || !rc.Expired {
+		t.Fatalf("expired goods with receiving.accept_expired: %v, %+v", err, rc)
+	}
+}

@@ -33,6 +33,9 @@ type Receipt struct {
 	Expiry         string `json:"expiry,omitempty"`     // YYYY-MM-DD
 	QtyPerCarton   int    `json:"qty_per_carton,omitempty"`
 	Unit           string `json:"unit,omitempty"`
+	// Expired: the goods were past their expiry date when received
+	// (accepted by the request or receiving.accept_expired).
+	Expired bool `json:"expired,omitempty"`
 
 	Cartons []string `json:"cartons"` // SSCCs
 	// Status: open (labels printed, cartons awaited at the door), complete
