@@ -231,7 +231,19 @@ func (p *printing) doors() map[string]receiving.Door {
 func (d door) Printer() string { return d.printer }
 
 func (d door) Render(vals map[string]string) ([]byte, error) {
-	return d.p.render(d.p.carton, d.printer, vals, 1)
+	r, err := d.p.render(d.p.carton, d.printer, vals, 1)
+	if err != nil {
+		return nil, err
+	}
+	d.p.preview(r) // receiving renders the labels it spools
+	return r.zpl, nil
+}
+
+// Check lays a carton label out without printing it (receiving's
+// pre-flight): no preview, no file.
+func (d door) Check(vals map[string]string) error {
+	_, err := d.p.render(d.p.carton, d.printer, vals, 1)
+	return err
 }
 
 // render lays out a template for a printer's profile and encodes it as ZPL
@@ -240,7 +252,7 @@ func (d door) Render(vals map[string]string) ([]byte, error) {
 // EPC on more than one tag is refused), but the copies are the spool job's
 // (Job.Copies), not a ^PQ in the format, so that the job record counts the
 // labels and MaxCopies bounds them.
-func (p *printing) render(t *label.Template, printer string, vals map[string]string, qty int) ([]byte, error) {
+func (p *printing) render(t *label.Template, printer string, vals map[string]string, qty int) (*rendered, error) {
 	prof := p.profile[printer]
 	if prof == nil {
 		return nil, fmt.Errorf("%w %q", spool.ErrUnknownPrint, printer)
@@ -257,22 +269,39 @@ func (p *printing) render(t *label.Template, printer string, vals map[string]str
 	if err != nil {
 		return nil, err
 	}
-	if dir := p.previewDir; dir != "" {
-		png, err := raster.PNG(l, prof)
-		if err == nil {
-			// The file is named after the SSCC only when it is one (the
-			// values may come from a print command): never a path.
-			name := vals["sscc"]
-			if len(name) != 18 || strings.Trim(name, "0123456789") != "" {
-				name = strconv.FormatInt(p.g.now().UnixNano(), 10)
-			}
-			err = os.WriteFile(filepath.Join(dir, "label-"+name+".png"), png, 0o640)
-		}
-		if err != nil {
-			p.g.log.Warn("label preview not written", "err", err)
-		}
+	return &rendered{zpl: b, label: l, prof: prof, sscc: vals["sscc"]}, nil
+}
+
+// rendered is a label laid out and encoded; nothing is written for it
+// until it is printed (rendering has no side effects: a pre-flight check
+// leaves no trace).
+type rendered struct {
+	zpl   []byte
+	label *label.Layout
+	prof  *label.Profile
+	sscc  string
+}
+
+// preview writes the PNG preview of a label being printed, when
+// labels.preview_dir is set.
+func (p *printing) preview(r *rendered) {
+	dir := p.previewDir
+	if dir == "" {
+		return
 	}
-	return b, nil
+	png, err := raster.PNG(r.label, r.prof)
+	if err == nil {
+		// The file is named after the SSCC only when it is one (the
+		// values may come from a print command): never a path.
+		name := r.sscc
+		if len(name) != 18 || strings.Trim(name, "0123456789") != "" {
+			name = strconv.FormatInt(p.g.now().UnixNano(), 10)
+		}
+		err = os.WriteFile(filepath.Join(dir, "label-"+name+".png"), png, 0o640)
+	}
+	if err != nil {
+		p.g.log.Warn("label preview not written", "err", err)
+	}
 }
 
 func withoutKey(m map[string]string, k string) map[string]string {
@@ -325,6 +354,7 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 	}
 	copies := max(r.Qty, 1)
 	data := r.ZPL
+	var shown *rendered // previewed once spooled
 	switch {
 	case r.ZPL != "" && r.Template != "":
 		return spool.Job{}, fmt.Errorf("%w: give either zpl or template with values, not both", errBadPrint)
@@ -333,11 +363,11 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		if err != nil {
 			return spool.Job{}, fmt.Errorf("%w: template: %w", errBadPrint, err)
 		}
-		b, err := p.render(t, r.Printer, r.Values, copies)
+		rl, err := p.render(t, r.Printer, r.Values, copies)
 		if err != nil {
 			return spool.Job{}, err
 		}
-		data = string(b)
+		data, shown = string(rl.zpl), rl
 	case r.ZPL == "":
 		return spool.Job{}, fmt.Errorf("%w: give zpl, or template and values", errBadPrint)
 	}
@@ -347,6 +377,9 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		return spool.Job{}, fmt.Errorf("qty %d: %w", copies, err)
 	} else if err != nil {
 		return spool.Job{}, err
+	}
+	if shown != nil {
+		p.preview(shown)
 	}
 	return p.spool.Get(id)
 }
@@ -463,8 +496,7 @@ func (p *printing) routes(a *api.Server) {
 			ID string `json:"id"`
 			printRequest
 		}
-		if err := decodeBody(r, &req); err != nil {
-			api.Error(w, http.StatusBadRequest, err)
+		if !api.DecodeBody(w, r, &req) {
 			return
 		}
 		if req.ID == "" {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/printers/spool"
 	"github.com/dockgate/dockgate/rfid/portal"
@@ -303,6 +305,43 @@ func TestPreviewDir(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "label-095201230000000011.png")); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
 		t.Fatalf("preview: %v; log: %s", err, logs)
+	}
+	// A print refused by the spooler leaves no preview.
+	if _, err := g.printing.print(context.Background(), "J0", printRequest{Printer: "P1", Template: "carton", Qty: 5000,
+		Values: map[string]string{"gtin": "09520123456788", "lot": "L2", "sscc": "095201230000000028"}}); err == nil {
+		t.Fatal("5000 labels in one job were taken")
+	}
+	// A receipt writes the previews of its cartons' labels, and its
+	// pre-flight check (a stand-in lot) writes none.
+	rc, err := g.Receiving().Receive(context.Background(), receiving.Request{ID: "R-prev", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"label-095201230000000011.png", "label-" + rc.Cartons[0] + ".png", "label-" + rc.Cartons[1] + ".png"}
+	slices.Sort(want)
+	var got []string
+	for _, n := range names {
+		got = append(got, n.Name())
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("previews %v, want %v", got, want)
+	}
+	// The next receipt's pre-flight (its stand-in carton is the range's
+	// first SSCC) does not overwrite the first receipt's preview.
+	first := filepath.Join(dir, "label-"+rc.Cartons[0]+".png")
+	before, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Receiving().Receive(context.Background(), receiving.Request{ID: "R-prev2", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD02", Cartons: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.ReadFile(first); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("the first receipt's preview was written over (%v)", err)
 	}
 
 	file := filepath.Join(t.TempDir(), "f")

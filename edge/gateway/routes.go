@@ -1,11 +1,8 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -103,8 +100,7 @@ func (g *Gateway) routes() {
 				Reason string `json:"reason"`
 				By     string `json:"by"`
 			}
-			if err := decodeBody(r, &body); err != nil {
-				api.Error(w, http.StatusBadRequest, err)
+			if !api.DecodeBody(w, r, &body) {
 				return
 			}
 			if body.By == "" {
@@ -199,11 +195,10 @@ func lotReply(w http.ResponseWriter, v any, err error) {
 }
 
 // lotRequest decodes the body of POST /lots and /lots/register; on an
-// error it answers 400 and returns false.
+// error it answers (400, or 413 for a body too large) and returns false.
 func lotRequest(w http.ResponseWriter, r *http.Request) (lots.Request, lots.Details, bool) {
 	var req lots.Request
-	if err := decodeBody(r, &req); err != nil {
-		api.Error(w, http.StatusBadRequest, err)
+	if !api.DecodeBody(w, r, &req) {
 		return req, lots.Details{}, false
 	}
 	if req.By == "" {
@@ -215,23 +210,6 @@ func lotRequest(w http.ResponseWriter, r *http.Request) (lots.Request, lots.Deta
 		return req, d, false
 	}
 	return req, d, true
-}
-
-func decodeBody(r *http.Request, v any) error {
-	const limit = 1 << 20
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return fmt.Errorf("body: %v", err)
-	}
-	if len(b) > limit {
-		return fmt.Errorf("body: larger than %d bytes; send a smaller JSON object", limit)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("body: %v", err)
-	}
-	return nil
 }
 
 // isClientError reports whether err is the caller's mistake (HTTP 400).

@@ -1,18 +1,11 @@
 package receiving
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/dockgate/dockgate/edge/api"
 )
-
-// maxRequestBytes bounds a receipt request body.
-const maxRequestBytes = 1 << 20
 
 // Routes registers the receiving and trace routes on the API:
 //
@@ -48,17 +41,7 @@ func (s *Service) Routes(a *api.Server) {
 
 func (s *Service) httpReceive(w http.ResponseWriter, r *http.Request) {
 	var req Request
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
-	if err == nil && len(b) > maxRequestBytes {
-		err = fmt.Errorf("larger than %d bytes", maxRequestBytes)
-	}
-	if err == nil {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&req)
-	}
-	if err != nil {
-		api.Error(w, http.StatusBadRequest, errors.New("body: "+err.Error()+" (send a JSON receipt request: door, gtin, cartons …)"))
+	if !api.DecodeBody(w, r, &req) {
 		return
 	}
 	if req.Source == "" {

@@ -103,9 +103,11 @@ type Lots interface {
 type Door interface {
 	// Printer is the id of the door's printer ("" when it has none).
 	Printer() string
-	// Render renders one carton label; rfid reports whether it encodes the
-	// carton's EPC on the tag.
+	// Render renders one carton label to be spooled.
 	Render(vals map[string]string) (zpl []byte, err error)
+	// Check lays a carton label out without printing it (no side
+	// effect): an error names the value the label refuses.
+	Check(vals map[string]string) error
 	// Submit spools label jobs in order; the same job id twice is one job.
 	Submit(ctx context.Context, jobs []LabelJob) error
 	// JobState reports a job's state for trace ("" when unknown).
@@ -792,7 +794,7 @@ func (s *Service) checkLabel(rc *Receipt, supplierEPCs []epc.EPC) error {
 			c.EPC = e.Hex()
 		}
 	}
-	if _, err := door.Render(labelValues(&probe, c)); err != nil {
+	if err := door.Check(labelValues(&probe, c)); err != nil {
 		return invalid("the carton label of door %s refuses a value: %v", rc.Door, err)
 	}
 	return nil

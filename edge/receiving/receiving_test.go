@@ -82,6 +82,10 @@ func (d *fakeDoor) Render(v map[string]string) ([]byte, error) {
 	}
 	return []byte("^XA^FD" + v["sscc"] + "|" + v["lot"] + "|" + v["epc"] + "^FS^XZ"), nil
 }
+func (d *fakeDoor) Check(v map[string]string) error {
+	_, err := d.Render(v)
+	return err
+}
 func (d *fakeDoor) Submit(_ context.Context, jobs []LabelJob) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
