@@ -299,7 +299,9 @@ func TestReceivingEndToEnd(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, m := range []string{"dockgate_mqtt_connected 1", "dockgate_portal_alerts_total 1", `dockgate_printer_queued_jobs{printer="P1"} 0`} {
+	for _, m := range []string{"dockgate_mqtt_connected 1", "dockgate_portal_alerts_total 1", `dockgate_printer_queued_jobs{printer="P1"} 0`,
+		`dockgate_receipts_total{outcome="ok"} 1`, "dockgate_receipt_duration_seconds_count 1", `dockgate_door_passes_total{direction="in",door=`,
+		`dockgate_door_alerts_total{door=`, "dockgate_outbox_oldest_event_age_seconds "} {
 		if !strings.Contains(string(metrics), m) {
 			t.Errorf("/metrics lacks %q", m)
 		}

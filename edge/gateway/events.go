@@ -281,7 +281,11 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 	switch ev := ev.(type) {
 	case *portal.PassEvent:
-		if g.stagePass(ctx, ev) && g.reads != nil {
+		if !g.stagePass(ctx, ev) {
+			break
+		}
+		g.m.passes.WithLabelValues(ev.Door, ev.Direction).Inc()
+		if g.reads != nil {
 			// The pass and its alerts (which came before it) are in the
 			// outbox: its reads need not be replayed.
 			g.reads.passDone(ev)
@@ -299,6 +303,7 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		}); err != nil {
 			g.log.Error("hold alert not published", "door", ev.Door, "epc", ev.EPC, "err", err)
 		}
+		g.m.alerts.WithLabelValues(ev.Door).Inc()
 	case *portal.ArrivalEvent:
 		// Arrivals are telemetry: dropped first when the store fills.
 		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,

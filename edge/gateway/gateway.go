@@ -79,6 +79,7 @@ type Gateway struct {
 	brk   *broker.Broker
 	api   *api.Server
 	ob    *outbox.Outbox
+	m     *metrics
 	// obClosed: close closed the outbox; obReady is closed once ob is set.
 	obClosed bool
 	obReady  chan struct{}
@@ -150,7 +151,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
 		readerDown: map[string]string{}, antennasDown: map[string]map[uint16]bool{},
-		portalQ: make(chan portal.Event, 4096), portalKick: make(chan struct{}, 1)}
+		portalQ: make(chan portal.Event, 4096), portalKick: make(chan struct{}, 1), m: newMetrics()}
 	defer func() {
 		if err != nil {
 			g.close()
@@ -221,6 +222,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		DefaultFormat:    cfg.Lots.DefaultFormat,
 		CompanyPrefixLen: g.prefixes.ForSSCC,
 		AcceptExpired:    cfg.Receiving.AcceptExpired,
+		OnReceipt:        g.m.observeReceipt,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.setupEPCIS()
 

@@ -1,8 +1,50 @@
 package gateway
 
 import (
+	"errors"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dockgate/dockgate/edge/receiving"
 )
+
+// metrics are the gateway's own counters and histograms, filled where the
+// facts happen (the rest are read from the parts' stats at each scrape).
+type metrics struct {
+	receipts       *prometheus.CounterVec // by outcome
+	receiptSeconds prometheus.Histogram
+	passes         *prometheus.CounterVec // by door and direction
+	alerts         *prometheus.CounterVec // by door
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		receipts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "receipts_total",
+			Help: "Receipts taken (outcome ok), refused for their input (refused) or not taken for the gateway's state (failed)."}, []string{"outcome"}),
+		receiptSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "dockgate", Name: "receipt_duration_seconds",
+			Help:    "Time from a receipt request to its answer: lot, cartons, labels spooled and events stored.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
+		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "door_passes_total",
+			Help: "Passes recorded at a door, by direction."}, []string{"door", "direction"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "door_alerts_total",
+			Help: "Cartons of a held or recalled lot seen at a door."}, []string{"door"}),
+	}
+}
+
+// observeReceipt is receiving's OnReceipt.
+func (m *metrics) observeReceipt(d time.Duration, err error) {
+	outcome := "ok"
+	switch {
+	case err == nil:
+		m.receiptSeconds.Observe(d.Seconds())
+	case errors.Is(err, receiving.ErrInvalid), errors.Is(err, receiving.ErrUnknownDoor), errors.Is(err, receiving.ErrConflict), errors.Is(err, receiving.ErrExpired):
+		outcome = "refused"
+	default:
+		outcome = "failed"
+	}
+	m.receipts.WithLabelValues(outcome).Inc()
+}
 
 // registerMetrics exposes the gateway's counters on /metrics.
 func (g *Gateway) registerMetrics(reg *prometheus.Registry) {
@@ -18,7 +60,15 @@ func (g *Gateway) registerMetrics(reg *prometheus.Registry) {
 		}
 		return 0
 	}
+	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts)
 	reg.MustRegister(
+		gauge("outbox_oldest_event_age_seconds", "Age of the oldest event not yet acknowledged by the broker (0 when none is queued).", func() float64 {
+			t, ok, err := g.ob.Oldest()
+			if err != nil || !ok {
+				return 0
+			}
+			return max(g.now().Sub(t).Seconds(), 0)
+		}),
 		gauge("outbox_pending_events", "Events in the outbox not yet acknowledged by the broker.", func() float64 { return float64(g.ob.Stats().Pending()) }),
 		gauge("outbox_store_full", "1 while lot events are refused (outbox bound or disk floor reached).", func() float64 {
 			st := g.ob.Stats()

@@ -651,3 +651,30 @@ func (ob *Outbox) Return(evs ...Event) {
 		}
 	}
 }
+
+// Oldest returns the time of the oldest queued event (of any priority) and
+// whether there is one: how far behind the broker is.
+func (ob *Outbox) Oldest() (time.Time, bool, error) {
+	ob.rmu.Lock()
+	floor := ob.floor
+	ob.rmu.Unlock()
+	var oldest time.Time
+	found := false
+	err := ob.db.View(func(txn *badger.Txn) error {
+		for p := Priority(0); p < numPriorities; p++ {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: qprefix(p), PrefetchValues: false})
+			it.Seek(qkey(p, floor[p]))
+			if it.Valid() {
+				var ev Event
+				if err := it.Item().Value(func(v []byte) error { return decodeRecord(v, &ev) }); err == nil {
+					if !found || ev.Time.Before(oldest) {
+						oldest, found = ev.Time, true
+					}
+				}
+			}
+			it.Close()
+		}
+		return nil
+	})
+	return oldest, found, err
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -220,4 +221,31 @@ func BenchmarkStageCommit(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "changes/s")
+}
+
+func TestOldest(t *testing.T) {
+	ob := open(t, memStore(t), Options{})
+	if _, ok, err := ob.Oldest(); ok || err != nil {
+		t.Fatalf("empty outbox: %v %v", ok, err)
+	}
+	t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	for i, p := range []Priority{PriorityTelemetry, PriorityLot, PriorityLifecycle} {
+		e := ev("x", p, i)
+		e.Time = t0.Add(time.Duration(i) * time.Minute)
+		mustAppend(t, ob, e)
+	}
+	if got, ok, err := ob.Oldest(); !ok || err != nil || !got.Equal(t0) {
+		t.Fatalf("oldest %v %v %v, want %v", got, ok, err, t0)
+	}
+	evs := nextN(t, ob, 10)
+	for _, e := range evs {
+		if e.Priority == PriorityTelemetry {
+			if err := ob.Ack(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got, _, _ := ob.Oldest(); !got.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after the oldest was acked: %v", got)
+	}
 }

@@ -159,6 +159,9 @@ type Config struct {
 	// Location is where "today" is for the expiry check; nil is
 	// time.Local.
 	Location *time.Location
+	// OnReceipt, when set, is told how long each Receive took and how it
+	// ended (metrics).
+	OnReceipt func(d time.Duration, err error)
 }
 
 // Service is the receiving service.
@@ -430,7 +433,14 @@ const recordChunk = 256
 // are done: a retry with the same id (or Resume after a crash) finishes the
 // missing ones — links, events, label jobs — with the same ids, and never
 // makes a second lot or new SSCCs.
-func (s *Service) Receive(ctx context.Context, r Request) (*Receipt, error) {
+func (s *Service) Receive(ctx context.Context, r Request) (rc *Receipt, err error) {
+	if s.cfg.OnReceipt != nil {
+		defer func(start time.Time) { s.cfg.OnReceipt(time.Since(start), err) }(time.Now())
+	}
+	return s.receive(ctx, r)
+}
+
+func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 	prod, exp, err := s.normalise(&r)
 	if err != nil {
 		return nil, err
