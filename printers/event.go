@@ -39,8 +39,9 @@ type Event struct {
 }
 
 // EventSink receives events. The spooler calls it from its printer loops
-// after the job's state is durable; an error is logged, not retried (the job
-// state in the store stays the truth).
+// for printer status and connections, and for job events only when the sink
+// cannot stage them with the job's change (spool.JobEventStager); an error
+// is logged, not retried (the job state in the store stays the truth).
 type EventSink interface {
 	PrinterEvent(ctx context.Context, e Event) error
 }

@@ -16,6 +16,7 @@ type metrics struct {
 	receiptSeconds prometheus.Histogram
 	passes         *prometheus.CounterVec // by door and direction
 	alerts         *prometheus.CounterVec // by door
+	jobTrouble     *prometheus.CounterVec // by printer, event and reason
 }
 
 func newMetrics() *metrics {
@@ -29,6 +30,9 @@ func newMetrics() *metrics {
 			Help: "Passes recorded at a door, by direction."}, []string{"door", "direction"}),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "door_alerts_total",
 			Help: "Cartons of a held or recalled lot seen at a door."}, []string{"door"}),
+		jobTrouble: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "printer_job_trouble_total",
+			Help: "Label jobs held, failed or unknown, by printer, event (held, failed, unknown) and reason (paper_out, ribbon_out, head_open, paused, printer_fault, no_status, connection, restart, not_confirmed, other)."},
+			[]string{"printer", "event", "reason"}),
 	}
 }
 
@@ -60,7 +64,7 @@ func (g *Gateway) registerMetrics(reg *prometheus.Registry) {
 		}
 		return 0
 	}
-	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts)
+	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts, g.m.jobTrouble)
 	reg.MustRegister(
 		gauge("outbox_oldest_event_age_seconds", "Age of the oldest event not yet acknowledged by the broker (0 when none is queued).", func() float64 {
 			t, ok, err := g.ob.Oldest()

@@ -113,7 +113,7 @@ func (g *Gateway) openPrinting() error {
 		p.cfgs[pc.ID], p.profile[pc.ID] = pc, prof
 		list = append(list, pc)
 	}
-	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.now,
+	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.nowUTC,
 		Logger: g.log.With("component", "spooler")})
 	return err
 }
@@ -188,30 +188,20 @@ func (p *printing) close() {
 	}
 }
 
-// PrinterEvent publishes the spooler's events: job outcomes as lot events,
-// status changes as the printer's retained status and as telemetry.
+// PrinterEvent publishes the spooler's printer events: status changes as
+// the printer's retained status and as telemetry, connections as
+// telemetry. Job events are staged with their changes (StageJobEvent).
 func (p *printing) PrinterEvent(ctx context.Context, e printers.Event) error {
 	g := p.g
-	prio := outbox.PriorityLot
-	if e.Kind == printers.EventStatus || e.Kind == printers.EventPrinterOnline {
-		prio = outbox.PriorityTelemetry
-		if e.Status != nil {
-			p.mu.Lock()
-			p.status[e.Printer] = e.Status
-			p.mu.Unlock()
-			if err := g.pub.SetDeviceStatus("printer", e.Printer, e.Status); err != nil {
-				g.log.Warn("printer status not published", "printer", e.Printer, "err", err)
-			}
+	if e.Status != nil && (e.Kind == printers.EventStatus || e.Kind == printers.EventPrinterOnline) {
+		p.mu.Lock()
+		p.status[e.Printer] = e.Status
+		p.mu.Unlock()
+		if err := g.pub.SetDeviceStatus("printer", e.Printer, e.Status); err != nil {
+			g.log.Warn("printer status not published", "printer", e.Printer, "err", err)
 		}
 	}
-	id := outbox.NewID()
-	if err := g.emit(ctx, outbox.Event{ID: id, Type: string(e.Kind), Time: e.Time, Source: "printer/" + e.Printer, Priority: prio}, e); err != nil {
-		return err
-	}
-	if e.Lot != "" {
-		return g.recv.RecordEvent(e.Lot, receiving.EventRef{EventID: id, Type: string(e.Kind), Time: e.Time, Subject: e.JobID})
-	}
-	return nil
+	return g.emit(ctx, outbox.Event{Type: string(e.Kind), Time: e.Time, Source: "printer/" + e.Printer, Priority: outbox.PriorityTelemetry}, e)
 }
 
 // door gives receiving a door's printer.
@@ -634,6 +624,8 @@ func spoolReply(w http.ResponseWriter, v any, err error) {
 	case errors.Is(err, spool.ErrIDConflict), errors.Is(err, spool.ErrNotReprint), errors.Is(err, spool.ErrNotCancelable),
 		errors.Is(err, spool.ErrInFlight):
 		api.Error(w, http.StatusConflict, err)
+	case errors.Is(err, spool.ErrEventNotStored):
+		api.Error(w, http.StatusServiceUnavailable, err) // nothing changed: retry later
 	default:
 		api.Error(w, http.StatusInternalServerError, err)
 	}

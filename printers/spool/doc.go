@@ -44,6 +44,16 @@
 //   - failed and unknown jobs wait for an operator: Reprint queues them
 //     again (at the end of the queue), Cancel drops them.
 //
+// Job outcomes (confirmed, failed, unknown, held, cancelled, reprint) are
+// events for the Events sink. A sink that is a JobEventStager (the
+// gateway's outbox) gets each one staged in the transaction that changes
+// the job, so a change and its event commit together; one it cannot store
+// (ErrEventNotStored) refuses the change: Reprint and Cancel return the
+// error, and a printer loop keeps the job in its state and tries the step
+// again every poll interval. Any other sink is told after the commit.
+// Printer status and connection events are telemetry and always go to
+// PrinterEvent.
+//
 // Keys: job/d/<id> holds the job (JSON, with its ZPL); job/q/<printer>/<seq>
 // orders the active jobs of a printer (queued, held, sending, sent), so the
 // loop reads the head of the queue from Badger and never holds the queue in

@@ -67,6 +67,11 @@ var (
 	ErrNotReprint    = errors.New("job cannot be reprinted in its state")
 	ErrNotCancelable = errors.New("job cannot be cancelled in its state")
 	ErrClosed        = errors.New("spooler closed")
+	// ErrEventNotStored: the Events sink (a JobEventStager) could not
+	// store a job's event, so the change it reports was refused and the
+	// job keeps its state; the error wraps the sink's (such as the
+	// outbox's ErrStoreFull). Retry later.
+	ErrEventNotStored = errors.New("job event not stored")
 )
 
 // StateError says a job's state does not allow an operation.

@@ -21,7 +21,8 @@ const (
 
 // TestKillChild is the spooler process of TestKillAndRestart: it submits the
 // jobs (again, after a restart: submissions are idempotent), prints until
-// none is active, and exits.
+// none is active, and exits. Its job events are staged with their changes
+// (stagingSink).
 func TestKillChild(t *testing.T) {
 	if os.Getenv(killChildEnv) == "" {
 		return // only meaningful as the child of TestKillAndRestart
@@ -34,7 +35,7 @@ func TestKillChild(t *testing.T) {
 	defer st.Close()
 	cfg := testConfig(addr)
 	cfg.BatchJobs = 4
-	sp, err := New(st, Options{Printers: []printers.Config{cfg}, Backoff: func(int) time.Duration { return 5 * time.Millisecond }})
+	sp, err := New(st, Options{Printers: []printers.Config{cfg}, Events: newStagingSink(), Backoff: func(int) time.Duration { return 5 * time.Millisecond }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +120,11 @@ func TestKillAndRestart(t *testing.T) {
 			}
 		default:
 			t.Errorf("job %s ended %s (%s)", id, j.State, j.Reason)
+		}
+		// No kill lost the event of a change, nor left one of a change
+		// not made.
+		if n := len(stagedOf(t, st, printers.EventKind("job."+string(j.State)), id)); n != 1 {
+			t.Errorf("job %s is %s with %d job.%s events, want 1", id, j.State, n, j.State)
 		}
 	}
 	for id, n := range counts {

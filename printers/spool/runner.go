@@ -24,6 +24,10 @@ type runner struct {
 	lastErr  string // the last connection error
 	last     printers.Status
 	haveLast bool
+	// refused counts the consecutive tries of a step whose job event could
+	// not be stored (ErrEventNotStored); refusedSince is the first.
+	refused      int
+	refusedSince time.Time
 }
 
 func (r *runner) poke() {
@@ -48,8 +52,15 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (r *runner) run(ctx context.Context) error {
+func (r *runner) run(ctx context.Context) (err error) {
 	defer r.closeConn()
+	defer func() {
+		if ctx.Err() != nil && errors.Is(err, ErrEventNotStored) {
+			// Stopped while waiting for a job event to be stored: the
+			// job is left in its state for the next Run.
+			err = nil
+		}
+	}()
 	for ctx.Err() == nil {
 		batch, err := r.sp.head(r.cfg.ID, r.cfg.BatchJobs, r.cfg.BatchBytes)
 		if err != nil {
@@ -68,8 +79,10 @@ func (r *runner) run(ctx context.Context) error {
 			continue
 		}
 		if batch[0].State == Sending {
-			// cannot happen outside a crash (recovered in New); be safe.
-			if _, err := r.sp.transition(batch[:1], []State{Sending}, Unknown, "found in sending; it may or may not have printed: reprint or cancel it", false); err != nil {
+			// Left by a stop (recovered in New) whose job.unknown event
+			// could not be stored then, or by an earlier Run.
+			if _, err := r.commit(ctx, move{jobs: batch[:1], from: []State{Sending}, to: Unknown,
+				reason: reasonStopped, event: printers.EventJobUnknown}); err != nil {
 				return err
 			}
 			continue
@@ -234,23 +247,74 @@ func (r *runner) noteStatus(ctx context.Context, st printers.Status, reason stri
 	r.sp.emit(ctx, printers.Event{Kind: printers.EventStatus, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Status: &cp, Reason: reason})
 }
 
-// hold marks the head job held (once per reason).
+// hold marks the head job held (once per reason). When its job.held event
+// cannot be stored the job is left as it is: the loop reads the status
+// again after its wait, and holds the job or sends it then.
 func (r *runner) hold(ctx context.Context, j *Job, st printers.Status, reason string) error {
 	if j.State == Held && j.Reason == reason {
 		return nil
 	}
-	done, err := r.sp.transition([]*Job{j}, []State{Queued, Held}, Held, reason, false)
+	done, err := r.tryCommit(ctx, move{jobs: []*Job{j}, from: []State{Queued, Held}, to: Held, reason: reason,
+		event: printers.EventJobHeld, status: &st})
+	if errors.Is(err, ErrEventNotStored) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	for _, d := range done {
-		e := r.sp.jobEvent(printers.EventJobHeld, d)
-		cp := st
-		e.Status = &cp
-		r.sp.emit(ctx, e)
+	for _, d := range done[0] {
 		r.log.Info("job held", "job", d.ID, "reason", reason)
 	}
 	return nil
+}
+
+// commit applies moves in one transaction (tryCommit). When the job event
+// of a move cannot be stored (ErrEventNotStored) nothing changes: commit
+// waits a poll interval and tries the same moves again, until the events
+// are stored or ctx ends (then it returns the error, and the jobs are left
+// as they were for the next Run). The same moves, not the step afresh:
+// which jobs were written, and whether the printer took them, is known
+// only here.
+func (r *runner) commit(ctx context.Context, moves ...move) ([][]*Job, error) {
+	for {
+		done, err := r.tryCommit(ctx, moves...)
+		if !errors.Is(err, ErrEventNotStored) {
+			return done, err
+		}
+		if !sleep(ctx, r.cfg.Timeouts.Poll) {
+			return nil, err
+		}
+	}
+}
+
+// tryCommit applies moves in one transaction (Spooler.transitions), their
+// events emitted even when ctx has ended. A warning is logged when job
+// events begin to be refused, and a note when one is stored again, not at
+// every try.
+func (r *runner) tryCommit(ctx context.Context, moves ...move) ([][]*Job, error) {
+	done, err := r.sp.transitions(context.WithoutCancel(ctx), moves...)
+	switch {
+	case errors.Is(err, ErrEventNotStored):
+		if r.refused == 0 {
+			r.refusedSince = time.Now()
+			r.log.Warn("job event cannot be stored: the job keeps its state and the printer waits until it can", "err", err)
+		}
+		r.refused++
+	case err == nil && r.refused > 0 && withEvents(moves, done):
+		r.log.Info("job events stored again: the printer goes on", "tries", r.refused+1, "waited", time.Since(r.refusedSince).Round(time.Millisecond))
+		r.refused = 0
+	}
+	return done, err
+}
+
+// withEvents reports whether moves that were applied published events.
+func withEvents(moves []move, done [][]*Job) bool {
+	for m, mv := range moves {
+		if mv.event != "" && len(done[m]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // send writes jobs (already in sending) and confirms them.
@@ -309,9 +373,9 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	if werr != nil {
 		notSent = "not sent: " + werr.Error()
 	}
-	done, err := r.sp.transitions(
+	done, err := r.commit(ctx,
 		move{jobs: jobs[:written], from: []State{Sending}, to: Sent},
-		move{jobs: cut, from: []State{Sending}, to: Unknown,
+		move{jobs: cut, from: []State{Sending}, to: Unknown, event: printers.EventJobUnknown,
 			reason: fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)},
 		move{jobs: rest, from: []State{Sending}, to: Queued, reason: notSent},
 	)
@@ -319,9 +383,6 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 		return err
 	}
 	sent := done[0]
-	for _, d := range done[1] {
-		r.sp.emit(ctx, r.sp.jobEvent(printers.EventJobUnknown, d))
-	}
 	if werr != nil {
 		r.connFailed(ctx, werr)
 	}
@@ -384,15 +445,15 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 				// but the printer never received (a link that dropped as
 				// it stopped) are gone, and an empty buffer does not tell
 				// them from printed ones.
-				return r.finish(ctx, jobs, Unknown, "the gateway restarted before the printer was seen to take the job, and its buffer is empty now: it may have printed, or its bytes may have been lost on the way; check the label, then reprint or cancel it")
+				return r.finish(stopping, jobs, Unknown, "the gateway restarted before the printer was seen to take the job, and its buffer is empty now: it may have printed, or its bytes may have been lost on the way; check the label, then reprint or cancel it")
 			case r.conn != conn:
 				// The connection the jobs went out on broke while they
 				// were awaited: bytes written but still in flight were
 				// lost with it, and an empty buffer does not tell them
 				// from printed ones.
-				return r.finish(ctx, jobs, Unknown, "the connection broke before the printer was seen to take the job, and its buffer is empty now: it may or may not have printed; check the label, then reprint or cancel it")
+				return r.finish(stopping, jobs, Unknown, "the connection broke before the printer was seen to take the job, and its buffer is empty now: it may or may not have printed; check the label, then reprint or cancel it")
 			}
-			return r.finish(ctx, jobs, Confirmed, "")
+			return r.finish(stopping, jobs, Confirmed, "")
 		}
 		switch {
 		case err == nil && progressed(prev, st):
@@ -405,7 +466,7 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 		}
 		if counted >= r.cfg.Timeouts.Confirm {
 			reason := fmt.Sprintf("the printer did not take the job: no progress for %v (last status: %s, %s); it may or may not have printed: reprint or cancel it", r.cfg.Timeouts.Confirm, st.Summary(), bufferCounts(prev))
-			return r.finish(ctx, jobs, Failed, reason)
+			return r.finish(stopping, jobs, Failed, reason)
 		}
 		if err == nil && st.Held() {
 			wait = r.cfg.Timeouts.Poll
@@ -453,22 +514,22 @@ func bufferCounts(st printers.Status) string {
 	return fmt.Sprintf("%d formats in buffer, %d labels remaining", st.FormatsInBuffer, st.LabelsRemaining)
 }
 
+// finish moves jobs from sent to their outcome, with its event. ctx bounds
+// the wait for an event that cannot be stored yet (commit).
 func (r *runner) finish(ctx context.Context, jobs []*Job, to State, reason string) error {
-	done, err := r.sp.transition(jobs, []State{Sent}, to, reason, false)
-	if err != nil {
-		return err
-	}
 	kind := printers.EventJobConfirmed
 	switch to {
 	case Failed:
 		kind = printers.EventJobFailed
-		r.log.Warn("jobs failed", "jobs", len(done), "reason", reason)
 	case Unknown:
 		kind = printers.EventJobUnknown
-		r.log.Warn("jobs unknown", "jobs", len(done), "reason", reason)
 	}
-	for _, d := range done {
-		r.sp.emit(ctx, r.sp.jobEvent(kind, d))
+	done, err := r.commit(ctx, move{jobs: jobs, from: []State{Sent}, to: to, reason: reason, event: kind})
+	if err != nil {
+		return err
+	}
+	if to != Confirmed {
+		r.log.Warn("jobs "+string(to), "jobs", len(done[0]), "reason", reason)
 	}
 	return nil
 }

@@ -33,7 +33,10 @@ type Options struct {
 	Printers []printers.Config
 	// Dial opens a printer connection; nil is transport.Dial.
 	Dial func(ctx context.Context, cfg printers.Config) (printers.Conn, error)
-	// Events receives status changes and job outcomes; nil drops them.
+	// Events receives status changes and job outcomes; nil drops them. A
+	// sink that is also a JobEventStager has every job event staged in the
+	// transaction that changes the job (see JobEventStager); the printer
+	// status and connection events still go to PrinterEvent.
 	Events printers.EventSink
 	// Logger; nil discards.
 	Logger *slog.Logger
@@ -42,6 +45,23 @@ type Options struct {
 	// Backoff is the wait before reconnecting after the attempt-th
 	// consecutive failure (from 1); nil doubles from 100ms up to 10s.
 	Backoff func(attempt int) time.Duration
+}
+
+// JobEventStager is an Events sink that stores a job event in the Badger
+// transaction that makes the job's change (an outbox staging it, say): the
+// change and its event commit together, or neither does, so no stop between
+// the two can lose the event. When Options.Events implements it, every job
+// event (job.confirmed, job.failed, job.unknown, job.held, job.cancelled,
+// job.reprint) goes to StageJobEvent instead of PrinterEvent, and the
+// spooler commits such transactions through store.Store.Update.
+//
+// An error refuses the change: the job keeps its state, and the error,
+// wrapped in ErrEventNotStored, goes back to the caller of Reprint or
+// Cancel; a printer loop logs it, waits a poll interval and tries again.
+// StageJobEvent is called for job events only, possibly several times per
+// transaction (a batch), and again when a transaction is retried.
+type JobEventStager interface {
+	StageJobEvent(txn *badger.Txn, e printers.Event) error
 }
 
 // DefaultBackoff doubles from 100ms up to 10s.
@@ -63,6 +83,8 @@ type Spooler struct {
 	cfg     map[string]printers.Config
 	runners map[string]*runner
 	seq     atomic.Uint64
+	// stager is o.Events as a JobEventStager, or nil.
+	stager JobEventStager
 }
 
 // New opens the spooler on the shared store. It recovers from a crash: every
@@ -82,6 +104,7 @@ func New(st *store.Store, o Options) (*Spooler, error) {
 		o.Backoff = DefaultBackoff
 	}
 	s := &Spooler{st: st, db: st.DB(), o: o, log: o.Logger, cfg: map[string]printers.Config{}, runners: map[string]*runner{}}
+	s.stager, _ = o.Events.(JobEventStager)
 	list := make([]printers.Config, len(o.Printers))
 	for i, c := range o.Printers {
 		list[i] = c.WithDefaults()
@@ -145,12 +168,11 @@ func (s *Spooler) recover() error {
 		return err
 	}
 	for _, id := range ids {
-		j, err := s.update(id, func(j *Job) error {
+		j, err := s.update(context.Background(), id, printers.EventJobUnknown, func(j *Job) error {
 			if j.State != Sending {
 				return nil
 			}
-			j.State = Unknown
-			j.Reason = "the gateway stopped while sending this job; it may or may not have printed: reprint or cancel it"
+			j.State, j.Reason = Unknown, reasonStopped
 			return nil
 		})
 		if errors.Is(err, ErrNotFound) {
@@ -162,16 +184,24 @@ func (s *Spooler) recover() error {
 			}
 			continue
 		}
+		if errors.Is(err, ErrEventNotStored) {
+			// The job stays in sending; its printer's loop makes it
+			// unknown once its event can be stored.
+			s.log.Warn("job found in sending after a restart stays so until its job.unknown event can be stored", "job", id, "err", err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("recover job %s: %w", id, err)
 		}
 		if j.State == Unknown {
 			s.log.Warn("job found in sending after a restart is unknown", "job", id, "printer", j.Printer)
-			s.emit(context.Background(), s.jobEvent(printers.EventJobUnknown, j))
 		}
 	}
 	return nil
 }
+
+// reasonStopped is the reason of a job found in sending after a stop.
+const reasonStopped = "the gateway stopped while sending this job; it may or may not have printed: reprint or cancel it"
 
 // Submit queues a job. The same id submitted again is the same job: nil if
 // it matches the first submission, an error wrapping ErrIDConflict if not.
@@ -294,11 +324,15 @@ func ListJobs(db *badger.DB, f Filter) ([]Job, error) {
 	return out, err
 }
 
-// update applies fn to a job in its own transaction, retrying conflicts.
-func (s *Spooler) update(id string, fn func(j *Job) error) (*Job, error) {
+// update applies fn to a job in its own transaction, retrying conflicts. A
+// change of the job's state publishes an event of kind (none when kind is
+// ""): staged in the transaction with a JobEventStager, emitted with ctx
+// after the commit otherwise.
+func (s *Spooler) update(ctx context.Context, id string, kind printers.EventKind, fn func(j *Job) error) (*Job, error) {
 	for try := 0; ; try++ {
 		var j *Job
-		err := s.db.Update(func(txn *badger.Txn) error {
+		changed := false
+		err := s.commit(kind != "", func(txn *badger.Txn) error {
 			var err error
 			if j, err = getJob(txn, id); err != nil {
 				return err
@@ -307,13 +341,47 @@ func (s *Spooler) update(id string, fn func(j *Job) error) (*Job, error) {
 			if err := fn(j); err != nil {
 				return err
 			}
-			return s.applyKeys(txn, j, oldState, oldSeq)
+			if err := s.applyKeys(txn, j, oldState, oldSeq); err != nil {
+				return err
+			}
+			if changed = j.State != oldState; changed && kind != "" {
+				return s.stageJob(txn, kind, j, nil)
+			}
+			return nil
 		})
 		if errors.Is(err, badger.ErrConflict) && try < 10 {
 			continue
 		}
+		if err == nil && changed && kind != "" && s.stager == nil {
+			s.emit(ctx, s.jobEvent(kind, j))
+		}
 		return j, err
 	}
+}
+
+// commit runs fn in a read-write transaction: through the store's Update
+// when it may stage job events (so that the outbox queues them at once),
+// on the database otherwise.
+func (s *Spooler) commit(staging bool, fn func(txn *badger.Txn) error) error {
+	if staging && s.stager != nil {
+		return s.st.Update(fn)
+	}
+	return s.db.Update(fn)
+}
+
+// stageJob stages the event of a job's change in the transaction making
+// it; st is the printer status of a held job. Without a stager it does
+// nothing (the event is emitted after the commit).
+func (s *Spooler) stageJob(txn *badger.Txn, kind printers.EventKind, j *Job, st *printers.Status) error {
+	if s.stager == nil {
+		return nil
+	}
+	e := s.jobEvent(kind, j)
+	e.Status = st
+	if err := s.stager.StageJobEvent(txn, e); err != nil {
+		return fmt.Errorf("%w: %s of job %s: %w", ErrEventNotStored, kind, j.ID, err)
+	}
+	return nil
 }
 
 // applyKeys writes the job and keeps the queue and in-flight keys in step
@@ -343,12 +411,14 @@ func (s *Spooler) applyKeys(txn *badger.Txn, j *Job, oldState State, oldSeq uint
 }
 
 // Reprint queues a failed, unknown, confirmed or cancelled job again, at the
-// end of its printer's queue.
+// end of its printer's queue. Its job.reprint event commits with it: when
+// the event cannot be stored the job stays as it was and the error wraps
+// ErrEventNotStored.
 func (s *Spooler) Reprint(id string) error {
 	if _, ok := s.peekPrinter(id); !ok {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	j, err := s.update(id, func(j *Job) error {
+	j, err := s.update(context.Background(), id, printers.EventJobReprint, func(j *Job) error {
 		switch j.State {
 		case Failed, Unknown, Confirmed, Cancelled:
 		default:
@@ -363,16 +433,16 @@ func (s *Spooler) Reprint(id string) error {
 	if err != nil {
 		return err
 	}
-	s.emit(context.Background(), s.jobEvent(printers.EventJobReprint, j))
 	s.runners[j.Printer].poke()
 	return nil
 }
 
 // Cancel drops a queued, held, failed or unknown job. A job being sent or
 // sent to the printer cannot be cancelled (ErrInFlight); cancelling a
-// cancelled job is a no-op.
+// cancelled job is a no-op. Its job.cancelled event commits with it, as
+// Reprint's does.
 func (s *Spooler) Cancel(id string) error {
-	j, err := s.update(id, func(j *Job) error {
+	_, err := s.update(context.Background(), id, printers.EventJobCancelled, func(j *Job) error {
 		switch j.State {
 		case Queued, Held, Failed, Unknown:
 		case Cancelled:
@@ -388,11 +458,7 @@ func (s *Spooler) Cancel(id string) error {
 	if errors.Is(err, errDuplicate) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	s.emit(context.Background(), s.jobEvent(printers.EventJobCancelled, j))
-	return nil
+	return err
 }
 
 func (s *Spooler) peekPrinter(id string) (string, bool) {
@@ -487,10 +553,11 @@ func (s *Spooler) head(printer string, n, maxBytes int) ([]*Job, error) {
 	return out, err
 }
 
-// transition moves jobs to a new state in one transaction; jobs whose
-// stored state is no longer one of from are left alone and not returned.
+// transition moves jobs to a new state in one transaction, without an
+// event; jobs whose stored state is no longer one of from are left alone
+// and not returned.
 func (s *Spooler) transition(jobs []*Job, from []State, to State, reason string, attempt bool) ([]*Job, error) {
-	done, err := s.transitions(move{jobs, from, to, reason, attempt})
+	done, err := s.transitions(context.Background(), move{jobs: jobs, from: from, to: to, reason: reason, attempt: attempt})
 	if err != nil {
 		return nil, err
 	}
@@ -498,22 +565,28 @@ func (s *Spooler) transition(jobs []*Job, from []State, to State, reason string,
 }
 
 // move is one group of a transition: jobs from one of the states from to
-// state to.
+// state to. Each job moved publishes an event of kind event, unless it is
+// "" (status is the printer status a job.held event carries).
 type move struct {
 	jobs    []*Job
 	from    []State
 	to      State
 	reason  string
 	attempt bool
+	event   printers.EventKind
+	status  *printers.Status
 }
 
 // transitions applies moves in one transaction (a batch's outcome: written,
 // cut off, not sent), so that a crash leaves all of them or none; it returns
-// the jobs each move changed.
-func (s *Spooler) transitions(moves ...move) ([][]*Job, error) {
+// the jobs each move changed. The events of the moves are staged in the
+// transaction with a JobEventStager (an error wrapping ErrEventNotStored
+// refuses every move), and emitted with ctx after the commit otherwise.
+func (s *Spooler) transitions(ctx context.Context, moves ...move) ([][]*Job, error) {
+	staging := slices.ContainsFunc(moves, func(m move) bool { return m.event != "" && len(m.jobs) > 0 })
 	for try := 0; ; try++ {
 		done := make([][]*Job, len(moves))
-		err := s.db.Update(func(txn *badger.Txn) error {
+		err := s.commit(staging, func(txn *badger.Txn) error {
 			for m, mv := range moves {
 				done[m] = nil
 				for _, j0 := range mv.jobs {
@@ -532,6 +605,11 @@ func (s *Spooler) transitions(moves ...move) ([][]*Job, error) {
 					if err := s.applyKeys(txn, j, oldState, j.Seq); err != nil {
 						return err
 					}
+					if mv.event != "" {
+						if err := s.stageJob(txn, mv.event, j, mv.status); err != nil {
+							return err
+						}
+					}
 					done[m] = append(done[m], j)
 				}
 			}
@@ -539,6 +617,18 @@ func (s *Spooler) transitions(moves ...move) ([][]*Job, error) {
 		})
 		if errors.Is(err, badger.ErrConflict) && try < 10 {
 			continue
+		}
+		if err == nil && s.stager == nil {
+			for m, mv := range moves {
+				if mv.event == "" {
+					continue
+				}
+				for _, j := range done[m] {
+					e := s.jobEvent(mv.event, j)
+					e.Status = mv.status
+					s.emit(ctx, e)
+				}
+			}
 		}
 		return done, err
 	}

@@ -75,6 +75,13 @@ func testConfig(addr string) printers.Config {
 
 func newRig(t testing.TB, so printersim.Options, mod func(*printers.Config)) *rig {
 	t.Helper()
+	return newRigWith(t, so, mod, nil)
+}
+
+// newRigWith is newRig with the spooler's options changed by opt (another
+// Events sink, a logger …) before it opens.
+func newRigWith(t testing.TB, so printersim.Options, mod func(*printers.Config), opt func(r *rig, o *Options)) *rig {
+	t.Helper()
 	sim, addr := startSim(t, so)
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
@@ -85,8 +92,12 @@ func newRig(t testing.TB, so printersim.Options, mod func(*printers.Config)) *ri
 		mod(&cfg)
 	}
 	r := &rig{sim: sim, addr: addr, st: st, events: &eventLog{}}
-	r.sp, err = New(st, Options{Printers: []printers.Config{cfg}, Events: r.events,
-		Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
+	o := Options{Printers: []printers.Config{cfg}, Events: r.events,
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }}
+	if opt != nil {
+		opt(r, &o)
+	}
+	r.sp, err = New(st, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,7 +653,7 @@ func TestTransitionsMoveABatchAtOnce(t *testing.T) {
 	if _, err := sp.transition(jobs[:3], []State{Queued}, Sending, "", true); err != nil {
 		t.Fatal(err)
 	}
-	done, err := sp.transitions(
+	done, err := sp.transitions(context.Background(),
 		move{jobs: jobs[:1], from: []State{Sending}, to: Sent},
 		move{jobs: jobs[1:2], from: []State{Sending}, to: Unknown, reason: "cut off"},
 		move{jobs: jobs[2:], from: []State{Sending}, to: Queued, reason: "not sent"}, // d is queued: left alone
