@@ -113,7 +113,7 @@ func (g *Gateway) openPrinting() error {
 		p.cfgs[pc.ID], p.profile[pc.ID] = pc, prof
 		list = append(list, pc)
 	}
-	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.nowUTC,
+	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.now,
 		Logger: g.log.With("component", "spooler")})
 	return err
 }
