@@ -49,9 +49,10 @@ type Status struct {
 	ErrorBits uint64 `json:"error_bits,omitempty"`
 }
 
-// Unknown returns the status of a printer that did not answer.
+// Unknown returns the status of a printer that did not answer, dated at
+// (in UTC, as every time in the gateway's JSON).
 func Unknown(at time.Time) Status {
-	return Status{Time: at, FormatsInBuffer: -1, LabelsRemaining: -1}
+	return Status{Time: at.UTC(), FormatsInBuffer: -1, LabelsRemaining: -1}
 }
 
 // Faults returns the fault sentinels the status reports, in a fixed order.

@@ -417,14 +417,12 @@ func (h *crashHarness) drain(hc *http.Client, base string, deadline time.Time) e
 // outbox reports staged events).
 func outboxHolds(stats map[string]any) float64 {
 	n := 0.0
-	if q, ok := stats["queued"].([]any); ok {
+	if q, ok := stats["queued"].(map[string]any); ok { // by priority name
 		for _, c := range q {
-			if m, ok := c.(map[string]any); ok {
-				n += num(m["events"])
-			}
+			n += num(c)
 		}
 	}
-	return n + num(stats["inFlight"]) + num(stats["staged"])
+	return n + num(stats["in_flight"]) + num(stats["staged"])
 }
 
 func num(v any) float64 {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/store"
 )
@@ -60,32 +62,51 @@ type Command struct {
 	// Name comes from the topic cmd/{name}.
 	Name      string    `json:"-"`
 	ID        string    `json:"id"`
-	ExpiresAt time.Time `json:"expiresAt"`
-	ReplyTo   string    `json:"replyTo,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
+	ReplyTo   string    `json:"reply_to,omitempty"`
 	// Payload is the whole JSON object; a handler decodes its own fields
 	// from it.
 	Payload json.RawMessage `json:"-"`
 }
 
-// Decode decodes the command's own fields into v, strictly: a field v does
-// not have (a misspelt name) is an error naming it, rather than a value
-// silently dropped. The envelope (id, expiresAt, replyTo) is left out.
+// Envelope fields, in their snake_case names and in the camelCase ones
+// of earlier versions (deprecated, still accepted).
+const (
+	fieldExpiresAt    = "expires_at"
+	fieldReplyTo      = "reply_to"
+	oldFieldExpiresAt = "expiresAt"
+	oldFieldReplyTo   = "replyTo"
+)
+
+// deleteEnvelope removes the envelope's fields (id, expires_at, reply_to,
+// and their deprecated spellings) from a command's fields.
+func deleteEnvelope[V any](fields map[string]V) {
+	for _, k := range []string{"id", fieldExpiresAt, fieldReplyTo, oldFieldExpiresAt, oldFieldReplyTo} {
+		delete(fields, k)
+	}
+}
+
+// Decode decodes the command's own fields into v, strictly, as the HTTP
+// API decodes a body (api.DecodeJSON): a field v does not have (a
+// misspelt name) is an error naming it, rather than a value silently
+// dropped; a value of the wrong type is named by its path and described in
+// JSON's words (`payload: field "cartons": want a number, got a string`);
+// text that is not UTF-8 is refused. The envelope (id, expires_at,
+// reply_to) is left out.
 func (c Command) Decode(v any) error {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(c.Payload, &fields); err != nil {
-		return fmt.Errorf("payload: %v", err)
+	if err := api.DecodeJSONAs("payload", c.Payload, &fields); err != nil {
+		return err
 	}
-	delete(fields, "id")
-	delete(fields, "expiresAt")
-	delete(fields, "replyTo")
+	deleteEnvelope(fields)
 	b, err := json.Marshal(fields)
 	if err != nil {
 		return fmt.Errorf("payload: %v", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("payload: %v (field names are snake_case, as in the HTTP API, e.g. supplier_lot)", strings.TrimPrefix(err.Error(), "json: "))
+	if err := api.DecodeJSONAs("payload", b, v); errors.Is(err, api.ErrUnknownField) {
+		return fmt.Errorf("%w (field names are snake_case, as in the HTTP API, e.g. supplier_lot)", err)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }
@@ -108,29 +129,37 @@ type Reply struct {
 
 // Parse checks a command's payload. On error the returned Command holds what
 // could be read (ID and ReplyTo when valid), for the failed reply.
+//
+// The envelope's fields are id, expires_at and reply_to; the camelCase
+// names of earlier versions, expiresAt and replyTo, are deprecated and
+// still accepted (both spellings of one field must then agree).
 func Parse(name string, payload []byte, now time.Time) (Command, error) {
 	cmd := Command{Name: name, Payload: payload}
 	if len(payload) > MaxPayload {
-		// Its id and replyTo, when they can be read, still direct the
+		// Its id and reply_to, when they can be read, still direct the
 		// failed reply to the sender (within a bound on the work).
 		if len(payload) <= 16*MaxPayload {
 			var env struct {
-				ID      string `json:"id"`
-				ReplyTo string `json:"replyTo"`
+				ID         string `json:"id"`
+				ReplyTo    string `json:"reply_to"`
+				OldReplyTo string `json:"replyTo"`
 			}
 			if json.Unmarshal(payload, &env) == nil && checkID(env.ID) == nil {
 				cmd.ID = env.ID
-				if outbox.CheckTopic(env.ReplyTo) == nil {
-					cmd.ReplyTo = env.ReplyTo
+				rt := cmp.Or(env.ReplyTo, env.OldReplyTo)
+				if outbox.CheckTopic(rt) == nil {
+					cmd.ReplyTo = rt
 				}
 			}
 		}
 		return cmd, fmt.Errorf("%w: payload of %d bytes is larger than %d; send large data (such as ZPL) in several commands or through the HTTP API", ErrMalformed, len(payload), MaxPayload)
 	}
 	var env struct {
-		ID        json.RawMessage `json:"id"`
-		ExpiresAt json.RawMessage `json:"expiresAt"`
-		ReplyTo   json.RawMessage `json:"replyTo"`
+		ID           json.RawMessage `json:"id"`
+		ExpiresAt    json.RawMessage `json:"expires_at"`
+		ReplyTo      json.RawMessage `json:"reply_to"`
+		OldExpiresAt json.RawMessage `json:"expiresAt"`
+		OldReplyTo   json.RawMessage `json:"replyTo"`
 	}
 	if t := bytes.TrimSpace(payload); len(t) == 0 || t[0] != '{' {
 		return cmd, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
@@ -146,32 +175,52 @@ func Parse(name string, payload []byte, now time.Time) (Command, error) {
 		return cmd, err
 	}
 	cmd.ID = id
-	if len(env.ReplyTo) > 0 && string(env.ReplyTo) != "null" {
+	replyTo, err := envelopeField(fieldReplyTo, env.ReplyTo, oldFieldReplyTo, env.OldReplyTo)
+	if err != nil {
+		return cmd, err
+	}
+	if len(replyTo) > 0 && string(replyTo) != "null" {
 		var rt string
-		if err := json.Unmarshal(env.ReplyTo, &rt); err != nil {
-			return cmd, fmt.Errorf("%w: \"replyTo\" is not a string", ErrMalformed)
+		if err := json.Unmarshal(replyTo, &rt); err != nil {
+			return cmd, fmt.Errorf("%w: \"reply_to\" is not a string", ErrMalformed)
 		}
 		if err := outbox.CheckTopic(rt); err != nil {
-			return cmd, fmt.Errorf("%w: \"replyTo\": %v", ErrMalformed, err)
+			return cmd, fmt.Errorf("%w: \"reply_to\": %v", ErrMalformed, err)
 		}
 		cmd.ReplyTo = rt
 	}
+	expiresAt, err := envelopeField(fieldExpiresAt, env.ExpiresAt, oldFieldExpiresAt, env.OldExpiresAt)
+	if err != nil {
+		return cmd, err
+	}
 	var exp string
-	if len(env.ExpiresAt) == 0 || json.Unmarshal(env.ExpiresAt, &exp) != nil {
-		return cmd, fmt.Errorf("%w: \"expiresAt\" is missing or not a string: set an RFC 3339 time such as %q", ErrMalformed, now.Add(5*time.Minute).UTC().Format(time.RFC3339))
+	if len(expiresAt) == 0 || json.Unmarshal(expiresAt, &exp) != nil {
+		return cmd, fmt.Errorf("%w: \"expires_at\" is missing or not a string: set an RFC 3339 time such as %q", ErrMalformed, now.Add(5*time.Minute).UTC().Format(time.RFC3339))
 	}
 	t, err := time.Parse(time.RFC3339Nano, exp)
 	if err != nil {
-		return cmd, fmt.Errorf("%w: \"expiresAt\" %q is not an RFC 3339 time such as %q", ErrMalformed, exp, now.Add(5*time.Minute).UTC().Format(time.RFC3339))
+		return cmd, fmt.Errorf("%w: \"expires_at\" %q is not an RFC 3339 time such as %q", ErrMalformed, exp, now.Add(5*time.Minute).UTC().Format(time.RFC3339))
 	}
 	cmd.ExpiresAt = t
 	if name == "" || strings.ContainsAny(name, "/+#\x00") {
 		return cmd, fmt.Errorf("%w %q: the topic is cmd/{name} with one level", ErrUnknown, name)
 	}
 	if !now.Before(t) {
-		return cmd, fmt.Errorf("%w: expiresAt %s is not after the gateway's time %s", ErrExpired, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return cmd, fmt.Errorf("%w: expires_at %s is not after the gateway's time %s", ErrExpired, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return cmd, nil
+}
+
+// envelopeField is an envelope field given under its name or its
+// deprecated one; both given must be the same JSON value.
+func envelopeField(name string, v json.RawMessage, oldName string, old json.RawMessage) (json.RawMessage, error) {
+	switch {
+	case len(v) == 0:
+		return old, nil
+	case len(old) > 0 && !bytes.Equal(bytes.TrimSpace(v), bytes.TrimSpace(old)):
+		return nil, fmt.Errorf("%w: %q and %q (its deprecated name) differ: send %q only", ErrMalformed, name, oldName, name)
+	}
+	return v, nil
 }
 
 func checkID(id string) error {
@@ -200,7 +249,7 @@ type Options struct {
 	Logger  *slog.Logger     `yaml:"-"`
 	Now     func() time.Time `yaml:"-"`
 	// CommandTopic is the full topic prefix commands arrive under (such
-	// as "dockgate/v1/site/gw/cmd/"): a replyTo there is refused, since
+	// as "dockgate/v1/site/gw/cmd/"): a reply_to there is refused, since
 	// the gateway would take its own replies for commands.
 	CommandTopic string `yaml:"-"`
 }
@@ -248,8 +297,25 @@ type record struct {
 	Status  string          `json:"status"`
 	Reason  string          `json:"reason,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
-	ReplyTo string          `json:"replyTo,omitempty"`
+	ReplyTo string          `json:"reply_to,omitempty"`
 	At      time.Time       `json:"at"`
+}
+
+// UnmarshalJSON reads a record, also one stored by a version before the
+// snake_case names ("replyTo").
+func (r *record) UnmarshalJSON(b []byte) error {
+	type plain record // without this method
+	v := struct {
+		*plain
+		OldReplyTo string `json:"replyTo"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if r.ReplyTo == "" {
+		r.ReplyTo = v.OldReplyTo
+	}
+	return nil
 }
 
 // NewDispatcher returns a dispatcher that remembers ids in s and replies
@@ -423,7 +489,7 @@ func key(id string) []byte { return []byte(store.PrefixCommand + id) }
 func (d *Dispatcher) process(ctx context.Context, in incoming) {
 	cmd, err := Parse(in.name, in.payload, d.opt.Now())
 	if err == nil && d.opt.CommandTopic != "" && strings.HasPrefix(cmd.ReplyTo+"/", d.opt.CommandTopic) {
-		err = fmt.Errorf("%w: \"replyTo\" %q is under the gateway's own command topics %s#, where replies would be taken for commands: reply on another topic", ErrMalformed, cmd.ReplyTo, d.opt.CommandTopic)
+		err = fmt.Errorf("%w: \"reply_to\" %q is under the gateway's own command topics %s#, where replies would be taken for commands: reply on another topic", ErrMalformed, cmd.ReplyTo, d.opt.CommandTopic)
 		cmd.ReplyTo = ""
 	}
 	if err != nil {
@@ -508,7 +574,8 @@ func repeatReply(cmd Command, prev record) Reply {
 }
 
 // requestHash identifies a command's request: its name and payload fields,
-// without id, expiresAt and replyTo, which a retry may set anew.
+// without id, expires_at and reply_to (in either spelling), which a retry
+// may set anew.
 func requestHash(cmd Command) string {
 	// Decoded whole, numbers kept as written: re-encoding sorts the keys
 	// of nested objects too, so a retry that orders them otherwise is the
@@ -519,9 +586,7 @@ func requestHash(cmd Command) string {
 	if dec.Decode(&fields) != nil {
 		return ""
 	}
-	delete(fields, "id")
-	delete(fields, "expiresAt")
-	delete(fields, "replyTo")
+	deleteEnvelope(fields)
 	b, _ := json.Marshal(fields) // keys sorted at every level
 	sum := sha256.Sum256(append([]byte(cmd.Name+"\x00"), b...))
 	return hex.EncodeToString(sum[:16])

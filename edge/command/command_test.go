@@ -19,7 +19,7 @@ import (
 var t0 = time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
 
 func payload(id string, extra string) []byte {
-	s := fmt.Sprintf(`{"id":%q,"expiresAt":%q`, id, t0.Add(time.Hour).Format(time.RFC3339))
+	s := fmt.Sprintf(`{"id":%q,"expires_at":%q`, id, t0.Add(time.Hour).Format(time.RFC3339))
 	if extra != "" {
 		s += "," + extra
 	}
@@ -103,11 +103,14 @@ func TestAcceptedThenDoneOnce(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Fatalf("handler ran %d times", calls.Load())
 	}
-	// A retry may set a new expiresAt: still the same request.
-	later := []byte(fmt.Sprintf(`{"lot":"L1","expiresAt":%q,"id":"c-1"}`, t0.Add(2*time.Hour).Format(time.RFC3339)))
-	r.d.process(context.Background(), incoming{LotHold, later})
-	if reps, _ = r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat {
-		t.Fatalf("retry with a new expiresAt: %+v", reps[0])
+	// A retry may set a new expires_at (or spell it as earlier versions
+	// did, expiresAt) and a reply_to: still the same request.
+	for _, f := range []string{`"expires_at":%q`, `"expiresAt":%q,"replyTo":"central/r"`, `"expires_at":%q,"reply_to":"central/r"`} {
+		later := []byte(fmt.Sprintf(`{"lot":"L1",`+f+`,"id":"c-1"}`, t0.Add(2*time.Hour).Format(time.RFC3339)))
+		r.d.process(context.Background(), incoming{LotHold, later})
+		if reps, _ = r.replies(t, 1); reps[0].Status != StatusDone || !reps[0].Repeat {
+			t.Fatalf("retry with %s: %+v", later, reps[0])
+		}
 	}
 	// Nested objects with their keys in another order: the same request.
 	r.d.Handle(Print, func(context.Context, Command) (any, error) { calls.Add(1); return "ok", nil })
@@ -141,19 +144,21 @@ func TestFailures(t *testing.T) {
 		name, payload, topic, reason string
 		n                            int
 	}{
-		{"print", `{"id":"p1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/p1", "paper out", 2},
-		{"reprint", `{"id":"r1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/r1", "internal error", 2},
-		{"explode", `{"id":"u1","expiresAt":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/u1", "unknown command", 1},
+		{"print", `{"id":"p1","expires_at":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/p1", "paper out", 2},
+		{"reprint", `{"id":"r1","expires_at":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/r1", "internal error", 2},
+		{"explode", `{"id":"u1","expires_at":"` + t0.Add(time.Minute).Format(time.RFC3339) + `"}`, "reply/u1", "unknown command", 1},
 		{"print", `not json`, UnidentifiedReplyTopic, "not a JSON object", 1},
-		{"print", `{"expiresAt":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, `"id"`, 1},
+		{"print", `{"expires_at":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, `"id"`, 1},
 		{"print", `{"id":"big1","zpl":"` + strings.Repeat("x", MaxPayload) + `"}`, "reply/big1", "larger than", 1},
-		{"print", `{"id":"e1","expiresAt":"` + t0.Add(-time.Minute).Format(time.RFC3339) + `"}`, "reply/e1", "expired", 1},
-		{"print", `{"id":"e2"}`, "reply/e2", "expiresAt", 1},
-		{"print", `{"id":"e3","expiresAt":"tomorrow"}`, "reply/e3", "RFC 3339", 1},
-		{"print", `{"id":"a/b","expiresAt":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, "printable ASCII", 1},
-		{"print", `{"id":"x1","expiresAt":"2030-01-01T00:00:00Z","replyTo":"bad/#"}`, "reply/x1", "replyTo", 1},
-		{"print", `{"id":"x2","expiresAt":"2030-01-01T00:00:00Z","replyTo":"gw/cmd/receive"}`, "reply/x2", "own command topics", 1},
-		{"print", `{"id":"x3","expiresAt":"2030-01-01T00:00:00Z","replyTo":"gw/cmd"}`, "reply/x3", "own command topics", 1},
+		{"print", `{"id":"e1","expires_at":"` + t0.Add(-time.Minute).Format(time.RFC3339) + `"}`, "reply/e1", "expired", 1},
+		{"print", `{"id":"e2"}`, "reply/e2", `"expires_at" is missing`, 1},
+		{"print", `{"id":"e3","expires_at":"tomorrow"}`, "reply/e3", "RFC 3339", 1},
+		{"print", `{"id":"e4","expires_at":"2030-01-01T00:00:00Z","expiresAt":"2031-01-01T00:00:00Z"}`, "reply/e4", `"expires_at" and "expiresAt" (its deprecated name) differ`, 1},
+		{"print", `{"id":"x4","expires_at":"2030-01-01T00:00:00Z","reply_to":"a/b","replyTo":"c/d"}`, "reply/x4", `"reply_to" and "replyTo"`, 1},
+		{"print", `{"id":"a/b","expires_at":"2030-01-01T00:00:00Z"}`, UnidentifiedReplyTopic, "printable ASCII", 1},
+		{"print", `{"id":"x1","expires_at":"2030-01-01T00:00:00Z","reply_to":"bad/#"}`, "reply/x1", `"reply_to"`, 1},
+		{"print", `{"id":"x2","expires_at":"2030-01-01T00:00:00Z","reply_to":"gw/cmd/receive"}`, "reply/x2", "own command topics", 1},
+		{"print", `{"id":"x3","expires_at":"2030-01-01T00:00:00Z","reply_to":"gw/cmd"}`, "reply/x3", "own command topics", 1},
 	}
 	for _, c := range cases {
 		r.d.process(context.Background(), incoming{c.name, []byte(c.payload)})
@@ -168,10 +173,53 @@ func TestFailures(t *testing.T) {
 func TestReplyToRawTopic(t *testing.T) {
 	r := newRig(t)
 	r.d.Handle(LotRelease, func(context.Context, Command) (any, error) { return nil, nil })
-	r.d.process(context.Background(), incoming{LotRelease, payload("rt-1", `"replyTo":"central/replies/rt-1"`)})
+	r.d.process(context.Background(), incoming{LotRelease, payload("rt-1", `"reply_to":"central/replies/rt-1"`)})
 	reps, evs := r.replies(t, 2)
 	if reps[1].Status != StatusDone || evs[1].Topic != "central/replies/rt-1" || !evs[1].RawTopic {
 		t.Fatalf("reply %+v on %+v", reps[1], evs[1])
+	}
+}
+
+// The envelope's camelCase names of earlier versions (expiresAt, replyTo)
+// are deprecated and still taken, alone or with the same value beside the
+// snake_case ones.
+func TestDeprecatedEnvelopeNames(t *testing.T) {
+	r := newRig(t)
+	r.d.Handle(LotRelease, func(context.Context, Command) (any, error) { return nil, nil })
+	exp := t0.Add(time.Hour).Format(time.RFC3339)
+	for i, p := range []string{
+		`{"id":"old-%d","expiresAt":%q,"replyTo":"central/replies/old","lot":"L1"}`,
+		`{"id":"old-%d","expiresAt":%[2]q,"expires_at":%[2]q,"replyTo":"central/replies/old","reply_to":"central/replies/old","lot":"L1"}`,
+	} {
+		r.d.process(context.Background(), incoming{LotRelease, []byte(fmt.Sprintf(p, i, exp))})
+		reps, evs := r.replies(t, 2)
+		if reps[1].Status != StatusDone || evs[1].Topic != "central/replies/old" || !evs[1].RawTopic {
+			t.Fatalf("%s: reply %+v on %+v", p, reps[1], evs[1])
+		}
+	}
+	cmd, err := Parse(LotRelease, []byte(`{"id":"c","expiresAt":"2030-01-01T00:00:00Z","replyTo":"x/y","lot":"L1"}`), t0)
+	if err != nil || cmd.ReplyTo != "x/y" || !cmd.ExpiresAt.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("parse: %+v, %v", cmd, err)
+	}
+	var v struct {
+		Lot string `json:"lot"`
+	}
+	if err := cmd.Decode(&v); err != nil || v.Lot != "L1" {
+		t.Fatalf("decode with the deprecated envelope: %+v, %v", v, err)
+	}
+}
+
+// An outcome stored by an earlier version ("replyTo") is still answered
+// on its reply topic.
+func TestRecordOfAnEarlierVersion(t *testing.T) {
+	var rec record
+	if err := json.Unmarshal([]byte(`{"name":"receive","status":"accepted","replyTo":"central/replies","at":"2026-11-26T14:00:00Z"}`), &rec); err != nil ||
+		rec.ReplyTo != "central/replies" || rec.Name != Receive || !rec.At.Equal(t0) {
+		t.Fatalf("old record: %+v, %v", rec, err)
+	}
+	b, _ := json.Marshal(rec)
+	if !strings.Contains(string(b), `"reply_to":"central/replies"`) {
+		t.Fatalf("record written as %s", b)
 	}
 }
 
@@ -286,11 +334,12 @@ func TestBusyQueueStillAnswersARepeat(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
+	f.Add("print", []byte(`{"id":"a","expires_at":"2030-01-01T00:00:00Z","reply_to":"x/y","template":"carton","values":{"lot":"L1"}}`))
 	f.Add("print", []byte(`{"id":"a","expiresAt":"2030-01-01T00:00:00Z","replyTo":"x/y","template":"carton","values":{"lot":"L1"}}`))
-	f.Add("lot.hold", []byte(`{"id":"","expiresAt":null}`))
+	f.Add("lot.hold", []byte(`{"id":"","expires_at":null}`))
 	f.Add("receive", []byte(`{"id":1}`))
 	f.Add("x/y", []byte(`[]`))
-	f.Add("print", []byte(`{"id":"\u0000","expiresAt":"2030-01-01T00:00:00+14:00"}`))
+	f.Add("print", []byte(`{"id":"\u0000","expires_at":"2030-01-01T00:00:00+14:00"}`))
 	f.Add("print", []byte(``))
 	f.Fuzz(func(t *testing.T, name string, p []byte) {
 		cmd, err := Parse(name, p, t0)
@@ -307,7 +356,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted an invalid command %+v", cmd)
 		}
 		if cmd.ReplyTo != "" && outbox.CheckTopic(cmd.ReplyTo) != nil {
-			t.Fatalf("accepted replyTo %q", cmd.ReplyTo)
+			t.Fatalf("accepted reply_to %q", cmd.ReplyTo)
 		}
 	})
 }
@@ -336,7 +385,7 @@ func BenchmarkProcess(b *testing.B) {
 }
 
 // An outcome is remembered at least until its command expires: a
-// redelivery after the TTL but before expiresAt must not run it again.
+// redelivery after the TTL but before expires_at must not run it again.
 func TestOutcomeOutlivesTheCommand(t *testing.T) {
 	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	d := &Dispatcher{opt: Options{TTL: time.Hour, Now: func() time.Time { return now }}}
@@ -418,12 +467,39 @@ func TestDecodeIsStrict(t *testing.T) {
 		Lot         string `json:"lot"`
 		SupplierLot string `json:"supplier_lot"`
 	}
-	ok := Command{Payload: payload("c-1", `"lot":"L1","supplier_lot":"S9","replyTo":"x/y"`)}
+	ok := Command{Payload: payload("c-1", `"lot":"L1","supplier_lot":"S9","reply_to":"x/y"`)}
 	if err := ok.Decode(&v); err != nil || v.Lot != "L1" || v.SupplierLot != "S9" {
 		t.Fatalf("decode: %+v %v", v, err)
 	}
 	bad := Command{Payload: payload("c-2", `"lot":"L1","supplierLot":"S9"`)}
 	if err := bad.Decode(&v); err == nil || !strings.Contains(err.Error(), `"supplierLot"`) || !strings.Contains(err.Error(), "snake_case") {
 		t.Fatalf("misspelt field: %v", err)
+	}
+}
+
+// Decode's errors name the field by its path and its type in JSON's words,
+// never Go's (no "Go struct field", no "of type int"); only a misspelt
+// field gets the snake_case hint; text that is not UTF-8 is refused.
+func TestDecodeErrorsReadLikeTheHTTPAPI(t *testing.T) {
+	type request struct {
+		Door    string            `json:"door"`
+		Cartons int               `json:"cartons"`
+		SSCCs   []string          `json:"ssccs"`
+		Values  map[string]string `json:"values"`
+	}
+	for _, c := range []struct{ fields, want string }{
+		{`"cartons":"3"`, `payload: field "cartons": want a number, got a string`},
+		{`"cartons":2.5`, `payload: field "cartons": want a whole number, written without a fraction or exponent, got 2.5`},
+		{`"door":5`, `payload: field "door": want a string, got a number`},
+		{`"ssccs":[1]`, `payload: field "ssccs[0]": want a string, got a number`},
+		{`"values":{"qty":5}`, `payload: field "values.qty": want a string, got a number`},
+		{`"door":"D` + "\xff" + `"`, `payload: field "door": not valid UTF-8; send the text as UTF-8`},
+		{`"doors":"D1"`, `payload: unknown field "doors" (field names are snake_case, as in the HTTP API, e.g. supplier_lot)`},
+	} {
+		var v request
+		err := Command{Payload: payload("c-1", c.fields)}.Decode(&v)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v; want %s", c.fields, err, c.want)
+		}
 	}
 }

@@ -33,7 +33,7 @@ func TestCommandOverMQTT(t *testing.T) {
 	p.OnCommand(r.d.Submit)
 	// A retained command, there before the gateway subscribes: it arrives
 	// with the retain flag and must not run.
-	stale := `{"id":"ret-1","expiresAt":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `"}`
+	stale := `{"id":"ret-1","expires_at":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `"}`
 	if err := b.Server().Publish("dockgate/v1/s/g/cmd/lot.hold", []byte(stale), true, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestCommandOverMQTT(t *testing.T) {
 	for len(srv.Topics.Subscribers("dockgate/v1/s/g/cmd/lot.hold").Subscriptions) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	cmd := `{"id":"h-1","expiresAt":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `","lot":"L1"}`
+	cmd := `{"id":"h-1","expires_at":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `","lot":"L1"}`
 	if err := srv.Publish("dockgate/v1/s/g/cmd/lot.hold", []byte(cmd), false, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func TestReceivingEndToEnd(t *testing.T) {
 	eventually(t, 10*time.Second, "receipt.complete event", func() bool { return len(sub.events("receipt.complete")) == 1 })
 
 	// Hold the lot through the MQTT command path.
-	hold := fmt.Sprintf(`{"id":"hold-1","expiresAt":%q,"lot":%q,"reason":"QA sample failed","replyTo":"central/replies"}`,
+	hold := fmt.Sprintf(`{"id":"hold-1","expires_at":%q,"lot":%q,"reason":"QA sample failed","reply_to":"central/replies"}`,
 		time.Now().Add(time.Hour).UTC().Format(time.RFC3339), rc.Lot)
 	sub.c.Subscribe("central/replies", 1, nil).WaitTimeout(5 * time.Second)
 	// Resent with the same id until it is done, as a WMS would.

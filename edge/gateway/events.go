@@ -240,7 +240,7 @@ const recoveryHold = 10 * time.Second
 
 // readsAlarm raises (or clears) an alarm of the saved portal reads.
 func (g *Gateway) readsAlarm(kind, msg string, cleared bool) {
-	g.onAlarm(outbox.Alarm{Kind: kind, Message: msg, Cleared: cleared, Time: g.now()})
+	g.onAlarm(outbox.Alarm{Kind: kind, Message: msg, Cleared: cleared, Time: g.now().UTC()})
 }
 
 // portalQueued is the number of portal events waiting for the pipeline.
@@ -394,7 +394,7 @@ func (g *Gateway) maxEventBytes() int {
 
 // onReaderEvent publishes reader health as the reader's retained status.
 func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
-	st := map[string]any{"event": ev.Kind.String(), "time": ev.Time}
+	st := map[string]any{"event": ev.Kind.String(), "time": ev.Time.UTC()}
 	if ev.Err != nil {
 		st["error"] = ev.Err.Error()
 	}
@@ -430,9 +430,12 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 	if err := g.pub.SetDeviceStatus("reader", ev.Reader, st); err != nil {
 		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)
 	}
-	level := g.log.Info
-	if ev.Err != nil && !g.stopping.Load() {
-		level = g.log.Warn
+	level, attrs := g.log.Info, []any{"reader", ev.Reader}
+	if ev.Err != nil {
+		attrs = append(attrs, "err", ev.Err)
+		if !g.stopping.Load() {
+			level = g.log.Warn
+		}
 	}
-	level("reader "+strings.ToLower(ev.Kind.String()), "reader", ev.Reader, "err", ev.Err)
+	level("reader "+strings.ToLower(ev.Kind.String()), attrs...)
 }

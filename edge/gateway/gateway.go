@@ -378,23 +378,48 @@ func (g *Gateway) health() (bool, any) {
 	if obs.Quarantined > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d events quarantined: see dockgate outbox quarantined (GET /outbox/quarantined)", obs.Quarantined))
 	}
-	detail := map[string]any{"site": g.cfg.Site, "gateway": g.cfg.Gateway, "version": g.info.Version,
-		"problems": problems, "warnings": warnings,
-		"outbox": obs, "publisher": pub, "portal_events_dropped": g.portalDropped.Load()}
+	detail := &healthDetail{Site: g.cfg.Site, Gateway: g.cfg.Gateway, Version: g.info.Version,
+		Outbox: obs, Publisher: pub, PortalEventsDropped: g.portalDropped.Load()}
 	if g.reads != nil {
-		detail["portal_reads_saved"], detail["portal_reads_dropped"] = g.reads.saved.Load(), g.reads.dropped.Load()
+		saved, dropped := g.reads.saved.Load(), g.reads.dropped.Load()
+		detail.PortalReadsSaved, detail.PortalReadsDropped = &saved, &dropped
 		if g.reads.full.Load() {
 			warnings = append(warnings, fmt.Sprintf("more than %d portal reads kept for open passes (a tag parked at a door?): the oldest are dropped, and a crash loses them", g.reads.max))
-			detail["warnings"] = warnings
 		}
 	}
 	if g.store.Recovered != "" {
-		detail["store_recovered_from"] = g.store.Recovered
+		detail.StoreRecoveredFrom = g.store.Recovered
 		warnings = append(warnings, "the store could not be opened and was set aside in "+g.store.Recovered)
-		detail["warnings"] = warnings
 	}
+	detail.Problems, detail.Warnings = problems, warnings
 	return len(problems) == 0, detail
 }
+
+// healthDetail is the "detail" of GET /healthz. Like all the gateway's
+// JSON, its field names are snake_case (see the README's JSON conventions).
+type healthDetail struct {
+	Site    string `json:"site"`
+	Gateway string `json:"gateway"`
+	Version string `json:"version"`
+	// Problems make the gateway unhealthy (503), each saying what to do;
+	// Warnings need a look but lose nothing.
+	Problems  []string      `json:"problems"`
+	Warnings  []string      `json:"warnings"`
+	Outbox    outbox.Stats  `json:"outbox"`
+	Publisher mqttpub.Stats `json:"publisher"`
+	// PortalEventsDropped counts arrival events dropped by a full portal
+	// pipeline; the saved reads' counters are there with portals only.
+	PortalEventsDropped int64   `json:"portal_events_dropped"`
+	PortalReadsSaved    *int64  `json:"portal_reads_saved,omitempty"`
+	PortalReadsDropped  *uint64 `json:"portal_reads_dropped,omitempty"`
+	// StoreRecoveredFrom is where a store that could not be opened was
+	// set aside.
+	StoreRecoveredFrom string `json:"store_recovered_from,omitempty"`
+}
+
+// nowUTC is the clock in UTC: the times of jobs and their events, written
+// in the gateway's JSON, are UTC.
+func (g *Gateway) nowUTC() time.Time { return g.now().UTC() }
 
 // brokerGrace is how long the embedded broker lives after the publisher's
 // last message.

@@ -79,7 +79,7 @@ func TestHealthWarnsOfDevices(t *testing.T) {
 	g := openGateway(t, cfg, Options{})
 	warnings := func() []string {
 		_, detail := g.health()
-		return detail.(map[string]any)["warnings"].([]string)
+		return detail.(*healthDetail).Warnings
 	}
 	has := func(frag string) bool {
 		for _, w := range warnings() {

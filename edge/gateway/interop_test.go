@@ -78,7 +78,7 @@ func TestInteropGatewayWithMosquitto(t *testing.T) {
 	if _, err := g.Receiving().Receive(ctx, receiving.Request{ID: "I-1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 3}); err != nil {
 		t.Fatal(err)
 	}
-	cmd := fmt.Sprintf(`{"id":"rcv-2","expiresAt":%q,"door":"DOOR1","scan":"(01)09520123456788(10)SUP-5","supplier":"Acme","cartons":2,"replyTo":"central/replies"}`,
+	cmd := fmt.Sprintf(`{"id":"rcv-2","expires_at":%q,"door":"DOOR1","scan":"(01)09520123456788(10)SUP-5","supplier":"Acme","cartons":2,"reply_to":"central/replies"}`,
 		time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 	sub.c.Subscribe("central/replies", 1, nil).WaitTimeout(5 * time.Second)
 	// Commands sent before the gateway subscribed are lost (clean sessions):

@@ -316,7 +316,7 @@ func TestSavedReadsBound(t *testing.T) {
 	if err != nil || !first.Time.Equal(reads[15].Time) {
 		t.Fatalf("oldest kept read at %v (%v), want %v", first.Time, err, reads[15].Time)
 	}
-	if ok, detail := g.health(); !ok || len(detail.(map[string]any)["warnings"].([]string)) == 0 {
+	if ok, detail := g.health(); !ok || len(detail.(*healthDetail).Warnings) == 0 {
 		t.Fatalf("healthz %v %v, want a warning", ok, detail)
 	}
 	g.eng.Flush(readsT0.Add(time.Minute))

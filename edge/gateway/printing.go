@@ -113,7 +113,7 @@ func (g *Gateway) openPrinting() error {
 		p.cfgs[pc.ID], p.profile[pc.ID] = pc, prof
 		list = append(list, pc)
 	}
-	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.now,
+	p.spool, err = spool.New(g.store, spool.Options{Printers: list, Events: p, Now: g.nowUTC,
 		Logger: g.log.With("component", "spooler")})
 	return err
 }
@@ -360,6 +360,17 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 		data, shown = string(rl.zpl), rl
 	case r.ZPL == "":
 		return spool.Job{}, fmt.Errorf("%w: give zpl, or template and values", errBadPrint)
+	default:
+		// The spooler would refuse it too, as an invalid job: refused
+		// here, it is the request's zpl or qty that is named.
+		n, err := spool.CheckZPL(r.ZPL)
+		if err != nil {
+			return spool.Job{}, fmt.Errorf("%w: zpl: %w", errBadPrint, err)
+		}
+		if labels := int64(n.Labels) * int64(copies); labels > spool.MaxCopies {
+			return spool.Job{}, fmt.Errorf("%w: qty %d: %w: the zpl prints %d labels per copy (the ^PQ quantities of its %d format(s) summed), %d in all; a job prints at most %d: lower qty or ^PQ, or print the rest as further jobs",
+				errBadPrint, copies, spool.ErrTooManyLabels, n.Labels, n.Formats, labels, spool.MaxCopies)
+		}
 	}
 	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"]}
 	if err := p.spool.Submit(ctx, j); errors.Is(err, spool.ErrTooManyLabels) {

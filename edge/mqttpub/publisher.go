@@ -77,7 +77,7 @@ type Stats struct {
 	Sessions  uint64 `json:"sessions"`
 	Published uint64 `json:"published"`
 	Acked     uint64 `json:"acked"`
-	LastError string `json:"lastError,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // Publisher drains an outbox to a broker.

@@ -38,6 +38,41 @@ func (p Priority) String() string {
 	return fmt.Sprintf("priority(%d)", uint8(p))
 }
 
+// priorityNamed is the priority of a name String returns.
+func priorityNamed(name string) (Priority, bool) {
+	for p := Priority(0); p < numPriorities; p++ {
+		if p.String() == name {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+// MarshalText writes the priority's name ("lifecycle", "lot",
+// "telemetry"): the JSON of an event says what its priority is, not a
+// number to look up.
+func (p Priority) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalJSON reads a priority's name, or its number as versions before
+// names wrote it (quarantined events stored then).
+func (p *Priority) UnmarshalJSON(b []byte) error {
+	var n uint8
+	if err := json.Unmarshal(b, &n); err == nil {
+		*p = Priority(n)
+		return nil
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("priority %s: give lifecycle, lot or telemetry", b)
+	}
+	q, ok := priorityNamed(name)
+	if !ok {
+		return fmt.Errorf("priority %q: give lifecycle, lot or telemetry", name)
+	}
+	*p = q
+	return nil
+}
+
 // Event is one message for the central system.
 type Event struct {
 	// ID is the event's identity, stable across retries ("urn:uuid:…").
@@ -53,21 +88,41 @@ type Event struct {
 	Time time.Time `json:"time"`
 	// Source names the producer ("portal/door-3", "printer/zt411-1").
 	Source string `json:"source,omitempty"`
-	// Priority of delivery.
+	// Priority of delivery (its name in JSON).
 	Priority Priority `json:"priority"`
 	// Topic overrides the topic events/{type}: a topic relative to the
 	// gateway's prefix ("epcis", "reply/42"), or, with RawTopic, a full MQTT
-	// topic (a command's replyTo). For an overridden topic the Body is sent as
-	// it is; otherwise it is wrapped in the event envelope (see Envelope).
+	// topic (a command's reply_to). For an overridden topic the Body is sent
+	// as it is; otherwise it is wrapped in the event envelope (see Envelope).
 	Topic    string `json:"topic,omitempty"`
-	RawTopic bool   `json:"rawTopic,omitempty"`
+	RawTopic bool   `json:"raw_topic,omitempty"`
 	// Body is the JSON payload.
 	Body json.RawMessage `json:"body,omitempty"`
 
 	size int // stored bytes, set by Next
 }
 
-// Envelope is the JSON sent on events/{type}.
+// UnmarshalJSON reads an event's JSON, also as versions before snake_case
+// field names wrote it ("rawTopic", a number for the priority): the
+// quarantined events they stored stay readable.
+func (ev *Event) UnmarshalJSON(b []byte) error {
+	type plain Event // without this method
+	v := struct {
+		*plain
+		OldRawTopic *bool `json:"rawTopic"`
+	}{plain: (*plain)(ev)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v.OldRawTopic != nil && *v.OldRawTopic {
+		ev.RawTopic = true
+	}
+	return nil
+}
+
+// Envelope is the JSON sent on events/{type}. Its field names are
+// snake_case as everywhere in the gateway's JSON, but for eventID: it keeps
+// its EPCIS name, the identity consumers deduplicate by.
 type Envelope struct {
 	EventID string          `json:"eventID"`
 	Seq     uint64          `json:"seq"`

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,19 +114,69 @@ type Count struct {
 	Bytes  uint64 `json:"bytes"`
 }
 
+// ByPriority holds a Count per priority, indexed by Priority. Its JSON is
+// an object labelled by the priorities' names:
+// {"lifecycle":{"events":…,"bytes":…},"lot":{…},"telemetry":{…}}.
+type ByPriority [numPriorities]Count
+
+// MarshalJSON writes the counts labelled by priority name.
+func (b ByPriority) MarshalJSON() ([]byte, error) {
+	out := make([]byte, 0, 160)
+	out = append(out, '{')
+	for p := range b {
+		if p > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, Priority(p).String()...)
+		out = append(out, `":{"events":`...)
+		out = strconv.AppendUint(out, b[p].Events, 10)
+		out = append(out, `,"bytes":`...)
+		out = strconv.AppendUint(out, b[p].Bytes, 10)
+		out = append(out, '}')
+	}
+	return append(out, '}'), nil
+}
+
+// UnmarshalJSON reads the labelled object, and the array indexed by
+// priority that versions before it wrote.
+func (b *ByPriority) UnmarshalJSON(data []byte) error {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
+		var old [numPriorities]Count
+		if err := json.Unmarshal(data, &old); err != nil {
+			return err
+		}
+		*b = old
+		return nil
+	}
+	var m map[string]Count
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*b = ByPriority{}
+	for name, c := range m {
+		p, ok := priorityNamed(name)
+		if !ok {
+			return fmt.Errorf("outbox counts: unknown priority %q (lifecycle, lot or telemetry)", name)
+		}
+		b[p] = c
+	}
+	return nil
+}
+
 // Stats is a snapshot of the outbox.
 type Stats struct {
-	Queued      [numPriorities]Count `json:"queued"` // by priority
-	NextSeq     uint64               `json:"nextSeq"`
-	Quarantined uint64               `json:"quarantined"`
-	Dropped     uint64               `json:"dropped"`  // telemetry dropped, ever
-	Refused     uint64               `json:"refused"`  // appends refused with ErrStoreFull since Open
-	Appended    uint64               `json:"appended"` // since Open
-	Acked       uint64               `json:"acked"`    // since Open
-	InFlight    int                  `json:"inFlight"` // handed out by Next, not acked
-	StoreFull   bool                 `json:"storeFull"`
-	DiskLow     bool                 `json:"diskLow"`
-	Commits     uint64               `json:"commits"` // group commits since Open
+	Queued      ByPriority `json:"queued"` // by priority
+	NextSeq     uint64     `json:"next_seq"`
+	Quarantined uint64     `json:"quarantined"`
+	Dropped     uint64     `json:"dropped"`   // telemetry dropped, ever
+	Refused     uint64     `json:"refused"`   // appends refused with ErrStoreFull since Open
+	Appended    uint64     `json:"appended"`  // since Open
+	Acked       uint64     `json:"acked"`     // since Open
+	InFlight    int        `json:"in_flight"` // handed out by Next, not acked
+	StoreFull   bool       `json:"store_full"`
+	DiskLow     bool       `json:"disk_low"`
+	Commits     uint64     `json:"commits"` // group commits since Open
 }
 
 // Pending is the number of queued events of all priorities.
@@ -276,12 +328,32 @@ type result struct {
 	err  error
 }
 
-// record is the stored form of an event.
+// record is the stored form of a quarantined event: the JSON of its
+// Event with the quarantine's fields.
 type record struct {
 	Event
 	Attempts int       `json:"attempts,omitempty"` // quarantine only
 	Reason   string    `json:"reason,omitempty"`   // quarantine only
 	At       time.Time `json:"at,omitzero"`        // quarantine only
+}
+
+// UnmarshalJSON reads a record, also one written by a version before the
+// field names were snake_case (see Event.UnmarshalJSON). Without it, the
+// Event's method would be promoted and the quarantine's fields lost.
+func (r *record) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &r.Event); err != nil {
+		return err
+	}
+	var q struct {
+		Attempts int       `json:"attempts"`
+		Reason   string    `json:"reason"`
+		At       time.Time `json:"at"`
+	}
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	r.Attempts, r.Reason, r.At = q.Attempts, q.Reason, q.At
+	return nil
 }
 
 // Open opens the outbox in the shared store and starts its writer. If the
@@ -328,7 +400,7 @@ func Open(s *store.Store, o Options) (*Outbox, error) {
 	if s.Recovered != "" {
 		msg := fmt.Sprintf("the store failed to open (%v) and was set aside at %s; the gateway started with an empty store: export the old one and check the disk", s.RecoverErr, s.Recovered)
 		ob.alarm(Alarm{Kind: AlarmStoreRecovered, Message: msg})
-		body, _ := json.Marshal(map[string]string{"setAside": s.Recovered, "error": fmt.Sprint(s.RecoverErr), "message": msg})
+		body, _ := json.Marshal(map[string]string{"set_aside": s.Recovered, "error": fmt.Sprint(s.RecoverErr), "message": msg})
 		if _, err := ob.Append(context.Background(), Event{Type: "store.recovered", Priority: PriorityLifecycle, Source: "store", Body: body}); err != nil {
 			ob.Close()
 			return nil, fmt.Errorf("outbox: queue the store_recovered event: %w", err)
@@ -626,7 +698,7 @@ func (ob *Outbox) Rewind(ctx context.Context, charge bool) error {
 
 func (ob *Outbox) alarm(a Alarm) {
 	if a.Time.IsZero() {
-		a.Time = ob.opt.Now()
+		a.Time = ob.opt.Now().UTC()
 	}
 	if a.Cleared {
 		ob.opt.Logger.Info("outbox alarm cleared", "alarm", a.Kind, "msg", a.Message)

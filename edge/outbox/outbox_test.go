@@ -366,7 +366,7 @@ func TestCorruptStoreRaisesAlarmAndQueuesEvent(t *testing.T) {
 		t.Fatalf("queued %+v", evs)
 	}
 	var body map[string]string
-	if err := json.Unmarshal(evs[0].Body, &body); err != nil || body["setAside"] != s.Recovered {
+	if err := json.Unmarshal(evs[0].Body, &body); err != nil || body["set_aside"] != s.Recovered {
 		t.Fatalf("body %s: %v", evs[0].Body, err)
 	}
 }

@@ -51,7 +51,9 @@ type Config struct {
 	OnEvent func(rfid.ReaderEvent)
 	// OnWrite receives results of EPC writes (C1G2Write op specs).
 	OnWrite func(WriteResult)
-	Logger  *slog.Logger
+	// Logger receives the session's warnings, with address=; it should
+	// name the reader (the session does not add ReaderID).
+	Logger *slog.Logger
 }
 
 // Backoff returns a jittered exponential backoff: attempt n waits a random
@@ -69,19 +71,19 @@ func Backoff(lo, hi time.Duration) func(int) time.Duration {
 
 // Stats counts what a session has seen; read it with Session.Stats.
 type Stats struct {
-	Connects       uint64 // sessions fully set up
-	Disconnects    uint64
-	Reports        uint64
-	Reads          uint64
-	Keepalives     uint64
-	Malformed      uint64 // messages rejected as malformed
-	ErrorMessages  uint64 // ERROR_MESSAGE received
-	FailedConnects uint64
+	Connects       uint64 `json:"connects"` // sessions fully set up
+	Disconnects    uint64 `json:"disconnects"`
+	Reports        uint64 `json:"reports"`
+	Reads          uint64 `json:"reads"`
+	Keepalives     uint64 `json:"keepalives"`
+	Malformed      uint64 `json:"malformed"`      // messages rejected as malformed
+	ErrorMessages  uint64 `json:"error_messages"` // ERROR_MESSAGE received
+	FailedConnects uint64 `json:"failed_connects"`
 	// Implausible counts reads whose timestamp was more than a second
 	// after their arrival or a day before it by the reader-clock offset;
 	// they are dated at their arrival.
-	Implausible uint64
-	ClockSteps  uint64 // reader clock steps the offset was re-based for
+	Implausible uint64 `json:"implausible"`
+	ClockSteps  uint64 `json:"clock_steps"` // reader clock steps the offset was re-based for
 }
 
 // Session is an LLRP client for one reader.
@@ -151,7 +153,9 @@ func NewSession(cfg Config) (*Session, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Session{cfg: cfg, log: log.With("reader", cfg.ReaderID, "address", cfg.Address), writes: make(chan *writeReq, 16)}, nil
+	// The reader's name is the caller's to put on the logger (the
+	// gateway's carries reader=ID): adding it here too would log it twice.
+	return &Session{cfg: cfg, log: log.With("address", cfg.Address), writes: make(chan *writeReq, 16)}, nil
 }
 
 // Stats returns a snapshot of the session counters.
@@ -181,7 +185,11 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		wait := s.cfg.Backoff(attempt)
 		attempt++
-		s.log.Warn("llrp session ended", "err", err, "retry_in", wait)
+		if err != nil {
+			s.log.Warn("llrp session ended", "err", err, "retry_in", wait)
+		} else {
+			s.log.Warn("llrp session ended", "retry_in", wait)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -190,23 +190,23 @@ type Config struct {
 	MaxTags int
 }
 
-// Stats counts what the engine did.
+// Stats counts what the engine did (GET /readers shows it as "portal").
 type Stats struct {
-	Reads      uint64 // reads observed
-	Accepted   uint64 // reads at a door above its floor
-	Weak       uint64 // below the RSSI floor
-	Unmapped   uint64 // from an antenna of no door
-	Strays     uint64 // tags that left before MinReads
-	Arrivals   uint64
-	Departures uint64
-	Passes     uint64
-	Alerts     uint64
-	Overflow   uint64 // reads dropped at MaxTags
+	Reads      uint64 `json:"reads"`    // reads observed
+	Accepted   uint64 `json:"accepted"` // reads at a door above its floor
+	Weak       uint64 `json:"weak"`     // below the RSSI floor
+	Unmapped   uint64 `json:"unmapped"` // from an antenna of no door
+	Strays     uint64 `json:"strays"`   // tags that left before MinReads
+	Arrivals   uint64 `json:"arrivals"`
+	Departures uint64 `json:"departures"`
+	Passes     uint64 `json:"passes"`
+	Alerts     uint64 `json:"alerts"`
+	Overflow   uint64 `json:"overflow"` // reads dropped at MaxTags
 	// Replayed counts reads of a departed tag dated no later than its last
 	// read: a reader's backlog delivered after the tag left, or reports
 	// held over a reconnect and sent twice. They are dropped.
-	Replayed uint64
-	Tracked  int // EPCs tracked now
+	Replayed uint64 `json:"replayed"`
+	Tracked  int    `json:"tracked"` // EPCs tracked now
 }
 
 // group says which side of a door an antenna watches.
@@ -560,7 +560,7 @@ func (e *Engine) alloc() int32 {
 }
 
 func (e *Engine) arrive(t *tag, d int16, r *rfid.Read) {
-	ev := &ArrivalEvent{Door: e.doors[d].cfg.ID, EPC: t.epc.String(), Antenna: r.Antenna, RSSI: int(r.RSSI), Time: r.Time}
+	ev := &ArrivalEvent{Door: e.doors[d].cfg.ID, EPC: t.epc.String(), Antenna: r.Antenna, RSSI: int(r.RSSI), Time: r.Time.UTC()}
 	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
 		ev.URI = x.PureURI()
 	}
@@ -754,7 +754,7 @@ func (e *Engine) passTag(t *tag, ds *doorStat, dr *door, reads int, first, last 
 		}
 	}
 	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: reads,
-		First: time.Unix(0, first), Last: time.Unix(0, last), Kind: KindOther}
+		First: time.Unix(0, first).UTC(), Last: time.Unix(0, last).UTC(), Kind: KindOther} // events' times are UTC
 	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
 		pt.URI = x.PureURI()
 		pt.GTIN, pt.SSCC = x.GTIN(), x.SSCC()
