@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -16,11 +15,13 @@ func init() {
 }
 
 func checkConfig(_ context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "check-config", "dockgate check-config -c FILE")
 	file := fs.String("c", "", "configuration file to check")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q (name the file to check with -c FILE)", fs.Arg(0))
 	}
 	if *file == "" {
 		return errors.New("name the file to check with -c FILE")

@@ -151,18 +151,27 @@ gs1:
 	}
 }
 
-// The example configuration in testdata stays valid (its MQTT password
-// from the environment, as on a gateway).
+// The example configuration in testdata passes check-config as it stands,
+// as a new user runs it: no secret in the environment, no file of the
+// gateway's in place; and with its MQTT password from the environment, as
+// on a gateway.
 func TestExampleConfigIsValid(t *testing.T) {
-	var out, errb syncBuffer
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
-		if k == "DOCKGATE_MQTT_PASSWORD" {
-			return "secret"
+	example, err := filepath.Abs(filepath.Join("..", "..", "testdata", "dockgate.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From an empty directory, so that nothing it might write goes into
+	// the tree.
+	t.Chdir(t.TempDir())
+	for _, env := range []map[string]string{{}, {"DOCKGATE_MQTT_PASSWORD": "secret"}} {
+		var out, errb syncBuffer
+		cli := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }}
+		code := runMain(context.Background(), cli, []string{"check-config", "-c", example})
+		if code != 0 || out.String() != "ok\n" {
+			t.Fatalf("check-config of the example with environment %v: exit %d\n%s%s", env, code, out.String(), errb.String())
 		}
-		return ""
-	}}
-	code := runMain(context.Background(), env, []string{"check-config", "-c", filepath.Join("..", "..", "testdata", "dockgate.example.yaml")})
-	if code != 0 || out.String() != "ok\n" {
-		t.Fatalf("example config: %d\n%s%s", code, out.String(), errb.String())
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Fatalf("check-config wrote %v", entries)
 	}
 }

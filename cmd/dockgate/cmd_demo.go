@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -48,12 +47,14 @@ var demoShipment = []demoBatch{
 }
 
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "demo", "dockgate demo [--out DIR] [--log-level LEVEL]")
 	out := fs.String("out", "demo-out", "directory for labels (ZPL and PNG), events and the trace")
 	logLevel := fs.String("log-level", "warn", "gateway log level")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	log, err := newLogger(env.stderr, "text", *logLevel)
 	if err != nil {

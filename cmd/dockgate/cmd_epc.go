@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -18,7 +17,10 @@ func init() {
 	register(&command{
 		name:    "epc",
 		summary: "epc decode HEX|URI | epc encode --scheme S --filter F --company-prefix-length N --gtin G --serial S …: EPC Tag Data Standard codec, JSON out",
-		run:     runEPC,
+		subs: map[string]func(context.Context, *cliEnv, []string) error{
+			"decode": func(_ context.Context, env *cliEnv, args []string) error { return epcDecode(env, args) },
+			"encode": func(_ context.Context, env *cliEnv, args []string) error { return epcEncode(env, args) },
+		},
 	})
 }
 
@@ -60,27 +62,10 @@ func epcJSON(e epc.EPC, domain string) (epcOutput, error) {
 	return out, nil
 }
 
-const epcUsage = `usage:
-  dockgate epc decode [--domain D] HEX|URI
-  dockgate epc encode --scheme S [--filter F] (--company-prefix-length N | --company-prefixes FILE) [--domain D]
-        (--gtin G --serial S [--date-type T --date YYMMDD] | --sscc S | --gln G [--extension X] |
-         --grai G --serial S | --giai G | --gdti G [--serial S] | --gsrn G) [--aidc "(10)LOT(17)YYMMDD"]
-        [--hostname H]   ('++' schemes)`
-
-func runEPC(_ context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, epcUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "decode":
-		return epcDecode(env, args[1:])
-	case "encode":
-		return epcEncode(env, args[1:])
-	}
-	fmt.Fprintln(env.stderr, epcUsage)
-	return errUsage
-}
+const epcEncodeUsage = `dockgate epc encode --scheme S [--filter F] (--company-prefix-length N | --company-prefixes FILE) [--domain D]
+      (--gtin G --serial S [--date-type T --date YYMMDD] | --sscc S | --gln G [--extension X] |
+       --grai G --serial S | --giai G | --gdti G [--serial S] | --gsrn G) [--aidc "(10)LOT(17)YYMMDD"]
+      [--hostname H]   ('++' schemes)`
 
 func writeEPC(env *cliEnv, e epc.EPC, domain string) error {
 	out, err := epcJSON(e, domain)
@@ -99,15 +84,13 @@ func cliErr(err error) error {
 }
 
 func epcDecode(env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("epc decode", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "epc decode", "dockgate epc decode [--domain D] HEX|URI")
 	domain := fs.String("domain", "", "Digital Link domain (default id.gs1.org)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(env.stderr, "usage: dockgate epc decode [--domain D] HEX|URI")
-		return errUsage
+		return fs.usageError("give one HEX or URI, got %d arguments", fs.NArg())
 	}
 	in := strings.TrimSpace(fs.Arg(0))
 	var e epc.EPC
@@ -124,8 +107,7 @@ func epcDecode(env *cliEnv, args []string) error {
 }
 
 func epcEncode(env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("epc encode", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "epc encode", epcEncodeUsage)
 	var (
 		scheme   = fs.String("scheme", "", "binary scheme: sgtin-96, sgtin-198, sscc-96, sgln-96, sgln-195, grai-96, grai-170, giai-96, giai-202, gdti-96, gsrn-96, sgtin+, dsgtin+, sscc+, sgln+, grai+, giai+, gsrn+, gdti+, or a '+' scheme's '++' form (with --hostname)")
 		filter   = fs.Int("filter", 0, "filter value 0–7 (1 point of sale, 2 full case, 6 unit load …)")
@@ -147,8 +129,8 @@ func epcEncode(env *cliEnv, args []string) error {
 	fs.StringVar(&v.GSRN, "gsrn", "", "GSRN (18 digits)")
 	fs.StringVar(&v.Date, "date", "", "DSGTIN+ date YYMMDD")
 	fs.StringVar(&v.Hostname, "hostname", "", "'++' schemes: the Digital Link hostname the EPC carries (example.com)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q; all encode input is given with flags", fs.Arg(0))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -16,7 +15,7 @@ func init() {
 	register(&command{
 		name:    "gs1",
 		summary: "gs1 parse [--domain D] INPUT: read GS1 AI data (HRI, ^element string, scan data, Digital Link; - for stdin) and print every form as JSON",
-		run:     runGS1,
+		subs:    map[string]func(context.Context, *cliEnv, []string) error{"parse": gs1Parse},
 	})
 }
 
@@ -36,20 +35,15 @@ type gs1ParseOutput struct {
 	AIs           []gs1AI `json:"ais"`
 }
 
-func runGS1(_ context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || args[0] != "parse" {
-		fmt.Fprintln(env.stderr, "usage: dockgate gs1 parse [--domain D] INPUT   (INPUT - reads stdin)")
-		return errUsage
-	}
-	fs := flag.NewFlagSet("gs1 parse", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+func gs1Parse(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "gs1 parse", "dockgate gs1 parse [--domain D] INPUT   (INPUT - reads stdin)")
 	domain := fs.String("domain", "", "Digital Link domain for the digital_link output (default id.gs1.org, https)")
 	// Flags may come before or after INPUT.
 	var pos []string
-	rest := args[1:]
+	rest := args
 	for {
-		if err := fs.Parse(rest); err != nil {
-			return errUsage
+		if err := fs.parse(rest); err != nil {
+			return err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -58,8 +52,7 @@ func runGS1(_ context.Context, env *cliEnv, args []string) error {
 		rest = fs.Args()[1:]
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(env.stderr, "usage: dockgate gs1 parse [--domain D] INPUT   (INPUT - reads stdin)")
-		return errUsage
+		return fs.usageError("give one INPUT, got %d", len(pos))
 	}
 	input := pos[0]
 	if input == "-" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +20,10 @@ func init() {
 	register(&command{
 		name:    "label",
 		summary: "label render --template NAME|FILE --profile ID [--set key=value]… [--qty N] --out FILE.zpl|FILE.png|- ; label templates",
-		run:     runLabel,
+		subs: map[string]func(context.Context, *cliEnv, []string) error{
+			"render":    runLabelRender,
+			"templates": runLabelTemplates,
+		},
 	})
 }
 
@@ -54,34 +56,16 @@ type labelRenderOutput struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-func runLabel(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "render":
-			return runLabelRender(ctx, env, args[1:])
-		case "templates":
-			if len(args) != 1 {
-				return errUsage
-			}
-			return runLabelTemplates(env)
-		}
-	}
-	fmt.Fprintln(env.stderr, "usage: dockgate label render --template NAME|FILE --profile ID [--set key=value]... [--qty N] --out FILE.zpl|FILE.png|-")
-	fmt.Fprintln(env.stderr, "       dockgate label templates")
-	return errUsage
-}
-
 func runLabelRender(_ context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("label render", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "label render", "dockgate label render --template NAME|FILE --profile ID [--set key=value]... [--qty N] --out FILE.zpl|FILE.png|-")
 	tmplName := fs.String("template", "", "built-in template name (carton, item, pallet) or a template YAML file")
 	profID := fs.String("profile", "", "firmware profile id (see dockgate profiles list)")
 	qty := fs.Int("qty", 1, "number of identical labels (^PQ)")
 	out := fs.String("out", "", "output: FILE.zpl, FILE.png, or - for ZPL on stdout")
 	sets := setFlags{}
 	fs.Var(sets, "set", "a template value as key=value; repeat for each key")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; values go in --set key=value", fs.Arg(0))
@@ -159,7 +143,14 @@ type templateJSON struct {
 	Variables   []templateVarJSON `json:"variables"`
 }
 
-func runLabelTemplates(env *cliEnv) error {
+func runLabelTemplates(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "label templates", "dockgate label templates")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
+	}
 	var out []templateJSON
 	for _, t := range label.Builtins() {
 		tj := templateJSON{Name: t.Name, Description: t.Description, WidthMM: t.WidthMM, LengthMM: t.LengthMM}

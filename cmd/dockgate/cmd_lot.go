@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,32 +38,33 @@ var lotSubcommands = map[string]func(context.Context, *cliEnv, []string) error{
 }
 
 func init() {
-	register(&command{name: "lot", summary: "lot codes and the lot registry: lot new|register|decode|show|list|hold|release|recall|expiring", run: func(ctx context.Context, env *cliEnv, args []string) error {
-		names := make([]string, 0, len(lotSubcommands))
-		for n := range lotSubcommands {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		if len(args) == 0 {
-			return fmt.Errorf("name a subcommand: %s", strings.Join(names, ", "))
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-			fmt.Fprintf(env.stdout, "Usage: dockgate lot SUBCOMMAND [flags]\n\nSubcommands: %s\n\nRun \"dockgate lot SUBCOMMAND -h\" for its flags.\n", strings.Join(names, ", "))
-			return nil
-		}
-		f, ok := lotSubcommands[args[0]]
-		if !ok {
-			return fmt.Errorf("unknown subcommand %q; choose one of: %s", args[0], strings.Join(names, ", "))
-		}
-		return lotCLIError(f(ctx, env, args[1:]))
-	}})
+	subs := map[string]func(context.Context, *cliEnv, []string) error{}
+	for n, f := range lotSubcommands {
+		subs[n] = func(ctx context.Context, env *cliEnv, args []string) error { return lotCLIError(f(ctx, env, args)) }
+	}
+	register(&command{name: "lot", summary: "lot codes and the lot registry: lot new|register|decode|show|list|hold|release|recall|expiring", subs: subs})
+}
+
+// lotSynopsis is each subcommand's command line.
+var lotSynopsis = map[string]string{
+	"new": `dockgate lot new [-c FILE] [--data-dir DIR] [--format F] --product P [--brand B] [--site S] [--door D] [--line L]
+    [--supplier X] [--supplier-lot L] [--gtin G] [--date YYYY-MM-DD] [--expiry YYYY-MM-DD]
+    [--best-before YYYY-MM-DD] [--qty N] [--unit U] [--po PO] [--despatch-advice DA] [--by WHO] [--id KEY] [--json]`,
+	"register": "dockgate lot register CODE [-c FILE] [--data-dir DIR] --product P --supplier X [detail flags as lot new]",
+	"decode":   "dockgate lot decode [-c FILE] [--format F] CODE",
+	"show":     "dockgate lot show CODE [-c FILE] [--data-dir DIR]",
+	"list":     "dockgate lot list [-c FILE] [--data-dir DIR] [--product P] [--supplier X] [--status S] [--from D] [--to D] [--order fefo|fifo] [--limit N]",
+	"hold":     "dockgate lot hold CODE [-c FILE] [--data-dir DIR] --reason R [--by WHO]",
+	"release":  "dockgate lot release CODE [-c FILE] [--data-dir DIR] [--by WHO]",
+	"recall":   "dockgate lot recall CODE [-c FILE] [--data-dir DIR] --reason R [--by WHO]",
+	"expiring": "dockgate lot expiring [-c FILE] [--data-dir DIR] [--days N]",
 }
 
 // lotCLIError drops the package prefix of encoder/lot and edge/lots errors:
 // the command already names itself.
 func lotCLIError(err error) error {
 	var ee *exitError
-	if err == nil || errors.As(err, &ee) {
+	if err == nil || errors.As(err, &ee) || errors.Is(err, errHelp) {
 		return err
 	}
 	msg := err.Error()
@@ -76,18 +76,17 @@ func lotCLIError(err error) error {
 
 // lotFlags are the flags every registry subcommand shares.
 type lotFlags struct {
-	fs      *flag.FlagSet
+	fs      *cmdFlags
 	dataDir *string
 	config  *string
 }
 
 func newLotFlags(env *cliEnv, name string) *lotFlags {
-	fs := flag.NewFlagSet("lot "+name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "lot "+name, lotSynopsis[name])
 	return &lotFlags{
 		fs:      fs,
-		dataDir: fs.String("data-dir", "", "data directory of the gateway's store (default: data_dir of -c FILE)"),
-		config:  fs.String("c", "", "gateway configuration file: lots formats, site, gateway, data_dir"),
+		dataDir: fs.String("data-dir", "", "data directory of the gateway's store (default: data_dir of -c FILE, else ./dockgate-data as \"dockgate run\" without -c)"),
+		config:  fs.String("c", "", "gateway configuration file: lots formats, site, gateway, data_dir, http.listen (default: the embedded defaults \"dockgate run\" uses without -c)"),
 	}
 }
 
@@ -96,11 +95,8 @@ func newLotFlags(env *cliEnv, name string) *lotFlags {
 func (lf *lotFlags) parse(args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := lf.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{code: 0}
-			}
-			return nil, &exitError{code: 2}
+		if err := lf.fs.parse(args); err != nil {
+			return nil, err
 		}
 		rest := lf.fs.Args()
 		if len(rest) == 0 {
@@ -120,9 +116,12 @@ type lotEnv struct {
 	gateway string
 	dataDir string
 	// apiAddr and apiToken reach the running gateway's HTTP API (from
-	// http.listen and http.token_file of -c FILE).
+	// http.listen and http.token_file of -c FILE, or the defaults').
 	apiAddr  string
 	apiToken string
+	// onDefaults: neither -c nor --data-dir, so the gateway looked for is
+	// the one "dockgate run" starts without -c.
+	onDefaults bool
 	// full is the whole configuration (-c FILE, or the embedded
 	// defaults): a change made here goes through the gateway opened
 	// offline, so that its event waits in the outbox.
@@ -131,10 +130,15 @@ type lotEnv struct {
 
 func (lf *lotFlags) load(env *cliEnv) (*lotEnv, error) {
 	le := &lotEnv{dataDir: *lf.dataDir}
-	// Without -c, the lot formats, site and gateway of the embedded
-	// defaults `dockgate run` uses (the data dir is still named).
-	d := config.Default()
+	// Without -c, the embedded defaults `dockgate run` uses: lot formats,
+	// site and gateway, and without --data-dir too, its data dir and API.
+	d := defaultConfig()
 	le.cfg, le.site, le.gateway, le.full = d.Lots, d.Site, d.Gateway, d
+	if *lf.config == "" && le.dataDir == "" {
+		le.onDefaults = true
+		le.dataDir = d.DataDir
+		le.apiAddr, le.apiToken = apiDialAddr(d.HTTP.Listen), d.HTTP.Token
+	}
 	if *lf.config != "" {
 		c, err := loadConfig(*lf.config, env.getenv)
 		if err != nil {
@@ -213,8 +217,18 @@ type lotBackend interface {
 }
 
 // backend opens the registry or, while a gateway holds the data dir and -c
-// FILE names its HTTP API, a client of that API. create: as for open.
+// FILE (or the defaults) names its HTTP API, a client of that API. create:
+// as for open. On the defaults, a data dir that is not here is never
+// created: the gateway is then the one whose API answers on the default
+// address.
 func (le *lotEnv) backend(ctx context.Context, env *cliEnv, create bool) (lotBackend, func(), error) {
+	if le.onDefaults && !dirExists(le.dataDir) {
+		c, err := findDefaultGateway(ctx, le.full)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &lotAPI{ctx: ctx, base: c.base, token: c.token, client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+	}
 	r, closeStore, err := le.open(env, create)
 	if err == nil {
 		return r, closeStore, nil
@@ -434,7 +448,7 @@ func lotNew(ctx context.Context, env *cliEnv, args []string) error {
 	brand := lf.fs.String("brand", "", "brand ({BRAND}; default: the format's brand)")
 	id := lf.fs.String("id", "", "idempotency key: running again with the same id prints the lot it issued instead of issuing another")
 	jsonOut := lf.fs.Bool("json", false, "print the lot record as JSON instead of the code")
-	df := addDetailFlags(lf.fs, env)
+	df := addDetailFlags(lf.fs.FlagSet, env)
 	pos, err := lf.parse(args)
 	if err != nil {
 		return err
@@ -475,7 +489,7 @@ func lotNew(ctx context.Context, env *cliEnv, args []string) error {
 
 func lotRegister(ctx context.Context, env *cliEnv, args []string) error {
 	lf := newLotFlags(env, "register")
-	df := addDetailFlags(lf.fs, env)
+	df := addDetailFlags(lf.fs.FlagSet, env)
 	pos, err := lf.parse(args)
 	if err != nil {
 		return err
@@ -534,7 +548,7 @@ func lotDecode(_ context.Context, env *cliEnv, args []string) error {
 // lotWithCode runs a registry command on one existing lot code.
 func lotWithCode(ctx context.Context, env *cliEnv, name string, args []string, extra func(fs *flag.FlagSet) func(context.Context, lotBackend, string) (any, error)) error {
 	lf := newLotFlags(env, name)
-	run := extra(lf.fs)
+	run := extra(lf.fs.FlagSet)
 	pos, err := lf.parse(args)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,22 +142,42 @@ func TestLotErrors(t *testing.T) {
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P"}, "needs a value for {BRAND}"},
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--date", "7/5/25"}, "YYYY-MM-DD"},
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--qty", "-1"}, "positive"},
-		{[]string{"new", "--format", seedFormat, "--product", "P", "--brand", "B"}, "--data-dir"},
 		{[]string{"show", "--data-dir", dir, "NOPE"}, "no such lot"},
 		{[]string{"show", "--data-dir", filepath.Join(dir, "missing"), "X"}, "check --data-dir"},
 		{[]string{"hold", "--data-dir", dir, "X"}, "--reason is required"},
 		{[]string{"list", "--data-dir", dir, "--order", "fefo"}, "needs a product"},
 		{[]string{"list", "--data-dir", dir, "--status", "lost"}, "not one of"},
-		{[]string{"frobnicate"}, "unknown subcommand"},
-		{nil, "name a subcommand"},
 	} {
 		_, errs, code := lotRun(t, c.args...)
 		if code != 1 || !strings.Contains(errs, c.frag) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 			t.Errorf("lot %q: exit %d, stderr %q; want 1 and one line containing %q", c.args, code, errs, c.frag)
 		}
 	}
-	if _, _, code := lotRun(t, "list", "--bogus"); code != 2 {
-		t.Errorf("unknown flag: exit %d, want 2", code)
+	// Usage errors: exit 2, what is wrong and the usage on stderr.
+	for _, c := range []struct {
+		args []string
+		frag string
+	}{
+		{[]string{"list", "--bogus"}, "-bogus"},
+		{[]string{"frobnicate"}, "unknown subcommand"},
+		{nil, "name a subcommand"},
+	} {
+		if _, errs, code := lotRun(t, c.args...); code != 2 || !strings.Contains(errs, c.frag) || !strings.Contains(errs, "usage:") {
+			t.Errorf("lot %q: exit %d, stderr %q; want 2, %q and the usage", c.args, code, errs, c.frag)
+		}
+	}
+	// Neither -c nor --data-dir, and no gateway on the defaults: the
+	// command names what it tried and creates nothing.
+	var dataDir atomic.Value
+	missing := filepath.Join(t.TempDir(), "dockgate-data")
+	dataDir.Store(missing)
+	httpAddr := defaultsOnFreePorts(t, &dataDir)
+	_, errs, code := lotRun(t, "new", "--format", seedFormat, "--product", "P", "--brand", "B")
+	if code != 1 || !strings.Contains(errs, "no data dir "+missing+" here") || !strings.Contains(errs, httpAddr) || !strings.Contains(errs, "--data-dir DIR") {
+		t.Errorf("lot new on the defaults with no gateway: exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("lot new made %s", missing)
 	}
 	// Without -c or --format: the default format `dockgate run` uses.
 	if out, errs, code := lotRun(t, "new", "--data-dir", t.TempDir(), "--product", "P", "--date", "2025-05-01"); code != 0 || !strings.HasPrefix(out, "2505-") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strconv"
 
@@ -14,22 +13,21 @@ func init() {
 }
 
 func runOutbox(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("outbox", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "outbox", "dockgate outbox [-c FILE] [--data-dir DIR] stats\ndockgate outbox [-c FILE] [--data-dir DIR] quarantined [--max N]\ndockgate outbox [-c FILE] [--data-dir DIR] requeue SEQ")
 	var f storeFlags
 	fs.StringVar(&f.file, "c", "", "configuration file (its data_dir)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default: the configuration's, ./dockgate-data)")
 	max := fs.Int("max", 100, "quarantined: list at most N events")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("give what to do: stats, quarantined or requeue SEQ")
 	}
 	op := fs.Arg(0)
 	// Flags may follow the operation too: outbox quarantined --max 5.
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return errUsage
+	if err := fs.parse(fs.Args()[1:]); err != nil {
+		return err
 	}
 	rest := fs.Args()
 	var seq uint64

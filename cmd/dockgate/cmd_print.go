@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -83,20 +82,18 @@ func resolvePrinter(env *cliEnv, spec, profile, configPath string) (printers.Con
 }
 
 func runPrint(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("print", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "print", "dockgate print --printer HOST:PORT|ID [--profile ID] [-c FILE] [--copies N] [--timeout D] [--no-confirm] FILE.zpl|-")
 	spec := fs.String("printer", "", "`HOST:PORT` (raw TCP) or a printer ID from the -c config")
 	profile := fs.String("profile", "", "firmware profile `ID` (default from the config, else generic)")
 	cfgPath := fs.String("c", "", "gateway config `FILE` (needed for a printer ID)")
 	copies := fs.Int("copies", 1, "send the file this many times")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long the printer may take to print the job; time while it reports a fault does not count")
 	noConfirm := fs.Bool("no-confirm", false, "do not wait for the printer to take the job")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(env.stderr, "usage: dockgate print --printer HOST:PORT|ID [--profile ID] [-c FILE] [--copies N] [--timeout D] [--no-confirm] FILE.zpl|-")
-		return errUsage
+		return fs.usageError("give one file to print (- for stdin)")
 	}
 	if *copies < 1 || *copies > spool.MaxCopies {
 		return fmt.Errorf("--copies %d is not 1-%d", *copies, spool.MaxCopies)

@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dockgate/dockgate/edge/config"
@@ -25,44 +26,62 @@ type printerStatusResult struct {
 	Ready   bool            `json:"ready"`
 	Summary string          `json:"summary"`
 	Status  printers.Status `json:"status"`
+	// Via is the running gateway's API the status was asked of (its last
+	// reading of the printer); empty when the printer itself was asked.
+	Via string `json:"via,omitempty"`
 }
 
 func init() {
-	register(&command{name: "printer", summary: "printer status HOST:PORT|ID [-c FILE] | printer jobs|reprint|cancel -c FILE [JOB-ID]: printer status and spooled jobs", run: runPrinter})
+	register(&command{name: "printer", summary: "printer status HOST:PORT|ID [-c FILE] | printer jobs|reprint|cancel -c FILE [JOB-ID]: printer status and spooled jobs",
+		subs: map[string]func(context.Context, *cliEnv, []string) error{
+			"status": printerStatus,
+			"jobs": func(ctx context.Context, env *cliEnv, args []string) error {
+				return runPrinterJobs(ctx, env, "jobs", args)
+			},
+			"reprint": func(ctx context.Context, env *cliEnv, args []string) error {
+				return runPrinterJobs(ctx, env, "reprint", args)
+			},
+			"cancel": func(ctx context.Context, env *cliEnv, args []string) error {
+				return runPrinterJobs(ctx, env, "cancel", args)
+			},
+		}})
 }
 
-const printerUsage = `usage:
-  dockgate printer status [-c FILE] [--profile ID] [--timeout D] HOST:PORT|ID
-  dockgate printer jobs -c FILE [--data-dir DIR] [--printer ID] [--state S] [--limit N]
-  dockgate printer reprint -c FILE [--data-dir DIR] JOB-ID
-  dockgate printer cancel -c FILE [--data-dir DIR] JOB-ID`
+var printerSynopsis = map[string]string{
+	"status":  "dockgate printer status [-c FILE] [--profile ID] [--timeout D] HOST:PORT|ID",
+	"jobs":    "dockgate printer jobs -c FILE [--data-dir DIR] [--printer ID] [--state S] [--limit N]",
+	"reprint": "dockgate printer reprint -c FILE [--data-dir DIR] JOB-ID",
+	"cancel":  "dockgate printer cancel -c FILE [--data-dir DIR] JOB-ID",
+}
 
-func runPrinter(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, printerUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "status":
-	case "jobs", "reprint", "cancel":
-		return runPrinterJobs(ctx, env, args[0], args[1:])
-	default:
-		fmt.Fprintln(env.stderr, printerUsage)
-		return errUsage
-	}
-	fs := flag.NewFlagSet("printer status", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+// printerStatus asks a printer for its status: HOST:PORT directly, a
+// printer ID of -c FILE (or of the defaults "dockgate run" uses without
+// -c) where the running gateway says it is, or where the configuration
+// does when no gateway answers.
+func printerStatus(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "printer status", printerSynopsis["status"])
 	profile := fs.String("profile", "", "firmware profile `ID` (selects ~HS/~HQES)")
-	cfgPath := fs.String("c", "", "gateway config `FILE` (needed for a printer ID)")
+	cfgPath := fs.String("c", "", "gateway config `FILE` naming the printer ID (default: the embedded defaults \"dockgate run\" uses without -c)")
 	timeout := fs.Duration("timeout", 0, "status reply timeout (default the printer's timeouts.status, 2s)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(env.stderr, printerUsage)
-		return errUsage
+		return fs.usageError("give one printer: HOST:PORT, or a printer ID")
 	}
-	cfg, err := resolvePrinter(env, fs.Arg(0), *profile, *cfgPath)
+	spec := fs.Arg(0)
+	var cfg printers.Config
+	var err error
+	via := ""
+	if strings.Contains(spec, ":") {
+		cfg, err = resolvePrinter(env, spec, *profile, "")
+	} else {
+		var done bool
+		cfg, via, done, err = printerOfGateway(ctx, env, spec, *profile, *cfgPath)
+		if done {
+			return err
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -83,10 +102,14 @@ func runPrinter(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil && !errors.Is(err, printers.ErrStatusTimeout) {
 		return fmt.Errorf("read status of %s: %w", cfg.Target(), err)
 	}
-	res := printerStatusResult{Printer: cfg.ID, Target: cfg.Target(), Ready: st.Ready(), Summary: st.Summary(), Status: st}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
+	return writePrinterStatus(env, printerStatusResult{Printer: cfg.ID, Target: cfg.Target(), Status: st, Via: via})
+}
+
+// writePrinterStatus prints res and exits 0 ready, 3 faulted, 4 unknown.
+func writePrinterStatus(env *cliEnv, res printerStatusResult) error {
+	st := res.Status
+	res.Ready, res.Summary = st.Ready(), st.Summary()
+	if err := printJSON(env, res); err != nil {
 		return err
 	}
 	switch {
@@ -98,23 +121,97 @@ func runPrinter(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
+// printerOfGateway finds printer id of -c FILE (or of the defaults
+// "dockgate run" uses without -c). While that gateway runs, its HTTP API
+// says where the printer is (a simulated one listens on a port of the
+// gateway's) and via is the API's address; a printer the gateway holds by
+// a port the CLI cannot share (serial, USB) is then reported as the
+// gateway last read it, and done is true. With no gateway answering, the
+// printer is the configuration's, and a simulated one is an error naming
+// what was tried.
+func printerOfGateway(ctx context.Context, env *cliEnv, id, profile, cfgPath string) (_ printers.Config, via string, done bool, err error) {
+	var pc printers.Config
+	cfg, err := loadConfig(cfgPath, env.getenv)
+	if err != nil {
+		return pc, "", true, err
+	}
+	from := cfgPath
+	if from == "" {
+		from = "the embedded defaults (\"dockgate run\" without -c; give -c FILE for a gateway's printers)"
+	}
+	p, ok := cfg.Printer(id)
+	if !ok {
+		ids := make([]string, 0, len(cfg.Printers))
+		for _, p := range cfg.Printers {
+			ids = append(ids, p.ID)
+		}
+		return pc, "", true, fmt.Errorf("no printer %q in %s; configured: %s", id, from, strings.Join(ids, ", "))
+	}
+	pc = *p
+	if profile != "" {
+		pc.Profile = profile
+	}
+	var c *apiClient
+	perr := errors.New("its HTTP API is disabled (http.listen)")
+	if cfg.HTTP.Listen != "" {
+		c, perr = probeAPI(ctx, cfg.HTTP.Listen, cfg.HTTP.Token)
+	}
+	switch {
+	case perr != nil && pc.Transport == config.TransportSim:
+		return pc, "", true, fmt.Errorf("printer %s of %s is the gateway's built-in simulator, and %v: start the gateway (dockgate run), or run dockgate sim printer and pass its HOST:PORT", id, from, perr)
+	case perr != nil:
+		return checkedPrinter(pc)
+	}
+	var list []struct {
+		ID     string           `json:"id"`
+		Target string           `json:"target"`
+		Status *printers.Status `json:"status"`
+	}
+	if err := c.do(http.MethodGet, "/printers", nil, &list); err != nil {
+		return pc, "", true, fmt.Errorf("the gateway at %s: %w", c.base, err)
+	}
+	for _, g := range list {
+		if g.ID != id {
+			continue
+		}
+		if addr, ok := strings.CutPrefix(g.Target, "tcp://"); ok {
+			pc.Transport, pc.Address = printers.TransportTCP, addr
+			pc, _, _, err = checkedPrinter(pc)
+			return pc, c.base, false, err
+		}
+		res := printerStatusResult{Printer: g.ID, Target: g.Target, Via: c.base}
+		if g.Status != nil {
+			res.Status = *g.Status
+		}
+		return pc, c.base, true, writePrinterStatus(env, res)
+	}
+	return pc, "", true, fmt.Errorf("the gateway at %s has no printer %q (it runs another configuration than %s: give its -c FILE)", c.base, id, from)
+}
+
+// checkedPrinter is pc with its defaults, validated.
+func checkedPrinter(pc printers.Config) (printers.Config, string, bool, error) {
+	pc = pc.WithDefaults()
+	return pc, "", false, pc.Validate()
+}
+
 // runPrinterJobs lists, reprints or cancels spooled jobs in the gateway's
 // data directory while the gateway is stopped (a running gateway holds the
 // data directory; use its API then).
 func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) error {
-	fs := flag.NewFlagSet("printer "+op, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "printer "+op, printerSynopsis[op])
 	cfgPath := fs.String("c", "", "gateway config `FILE` (its printers and data_dir)")
 	dataDir := fs.String("data-dir", "", "data `DIR` (default the config's data_dir)")
 	printer := fs.String("printer", "", "jobs: only this printer `ID`")
 	state := fs.String("state", "", "jobs: only this `STATE` (queued, held, sending, sent, confirmed, failed, cancelled, unknown)")
 	limit := fs.Int("limit", 100, "jobs: at most `N` jobs (0: all)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
-	if (op == "jobs") != (fs.NArg() == 0) || fs.NArg() > 1 {
-		fmt.Fprintln(env.stderr, printerUsage)
-		return errUsage
+	if op == "jobs" && fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
+	}
+	if op != "jobs" && fs.NArg() != 1 {
+		return fs.usageError("give one JOB-ID")
 	}
 	if *cfgPath == "" {
 		return fmt.Errorf("-c FILE is required: the gateway config names the printers and the data directory")

@@ -150,7 +150,9 @@ func TestPrintAndStatusAgainstSim(t *testing.T) {
 func TestPrinterByIDFromConfig(t *testing.T) {
 	addr, _ := startSimPrinter(t)
 	cfg := filepath.Join(t.TempDir(), "dockgate.yaml")
-	if err := os.WriteFile(cfg, []byte("printers:\n  - id: dock1\n    profile: zebra-zt411-203\n    address: "+addr+"\n"), 0o644); err != nil {
+	// No gateway runs on the config's HTTP address: the printer is asked
+	// where the config says it is.
+	if err := os.WriteFile(cfg, []byte("http:\n  listen: "+freePort(t)+"\nprinters:\n  - id: dock1\n    profile: zebra-zt411-203\n    address: "+addr+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, errs, code := prnRun(t, "printer", "status", "-c", cfg, "dock1")

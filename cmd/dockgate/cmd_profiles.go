@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	firmwareprofiles "github.com/dockgate/dockgate/firmware-profiles"
 )
@@ -12,7 +10,10 @@ func init() {
 	register(&command{
 		name:    "profiles",
 		summary: "profiles list | profiles show ID: the embedded printer firmware profiles as JSON",
-		run:     runProfiles,
+		subs: map[string]func(context.Context, *cliEnv, []string) error{
+			"list": profilesList,
+			"show": profilesShow,
+		},
 	})
 }
 
@@ -29,28 +30,40 @@ type profileSummary struct {
 	RFID           bool   `json:"rfid"`
 }
 
-func runProfiles(_ context.Context, env *cliEnv, args []string) error {
+func profilesList(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "profiles list", "dockgate profiles list")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
+	}
 	if err := firmwareprofiles.LoadError(); err != nil {
 		return err
 	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	switch {
-	case len(args) == 1 && args[0] == "list":
-		var out []profileSummary
-		for _, p := range firmwareprofiles.List() {
-			out = append(out, profileSummary{ID: p.ID, Vendor: p.Vendor, Model: p.Model, DPI: p.DPI,
-				PrintWidthDots: p.PrintWidthDots, Language: p.Language, Supported: p.Supported(),
-				Emulation: p.Emulation, RFID: p.RFID.Supported})
-		}
-		return enc.Encode(out)
-	case len(args) == 2 && args[0] == "show":
-		p, err := firmwareprofiles.Lookup(args[1])
-		if err != nil {
-			return err
-		}
-		return enc.Encode(p)
+	var out []profileSummary
+	for _, p := range firmwareprofiles.List() {
+		out = append(out, profileSummary{ID: p.ID, Vendor: p.Vendor, Model: p.Model, DPI: p.DPI,
+			PrintWidthDots: p.PrintWidthDots, Language: p.Language, Supported: p.Supported(),
+			Emulation: p.Emulation, RFID: p.RFID.Supported})
 	}
-	fmt.Fprintln(env.stderr, "usage: dockgate profiles list | dockgate profiles show ID")
-	return errUsage
+	return printJSON(env, out)
+}
+
+func profilesShow(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "profiles show", "dockgate profiles show ID")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fs.usageError("give one profile ID (see dockgate profiles list)")
+	}
+	if err := firmwareprofiles.LoadError(); err != nil {
+		return err
+	}
+	p, err := firmwareprofiles.Lookup(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	return printJSON(env, p)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -23,22 +22,13 @@ func init() {
 	register(&command{
 		name:    "reader",
 		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes as JSON lines",
-		run:     runReader,
+		subs:    map[string]func(context.Context, *cliEnv, []string) error{"watch": readerWatch},
 	})
 }
 
-const readerUsage = `usage:
-  dockgate reader watch --llrp HOST[:PORT] [--antennas 1,2,…] [--keepalive D] [--portal …] [--duration D] [--count N]
-  dockgate reader watch --serial DEV --protocol m100|ru5102|ascii [--baud N] [--pattern RE] [--portal …] [--duration D] [--count N]
-portal flags: --door ID --outside 1,2 --inside 3,4 --min-reads N --rssi-floor DBM --presence-timeout D`
-
-func runReader(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || args[0] != "watch" {
-		fmt.Fprintln(env.stderr, readerUsage)
-		return errUsage
-	}
-	return readerWatch(ctx, env, args[1:])
-}
+const readerWatchUsage = `dockgate reader watch --llrp HOST[:PORT] [--antennas 1,2,…] [--keepalive D] [--portal …] [--duration D] [--count N] [--connect-timeout D]
+dockgate reader watch --serial DEV --protocol m100|ru5102|ascii [--baud N] [--pattern RE] [--portal …] [--duration D] [--count N] [--connect-timeout D]
+(portal flags: --door ID --outside 1,2 --inside 3,4 --min-reads N --rssi-floor DBM --presence-timeout D)`
 
 // readLine is one tag read as "reader watch" prints it.
 type readLine struct {
@@ -84,8 +74,7 @@ func parseAntennas(s string) ([]uint16, error) {
 }
 
 func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("reader watch", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "reader watch", readerWatchUsage)
 	addr := fs.String("llrp", "", "LLRP reader `HOST[:PORT]` (port 5084 by default)")
 	dev := fs.String("serial", "", "serial reader `DEVICE`, e.g. /dev/ttyUSB0")
 	proto := fs.String("protocol", "", "serial protocol: m100, ru5102 or ascii")
@@ -102,12 +91,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	presence := fs.Duration("presence-timeout", portal.DefaultPresenceTimeout, "no reads for this long and a tag has left (--portal)")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
 	count := fs.Int("count", 0, "stop after this many lines (default: no limit)")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, readerUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	connectTimeout := fs.Duration("connect-timeout", 30*time.Second, "give up (exit 1) when the reader has not connected within this long")
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; see dockgate reader watch -h", fs.Arg(0))
@@ -119,6 +105,10 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *connectTimeout <= 0 {
+		return fmt.Errorf("--connect-timeout %v: give a positive duration, e.g. 30s", *connectTimeout)
+	}
+	start := time.Now()
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)
@@ -156,7 +146,12 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		}
 	}
+	// The watch ends with an error, not exit 0, when the reader never
+	// connected: within --connect-timeout, or before --duration or an
+	// interrupt ended it.
+	conn := &connectWatch{connected: make(chan struct{})}
 	onEvent := func(e rfid.ReaderEvent) {
+		conn.observe(e)
 		msg := "reader " + e.Kind.String()
 		if e.Antenna != 0 {
 			msg += fmt.Sprintf(" antenna %d", e.Antenna)
@@ -168,7 +163,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	var run func(context.Context) error
+	target := *dev
 	if *addr != "" {
+		target = *addr
 		s, err := llrp.NewSession(llrp.Config{ReaderID: *addr, Address: *addr, Antennas: antennas,
 			KeepalivePeriod: *keepalive, OnReads: onReads, OnEvent: onEvent})
 		if err != nil {
@@ -184,6 +181,18 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 		run = r.Run
 	}
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTimer(*connectTimeout)
+		defer t.Stop()
+		select {
+		case <-conn.connected:
+		case <-ctx.Done():
+		case <-t.C:
+			stop()
+		}
+	}()
 	if engine != nil {
 		wg.Add(1)
 		go func() {
@@ -194,7 +203,44 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	err = run(ctx)
 	stop()
 	wg.Wait()
-	return err
+	if err != nil {
+		return err
+	}
+	return conn.err(target, time.Since(start))
+}
+
+// connectWatch remembers whether a reader connected, and why it did not.
+type connectWatch struct {
+	mu        sync.Mutex
+	connected chan struct{} // closed at the first connection
+	ok        bool
+	last      error // the last connection failure
+}
+
+func (w *connectWatch) observe(e rfid.ReaderEvent) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case e.Kind == rfid.EventConnected && !w.ok:
+		w.ok = true
+		close(w.connected)
+	case (e.Kind == rfid.EventConnectFailed || e.Kind == rfid.EventDisconnected) && e.Err != nil:
+		w.last = e.Err
+	}
+}
+
+// err is nil once the reader connected, else what the watch tried.
+func (w *connectWatch) err(target string, waited time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ok {
+		return nil
+	}
+	why := "no answer"
+	if w.last != nil {
+		why = w.last.Error()
+	}
+	return fmt.Errorf("reader %s never connected in %v: %s (check the address or device, and that no other client holds the reader)", target, waited.Round(100*time.Millisecond), why)
 }
 
 func readJSON(r *rfid.Read) any {

@@ -87,3 +87,28 @@ func TestReaderWatchErrors(t *testing.T) {
 		t.Errorf("reader without subcommand: exit %d, want 2", code)
 	}
 }
+
+// A watch that never connected ends with exit 1 and a message naming the
+// reader and why: at --connect-timeout, or when --duration ends it first.
+func TestReaderWatchNeverConnectedFails(t *testing.T) {
+	addr := freePort(t) // closed again: nothing listens there
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--connect-timeout", "1s"}, "never connected in 1"},
+		{[]string{"--duration", "1s"}, "never connected in 1"},
+	} {
+		start := time.Now()
+		out, errs, code := rdrRun(t, append([]string{"reader", "watch", "--llrp", addr}, tc.args...)...)
+		if code != 1 || out != "" || !strings.Contains(errs, "dockgate reader: reader "+addr+" "+tc.want) || !strings.Contains(errs, "connection refused") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 1 and %q", tc.args, code, out, errs, tc.want)
+		}
+		if d := time.Since(start); d > 15*time.Second {
+			t.Errorf("%v: took %v", tc.args, d)
+		}
+	}
+	if _, errs, code := rdrRun(t, "reader", "watch", "--llrp", addr, "--connect-timeout", "0s"); code != 1 || !strings.Contains(errs, "--connect-timeout") {
+		t.Errorf("--connect-timeout 0s: exit %d, stderr %q", code, errs)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -16,8 +15,7 @@ func init() {
 }
 
 func runReceive(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("receive", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "receive", "dockgate receive [-c FILE] [--data-dir DIR] --door D (--scan DATA|- | --gtin G …) [--cartons N] …")
 	var f storeFlags
 	var r receiving.Request
 	fs.StringVar(&f.file, "c", "", "configuration file")
@@ -38,8 +36,8 @@ func runReceive(ctx context.Context, env *cliEnv, args []string) error {
 	fs.IntVar(&r.Cartons, "cartons", 1, "number of cartons")
 	fs.IntVar(&r.QtyPerCarton, "qty-per-carton", 0, "items per carton")
 	fs.StringVar(&r.Unit, "unit", "", "unit of the quantity (UN/CEFACT, e.g. EA)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: receive takes flags only (quote a value with spaces: --supplier \"Acme Atelier\")", fs.Arg(0))

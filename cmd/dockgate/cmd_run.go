@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -39,7 +41,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // loadConfig loads file, or the embedded defaults when file is empty.
 func loadConfig(file string, getenv func(string) string) (*config.Config, error) {
 	if file == "" {
-		return config.Default(), nil
+		return defaultConfig(), nil
 	}
 	c, err := config.Load(file, getenv)
 	if err != nil {
@@ -52,18 +54,82 @@ func loadConfig(file string, getenv func(string) string) (*config.Config, error)
 	return c, nil
 }
 
+// firstMissing is the outermost directory of dir's path that does not
+// exist (what MkdirAll would create first), or "" when dir exists or
+// cannot be told.
+func firstMissing(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	missing := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return missing
+		}
+		missing = p
+		if filepath.Dir(p) == p {
+			return missing
+		}
+	}
+}
+
+// removeCreated undoes what a failed start made: the data dir, when it
+// holds nothing but the fresh store opening it wrote (its lock file and an
+// empty Badger directory), and the parents of it up to created, the
+// outermost directory the start made, as long as they are empty. It takes
+// the store's lock first, so that a directory another process has begun
+// to use meanwhile stays; it removes nothing when created is "" (the data
+// dir was there before: existing data is never touched).
+func removeCreated(created, dataDir string) {
+	if created == "" {
+		return
+	}
+	entries, err := os.ReadDir(dataDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Name() != "dockgate.lock" && e.Name() != "badger" {
+			return
+		}
+	}
+	if lock, err := os.OpenFile(filepath.Join(dataDir, "dockgate.lock"), os.O_RDWR, 0); err == nil {
+		defer lock.Close()
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			return
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if os.RemoveAll(dataDir) != nil {
+		return
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return
+	}
+	for p := filepath.Dir(abs); strings.HasPrefix(p, created) && p != filepath.Dir(p); p = filepath.Dir(p) {
+		if os.Remove(p) != nil { // not empty: something else is in it
+			return
+		}
+	}
+}
+
 // memoryLimit is the gateway's soft memory limit (runtime/debug), measured
 // to keep RSS near 128 MB with a million events queued.
 const memoryLimit = 112 << 20
 
 func runGateway(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "run", "dockgate run [-c FILE] [--log-format text|json] [--log-level LEVEL]")
 	file := fs.String("c", "", "configuration file (default: embedded defaults)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	log, err := newLogger(env.stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -79,8 +145,13 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		debug.SetMemoryLimit(memoryLimit)
 	}
 	ver, rev := buildVersion()
+	created := firstMissing(cfg.DataDir)
 	g, err := gateway.Open(cfg, gateway.Info{Version: ver, Commit: rev}, log, gateway.Options{})
 	if err != nil {
+		// A start that failed leaves no data dir behind that it made
+		// itself (the next start, or a command without -c, would take
+		// it for a gateway's).
+		removeCreated(created, cfg.DataDir)
 		if *file == "" && errors.Is(err, syscall.EADDRINUSE) {
 			return fmt.Errorf("%w (the embedded defaults listen on %s for HTTP and %s for MQTT: stop what holds the port, or run with -c FILE setting http.listen and broker.listen)", err, cfg.HTTP.Listen, cfg.Broker.Listen)
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,16 +18,15 @@ func init() { simSubcommands["printer"] = simPrinter }
 // simPrinter runs the ZPL printer simulator on raw TCP with an optional
 // line-based control port for fault injection.
 func simPrinter(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("sim printer", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "sim printer", "dockgate sim printer [--listen HOST:PORT] [--control HOST:PORT] [--profile ID] [--dir DIR] [--speed LABELS/S] [--silent=true|false]")
 	listen := fs.String("listen", "127.0.0.1:9100", "raw TCP `HOST:PORT` to take ZPL on")
 	control := fs.String("control", "", "control port `HOST:PORT` for fault injection (paper-out, head-open, pause, resume, drop, slow N, refuse on|off, silent on|off, speed N, count, status); empty: none")
 	profile := fs.String("profile", "generic-zpl-203", "firmware profile `ID` to pretend to be")
 	dir := fs.String("dir", "", "write each received format to `DIR` as fmt-NNNNNN.zpl with a PNG preview fmt-NNNNNN.png")
 	speed := fs.Float64("speed", 0, "print speed in labels per second (0: instantly)")
 	silent := fs.Bool("silent", true, "do not answer ~HS while paper, ribbon or head is faulted, like real printers")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; see dockgate sim printer -h", fs.Arg(0))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -17,17 +16,15 @@ func init() {
 	simSubcommands["reader"] = simReader
 }
 
-const simReaderUsage = `usage:
-  dockgate sim reader [--listen HOST:PORT] --scenario FILE|NAME [--time-scale X] [--duration D]
-  dockgate sim reader --serial DEVICE --protocol m100|ru5102|ascii --scenario FILE|NAME [--time-scale X] [--duration D]
-  dockgate sim reader --list
-built-in scenarios: `
+const simReaderUsage = `dockgate sim reader [--listen HOST:PORT] --scenario FILE|NAME [--time-scale X] [--duration D]
+dockgate sim reader --serial DEVICE --protocol m100|ru5102|ascii --scenario FILE|NAME [--time-scale X] [--duration D]
+dockgate sim reader --list
+(built-in scenarios: `
 
 // simReader serves a scenario as an LLRP reader on TCP, or as a serial
 // reader on a device (one end of a pty pair, e.g. from socat).
 func simReader(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("sim reader", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "sim reader", simReaderUsage+strings.Join(readersim.BuiltinNames(), ", ")+")")
 	listen := fs.String("listen", "127.0.0.1:5084", "LLRP `HOST:PORT` to listen on")
 	scenario := fs.String("scenario", "dock-in", "scenario: a built-in name or a YAML file")
 	scale := fs.Float64("time-scale", 1, "run the scenario this many times faster than real time")
@@ -35,12 +32,8 @@ func simReader(ctx context.Context, env *cliEnv, args []string) error {
 	dev := fs.String("serial", "", "serve a serial reader on this `DEVICE` instead of LLRP")
 	proto := fs.String("protocol", serialrdr.ProtocolM100, "serial protocol: m100, ru5102 or ascii")
 	list := fs.Bool("list", false, "list the built-in scenarios and exit")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, simReaderUsage+strings.Join(readersim.BuiltinNames(), ", "))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if *list {
 		for _, n := range readersim.BuiltinNames() {

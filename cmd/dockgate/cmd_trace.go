@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 
 	"github.com/dockgate/dockgate/edge/gateway"
@@ -14,13 +13,12 @@ func init() {
 }
 
 func runTrace(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(env, "trace", "dockgate trace [-c FILE] [--data-dir DIR] lot CODE | epc HEX|URI | sscc N")
 	var f storeFlags
 	fs.StringVar(&f.file, "c", "", "configuration file (its data_dir and http.listen)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (default: the configuration's, ./dockgate-data)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if fs.NArg() != 2 {
 		return fmt.Errorf("give what to trace: lot CODE, epc HEX|URI or sscc N")

@@ -37,7 +37,14 @@ func buildVersion() (ver, rev string) {
 }
 
 func init() {
-	register(&command{name: "version", summary: "print version, commit and Go version", run: func(_ context.Context, env *cliEnv, _ []string) error {
+	register(&command{name: "version", summary: "print version, commit and Go version", run: func(_ context.Context, env *cliEnv, args []string) error {
+		fs := newFlags(env, "version", "dockgate version")
+		if err := fs.parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fs.usageError("unexpected argument %q", fs.Arg(0))
+		}
 		v, c := buildVersion()
 		fmt.Fprintf(env.stdout, "dockgate %s (commit %s, %s %s/%s)\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil

@@ -131,8 +131,10 @@ func (c Config) Validate() error {
 type Handlers struct {
 	OnReads func([]rfid.Read)
 	OnEvent func(rfid.ReaderEvent)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Logger receives the driver's warnings; it names the reader
+	// (reader=ID): the drivers do not add it.
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Backoff overrides the reconnect backoff (tests).
 	Backoff func(attempt int) time.Duration
 }

@@ -49,7 +49,9 @@ type Config struct {
 	Now     func() time.Time
 	OnReads func([]rfid.Read)
 	OnEvent func(rfid.ReaderEvent)
-	Logger  *slog.Logger
+	// Logger receives the reader's warnings; it should name the reader
+	// (the reader does not add ReaderID).
+	Logger *slog.Logger
 }
 
 // Reader drives one serial reader.
@@ -98,7 +100,9 @@ func New(cfg Config) (*Reader, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reader{cfg: cfg, log: log.With("reader", cfg.ReaderID)}, nil
+	// The reader's name is the caller's to put on the logger (the
+	// gateway's carries reader=ID): adding it here too would log it twice.
+	return &Reader{cfg: cfg, log: log}, nil
 }
 
 func backoff(lo, hi time.Duration) func(int) time.Duration {
@@ -158,7 +162,11 @@ func (r *Reader) Run(ctx context.Context) error {
 		}
 		wait := r.cfg.Backoff(attempt)
 		attempt++
-		r.log.Warn("serial reader session ended", "err", err, "retry_in", wait)
+		if err != nil {
+			r.log.Warn("serial reader session ended", "err", err, "retry_in", wait)
+		} else {
+			r.log.Warn("serial reader session ended", "retry_in", wait)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
