@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -99,6 +100,12 @@ func FuzzDecodeBody(f *testing.F) {
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || !strings.HasPrefix(e.Error, "body: ") || bytes.Contains(w.Body.Bytes(), []byte(`\ufffd`)) {
 				t.Fatalf("answer %q (%v)", w.Body, err)
 			}
+			// JSON's words, not Go's.
+			for _, goism := range []string{"Go value", "Go struct", "of type", "unmarshal", "target."} {
+				if strings.Contains(e.Error, goism) {
+					t.Fatalf("answer %q shows %q", e.Error, goism)
+				}
+			}
 			return
 		}
 		if !utf8.Valid(body) {
@@ -137,4 +144,65 @@ func (c *chunks) Read(p []byte) (int, error) {
 	n := copy(p, c.b)
 	c.b = c.b[n:]
 	return n, nil
+}
+
+// A value of the wrong type is named by its path in the body and described
+// in JSON's words: no Go type, struct or field name.
+func TestDecodeJSONTypeErrors(t *testing.T) {
+	type inner struct {
+		Lot string `json:"lot"`
+	}
+	type request struct {
+		Cartons  int               `json:"cartons"`
+		Antenna  uint16            `json:"antenna"`
+		Quantity float64           `json:"quantity"`
+		Accept   bool              `json:"accept_expired"`
+		Door     string            `json:"door"`
+		SSCCs    []string          `json:"ssccs"`
+		Values   map[string]string `json:"values"`
+		Nested   []inner           `json:"nested"`
+	}
+	type embedded struct {
+		ID string `json:"id"`
+		request
+	}
+	for _, c := range []struct {
+		body, want string
+	}{
+		{`{"cartons":"3"}`, `body: field "cartons": want a number, got a string`},
+		{`{"cartons":3.5}`, `body: field "cartons": want a whole number, written without a fraction or exponent, got 3.5`},
+		{`{"cartons":1e3}`, `body: field "cartons": want a whole number, written without a fraction or exponent, got 1e3`},
+		{`{"cartons":99999999999999999999}`, `body: field "cartons": want a whole number from -9223372036854775808 to 9223372036854775807, got 99999999999999999999`},
+		{`{"antenna":-1}`, `body: field "antenna": want a whole number from 0 to 65535, got -1`},
+		{`{"antenna":70000}`, `body: field "antenna": want a whole number from 0 to 65535, got 70000`},
+		{`{"quantity":1e400}`, `body: field "quantity": want a number within range, got 1e400`},
+		{`{"quantity":[1]}`, `body: field "quantity": want a number, got an array`},
+		{`{"accept_expired":"yes"}`, `body: field "accept_expired": want true or false, got a string`},
+		{`{"door":5}`, `body: field "door": want a string, got a number`},
+		{`{"door":true}`, `body: field "door": want a string, got true`},
+		{`{"door":{"id":"D1"}}`, `body: field "door": want a string, got an object`},
+		{`{"ssccs":"x"}`, `body: field "ssccs": want an array of strings, got a string`},
+		{`{"ssccs":["1", 2]}`, `body: field "ssccs[1]": want a string, got a number`},
+		{`{"values":{"gtin":"1","qty":5}}`, `body: field "values.qty": want a string, got a number`},
+		{`{"values":"x"}`, `body: field "values": want an object, got a string`},
+		{`{"nested":[{"lot":"a"},{"lot":false}]}`, `body: field "nested[1].lot": want a string, got false`},
+		{` {"door":"D1", "cartons" : "3" }`, `body: field "cartons": want a number, got a string`},
+		{`[]`, `body: want a JSON object, got an array`},
+		{`"x"`, `body: want a JSON object, got a string`},
+		{`{"id":"a","cartons":"3"}`, `body: field "cartons": want a number, got a string`}, // through an embedded struct
+	} {
+		err := DecodeJSON([]byte(c.body), &embedded{})
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v; want %s", c.body, err, c.want)
+		}
+	}
+	// DecodeJSONAs names its JSON; an unknown field wraps ErrUnknownField.
+	err := DecodeJSONAs("payload", []byte(`{"cartons":"3"}`), &request{})
+	if err == nil || err.Error() != `payload: field "cartons": want a number, got a string` {
+		t.Errorf("payload: %v", err)
+	}
+	err = DecodeJSONAs("payload", []byte(`{"carton":3}`), &request{})
+	if !errors.Is(err, ErrUnknownField) || err.Error() != `payload: unknown field "carton"` {
+		t.Errorf("unknown field: %v", err)
+	}
 }

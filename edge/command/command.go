@@ -18,6 +18,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/store"
 )
@@ -85,23 +86,27 @@ func deleteEnvelope[V any](fields map[string]V) {
 	}
 }
 
-// Decode decodes the command's own fields into v, strictly: a field v does
-// not have (a misspelt name) is an error naming it, rather than a value
-// silently dropped. The envelope (id, expires_at, reply_to) is left out.
+// Decode decodes the command's own fields into v, strictly, as the HTTP
+// API decodes a body (api.DecodeJSON): a field v does not have (a
+// misspelt name) is an error naming it, rather than a value silently
+// dropped; a value of the wrong type is named by its path and described in
+// JSON's words (`payload: field "cartons": want a number, got a string`);
+// text that is not UTF-8 is refused. The envelope (id, expires_at,
+// reply_to) is left out.
 func (c Command) Decode(v any) error {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(c.Payload, &fields); err != nil {
-		return fmt.Errorf("payload: %v", err)
+	if err := api.DecodeJSONAs("payload", c.Payload, &fields); err != nil {
+		return err
 	}
 	deleteEnvelope(fields)
 	b, err := json.Marshal(fields)
 	if err != nil {
 		return fmt.Errorf("payload: %v", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("payload: %v (field names are snake_case, as in the HTTP API, e.g. supplier_lot)", strings.TrimPrefix(err.Error(), "json: "))
+	if err := api.DecodeJSONAs("payload", b, v); errors.Is(err, api.ErrUnknownField) {
+		return fmt.Errorf("%w (field names are snake_case, as in the HTTP API, e.g. supplier_lot)", err)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

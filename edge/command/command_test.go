@@ -476,3 +476,30 @@ func TestDecodeIsStrict(t *testing.T) {
 		t.Fatalf("misspelt field: %v", err)
 	}
 }
+
+// Decode's errors name the field by its path and its type in JSON's words,
+// never Go's (no "Go struct field", no "of type int"); only a misspelt
+// field gets the snake_case hint; text that is not UTF-8 is refused.
+func TestDecodeErrorsReadLikeTheHTTPAPI(t *testing.T) {
+	type request struct {
+		Door    string            `json:"door"`
+		Cartons int               `json:"cartons"`
+		SSCCs   []string          `json:"ssccs"`
+		Values  map[string]string `json:"values"`
+	}
+	for _, c := range []struct{ fields, want string }{
+		{`"cartons":"3"`, `payload: field "cartons": want a number, got a string`},
+		{`"cartons":2.5`, `payload: field "cartons": want a whole number, written without a fraction or exponent, got 2.5`},
+		{`"door":5`, `payload: field "door": want a string, got a number`},
+		{`"ssccs":[1]`, `payload: field "ssccs[0]": want a string, got a number`},
+		{`"values":{"qty":5}`, `payload: field "values.qty": want a string, got a number`},
+		{`"door":"D` + "\xff" + `"`, `payload: field "door": not valid UTF-8; send the text as UTF-8`},
+		{`"doors":"D1"`, `payload: unknown field "doors" (field names are snake_case, as in the HTTP API, e.g. supplier_lot)`},
+	} {
+		var v request
+		err := Command{Payload: payload("c-1", c.fields)}.Decode(&v)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v; want %s", c.fields, err, c.want)
+		}
+	}
+}

@@ -18,7 +18,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +32,9 @@ import (
 	"github.com/dockgate/dockgate/edge/scanner"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
+	"github.com/dockgate/dockgate/encoder/label"
 	"github.com/dockgate/dockgate/encoder/lot"
+	"github.com/dockgate/dockgate/internal/yamltype"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
 	"github.com/dockgate/dockgate/rfid/readers"
@@ -249,14 +251,24 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 		if doc.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("%w:\n%w", ErrInvalid, Problems{fmt.Sprintf("line %d: the file must be a mapping of keys (site:, gateway:, mqtt: …)", doc.Line)})
 		}
-		probs = append(probs, unknownKeys(doc, reflect.TypeOf(*c), "")...)
+		// Unknown keys, values of the wrong type and durations
+		// without a unit, each naming its key and what it takes.
+		walked := yamltype.Problems(doc, reflect.TypeOf(*c), "")
+		probs = append(probs, walked...)
 		if err := doc.Decode(c); err != nil {
 			var te *yaml.TypeError
 			if errors.As(err, &te) {
+				// The decoder's own message (cannot unmarshal
+				// !!str `big` into int64) is kept only for a line
+				// the walk said nothing about.
+				lines := map[string]bool{}
+				for _, p := range walked {
+					if m := errLinePattern.FindString(p); m != "" {
+						lines[m] = true
+					}
+				}
 				for _, e := range te.Errors {
-					// unknownKeys reports a scalar that is not a
-					// duration, naming its key.
-					if !strings.HasSuffix(e, " into time.Duration") || !strings.Contains(e, "`") {
+					if !lines[errLinePattern.FindString(e)] {
 						probs = append(probs, e)
 					}
 				}
@@ -305,86 +317,6 @@ func Complete(c *Config, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("%w:\n%w", ErrInvalid, probs)
 	}
 	return c, nil
-}
-
-var durationType = reflect.TypeOf(time.Duration(0))
-
-// unknownKeys walks the YAML mapping against the struct type and reports
-// every key the type does not have, with its line. It also reports the
-// durations that do not parse, naming the key, which the YAML decoder's
-// error does not.
-func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	var probs Problems
-	switch {
-	case t == durationType && n.Kind == yaml.AliasNode:
-		a := *n.Alias
-		a.Line = n.Line // where the key uses it
-		return unknownKeys(&a, t, path)
-	case t == durationType && n.Kind == yaml.ScalarNode:
-		var d time.Duration
-		if n.Decode(&d) == nil {
-			break
-		}
-		if tag := n.ShortTag(); tag == "!!int" || tag == "!!float" {
-			probs = append(probs, fmt.Sprintf("line %d: %s: %s has no unit: write a duration with its unit, e.g. %ss", n.Line, path, n.Value, n.Value))
-		} else {
-			probs = append(probs, fmt.Sprintf("line %d: %s: %q is not a duration: write it with its unit, e.g. 20s, 500ms or 1m30s", n.Line, path, n.Value))
-		}
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
-		fields := map[string]reflect.Type{}
-		var names []string
-		var collect func(t reflect.Type)
-		collect = func(t reflect.Type) {
-			for i := 0; i < t.NumField(); i++ {
-				f := t.Field(i)
-				tag := f.Tag.Get("yaml")
-				if strings.Contains(tag, ",inline") {
-					collect(f.Type)
-					continue
-				}
-				name := strings.Split(tag, ",")[0]
-				if name == "" || name == "-" {
-					continue
-				}
-				fields[name] = f.Type
-				names = append(names, name)
-			}
-		}
-		collect(t)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			ft, ok := fields[k.Value]
-			if !ok {
-				sort.Strings(names)
-				where := "at the top level"
-				if path != "" {
-					where = "in " + path
-				}
-				probs = append(probs, fmt.Sprintf("line %d: unknown key %q %s; known keys: %s", k.Line, k.Value, where, strings.Join(names, ", ")))
-				continue
-			}
-			probs = append(probs, unknownKeys(v, ft, join(path, k.Value))...)
-		}
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			probs = append(probs, unknownKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))...)
-		}
-	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
-		for i, item := range n.Content {
-			probs = append(probs, unknownKeys(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-	}
-	return probs
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // fill sets defaults on the receiver.
@@ -763,6 +695,23 @@ func (c *Config) Validate() Problems {
 	}
 	if c.Lots.DefaultFormat == "" {
 		add("lots.default_format: required when lots.formats has more than one format (name the one receipts use)")
+	}
+	// The label templates the gateway loads at start: one that does not
+	// load would stop run, not check-config.
+	names := make([]string, 0, len(c.Labels.Templates))
+	for name := range c.Labels.Templates {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if _, err := label.LoadTemplate(c.Labels.Templates[name]); err != nil {
+			add("labels.templates.%s: %v", name, err)
+		}
+	}
+	if _, builtin := label.Builtin(c.Labels.Carton); !builtin && c.Labels.Templates[c.Labels.Carton] == "" {
+		if _, err := label.LoadTemplate(c.Labels.Carton); err != nil {
+			add("labels.carton: %v (name a built-in template, one under labels.templates, or a template file)", err)
+		}
 	}
 	return p
 }

@@ -112,8 +112,30 @@ func TestInvalidFiles(t *testing.T) {
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
 			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, batch_bytes, batch_jobs, device, door, id, path, profile, serial, status, timeouts, transport`,
 				`printer P1: transport: missing; set address (host:port) or transport: tcp|serial|usb|file with its settings`}},
+		// A value of the wrong type names its key and what it takes,
+		// never the decoder's Go types (!!str, int64).
 		{"bad type", "http:\n  listen: [1, 2]\n",
-			[]string{"line 2: cannot unmarshal !!seq into string"}},
+			[]string{"line 2: http.listen: want a string, got a list"}},
+		{"bytes as text", "outbox: {max_bytes: \"big\"}\n",
+			[]string{`line 1: outbox.max_bytes: want a number of bytes, got "big"`}},
+		{"number as text", "mqtt:\n  inflight: twenty\n  rate: fast\n",
+			[]string{`line 2: mqtt.inflight: want a whole number, got "twenty"`, `line 3: mqtt.rate: want a number, got "fast"`}},
+		{"fraction for a whole number", "commands: {queue: 1.5}\n",
+			[]string{`line 1: commands.queue: want a whole number, got 1.5`}},
+		{"negative unsigned", "gs1: {sscc_serial_start: -5}\n",
+			[]string{`line 1: gs1.sscc_serial_start: want a whole number, 0 or more, got -5`}},
+		{"antenna out of range", "readers:\n  - {id: R1, type: sim, antennas: [1, 70000, x]}\n",
+			[]string{`line 2: readers[0].antennas[1]: want a whole number from 0 to 65535, got 70000`, `line 2: readers[0].antennas[2]: want a whole number from 0 to 65535, got "x"`}},
+		{"not a bool", "receiving: {accept_expired: maybe}\n",
+			[]string{`line 1: receiving.accept_expired: want true or false, got "maybe"`}},
+		{"mapping for a list", "printers: {id: P1}\n",
+			[]string{`line 1: printers: want a list (items on lines starting with -, or [a, b]), got a mapping`}},
+		{"scalar for a section", "http: x\n",
+			[]string{`line 1: http: want a mapping of keys (listen, token_file), got "x"`}},
+		{"list for a map", "labels: {templates: [a]}\n",
+			[]string{`line 1: labels.templates: want a mapping of names to values, got a list`}},
+		{"through an alias", "lots: {max_len: {PRODUCT: &n big}}\ncommands: {workers: *n}\n",
+			[]string{`line 1: lots.max_len.PRODUCT: want a whole number, got "big"`, `line 2: commands.workers: want a whole number, got "big"`}},
 		{"bad site", "site: \"dc/1\"\n",
 			[]string{`site: "dc/1" is not a valid id (letters, digits, '.', '_', '-'; at most 64; no '/', '+' or '#', which break MQTT topics)`}},
 		{"bad mqtt url", "mqtt:\n  url: http://x\n",
@@ -178,7 +200,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"not a duration", "commands:\n  ttl: soon\n",
 			[]string{`line 2: commands.ttl: "soon" is not a duration: write it with its unit, e.g. 20s, 500ms or 1m30s`}},
 		{"list for a duration", "mqtt:\n  keepalive: [20]\n",
-			[]string{"line 2: cannot unmarshal !!seq into time.Duration"}},
+			[]string{"line 2: mqtt.keepalive: want a duration with its unit, e.g. 20s, 500ms or 1m30s, got a list"}},
 		{"sscc start after end", "gs1:\n  sscc_serial_start: 200\n  sscc_serial_end: 100\n",
 			[]string{"gs1.sscc_serial_start: 200 is after gs1.sscc_serial_end 100: the range runs from start to end, so start must not be greater"}},
 		{"sscc end too large", "gs1:\n  sscc_serial_end: 1000000000\n",
@@ -418,5 +440,28 @@ func TestReaderScenario(t *testing.T) {
 			y := strings.ReplaceAll("readers:\n  - {id: R1, type: sim, scenario: "+tc.scenario+"}\n", "{dir}", dir)
 			wantOneProblem(t, y, strings.ReplaceAll(tc.want, "{dir}", dir))
 		})
+	}
+}
+
+// The label templates the gateway loads at start are loaded by the check:
+// a broken one is a problem naming its key and what is wrong in it.
+func TestLabelTemplatesChecked(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: t\nwidth_mm: wide\nlength_mm: 25\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"labels:\n  templates: {box: " + bad + "}\n", `labels.templates.box: invalid label template: ` + bad + `: line 2: width_mm: want a number, got "wide"`},
+		{"labels:\n  carton: " + bad + "\n", `labels.carton: invalid label template: ` + bad + `: line 2: width_mm: want a number, got "wide"`},
+		{"labels:\n  carton: " + filepath.Join(dir, "missing.yaml") + "\n", `labels.carton: invalid label template: open ` + filepath.Join(dir, "missing.yaml")},
+	} {
+		_, err := Parse([]byte(c.yaml), noEnv)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := Parse([]byte("labels:\n  carton: pallet\n"), noEnv); err != nil {
+		t.Errorf("built-in template: %v", err)
 	}
 }

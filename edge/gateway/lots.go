@@ -75,7 +75,7 @@ func (a lotAdapter) KeepSupplierLot(ctx context.Context, r receiving.LotRequest)
 		return code, true, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("keep supplier lot %q: %w", r.SupplierLot, classify(err))
+		return "", false, classify(fmt.Errorf("supplier lot %q: %w", r.SupplierLot, err))
 	}
 	return l.Code, false, nil
 }
@@ -86,9 +86,10 @@ func classify(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, lots.ErrExists), errors.Is(err, lots.ErrStatus), errors.Is(err, lots.ErrExhausted):
+	case errors.Is(err, lots.ErrExists), errors.Is(err, lots.ErrStatus), errors.Is(err, lots.ErrExhausted), errors.Is(err, lot.ErrSeqRange):
 		return fmt.Errorf("%w: %w", receiving.ErrConflict, err)
-	case errors.Is(err, lots.ErrInvalid), errors.Is(err, lot.ErrConfig), errors.Is(err, lot.ErrFormat), errors.Is(err, lot.ErrValue):
+	case errors.Is(err, lots.ErrInvalid), errors.Is(err, lot.ErrConfig), errors.Is(err, lot.ErrFormat), errors.Is(err, lot.ErrValue),
+		errors.Is(err, lot.ErrCharset), errors.Is(err, lot.ErrTooLong):
 		// a format the request named or wrote, a value its tokens refuse
 		return fmt.Errorf("%w: %w", receiving.ErrInvalid, err)
 	case errors.Is(err, lots.ErrStoreFull):

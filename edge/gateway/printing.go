@@ -630,7 +630,9 @@ func spoolReply(w http.ResponseWriter, v any, err error) {
 	case errors.Is(err, spool.ErrNotFound):
 		api.Error(w, http.StatusNotFound, err)
 	case errors.Is(err, spool.ErrInvalidJob), errors.Is(err, spool.ErrUnknownPrint), errors.Is(err, label.ErrValue),
-		errors.Is(err, errBadPrint), errors.Is(err, label.ErrFit), errors.Is(err, label.ErrTemplate):
+		errors.Is(err, errBadPrint), errors.Is(err, label.ErrFit), errors.Is(err, label.ErrTemplate),
+		// values the label's symbols or the printer cannot carry
+		errors.Is(err, label.ErrData), errors.Is(err, label.ErrProfile):
 		api.Error(w, http.StatusBadRequest, err)
 	case errors.Is(err, spool.ErrIDConflict), errors.Is(err, spool.ErrNotReprint), errors.Is(err, spool.ErrNotCancelable),
 		errors.Is(err, spool.ErrInFlight):

@@ -187,6 +187,8 @@ func lotReply(w http.ResponseWriter, v any, err error) {
 		api.Error(w, http.StatusNotFound, err)
 	case errors.Is(err, lots.ErrStoreFull):
 		api.Error(w, http.StatusServiceUnavailable, err) // nothing changed: retry later
+	case errors.Is(err, lots.ErrExhausted), errors.Is(err, lot.ErrSeqRange):
+		api.Error(w, http.StatusConflict, err) // the format's sequence is used up for its period
 	case isClientError(err):
 		api.Error(w, http.StatusBadRequest, err)
 	default:
@@ -216,5 +218,6 @@ func lotRequest(w http.ResponseWriter, r *http.Request) (lots.Request, lots.Deta
 func isClientError(err error) bool {
 	return errors.Is(err, lots.ErrInvalid) || errors.Is(err, lots.ErrStatus) || errors.Is(err, lots.ErrExists) ||
 		// a format named or written in the request, a value its tokens refuse
-		errors.Is(err, lot.ErrConfig) || errors.Is(err, lot.ErrFormat) || errors.Is(err, lot.ErrValue)
+		errors.Is(err, lot.ErrConfig) || errors.Is(err, lot.ErrFormat) || errors.Is(err, lot.ErrValue) ||
+		errors.Is(err, lot.ErrCharset) || errors.Is(err, lot.ErrTooLong)
 }

@@ -3,8 +3,10 @@ package lots
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/lot"
@@ -175,7 +177,7 @@ func checkText(field, v string, required bool) error {
 		}
 		return nil
 	}
-	if len(v) > maxField {
+	if utf8.RuneCountInString(v) > maxField {
 		return fmt.Errorf("%w: %s %q is longer than %d characters", ErrInvalid, field, v, maxField)
 	}
 	if strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
@@ -184,15 +186,27 @@ func checkText(field, v string, required bool) error {
 	return nil
 }
 
+// quoteChar quotes the character at byte offset i of s: 'Ü', not the 'Ã'
+// of its first byte; a byte that is not UTF-8 shows as byte 0xNN.
+func quoteChar(s string, i int) string {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && n <= 1 {
+		return fmt.Sprintf("byte 0x%02X", s[i])
+	}
+	return strconv.QuoteRune(r)
+}
+
 // checkCode checks a lot code: 1 … 20 GS1 CSET 82 characters (AI (10)).
 func checkCode(code string) error {
+	// The characters first: the length counts bytes, which are characters
+	// only in CSET 82.
+	for i, r := range code {
+		if r >= utf8.RuneSelf || !lot.InCSET82(byte(r)) {
+			return fmt.Errorf("%w: lot code %q has %s at position %d, outside GS1 CSET 82", ErrInvalid, code, quoteChar(code, i), utf8.RuneCountInString(code[:i]))
+		}
+	}
 	if code == "" || len(code) > lot.MaxLength {
 		return fmt.Errorf("%w: lot code %q must have 1 to %d characters (GS1 AI (10))", ErrInvalid, code, lot.MaxLength)
-	}
-	for i := 0; i < len(code); i++ {
-		if !lot.InCSET82(code[i]) {
-			return fmt.Errorf("%w: lot code %q has %q at position %d, outside GS1 CSET 82", ErrInvalid, code, code[i], i)
-		}
 	}
 	return nil
 }
@@ -202,6 +216,11 @@ func checkGTIN(g string) error {
 	if g == "" {
 		return nil
 	}
+	for i, r := range g {
+		if r < '0' || r > '9' {
+			return fmt.Errorf("%w: GTIN %q has %s at position %d; give digits only", ErrInvalid, g, quoteChar(g, i), utf8.RuneCountInString(g[:i]))
+		}
+	}
 	switch len(g) {
 	case 8, 12, 13, 14:
 	default:
@@ -209,11 +228,7 @@ func checkGTIN(g string) error {
 	}
 	sum, w := 0, 3
 	for i := len(g) - 2; i >= 0; i-- {
-		c := g[i]
-		if c < '0' || c > '9' {
-			return fmt.Errorf("%w: GTIN %q has a non-digit at position %d", ErrInvalid, g, i)
-		}
-		sum += int(c-'0') * w
+		sum += int(g[i]-'0') * w
 		w = 4 - w
 	}
 	if want := byte('0' + (10-sum%10)%10); g[len(g)-1] != want {

@@ -647,3 +647,41 @@ func TestRunExpiryWaitsOutAFullOutbox(t *testing.T) {
 		t.Fatalf("lot is %s after refused expiries", l.Status)
 	}
 }
+
+// Request errors quote characters, not bytes ('Ü', not the 'Ã' of its first
+// byte), count in characters, and name a character before a length that
+// counts bytes.
+func TestErrorsQuoteCharacters(t *testing.T) {
+	r, _ := newRegistry(t, openStore(t, ""), Options{})
+	ctx := context.Background()
+	d := Details{Product: "P", Supplier: "ACME"}
+	for _, c := range []struct {
+		name string
+		err  error
+		is   error
+		want string
+	}{
+		{"code", func() error { _, err := r.Register(ctx, "ÜBER", d); return err }(), ErrInvalid, `lot code "ÜBER" has 'Ü' at position 0, outside GS1 CSET 82`},
+		{"code, emoji", func() error { _, err := r.Register(ctx, "AB😀", d); return err }(), ErrInvalid, `has '😀' at position 2`},
+		{"code longer in bytes", func() error { _, err := r.Register(ctx, strings.Repeat("Ü", 11), d); return err }(), ErrInvalid, `has 'Ü' at position 0`},
+		{"GTIN", func() error {
+			_, err := r.Issue(ctx, IssueRequest{Details: Details{Product: "P", GTIN: "ÜBER"}})
+			return err
+		}(), ErrInvalid, `GTIN "ÜBER" has 'Ü' at position 0; give digits only`},
+		{"product", func() error {
+			_, err := r.Issue(ctx, IssueRequest{Details: Details{Product: "ÜBER"}})
+			return err
+		}(), lot.ErrCharset, `{PRODUCT} value "ÜBER" has 'Ü' at position 0`},
+	} {
+		if !errors.Is(c.err, c.is) || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v; want %v with %q", c.name, c.err, c.is, c.want)
+		}
+	}
+	// A text field holds up to 64 characters, however many bytes they take.
+	if _, err := r.Register(ctx, "L64", Details{Product: "P", Supplier: strings.Repeat("Ü", 64)}); err != nil {
+		t.Errorf("64 characters: %v", err)
+	}
+	if _, err := r.Register(ctx, "L65", Details{Product: "P", Supplier: strings.Repeat("Ü", 65)}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "longer than 64 characters") {
+		t.Errorf("65 characters: %v", err)
+	}
+}

@@ -61,7 +61,7 @@ func reply(w http.ResponseWriter, v any, err error) {
 		api.JSON(w, http.StatusOK, v)
 	case errors.Is(err, ErrNotFound):
 		api.Error(w, http.StatusNotFound, err)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor):
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor), errors.Is(err, ErrInvalidTrace):
 		api.Error(w, http.StatusBadRequest, err)
 	case errors.Is(err, ErrConflict):
 		api.Error(w, http.StatusConflict, err)

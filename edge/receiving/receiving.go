@@ -501,7 +501,7 @@ func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 		rc.LotAssigned = true
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lot: %w", err)
+		return nil, err // the registry's errors name the lot ("lot: …", "lots: …")
 	}
 	if held, err := s.lots.Held(rc.Lot); err != nil {
 		return nil, err

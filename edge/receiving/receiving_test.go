@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
@@ -370,7 +374,7 @@ func TestTrace(t *testing.T) {
 	if it, err := r.svc.TraceSSCC("(00)" + rc.Cartons[1]); err != nil || it.Carton.SSCC != rc.Cartons[1] {
 		t.Fatalf("sscc trace %+v %v", it, err)
 	}
-	if _, err := r.svc.TraceSSCC("006141410000009999"); !errors.Is(err, ErrNotFound) {
+	if _, err := r.svc.TraceSSCC("006141410000009992"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown SSCC: %v", err)
 	}
 	if _, err := r.svc.TraceLot("NOPE"); err == nil {
@@ -606,5 +610,44 @@ func TestExpiredGoods(t *testing.T) {
 	rc, err = r.svc.Receive(ctx, Request{ID: "exp-2", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1, Expiry: "2024-01-31"})
 	if err != nil || !rc.Expired {
 		t.Fatalf("expired goods with receiving.accept_expired: %v, %+v", err, rc)
+	}
+}
+
+// A trace key that names no carton or tag is ErrInvalidTrace (400), not a
+// receipt error, and quotes characters, not bytes; a well-formed key of
+// nothing received is ErrNotFound (404).
+func TestTraceKeyErrors(t *testing.T) {
+	r := newRig(t)
+	a := api.New("", nil, nil)
+	r.svc.Routes(a)
+	h := a.Handler()
+	for _, c := range []struct {
+		kind, key string
+		is        error
+		code      int
+		want      string
+	}{
+		{"sscc", "12345", ErrInvalidTrace, http.StatusBadRequest, `invalid trace key: sscc "12345": want 18 digits`},
+		{"sscc", "AAAAAAAAAAAAAAAAAA", ErrInvalidTrace, http.StatusBadRequest, `invalid trace key: sscc "AAAAAAAAAAAAAAAAAA": want 18 digits`},
+		{"sscc", "ÜÜÜÜÜÜÜÜÜ", ErrInvalidTrace, http.StatusBadRequest, `want 18 digits`},
+		{"sscc", "006141410000009999", ErrInvalidTrace, http.StatusBadRequest, `check digit 9 should be 2`},
+		{"sscc", "006141410000009992", ErrNotFound, http.StatusNotFound, `no carton with this SSCC was received here`},
+		{"epc", "ÜBER", ErrInvalidTrace, http.StatusBadRequest, `invalid trace key: epc: hex "ÜBER": character 'Ü' at position 1 is not a hexadecimal digit`},
+		{"epc", "urn:epc:id:sgtin:ÜBER", ErrInvalidTrace, http.StatusBadRequest, `invalid trace key: epc: URI "urn:epc:id:sgtin:ÜBER"`},
+	} {
+		var err error
+		if c.kind == "sscc" {
+			_, err = r.svc.TraceSSCC(c.key)
+		} else {
+			_, err = r.svc.TraceEPC(c.key)
+		}
+		if !errors.Is(err, c.is) || errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: %v; want %v with %q", c.kind, c.key, err, c.is, c.want)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/trace/"+c.kind+"/"+url.PathEscape(c.key), nil))
+		if w.Code != c.code || !strings.Contains(w.Body.String(), "trace key") && c.code == http.StatusBadRequest {
+			t.Errorf("GET /trace/%s/%s: %d %s; want %d", c.kind, c.key, w.Code, w.Body, c.code)
+		}
 	}
 }

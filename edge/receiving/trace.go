@@ -9,7 +9,13 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/encoder/gs1"
 )
+
+// ErrInvalidTrace: a trace was asked for with a key that names no carton
+// or tag: an SSCC that is not 18 digits with a right check digit, an EPC
+// that is neither hex nor an EPC URI.
+var ErrInvalidTrace = errors.New("invalid trace key")
 
 // CartonTrace is a carton with its label job's state and its door passes.
 type CartonTrace struct {
@@ -113,9 +119,13 @@ func (s *Service) TraceSSCC(sscc string) (*ItemTrace, error) {
 	if len(sscc) == 20 && strings.HasPrefix(sscc, "00") {
 		sscc = sscc[2:]
 	}
-	if len(sscc) != 18 {
+	if len(sscc) != 18 || strings.Trim(sscc, "0123456789") != "" {
 		// Accept the SSCC with or without its (00) AI, nothing else.
-		return nil, fmt.Errorf("%w: sscc %q: want 18 digits, with or without (00)", ErrInvalid, sscc)
+		return nil, fmt.Errorf("%w: sscc %q: want 18 digits, with or without (00)", ErrInvalidTrace, sscc)
+	}
+	if cd, _ := gs1.CheckDigit(sscc[:17]); cd != sscc[17] {
+		// No carton with it was received: receipts refuse such SSCCs.
+		return nil, fmt.Errorf("%w: sscc %s: check digit %c should be %c: check the number", ErrInvalidTrace, sscc, sscc[17], cd)
 	}
 	it := &ItemTrace{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
@@ -154,7 +164,7 @@ func (s *Service) TraceEPC(in string) (*ItemTrace, error) {
 		e, err = epc.DecodeHex(in)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: epc %q: %w", ErrInvalid, in, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTrace, err) // the codec's error names the EPC
 	}
 	c, err := s.CartonByEPC(e.Hex())
 	if err != nil {

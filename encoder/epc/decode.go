@@ -82,7 +82,7 @@ func DecodeHex(s string) (e EPC, err error) {
 		for i := 0; i < len(s); i++ {
 			if hexVal[s[i]] == 0xFF {
 				return EPC{}, newErr(SchemeRaw, "hex", s, ErrHex,
-					"character "+quoteByte(s[i])+" at position "+itoa(uint64(i+1))+" is not a hexadecimal digit")
+					"character "+quoteChar(s, i)+" at position "+itoa(uint64(charPos(s, i)+1))+" is not a hexadecimal digit")
 			}
 		}
 	}

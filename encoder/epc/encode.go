@@ -135,13 +135,15 @@ func checkCSET82(s Scheme, field, v string, maxChars int) error {
 	if v == "" {
 		return newErr(s, field, v, ErrSerial, "is empty")
 	}
-	if len(v) > maxChars {
-		return newErr(s, field, v, ErrSerial, "has more than the "+itoa(uint64(maxChars))+" characters "+s.String()+" holds")
-	}
+	// The characters first: the length counts bytes, which are characters
+	// only in CSET 82.
 	for i := 0; i < len(v); i++ {
 		if !inCSET82(v[i]) {
-			return newErr(s, field, v, ErrCharset, "character "+quoteByte(v[i])+" is not in the GS1 character set 82 (A–Z a–z 0–9 ! \" % & ' ( ) * + , - . / : ; < = > ? _)")
+			return newErr(s, field, v, ErrCharset, "character "+quoteChar(v, i)+" is not in the GS1 character set 82 (A–Z a–z 0–9 ! \" % & ' ( ) * + , - . / : ; < = > ? _)")
 		}
+	}
+	if len(v) > maxChars {
+		return newErr(s, field, v, ErrSerial, "has more than the "+itoa(uint64(maxChars))+" characters "+s.String()+" holds")
 	}
 	return nil
 }

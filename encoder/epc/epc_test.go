@@ -453,3 +453,28 @@ func TestSchemeNames(t *testing.T) {
 		}
 	}
 }
+
+// A character beyond ASCII is quoted whole ('Ü', not the 'Ã' of its first
+// byte), its position counts characters, and it is named before a length
+// that counts its bytes.
+func TestErrorsQuoteCharacters(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"hex", func() error { _, err := DecodeHex("30ÜBER"); return err }, `character 'Ü' at position 3 is not a hexadecimal digit`},
+		{"hex after one", func() error { _, err := DecodeHex("ÄÜ"); return err }, `character 'Ä' at position 1 is not`},
+		{"hex, byte not UTF-8", func() error { _, err := DecodeHex("30\xff0"); return err }, `character byte 0xFF at position 3 is not`},
+		{"uri hex", func() error { _, err := ParseURI("urn:epc:raw:12.x3Ü"); return err }, `character 'Ü' is not a hexadecimal digit`},
+		{"serial", func() error { _, err := NewSGTIN198(1, 7, "80614141123458", "AÜ"); return err }, `character 'Ü' is not in the GS1 character set 82`},
+		{"long serial", func() error { _, err := NewSGTIN198(1, 7, "80614141123458", strings.Repeat("Ü", 15)); return err }, `character 'Ü' is not in the GS1 character set 82`},
+		{"serial+", func() error { _, err := NewSGTINPlus(1, "80614141123458", "😀"); return err }, `character '😀' is not in the GS1 character set 82`},
+		{"grai+", func() error { _, err := NewGRAIPlus(1, "0614141123452", strings.Repeat("é", 9)); return err }, `character 'é'`},
+	} {
+		err := c.err()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want %q", c.name, err, c.want)
+		}
+	}
+}

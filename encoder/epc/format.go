@@ -1,6 +1,9 @@
 package epc
 
-import "strconv"
+import (
+	"strconv"
+	"unicode/utf8"
+)
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
 
@@ -21,7 +24,21 @@ func appendPadded(dst []byte, v uint64, n int) []byte {
 	return append(dst, buf[i:]...)
 }
 
-func quoteByte(c byte) string { return strconv.QuoteRune(rune(c)) }
+// quoteChar shows the character at byte offset i of s as 'c': the whole
+// character, 'Ü' rather than the 'Ã' of its first byte (i is where a byte
+// loop stopped: the first byte of the character). A byte that is not
+// UTF-8 shows as byte 0xNN.
+func quoteChar(s string, i int) string {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && n <= 1 {
+		const hexd = "0123456789ABCDEF"
+		return "byte 0x" + string([]byte{hexd[s[i]>>4], hexd[s[i]&15]})
+	}
+	return strconv.QuoteRune(r)
+}
+
+// charPos is byte offset i of s counted in characters.
+func charPos(s string, i int) int { return utf8.RuneCountInString(s[:i]) }
 
 func equalFoldASCII(a, b string) bool {
 	if len(a) != len(b) {

@@ -162,7 +162,7 @@ func putHostname(w *writer, in plusIn) error {
 	}
 	for i := 0; i < len(h); i++ {
 		if !hostChar(h[i]) {
-			return newErr(s, "hostname", h, ErrCharset, "character "+quoteByte(h[i])+" cannot appear in a hostname; give the host alone, without https:// or a path")
+			return newErr(s, "hostname", h, ErrCharset, "character "+quoteChar(h, i)+" cannot appear in a hostname; give the host alone, without https:// or a path")
 		}
 	}
 	// 7-bit units, taking at each position the longest optimised sequence.

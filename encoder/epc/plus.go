@@ -236,13 +236,15 @@ func putAlnum(w *writer, s Scheme, field, v string, maxChars, enc int) error {
 // 7-bit characters are CSET 82, and '#' when hash is set.
 func putAlnumLen(w *writer, s Scheme, field, v string, lenBits, maxChars, enc int, hash bool) error {
 	n := len(v)
-	if n == 0 || n > maxChars {
-		return newErr(s, field, v, ErrSerial, "must have 1–"+itoa(uint64(maxChars))+" characters")
-	}
+	// The characters first: n counts bytes, which are characters only in
+	// CSET 82.
 	for i := 0; i < n; i++ {
 		if !inCSET82(v[i]) && !(hash && v[i] == '#') {
-			return newErr(s, field, v, ErrCharset, "character "+quoteByte(v[i])+" cannot be encoded")
+			return newErr(s, field, v, ErrCharset, "character "+quoteChar(v, i)+" cannot be encoded")
 		}
+	}
+	if n == 0 || n > maxChars {
+		return newErr(s, field, v, ErrSerial, "must have 1–"+itoa(uint64(maxChars))+" characters")
 	}
 	best, bestBits := encASCII7, 7*n
 	try := func(ind, nb int, ok bool) {

@@ -243,7 +243,7 @@ func parseRawURI(uri, rest string) (EPC, error) {
 	for i := 0; i < len(hx); i++ {
 		v := hexVal[hx[i]]
 		if v == 0xFF {
-			return EPC{}, newErr(SchemeRaw, "hex", hx, ErrHex, "character "+quoteByte(hx[i])+" is not a hexadecimal digit")
+			return EPC{}, newErr(SchemeRaw, "hex", hx, ErrHex, "character "+quoteChar(hx, i)+" is not a hexadecimal digit")
 		}
 		if i%2 == 0 {
 			e.raw[i/2] = v << 4

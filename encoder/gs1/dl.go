@@ -299,7 +299,7 @@ func (m Message) DigitalLink(domain string) (string, error) {
 	}
 	for i := 0; i < len(domain); i++ {
 		if c := domain[i]; c <= ' ' || c >= 0x7f || c == '?' || c == '#' || c == '"' || c == '<' || c == '>' || c == '\\' {
-			return "", newErr("", i, "dl", ErrSyntax, "Digital Link domain "+strconv.Quote(domain)+" has "+quoteByte(c)+" at position "+strconv.Itoa(i)+"; give a host name with an optional path, e.g. id.example.com/dl")
+			return "", newErr("", i, "dl", ErrSyntax, "Digital Link domain "+strconv.Quote(domain)+" has "+quoteChar(domain, i)+" at position "+charPos(domain, i)+"; give a host name with an optional path, e.g. id.example.com/dl")
 		}
 	}
 	var b strings.Builder

@@ -3,6 +3,7 @@ package gs1
 import (
 	"errors"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Every *Error returned by this package unwraps to one of
@@ -92,11 +93,38 @@ func at(err error, off int) error {
 	return err
 }
 
-// quoteByte shows a byte as 'c' when it is printable ASCII, else as 0xNN.
-func quoteByte(c byte) string {
-	if c >= 0x20 && c < 0x7f {
-		return strconv.QuoteRune(rune(c))
+// quoteChar shows the character at byte offset i of s as 'c': the whole
+// character, 'Ü' rather than the 'Ã' of its first byte, even when i is in
+// its middle. An ASCII control character and a byte that is not UTF-8 show
+// as byte 0xNN.
+func quoteChar(s string, i int) string {
+	i = charStart(s, i)
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r >= 0x20 && r != 0x7f && !(r == utf8.RuneError && n <= 1) {
+		return strconv.QuoteRune(r)
 	}
 	const hexd = "0123456789ABCDEF"
+	c := s[i]
 	return "byte 0x" + string([]byte{hexd[c>>4], hexd[c&15]})
+}
+
+// charPos is the position of the character at byte offset i of s counted
+// in characters, as a message shows it.
+func charPos(s string, i int) string {
+	return strconv.Itoa(utf8.RuneCountInString(s[:charStart(s, i)]))
+}
+
+// charStart is the offset of the first byte of the character that byte
+// offset i of s is part of (i itself for ASCII and for a byte that is not
+// UTF-8).
+func charStart(s string, i int) int {
+	for j := i; j >= 0 && j > i-utf8.UTFMax; j-- {
+		if utf8.RuneStart(s[j]) {
+			if r, n := utf8.DecodeRuneInString(s[j:]); j+n > i && !(r == utf8.RuneError && n <= 1) {
+				return j
+			}
+			break
+		}
+	}
+	return i
 }

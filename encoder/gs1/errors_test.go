@@ -170,3 +170,35 @@ func TestCSET64Padding(t *testing.T) {
 		}
 	}
 }
+
+// A character beyond ASCII is quoted whole ('Ü', not the 'Ã' of its first
+// byte) and its position counts characters; a byte that is not UTF-8 and a
+// control character show as bytes.
+func TestErrorsQuoteCharacters(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"charset", func() error { return ValidateValue("10", "ABÜ") }, `AI (10): character 'Ü' is not in CSET 82 in "ABÜ"`},
+		{"emoji", func() error { return ValidateValue("10", "A😀") }, `AI (10): character '😀' is not in CSET 82 in "A😀"`},
+		{"not UTF-8", func() error { return ValidateValue("10", "A\xff") }, `AI (10): character byte 0xFF is not in CSET 82`},
+		{"control", func() error { return ValidateValue("10", "A\x1dB") }, `AI (10): character byte 0x1D is not in CSET 82`},
+		{"check digit, last character", func() error { _, err := CheckDigit("12Ü"); return err }, `non-digit 'Ü' at position 2 of "12Ü"`},
+		{"check digit, after one", func() error { _, err := CheckDigit("ÜÄ1"); return err }, `non-digit 'Ä' at position 1 of "ÜÄ1"`},
+		{"check pair", func() error { _, err := CheckPair("AÜ"); return err }, `character 'Ü' is not in CSET 82`},
+		{"domain", func() error {
+			m, err := ParseHRI("(01)09520123456788")
+			if err != nil {
+				return err
+			}
+			_, err = m.DigitalLink("bücher.example")
+			return err
+		}, `has 'ü' at position 1;`},
+	} {
+		err := c.err()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want %q", c.name, err, c.want)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func CheckDigit(digits string) (byte, error) {
 	for i := len(digits) - 1; i >= 0; i-- {
 		c := digits[i]
 		if c < '0' || c > '9' {
-			return 0, newErr("", i, "csum", ErrCharset, "non-digit "+quoteByte(c)+" at position "+strconv.Itoa(i)+" of "+strconv.Quote(digits))
+			return 0, newErr("", charStart(digits, i), "csum", ErrCharset, "non-digit "+quoteChar(digits, i)+" at position "+charPos(digits, i)+" of "+strconv.Quote(digits))
 		}
 		sum += int(c-'0') * w
 		w = 4 - w
@@ -154,7 +154,7 @@ func CheckPair(data string) (string, error) {
 	for i := len(data) - 1; i >= 0; i-- {
 		c := cset82Value[data[i]]
 		if c == 0 {
-			return "", newErr("", i, "csumalpha", ErrCharset, "character "+quoteByte(data[i])+" is not in CSET 82")
+			return "", newErr("", charStart(data, i), "csumalpha", ErrCharset, "character "+quoteChar(data, i)+" is not in CSET 82")
 		}
 		for {
 			p++

@@ -88,7 +88,7 @@ func checkValue(a *AI, v string) *Error {
 		}
 		part := v[pos : pos+n]
 		if bad := charsetBad(c.Charset, part); bad >= 0 {
-			return newErr(a.Code, pos+bad, "charset", ErrCharset, "character "+quoteByte(part[bad])+" is not in "+c.Charset.String()+" in "+strconv.Quote(v))
+			return newErr(a.Code, pos+bad, "charset", ErrCharset, "character "+quoteChar(part, bad)+" is not in "+c.Charset.String()+" in "+strconv.Quote(v))
 		}
 		for _, l := range c.Linters {
 			f := linterFuncs[l]

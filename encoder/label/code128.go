@@ -2,6 +2,8 @@ package label
 
 import (
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Code 128 symbol character values used by the encoder.
@@ -49,7 +51,13 @@ func EncodeCode128(data string, gs1 bool) (Code128, error) {
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		if c != FNC1 && (c < 32 || c > 126) {
-			return Code128{}, fmt.Errorf("%w: byte 0x%02X at %d: Code 128 data must be printable ASCII", ErrData, c, i)
+			// The character, not its first byte ('Ü', not 0xC3), at its
+			// position in characters.
+			what := fmt.Sprintf("byte 0x%02X", c)
+			if r, n := utf8.DecodeRuneInString(data[i:]); c >= utf8.RuneSelf && !(r == utf8.RuneError && n <= 1) {
+				what = strconv.QuoteRune(r)
+			}
+			return Code128{}, fmt.Errorf("%w: %s at %d: Code 128 data must be printable ASCII", ErrData, what, utf8.RuneCountInString(data[:i]))
 		}
 	}
 	if data == "" && !gs1 {

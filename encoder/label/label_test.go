@@ -441,3 +441,56 @@ func TestBuiltinsDoNotOverlap(t *testing.T) {
 		}
 	}
 }
+
+// A value's error quotes characters, not bytes ('Ü', not the 'Ã' of its
+// first byte), counts its positions in characters, and names a character
+// outside CSET 82 before a length that counts bytes; a real date outside
+// the years of GS1's YYMMDD is not called "not a date".
+func TestValueErrorsQuoteCharacters(t *testing.T) {
+	carton, _ := Builtin("carton")
+	p := profile(t, "zebra-zt411-203")
+	for _, c := range []struct {
+		key, val, want string
+	}{
+		{"lot", "ÜBER", `lot: "ÜBER" has 'Ü' at 0;`},
+		{"lot", "AB😀", `lot: "AB😀" has '😀' at 2;`},
+		{"lot", "ÄÖÜ1", `lot: "ÄÖÜ1" has 'Ä' at 0;`},
+		{"lot", strings.Repeat("Ü", 15), `has 'Ü' at 0;`},
+		{"lot", "A\xffB", `lot: "A\xffB" is not valid UTF-8`},
+		{"po", "Bestellung-Ü", `po: "Bestellung-Ü" has 'Ü' at 11;`},
+		{"epc", "30ÜBER", `character 'Ü' at position 3 is not a hexadecimal digit`},
+		{"expiry", "9999-12-31", `expiry: "9999-12-31" is outside the years a GS1 date (YYMMDD) can carry, 1951 to 2149`},
+	} {
+		_, err := Render(carton, with(c.key, c.val), p, 1)
+		if !errors.Is(err, ErrValue) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %q: %v; want %q", c.key, c.val, err, c.want)
+		}
+	}
+	for _, c := range []struct{ data, want string }{
+		{"ABÜ", `'Ü' at 2: Code 128 data must be printable ASCII`},
+		{"ÄÖ", `'Ä' at 0:`},
+		{"A\xffB", `byte 0xFF at 1:`},
+		{"A\tB", `byte 0x09 at 1:`},
+	} {
+		if _, err := EncodeCode128(c.data, false); !errors.Is(err, ErrData) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Code 128 %q: %v; want %q", c.data, err, c.want)
+		}
+	}
+}
+
+// A template file's value of the wrong type or unknown key names its path
+// and what it takes, not the decoder's Go types.
+func TestTemplateTypeErrorsNameTheKey(t *testing.T) {
+	base := "name: t\nwidth_mm: 50\nlength_mm: 25\nvariables:\n  - {name: lot, type: lot}\nelements:\n"
+	for _, c := range []struct{ src, want string }{
+		{"name: t\nwidth_mm: wide\nlength_mm: 25\n", `line 2: width_mm: want a number, got "wide"`},
+		{"name: t\nwidth_mm: 50\nlength_mm: 25\nvariables:\n  - {name: lot, type: lot, max_len: many}\n", `line 5: variables[0].max_len: want a whole number, got "many"`},
+		{base + "  - {type: text, name: a, height: 3, value: x, colour: red}\n", `line 7: unknown key "colour" in elements[0]; known keys:`},
+		{base + "  - {type: text, name: a, height: [3], value: x}\n", `line 7: elements[0].height: want a number, got a list`},
+	} {
+		_, err := ParseTemplate("t.yaml", []byte(c.src), "")
+		if !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "!!") || strings.Contains(err.Error(), "label.") {
+			t.Errorf("%q: %v; want %q", c.src, err, c.want)
+		}
+	}
+}

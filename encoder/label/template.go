@@ -10,10 +10,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dockgate/dockgate/internal/yamltype"
 )
 
 // Template is a label design in millimetres with named variables.
@@ -147,6 +150,16 @@ func ParseTemplate(name string, data []byte, dir string) (*Template, error) {
 	if err := dec.Decode(&t); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: %s: empty document", ErrTemplate, name)
+		}
+		var te *yaml.TypeError
+		var doc yaml.Node
+		if errors.As(err, &te) && yaml.Unmarshal(data, &doc) == nil {
+			// Each problem with its key and what it takes, rather
+			// than the decoder's "cannot unmarshal !!str into
+			// float64" or "field x not found in type label.Spec".
+			if probs := yamltype.Problems(&doc, reflect.TypeFor[Template](), ""); len(probs) > 0 {
+				return nil, fmt.Errorf("%w: %s: %s", ErrTemplate, name, strings.Join(probs, "; "))
+			}
 		}
 		return nil, fmt.Errorf("%w: %s: %s", ErrTemplate, name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}

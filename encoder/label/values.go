@@ -130,19 +130,27 @@ func checkValue(v Variable, val string) (string, error) {
 		if max == 0 {
 			max = 20
 		}
+		// The characters first: the length counts bytes, which are
+		// characters only in CSET 82.
+		for i, r := range val {
+			if r >= utf8.RuneSelf || strings.IndexByte(cset82, byte(r)) < 0 {
+				if _, n := utf8.DecodeRuneInString(val[i:]); r == utf8.RuneError && n <= 1 {
+					return "", fmt.Errorf("is not valid UTF-8")
+				}
+				return "", fmt.Errorf("has %q at %d; GS1 allows A-Z a-z 0-9 and !\"%%&'()*+,-./:;<=>?_", r, utf8.RuneCountInString(val[:i]))
+			}
+		}
 		if len(val) > max {
 			return "", fmt.Errorf("is %d characters; at most %d", len(val), max)
-		}
-		for i := 0; i < len(val); i++ {
-			if strings.IndexByte(cset82, val[i]) < 0 {
-				return "", fmt.Errorf("has %q at %d; GS1 allows A-Z a-z 0-9 and !\"%%&'()*+,-./:;<=>?_", rune(val[i]), i)
-			}
 		}
 		return val, nil
 	case "date":
 		d, err := time.Parse("2006-01-02", val)
-		if err != nil || d.Year() < 1951 || d.Year() > 2149 {
+		if err != nil {
 			return "", fmt.Errorf("is not a date: use YYYY-MM-DD, e.g. 2027-03-31")
+		}
+		if d.Year() < 1951 || d.Year() > 2149 {
+			return "", fmt.Errorf("is outside the years a GS1 date (YYMMDD) can carry, 1951 to 2149")
 		}
 		return val, nil
 	case "int":

@@ -1,5 +1,11 @@
 package lot
 
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
 // MaxLength is the longest value GS1 AI (10) batch/lot number takes (X..20).
 const MaxLength = 20
 
@@ -14,6 +20,21 @@ func init() {
 
 // InCSET82 reports whether c is a GS1 CSET 82 character.
 func InCSET82(c byte) bool { return c < 128 && cset82[c] }
+
+// quoteChar quotes the character at byte offset i of s, where a loop over
+// bytes stopped: 'Ü', not the 'Ã' of its first byte; a byte that is not
+// UTF-8 shows as byte 0xNN.
+func quoteChar(s string, i int) string {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && n <= 1 {
+		return fmt.Sprintf("byte 0x%02X", s[i])
+	}
+	return strconv.QuoteRune(r)
+}
+
+// charPos is byte offset i of s counted in characters, as messages give
+// positions.
+func charPos(s string, i int) int { return utf8.RuneCountInString(s[:i]) }
 
 // firstOutsideCSET82 returns the index of the first character of s outside
 // CSET 82, or -1.

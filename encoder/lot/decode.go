@@ -35,11 +35,13 @@ type Fields struct {
 // the code does not match the format, carries an impossible date, or its
 // {CHECK} character is wrong.
 func (f *Format) Decode(code string) (Fields, error) {
+	// The characters first: the length counts bytes, which are
+	// characters only in CSET 82.
+	if k := firstOutsideCSET82(code); k >= 0 {
+		return Fields{}, fmt.Errorf("%w: code %q has %s at position %d", ErrCharset, code, quoteChar(code, k), charPos(code, k))
+	}
 	if len(code) > MaxLength {
 		return Fields{}, fmt.Errorf("%w: code %q has %d characters; AI (10) allows %d", ErrTooLong, code, len(code), MaxLength)
-	}
-	if k := firstOutsideCSET82(code); k >= 0 {
-		return Fields{}, fmt.Errorf("%w: code %q has %q at position %d", ErrCharset, code, code[k], k)
 	}
 	m := matcher{f: f, code: code, vals: make([]string, len(f.parts))}
 	if !m.match(0, 0) {

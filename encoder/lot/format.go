@@ -217,7 +217,7 @@ func parseTemplate(t string) ([]part, error) {
 		case '{':
 			j := strings.IndexByte(t[i:], '}')
 			if j < 0 {
-				return nil, fmt.Errorf("%w: %q: '{' at position %d is not closed; write tokens as {NAME}", ErrFormat, t, i)
+				return nil, fmt.Errorf("%w: %q: '{' at position %d is not closed; write tokens as {NAME}", ErrFormat, t, charPos(t, i))
 			}
 			name := t[i+1 : i+j]
 			p, err := parseToken(name)
@@ -227,9 +227,9 @@ func parseTemplate(t string) ([]part, error) {
 			parts = append(parts, p)
 			i += j + 1
 		case '}':
-			return nil, fmt.Errorf("%w: %q: '}' at position %d has no '{'", ErrFormat, t, i)
+			return nil, fmt.Errorf("%w: %q: '}' at position %d has no '{'", ErrFormat, t, charPos(t, i))
 		default:
-			addLit(string(c))
+			addLit(t[i : i+1]) // a byte: a character beyond ASCII is its bytes in a row
 			i++
 		}
 	}
@@ -300,7 +300,7 @@ func Compile(name string, fc FormatConfig, maxLen map[string]int) (*Format, erro
 		switch p.kind {
 		case partLit:
 			if k := firstOutsideCSET82(p.lit); k >= 0 {
-				return nil, fmt.Errorf("%w: format %q: literal %q has %q, which GS1 AI (10) cannot carry; use letters, digits or '-'", ErrCharset, t, p.lit, p.lit[k])
+				return nil, fmt.Errorf("%w: format %q: literal %q has %s, which GS1 AI (10) cannot carry; use letters, digits or '-'", ErrCharset, t, p.lit, quoteChar(p.lit, k))
 			}
 			for _, c := range []byte{'_', '>'} {
 				if strings.IndexByte(p.lit, c) >= 0 {
@@ -446,11 +446,13 @@ func (f *Format) checkValue(token, v string) error {
 	if v == "" {
 		return fmt.Errorf("%w: format %q needs a value for {%s}", ErrValue, f.template, token)
 	}
+	// The characters first: the length counts bytes, which are
+	// characters only in CSET 82.
+	if k := firstOutsideCSET82(v); k >= 0 {
+		return fmt.Errorf("%w: {%s} value %q has %s at position %d; AI (10) allows GS1 CSET 82 only (letters, digits, -./ and a few more)", ErrCharset, token, v, quoteChar(v, k), charPos(v, k))
+	}
 	if len(v) > maxLen {
 		return fmt.Errorf("%w: {%s} value %q has %d characters; format %q allows %d (raise max_len.%s or use a shorter value)", ErrValue, token, v, len(v), f.template, maxLen, token)
-	}
-	if k := firstOutsideCSET82(v); k >= 0 {
-		return fmt.Errorf("%w: {%s} value %q has %q at position %d; AI (10) allows GS1 CSET 82 only (letters, digits, -./ and a few more)", ErrCharset, token, v, v[k], k)
 	}
 	if k := strings.IndexAny(v, f.litChars); k >= 0 {
 		return fmt.Errorf("%w: {%s} value %q contains %q, which format %q uses as a separator, so the code could not be read back; remove it from the value", ErrValue, token, v, v[k], f.template)

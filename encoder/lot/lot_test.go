@@ -437,3 +437,35 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "codes/s")
 }
+
+// A character beyond ASCII is quoted whole ('Ü', not the 'Ã' of its first
+// byte), a format's literal keeps it, positions count characters, and it is
+// named before a length that counts its bytes.
+func TestErrorsQuoteCharacters(t *testing.T) {
+	f := mustCompile(t, "{YYMM}-{PRODUCT}-{SEQ:3}")
+	gen := func(product string) error {
+		_, err := f.Generate(Values{Date: day("2025-05-01"), Product: product}, 1)
+		return err
+	}
+	compile := func(tmpl string) error { _, err := Compile("t", FormatConfig{Format: tmpl}, nil); return err }
+	decode := func(code string) error { _, err := f.Decode(code); return err }
+	for _, c := range []struct {
+		name string
+		err  error
+		is   error
+		want string
+	}{
+		{"value", gen("ÜBER"), ErrCharset, `{PRODUCT} value "ÜBER" has 'Ü' at position 0;`},
+		{"value, emoji", gen("A😀"), ErrCharset, `{PRODUCT} value "A😀" has '😀' at position 1;`},
+		{"value longer in bytes", gen("ÜÜÜÜ"), ErrCharset, `has 'Ü' at position 0`},
+		{"literal", compile("ÜBER-{SEQ:3}"), ErrCharset, `literal "ÜBER-" has 'Ü', which`},
+		{"brace position", compile("Ü-{SEQ:3}-{"), ErrFormat, `'{' at position 10 is not closed`},
+		{"code", decode("2505-ÄB-001"), ErrCharset, `code "2505-ÄB-001" has 'Ä' at position 5`},
+		{"code, not UTF-8", decode("2505-\xffB-001"), ErrCharset, `has byte 0xFF at position 5`},
+		{"code longer in bytes", decode(strings.Repeat("Ü", 11)), ErrCharset, `has 'Ü' at position 0`},
+	} {
+		if !errors.Is(c.err, c.is) || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v; want %v with %q", c.name, c.err, c.is, c.want)
+		}
+	}
+}
