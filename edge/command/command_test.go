@@ -503,3 +503,42 @@ func TestDecodeErrorsReadLikeTheHTTPAPI(t *testing.T) {
 		}
 	}
 }
+
+// A command whose "accepted" reply cannot be stored (the outbox is full,
+// its lifecycle reserve too) is neither recorded nor run: the sender's
+// retry finds it new. (An outcome that cannot be stored is kept in memory:
+// TestUnsavedOutcomeAnswersRepeatsAndIsStoredLater.)
+func TestCommandRefusedWhenItsReplyCannotBeStored(t *testing.T) {
+	s, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := outbox.Open(s, outbox.Options{MaxBytes: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ob.Close(); s.Close() })
+	d := NewDispatcher(s, ob, Options{Now: func() time.Time { return t0 }})
+	var calls atomic.Int32
+	d.Handle(LotHold, func(context.Context, Command) (any, error) {
+		calls.Add(1)
+		return nil, nil
+	})
+	body := json.RawMessage(`{"pad":"` + strings.Repeat("x", 300) + `"}`)
+	for i := 0; ; i++ {
+		_, err := ob.Append(context.Background(), outbox.Event{Type: "reply", Topic: "reply/x", Priority: outbox.PriorityLifecycle, Body: body})
+		if errors.Is(err, outbox.ErrStoreFull) {
+			break
+		}
+		if err != nil || i > 100 {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	d.process(context.Background(), incoming{LotHold, payload("c-full", `"lot":"L1"`)})
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the handler ran %d times for a command that could not be accepted", n)
+	}
+	if prev, ok := d.recall("c-full"); ok {
+		t.Fatalf("a refused command was recorded: %+v", prev)
+	}
+}
