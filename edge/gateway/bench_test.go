@@ -74,7 +74,7 @@ func BenchmarkLotIssueHold(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		l, err := g.Lots().Issue(ctx, lots.IssueRequest{Details: lots.Details{Product: "WLD01", GTIN: "09520123456788"}})
+		l, err := g.Lots().Issue(ctx, lots.IssueRequest{Details: lots.Details{Product: fmt.Sprintf("W%04d", i/900), GTIN: "09520123456788"}})
 		if err != nil {
 			b.Fatal(err)
 		}

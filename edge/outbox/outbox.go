@@ -300,6 +300,10 @@ type Outbox struct {
 	// pass left staged events behind (or failed).
 	relaySeen uint64
 	relayMore bool
+	// relayLast is the stamp of the last staged event moved; relayFullAt
+	// when the last pass over every staged key began.
+	relayLast   uint64
+	relayFullAt time.Time
 }
 
 type reqKind uint8
@@ -390,6 +394,7 @@ func Open(s *store.Store, o Options) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox: read staged events: %w", err)
 	}
 	ob.stamp.Store(max(last, uint64(time.Now().UnixNano())))
+	ob.relayLast = ob.stamp.Load() // the first pass, a full one, moves those below
 	s.OnCommit(ob.flushStaged)
 	go ob.writer()
 	// Events staged before the last stop are queued before Open returns.

@@ -16,6 +16,29 @@ import (
 // commit listener announced (a transaction committed without store.Update).
 const relayInterval = time.Second
 
+// A relay pass reads the staged keys from relayWindow before now (or from
+// the last one it moved, when that is older): the keys below were moved
+// long ago and are only tombstones, which a queue on an LSM tree must not
+// read again on every pass. A transaction that commits more than
+// relayWindow after it staged (none of the gateway's do) has its events
+// moved by the full pass, made at Open and every relayFullEvery.
+const (
+	relayWindow    = 2 * time.Second
+	relayFullEvery = 30 * time.Second
+)
+
+// nextStamp is the stamp of a staged event: the wall clock in nanoseconds,
+// but always above the last one (a clock set back keeps the order).
+func (ob *Outbox) nextStamp() uint64 {
+	for {
+		last := ob.stamp.Load()
+		next := max(last+1, uint64(time.Now().UnixNano()))
+		if ob.stamp.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
 // Stage writes ev into txn, a read-write transaction of the outbox's store,
 // as a staged event: it commits with the change that txn makes, or not at
 // all. The outbox's writer moves staged events into the queue, allocating
@@ -48,7 +71,7 @@ func (ob *Outbox) Stage(txn *badger.Txn, ev Event) error {
 	if err := ob.Admit(ev.Priority, len(val)); err != nil {
 		return err
 	}
-	if err := txn.Set(skey(ob.stamp.Add(1), ev.Priority), val); err != nil {
+	if err := txn.Set(skey(ob.nextStamp(), ev.Priority), val); err != nil {
 		return fmt.Errorf("stage %s event: %w", ev.Type, err)
 	}
 	ob.staged.Add(1)
@@ -97,16 +120,17 @@ func (ob *Outbox) flushStaged() {
 	}
 }
 
-// applyRelay moves staged events into the queue inside ts: each gets the
-// next sequence number and its staged key is deleted, in the same commit. A
-// pass stops at the transaction's size bound and says so in res.more.
-func (ob *Outbox) applyRelay(ts *txnState, res *result) error {
+// applyRelay moves staged events with a stamp from from on into the queue
+// inside ts: each gets the next sequence number and its staged key is
+// deleted, in the same commit. A pass stops at the transaction's size bound
+// and says so in res.more; last is the stamp of the last key it moved.
+func (ob *Outbox) applyRelay(ts *txnState, from uint64, res *result) (last uint64, err error) {
 	ob.relaySeen = ob.staged.Load()
 	prefix := []byte(store.PrefixOutboxS)
 	it := ts.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 	defer it.Close()
 	moved := uint64(0)
-	for it.Rewind(); it.Valid(); it.Next() {
+	for it.Seek(skey(from, 0)); it.Valid(); it.Next() {
 		if ts.bytes >= maxTxnBytes || moved >= uint64(ob.opt.MaxBatch) {
 			res.more = true
 			break
@@ -119,14 +143,17 @@ func (ob *Outbox) applyRelay(ts *txnState, res *result) error {
 		}
 		val, err := item.ValueCopy(nil)
 		if err != nil {
-			return fmt.Errorf("staged event %x: %w", k, err)
+			return last, fmt.Errorf("staged event %x: %w", k, err)
 		}
 		seq := ts.st.nextSeq
 		if err := ts.txn.Set(qkey(p, seq), val); err != nil {
-			return err
+			return last, err
 		}
 		if err := ts.txn.Delete(k); err != nil {
-			return err
+			return last, err
+		}
+		if len(k) == len(prefix)+9 {
+			last = binary.BigEndian.Uint64(k[len(prefix):])
 		}
 		ts.st.nextSeq++
 		ts.st.count[p]++
@@ -137,5 +164,5 @@ func (ob *Outbox) applyRelay(ts *txnState, res *result) error {
 		moved++
 	}
 	res.seq = moved
-	return nil
+	return last, nil
 }

@@ -249,3 +249,42 @@ func TestOldest(t *testing.T) {
 		t.Fatalf("after the oldest was acked: %v", got)
 	}
 }
+
+// A pass reads only the recent staged keys; one committed long after it
+// was staged (none of the gateway's transactions do that) is moved by the
+// full pass that Open (and every relayFullEvery) makes.
+func TestLateStagedEventIsMovedByAFullPass(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := Open(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := func(i int) {
+		t.Helper()
+		if err := s.Update(func(txn *badger.Txn) error { return ob.Stage(txn, ev("x", PriorityLot, i)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stage(1)
+	late := ev("late", PriorityLot, 2)
+	late.ID, late.Time = NewID(), time.Now().UTC()
+	if err := s.DB().Update(func(txn *badger.Txn) error {
+		return txn.Set(skey(uint64(time.Now().Add(-time.Hour).UnixNano()), PriorityLot), encodeRecord(&late))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stage(3)
+	if st := ob.Stats(); st.Queued[PriorityLot].Events != 2 {
+		t.Fatalf("%d queued after the recent passes, want the 2 recent events", st.Queued[PriorityLot].Events)
+	}
+	ob.Close()
+	ob = open(t, s, Options{})
+	if st := ob.Stats(); st.Queued[PriorityLot].Events != 3 {
+		t.Fatalf("%d queued after Open's full pass, want 3", st.Queued[PriorityLot].Events)
+	}
+	t.Cleanup(func() { ob.Close(); s.Close() })
+}

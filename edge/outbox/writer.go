@@ -41,7 +41,7 @@ func (ob *Outbox) writer() {
 		case <-relay.C:
 			// Staged events no commit listener announced, or left by a
 			// pass that failed.
-			if !ob.relayMore && ob.staged.Load() == ob.relaySeen {
+			if !ob.relayMore && ob.staged.Load() == ob.relaySeen && time.Since(ob.relayFullAt) < relayFullEvery {
 				continue
 			}
 			batch = append(batch, request{kind: reqRelay})
@@ -204,13 +204,21 @@ func (ob *Outbox) commitTxn(ts *txnState) error {
 
 // relay moves every staged event into the queue, in transactions of their
 // own (so that a failure leaves nothing half-moved), and returns how many it
-// moved. A failure is tried again at the next tick.
+// moved. It reads the staged keys of the last relayWindow only, but every
+// relayFullEvery (and first) all of them. A failure is tried again at the
+// next tick.
 func (ob *Outbox) relay() result {
+	var from uint64 // a full pass
+	if !ob.relayFullAt.IsZero() && time.Since(ob.relayFullAt) < relayFullEvery {
+		from = min(ob.relayLast+1, uint64(max(time.Now().Add(-relayWindow).UnixNano(), 0)))
+	} else {
+		ob.relayFullAt = time.Now()
+	}
 	var total uint64
 	for {
 		ts := ob.newTxn(nil)
 		var res result
-		err := ob.applyRelay(ts, &res)
+		last, err := ob.applyRelay(ts, from, &res)
 		if err == nil && res.seq > 0 {
 			err = ob.commitTxn(ts)
 		}
@@ -220,6 +228,10 @@ func (ob *Outbox) relay() result {
 			return result{seq: total, err: fmt.Errorf("outbox: queue staged events: %w", err)}
 		}
 		total += res.seq
+		if res.seq > 0 {
+			ob.relayLast = max(ob.relayLast, last)
+			from = last + 1
+		}
 		if !res.more {
 			return result{seq: total}
 		}
