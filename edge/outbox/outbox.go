@@ -300,10 +300,13 @@ type Outbox struct {
 	// pass left staged events behind (or failed).
 	relaySeen uint64
 	relayMore bool
-	// relayLast is the stamp of the last staged event moved; relayFullAt
-	// when the last pass over every staged key began.
+	// relayLast is the stamp of the last staged event moved;
+	// relayFullAt when the last pass over every staged key began.
 	relayLast   uint64
 	relayFullAt time.Time
+	// open holds the stamps staged and not moved yet, with when.
+	pmu  sync.Mutex
+	open map[uint64]time.Time
 }
 
 type reqKind uint8
@@ -374,6 +377,7 @@ func Open(s *store.Store, o Options) (*Outbox, error) {
 		outstanding: map[uint64]handout{},
 		attempts:    map[uint64]int{},
 		gone:        map[uint64]struct{}{},
+		open:        map[uint64]time.Time{},
 	}
 	err := ob.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(stateKey)

@@ -16,12 +16,13 @@ import (
 // commit listener announced (a transaction committed without store.Update).
 const relayInterval = time.Second
 
-// A relay pass reads the staged keys from relayWindow before now (or from
-// the last one it moved, when that is older): the keys below were moved
-// long ago and are only tombstones, which a queue on an LSM tree must not
-// read again on every pass. A transaction that commits more than
-// relayWindow after it staged (none of the gateway's do) has its events
-// moved by the full pass, made at Open and every relayFullEvery.
+// A relay pass reads the staged keys from the oldest stamp staged in the
+// last relayWindow and not moved yet (or the last one moved): the keys
+// below were moved already and are only tombstones, which a queue on an
+// LSM tree must not read again on every pass. A stamp staged longer ago was
+// rolled back, or its transaction commits more than relayWindow after it
+// staged (none of the gateway's do): such events are moved by the full
+// pass, made at Open and every relayFullEvery.
 const (
 	relayWindow    = 2 * time.Second
 	relayFullEvery = 30 * time.Second
@@ -71,11 +72,41 @@ func (ob *Outbox) Stage(txn *badger.Txn, ev Event) error {
 	if err := ob.Admit(ev.Priority, len(val)); err != nil {
 		return err
 	}
-	if err := txn.Set(skey(ob.nextStamp(), ev.Priority), val); err != nil {
+	stamp := ob.nextStamp()
+	if err := txn.Set(skey(stamp, ev.Priority), val); err != nil {
 		return fmt.Errorf("stage %s event: %w", ev.Type, err)
 	}
+	ob.pmu.Lock()
+	if len(ob.open) >= 4096 { // the writer is not moving them (closed)
+		ob.forgetOpen(time.Now())
+	}
+	ob.open[stamp] = time.Now()
+	ob.pmu.Unlock()
 	ob.staged.Add(1)
 	return nil
+}
+
+// forgetOpen drops the stamps staged more than relayWindow before now
+// (ob.pmu held).
+func (ob *Outbox) forgetOpen(now time.Time) {
+	for stamp, at := range ob.open {
+		if now.Sub(at) > relayWindow {
+			delete(ob.open, stamp)
+		}
+	}
+}
+
+// relayFrom is the stamp a relay pass seeks to: the oldest staged in the
+// last relayWindow and not moved, or the one after the last moved.
+func (ob *Outbox) relayFrom() uint64 {
+	ob.pmu.Lock()
+	defer ob.pmu.Unlock()
+	ob.forgetOpen(time.Now())
+	from := ob.relayLast + 1
+	for stamp := range ob.open {
+		from = min(from, stamp)
+	}
+	return from
 }
 
 // skey is the key of a staged event: the stamp orders staged events as
@@ -154,6 +185,9 @@ func (ob *Outbox) applyRelay(ts *txnState, from uint64, res *result) (last uint6
 		}
 		if len(k) == len(prefix)+9 {
 			last = binary.BigEndian.Uint64(k[len(prefix):])
+			ob.pmu.Lock()
+			delete(ob.open, last)
+			ob.pmu.Unlock()
 		}
 		ts.st.nextSeq++
 		ts.st.count[p]++

@@ -204,13 +204,13 @@ func (ob *Outbox) commitTxn(ts *txnState) error {
 
 // relay moves every staged event into the queue, in transactions of their
 // own (so that a failure leaves nothing half-moved), and returns how many it
-// moved. It reads the staged keys of the last relayWindow only, but every
+// moved. It reads the staged keys from relayFrom on, but every
 // relayFullEvery (and first) all of them. A failure is tried again at the
 // next tick.
 func (ob *Outbox) relay() result {
 	var from uint64 // a full pass
 	if !ob.relayFullAt.IsZero() && time.Since(ob.relayFullAt) < relayFullEvery {
-		from = min(ob.relayLast+1, uint64(max(time.Now().Add(-relayWindow).UnixNano(), 0)))
+		from = ob.relayFrom()
 	} else {
 		ob.relayFullAt = time.Now()
 	}
