@@ -4,7 +4,7 @@
 // Unknown keys are errors with their line number; every problem names the
 // field and how to fix it, and Load reports all of them at once. Secrets are
 // read from files or environment variables, never from the YAML itself (see
-// the README's configuration reference).
+// the configuration reference, docs/configuration.md).
 package config
 
 import (

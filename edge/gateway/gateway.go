@@ -396,7 +396,7 @@ func (g *Gateway) health() (bool, any) {
 }
 
 // healthDetail is the "detail" of GET /healthz. Like all the gateway's
-// JSON, its field names are snake_case (see the README's JSON conventions).
+// JSON, its field names are snake_case (see the JSON conventions in docs/api.md).
 type healthDetail struct {
 	Site    string `json:"site"`
 	Gateway string `json:"gateway"`

@@ -63,6 +63,17 @@ func (r *release) writeTarball(t target, bin string) (string, error) {
 		tfs = append(tfs, tarFile{name: f.name, mode: 0o644, body: b})
 	}
 	tfs = append(tfs, tarFile{name: "copyright", mode: 0o644, body: r.copyright})
+	docs, err := r.docFiles()
+	if err != nil {
+		return "", err
+	}
+	for _, d := range docs {
+		b, err := os.ReadFile(filepath.Join(r.root, d))
+		if err != nil {
+			return "", err
+		}
+		tfs = append(tfs, tarFile{name: d, mode: 0o644, body: b})
+	}
 
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
@@ -136,6 +147,14 @@ func (r *release) writeDeb(t target, bin string) (string, error) {
 	}
 	conf := file(staged["dockgate.yaml"], confPath, 0o644)
 	conf.Type = files.TypeConfig
+	docs, err := r.docFiles()
+	if err != nil {
+		return "", err
+	}
+	var docContents files.Contents
+	for _, d := range docs {
+		docContents = append(docContents, file(filepath.Join(r.root, d), docDir+"/"+d, 0o644))
+	}
 	info := &nfpm.Info{
 		Name:          "dockgate",
 		Arch:          t.debArch,
@@ -148,7 +167,7 @@ func (r *release) writeDeb(t target, bin string) (string, error) {
 		Description:   description,
 		MTime:         r.mtime,
 		Overridables: nfpm.Overridables{
-			Contents: files.Contents{
+			Contents: append(files.Contents{
 				file(bin, binPath, 0o755),
 				conf,
 				file(staged["dockgate.service"], unitPath, 0o644),
@@ -156,7 +175,7 @@ func (r *release) writeDeb(t target, bin string) (string, error) {
 				file(staged["changelog.Debian.gz"], docDir+"/changelog.Debian.gz", 0o644),
 				file(filepath.Join(r.root, "README.md"), docDir+"/README.md", 0o644),
 				file(filepath.Join(r.root, "testdata/dockgate.example.yaml"), docDir+"/examples/dockgate.example.yaml", 0o644),
-			},
+			}, docContents...),
 			Scripts: nfpm.Scripts{
 				PostInstall: staged["postinst"],
 				PreRemove:   staged["prerm"],
@@ -195,4 +214,28 @@ func (r *release) changelog() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// docFiles are the reference pages the README links to (docs/, relative to
+// the tree's root), shipped beside it so that its links work where it is
+// installed.
+func (r *release) docFiles() ([]string, error) {
+	var out []string
+	for _, pattern := range []string{"docs/*.md", "docs/grafana/*.json"} {
+		m, err := filepath.Glob(filepath.Join(r.root, pattern))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range m {
+			rel, err := filepath.Rel(r.root, f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no docs/*.md under %s: run the release from the source tree", r.root)
+	}
+	return out, nil
 }
