@@ -159,6 +159,10 @@ func Open(dataDir string, o Options) (*Store, error) {
 	}
 	s := &Store{dir: dataDir, lock: lock}
 	dbDir := filepath.Join(dataDir, "badger")
+	if err := dropEmptyWALs(dbDir, o.Logger); err != nil {
+		unlock(lock)
+		return nil, fmt.Errorf("%w %s: %w", ErrOpen, dbDir, err)
+	}
 	db, err := badger.Open(BadgerOptions(dbDir, o))
 	if err != nil && !o.NoRecover && corrupt(err) {
 		// Badger does not keep the cause of every failure: the machine's
