@@ -103,8 +103,8 @@ func (s *Store) OnCommit(f func()) {
 }
 
 // BadgerOptions returns the Badger options the gateway uses for dir: the
-// server defaults cut down for a box with little memory (see the README's
-// storage section for the measured footprint).
+// server defaults cut down for a box with little memory (see "Operating the
+// outbox and memory" in docs/mqtt.md for the measured footprint).
 func BadgerOptions(dir string, o Options) badger.Options {
 	bo := badger.DefaultOptions(dir).
 		WithSyncWrites(!o.NoSync).
