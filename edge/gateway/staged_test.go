@@ -30,14 +30,18 @@ func TestChangesRefusedWhenTheirEventsCannotBeStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := json.RawMessage(`{"pad":"` + strings.Repeat("x", 900) + `"}`)
-	for i := 0; ; i++ {
-		_, err := g.ob.Append(ctx, outbox.Event{Type: "lot.created", Priority: outbox.PriorityLot, Body: body})
-		if errors.Is(err, outbox.ErrStoreFull) {
-			break
-		}
-		if err != nil || i > 100 {
-			t.Fatalf("append %d: %v", i, err)
+	// Filled with large events, then small ones, so that the room left is
+	// smaller than any event a receipt or a pass makes.
+	for _, pad := range []int{900, 100, 0} {
+		body := json.RawMessage(`{"pad":"` + strings.Repeat("x", pad) + `"}`)
+		for i := 0; ; i++ {
+			_, err := g.ob.Append(ctx, outbox.Event{Type: "lot.created", Priority: outbox.PriorityLot, Body: body})
+			if errors.Is(err, outbox.ErrStoreFull) {
+				break
+			}
+			if err != nil || i > 200 {
+				t.Fatalf("append %d: %v", i, err)
+			}
 		}
 	}
 
