@@ -5,24 +5,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/store"
 )
 
 // diskRecheck bounds the age of the free-disk measurement.
 const diskRecheck = 10 * time.Second
 
-// maxTxnBytes keeps one group commit well under Badger's transaction limit
-// (15% of the 8 MiB memtable).
-const maxTxnBytes = 512 << 10
+// maxTxnBytes keeps one group commit under Badger's transaction limit (15%
+// of the memtable), with room for the request that passes it.
+const maxTxnBytes = store.MemTableSize / 8
+
+// gatherYields bounds the yields of the writer before one commit (gather).
+const gatherYields = 16
 
 // writer is the single goroutine that writes the outbox's keys: it batches
 // every request waiting in the queue into one transaction and one sync.
 func (ob *Outbox) writer() {
 	defer close(ob.done)
 	batch := make([]request, 0, ob.opt.MaxBatch)
+	answered := 0 // requests the last commit answered
 	// Measured at once, and while idle too: a disk that was low at start
 	// shows in /healthz (and raises its alarm) before anything is refused.
 	ob.measureDisk()
@@ -47,6 +54,7 @@ func (ob *Outbox) writer() {
 			batch = append(batch, request{kind: reqRelay})
 		case r := <-ob.reqs:
 			batch = append(batch, r)
+			ob.gather(answered)
 		case <-ob.closing:
 			for {
 				batch = batch[:0]
@@ -75,6 +83,29 @@ func (ob *Outbox) writer() {
 			}
 		}
 		ob.commit(batch)
+		answered = len(batch)
+	}
+}
+
+// gather gives the producers the last commit answered (answered of them)
+// the time to queue their next requests before the next commit starts.
+// Answering a producer makes it runnable, mostly on the writer's own
+// processor, where it does not run while the writer goes on: without a
+// yield the next commit takes only the requests that other processors
+// queued meanwhile, and busy producers settle into two groups that take
+// turns, each commit (and sync) carrying half of them. The writer yields
+// while each yield brings more requests and fewer are queued than were
+// answered: nothing for a lone producer, one yield when no other comes.
+func (ob *Outbox) gather(answered int) {
+	for i := 0; i < gatherYields && answered > 1; i++ {
+		n := len(ob.reqs)
+		if n+1 >= answered {
+			return
+		}
+		runtime.Gosched()
+		if len(ob.reqs) == n {
+			return
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -105,14 +106,31 @@ func (s *Store) OnCommit(f func()) {
 // BadgerOptions returns the Badger options the gateway uses for dir: the
 // server defaults cut down for a box with little memory (see "Operating the
 // outbox and memory" in docs/mqtt.md for the measured footprint).
+//
+// What a burst of appends holds in memory is set by the memtables and the
+// table builders, not by the caches. A memtable is an arena of 1.3 times
+// MemTableSize, and up to four are alive while flushes lag (the one written,
+// NumMemtables queued, the one being flushed). A table builder holds a
+// table's blocks uncompressed and, beside each, room for it compressed:
+// about twice the uncompressed size, which for an L0 table is the memtable
+// and for a compacted one the compressed BaseTableSize times the
+// compression ratio (4 to 5 for events). Builders run in parallel (a flush,
+// the compactors' subcompactions, up to 8 tables each being written out),
+// and Badger pools up to 8 of their allocators, each as large as its
+// largest use. With 8 MiB memtables and 2 MiB tables a burst of appends
+// held up to 145 MiB of live Go heap, most of it builders' buffers, more
+// than the gateway's memory limit; 4 MiB memtables and 256 KiB tables hold
+// 40-55 MiB, for a few percent more CPU per event (more flushes). Store.Open
+// raises MemTableSize for a memtable log left by a kill that a smaller
+// memtable could not replay (memTableFor).
 func BadgerOptions(dir string, o Options) badger.Options {
 	bo := badger.DefaultOptions(dir).
 		WithSyncWrites(!o.NoSync).
-		WithMemTableSize(8 << 20).
+		WithMemTableSize(MemTableSize).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
-		WithBaseTableSize(2 << 20).
+		WithBaseTableSize(256 << 10).
 		WithBlockCacheSize(8 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithNumCompactors(2).
@@ -126,6 +144,47 @@ func BadgerOptions(dir string, o Options) badger.Options {
 		bo = bo.WithDir("").WithValueDir("").WithInMemory(true)
 	}
 	return bo
+}
+
+// MemTableSize is the size of Badger's memtables. A transaction may write
+// at most 15% of it (badger.ErrTxnTooBig): the outbox bounds its group
+// commits below that.
+const MemTableSize = 4 << 20
+
+// memTableFor returns the memtable size to open the Badger directory dir
+// with: size, or more when dir holds a memtable log (*.mem) that a memtable
+// of size could not replay. Badger replays a log into an arena of the
+// configured size and exits the process (log.Fatal) when it does not fit: a
+// log left by a kill or a power loss under an earlier version with larger
+// memtables would stop the gateway at every start. Badger creates a log of
+// twice the size of its memtable, and truncates it to its content when it
+// replays it: a log of a power of two was written by a memtable of half its
+// size; a truncated one, as large as its content, gets a memtable of at
+// least twice that (an entry can take nearly twice as much room in the
+// arena as in the log: a deletion). The logs of this session are then a
+// power of two again, so that the size stays put until the memtables are
+// flushed.
+func memTableFor(dir string, size int64) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return size // Badger reports it
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".mem") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.Size() <= 0 {
+			continue
+		}
+		n := info.Size()
+		need := n / 2
+		if n&(n-1) != 0 {
+			need = 1 << bits.Len64(uint64(2*n))
+		}
+		size = max(size, need)
+	}
+	return size
 }
 
 func valueLogFileSize() int64 {
@@ -163,7 +222,9 @@ func Open(dataDir string, o Options) (*Store, error) {
 		unlock(lock)
 		return nil, fmt.Errorf("%w %s: %w", ErrOpen, dbDir, err)
 	}
-	db, err := badger.Open(BadgerOptions(dbDir, o))
+	bo := BadgerOptions(dbDir, o)
+	bo = bo.WithMemTableSize(memTableFor(dbDir, bo.MemTableSize))
+	db, err := badger.Open(bo)
 	if err != nil && !o.NoRecover && corrupt(err) {
 		// Badger does not keep the cause of every failure: the machine's
 		// condition is looked for directly before the store is blamed.

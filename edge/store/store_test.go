@@ -263,3 +263,107 @@ func TestAccessCheck(t *testing.T) {
 		}
 	}
 }
+
+// A memtable log left by a kill under an earlier version with 8 MiB
+// memtables replays into this version's smaller ones: Open sizes the
+// memtables for it (Badger would exit the process, "Arena too small",
+// every time the gateway started).
+func TestOpenReplaysALogOfLargerMemtables(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old")
+	db, err := badger.Open(BadgerOptions(old, Options{NoSync: true}).WithMemTableSize(8 << 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n = 20000 // 5 MB: more than a memtable of this version holds
+	val := bytes.Repeat([]byte("e"), 200)
+	wb := db.NewWriteBatch()
+	for i := 0; i < n; i++ {
+		if err := wb.Set(binary.BigEndian.AppendUint64([]byte("k"), uint64(i)), val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The kill: the files as they are while the store is open (the
+	// memtable log is a shared mapping, so its writes are in the copy).
+	killed := filepath.Join(dir, "killed")
+	copyDir(t, old, filepath.Join(killed, "badger"))
+	logs, _ := filepath.Glob(filepath.Join(killed, "badger", "*.mem"))
+	if len(logs) == 0 {
+		t.Fatal("no memtable log to replay")
+	}
+	s, err := Open(killed, Options{NoRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.DB().Opts().MemTableSize; got != 8<<20 {
+		t.Fatalf("opened with %d-byte memtables, want 8 MiB for the log", got)
+	}
+	got := 0
+	err = s.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			got++
+		}
+		return nil
+	})
+	if err != nil || got != n {
+		t.Fatalf("%d of %d keys after the replay (%v)", got, n, err)
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMemTableFor(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		logs []int64 // sizes of the *.mem files
+		want int64
+	}{
+		{"no log", nil, MemTableSize},
+		{"logs of this version", []int64{2 * MemTableSize, 2 * MemTableSize}, MemTableSize},
+		{"empty log", []int64{0}, MemTableSize},
+		{"log of an 8 MiB memtable", []int64{2 * MemTableSize, 16 << 20}, 8 << 20},
+		{"log truncated to 7 MB by a replay", []int64{7_000_000}, 16 << 20},
+		{"log truncated to 1.5 MB by a replay", []int64{1_500_000}, 4 << 20},
+		{"log truncated to 1 MB by a replay", []int64{1_000_000}, MemTableSize},
+	} {
+		dir := t.TempDir()
+		for i, size := range tc.logs {
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%05d.mem", i+1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Truncate(size); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+		if got := memTableFor(dir, MemTableSize); got != tc.want {
+			t.Errorf("%s: memtable of %d bytes, want %d", tc.desc, got, tc.want)
+		}
+	}
+}
