@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -309,68 +308,6 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,
 			Priority: outbox.PriorityTelemetry}, ev)
 	}
-}
-
-// stagePass records a pass: the receipts' cartons it confirms, its
-// portal.pass event (in parts when it is larger than an event may be:
-// outbox.max_event_bytes, so that a pallet of thousands of item tags is not
-// lost; without the per-tag detail when even that fails), an EPCIS document
-// per part and the trace references of its lots, all in one transaction.
-// It reports whether that committed; when not, the pass's saved reads
-// replay it at the next start. A pass replayed after a crash has the same
-// event ids as the first time.
-func (g *Gateway) stagePass(ctx context.Context, ev *portal.PassEvent) bool {
-	start := ev.Start.UTC().Format(time.RFC3339Nano)
-	id := "urn:uuid:" + stableEventID("pass", ev.Door, start)
-	parts, err := ev.Split(id, g.maxEventBytes())
-	if err != nil {
-		g.log.Error("pass too large even in parts: published without its tags", "door", ev.Door, "tags", len(ev.Tags), "err", err)
-		sum := *ev
-		sum.Tags, sum.TagsOmitted = []portal.PassTag{}, len(ev.Tags)
-		parts = []*portal.PassEvent{&sum}
-	}
-	// One EPCIS document per part: each lists its part's EPCs (a document
-	// of the whole pass would be refused as too large).
-	var docs [][]byte
-	if door, _ := g.cfg.Door(ev.Door); g.epcisPass != nil && door != nil {
-		for _, part := range parts {
-			doc, err := g.epcisPass(part, door.Location)
-			if err != nil {
-				g.log.Error("EPCIS pass document", "door", ev.Door, "part", part.Part, "err", err)
-				continue
-			}
-			docs = append(docs, doc)
-		}
-	}
-	_, err = g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, ev.EPCs(), func(txn *badger.Txn) error {
-		for i, p := range parts {
-			pid := id
-			if i > 0 {
-				pid = "urn:uuid:" + stableEventID("pass", ev.Door, start, strconv.Itoa(i))
-			}
-			if err := g.stage(txn, outbox.Event{ID: pid, Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
-				Priority: outbox.PriorityLot}, p); err != nil {
-				return fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
-			}
-		}
-		for i, doc := range docs {
-			if err := g.stage(txn, outbox.Event{ID: "urn:uuid:" + stableEventID("pass-epcis", ev.Door, start, strconv.Itoa(i)),
-				Type: "epcis.pass", Time: ev.End, Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
-				return fmt.Errorf("EPCIS document %d: %w", i+1, err)
-			}
-		}
-		for _, lot := range sortedKeys(ev.Lots) {
-			if err := receiving.RecordEventIn(txn, lot, receiving.EventRef{EventID: id, Type: "portal.pass", Time: ev.End, Subject: ev.Door + " " + ev.Direction}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		g.log.Error("pass not recorded: its reads are replayed at the next start", "door", ev.Door, "tags", len(ev.Tags), "err", err)
-		return false
-	}
-	return true
 }
 
 // stableEventID derives a UUID-shaped event id from its parts, so that a

@@ -18,4 +18,7 @@ const (
 	// Portal reads saved until the passes they make are in the outbox, to
 	// be replayed after a crash: prd/<read time><sequence>, in time order.
 	PrefixPortalRead = "prd/"
+	// The chunks of a large pass that committed, so that a replay commits
+	// only the others: pdc/<pass id>/<hash of the chunk's EPCs>, kept a week.
+	PrefixPassChunk = "pdc/"
 )
