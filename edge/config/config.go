@@ -530,6 +530,9 @@ func (c *Config) Validate() Problems {
 	if n := c.Outbox.MaxEventBytes; n > 0 && n < minEventBytes {
 		add("outbox.max_event_bytes: %d is below %d bytes: passes, alerts and receipts would not fit and would be lost; raise it or leave it out (256 KiB)", n, minEventBytes)
 	}
+	if n := c.Outbox.MaxEventBytes; n > outbox.MaxEventBytesLimit {
+		add("outbox.max_event_bytes: %d is above %d bytes, the most one event may take (an event commits in one transaction with the change it tells); lower it or leave it out", n, outbox.MaxEventBytesLimit)
+	}
 	if n := c.Outbox.MaxBytes; n > 0 && c.Outbox.MaxEventBytes > 0 && n < int64(c.Outbox.MaxEventBytes) {
 		add("outbox.max_bytes: %d is below outbox.max_event_bytes (%d): one event could fill the outbox; raise max_bytes", n, c.Outbox.MaxEventBytes)
 	}

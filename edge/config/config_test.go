@@ -154,6 +154,8 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{`doors[0].location: "dock 1/é" is not a GLN extension: AI (254): character ' ' is not in CSET 82 in "dock 1/é" (use up to 20 letters, digits and GS1 punctuation, e.g. D01)`}},
 		{"event bound too small", "outbox:\n  max_event_bytes: 100\n",
 			[]string{"outbox.max_event_bytes: 100 is below 16384 bytes: passes, alerts and receipts would not fit and would be lost; raise it or leave it out (256 KiB)"}},
+		{"event bound too large", "outbox:\n  max_event_bytes: 1048576\n",
+			[]string{"outbox.max_event_bytes: 1048576 is above 262144 bytes, the most one event may take (an event commits in one transaction with the change it tells); lower it or leave it out"}},
 		{"outbox smaller than one event", "outbox:\n  max_event_bytes: 65536\n  max_bytes: 20000\n",
 			[]string{"outbox.max_bytes: 20000 is below outbox.max_event_bytes (65536): one event could fill the outbox; raise max_bytes"}},
 		{"one antenna in two doors", "readers:\n  - {id: R1, type: sim}\ndoors:\n  - {id: D1, reader: R1, antennas_outside: [1], antennas_inside: [2]}\n  - {id: D2, reader: R1, antennas_outside: [2], antennas_inside: [3]}\n",

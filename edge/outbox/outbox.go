@@ -61,7 +61,8 @@ type Options struct {
 	// MinFreeBytes is the free disk space below which lot events are refused
 	// and telemetry is dropped (default 256 MiB). Badger panics on a full disk.
 	MinFreeBytes uint64 `yaml:"min_free_bytes"`
-	// MaxEventBytes bounds one event's body (default 256 KiB).
+	// MaxEventBytes bounds one event's body (default and most:
+	// MaxEventBytesLimit).
 	MaxEventBytes int `yaml:"max_event_bytes"`
 	// MaxAttempts is the number of sessions an event may be handed out in
 	// without an ack before it is quarantined as poison (default 10).
@@ -80,6 +81,12 @@ type Options struct {
 	Now func() time.Time `yaml:"-"`
 }
 
+// MaxEventBytesLimit is the largest MaxEventBytes: an event is staged in
+// the transaction of the change it tells, with the change itself and maybe
+// other events (a pass's parts and EPCIS documents), and Badger refuses a
+// transaction of more than 15% of a memtable (store.MemTableSize).
+const MaxEventBytesLimit = store.MemTableSize / 16
+
 func (o Options) withDefaults() Options {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 512 << 20
@@ -87,8 +94,8 @@ func (o Options) withDefaults() Options {
 	if o.MinFreeBytes == 0 {
 		o.MinFreeBytes = 256 << 20
 	}
-	if o.MaxEventBytes <= 0 {
-		o.MaxEventBytes = 256 << 10
+	if o.MaxEventBytes <= 0 || o.MaxEventBytes > MaxEventBytesLimit {
+		o.MaxEventBytes = MaxEventBytesLimit
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10
@@ -618,7 +625,10 @@ func (ob *Outbox) read(max int) ([]Event, []badRecord, error) {
 	err := ob.db.View(func(txn *badger.Txn) error {
 		for p := Priority(0); p < numPriorities && len(out) < max; p++ {
 			start := ob.next[p]
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: qprefix(p), PrefetchValues: true, PrefetchSize: min(max, 100)})
+			// No prefetch: records under Badger's value threshold (1 KiB,
+			// most events) are in the LSM tree, where fetching ahead only
+			// copies records past max that the next call reads again.
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: qprefix(p)})
 			first := true
 			for it.Seek(qkey(p, start)); it.Valid() && len(out) < max; it.Next() {
 				item := it.Item()
