@@ -131,7 +131,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"mapping for a list", "printers: {id: P1}\n",
 			[]string{`line 1: printers: want a list (items on lines starting with -, or [a, b]), got a mapping`}},
 		{"scalar for a section", "http: x\n",
-			[]string{`line 1: http: want a mapping of keys (listen, token_file), got "x"`}},
+			[]string{`line 1: http: want a mapping of keys (listen, token_file, token_name), got "x"`}},
 		{"list for a map", "labels: {templates: [a]}\n",
 			[]string{`line 1: labels.templates: want a mapping of names to values, got a list`}},
 		{"through an alias", "lots: {max_len: {PRODUCT: &n big}}\ncommands: {workers: *n}\n",
