@@ -144,6 +144,8 @@ func TestInvalidFiles(t *testing.T) {
 			[]string{"mqtt.cert_file and mqtt.key_file: give both for a client certificate, or neither", "mqtt.cert_file: /nonexistent does not exist (fix the path)"}},
 		{"open http without token", "http:\n  listen: 0.0.0.0:8080\n",
 			[]string{"http.listen: 0.0.0.0:8080 is not a loopback address, so the API needs a token (set http.token_file or DOCKGATE_HTTP_TOKEN)"}},
+		{"token name with a space", "http:\n  token_name: wms central\n",
+			[]string{`http.token_name: "wms central": give at most 64 printable ASCII characters without spaces, e.g. wms-central`}},
 		{"open broker without credentials", "broker:\n  listen: 0.0.0.0:1883\n",
 			[]string{"broker.listen: 0.0.0.0:1883 is not a loopback address, so the embedded broker needs broker.username and broker.password_file (or DOCKGATE_BROKER_PASSWORD)"}},
 		{"unreadable password file", "mqtt:\n  url: tcp://b:1883\n  password_file: /nonexistent/pw\n",
