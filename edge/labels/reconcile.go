@@ -26,7 +26,7 @@ const (
 	TagEncoded      = "encoded"       // written and verified by the printer (after voids or not)
 	TagWritten      = "written"       // sent to an RFID printer that reported no encode outcome
 	TagEncodeFailed = "encode_failed" // the printer could not write it
-	TagNone         = "none"          // no label printed on an RFID printer
+	TagNone         = "none"          // none written: no label printed, or printed without RFID
 )
 
 // CartonState is one carton in a reconciliation.
@@ -61,8 +61,8 @@ type Counts struct {
 type Differences struct {
 	// NoLabel: no label printed.
 	NoLabel []string `json:"no_label"`
-	// NoTag: no tag encoded (encode failed, or no label printed on an
-	// RFID printer).
+	// NoTag: no tag written (encode failed, no label printed, or
+	// printed on a printer without RFID).
 	NoTag []string `json:"no_tag"`
 	// NotSeen: never seen by a portal.
 	NotSeen []string `json:"not_seen"`
