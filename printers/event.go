@@ -32,10 +32,52 @@ type Event struct {
 	Carton   string `json:"carton,omitempty"`
 	State    string `json:"state,omitempty"`
 	Attempts int    `json:"attempts,omitempty"`
+	// Template is the label template the job was rendered from, Copies
+	// how many times its ZPL is sent (job events).
+	Template string `json:"template,omitempty"`
+	Copies   int    `json:"copies,omitempty"`
 	// Status is the printer status (status events, held jobs).
 	Status *Status `json:"status,omitempty"`
 	// Reason is the error or fault that caused the event.
 	Reason string `json:"reason,omitempty"`
+	// By is who asked for what the event reports: the operator of a
+	// reprint or a cancel, the requester of the job otherwise; nil when
+	// not known (jobs spooled before jobs recorded it).
+	By *Actor `json:"by,omitempty"`
+	// Why is the operator's reason for a reprint or a cancel.
+	Why string `json:"why,omitempty"`
+}
+
+// Actor is who asked for a print, a reprint or a cancel: the channel the
+// request came by and the name it was known by there. The label audit
+// trail records it.
+type Actor struct {
+	// Via is the channel: ViaAPI, ViaMQTT, ViaCLI, ViaScanner,
+	// ViaPrinter or ViaGateway.
+	Via string `json:"via"`
+	// Name is the API token's name (http.token_name) or "local" for a
+	// loopback API without a token; the MQTT command's "by" (its sender's
+	// client id); the CLI's user; the scanner's or printer's id; "" for
+	// the gateway itself.
+	Name string `json:"name,omitempty"`
+}
+
+// Channels of an Actor.
+const (
+	ViaAPI     = "api"
+	ViaMQTT    = "mqtt"
+	ViaCLI     = "cli"
+	ViaScanner = "scanner"
+	ViaPrinter = "printer"
+	ViaGateway = "gateway"
+)
+
+// String is "via:name", or via alone without a name.
+func (a Actor) String() string {
+	if a.Name == "" {
+		return a.Via
+	}
+	return a.Via + ":" + a.Name
 }
 
 // EventSink receives events. The spooler calls it from its printer loops

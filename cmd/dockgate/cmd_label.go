@@ -19,10 +19,11 @@ import (
 func init() {
 	register(&command{
 		name:    "label",
-		summary: "label render --template NAME|FILE --profile ID [--set key=value]… [--qty N] --out FILE.zpl|FILE.png|- ; label templates",
+		summary: "label render --template NAME|FILE --profile ID [--set key=value]… [--qty N] --out FILE.zpl|FILE.png|- ; label templates; label history --lot CODE|--carton SSCC",
 		subs: map[string]func(context.Context, *cliEnv, []string) error{
 			"render":    runLabelRender,
 			"templates": runLabelTemplates,
+			"history":   runLabelHistory,
 		},
 	})
 }

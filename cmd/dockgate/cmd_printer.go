@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os/user"
 	"strings"
 	"time"
 
@@ -50,8 +51,8 @@ func init() {
 var printerSynopsis = map[string]string{
 	"status":  "dockgate printer status [-c FILE] [--profile ID] [--timeout D] HOST:PORT|ID",
 	"jobs":    "dockgate printer jobs -c FILE [--data-dir DIR] [--printer ID] [--state S] [--limit N]",
-	"reprint": "dockgate printer reprint -c FILE [--data-dir DIR] JOB-ID",
-	"cancel":  "dockgate printer cancel -c FILE [--data-dir DIR] JOB-ID",
+	"reprint": "dockgate printer reprint -c FILE [--data-dir DIR] --reason TEXT JOB-ID",
+	"cancel":  "dockgate printer cancel -c FILE [--data-dir DIR] --reason TEXT JOB-ID",
 }
 
 // printerStatus asks a printer for its status: HOST:PORT directly, a
@@ -204,6 +205,10 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 	printer := fs.String("printer", "", "jobs: only this printer `ID`")
 	state := fs.String("state", "", "jobs: only this `STATE` (queued, held, sending, sent, confirmed, failed, cancelled, unknown)")
 	limit := fs.Int("limit", 100, "jobs: at most `N` jobs (0: all)")
+	var reason *string
+	if op != "jobs" {
+		reason = fs.String("reason", "", "why the job is "+map[string]string{"reprint": "reprinted", "cancel": "cancelled"}[op]+" (required; the label audit trail records it with your user name)")
+	}
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -212,6 +217,9 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 	}
 	if op != "jobs" && fs.NArg() != 1 {
 		return fs.usageError("give one JOB-ID")
+	}
+	if reason != nil && strings.TrimSpace(*reason) == "" {
+		return fs.usageError("--reason is required: say why, e.g. --reason \"label smudged\"; the label audit trail records it")
 	}
 	if *cfgPath == "" {
 		return fmt.Errorf("-c FILE is required: the gateway config names the printers and the data directory")
@@ -248,11 +256,12 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 	}
 	defer g.Close()
 	sp := g.Spooler()
+	req := spool.Request{By: printers.Actor{Via: printers.ViaCLI, Name: cliUser(env)}, Reason: *reason}
 	switch op {
 	case "reprint":
-		err = sp.Reprint(fs.Arg(0))
+		err = sp.ReprintBy(fs.Arg(0), req)
 	case "cancel":
-		err = sp.Cancel(fs.Arg(0))
+		err = sp.CancelBy(fs.Arg(0), req)
 	}
 	if err != nil {
 		return err
@@ -263,6 +272,20 @@ func runPrinterJobs(_ context.Context, env *cliEnv, op string, args []string) er
 	}
 	j.ZPL = ""
 	return enc.Encode(j)
+}
+
+// cliUser is who runs the command, for the label audit trail: the user
+// behind sudo, else the login name.
+func cliUser(env *cliEnv) string {
+	for _, v := range []string{"SUDO_USER", "USER", "LOGNAME"} {
+		if u := env.getenv(v); u != "" {
+			return u
+		}
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
 }
 
 // lockedHint says what to do when the running gateway holds the data

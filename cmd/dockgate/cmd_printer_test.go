@@ -212,11 +212,11 @@ func TestPrinterJobsReprintCancel(t *testing.T) {
 	}
 	st.Close()
 
-	out, errs, code := prnRun(t, "printer", "cancel", "-c", cfg, "J1")
+	out, errs, code := prnRun(t, "printer", "cancel", "-c", cfg, "--reason", "test", "J1")
 	if code != 0 || !strings.Contains(out, `"state": "cancelled"`) {
 		t.Fatalf("cancel exit %d: %s %s", code, out, errs)
 	}
-	out, errs, code = prnRun(t, "printer", "reprint", "-c", cfg, "J1")
+	out, errs, code = prnRun(t, "printer", "reprint", "-c", cfg, "--reason", "test", "J1")
 	if code != 0 || !strings.Contains(out, `"state": "queued"`) {
 		t.Fatalf("reprint exit %d: %s %s", code, out, errs)
 	}
@@ -225,7 +225,7 @@ func TestPrinterJobsReprintCancel(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &jobs) != nil || len(jobs) != 1 || jobs[0].ID != "J1" || jobs[0].ZPL != "" {
 		t.Fatalf("jobs exit %d: %s %s", code, out, errs)
 	}
-	_, errs, code = prnRun(t, "printer", "reprint", "-c", cfg, "J1")
+	_, errs, code = prnRun(t, "printer", "reprint", "-c", cfg, "--reason", "test", "J1")
 	if code != 1 || !strings.Contains(errs, "queued") {
 		t.Fatalf("reprint a queued job: exit %d %s", code, errs)
 	}
@@ -239,7 +239,7 @@ func TestPrinterJobsReprintCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, errs, code = prnRun(t, "printer", "cancel", "-c", cfg, "J1")
+	_, errs, code = prnRun(t, "printer", "cancel", "-c", cfg, "--reason", "test", "J1")
 	if code != 1 || !strings.Contains(errs, "API") {
 		t.Fatalf("locked data dir: exit %d %s", code, errs)
 	}
@@ -312,9 +312,10 @@ func outboxEvents(t *testing.T, cfgFile string) []string {
 	for _, ev := range evs {
 		var body struct {
 			JobID string `json:"job_id"`
+			Job   string `json:"job"` // label records
 		}
 		_ = json.Unmarshal(ev.Body, &body)
-		out = append(out, ev.Type+" "+body.JobID)
+		out = append(out, ev.Type+" "+body.JobID+body.Job)
 	}
 	return out
 }
@@ -336,14 +337,14 @@ func TestOfflinePrinterChangesQueueEvents(t *testing.T) {
 	cfg := printerTestConfig(t, data)
 	spoolJobs(t, data, 2, true)
 
-	if out, errs, code := prnRun(t, "printer", "cancel", "-c", cfg, "J1"); code != 0 || !strings.Contains(out, `"state": "cancelled"`) {
+	if out, errs, code := prnRun(t, "printer", "cancel", "-c", cfg, "--reason", "test", "J1"); code != 0 || !strings.Contains(out, `"state": "cancelled"`) {
 		t.Fatalf("cancel exit %d: %s %s", code, out, errs)
 	}
-	if out, errs, code := prnRun(t, "printer", "reprint", "-c", cfg, "J1"); code != 0 || !strings.Contains(out, `"state": "queued"`) {
+	if out, errs, code := prnRun(t, "printer", "reprint", "-c", cfg, "--reason", "test", "J1"); code != 0 || !strings.Contains(out, `"state": "queued"`) {
 		t.Fatalf("reprint exit %d: %s %s", code, out, errs)
 	}
 	got := strings.Join(outboxEvents(t, cfg), ", ")
-	if got != "job.unknown J2, job.cancelled J1, job.reprint J1" {
+	if got != "job.unknown J2, job.cancelled J1, label.cancelled J1, job.reprint J1, label.reprinted J1" {
 		t.Fatalf("outbox holds [%s], want the unknown, cancelled and reprint events", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/printers"
 )
 
 func init() {
@@ -50,7 +51,8 @@ func runReceive(ctx context.Context, env *cliEnv, args []string) error {
 	// line a scanner types is received as soon as it is read.
 	_, err := onGateway(ctx, env, f, func(g *gateway.Gateway) (any, error) {
 		return nil, eachRequest(env, r, func(req receiving.Request) (any, error) {
-			return g.Receiving().Receive(ctx, req)
+			// The labels name the user as who asked for them.
+			return g.Receiving().Receive(gateway.WithActor(ctx, printers.Actor{Via: printers.ViaCLI, Name: cliUser(env)}), req)
 		})
 	}, func(c *apiClient) (any, error) {
 		return nil, eachRequest(env, r, func(req receiving.Request) (any, error) {

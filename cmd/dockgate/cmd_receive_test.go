@@ -25,6 +25,17 @@ func TestReceiveAndTraceOffline(t *testing.T) {
 	if code != 0 || !strings.Contains(out, rc.Cartons[1]) || !strings.Contains(out, `"job_state": "queued"`) {
 		t.Fatalf("trace lot: %d %s %s", code, out, errOut)
 	}
+	// Nothing printed yet: the reconciliation names both cartons.
+	var tr struct {
+		Reconciliation struct {
+			Counts      map[string]int      `json:"counts"`
+			Differences map[string][]string `json:"differences"`
+		} `json:"reconciliation"`
+	}
+	if err := json.Unmarshal([]byte(out), &tr); err != nil || tr.Reconciliation.Counts["cartons_received"] != 2 ||
+		tr.Reconciliation.Counts["labels_printed"] != 0 || len(tr.Reconciliation.Differences["no_label"]) != 2 {
+		t.Fatalf("trace lot reconciliation %+v (%v)", tr.Reconciliation, err)
+	}
 	out, _, code = runCLI(t, "trace", "--data-dir", dir, "sscc", rc.Cartons[0])
 	if code != 0 || !strings.Contains(out, `"supplier_lot": "SUP-77"`) {
 		t.Fatalf("trace sscc: %d %s", code, out)

@@ -8,6 +8,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -31,13 +32,15 @@ var ErrTokenRequired = errors.New("the HTTP API needs a token on a non-loopback 
 
 // Server is the local HTTP API.
 type Server struct {
-	mux      *http.ServeMux
-	token    string
-	log      *slog.Logger
-	Registry *prometheus.Registry
-	health   func() (ok bool, detail any)
-	ln       net.Listener
-	srv      *http.Server
+	mux   *http.ServeMux
+	token string
+	// tokenName is who a request with the token is (Caller).
+	tokenName string
+	log       *slog.Logger
+	Registry  *prometheus.Registry
+	health    func() (ok bool, detail any)
+	ln        net.Listener
+	srv       *http.Server
 }
 
 // New makes a server with /healthz and /metrics. health reports readiness
@@ -49,6 +52,29 @@ func New(token string, log *slog.Logger, health func() (bool, any)) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return s
+}
+
+// SetTokenName names the token's holder (http.token_name), as Caller
+// reports requests made with it; "" is "token".
+func (s *Server) SetTokenName(name string) { s.tokenName = name }
+
+// Callers of a request without a name of their own.
+const (
+	// CallerLocal: a request on a loopback API, where no token is asked for.
+	CallerLocal = "local"
+	// CallerToken: a request with the token when it has no name.
+	CallerToken = "token"
+)
+
+type callerKey struct{}
+
+// Caller is who made the request whose context ctx is, as the label audit
+// trail names them: the token's name (SetTokenName) on an API that asks
+// for the token, CallerLocal on one that does not (loopback). It is false
+// for a context that did not come through the API.
+func Caller(ctx context.Context) (string, bool) {
+	name, ok := ctx.Value(callerKey{}).(string)
+	return name, ok
 }
 
 // Handle registers a route (Go 1.22 pattern syntax, e.g. "GET /lots/{code}").
@@ -105,7 +131,11 @@ func (s *Server) auth(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r)
+		caller := CallerLocal
+		if s.token != "" {
+			caller = cmp.Or(s.tokenName, CallerToken)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
 	})
 }
 

@@ -63,3 +63,35 @@ func TestTokenRequiredOffLoopback(t *testing.T) {
 		}
 	}
 }
+
+// A request knows who made it: the token's name where the token is asked
+// for, local on a loopback API; a context from elsewhere knows no one.
+func TestCaller(t *testing.T) {
+	var got string
+	who := func(w http.ResponseWriter, r *http.Request) {
+		name, ok := Caller(r.Context())
+		if !ok {
+			name = "(none)"
+		}
+		got = name
+	}
+	for _, tc := range []struct{ token, name, want string }{
+		{"", "", CallerLocal},
+		{"s3cret", "", CallerToken},
+		{"s3cret", "wms-central", "wms-central"},
+	} {
+		s := New(tc.token, nil, nil)
+		s.SetTokenName(tc.name)
+		s.Handle("GET /who", who)
+		r := httptest.NewRequest("GET", "/who", nil)
+		r.Header.Set("Authorization", "Bearer s3cret")
+		got = ""
+		s.Handler().ServeHTTP(httptest.NewRecorder(), r)
+		if got != tc.want {
+			t.Errorf("token %q named %q: caller %q, want %q", tc.token, tc.name, got, tc.want)
+		}
+	}
+	if _, ok := Caller(context.Background()); ok {
+		t.Error("a context from outside the API has a caller")
+	}
+}

@@ -28,6 +28,7 @@ const (
 	Receive    = "receive"
 	Print      = "print"
 	Reprint    = "reprint"
+	Cancel     = "cancel"
 	LotHold    = "lot.hold"
 	LotRelease = "lot.release"
 )

@@ -111,6 +111,10 @@ type HTTP struct {
 	TokenFile string `yaml:"token_file"`
 	// Token is read from TokenFile or DOCKGATE_HTTP_TOKEN at load.
 	Token string `yaml:"-"`
+	// TokenName names the token's holder (a WMS, a team) in the label
+	// audit trail; default "token". Requests on a loopback API without a
+	// token are "local".
+	TokenName string `yaml:"token_name"`
 }
 
 // Broker is the embedded MQTT broker, used when mqtt.url is empty.
@@ -548,6 +552,9 @@ func (c *Config) Validate() Problems {
 				add("http.listen: %s is not a loopback address, so the API needs a token (set http.token_file or %s)", c.HTTP.Listen, EnvHTTPToken)
 			}
 		}
+	}
+	if n := c.HTTP.TokenName; n != "" && (len(n) > 64 || strings.IndexFunc(n, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0) {
+		add("http.token_name: %q: give at most 64 printable ASCII characters without spaces, e.g. wms-central", n)
 	}
 	if c.MQTT.URL == "" {
 		if msg := listenProblem(c.Broker.Listen, "e.g. 127.0.0.1:1883"); msg != "" {

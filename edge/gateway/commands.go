@@ -6,13 +6,15 @@ import (
 
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/printers"
 )
 
 // registerCommands binds the MQTT commands (cmd/{name}) to the gateway:
 //
 //	receive      a receipt request (see receiving.Request); the command id is the receipt id (see localID)
-//	print        {"printer","template","values":{…},"qty"} or {"printer","zpl","qty"}; qty 1-1000 labels
-//	reprint      {"job"}: print a job again (after a failed confirmation or on request)
+//	print        {"printer","template","values":{…},"qty","by"} or {"printer","zpl","qty","by"}; qty 1-1000 labels
+//	reprint      {"job","reason","by"}: print a job again (after a failed confirmation or on request)
+//	cancel       {"job","reason","by"}: drop a job that has not printed
 //	lot.hold     {"lot","reason"}
 //	lot.release  {"lot"}
 func (g *Gateway) registerCommands() {
@@ -25,7 +27,7 @@ func (g *Gateway) registerCommands() {
 			return nil, err
 		}
 		req.ID, req.Source = localID(c.ID, maxReceiptID), "mqtt"
-		return g.recv.Receive(ctx, req)
+		return g.recv.Receive(WithActor(ctx, printers.Actor{Via: printers.ViaMQTT}), req)
 	})
 	g.cmds.Handle("lot.hold", func(ctx context.Context, c command.Command) (any, error) {
 		ctx = context.WithoutCancel(ctx)

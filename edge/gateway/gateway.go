@@ -224,6 +224,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		AcceptExpired:    cfg.Receiving.AcceptExpired,
 		OnReceipt:        g.m.observeReceipt,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
+	g.recv.SetTraceLabels(g.printing)
 	g.setupEPCIS()
 
 	if o.Offline {
@@ -235,6 +236,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	g.registerCommands()
 	if cfg.HTTP.Listen != "" {
 		g.api = api.New(cfg.HTTP.Token, log, g.health)
+		g.api.SetTokenName(cfg.HTTP.TokenName)
 		g.registerMetrics(g.api.Registry)
 		if err := g.api.Listen(cfg.HTTP.Listen); err != nil {
 			return nil, err

@@ -143,6 +143,7 @@ func TestJSONConvention(t *testing.T) {
 		t.Fatalf("receipt %+v: %v", rc, err)
 	}
 	call(http.MethodPost, "/lots/"+rc.Lot+"/hold", `{"reason":"QA sample failed","by":"qa"}`)
+	call(http.MethodPost, "/jobs/"+rc.ID+":"+rc.Cartons[0]+"/cancel", `{"reason":"carton damaged"}`)
 	c, err := g.Receiving().Carton(rc.Cartons[0])
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +153,8 @@ func TestJSONConvention(t *testing.T) {
 	drainPortal(t, g)
 
 	for _, target := range []string{"/healthz", "/outbox", "/readers", "/printers", "/printers/P1/jobs", "/lots", "/lots/" + rc.Lot,
-		"/receipts/" + rc.ID, "/trace/lot/" + rc.Lot, "/trace/sscc/" + rc.Cartons[0], "/outbox/quarantined"} {
+		"/receipts/" + rc.ID, "/trace/lot/" + rc.Lot, "/trace/sscc/" + rc.Cartons[0], "/outbox/quarantined",
+		"/lots/" + rc.Lot + "/labels", "/cartons/" + rc.Cartons[0] + "/labels", "/receipts/" + rc.ID + "/reconcile", "/lots/" + rc.Lot + "/reconcile"} {
 		call(http.MethodGet, target, "")
 	}
 	// The outbox stats label the queued counts by priority.
@@ -207,7 +209,7 @@ func TestJSONConvention(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range []string{"receipt.created", "lot.created", "lot.hold", "epcis.hold", "epcis.receiving", "portal.pass", "lot.hold.alert", "epcis.pass", "reply", "lot.release"} {
+	for _, typ := range []string{"receipt.created", "lot.created", "lot.hold", "epcis.hold", "epcis.receiving", "portal.pass", "lot.hold.alert", "epcis.pass", "reply", "lot.release", "job.cancelled", "label.cancelled"} {
 		if !types[typ] {
 			t.Errorf("no %s event checked (have %v)", typ, types)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/labels"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/encoder/gs1"
@@ -42,6 +43,8 @@ type printing struct {
 	profile map[string]*firmwareprofiles.Profile
 	carton  *label.Template
 	sims    map[string]*simPrinter
+	// trail is the label audit trail; StageJobEvent appends to it.
+	trail *labels.Trail
 	// previewDir is labels.preview_dir, or "" when unset or when it could
 	// not be created.
 	previewDir string
@@ -62,6 +65,10 @@ func (g *Gateway) openPrinting() error {
 	p := &printing{g: g, cfgs: map[string]printers.Config{}, profile: map[string]*firmwareprofiles.Profile{},
 		sims: map[string]*simPrinter{}, status: map[string]*printers.Status{}}
 	g.printing = p
+	var err error
+	if p.trail, err = labels.Open(g.store.DB()); err != nil {
+		return err
+	}
 	tmpl, err := loadTemplate(g.cfg.Labels.Carton, g.cfg.Labels.Templates)
 	if err != nil {
 		return fmt.Errorf("labels.carton: %w", err)
@@ -309,8 +316,10 @@ func withoutKey(m map[string]string, k string) map[string]string {
 
 func (d door) Submit(ctx context.Context, jobs []receiving.LabelJob) error {
 	sj := make([]spool.Job, len(jobs))
+	by := actorOf(ctx)
 	for i, j := range jobs {
-		sj[i] = spool.Job{ID: j.ID, Printer: d.printer, ZPL: string(j.ZPL), Copies: 1, Lot: j.Lot, Carton: j.SSCC}
+		sj[i] = spool.Job{ID: j.ID, Printer: d.printer, ZPL: string(j.ZPL), Copies: 1, Lot: j.Lot, Carton: j.SSCC,
+			Template: d.p.g.cfg.Labels.Carton, By: &by}
 	}
 	return d.p.spool.SubmitAll(ctx, sj)
 }
@@ -335,6 +344,8 @@ type printRequest struct {
 	ZPL      string            `json:"zpl,omitempty"`
 }
 
+// print spools a print request; the job names who asked for it as ctx
+// does (actorOf).
 func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.Job, error) {
 	if _, ok := p.cfgs[r.Printer]; !ok {
 		return spool.Job{}, fmt.Errorf("printer: %w %q", spool.ErrUnknownPrint, r.Printer)
@@ -372,7 +383,9 @@ func (p *printing) print(ctx context.Context, id string, r printRequest) (spool.
 				errBadPrint, copies, spool.ErrTooManyLabels, n.Labels, n.Formats, labels, spool.MaxCopies)
 		}
 	}
-	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"]}
+	by := actorOf(ctx)
+	j := spool.Job{ID: id, Printer: r.Printer, ZPL: data, Copies: copies, Lot: r.Values["lot"], Carton: r.Values["sscc"],
+		Template: r.Template, By: &by}
 	if err := p.spool.Submit(ctx, j); errors.Is(err, spool.ErrTooManyLabels) {
 		// The copies are the request's qty: name it.
 		return spool.Job{}, fmt.Errorf("qty %d: %w", copies, err)
@@ -392,29 +405,55 @@ type handlers interface {
 
 func (p *printing) commands(d handlers) {
 	d.Handle("print", func(ctx context.Context, c command.Command) (any, error) {
-		var r printRequest
+		var r struct {
+			printRequest
+			By string `json:"by"`
+		}
 		if err := c.Decode(&r); err != nil {
 			return nil, err
 		}
-		j, err := p.print(context.WithoutCancel(ctx), localID(c.ID, maxJobID), r)
+		ctx = WithActor(context.WithoutCancel(ctx), printers.Actor{Via: printers.ViaMQTT, Name: r.By})
+		j, err := p.print(ctx, localID(c.ID, maxJobID), r.printRequest)
 		j.ZPL = ""
 		return j, err
 	})
-	d.Handle("reprint", func(_ context.Context, c command.Command) (any, error) {
-		var r struct {
-			Job string `json:"job"`
-		}
-		if err := c.Decode(&r); err != nil || r.Job == "" {
-			return nil, errors.New(`payload: give the job id as {"job": "…"}`)
-		}
-		id := localID(r.Job, maxJobID)
-		if err := p.spool.Reprint(id); err != nil {
-			return nil, err
-		}
-		j, err := p.spool.Get(id)
-		j.ZPL = ""
-		return j, err
-	})
+	for _, op := range []string{command.Reprint, command.Cancel} {
+		d.Handle(op, func(_ context.Context, c command.Command) (any, error) {
+			var r struct {
+				Job    string `json:"job"`
+				Reason string `json:"reason"`
+				By     string `json:"by"`
+			}
+			if err := c.Decode(&r); err != nil {
+				return nil, err
+			}
+			if r.Job == "" {
+				return nil, errors.New(`job: required: give the job id as {"job": "…", "reason": "…"}`)
+			}
+			id := localID(r.Job, maxJobID)
+			if err := p.operate(op, id, printers.Actor{Via: printers.ViaMQTT, Name: r.By}, r.Reason); err != nil {
+				return nil, err
+			}
+			j, err := p.spool.Get(id)
+			j.ZPL = ""
+			return j, err
+		})
+	}
+}
+
+// operate reprints or cancels a job for an operator; a missing reason is
+// an error naming the field and how to give it.
+func (p *printing) operate(op, id string, by printers.Actor, reason string) error {
+	verb := map[string]string{command.Reprint: "reprinted", command.Cancel: "cancelled"}[op]
+	if strings.TrimSpace(reason) == "" {
+		return fmt.Errorf(`reason: required: say why job %s is %s, e.g. {"reason": "label smudged"} (%w; the label audit trail records it)`,
+			id, verb, spool.ErrReasonRequired)
+	}
+	req := spool.Request{By: by, Reason: reason}
+	if op == command.Cancel {
+		return p.spool.CancelBy(id, req)
+	}
+	return p.spool.ReprintBy(id, req)
 }
 
 // Id limits: a spooler job id and a receipt id (receiving's own limit).
@@ -482,16 +521,20 @@ func (p *printing) routes(a *api.Server) {
 		j, err := p.spool.Get(localID(r.PathValue("id"), maxJobID))
 		spoolReply(w, j, err)
 	})
-	a.Handle("POST /jobs/{id}/reprint", func(w http.ResponseWriter, r *http.Request) {
-		id := localID(r.PathValue("id"), maxJobID)
-		err := p.spool.Reprint(id)
-		spoolReply(w, map[string]string{"job": id, "state": "queued"}, err)
-	})
-	a.Handle("POST /jobs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
-		id := localID(r.PathValue("id"), maxJobID)
-		err := p.spool.Cancel(id)
-		spoolReply(w, map[string]string{"job": id, "state": "cancelled"}, err)
-	})
+	// A reprint or a cancel says why: {"reason": "…"}, required.
+	for op, state := range map[string]string{command.Reprint: "queued", command.Cancel: "cancelled"} {
+		a.Handle("POST /jobs/{id}/"+op, func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Reason string `json:"reason"`
+			}
+			if !api.DecodeBody(w, r, &body) {
+				return
+			}
+			id := localID(r.PathValue("id"), maxJobID)
+			err := p.operate(op, id, actorOf(r.Context()), body.Reason)
+			spoolReply(w, map[string]string{"job": id, "state": state}, err)
+		})
+	}
 	a.Handle("POST /print", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			ID string `json:"id"`
@@ -503,7 +546,7 @@ func (p *printing) routes(a *api.Server) {
 		if req.ID == "" {
 			req.ID = "http-" + strconv.FormatInt(p.g.now().UnixNano(), 36)
 		}
-		j, err := p.print(r.Context(), localID(req.ID, maxJobID), req.printRequest)
+		j, err := p.print(r.Context(), localID(req.ID, maxJobID), req.printRequest) // by the API's caller
 		j.ZPL = ""
 		spoolReply(w, j, err)
 	})
@@ -630,6 +673,7 @@ func spoolReply(w http.ResponseWriter, v any, err error) {
 	case errors.Is(err, spool.ErrNotFound):
 		api.Error(w, http.StatusNotFound, err)
 	case errors.Is(err, spool.ErrInvalidJob), errors.Is(err, spool.ErrUnknownPrint), errors.Is(err, label.ErrValue),
+		errors.Is(err, spool.ErrReasonRequired),
 		errors.Is(err, errBadPrint), errors.Is(err, label.ErrFit), errors.Is(err, label.ErrTemplate),
 		// values the label's symbols or the printer cannot carry
 		errors.Is(err, label.ErrData), errors.Is(err, label.ErrProfile):

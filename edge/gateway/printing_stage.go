@@ -17,8 +17,9 @@ var _ spool.JobEventStager = (*printing)(nil)
 // StageJobEvent stages a job event of the spooler (confirmed, failed,
 // unknown, held, cancelled, reprint) in txn, the transaction that changes
 // the job, as PrinterEvent publishes it: a lot event, with its reference in
-// the lot's trace. The change and its event commit together. An event that
-// cannot be stored (outbox.ErrStoreFull, returned as it is: the spooler
+// the lot's trace. A print, reprint, void or cancel is also a label audit
+// record with its label.* event (stageLabels). The change and its events
+// commit together. An event that cannot be stored (outbox.ErrStoreFull, returned as it is: the spooler
 // wraps it in spool.ErrEventNotStored) refuses the change.
 func (p *printing) StageJobEvent(txn *badger.Txn, e printers.Event) error {
 	id := outbox.NewID()
@@ -30,9 +31,11 @@ func (p *printing) StageJobEvent(txn *badger.Txn, e printers.Event) error {
 		p.g.m.jobTrouble.WithLabelValues(e.Printer, strings.TrimPrefix(string(e.Kind), "job."), jobReason(e)).Inc()
 	}
 	if e.Lot != "" {
-		return receiving.RecordEventIn(txn, e.Lot, receiving.EventRef{EventID: id, Type: string(e.Kind), Time: e.Time, Subject: e.JobID})
+		if err := receiving.RecordEventIn(txn, e.Lot, receiving.EventRef{EventID: id, Type: string(e.Kind), Time: e.Time, Subject: e.JobID}); err != nil {
+			return err
+		}
 	}
-	return nil
+	return p.stageLabels(txn, e)
 }
 
 // jobReason is the cause of a job's trouble as one of a few words, for the

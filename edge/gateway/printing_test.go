@@ -155,7 +155,7 @@ func TestDistinctCommandIDsAreDistinctJobs(t *testing.T) {
 	if err := g.Spooler().Cancel(j1.ID); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]string{"job": "po@7"})
+	body, _ := json.Marshal(map[string]string{"job": "po@7", "reason": "test"})
 	if v, err := cmds["reprint"](context.Background(), command.Command{Name: "reprint", ID: "r1", Payload: body}); err != nil || v.(spool.Job).State != spool.Queued {
 		t.Fatalf("reprint by the command id: %v %v", v, err)
 	}

@@ -15,13 +15,14 @@ import (
 
 // routes registers the gateway's HTTP API:
 //
-//	POST /receipts, GET /receipts/{id}, POST /receipts/{id}/close
+//	POST /receipts, GET /receipts/{id}, POST /receipts/{id}/close, GET /receipts/{id}/reconcile
 //	GET  /trace/lot/{code}, /trace/epc/{epc}, /trace/sscc/{sscc}
 //	GET  /lots?product=&supplier=&status=&from=&to=&order=fefo|fifo&limit=
 //	POST /lots (issue: lots.Request; "id" makes a retry return the same lot), POST /lots/register (a supplier's lot: lots.Request with code)
 //	GET  /lots/{code}, POST /lots/{code}/hold|recall {"reason","by"}, POST /lots/{code}/release
 //	GET  /lots-expiring?days=N
-//	GET  /printers, GET /printers/{id}/jobs?state=&limit=&after=, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel, POST /print
+//	GET  /printers, GET /printers/{id}/jobs?state=&limit=&after=, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel {"reason"}, POST /print
+//	GET  /lots/{code}/labels?after=&limit=, GET /cartons/{sscc}/labels, GET /jobs/{id}/labels, GET /lots/{code}/reconcile (labels.go)
 //	GET  /readers
 //	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
 //	GET  /outbox, GET /outbox/quarantined?max=N, POST /outbox/quarantined/{seq}/requeue
@@ -141,6 +142,7 @@ func (g *Gateway) routes() {
 		api.JSON(w, http.StatusOK, map[string]any{"readers": out, "portal": stats, "portal_events_dropped": g.portalDropped.Load()})
 	})
 	g.printing.routes(a)
+	g.labelRoutes(a)
 }
 
 func (g *Gateway) httpListLots(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/scanner"
+	"github.com/dockgate/dockgate/printers"
 )
 
 // openScanner opens a scanner's device; tests replace it.
@@ -35,6 +36,7 @@ func (g *Gateway) runScanners(ctx context.Context) func() error {
 
 func (g *Gateway) onScan(ctx context.Context, sc scanner.Config, line string) {
 	ctx = context.WithoutCancel(ctx) // a scan read is received even if shutdown begins
+	ctx = WithActor(ctx, printers.Actor{Via: printers.ViaScanner, Name: sc.ID})
 	rc, err := g.recv.Receive(ctx, receiving.Request{Door: sc.Door, Source: "scan", Scan: line,
 		Supplier: sc.Supplier, Cartons: sc.Cartons})
 	if err != nil {

@@ -173,6 +173,8 @@ type Service struct {
 	emit  Emitter
 	log   *slog.Logger
 	now   func() time.Time
+	// traceLabels adds the label audit trail to traces, or is nil.
+	traceLabels TraceLabels
 
 	mu sync.Mutex // serialises receipts with the same id and pass matching
 }

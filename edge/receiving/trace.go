@@ -32,6 +32,10 @@ type LotTrace struct {
 	Receipts    []Receipt     `json:"receipts"`
 	Cartons     []CartonTrace `json:"cartons"`
 	Events      []EventRef    `json:"events"`
+	// Reconciliation compares the lot's cartons received, labels
+	// printed, tags encoded and cartons seen, per receipt too (set when
+	// the gateway keeps a label audit trail: SetTraceLabels).
+	Reconciliation any `json:"reconciliation,omitempty"`
 }
 
 // ItemTrace is the backward trace of a carton (by SSCC or EPC).
@@ -41,6 +45,38 @@ type ItemTrace struct {
 	Registry    any         `json:"registry,omitempty"`
 	SupplierLot string      `json:"supplier_lot,omitempty"`
 	Receipt     *Receipt    `json:"receipt"`
+	// Labels is the carton's label audit trail: its prints, reprints,
+	// voids and cancels (SetTraceLabels).
+	Labels any `json:"labels,omitempty"`
+}
+
+// TraceLabels is what the label audit trail adds to traces.
+type TraceLabels interface {
+	// Reconcile is a lot trace's reconciliation.
+	Reconcile(t *LotTrace) (any, error)
+	// CartonLabels is a carton's label records.
+	CartonLabels(sscc string) (any, error)
+}
+
+// SetTraceLabels makes traces include the label audit trail; call it
+// before the service is used.
+func (s *Service) SetTraceLabels(tl TraceLabels) { s.traceLabels = tl }
+
+// CartonTraces are the cartons of a lot with their label jobs' states and
+// their door passes, in SSCC order: the cartons of TraceLot.
+func (s *Service) CartonTraces(lot string) ([]CartonTrace, error) {
+	out := []CartonTrace{}
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		return scanPrefix(txn, keyLotCarton(lot, ""), false, func(sscc, _ []byte) error {
+			ct, err := s.cartonTrace(txn, string(sscc))
+			if err != nil {
+				return err
+			}
+			out = append(out, ct)
+			return nil
+		})
+	})
+	return out, err
 }
 
 func (s *Service) cartonTrace(txn *badger.Txn, sscc string) (CartonTrace, error) {
@@ -110,6 +146,11 @@ func (s *Service) TraceLot(lot string) (*LotTrace, error) {
 	} else if len(t.Receipts) == 0 {
 		return nil, fmt.Errorf("lot %q: %w", lot, ErrNotFound)
 	}
+	if s.traceLabels != nil {
+		if t.Reconciliation, err = s.traceLabels.Reconcile(t); err != nil {
+			return nil, fmt.Errorf("lot %q: reconciliation: %w", lot, err)
+		}
+	}
 	return t, nil
 }
 
@@ -149,6 +190,11 @@ func (s *Service) TraceSSCC(sscc string) (*ItemTrace, error) {
 	}
 	if rec, err := s.lots.Record(it.Lot); err == nil {
 		it.Registry = rec
+	}
+	if s.traceLabels != nil {
+		if it.Labels, err = s.traceLabels.CartonLabels(sscc); err != nil {
+			return nil, fmt.Errorf("sscc %s: label records: %w", sscc, err)
+		}
 	}
 	return it, nil
 }

@@ -41,8 +41,10 @@
 //     unknown and the rest queued; jobs written in full on a connection
 //     that broke before the printer was seen to take them become unknown
 //     too.
-//   - failed and unknown jobs wait for an operator: Reprint queues them
-//     again (at the end of the queue), Cancel drops them.
+//   - failed and unknown jobs wait for an operator: ReprintBy queues them
+//     again (at the end of the queue), CancelBy drops them; both name who
+//     asked and require a reason, which their events carry (the label
+//     audit trail records them). Reprint and Cancel are the gateway's own.
 //
 // Job outcomes (confirmed, failed, unknown, held, cancelled, reprint) are
 // events for the Events sink. A sink that is a JobEventStager (the

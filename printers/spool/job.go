@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/dockgate/dockgate/printers"
 )
 
 // State is a job's place in its life.
@@ -46,6 +48,12 @@ type Job struct {
 	Labels int    `json:"labels"`
 	Lot    string `json:"lot,omitempty"`
 	Carton string `json:"carton,omitempty"`
+	// Template names the label template the job was rendered from (""
+	// for ZPL given as it is); By is who asked for the job. Both go into
+	// its events and the label audit trail; neither makes a resubmission
+	// a different job.
+	Template string          `json:"template,omitempty"`
+	By       *printers.Actor `json:"by,omitempty"`
 
 	State    State     `json:"state"`
 	Attempts int       `json:"attempts"`

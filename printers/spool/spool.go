@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -329,6 +330,12 @@ func ListJobs(db *badger.DB, f Filter) ([]Job, error) {
 // ""): staged in the transaction with a JobEventStager, emitted with ctx
 // after the commit otherwise.
 func (s *Spooler) update(ctx context.Context, id string, kind printers.EventKind, fn func(j *Job) error) (*Job, error) {
+	return s.updateFor(ctx, id, kind, nil, fn)
+}
+
+// updateFor is update for an operator's request: its event names who
+// asked and why (req nil: the job's own requester).
+func (s *Spooler) updateFor(ctx context.Context, id string, kind printers.EventKind, req *Request, fn func(j *Job) error) (*Job, error) {
 	for try := 0; ; try++ {
 		var j *Job
 		changed := false
@@ -345,7 +352,7 @@ func (s *Spooler) update(ctx context.Context, id string, kind printers.EventKind
 				return err
 			}
 			if changed = j.State != oldState; changed && kind != "" {
-				return s.stageJob(txn, kind, j, nil)
+				return s.stageEvent(txn, s.requestEvent(kind, j, req))
 			}
 			return nil
 		})
@@ -353,7 +360,7 @@ func (s *Spooler) update(ctx context.Context, id string, kind printers.EventKind
 			continue
 		}
 		if err == nil && changed && kind != "" && s.stager == nil {
-			s.emit(ctx, s.jobEvent(kind, j))
+			s.emit(ctx, s.requestEvent(kind, j, req))
 		}
 		return j, err
 	}
@@ -373,13 +380,19 @@ func (s *Spooler) commit(staging bool, fn func(txn *badger.Txn) error) error {
 // it; st is the printer status of a held job. Without a stager it does
 // nothing (the event is emitted after the commit).
 func (s *Spooler) stageJob(txn *badger.Txn, kind printers.EventKind, j *Job, st *printers.Status) error {
+	e := s.jobEvent(kind, j)
+	e.Status = st
+	return s.stageEvent(txn, e)
+}
+
+// stageEvent stages a job event in the transaction making its change;
+// without a stager it does nothing.
+func (s *Spooler) stageEvent(txn *badger.Txn, e printers.Event) error {
 	if s.stager == nil {
 		return nil
 	}
-	e := s.jobEvent(kind, j)
-	e.Status = st
 	if err := s.stager.StageJobEvent(txn, e); err != nil {
-		return fmt.Errorf("%w: %s of job %s: %w", ErrEventNotStored, kind, j.ID, err)
+		return fmt.Errorf("%w: %s of job %s: %w", ErrEventNotStored, e.Kind, e.JobID, err)
 	}
 	return nil
 }
@@ -410,15 +423,53 @@ func (s *Spooler) applyKeys(txn *badger.Txn, j *Job, oldState State, oldSeq uint
 	return nil
 }
 
+// Request is an operator's reprint or cancel: who asks, and why. The
+// label audit trail records both with the job's event.
+type Request struct {
+	By printers.Actor
+	// Reason is required: a reprint or a cancel without one is refused
+	// (ErrReasonRequired).
+	Reason string
+}
+
+// ErrReasonRequired: a reprint or a cancel was asked for without a
+// reason; nothing changed. Say why (a smudged label, a damaged carton).
+var ErrReasonRequired = errors.New("no reason given")
+
+func (r Request) check(id, op string) error {
+	if strings.TrimSpace(r.Reason) == "" {
+		return fmt.Errorf("%w: reason: say why job %s is %s", ErrReasonRequired, id, op)
+	}
+	if r.By.Via == "" {
+		return fmt.Errorf("%w: job %s: the %s names no one who asked for it", ErrInvalidJob, id, op)
+	}
+	return nil
+}
+
+// ReprintBy is an operator's Reprint: the job.reprint event names who
+// asked and why. A request without a reason is refused with
+// ErrReasonRequired, and the job is left as it was.
+func (s *Spooler) ReprintBy(id string, r Request) error {
+	if err := r.check(id, "reprinted"); err != nil {
+		return err
+	}
+	return s.reprint(id, &r)
+}
+
 // Reprint queues a failed, unknown, confirmed or cancelled job again, at the
-// end of its printer's queue. Its job.reprint event commits with it: when
-// the event cannot be stored the job stays as it was and the error wraps
-// ErrEventNotStored.
+// end of its printer's queue, on the gateway's own decision: its event
+// names the gateway as who asked (operators' reprints go through
+// ReprintBy). Its job.reprint event commits with it: when the event cannot
+// be stored the job stays as it was and the error wraps ErrEventNotStored.
 func (s *Spooler) Reprint(id string) error {
+	return s.reprint(id, &Request{By: printers.Actor{Via: printers.ViaGateway}})
+}
+
+func (s *Spooler) reprint(id string, req *Request) error {
 	if _, ok := s.peekPrinter(id); !ok {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	j, err := s.update(context.Background(), id, printers.EventJobReprint, func(j *Job) error {
+	j, err := s.updateFor(context.Background(), id, printers.EventJobReprint, req, func(j *Job) error {
 		switch j.State {
 		case Failed, Unknown, Confirmed, Cancelled:
 		default:
@@ -437,12 +488,27 @@ func (s *Spooler) Reprint(id string) error {
 	return nil
 }
 
-// Cancel drops a queued, held, failed or unknown job. A job being sent or
+// CancelBy is an operator's Cancel: the job's reason and its
+// job.cancelled event name who asked and why. A request without a reason
+// is refused with ErrReasonRequired, and the job is left as it was.
+func (s *Spooler) CancelBy(id string, r Request) error {
+	if err := r.check(id, "cancelled"); err != nil {
+		return err
+	}
+	return s.cancel(id, &r)
+}
+
+// Cancel drops a queued, held, failed or unknown job on the gateway's own
+// decision (operators' cancels go through CancelBy). A job being sent or
 // sent to the printer cannot be cancelled (ErrInFlight); cancelling a
 // cancelled job is a no-op. Its job.cancelled event commits with it, as
 // Reprint's does.
 func (s *Spooler) Cancel(id string) error {
-	_, err := s.update(context.Background(), id, printers.EventJobCancelled, func(j *Job) error {
+	return s.cancel(id, &Request{By: printers.Actor{Via: printers.ViaGateway}})
+}
+
+func (s *Spooler) cancel(id string, req *Request) error {
+	_, err := s.updateFor(context.Background(), id, printers.EventJobCancelled, req, func(j *Job) error {
 		switch j.State {
 		case Queued, Held, Failed, Unknown:
 		case Cancelled:
@@ -453,6 +519,9 @@ func (s *Spooler) Cancel(id string) error {
 			return &StateError{ID: j.ID, State: j.State, Op: "cancel", Err: ErrNotCancelable}
 		}
 		j.State, j.Reason = Cancelled, "cancelled by an operator"
+		if req.Reason != "" {
+			j.Reason = "cancelled by " + req.By.String() + ": " + req.Reason
+		}
 		return nil
 	})
 	if errors.Is(err, errDuplicate) {
@@ -497,7 +566,19 @@ func (s *Spooler) QueueLen(printer string) (int, error) {
 func (s *Spooler) jobEvent(kind printers.EventKind, j *Job) printers.Event {
 	c := s.cfg[j.Printer]
 	return printers.Event{Kind: kind, Printer: j.Printer, Door: c.Door, Time: s.o.Now(), JobID: j.ID,
-		Lot: j.Lot, Carton: j.Carton, State: string(j.State), Attempts: j.Attempts, Reason: j.Reason}
+		Lot: j.Lot, Carton: j.Carton, State: string(j.State), Attempts: j.Attempts, Reason: j.Reason,
+		Template: j.Template, Copies: j.Copies, By: j.By}
+}
+
+// requestEvent is the job event of an operator's request: it names who
+// asked and why instead of the job's requester (req nil: jobEvent).
+func (s *Spooler) requestEvent(kind printers.EventKind, j *Job, req *Request) printers.Event {
+	e := s.jobEvent(kind, j)
+	if req != nil {
+		by := req.By
+		e.By, e.Why = &by, req.Reason
+	}
+	return e
 }
 
 func (s *Spooler) emit(ctx context.Context, e printers.Event) {
