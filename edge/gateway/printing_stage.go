@@ -19,8 +19,9 @@ var _ spool.JobEventStager = (*printing)(nil)
 // the job, as PrinterEvent publishes it: a lot event, with its reference in
 // the lot's trace. A print, reprint, void or cancel is also a label audit
 // record with its label.* event (stageLabels). The change and its events
-// commit together. An event that cannot be stored (outbox.ErrStoreFull, returned as it is: the spooler
-// wraps it in spool.ErrEventNotStored) refuses the change.
+// commit together. An event that cannot be stored (outbox.ErrStoreFull,
+// returned as it is: the spooler wraps it in spool.ErrEventNotStored)
+// refuses the change.
 func (p *printing) StageJobEvent(txn *badger.Txn, e printers.Event) error {
 	id := outbox.NewID()
 	if err := p.g.stage(txn, outbox.Event{ID: id, Type: string(e.Kind), Time: e.Time, Source: "printer/" + e.Printer,
