@@ -21,6 +21,9 @@ const (
 var (
 	CmdHS   = []byte("~HS")
 	CmdHQES = []byte("~HQES")
+	CmdHQOD = []byte("~HQOD") // odometer (print length counters)
+	CmdRVE  = []byte("~RVE")  // report RFID encoding results, one per format
+	CmdRVD  = []byte("~RVD")  // stop reporting them
 )
 
 // HostStatus is a parsed ~HS reply, every field as the printer sent it.
