@@ -316,6 +316,7 @@ func (h HostStatus) Apply(s *printers.Status) {
 	s.RibbonOut = s.RibbonOut || h.RibbonOut != 0
 	s.LabelWaiting = h.LabelWaiting != 0
 	s.LabelsRemaining = h.LabelsRemaining
+	s.LabelLength = h.LabelLength
 }
 
 // Apply sets the fields of s that ~HQES reports.
