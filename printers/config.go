@@ -88,6 +88,9 @@ type Config struct {
 	// more), hold (hold the printer's queue until the job is reprinted or
 	// cancelled) or alert (nothing more; the default).
 	OnEncodeFailure string `yaml:"on_encode_failure" json:"on_encode_failure,omitempty"`
+	// CaptureTID reads each RFID label's TID bank with its EPC read-back
+	// and records it with the label's encode outcome.
+	CaptureTID bool `yaml:"capture_tid" json:"capture_tid,omitempty"`
 }
 
 // Serial holds serial line settings.
@@ -382,6 +385,9 @@ func (c Config) Validate() error {
 	case OnEncodeReprint, OnEncodeHold, OnEncodeAlert:
 	default:
 		return bad("on_encode_failure", "%q is not reprint, hold or alert", c.OnEncodeFailure)
+	}
+	if c.CaptureTID && c.VerifyEncode != VerifyReadback && c.VerifyEncode != VerifyBoth {
+		return bad("capture_tid", "the TID is read with the EPC read-back: it needs verify_encode readback or rv+readback (an RFID profile with read_epc and hv), not %s", c.VerifyEncode)
 	}
 	return nil
 }

@@ -78,6 +78,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{func(c *Config) { c.VerifyEncode = "crc" }, "verify_encode"},
 		{func(c *Config) { c.VerifyEncode, c.Status = VerifyRV, StatusNone }, "verify_encode"},
 		{func(c *Config) { c.OnEncodeFailure = "ignore" }, "on_encode_failure"},
+		{func(c *Config) { c.CaptureTID = true }, "capture_tid"},
+		{func(c *Config) { c.CaptureTID, c.Profile, c.VerifyEncode = true, "zebra-zt411r-203", VerifyRV }, "capture_tid"},
 	} {
 		c := ok
 		tc.mod(&c)

@@ -29,6 +29,9 @@ type Encode struct {
 	// read back (empty: nothing could be read).
 	EPC     string `json:"epc"`
 	EPCRead string `json:"epc_read,omitempty"`
+	// TID is the tag's TID, read with the write (capture_tid): the chip's
+	// serial, a link between carton and tag that cannot be copied.
+	TID string `json:"tid,omitempty"`
 	// Reason says why the outcome is encode_failed or unverified.
 	Reason string `json:"reason,omitempty"`
 	// Reprinted: the job was sent once more after an encode failure

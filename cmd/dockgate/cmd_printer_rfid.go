@@ -139,22 +139,27 @@ func printerRFIDTest(ctx context.Context, env *cliEnv, args []string) error {
 	if prof.RFID.RV {
 		b.Write(zebra.CmdRVE)
 	}
-	fmt.Fprintf(&b, "^XA^FO50,50^A0N,40,40^FDDOCKGATE RFID TEST^FS^FO50,110^A0N,30,30^FD%s^FS%s%s^FD%s^FS^FN999%s^FS^HV999,%d,%stest.1%c,%c,L^FS^PQ1^XZ",
-		e, prof.RFID.Setup, prof.RFID.WriteEPC, e, strings.Join(f, ","), len(e), zebra.VerifyHeader, zebra.VerifyOpen, zebra.VerifyClose)
+	fmt.Fprintf(&b, "^XA^FO50,50^A0N,40,40^FDDOCKGATE RFID TEST^FS^FO50,110^A0N,30,30^FD%s^FS%s%s^FD%s^FS"+
+		"^FN999%s^FS^HV999,%d,%stest.1%c,%c,L^FS^FN998^RFR,H,0,12,2^FS^HV998,24,%stest.1.tid%c,%c,L^FS^PQ1^XZ",
+		e, prof.RFID.Setup, prof.RFID.WriteEPC, e, strings.Join(f, ","), len(e), zebra.VerifyHeader, zebra.VerifyOpen, zebra.VerifyClose,
+		zebra.VerifyHeader, zebra.VerifyOpen, zebra.VerifyClose)
 	if _, err := conn.Write([]byte(b.String())); err != nil {
 		return fmt.Errorf("send the test label to %s: %w", pc.Target(), err)
 	}
 	res := rfidTest{Printer: pc.ID, Target: pc.Target(), Encode: printers.Encode{EPC: e}}
 	var report *zebra.EncodeReport
-	var readBack *zebra.Verify
+	var readBack, tid *zebra.Verify
 	err = q.Await(ctx, timeout, func(rep zebra.Reply) bool {
 		if rep.Encode != nil {
 			report = rep.Encode
 		}
-		if rep.Verify != nil && strings.HasPrefix(rep.Verify.Tag, "test") {
+		switch {
+		case rep.Verify != nil && rep.Verify.Tag == "test.1":
 			readBack = rep.Verify
+		case rep.Verify != nil && rep.Verify.Tag == "test.1.tid":
+			tid = rep.Verify
 		}
-		return readBack != nil && (report != nil || !prof.RFID.RV)
+		return readBack != nil && tid != nil && (report != nil || !prof.RFID.RV)
 	})
 	enc := &res.Encode
 	if report != nil {
@@ -166,6 +171,9 @@ func printerRFIDTest(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if readBack != nil {
 		enc.EPCRead = readBack.Data
+	}
+	if tid != nil {
+		enc.TID = tid.Data
 	}
 	switch {
 	case report != nil && !report.OK:

@@ -20,7 +20,7 @@ func TestRFIDCalibrateAndTestAgainstSim(t *testing.T) {
 
 	out, errs, code = prnRun(t, "printer", "rfid-test", "--profile", prof, addr)
 	var res rfidTest
-	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Encode.Outcome != printers.EncodeEncoded || res.Encode.EPCRead != testEPC {
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Encode.Outcome != printers.EncodeEncoded || res.Encode.EPCRead != testEPC || len(res.Encode.TID) != 24 {
 		t.Fatalf("rfid-test exit %d: %s %s", code, out, errs)
 	}
 

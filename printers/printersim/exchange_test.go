@@ -54,6 +54,7 @@ var exchanges = []struct {
 	{name: "hv-miscalibrated", opts: Options{Miscalibrated: true}, request: rfidLabel(epcA, "7") + rfidLabel(epcB, "8")},
 	{name: "hv-rv-failed", setup: func(s *Sim) { s.FailTags(3) }, request: "~RVE" + rfidLabel(epcA, "7")},
 	{name: "hr-calibrate", request: "^XA^HRDGCALSTART,DGCALEND^XZ"},
+	{name: "hv-tid", request: "^XA^RS8^RFW,H,,,A^FD" + epcA + "^FS^FN999^RFR,H,0,12,E^FS^HV999,24,DGV7[,],L^FS^FN998^RFR,H,0,12,2^FS^HV998,24,DGV7.tid[,],L^FS^XZ"},
 }
 
 func print10(s *Sim) { s.received([]byte("^XA^LL1218^PQ10^FDx^FS^XZ")) }

@@ -1,6 +1,7 @@
 package printersim
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,23 +16,28 @@ type rfidFormat struct {
 	tries int    // ^RS n: labels to try (1-10, default 3)
 	void  int    // ^RS v: void print length, dots (0: the label's)
 	onErr byte   // ^RS e: N drop the format (default), P pause, E error (a pause here)
-	// ^HV with a ^RFR field: one reply per label (perLabel) or per format.
-	hv       bool
-	hvField  int
-	hvLen    int
-	hvHead   string
-	hvTerm   string
-	perLabel bool
-	readFN   int // ^FNk^RFR…^FS: field k holds the tag read (0 none)
+	// reads are the ^FNk^RFR…^FS fields with a ^HVk reply, in the order
+	// of their ^HV.
+	reads []hvRead
 	// ^HRa,b: tag calibration with its table between a and b.
 	calibrate        bool
 	calStart, calEnd string
 }
 
+// hvRead is one tag read returned with ^HV: the bank read (EPC or TID) and
+// the reply's length, header, terminator and whether it comes per label.
+type hvRead struct {
+	tid      bool
+	n        int
+	head     string
+	term     string
+	perLabel bool
+}
+
 var (
 	rsRE   = regexp.MustCompile(`(?i)\^RS([^\^~]*)`)
 	rfwRE  = regexp.MustCompile(`(?i)\^RF[WL][^\^~]*\^FD([^\^~]*)\^FS`)
-	rfrRE  = regexp.MustCompile(`(?i)\^FN(\d{1,4})\^RFR[^\^~]*\^FS`)
+	rfrRE  = regexp.MustCompile(`(?i)\^FN(\d{1,4})\^RFR([^\^~]*)\^FS`)
 	hvRE   = regexp.MustCompile(`(?i)(\^FH(.?))?\^HV(\d{1,4}),([^\^~]*)\^FS`)
 	hrRE   = regexp.MustCompile(`(?i)\^HR([^\^~]*)`)
 	llRE   = regexp.MustCompile(`(?i)\^LL(\d{1,5})`)
@@ -67,36 +73,40 @@ func parseFormat(zpl []byte) (*rfidFormat, int) {
 		any = true
 		r.write = strings.ToUpper(string(m[1]))
 	}
-	if m := rfrRE.FindSubmatch(zpl); m != nil {
-		any = true
-		r.readFN, _ = strconv.Atoi(string(m[1]))
+	// ^FNk^RFR,f,b,n,m^FS: m 2 reads the TID bank, anything else the EPC.
+	banks := map[string]bool{}
+	for _, m := range rfrRE.FindAllSubmatch(zpl, -1) {
+		ps := strings.Split(string(m[2]), ",")
+		banks[strings.TrimLeft(string(m[1]), "0")] = len(ps) > 4 && strings.TrimSpace(ps[4]) == "2"
 	}
-	if m := hvRE.FindSubmatch(zpl); m != nil {
-		ps := strings.Split(string(m[4]), ",")
-		field, _ := strconv.Atoi(string(m[3]))
-		if field == r.readFN && r.readFN > 0 {
-			any = true
-			r.hv, r.hvField, r.hvLen = true, field, 64
-			if len(ps) > 0 {
-				if n, err := strconv.Atoi(strings.TrimSpace(ps[0])); err == nil && n >= 1 && n <= 256 {
-					r.hvLen = n
-				}
-			}
-			esc := byte(0)
-			if len(m[1]) > 0 {
-				esc = '_'
-				if len(m[2]) == 1 {
-					esc = m[2][0]
-				}
-			}
-			if len(ps) > 1 {
-				r.hvHead = unescapeFH(ps[1], esc)
-			}
-			if len(ps) > 2 {
-				r.hvTerm = unescapeFH(ps[2], esc)
-			}
-			r.perLabel = len(ps) > 3 && strings.EqualFold(strings.TrimSpace(ps[3]), "L")
+	for _, m := range hvRE.FindAllSubmatch(zpl, -1) {
+		tid, ok := banks[strings.TrimLeft(string(m[3]), "0")]
+		if !ok {
+			continue
 		}
+		any = true
+		ps := strings.Split(string(m[4]), ",")
+		h := hvRead{tid: tid, n: 64}
+		if len(ps) > 0 {
+			if n, err := strconv.Atoi(strings.TrimSpace(ps[0])); err == nil && n >= 1 && n <= 256 {
+				h.n = n
+			}
+		}
+		esc := byte(0)
+		if len(m[1]) > 0 {
+			esc = '_'
+			if len(m[2]) == 1 {
+				esc = m[2][0]
+			}
+		}
+		if len(ps) > 1 {
+			h.head = unescapeFH(ps[1], esc)
+		}
+		if len(ps) > 2 {
+			h.term = unescapeFH(ps[2], esc)
+		}
+		h.perLabel = len(ps) > 3 && strings.EqualFold(strings.TrimSpace(ps[3]), "L")
+		r.reads = append(r.reads, h)
 	}
 	if m := hrRE.FindSubmatch(zpl); m != nil {
 		any = true
@@ -150,7 +160,7 @@ func (s *Sim) printOneLocked(f *Format) bool {
 		s.replyLocked(b)
 	}
 	copyN := f.Printed + 1
-	tag, ok := "", false
+	tag, tid, ok := "", "", false
 	if r.write == "" {
 		ok = true // a read or a calibration only: nothing to write
 	}
@@ -166,8 +176,8 @@ func (s *Sim) printOneLocked(f *Format) bool {
 			epc = s.prevEPC
 		}
 		s.prevEPC = r.write
-		tag, ok = epc, true
-		s.feedLocked(f, Label{Format: f.Seq, Copy: copyN, EPC: epc, Try: t})
+		tag, tid, ok = epc, tidOf(s.tagsTried), true
+		s.feedLocked(f, Label{Format: f.Seq, Copy: copyN, EPC: epc, TID: tid, Try: t})
 	}
 	if r.write == "" {
 		s.feedLocked(f, Label{Format: f.Seq, Copy: copyN})
@@ -183,18 +193,28 @@ func (s *Sim) printOneLocked(f *Format) bool {
 			s.faults[Pause] = true
 		}
 	}
-	if r.hv && (r.perLabel || done) {
-		data := tag
-		if len(data) > r.hvLen {
-			data = data[:r.hvLen]
+	for _, h := range r.reads {
+		if !h.perLabel && !done {
+			continue
 		}
-		s.replyLocked([]byte(r.hvHead + data + r.hvTerm))
+		data := tag
+		if h.tid {
+			data = tid
+		}
+		if len(data) > h.n {
+			data = data[:h.n]
+		}
+		s.replyLocked([]byte(h.head + data + h.term))
 	}
 	if done && s.rv && r.write != "" {
 		s.replyLocked(zebra.AppendEncodeReport(nil, zebra.EncodeReport{OK: !f.EncodeFailed, Voids: f.Voids}))
 	}
 	return done
 }
+
+// tidOf is the TID of the n-th tag the simulator tried: an Impinj-like
+// class identifier (E2801160) and a serial, 96 bits.
+func tidOf(n int64) string { return fmt.Sprintf("E2801160%016X", n) }
 
 // badTagLocked decides whether the next tag takes no write.
 func (s *Sim) badTagLocked() bool {

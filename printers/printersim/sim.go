@@ -141,6 +141,8 @@ type Label struct {
 	// EPC is what the label's tag holds after the write (hex), when the
 	// format encodes one and the write took.
 	EPC string `json:"epc,omitempty"`
+	// TID is the tag's TID (unique per tag), when the write took.
+	TID string `json:"tid,omitempty"`
 	// Try is the attempt of the tag write (1 for the first tag).
 	Try int `json:"try,omitempty"`
 }

@@ -30,7 +30,8 @@ type encodeState struct {
 	rv    int // ~RV reports received
 	fails int // of which failures
 	voids int
-	reads []zebra.Verify // ^HV replies received
+	reads []zebra.Verify // ^HV replies of the EPC read-back received
+	tids  []string       // TIDs read (capture_tid)
 }
 
 // verifying reports whether the printer verifies RFID jobs, and how.
@@ -85,7 +86,7 @@ func (r *runner) wire(j *Job) ([]byte, rfidPlan, error) {
 	}
 	var plan rfidPlan
 	if rv || readback {
-		z, plan = withReadback(z, j.Seq, r.readEPC(), readback)
+		z, plan = withReadback(z, j.Seq, r.readEPC(), readback, readback && r.cfg.CaptureTID)
 		if !rv {
 			plan.formats = 0
 		}
@@ -129,7 +130,11 @@ func (r *runner) onAsync(rep zebra.Reply) {
 		seqText, _, _ := strings.Cut(rep.Verify.Tag, ".")
 		seq, err := strconv.ParseUint(seqText, 10, 64)
 		if e := r.encodes[seq]; err == nil && e != nil {
-			e.reads = append(e.reads, *rep.Verify)
+			if strings.HasSuffix(rep.Verify.Tag, tidSuffix) {
+				e.tids = append(e.tids, rep.Verify.Data)
+			} else {
+				e.reads = append(e.reads, *rep.Verify)
+			}
 		} else {
 			r.log.Debug("^HV reply for no job awaited", "tag", rep.Verify.Tag)
 		}
@@ -171,6 +176,9 @@ func (r *runner) outcome(j *Job) *printers.Encode {
 		enc.EPCRead = e.reads[mismatch].Data
 	case len(e.reads) > 0:
 		enc.EPCRead = e.reads[0].Data
+	}
+	if len(e.tids) > 0 {
+		enc.TID = e.tids[0]
 	}
 	switch {
 	case e.fails > 0:

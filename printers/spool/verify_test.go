@@ -267,3 +267,31 @@ func TestDropWhileEncodingResolvedByCounter(t *testing.T) {
 	}
 	t.Logf("%v", count)
 }
+
+// capture_tid: each label's TID is read with its EPC and recorded, the
+// tag's own (the simulator's log says which tag each label got).
+func TestCaptureTID(t *testing.T) {
+	r, _ := rfidRig(t, printersim.Options{}, func(c *printers.Config) { c.CaptureTID = true })
+	r.sim.FailTags(1) // the first label is voided: its tag is not the one recorded
+	all := ids("D", 4)
+	for i, id := range all {
+		if err := r.sp.Submit(context.Background(), Job{ID: id, Printer: "p1", ZPL: rfidZPL(id, epcN(i), 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := waitAll(t, r.sp, all, 20*time.Second)
+	tids := map[string]string{}
+	for _, l := range r.sim.Labels() {
+		if !l.Void {
+			tids[l.EPC] = l.TID
+		}
+	}
+	seen := map[string]bool{}
+	for i, id := range all {
+		j := got[id]
+		if j.State != Confirmed || j.Encode == nil || j.Encode.TID == "" || j.Encode.TID != tids[epcN(i)] || seen[j.Encode.TID] {
+			t.Fatalf("job %s: %s %+v (the tag's TID %s)", id, j.State, j.Encode, tids[epcN(i)])
+		}
+		seen[j.Encode.TID] = true
+	}
+}

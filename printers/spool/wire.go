@@ -183,8 +183,12 @@ func writesTag(zpl string) bool {
 	return false
 }
 
-// readbackField is the ^FN field number the spooler's read-back uses.
-const readbackField = "999"
+// readbackField and tidField are the ^FN field numbers of the spooler's
+// EPC and TID reads.
+const (
+	readbackField = "999"
+	tidField      = "998"
+)
 
 // readCommand is the profile's EPC read (e.g. ^RFR,H,0,12,E) set to read
 // n bytes.
@@ -202,6 +206,7 @@ func readCommand(read string, n int) string {
 type rfidPlan struct {
 	formats int
 	labels  []rfidLabel
+	tids    int // TID replies (capture_tid)
 	tries   int // the tries of the job's formats (the smallest given)
 }
 
@@ -212,11 +217,18 @@ type rfidLabel struct {
 	epc string
 }
 
+// tidSuffix ends the ^HV tag of a TID read.
+const tidSuffix = ".tid"
+
+// tidBytes is how much of the TID bank is read: 96 bits, the serialised
+// TID of common Gen2 chips (its length is chip-specific).
+const tidBytes = 12
+
 // withReadback adds to each RFID format of zpl a read of its tag
 // (readEPC, the profile's command) with a ^HV reply per label tagged
 // "<seq>.<n>", when readback is set, and returns the plan of the replies
 // the wire ZPL makes. A format whose write is not hex is not read back.
-func withReadback(zpl string, seq uint64, readEPC string, readback bool) (string, rfidPlan) {
+func withReadback(zpl string, seq uint64, readEPC string, readback, tid bool) (string, rfidPlan) {
 	raw, fs, tail := splitFormats(zpl)
 	up := asciiUpper(raw)
 	var plan rfidPlan
@@ -241,6 +253,11 @@ func withReadback(zpl string, seq uint64, readEPC string, readback bool) (string
 		b.WriteString(raw[f.start:f.xz])
 		b.WriteString("^FN" + readbackField + readCommand(readEPC, len(w.epc)/2) + "^FS^HV" + readbackField + "," +
 			strconv.Itoa(len(w.epc)) + "," + zebra.VerifyHeader + tag + string(zebra.VerifyOpen) + "," + string(zebra.VerifyClose) + ",L^FS")
+		if tid {
+			b.WriteString("^FN" + tidField + "^RFR,H,0," + strconv.Itoa(tidBytes) + ",2^FS^HV" + tidField + "," +
+				strconv.Itoa(2*tidBytes) + "," + zebra.VerifyHeader + tag + tidSuffix + string(zebra.VerifyOpen) + "," + string(zebra.VerifyClose) + ",L^FS")
+			plan.tids += f.qty
+		}
 		b.WriteString(raw[f.xz:f.end])
 		changed = true
 		for q := 0; q < f.qty; q++ {

@@ -42,6 +42,7 @@ var exchangeReplies = map[string][]Reply{
 	"hv-readback":          {{Verify: &Verify{Tag: "7", Data: epcA}}},
 	"hv-miscalibrated":     {{Verify: &Verify{Tag: "7", Data: epcA}}, {Verify: &Verify{Tag: "8", Data: epcA}}},
 	"hv-rv-failed":         {{Verify: &Verify{Tag: "7"}}, {Encode: &EncodeReport{Voids: 3}}},
+	"hv-tid":               {{Verify: &Verify{Tag: "7", Data: epcA}}, {Verify: &Verify{Tag: "7.tid", Data: "E28011600000000000000001"}}},
 	"hr-calibrate": {{Calibration: &Calibration{Position: "195", Rows: []CalibrationRow{
 		{Position: "180"}, {Position: "185"}, {Position: "190", Read: true, Write: true},
 		{Position: "195", Read: true, Write: true}, {Position: "200", Read: true, Write: true},
