@@ -104,6 +104,16 @@ type RFID struct {
 	ReadEPC string `yaml:"read_epc" json:"read_epc"`
 	// EPCBits lists the EPC lengths the encoder writes, e.g. [96, 128].
 	EPCBits []int `yaml:"epc_bits" json:"epc_bits"`
+	// RV: the firmware reports each RFID format's encoding result when
+	// ~RVE is sent ("_+,N_" success or "_-,N_" failure, N labels voided).
+	RV bool `yaml:"rv" json:"rv"`
+	// Tries is how many labels the printer tries for one tag before it
+	// gives up (^RS n, 1-10; default 3): a tag that takes no write voids
+	// its label and the next label is tried.
+	Tries int `yaml:"tries" json:"tries"`
+	// VoidLengthDots is how much of a voided label is printed with VOID
+	// (^RS v, dots; 0: the whole label).
+	VoidLengthDots int `yaml:"void_length_dots" json:"void_length_dots"`
 }
 
 // Status lists the status commands the printer answers.
@@ -114,7 +124,20 @@ type Status struct {
 	HQESWarnings bool `yaml:"hqes_warnings" json:"hqes_warnings"`
 	SGD          bool `yaml:"sgd" json:"sgd"` // Link-OS ! U1 getvar
 	HV           bool `yaml:"hv" json:"hv"`   // ^HV host verification (RFID per-label reply)
+	// LabelCounter is the printer's non-volatile label counter the spooler
+	// reads to learn which labels of an interrupted batch printed:
+	// "sgd" (odometer.total_label_count through SGD getvar, with
+	// device.uptime to see a power cycle), "hqod" (the ~HQOD print length,
+	// in whole inches or cm, divided by the label length) or "none".
+	LabelCounter string `yaml:"label_counter" json:"label_counter"`
 }
+
+// Label counters (Status.LabelCounter).
+const (
+	CounterSGD  = "sgd"
+	CounterHQOD = "hqod"
+	CounterNone = "none"
+)
 
 // Transport holds the connection defaults.
 type Transport struct {
@@ -208,6 +231,12 @@ func (p *Profile) fillDefaults() {
 	if p.ZPL.QRMaxMagnification == 0 {
 		p.ZPL.QRMaxMagnification = 10
 	}
+	if p.Status.LabelCounter == "" {
+		p.Status.LabelCounter = CounterNone
+	}
+	if p.RFID.Supported && p.RFID.Tries == 0 {
+		p.RFID.Tries = 3
+	}
 }
 
 // Validate checks every field and returns an error naming the first field
@@ -283,8 +312,17 @@ func (p *Profile) Validate() error {
 				return bad("rfid.epc_bits", "%d is not a whole number of 16-bit words up to 496", b)
 			}
 		}
-	} else if p.RFID.Setup != "" || p.RFID.WriteEPC != "" {
-		return bad("rfid", "commands given but supported is false")
+		if p.RFID.Tries < 1 || p.RFID.Tries > 10 {
+			return bad("rfid.tries", "%d: ^RS tries a tag on 1 to 10 labels (default 3)", p.RFID.Tries)
+		}
+		if p.RFID.VoidLengthDots < 0 || p.RFID.VoidLengthDots > p.MaxLabelLengthDots() {
+			return bad("rfid.void_length_dots", "%d: give the VOID print length in dots, 0 for the whole label", p.RFID.VoidLengthDots)
+		}
+		if p.RFID.ReadEPC != "" && !strings.HasPrefix(p.RFID.ReadEPC, "^RFR,") {
+			return bad("rfid.read_epc", "%q: the read-back command is ^RFR,<format>,<block>,<bytes>,<bank>, e.g. ^RFR,H,0,12,E", p.RFID.ReadEPC)
+		}
+	} else if p.RFID.Setup != "" || p.RFID.WriteEPC != "" || p.RFID.RV || p.RFID.Tries != 0 || p.RFID.VoidLengthDots != 0 {
+		return bad("rfid", "RFID settings given but supported is false")
 	}
 	if t := p.Transport.TCPPort; t < 1 || t > 65535 {
 		return bad("transport.tcp_port", "%d is not a TCP port", t)
@@ -312,6 +350,18 @@ func (p *Profile) Validate() error {
 	}
 	if !p.Status.HQES && p.Status.HQESWarnings {
 		return bad("status.hqes_warnings", "true but hqes is false")
+	}
+	switch p.Status.LabelCounter {
+	case CounterNone:
+	case CounterSGD, CounterHQOD:
+		if !p.Status.HS {
+			return bad("status.label_counter", "%s needs hs: true: the counter is read once ~HS shows the buffer empty", p.Status.LabelCounter)
+		}
+		if p.Status.LabelCounter == CounterSGD && !p.Status.SGD {
+			return bad("status.label_counter", "sgd needs sgd: true (Link-OS getvar)")
+		}
+	default:
+		return bad("status.label_counter", "%q: use sgd, hqod or none", p.Status.LabelCounter)
 	}
 	return nil
 }

@@ -37,6 +37,12 @@ func TestLookup(t *testing.T) {
 	if !p.RFID.Supported || p.RFID.Setup != "^RS8" || p.RFID.WriteEPC != "^RFW,H,,,A" {
 		t.Errorf("zt411r RFID = %+v", p.RFID)
 	}
+	if !p.RFID.RV || p.RFID.Tries != 3 || p.Status.LabelCounter != CounterSGD {
+		t.Errorf("zt411r encode reports and counter: %+v %+v", p.RFID, p.Status)
+	}
+	if g, _ := Lookup("generic-zpl-203"); g.Status.LabelCounter != CounterNone {
+		t.Errorf("generic profile label counter %q", g.Status.LabelCounter)
+	}
 	if p.Dots(25.4) != 203 || p.Dots(101.6) != 812 {
 		t.Errorf("Dots: %d %d", p.Dots(25.4), p.Dots(101.6))
 	}
@@ -86,6 +92,13 @@ func TestParseErrors(t *testing.T) {
 		{"two docs", goodYAML + "---\n" + goodYAML, "more than one YAML document"},
 		{"empty", "", "empty document"},
 		{"type", strings.Replace(goodYAML, "dpi: 203", "dpi: high", 1), "line 4"},
+		{"label counter", goodYAML + "status:\n  hs: true\n  label_counter: odometer\n", "status.label_counter: \"odometer\""},
+		{"counter without hs", goodYAML + "status:\n  sgd: true\n  label_counter: sgd\n", "needs hs: true"},
+		{"sgd counter without sgd", goodYAML + "status:\n  hs: true\n  label_counter: sgd\n", "sgd needs sgd: true"},
+		{"tries", goodYAML + "rfid:\n  supported: true\n  setup: \"^RS8\"\n  write_epc: \"^RFW,H,,,A\"\n  tries: 11\n", "rfid.tries"},
+		{"void length", goodYAML + "rfid:\n  supported: true\n  setup: \"^RS8\"\n  write_epc: \"^RFW,H,,,A\"\n  void_length_dots: -1\n", "rfid.void_length_dots"},
+		{"read epc", goodYAML + "rfid:\n  supported: true\n  setup: \"^RS8\"\n  write_epc: \"^RFW,H,,,A\"\n  read_epc: \"^HV1\"\n", "rfid.read_epc"},
+		{"rv without rfid", goodYAML + "rfid:\n  rv: true\n", "supported is false"},
 	}
 	for _, c := range cases {
 		_, err := Parse("p.yaml", []byte(c.yaml))

@@ -74,6 +74,23 @@ type Config struct {
 	BatchJobs int `yaml:"batch_jobs" json:"batch_jobs,omitempty"`
 	// BatchBytes caps the ZPL bytes of a batch (default 262144).
 	BatchBytes int `yaml:"batch_bytes" json:"batch_bytes,omitempty"`
+	// LabelCounter is the printer's label counter the spooler reads
+	// before each batch, so that a batch cut by a dropped connection, a
+	// stall or a restart is resolved label by label: auto (from the
+	// profile; none without one), sgd, hqod or none.
+	LabelCounter string `yaml:"label_counter" json:"label_counter,omitempty"`
+	// VerifyEncode is how an RFID job's tag write is verified: auto (from
+	// the profile), rv (~RV reports), readback (^RFR + ^HV), rv+readback
+	// or none.
+	VerifyEncode string `yaml:"verify_encode" json:"verify_encode,omitempty"`
+	// OnEncodeFailure is what an encode failure does besides failing the
+	// job and raising label.encode_failed: reprint (send the job once
+	// more), hold (hold the printer's queue until the job is reprinted or
+	// cancelled) or alert (nothing more; the default).
+	OnEncodeFailure string `yaml:"on_encode_failure" json:"on_encode_failure,omitempty"`
+	// CaptureTID reads each RFID label's TID bank with its EPC read-back
+	// and records it with the label's encode outcome.
+	CaptureTID bool `yaml:"capture_tid" json:"capture_tid,omitempty"`
 }
 
 // Serial holds serial line settings.
@@ -194,6 +211,34 @@ func (c Config) WithDefaults() Config {
 				c.Status = StatusNone
 			}
 		}
+	}
+	if c.LabelCounter == "" || c.LabelCounter == CounterAuto {
+		c.LabelCounter = CounterNone
+		if prof != nil && c.Transport != TransportFile && (c.Status == StatusBoth || c.Status == StatusHS) {
+			switch prof.Status.LabelCounter {
+			case firmwareprofiles.CounterSGD:
+				c.LabelCounter = CounterSGD
+			case firmwareprofiles.CounterHQOD:
+				c.LabelCounter = CounterHQOD
+			}
+		}
+	}
+	if c.VerifyEncode == "" || c.VerifyEncode == VerifyAuto {
+		c.VerifyEncode = VerifyNone
+		if prof != nil && prof.RFID.Supported && c.Transport != TransportFile && c.Status != StatusNone {
+			rb := prof.RFID.ReadEPC != "" && prof.Status.HV
+			switch {
+			case prof.RFID.RV && rb:
+				c.VerifyEncode = VerifyBoth
+			case prof.RFID.RV:
+				c.VerifyEncode = VerifyRV
+			case rb:
+				c.VerifyEncode = VerifyReadback
+			}
+		}
+	}
+	if c.OnEncodeFailure == "" {
+		c.OnEncodeFailure = OnEncodeAlert
 	}
 	d := DefaultTimeouts
 	t := &c.Timeouts
@@ -317,6 +362,32 @@ func (c Config) Validate() error {
 	}
 	if c.BatchBytes < 1024 {
 		return bad("batch_bytes", "%d is below 1024", c.BatchBytes)
+	}
+	switch c.LabelCounter {
+	case CounterNone:
+	case CounterSGD, CounterHQOD:
+		if c.Status != StatusBoth && c.Status != StatusHS {
+			return bad("label_counter", "%s is read once ~HS shows the printer's buffer empty: it needs status hs+hqes or hs, not %s", c.LabelCounter, c.Status)
+		}
+	default:
+		return bad("label_counter", "%q is not auto, sgd, hqod or none", c.LabelCounter)
+	}
+	switch c.VerifyEncode {
+	case VerifyNone:
+	case VerifyRV, VerifyReadback, VerifyBoth:
+		if c.Status == StatusNone {
+			return bad("verify_encode", "%s reads the printer's reports on the connection: it needs a status channel (status is none)", c.VerifyEncode)
+		}
+	default:
+		return bad("verify_encode", "%q is not auto, rv, readback, rv+readback or none", c.VerifyEncode)
+	}
+	switch c.OnEncodeFailure {
+	case OnEncodeReprint, OnEncodeHold, OnEncodeAlert:
+	default:
+		return bad("on_encode_failure", "%q is not reprint, hold or alert", c.OnEncodeFailure)
+	}
+	if c.CaptureTID && c.VerifyEncode != VerifyReadback && c.VerifyEncode != VerifyBoth {
+		return bad("capture_tid", "the TID is read with the EPC read-back: it needs verify_encode readback or rv+readback (an RFID profile with read_epc and hv), not %s", c.VerifyEncode)
 	}
 	return nil
 }

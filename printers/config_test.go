@@ -73,6 +73,13 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{func(c *Config) { c.Timeouts.Confirm = -time.Second }, "timeouts.confirm"},
 		{func(c *Config) { c.BatchJobs = 5000 }, "batch_jobs"},
 		{func(c *Config) { c.Profile, c.Door = "tsc-te210-203", "DOOR1" }, "profile"},
+		{func(c *Config) { c.LabelCounter = "odometer" }, "label_counter"},
+		{func(c *Config) { c.LabelCounter, c.Status = CounterSGD, StatusHQES }, "label_counter"},
+		{func(c *Config) { c.VerifyEncode = "crc" }, "verify_encode"},
+		{func(c *Config) { c.VerifyEncode, c.Status = VerifyRV, StatusNone }, "verify_encode"},
+		{func(c *Config) { c.OnEncodeFailure = "ignore" }, "on_encode_failure"},
+		{func(c *Config) { c.CaptureTID = true }, "capture_tid"},
+		{func(c *Config) { c.CaptureTID, c.Profile, c.VerifyEncode = true, "zebra-zt411r-203", VerifyRV }, "capture_tid"},
 	} {
 		c := ok
 		tc.mod(&c)
@@ -90,6 +97,31 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	dup := []Config{ok.WithDefaults(), ok.WithDefaults()}
 	if err := ValidateAll(dup); err == nil || !strings.Contains(err.Error(), "used twice") {
 		t.Fatalf("duplicate ids: %v", err)
+	}
+}
+
+// The label counter and the encode verification come from the profile, and
+// a printer that cannot read them back does without.
+func TestCounterAndVerifyFromProfile(t *testing.T) {
+	for _, tc := range []struct {
+		c                      Config
+		counter, verify, onErr string
+	}{
+		{Config{ID: "p", Address: "h:1", Profile: "zebra-zt411r-203"}, CounterSGD, VerifyBoth, OnEncodeAlert},
+		{Config{ID: "p", Address: "h:1", Profile: "zebra-zt411-203"}, CounterSGD, VerifyNone, OnEncodeAlert},
+		{Config{ID: "p", Address: "h:1", Profile: "generic-zpl-203"}, CounterNone, VerifyNone, OnEncodeAlert},
+		{Config{ID: "p", Address: "h:1"}, CounterNone, VerifyNone, OnEncodeAlert},
+		{Config{ID: "p", Address: "h:1", Profile: "zebra-zt411r-203", Status: StatusHQES}, CounterNone, VerifyBoth, OnEncodeAlert},
+		{Config{ID: "p", Path: "/tmp/x", Profile: "zebra-zt411r-203"}, CounterNone, VerifyNone, OnEncodeAlert},
+		{Config{ID: "p", Address: "h:1", Profile: "zebra-zt411r-203", LabelCounter: CounterNone, VerifyEncode: VerifyRV, OnEncodeFailure: OnEncodeHold}, CounterNone, VerifyRV, OnEncodeHold},
+	} {
+		c := tc.c.WithDefaults()
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if c.LabelCounter != tc.counter || c.VerifyEncode != tc.verify || c.OnEncodeFailure != tc.onErr {
+			t.Errorf("%+v: counter %s verify %s on failure %s", tc.c, c.LabelCounter, c.VerifyEncode, c.OnEncodeFailure)
+		}
 	}
 }
 

@@ -2,8 +2,9 @@
 // printer shares: the printer configuration (Config, one entry of the
 // gateway's "printers:" list), the connection a transport dials (Conn), the
 // typed printer status (Status) read from ~HS and ~HQES, the sentinel errors
-// for printer faults, and the events (Event, EventSink) the spooler emits for
-// the edge outbox.
+// for printer faults, the verified outcome of an RFID label's tag write
+// (Encode), and the events (Event, EventSink) the spooler emits for the
+// edge outbox.
 //
 // The pieces live in subpackages:
 //

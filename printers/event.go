@@ -18,6 +18,10 @@ const (
 	EventJobCancelled  EventKind = "job.cancelled"     // cancelled by an operator
 	EventJobReprint    EventKind = "job.reprint"       // queued again by an operator
 	EventPrinterOnline EventKind = "printer.connected" // a connection was opened
+	// EventLabelEncodeFailed: a job's tag took no write within the
+	// printer's tries, or read back another EPC (carton, EPC, printer and
+	// the encode outcome with its attempts).
+	EventLabelEncodeFailed EventKind = "label.encode_failed"
 )
 
 // Event is a status change or a job outcome, for the edge outbox.
@@ -36,6 +40,10 @@ type Event struct {
 	// how many times its ZPL is sent (job events).
 	Template string `json:"template,omitempty"`
 	Copies   int    `json:"copies,omitempty"`
+	// EPC is the EPC the job's label writes; Encode the verified outcome
+	// of the write (RFID jobs on a printer that verifies them).
+	EPC    string  `json:"epc,omitempty"`
+	Encode *Encode `json:"encode,omitempty"`
 	// Status is the printer status (status events, held jobs).
 	Status *Status `json:"status,omitempty"`
 	// Reason is the error or fault that caused the event.

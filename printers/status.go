@@ -41,6 +41,9 @@ type Status struct {
 	// LabelsRemaining is the number of labels left in the current batch; -1
 	// when unknown.
 	LabelsRemaining int `json:"labels_remaining"`
+	// LabelLength is the label length the printer is set to, in dots (~HS);
+	// 0 when unknown.
+	LabelLength int `json:"label_length,omitempty"`
 
 	// Warnings from ~HQES (need calibration, clean head, replace head, paper
 	// near end) as raw bits; zero when not reported.

@@ -33,7 +33,7 @@ type printerStatusResult struct {
 }
 
 func init() {
-	register(&command{name: "printer", summary: "printer status HOST:PORT|ID [-c FILE] | printer jobs|reprint|cancel -c FILE [JOB-ID]: printer status and spooled jobs",
+	register(&command{name: "printer", summary: "printer status HOST:PORT|ID [-c FILE] | printer jobs|reprint|cancel -c FILE [JOB-ID] | printer rfid-calibrate|rfid-test HOST:PORT|ID: printer status, spooled jobs, RFID encoder checks",
 		subs: map[string]func(context.Context, *cliEnv, []string) error{
 			"status": printerStatus,
 			"jobs": func(ctx context.Context, env *cliEnv, args []string) error {
@@ -45,6 +45,8 @@ func init() {
 			"cancel": func(ctx context.Context, env *cliEnv, args []string) error {
 				return runPrinterJobs(ctx, env, "cancel", args)
 			},
+			"rfid-calibrate": printerRFIDCalibrate,
+			"rfid-test":      printerRFIDTest,
 		}})
 }
 

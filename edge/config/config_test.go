@@ -110,7 +110,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
 			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ack_timeout, burst, ca_file, cert_file, client_id, connect_timeout, healthy_after, inflight, keepalive, key_file, password_file, rate, topic_prefix, url, username`}},
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
-			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, batch_bytes, batch_jobs, device, door, id, path, profile, serial, status, timeouts, transport`,
+			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, batch_bytes, batch_jobs, capture_tid, device, door, id, label_counter, on_encode_failure, path, profile, serial, status, timeouts, transport, verify_encode`,
 				`printer P1: transport: missing; set address (host:port) or transport: tcp|serial|usb|file with its settings`}},
 		// A value of the wrong type names its key and what it takes,
 		// never the decoder's Go types (!!str, int64).

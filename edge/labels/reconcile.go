@@ -24,7 +24,7 @@ const (
 // Tag states of a carton.
 const (
 	TagEncoded      = "encoded"       // written and verified by the printer (after voids or not)
-	TagWritten      = "written"       // sent to an RFID printer that reported no encode outcome
+	TagWritten      = "written"       // sent to an RFID printer that reported no encode outcome (or lost its report)
 	TagEncodeFailed = "encode_failed" // the printer could not write it
 	TagNone         = "none"          // none written: no label printed, or printed without RFID
 )
@@ -174,6 +174,8 @@ func cartonState(c CartonFacts, recs []Record) CartonState {
 			switch {
 			case r.Encode != nil && r.Encode.Outcome == EncodeFailed:
 				st.Tag = TagEncodeFailed
+			case r.Encode != nil && r.Encode.Outcome == EncodeUnverified:
+				st.Tag = TagWritten
 			case r.Encode != nil:
 				st.Tag = TagEncoded
 			case r.EPC != "":

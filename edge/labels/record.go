@@ -21,26 +21,32 @@ const (
 // EventType is the type of the record's event: label.printed …
 func (a Action) EventType() string { return "label." + string(a) }
 
-// Encode outcomes of a label's tag, as the printer reports them.
+// Encode outcomes of a label's tag, as the printer reports them
+// (printers.Encode).
 const (
-	Encoded      = "encoded"       // written and verified
-	EncodeVoided = "voided"        // written after the printer voided one or more labels
-	EncodeFailed = "encode_failed" // not written: the printer's retries are used up
+	Encoded          = printers.EncodeEncoded    // written and verified
+	EncodeVoided     = printers.EncodeVoided     // written after the printer voided one or more labels
+	EncodeFailed     = printers.EncodeFailed     // not written: the printer's retries are used up, or the tag reads back another EPC
+	EncodeUnverified = printers.EncodeUnverified // printed, but the printer's report was lost: neither known good nor bad
 )
 
 // KindEncodeFailed is the job event the printer side raises for a tag it
 // could not write: it makes a voided record.
-const KindEncodeFailed printers.EventKind = "label.encode_failed"
+const KindEncodeFailed = printers.EventLabelEncodeFailed
 
 // Encode is a label's encode outcome.
 type Encode struct {
-	// Outcome is Encoded, EncodeVoided or EncodeFailed.
+	// Outcome is Encoded, EncodeVoided, EncodeFailed or EncodeUnverified.
 	Outcome string `json:"outcome"`
 	// Voided is how many labels the printer voided before the outcome.
 	Voided int `json:"voided,omitempty"`
 	// Attempts is how many writes the printer tried, when it says.
 	Attempts int `json:"attempts,omitempty"`
-	// Reason says why the tag was not written.
+	// EPCRead is what the tag read back, when the printer reads it back;
+	// TID the tag's TID, when the printer captures it (capture_tid).
+	EPCRead string `json:"epc_read,omitempty"`
+	TID     string `json:"tid,omitempty"`
+	// Reason says why the tag was not written or not verified.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -71,12 +77,14 @@ type Record struct {
 }
 
 // EncodeOf is the encode outcome a job event reports, nil when it reports
-// none. It is where the printer side's verified encoding reaches the
-// trail: a label.encode_failed event is an EncodeFailed outcome; when job
-// events carry the outcome the printer reported for the job's label
-// (encoded, voided N, encode_failed), it is read here, and the printed
-// record, the voided record and the reconciliation follow from it.
+// none: the outcome the printer reported for the job's label (encoded,
+// voided N, encode_failed, unverified), or encode_failed for a
+// label.encode_failed event without one. The printed record, the voided
+// record and the reconciliation follow from it.
 func EncodeOf(e printers.Event) *Encode {
+	if enc := e.Encode; enc != nil {
+		return &Encode{Outcome: enc.Outcome, Voided: enc.Voids, Attempts: enc.Attempts, EPCRead: enc.EPCRead, TID: enc.TID, Reason: enc.Reason}
+	}
 	if e.Kind == KindEncodeFailed {
 		return &Encode{Outcome: EncodeFailed, Attempts: e.Attempts, Reason: e.Reason}
 	}
@@ -85,9 +93,10 @@ func EncodeOf(e printers.Event) *Encode {
 
 // FromEvent makes the records a job event reports (none for the events
 // that are no print, reprint, void or cancel: held, failed, unknown,
-// printer status). ID, Seq and EPC are left to the caller.
+// printer status). ID and Seq are left to the caller, and EPC when the
+// event does not carry it.
 func FromEvent(e printers.Event) []Record {
-	r := Record{Time: e.Time, Job: e.JobID, Printer: e.Printer, Door: e.Door, Lot: e.Lot, Carton: e.Carton,
+	r := Record{Time: e.Time, Job: e.JobID, Printer: e.Printer, Door: e.Door, Lot: e.Lot, Carton: e.Carton, EPC: e.EPC,
 		Template: e.Template, Copies: e.Copies, Encode: EncodeOf(e), JobState: e.State}
 	if e.By != nil {
 		r.By = *e.By

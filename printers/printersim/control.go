@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Control executes one control command (see the package documentation) and
@@ -16,7 +17,7 @@ import (
 func (s *Sim) Control(line string) string {
 	f := strings.Fields(strings.ToLower(line))
 	if len(f) == 0 {
-		return "error: empty command; try paper-out, head-open, ribbon-out, pause, resume, clear F, drop, slow N, refuse on|off, silent on|off, speed N, count, status"
+		return "error: empty command; try paper-out, head-open, ribbon-out, pause, resume, clear F, drop, slow N, refuse on|off, silent on|off, speed N, bad-tags F, fail-tags N, miscalibrate on|off, power-cycle [S], count, counters, status"
 	}
 	arg := ""
 	if len(f) > 1 {
@@ -59,6 +60,33 @@ func (s *Sim) Control(line string) string {
 			return "error: speed wants labels per second, e.g. speed 2 (0 prints instantly)"
 		}
 		s.SetSpeed(n)
+	case "bad-tags":
+		v, err := strconv.ParseFloat(arg, 64)
+		if err != nil || v < 0 || v > 1 {
+			return "error: bad-tags wants the fraction of tags that take no write, 0 to 1, e.g. bad-tags 0.2"
+		}
+		s.SetBadTags(v)
+	case "fail-tags":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 0 {
+			return "error: fail-tags wants how many of the next tags take no write, e.g. fail-tags 3"
+		}
+		s.FailTags(n)
+	case "miscalibrate":
+		return onOff(s.SetMiscalibrated)
+	case "power-cycle":
+		off := 0.0
+		if arg != "" {
+			v, err := strconv.ParseFloat(arg, 64)
+			if err != nil || v < 0 || v > 3600 {
+				return "error: power-cycle wants the seconds the printer stays off, e.g. power-cycle 5 (default 0)"
+			}
+			off = v
+		}
+		s.PowerCycle(time.Duration(off * float64(time.Second)))
+	case "counters":
+		b, _ := json.Marshal(s.Counters())
+		return string(b)
 	case "refuse":
 		return onOff(s.SetRefuse)
 	case "silent":

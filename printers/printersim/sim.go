@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	firmwareprofiles "github.com/dockgate/dockgate/firmware-profiles"
 	"github.com/dockgate/dockgate/printers/zebra"
 )
 
@@ -46,8 +48,23 @@ type Options struct {
 	OnFormat func(Format)
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// Now is the clock stamped on formats; nil is time.Now.
+	// Now is the clock stamped on formats and read for the uptime; nil is
+	// time.Now.
 	Now func() time.Time
+
+	// BadTags is the fraction of RFID tags (0 to 1) that take no write:
+	// the printer voids the label and tries the next one, up to the ^RS
+	// tries of the format. Which tags are bad follows Seed.
+	BadTags float64
+	// Seed chooses the bad tags (0 is 1): the same seed, the same tags.
+	Seed uint64
+	// Miscalibrated is the "previous EPC" fault: the encoder writes each
+	// tag with the EPC of the RFID format before it (the first tag after
+	// the fault starts gets its own), and reports the write a success.
+	Miscalibrated bool
+	// BootedAgo is the printer's uptime when the simulator starts
+	// (device.uptime).
+	BootedAgo time.Duration
 }
 
 // Format is one ^XA … ^XZ format the simulator received.
@@ -55,9 +72,19 @@ type Format struct {
 	Seq      int       `json:"seq"`
 	ZPL      []byte    `json:"-"`
 	Copies   int       `json:"copies"`
-	Printed  int       `json:"printed"` // labels printed so far
+	Printed  int       `json:"printed"` // labels printed so far (not counting voids)
 	Received time.Time `json:"received"`
 	File     string    `json:"file,omitempty"`
+	// Voids counts the labels voided for this format's RFID encoding.
+	Voids int `json:"voids,omitempty"`
+	// EncodeFailed: a tag took no write within the format's tries; the
+	// rest of the format was dropped (^RS e N).
+	EncodeFailed bool `json:"encode_failed,omitempty"`
+	// Lost: the format was in the buffer when the printer lost power.
+	Lost bool `json:"lost,omitempty"`
+
+	rfid   *rfidFormat
+	length int // ^LL, dots (0: the printer's)
 }
 
 // Sim is a simulated printer. Its methods are safe for concurrent use.
@@ -79,8 +106,50 @@ type Sim struct {
 	inFmt   bool
 	labels  int
 	conn    net.Conn
+	link    *link // where replies go: the current connection's writer
 	conns   int
 	closed  bool
+
+	caps     caps
+	dpi      int
+	labelLen int // dots, the current label length (~HS dddd)
+	// Non-volatile counters: kept through a power cycle.
+	total, valid, voids int64
+	lengthDots          int64
+	printed             []Label
+	boot                time.Time
+	offUntil            time.Time // powered off until
+	// Volatile RFID state.
+	rv        bool // ~RVE
+	badTags   float64
+	failNext  int // the next tags to fail
+	rng       *rand.Rand
+	misEPC    bool
+	prevEPC   string
+	tagsTried int64
+}
+
+// Label is one label the simulator physically printed (or voided), in
+// order: the log tests count double prints from.
+type Label struct {
+	// Format is the Seq of the format it belongs to; Copy counts the
+	// format's labels from 1 (a voided label shares the Copy of the label
+	// it was tried for).
+	Format int  `json:"format"`
+	Copy   int  `json:"copy"`
+	Void   bool `json:"void,omitempty"`
+	// EPC is what the label's tag holds after the write (hex), when the
+	// format encodes one and the write took.
+	EPC string `json:"epc,omitempty"`
+	// TID is the tag's TID (unique per tag), when the write took.
+	TID string `json:"tid,omitempty"`
+	// Try is the attempt of the tag write (1 for the first tag).
+	Try int `json:"try,omitempty"`
+}
+
+// caps are what the simulated firmware answers, from its profile.
+type caps struct {
+	sgd, rv, rfid bool
 }
 
 // New returns a simulator.
@@ -91,10 +160,28 @@ func New(o Options) *Sim {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Sim{o: o, log: o.Logger, faults: map[Fault]bool{}, silent: o.Silent, rate: o.LabelsPerSecond}
+	s := &Sim{o: o, log: o.Logger, faults: map[Fault]bool{}, silent: o.Silent, rate: o.LabelsPerSecond,
+		caps: caps{sgd: true, rv: true, rfid: true}, dpi: 203, labelLen: defaultLabelLen,
+		badTags: min(max(o.BadTags, 0), 1), misEPC: o.Miscalibrated}
+	if o.Profile != "" {
+		if p, err := firmwareprofiles.Lookup(o.Profile); err == nil {
+			s.caps = caps{sgd: p.Status.SGD, rv: p.RFID.RV, rfid: p.RFID.Supported}
+			s.dpi = p.DPI
+		}
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s.boot = o.Now().Add(-o.BootedAgo)
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
+
+// defaultLabelLen is the label length of a printer that was given none: 6
+// inches at 203 dpi.
+const defaultLabelLen = 1218
 
 // Serve accepts connections on ln one at a time until ctx ends, then closes
 // ln. A second connection waits in the backlog until the first closes.
@@ -124,7 +211,7 @@ func (s *Sim) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 		s.mu.Lock()
-		refuse := s.refuse
+		refuse := s.refuse || s.o.Now().Before(s.offUntil)
 		s.mu.Unlock()
 		if refuse {
 			if tc, ok := c.(*net.TCPConn); ok {
@@ -147,12 +234,24 @@ func (s *Sim) handle(ctx context.Context, c net.Conn) {
 	s.conn = c
 	s.conns++
 	s.inFmt = false
+	l := &link{c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.link = l
 	s.mu.Unlock()
+	go s.write(l)
 	defer func() {
 		s.mu.Lock()
 		s.conn = nil
+		if s.link == l {
+			s.link = nil
+		}
+		l.closed = true
 		s.mu.Unlock()
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
 		c.Close()
+		<-l.done
 	}()
 	p := &parser{s: s}
 	buf := make([]byte, 32<<10)
@@ -166,17 +265,71 @@ func (s *Sim) handle(ctx context.Context, c net.Conn) {
 		}
 		n, err := c.Read(chunk)
 		if n > 0 {
-			reply := p.feed(chunk[:n])
-			if len(reply) > 0 {
-				if _, err := c.Write(reply); err != nil {
+			if reply := p.feed(chunk[:n]); len(reply) > 0 {
+				s.mu.Lock()
+				if l.broken {
+					s.mu.Unlock()
 					return
 				}
+				s.sendLocked(l, reply)
+				s.mu.Unlock()
 			}
 			if slow > 0 {
 				time.Sleep(time.Duration(float64(n) / float64(slow) * float64(time.Second)))
 			}
 		}
 		if err != nil {
+			return
+		}
+	}
+}
+
+// link is a connection's reply queue. Replies are queued under s.mu in the
+// order the printer's state makes them (a ^HV reply as its label prints
+// comes before a ~HS reply that shows the buffer empty) and written by one
+// goroutine, so that a peer that does not read blocks no one.
+type link struct {
+	c      net.Conn
+	buf    []byte
+	closed bool // the connection ended: write what is queued, then stop
+	broken bool // a write failed
+	wake   chan struct{}
+	done   chan struct{}
+}
+
+// sendLocked queues b on l.
+func (s *Sim) sendLocked(l *link, b []byte) {
+	if l == nil || l.closed || len(b) == 0 {
+		return
+	}
+	l.buf = append(l.buf, b...)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// replyLocked queues b on the current connection, if any: a reply the
+// printer sends as it prints is lost with no one connected.
+func (s *Sim) replyLocked(b []byte) { s.sendLocked(s.link, b) }
+
+// write is l's writer goroutine.
+func (s *Sim) write(l *link) {
+	defer close(l.done)
+	for range l.wake {
+		s.mu.Lock()
+		b, closed := l.buf, l.closed
+		l.buf = nil
+		s.mu.Unlock()
+		if len(b) > 0 && !l.broken {
+			if _, err := l.c.Write(b); err != nil {
+				s.mu.Lock()
+				l.broken = true
+				s.mu.Unlock()
+				l.c.Close()
+			}
+		}
+		if closed {
 			return
 		}
 	}
@@ -194,7 +347,35 @@ var (
 	tokXZ   = []byte("^XZ")
 	tokHS   = []byte("~HS")
 	tokHQES = []byte("~HQES")
+	tokHQOD = []byte("~HQOD")
+	tokRVE  = []byte("~RVE")
+	tokRVD  = []byte("~RVD")
 )
+
+// maxSGDLine bounds an SGD command line; a longer run without a line end
+// is not one.
+const maxSGDLine = 1024
+
+// immediate answers the ~ command at the start of b, if it is one the
+// simulator knows: it returns the bytes consumed (0: not one) and appends
+// the reply to out.
+func (p *parser) immediate(b []byte, out []byte) (int, []byte) {
+	switch {
+	case hasPrefixFold(b, tokHQES):
+		return len(tokHQES), p.s.replyHQES(out)
+	case hasPrefixFold(b, tokHQOD):
+		return len(tokHQOD), p.s.replyHQOD(out)
+	case hasPrefixFold(b, tokHS):
+		return len(tokHS), p.s.replyHS(out)
+	case hasPrefixFold(b, tokRVE):
+		p.s.setRV(true)
+		return len(tokRVE), out
+	case hasPrefixFold(b, tokRVD):
+		p.s.setRV(false)
+		return len(tokRVD), out
+	}
+	return 0, out
+}
 
 // feed consumes data and returns the replies to send.
 func (p *parser) feed(data []byte) []byte {
@@ -203,29 +384,42 @@ func (p *parser) feed(data []byte) []byte {
 	b := p.pend
 	for len(b) > 0 {
 		if !p.inFmt() {
-			i := bytes.IndexAny(b, "^~")
+			i := bytes.IndexAny(b, "^~!")
 			if i < 0 {
 				b = b[:0]
 				break
 			}
 			b = b[i:]
+			if b[0] == '!' {
+				// A Link-OS SGD line: ! U1 getvar "name", to CR or LF.
+				e := bytes.IndexAny(b, "\r\n")
+				if e < 0 {
+					if len(b) > maxSGDLine {
+						b = b[1:]
+						continue
+					}
+					break
+				}
+				if e > maxSGDLine {
+					b = b[1:]
+					continue
+				}
+				out = p.s.replySGD(out, b[:e])
+				b = b[e:]
+				continue
+			}
 			if need := partial(b); need {
 				break
 			}
-			switch {
-			case hasPrefixFold(b, tokXA):
+			if hasPrefixFold(b, tokXA) {
 				p.setInFmt(true)
 				p.cur = append(p.cur[:0], b[:3]...)
 				b = b[3:]
-			case hasPrefixFold(b, tokHQES):
-				out = p.s.replyHQES(out)
-				b = b[5:]
-			case hasPrefixFold(b, tokHS):
-				out = p.s.replyHS(out)
-				b = b[3:]
-			default:
-				b = b[1:]
+				continue
 			}
+			n, o := p.immediate(b, out)
+			out = o
+			b = b[max(n, 1):]
 			continue
 		}
 		j := indexFold(b, tokXZ)
@@ -236,17 +430,13 @@ func (p *parser) feed(data []byte) []byte {
 			if partial(b) {
 				break
 			}
-			switch {
-			case hasPrefixFold(b, tokHQES):
-				out = p.s.replyHQES(out)
-				b = b[5:]
-			case hasPrefixFold(b, tokHS):
-				out = p.s.replyHS(out)
-				b = b[3:]
-			default:
+			n, o := p.immediate(b, out)
+			out = o
+			if n == 0 {
 				p.cur = append(p.cur, '~')
-				b = b[1:]
+				n = 1
 			}
+			b = b[n:]
 			continue
 		}
 		if j < 0 {
@@ -290,7 +480,7 @@ func indexFold(b, t []byte) int {
 // partial reports whether b (starting at ^ or ~) may be the start of a
 // token that continues in the next chunk.
 func partial(b []byte) bool {
-	for _, t := range [][]byte{tokXA, tokHQES, tokHS} {
+	for _, t := range [][]byte{tokXA, tokHQES, tokHQOD, tokHS, tokRVE, tokRVD} {
 		if len(b) < len(t) && hasPrefixFold(t, b) {
 			return true
 		}
@@ -319,8 +509,9 @@ func (s *Sim) received(zpl []byte) {
 			copies = min(n, 99999999)
 		}
 	}
+	rf, length := parseFormat(zpl)
 	s.mu.Lock()
-	f := &Format{Seq: len(s.formats) + 1, ZPL: zpl, Copies: copies, Received: s.o.Now()}
+	f := &Format{Seq: len(s.formats) + 1, ZPL: zpl, Copies: copies, Received: s.o.Now(), rfid: rf, length: length}
 	s.formats = append(s.formats, f)
 	s.queue = append(s.queue, f)
 	dir, preview := s.o.Dir, s.o.Preview
@@ -355,14 +546,18 @@ func (s *Sim) faultedLocked() bool {
 
 // printInstantLocked prints everything queued when the speed is 0.
 func (s *Sim) printInstantLocked() {
-	if s.rate > 0 || s.faultedLocked() {
+	if s.rate > 0 {
 		return
 	}
-	for _, f := range s.queue {
-		s.labels += f.Copies - f.Printed
-		f.Printed = f.Copies
+	for len(s.queue) > 0 && !s.faultedLocked() {
+		f := s.queue[0]
+		if s.printOneLocked(f) {
+			s.queue = s.queue[1:]
+		}
 	}
-	s.queue = s.queue[:0]
+	if len(s.queue) == 0 {
+		s.queue = s.queue[:0:0]
+	}
 	s.started = false
 	s.left = 0
 }
@@ -396,12 +591,12 @@ func (s *Sim) engine(ctx context.Context) {
 		if s.faultedLocked() || len(s.queue) == 0 || s.queue[0] != f {
 			continue
 		}
-		f.Printed++
-		s.labels++
-		s.left--
-		if s.left <= 0 {
+		done := s.printOneLocked(f)
+		s.left = f.Copies - f.Printed
+		if done {
 			s.queue = s.queue[1:]
 			s.started = false
+			s.left = 0
 		}
 	}
 }
@@ -428,7 +623,7 @@ func (s *Sim) hostStatusLocked() zebra.HostStatus {
 	}
 	return zebra.HostStatus{
 		CommSettings: 0b1_1000 | 6, // 8N1, 1 stop, 9600
-		PaperOut:     b(s.faults[PaperOut]), Paused: b(s.faults[Pause]), LabelLength: 1218,
+		PaperOut:     b(s.faults[PaperOut]), Paused: b(s.faults[Pause]), LabelLength: min(s.labelLen, 9999),
 		FormatsInBuffer: min(waiting, 999), PartialFormat: b(s.inFmt),
 		FunctionSettings: 1, HeadUp: b(s.faults[HeadOpen]), RibbonOut: b(s.faults[RibbonOut]),
 		ThermalTransfer: 1, PrintMode: "2", LabelsRemaining: left, FormatWhilePrinting: 1,

@@ -46,6 +46,36 @@
 //     asked and require a reason, which their events carry (the label
 //     audit trail records them). Reprint and Cancel are the gateway's own.
 //
+// A printer whose profile has a label counter (Config.LabelCounter: the
+// Link-OS odometer.total_label_count through SGD, or the ~HQOD print
+// length) makes the unknown cases exact. The counter is read before each
+// batch, once ~HS shows the buffer empty, and kept on each job of the
+// batch (Mark) in the transaction that puts it in sending, so it survives a
+// kill: a job found in sending after a restart goes to sent rather than
+// unknown. When a batch is cut short (a connection lost while writing or
+// before the printer is seen to take it, a write stalled and reset, a
+// restart), the spooler waits for the buffer to drain, reads the counter
+// again and places the labels printed since, in order, on the batch's jobs:
+// printed → confirmed, not printed → queued again at its place, cut in
+// the middle → queued with only its remaining labels when they can be sent
+// exactly (whole formats, or a format's ^PQ lowered; not a format that
+// numbers its labels), else unknown with the reason. Voided RFID labels
+// are taken off with the printer's void counter. A restart of the printer
+// (device.uptime; for ~HQOD, any time it was out of reach), a counter that
+// went back, more labels than the batch sends, or voids the printer's
+// reports do not explain leave the batch unknown, as without a counter.
+//
+// RFID jobs on a printer that verifies them (Config.VerifyEncode) get the
+// printer's encode result per label: ~RV reports per format, and a read of
+// each tag with a ^HV reply (withReadback) that is compared with the EPC
+// the job writes. A job's outcome (Job.Encode: encoded, voided with the
+// number of voids, encode_failed, or unverified when its report was lost)
+// is settled with its state: encode_failed fails the job with the reason
+// and raises label.encode_failed, staged with the change; by the printer's
+// on_encode_failure the job is then sent once more (reprint), or the
+// printer's queue is held until it is reprinted or cancelled (hold, key
+// job/x/<printer>), or nothing more happens (alert).
+//
 // Job outcomes (confirmed, failed, unknown, held, cancelled, reprint) are
 // events for the Events sink. A sink that is a JobEventStager (the
 // gateway's outbox) gets each one staged in the transaction that changes

@@ -63,6 +63,63 @@ type Job struct {
 	Reason string `json:"reason,omitempty"`
 	// Seq is the job's position in its printer's queue.
 	Seq uint64 `json:"seq"`
+
+	// EPC is the EPC the job's ZPL writes on its tag (^RFW … ^FD<hex>),
+	// upper-case hex; set by the spooler.
+	EPC string `json:"epc,omitempty"`
+	// Encode is the verified outcome of the job's tag write, on a printer
+	// that verifies RFID jobs (printers[].verify_encode).
+	Encode *printers.Encode `json:"encode,omitempty"`
+	// Mark ties a job sent on a printer with a label counter to the
+	// counter read before its batch, so that a batch cut short is resolved
+	// from the printer's count, even after a restart.
+	Mark *Mark `json:"mark,omitempty"`
+	// Resume says how many labels of the job already printed when it was
+	// cut in the middle: only the rest is sent again.
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Mark is a batch's label counter reading, kept on each job of the batch
+// with the job's place in it.
+type Mark struct {
+	// Counter is the printer's label count (sgd) or print length in whole
+	// units (hqod) before the batch was written.
+	Counter int64 `json:"counter"`
+	// Voids is the printer's count of voided RFID labels then; -1 when it
+	// has none.
+	Voids int64 `json:"voids"`
+	// Source is the counter read: sgd or hqod.
+	Source string `json:"source"`
+	// PerLabel is, for hqod, the length of one label in the counter's
+	// units, and LabelDots that length in dots (~HS).
+	PerLabel  float64 `json:"per_label,omitempty"`
+	LabelDots int     `json:"label_dots,omitempty"`
+	// Uptime is the printer's uptime in seconds when the counter was read
+	// (-1 unknown); At is when, by the gateway's clock. A later reading
+	// that does not follow from them means the printer restarted.
+	Uptime int64     `json:"uptime_s"`
+	At     time.Time `json:"at"`
+	// Before is the labels the batch sends ahead of this job; Labels the
+	// labels this job sends in it.
+	Before int `json:"before"`
+	Labels int `json:"labels"`
+}
+
+// Resume records the labels of a job that printed before its batch was cut:
+// the job is sent again with only the rest (for the queue position Seq;
+// an operator's reprint, which moves the job, sends it whole).
+type Resume struct {
+	Seq     uint64 `json:"seq"`
+	Printed int    `json:"printed"`
+}
+
+// printedBefore is how many of the job's labels printed in earlier
+// attempts of this queue position.
+func (j *Job) printedBefore() int {
+	if j.Resume != nil && j.Resume.Seq == j.Seq {
+		return j.Resume.Printed
+	}
+	return 0
 }
 
 // Sentinel errors.
@@ -120,6 +177,7 @@ func (j *Job) validate() error {
 		return fmt.Errorf("%w: job %q: %w", ErrInvalidJob, j.ID, err)
 	}
 	j.Labels = jobLabels(n.Labels, j.Copies)
+	j.EPC = epcOf(j.ZPL)
 	if j.Labels > MaxCopies {
 		return fmt.Errorf("%w: job %q: %w: it prints %d labels (%d per copy, the ^PQ quantities of its %d format(s) summed, times %d copies); a job prints at most %d: lower the copies or ^PQ, or print the rest as further jobs",
 			ErrInvalidJob, j.ID, ErrTooManyLabels, j.Labels, n.Labels, n.Formats, j.Copies, MaxCopies)

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
+
+	firmwareprofiles "github.com/dockgate/dockgate/firmware-profiles"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/printers/zebra"
 )
@@ -28,6 +31,28 @@ type runner struct {
 	// not be stored (ErrEventNotStored); refusedSince is the first.
 	refused      int
 	refusedSince time.Time
+
+	// prof is the printer's firmware profile (nil without one).
+	prof *firmwareprofiles.Profile
+	// noCounter: the label counter could not be read; batches go without.
+	noCounter    bool
+	counterFails int  // counter reads that failed in a row
+	skipMark     bool // send the next batch without reading the counter
+	// dialFails counts the failed dials of this run; batchDials is its
+	// value when the batch being confirmed was written.
+	dialFails, batchDials int
+	// encodes gathers the encode reports of RFID jobs sent and not yet
+	// settled, by queue position; rvOwed lists the jobs owed a ~RV report
+	// on the current connection, one entry per format, in order.
+	encodes map[uint64]*encodeState
+	rvOwed  []uint64
+}
+
+// wired is a job's bytes for one attempt (nil: its ZPL once per copy) and
+// the encode reports they will bring.
+type wired struct {
+	zpl  []byte
+	plan rfidPlan
 }
 
 func (r *runner) poke() {
@@ -53,6 +78,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (r *runner) run(ctx context.Context) (err error) {
+	if r.cfg.Profile != "" {
+		r.prof, _ = firmwareprofiles.Lookup(r.cfg.Profile)
+	}
 	defer r.closeConn()
 	defer func() {
 		if ctx.Err() != nil && errors.Is(err, ErrEventNotStored) {
@@ -87,6 +115,19 @@ func (r *runner) run(ctx context.Context) (err error) {
 			}
 			continue
 		}
+		if reason, err := r.encodeHold(); err != nil {
+			return fmt.Errorf("printer %s: read encode hold: %w", r.cfg.ID, err)
+		} else if reason != "" {
+			st := printers.Unknown(r.sp.o.Now())
+			if r.haveLast {
+				st = r.last
+			}
+			if err := r.hold(ctx, batch[0], st, reason); err != nil {
+				return err
+			}
+			r.idleFor(ctx, r.cfg.Timeouts.Poll)
+			continue
+		}
 		fresh := r.conn == nil
 		if !r.ensureConn(ctx) {
 			if err := r.hold(ctx, batch[0], printers.Unknown(r.sp.o.Now()), "printer unreachable: "+r.lastErr); err != nil {
@@ -94,8 +135,10 @@ func (r *runner) run(ctx context.Context) (err error) {
 			}
 			continue
 		}
+		var st printers.Status
 		if r.cfg.Status != printers.StatusNone {
-			st, serr := r.status(ctx)
+			var serr error
+			st, serr = r.status(ctx)
 			if serr != nil && !errors.Is(serr, printers.ErrStatusTimeout) {
 				r.connFailed(ctx, serr)
 				continue
@@ -127,14 +170,50 @@ func (r *runner) run(ctx context.Context) (err error) {
 			}
 			continue
 		}
-		jobs, err := r.sp.transition(batch, []State{Queued, Held}, Sending, "", true)
+		wires, bad := r.wires(batch)
+		if len(bad) > 0 {
+			if _, err := r.commit(ctx, move{jobs: bad, from: []State{Queued, Held}, to: Unknown, event: printers.EventJobUnknown,
+				reason: "printed in part before, and the rest cannot be sent exactly: check its labels, then reprint or cancel it", edit: clearMarks}); err != nil {
+				return err
+			}
+			continue
+		}
+		var mark *Mark
+		if !r.skipMark {
+			mark = r.readMark(ctx, st)
+			if mark == nil && r.q != nil && r.q.Pending() {
+				// A counter reply is owed: start afresh, and after a few
+				// tries send the next batch without the counter.
+				r.closeConn()
+				r.skipMark = r.counterFails >= counterFailLimit
+				continue
+			}
+		}
+		if r.skipMark {
+			r.skipMark, r.counterFails = false, 0
+		}
+		moved, err := r.sp.transitions(context.Background(), move{jobs: batch, from: []State{Queued, Held}, to: Sending, attempt: true,
+			edit: func(_ *badger.Txn, j *Job, done []*Job) error {
+				j.Mark = nil
+				if mark != nil {
+					m := *mark
+					for _, d := range done {
+						m.Before += d.Mark.Labels
+					}
+					m.Labels = j.Labels - j.printedBefore()
+					j.Mark = &m
+				}
+				return nil
+			}})
 		if err != nil {
 			return err
 		}
+		jobs := moved[0]
 		if len(jobs) == 0 {
 			continue
 		}
-		if err := r.send(ctx, jobs); err != nil {
+		r.batchDials = r.dialFails
+		if err := r.send(ctx, jobs, wires); err != nil {
 			return err
 		}
 	}
@@ -187,11 +266,13 @@ func (r *runner) ensureConn(ctx context.Context) bool {
 	c, err := r.sp.o.Dial(dctx, r.cfg)
 	cancel()
 	if err != nil {
+		r.dialFails++
 		r.connFailed(ctx, err)
 		return false
 	}
 	r.conn = c
 	r.q = zebra.NewQuerier(c, r.cfg.Status, r.sp.o.Now)
+	r.q.OnAsync(r.onAsync)
 	r.log.Debug("connected", "target", r.cfg.Target())
 	r.sp.emit(ctx, printers.Event{Kind: printers.EventPrinterOnline, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Reason: r.cfg.Target()})
 	return true
@@ -217,6 +298,37 @@ func (r *runner) closeConn() {
 		_ = r.conn.Close()
 		r.conn, r.q = nil, nil
 	}
+	// ~RV reports of formats still in the printer come on the next
+	// connection with no name: they are not taken for the next batch's.
+	r.rvOwed = nil
+}
+
+// idleFor waits d, or less when a job is submitted or reprinted.
+func (r *runner) idleFor(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-r.wake:
+	case <-t.C:
+	}
+}
+
+// wires builds the bytes of a batch's jobs for this attempt; bad lists
+// the jobs whose remaining labels cannot be sent exactly.
+func (r *runner) wires(batch []*Job) (map[string]wired, []*Job) {
+	out := make(map[string]wired, len(batch))
+	var bad []*Job
+	for _, j := range batch {
+		z, plan, err := r.wire(j)
+		if err != nil {
+			r.log.Warn("job not sent again", "job", j.ID, "err", err)
+			bad = append(bad, j)
+			continue
+		}
+		out[j.ID] = wired{zpl: z, plan: plan}
+	}
+	return out, bad
 }
 
 func (r *runner) status(ctx context.Context) (printers.Status, error) {
@@ -318,7 +430,7 @@ func withEvents(moves []move, done [][]*Job) bool {
 }
 
 // send writes jobs (already in sending) and confirms them.
-func (r *runner) send(ctx context.Context, jobs []*Job) error {
+func (r *runner) send(ctx context.Context, jobs []*Job, wires map[string]wired) error {
 	// a write that stalls longer than the write timeout closes the
 	// connection, which ends the write with an error
 	conn := r.conn
@@ -328,9 +440,30 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	written := 0
 	partial, flushFailed := false, false
 	var werr error
+	if rv, _ := r.verifying(); rv {
+		for _, j := range jobs {
+			if wires[j.ID].plan.formats > 0 {
+				// the printer reports each RFID format from now on
+				_, werr = conn.Write(zebra.CmdRVE)
+				break
+			}
+		}
+	}
 	for _, j := range jobs {
+		if werr != nil {
+			break
+		}
+		w := wires[j.ID]
+		r.expect(j, w.plan)
 		total := 0
-		for c := 0; c < j.Copies && werr == nil; c++ {
+		if w.zpl != nil {
+			n, err := conn.Write(w.zpl)
+			total, werr = n, err
+			if err == nil {
+				timer.Reset(r.cfg.Timeouts.Write)
+			}
+		}
+		for c := 0; w.zpl == nil && c < j.Copies && werr == nil; c++ {
 			n, err := conn.Write([]byte(j.ZPL))
 			total += n
 			werr = err
@@ -373,16 +506,26 @@ func (r *runner) send(ctx context.Context, jobs []*Job) error {
 	if werr != nil {
 		notSent = "not sent: " + werr.Error()
 	}
+	r.forget(rest)
+	cutMove := move{jobs: cut, from: []State{Sending}, to: Unknown, event: printers.EventJobUnknown, edit: clearMarks,
+		reason: fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)}
+	if len(cut) > 0 && cut[0].Mark != nil {
+		// The printer's label counter will say how much of it printed.
+		cutMove = move{jobs: cut, from: []State{Sending}, to: Sent}
+	}
 	done, err := r.commit(ctx,
 		move{jobs: jobs[:written], from: []State{Sending}, to: Sent},
-		move{jobs: cut, from: []State{Sending}, to: Unknown, event: printers.EventJobUnknown,
-			reason: fmt.Sprintf("connection lost while writing (%v); the printer may have printed it: reprint or cancel it", werr)},
-		move{jobs: rest, from: []State{Sending}, to: Queued, reason: notSent},
+		cutMove,
+		move{jobs: rest, from: []State{Sending}, to: Queued, reason: notSent, edit: clearMarks},
 	)
 	if err != nil {
 		return err
 	}
-	sent := done[0]
+	sent := append(done[0], done[1]...)
+	if cutMove.to == Unknown {
+		sent = done[0]
+		r.forget(cut)
+	}
 	if werr != nil {
 		r.connFailed(ctx, werr)
 	}
@@ -405,9 +548,10 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 	mode := r.cfg.Status
 	if mode == printers.StatusNone || mode == printers.StatusHQES {
 		// no buffer counts to wait for: written is taken
-		return r.finish(ctx, jobs, Confirmed, "")
+		return r.finishPrinted(ctx, jobs)
 	}
 	var counted time.Duration
+	unread := 0              // counter reads that failed after a cut
 	var prev printers.Status // the last answer, to see progress against
 	wait := time.Duration(0)
 	last := time.Now()
@@ -439,21 +583,26 @@ func (r *runner) confirm(ctx context.Context, jobs []*Job, conn printers.Conn) e
 		elapsed := now.Sub(last)
 		last = now
 		if err == nil && st.Drained() {
-			switch {
-			case conn == nil:
-				// Resumed after a restart. Bytes the old process wrote
-				// but the printer never received (a link that dropped as
-				// it stopped) are gone, and an empty buffer does not tell
-				// them from printed ones.
-				return r.finish(stopping, jobs, Unknown, "the gateway restarted before the printer was seen to take the job, and its buffer is empty now: it may have printed, or its bytes may have been lost on the way; check the label, then reprint or cancel it")
-			case r.conn != conn:
-				// The connection the jobs went out on broke while they
-				// were awaited: bytes written but still in flight were
-				// lost with it, and an empty buffer does not tell them
-				// from printed ones.
-				return r.finish(stopping, jobs, Unknown, "the connection broke before the printer was seen to take the job, and its buffer is empty now: it may or may not have printed; check the label, then reprint or cancel it")
+			if conn == nil || r.conn != conn {
+				// Resumed after a restart, or the connection the jobs
+				// went out on broke while they were awaited: bytes
+				// written but still in flight were lost with it, and an
+				// empty buffer does not tell them from printed ones. The
+				// printer's label counter does, where it has one.
+				done, err := r.resolve(ctx, stopping, jobs, conn == nil)
+				if err != nil || done {
+					return err
+				}
+				if unread++; unread >= counterFailLimit {
+					r.noCounter = true
+					if _, err := r.resolve(ctx, stopping, jobs, conn == nil); err != nil {
+						return err
+					}
+					return nil
+				}
+			} else {
+				return r.finishPrinted(stopping, jobs)
 			}
-			return r.finish(stopping, jobs, Confirmed, "")
 		}
 		switch {
 		case err == nil && progressed(prev, st):
@@ -514,6 +663,35 @@ func bufferCounts(st printers.Status) string {
 	return fmt.Sprintf("%d formats in buffer, %d labels remaining", st.FormatsInBuffer, st.LabelsRemaining)
 }
 
+// finishPrinted settles jobs the printer took on the connection they were
+// written on: confirmed, or by their encode outcome (RFID jobs on a printer
+// that verifies them).
+func (r *runner) finishPrinted(ctx context.Context, jobs []*Job) error {
+	var plain []*Job
+	var moves []move
+	for _, j := range jobs {
+		if _, ok := r.encodes[j.Seq]; !ok && !(j.EPC != "" || writesTag(j.ZPL)) {
+			plain = append(plain, j)
+			continue
+		}
+		moves = append(moves, r.printedMove(j))
+	}
+	if len(plain) > 0 {
+		moves = append([]move{{jobs: plain, from: []State{Sent}, to: Confirmed, event: printers.EventJobConfirmed, edit: clearMarks}}, moves...)
+	}
+	done, err := r.commit(ctx, moves...)
+	if err != nil {
+		return err
+	}
+	for m, mv := range moves {
+		if len(done[m]) > 0 && mv.to != Confirmed {
+			r.log.Warn("job "+string(mv.to), "job", done[m][0].ID, "reason", mv.reason)
+		}
+	}
+	r.forget(jobs)
+	return nil
+}
+
 // finish moves jobs from sent to their outcome, with its event. ctx bounds
 // the wait for an event that cannot be stored yet (commit).
 func (r *runner) finish(ctx context.Context, jobs []*Job, to State, reason string) error {
@@ -524,10 +702,11 @@ func (r *runner) finish(ctx context.Context, jobs []*Job, to State, reason strin
 	case Unknown:
 		kind = printers.EventJobUnknown
 	}
-	done, err := r.commit(ctx, move{jobs: jobs, from: []State{Sent}, to: to, reason: reason, event: kind})
+	done, err := r.commit(ctx, move{jobs: jobs, from: []State{Sent}, to: to, reason: reason, event: kind, edit: clearMarks})
 	if err != nil {
 		return err
 	}
+	r.forget(jobs)
 	if to != Confirmed {
 		r.log.Warn("jobs "+string(to), "jobs", len(done[0]), "reason", reason)
 	}

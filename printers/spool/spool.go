@@ -120,6 +120,9 @@ func New(st *store.Store, o Options) (*Spooler, error) {
 	if err := s.loadSeq(); err != nil {
 		return nil, err
 	}
+	if err := s.recoverMarked(); err != nil {
+		return nil, err
+	}
 	if err := s.recover(); err != nil {
 		return nil, err
 	}
@@ -567,7 +570,7 @@ func (s *Spooler) jobEvent(kind printers.EventKind, j *Job) printers.Event {
 	c := s.cfg[j.Printer]
 	return printers.Event{Kind: kind, Printer: j.Printer, Door: c.Door, Time: s.o.Now(), JobID: j.ID,
 		Lot: j.Lot, Carton: j.Carton, State: string(j.State), Attempts: j.Attempts, Reason: j.Reason,
-		Template: j.Template, Copies: j.Copies, By: j.By}
+		Template: j.Template, Copies: j.Copies, By: j.By, EPC: j.EPC, Encode: j.Encode}
 }
 
 // requestEvent is the job event of an operator's request: it names who
@@ -647,7 +650,10 @@ func (s *Spooler) transition(jobs []*Job, from []State, to State, reason string,
 
 // move is one group of a transition: jobs from one of the states from to
 // state to. Each job moved publishes an event of kind event, unless it is
-// "" (status is the printer status a job.held event carries).
+// "" (status is the printer status a job.held event carries), and then one
+// of kind also, unless it is "". edit, when set, changes each job moved
+// before it is written (done: the jobs the move changed before it), in
+// the transaction.
 type move struct {
 	jobs    []*Job
 	from    []State
@@ -655,7 +661,9 @@ type move struct {
 	reason  string
 	attempt bool
 	event   printers.EventKind
+	also    printers.EventKind
 	status  *printers.Status
+	edit    func(txn *badger.Txn, j *Job, done []*Job) error
 }
 
 // transitions applies moves in one transaction (a batch's outcome: written,
@@ -678,16 +686,24 @@ func (s *Spooler) transitions(ctx context.Context, moves ...move) ([][]*Job, err
 					if !slices.Contains(mv.from, j.State) {
 						continue
 					}
-					oldState := j.State
+					oldState, oldSeq := j.State, j.Seq
 					j.State, j.Reason = mv.to, mv.reason
 					if mv.attempt {
 						j.Attempts++
 					}
-					if err := s.applyKeys(txn, j, oldState, j.Seq); err != nil {
+					if mv.edit != nil {
+						if err := mv.edit(txn, j, done[m]); err != nil {
+							return err
+						}
+					}
+					if err := s.applyKeys(txn, j, oldState, oldSeq); err != nil {
 						return err
 					}
-					if mv.event != "" {
-						if err := s.stageJob(txn, mv.event, j, mv.status); err != nil {
+					for _, kind := range []printers.EventKind{mv.event, mv.also} {
+						if kind == "" {
+							continue
+						}
+						if err := s.stageJob(txn, kind, j, mv.status); err != nil {
 							return err
 						}
 					}
@@ -701,13 +717,15 @@ func (s *Spooler) transitions(ctx context.Context, moves ...move) ([][]*Job, err
 		}
 		if err == nil && s.stager == nil {
 			for m, mv := range moves {
-				if mv.event == "" {
-					continue
-				}
-				for _, j := range done[m] {
-					e := s.jobEvent(mv.event, j)
-					e.Status = mv.status
-					s.emit(ctx, e)
+				for _, kind := range []printers.EventKind{mv.event, mv.also} {
+					if kind == "" {
+						continue
+					}
+					for _, j := range done[m] {
+						e := s.jobEvent(kind, j)
+						e.Status = mv.status
+						s.emit(ctx, e)
+					}
 				}
 			}
 		}

@@ -22,13 +22,25 @@ type Querier struct {
 	// a reply that comes after its query timed out would be read as the
 	// answer to a later query.
 	owedHS, owedX int
+	// owedSGD and owedOD count SGD and ~HQOD replies owed the same way.
+	owedSGD, owedOD int
+	// other receives the replies a printer sends as it prints (~RV, ^HV,
+	// ^HR) when they are read while waiting for a query's answer.
+	other func(Reply)
 }
+
+// OnAsync sets the function that receives the replies a printer sends as it
+// prints (Reply.Async) whenever the Querier reads one while waiting for the
+// answer to a query; without it they are dropped.
+func (q *Querier) OnAsync(fn func(Reply)) { q.other = fn }
 
 // Pending reports whether a reply of an earlier query may still arrive on
 // this connection. A caller about to act on the printer's answer to a new
 // query (sending a job after a preflight) should start a new connection
 // then: replies carry no query id.
-func (q *Querier) Pending() bool { return q.owedHS > 0 || q.owedX > 0 }
+func (q *Querier) Pending() bool {
+	return q.owedHS > 0 || q.owedX > 0 || q.owedSGD > 0 || q.owedOD > 0
+}
 
 // NewQuerier returns a Querier for conn. mode is one of printers.StatusBoth,
 // StatusHS, StatusHQES (StatusNone makes every query fail with
@@ -98,6 +110,9 @@ func (q *Querier) Status(ctx context.Context, timeout time.Duration) (printers.S
 			}
 			return Status(at, hs, x), err
 		}
+		if q.sideReply(rep) {
+			continue
+		}
 		if rep.HS != nil {
 			hs = rep.HS
 			q.owedHS = max(q.owedHS-1, 0)
@@ -118,4 +133,135 @@ func (q *Querier) Status(ctx context.Context, timeout time.Duration) (printers.S
 		return s, printers.ErrStatusTimeout
 	}
 	return s, nil
+}
+
+// sideReply handles a reply that does not answer a status query: a
+// printing reply goes to the OnAsync function, a late SGD or ~HQOD answer
+// settles what is owed. It reports whether rep was one.
+func (q *Querier) sideReply(rep Reply) bool {
+	switch {
+	case rep.Async():
+		if q.other != nil {
+			q.other(rep)
+		}
+	case rep.SGD != nil:
+		q.owedSGD = max(q.owedSGD-1, 0)
+	case rep.Odometer != nil:
+		q.owedOD = max(q.owedOD-1, 0)
+	default:
+		return false
+	}
+	return true
+}
+
+// ErrSGDTimeout is wrapped by Getvar and Odometer when the printer did not
+// answer in time.
+var ErrSGDTimeout = fmt.Errorf("%w (no reply to a counter or setting query)", printers.ErrStatusTimeout)
+
+// AppendGetvar appends the Link-OS SGD command reading one setting:
+// ! U1 getvar "name" and CR LF.
+func AppendGetvar(b []byte, name string) []byte {
+	b = append(b, "! U1 getvar \""...)
+	b = append(b, name...)
+	return append(b, "\"\r\n"...)
+}
+
+// Getvar reads SGD settings, in order, waiting up to timeout for the last
+// reply. A setting the printer does not know reads "?" (SGDValue.Unknown).
+// Replies still owed to an earlier Getvar that timed out are skipped
+// first: SGD replies come in order and name no setting.
+func (q *Querier) Getvar(ctx context.Context, timeout time.Duration, names ...string) ([]SGDValue, error) {
+	var cmd []byte
+	for _, n := range names {
+		cmd = AppendGetvar(cmd, n)
+	}
+	stale := q.owedSGD
+	if _, err := q.conn.Write(cmd); err != nil {
+		return nil, fmt.Errorf("send getvar: %w", err)
+	}
+	q.owedSGD += len(names)
+	var vals []SGDValue
+	err := q.await(ctx, timeout, func(rep Reply) bool {
+		if rep.SGD == nil {
+			return false
+		}
+		if stale > 0 {
+			stale--
+			return false
+		}
+		vals = append(vals, *rep.SGD)
+		return len(vals) == len(names)
+	})
+	return vals, err
+}
+
+// Odometer reads the ~HQOD print length counters.
+func (q *Querier) Odometer(ctx context.Context, timeout time.Duration) (Odometer, error) {
+	stale := q.owedOD
+	if _, err := q.conn.Write(CmdHQOD); err != nil {
+		return Odometer{}, fmt.Errorf("send ~HQOD: %w", err)
+	}
+	q.owedOD++
+	var o Odometer
+	err := q.await(ctx, timeout, func(rep Reply) bool {
+		if rep.Odometer == nil {
+			return false
+		}
+		if stale > 0 {
+			stale--
+			return false
+		}
+		o = *rep.Odometer
+		return true
+	})
+	return o, err
+}
+
+// Await reads replies for up to timeout, handing printing replies to the
+// OnAsync function, until done reports true for one of them (the replies
+// it takes). It returns the read error, or one wrapping ErrSGDTimeout
+// when time ran out first.
+func (q *Querier) Await(ctx context.Context, timeout time.Duration, done func(Reply) bool) error {
+	return q.await(ctx, timeout, done)
+}
+
+func (q *Querier) await(ctx context.Context, timeout time.Duration, done func(Reply) bool) error {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := q.conn.SetReadDeadline(deadline); err != nil {
+		return fmt.Errorf("%w: %v", printers.ErrNoStatus, err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = q.conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	defer func() { _ = q.conn.SetReadDeadline(time.Time{}) }()
+	for {
+		rep, err := q.rd.Next()
+		if err != nil {
+			if IsFrameError(err) {
+				continue
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) || os.IsTimeout(err) {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return ErrSGDTimeout
+			}
+			return err
+		}
+		if done(rep) {
+			q.sideReply(rep)
+			return nil
+		}
+		if rep.HS != nil {
+			q.owedHS = max(q.owedHS-1, 0)
+			continue
+		}
+		if rep.HQES != nil {
+			q.owedX = max(q.owedX-1, 0)
+			continue
+		}
+		q.sideReply(rep)
+	}
 }

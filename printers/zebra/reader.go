@@ -12,21 +12,35 @@ const MaxFrame = 1024
 
 var errEOF = io.EOF
 
-// Reply is one complete status reply: exactly one of HS and HQES is set.
+// Reply is one complete reply: exactly one field is set. HS, HQES and
+// Odometer come in STX … ETX frames; SGD, Encode, Verify and Calibration
+// come unframed (see VerifyHeader).
 type Reply struct {
-	HS   *HostStatus
-	HQES *ExtendedStatus
+	HS          *HostStatus
+	HQES        *ExtendedStatus
+	Odometer    *Odometer     // ~HQOD
+	SGD         *SGDValue     // ! U1 getvar
+	Encode      *EncodeReport // ~RV, one per RFID format
+	Verify      *Verify       // ^HV
+	Calibration *Calibration  // ^HR
 }
 
-// Reader reassembles status replies from a byte stream read in any chunks.
-// Bytes outside STX … ETX frames are ignored. A ~HS reply is complete after
-// its third string; strings out of order are dropped. Reader is not safe for
+// Async reports whether the reply is one a printer sends as it prints
+// (~RV, ^HV, ^HR) rather than the answer to a query.
+func (r Reply) Async() bool { return r.Encode != nil || r.Verify != nil || r.Calibration != nil }
+
+// Reader reassembles replies from a byte stream read in any chunks. Bytes
+// outside STX … ETX frames are scanned for the unframed replies (SGD
+// values, ~RV reports, ^HV and ^HR replies with the gateway's strings) and
+// otherwise ignored. A ~HS reply is complete after its third string;
+// strings out of order are dropped. Reader is not safe for
 // concurrent use; a Read error (a deadline) leaves the partial reply in place
 // for the next call.
 type Reader struct {
 	r     io.Reader
 	buf   []byte // unread bytes
 	frame []byte // current frame body (after STX)
+	out   []byte // unframed bytes not yet scanned to the end
 	in    bool   // inside a frame
 	hs    HostStatus
 	hsN   int // strings of the current ~HS reply seen (0-2)
@@ -49,6 +63,12 @@ func (r *Reader) Next() (Reply, error) {
 				return rep, err
 			}
 		}
+		if !r.in && len(r.out) > 0 {
+			// more unframed replies may wait in what was read
+			if rep, ok := r.scanOut(false); ok {
+				return rep, nil
+			}
+		}
 		n, err := r.r.Read(r.chunk)
 		r.buf = append(r.buf[:0], r.chunk[:n]...)
 		if n > 0 {
@@ -62,17 +82,25 @@ func (r *Reader) Next() (Reply, error) {
 }
 
 // Buffered reports whether a partial frame or reply is held.
-func (r *Reader) Buffered() bool { return r.in || r.hsN > 0 || len(r.buf) > 0 }
+func (r *Reader) Buffered() bool { return r.in || r.hsN > 0 || len(r.buf) > 0 || len(r.out) > 0 }
 
 // step consumes r.buf up to the end of one frame.
 func (r *Reader) step() (Reply, bool, error) {
 	if !r.in {
 		i := bytes.IndexByte(r.buf, STX)
+		end := len(r.buf)
+		if i >= 0 {
+			end = i
+		}
+		r.out = append(r.out, r.buf[:end]...)
+		r.buf = r.buf[end:]
+		if rep, ok := r.scanOut(i >= 0); ok {
+			return rep, true, nil
+		}
 		if i < 0 {
-			r.buf = r.buf[:0]
 			return Reply{}, false, nil
 		}
-		r.buf = r.buf[i+1:]
+		r.buf = r.buf[1:]
 		r.in = true
 		r.frame = r.frame[:0]
 	}
@@ -101,7 +129,41 @@ func (r *Reader) step() (Reply, bool, error) {
 	return r.frameDone(bytes.TrimSpace(r.frame))
 }
 
+// scanOut reads the next unframed reply from r.out. final says a frame
+// starts after r.out: a token still incomplete then is not one.
+func (r *Reader) scanOut(final bool) (Reply, bool) {
+	for len(r.out) > 0 {
+		i := bytes.IndexAny(r.out, "\"_"+VerifyHeader[:1])
+		if i < 0 {
+			r.out = r.out[:0]
+			break
+		}
+		r.out = r.out[i:]
+		k, n, rep := scanToken(r.out)
+		switch {
+		case k == tokDone:
+			r.out = r.out[n:]
+			if len(r.out) == 0 {
+				r.out = r.out[:0:0]
+			}
+			return rep, true
+		case k == tokIncomplete && !final:
+			return Reply{}, false
+		default:
+			r.out = r.out[1:]
+		}
+	}
+	return Reply{}, false
+}
+
 func (r *Reader) frameDone(f []byte) (Reply, bool, error) {
+	if isOdometerFrame(f) {
+		o, err := parseOdometer(f)
+		if err != nil {
+			return Reply{}, false, err
+		}
+		return Reply{Odometer: &o}, true, nil
+	}
 	if isHQESFrame(f) {
 		x, err := parseHQES(f)
 		if err != nil {

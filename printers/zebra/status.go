@@ -21,6 +21,9 @@ const (
 var (
 	CmdHS   = []byte("~HS")
 	CmdHQES = []byte("~HQES")
+	CmdHQOD = []byte("~HQOD") // odometer (print length counters)
+	CmdRVE  = []byte("~RVE")  // report RFID encoding results, one per format
+	CmdRVD  = []byte("~RVD")  // stop reporting them
 )
 
 // HostStatus is a parsed ~HS reply, every field as the printer sent it.
@@ -313,6 +316,7 @@ func (h HostStatus) Apply(s *printers.Status) {
 	s.RibbonOut = s.RibbonOut || h.RibbonOut != 0
 	s.LabelWaiting = h.LabelWaiting != 0
 	s.LabelsRemaining = h.LabelsRemaining
+	s.LabelLength = h.LabelLength
 }
 
 // Apply sets the fields of s that ~HQES reports.
