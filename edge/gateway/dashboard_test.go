@@ -46,6 +46,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	g.m.alerts.WithLabelValues("DOOR1")
 	g.m.receipts.WithLabelValues("ok")
 	g.m.jobTrouble.WithLabelValues("P1", "held", "paper_out")
+	g.m.tagEncodes.WithLabelValues("P1", "encoded")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

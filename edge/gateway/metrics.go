@@ -17,6 +17,7 @@ type metrics struct {
 	passes         *prometheus.CounterVec // by door and direction
 	alerts         *prometheus.CounterVec // by door
 	jobTrouble     *prometheus.CounterVec // by printer, event and reason
+	tagEncodes     *prometheus.CounterVec // by printer and outcome
 }
 
 func newMetrics() *metrics {
@@ -31,8 +32,11 @@ func newMetrics() *metrics {
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "door_alerts_total",
 			Help: "Cartons of a held or recalled lot seen at a door."}, []string{"door"}),
 		jobTrouble: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "printer_job_trouble_total",
-			Help: "Label jobs held, failed or unknown, by printer, event (held, failed, unknown) and reason (paper_out, ribbon_out, head_open, paused, printer_fault, no_status, connection, restart, not_confirmed, other)."},
+			Help: "Label jobs held, failed or unknown, by printer, event (held, failed, unknown) and reason (paper_out, ribbon_out, head_open, paused, printer_fault, no_status, connection, restart, not_confirmed, encode_failed, unverified, other)."},
 			[]string{"printer", "event", "reason"}),
+		tagEncodes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "printer_tag_encodes_total",
+			Help: "RFID labels by what became of their tag, as the printer verified it: encoded, voided (written after voided labels), encode_failed, unverified (report lost)."},
+			[]string{"printer", "outcome"}),
 	}
 }
 
@@ -64,7 +68,7 @@ func (g *Gateway) registerMetrics(reg *prometheus.Registry) {
 		}
 		return 0
 	}
-	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts, g.m.jobTrouble)
+	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts, g.m.jobTrouble, g.m.tagEncodes)
 	reg.MustRegister(
 		gauge("outbox_oldest_event_age_seconds", "Age of the oldest event not yet acknowledged by the broker (0 when none is queued).", func() float64 {
 			t, ok, err := g.ob.Oldest()

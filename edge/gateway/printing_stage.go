@@ -31,6 +31,12 @@ func (p *printing) StageJobEvent(txn *badger.Txn, e printers.Event) error {
 	if e.Kind == printers.EventJobFailed || e.Kind == printers.EventJobHeld || e.Kind == printers.EventJobUnknown {
 		p.g.m.jobTrouble.WithLabelValues(e.Printer, strings.TrimPrefix(string(e.Kind), "job."), jobReason(e)).Inc()
 	}
+	if e.Encode != nil && (e.Kind == printers.EventJobConfirmed || e.Kind == printers.EventJobFailed) {
+		// A label's tag outcome, once: with the job's end (the
+		// label.encode_failed event that goes with a failure is not
+		// counted again).
+		p.g.m.tagEncodes.WithLabelValues(e.Printer, e.Encode.Outcome).Inc()
+	}
 	if e.Lot != "" {
 		if err := receiving.RecordEventIn(txn, e.Lot, receiving.EventRef{EventID: id, Type: string(e.Kind), Time: e.Time, Subject: e.JobID}); err != nil {
 			return err
@@ -42,6 +48,9 @@ func (p *printing) StageJobEvent(txn *badger.Txn, e printers.Event) error {
 // jobReason is the cause of a job's trouble as one of a few words, for the
 // metric's label (the event carries the full text).
 func jobReason(e printers.Event) string {
+	if e.Encode != nil && (e.Encode.Outcome == printers.EncodeFailed || e.Encode.Outcome == printers.EncodeUnverified) {
+		return e.Encode.Outcome
+	}
 	if st := e.Status; st != nil {
 		switch {
 		case !st.Known:
