@@ -20,7 +20,7 @@ type holdsByCode struct {
 }
 
 func (h holdsByCode) LotForEPC(string) (string, bool, bool) { return h.other, false, h.other != "" }
-func (h holdsByCode) LotHeld(lot string) bool                { return h.held[lot] }
+func (h holdsByCode) LotHeld(lot string) bool               { return h.held[lot] }
 
 // A tag with its lot in its own EPC (SSCC+ with (10) and (17)) is of that
 // lot whatever the resolver knows, and held when that lot is: a door that
