@@ -221,8 +221,7 @@ type Labels struct {
 	// EPCScheme is what a carton's tag carries: sscc-96 (the default),
 	// or a TDS 2.x '+' scheme with the lot (10) and expiry (17) after the
 	// key, so that any door knows the lot from the read alone: sscc+, or
-	// sgtin+ (the GTIN with the carton's SSCC as its serial; receipts
-	// without a GTIN get sscc+).
+	// sgtin+ (the receipt's GTIN with the carton's SSCC as its serial).
 	EPCScheme string `yaml:"epc_scheme"`
 }
 
