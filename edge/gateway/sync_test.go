@@ -37,8 +37,8 @@ func siteConfig(t testing.TB, name, url string) *config.Config {
 	}
 }
 
-// runGateway opens and runs a gateway on cfg until stop (or the test's end).
-func runGateway(t testing.TB, cfg *config.Config) (g *Gateway, stop func()) {
+// runSiteGateway opens and runs a gateway on cfg until stop (or the test's end).
+func runSiteGateway(t testing.TB, cfg *config.Config) (g *Gateway, stop func()) {
 	t.Helper()
 	c, err := config.Complete(cfg, nil)
 	if err != nil {
@@ -65,9 +65,9 @@ func runGateway(t testing.TB, cfg *config.Config) (g *Gateway, stop func()) {
 	return g, stop
 }
 
-// passReads are the reads of a tag carried through a door (antennas
+// siteReads are the reads of a tag carried through a door (antennas
 // outside and inside) over a second from start.
-func passReads(epc string, outside, inside uint16, dir string, start time.Time) []rfid.Read {
+func siteReads(epc string, outside, inside uint16, dir string, start time.Time) []rfid.Read {
 	first, second := outside, inside
 	if dir == portal.DirectionOut {
 		first, second = inside, outside
@@ -76,13 +76,13 @@ func passReads(epc string, outside, inside uint16, dir string, start time.Time) 
 	var rs []rfid.Read
 	for i := 0; i < 10; i++ {
 		at := start.Add(time.Duration(i) * 50 * time.Millisecond)
-		rs = append(rs, rfid.Read{EPC: e, Reader: "R1", Antenna: first, RSSI: int8(-40 - 3*abs(i-2)), HasRSSI: true, Time: at},
-			rfid.Read{EPC: e, Reader: "R1", Antenna: second, RSSI: int8(-40 - 3*abs(i-7)), HasRSSI: true, Time: at.Add(20 * time.Millisecond)})
+		rs = append(rs, rfid.Read{EPC: e, Reader: "R1", Antenna: first, RSSI: int8(-40 - 3*siteAbs(i-2)), HasRSSI: true, Time: at},
+			rfid.Read{EPC: e, Reader: "R1", Antenna: second, RSSI: int8(-40 - 3*siteAbs(i-7)), HasRSSI: true, Time: at.Add(20 * time.Millisecond)})
 	}
 	return rs
 }
 
-func abs(i int) int { return max(i, -i) }
+func siteAbs(i int) int { return max(i, -i) }
 
 func siteConnected(g *Gateway) bool { return g.site.sub.Stats().Connected }
 
@@ -91,10 +91,10 @@ func siteConnected(g *Gateway) bool { return g.site.sub.Stats().Connected }
 // without A publishing it again, and the carton leaving through C's
 // shipping door raises C's lot.hold.alert naming the lot.
 func TestSiteHoldReachesEveryGateway(t *testing.T) {
-	a, _ := runGateway(t, siteConfig(t, "gw-a", ""))
+	a, _ := runSiteGateway(t, siteConfig(t, "gw-a", ""))
 	url := a.MQTTURL
-	b, _ := runGateway(t, siteConfig(t, "gw-b", url))
-	c, _ := runGateway(t, siteConfig(t, "gw-c", url))
+	b, _ := runSiteGateway(t, siteConfig(t, "gw-b", url))
+	c, _ := runSiteGateway(t, siteConfig(t, "gw-c", url))
 	central := subscribe(t, url, "dockgate/v1/dc/#")
 	eventually(t, 10*time.Second, "the site subscriptions", func() bool {
 		return siteConnected(a) && siteConnected(b) && siteConnected(c)
@@ -137,7 +137,7 @@ func TestSiteHoldReachesEveryGateway(t *testing.T) {
 		t.Fatalf("A's record: %+v", got)
 	}
 
-	c.observeReads(passReads(carton.EPC, 5, 7, portal.DirectionOut, time.Now()))
+	c.observeReads(siteReads(carton.EPC, 5, 7, portal.DirectionOut, time.Now()))
 	eventually(t, 10*time.Second, "C's alert", func() bool {
 		for _, ev := range central.events("lot.hold.alert") {
 			body, _ := ev["body"].(map[string]any)

@@ -31,15 +31,19 @@ type Carton struct {
 	EPC  string `json:"epc"`
 }
 
-// Split cuts m's cartons into parts of at most MaxPartCartons, numbered
-// from 1; a receipt without cartons is one part.
-func (m ReceiptMessage) Split() []ReceiptMessage {
-	n := max(1, (len(m.Cartons)+MaxPartCartons-1)/MaxPartCartons)
+// Split cuts m's cartons into parts of at most size cartons (at most
+// MaxPartCartons; 0 is MaxPartCartons), numbered from 1; a receipt without
+// cartons is one part.
+func (m ReceiptMessage) Split(size int) []ReceiptMessage {
+	if size <= 0 || size > MaxPartCartons {
+		size = MaxPartCartons
+	}
+	n := max(1, (len(m.Cartons)+size-1)/size)
 	out := make([]ReceiptMessage, n)
 	for i := range out {
 		p := m
 		p.Part, p.Parts = i+1, n
-		p.Cartons = m.Cartons[i*MaxPartCartons : min(len(m.Cartons), (i+1)*MaxPartCartons)]
+		p.Cartons = m.Cartons[i*size : min(len(m.Cartons), (i+1)*size)]
 		out[i] = p
 	}
 	return out

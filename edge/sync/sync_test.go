@@ -196,7 +196,7 @@ func TestIndexIngestLookupReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := receipt("gw-a", "R1", "LOT-1", 0, 2500)
-	parts := m.Split()
+	parts := m.Split(0)
 	if len(parts) != 3 || parts[2].Part != 3 || parts[2].Parts != 3 || len(parts[2].Cartons) != 500 {
 		t.Fatalf("split into %d parts", len(parts))
 	}
@@ -208,7 +208,7 @@ func TestIndexIngestLookupReload(t *testing.T) {
 	if n, err := x.Ingest(parts[0]); err != nil || n != 0 {
 		t.Fatalf("a part ingested twice: %d, %v", n, err)
 	}
-	if _, err := x.Ingest(receipt("gw-b", "R2", "LOT-2", 2499, 1).Split()[0]); err != nil {
+	if _, err := x.Ingest(receipt("gw-b", "R2", "LOT-2", 2499, 1).Split(0)[0]); err != nil {
 		t.Fatal(err)
 	}
 	check := func(x *Index) {
@@ -259,7 +259,7 @@ func TestReceiptCheck(t *testing.T) {
 		"too many":     func(m *ReceiptMessage) { m.Cartons = make([]Carton, MaxPartCartons+1) },
 		"part > parts": func(m *ReceiptMessage) { m.Part = 3 },
 	} {
-		m := receipt("gw", "R", "L", 0, 1).Split()[0]
+		m := receipt("gw", "R", "L", 0, 1).Split(0)[0]
 		f(&m)
 		if err := m.Check(); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v", name, err)
