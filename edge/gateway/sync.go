@@ -201,7 +201,7 @@ func (g *Gateway) onSiteMessage(m mqttpub.Message) error {
 			g.log.Warn("lot status from the site dropped: its code is not its topic's", "topic", m.Topic, "code", st.Code)
 			return nil
 		}
-		return g.applySiteStatus(st, m.Retained)
+		return g.applySiteStatus(st)
 	case sitesync.TopicCartons:
 		var rm sitesync.ReceiptMessage
 		if err := json.Unmarshal(m.Payload, &rm); err != nil {
@@ -231,29 +231,42 @@ func (g *Gateway) onSiteMessage(m mqttpub.Message) error {
 // applySiteStatus applies a lot status heard from the site: recorded when
 // it supersedes the one known, and mirrored on the lot's record here, in
 // one transaction and without events (it is the site's, not this
-// gateway's to publish). A retained status older than the one this gateway
-// itself set last (a publish of it lost or overtaken) is answered with
-// this gateway's again, so that the broker keeps the newest.
-func (g *Gateway) applySiteStatus(st sitesync.LotStatus, retained bool) error {
+// gateway's to publish).
+//
+// The broker retains the status published last, which is not always the
+// one that wins: a release that reaches it after a recall made at the same
+// time, a status of a gateway that had not heard of a later one. So the
+// winner is published again, in the same transaction: by the gateway that
+// made it, when it hears a loser from another gateway; by a gateway whose
+// own status lost to a recall of a lower version (its publish may be the
+// broker's last). Published again, a status has its own version and
+// gateway: applying it changes nothing anywhere, and nothing answers it.
+func (g *Gateway) applySiteStatus(st sitesync.LotStatus) error {
 	var applied bool
 	for attempt := 0; ; attempt++ {
 		err := g.store.Update(func(txn *badger.Txn) error {
 			var cur sitesync.LotStatus
 			var err error
 			applied, cur, err = g.site.state.Apply(txn, st)
-			if err != nil || applied {
-				if err == nil {
-					by := st.Gateway
-					if st.By != "" {
-						by = st.By + " at " + st.Gateway
-					}
-					_, err = g.lots.ApplySite(txn, st.Code, lots.Status(st.Status), st.Reason, by, st.Time)
-				}
+			if err != nil {
 				return err
 			}
-			if retained && cur.Gateway == g.cfg.Gateway && cur.Supersedes(st) {
-				g.log.Info("the broker holds an older status of a lot than this gateway's last: published again", "lot", st.Code, "version", cur.Version)
-				return g.stageStatusEvent(txn, cur)
+			self := g.cfg.Gateway
+			if !applied {
+				if st.Gateway != self && cur.Gateway == self && cur.Supersedes(st) {
+					return g.stageStatusEvent(txn, cur)
+				}
+				return nil
+			}
+			by := st.Gateway
+			if st.By != "" {
+				by = st.By + " at " + st.Gateway
+			}
+			if _, err := g.lots.ApplySite(txn, st.Code, lots.Status(st.Status), st.Reason, by, st.Time); err != nil {
+				return err
+			}
+			if cur.Gateway == self && st.Gateway != self && st.Version < cur.Version {
+				return g.stageStatusEvent(txn, st)
 			}
 			return nil
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
 	sitesync "github.com/dockgate/dockgate/edge/sync"
 	"github.com/dockgate/dockgate/rfid"
@@ -237,4 +238,77 @@ func TestSiteStaleWarning(t *testing.T) {
 	if !ok || !h.Stale || h.Connected || !strings.Contains(strings.Join(w, "\n"), "site not heard for 2m0s (sync.stale_after 1m0s)") {
 		t.Fatalf("after 2 minutes: ok %v %+v %v", ok, h, w)
 	}
+}
+
+// The broker keeps the status published last, which may be a loser: the
+// gateway whose status won publishes it again when it hears a loser from
+// another gateway, and one whose own status lost to an older recall
+// publishes that recall again. Its own echoes and repeats change nothing.
+func TestSiteStatusPublishedAgainWhenALoserMayBeRetained(t *testing.T) {
+	g := openGateway(t, siteConfig(t, "gw-x", "tcp://127.0.0.1:1"), Options{})
+	ctx := context.Background()
+	receiveCfg := receiving.Request{ID: "R-x", Door: "DOOR1", Scan: "(01)09520123456788(10)SUP-X(17)270531", Supplier: "Acme", Cartons: 1}
+	if _, err := g.Receiving().Receive(ctx, receiveCfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Lots().Hold(ctx, "SUP-X", "lab", "qa"); err != nil {
+		t.Fatal(err)
+	}
+	own, _, _ := g.site.state.Status("SUP-X")
+	statuses := func() []sitesync.LotStatus {
+		t.Helper()
+		var out []sitesync.LotStatus
+		for _, ev := range takeSiteEvents(t, g)["lot.status"] {
+			var st sitesync.LotStatus
+			if err := json.Unmarshal(ev.Body, &st); err != nil || !ev.Retain || !ev.RawTopic || ev.Topic != "dockgate/v1/dc/lots/SUP-X/status" {
+				t.Fatalf("status event %+v: %v", ev, err)
+			}
+			out = append(out, st)
+		}
+		return out
+	}
+	if got := statuses(); len(got) != 1 || got[0] != own {
+		t.Fatalf("the hold's status: %+v, want %+v", got, own)
+	}
+	apply := func(st sitesync.LotStatus) {
+		t.Helper()
+		if err := g.applySiteStatus(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(own) // its own echo
+	older := sitesync.LotStatus{Code: "SUP-X", Status: "released", By: "ops", Time: own.Time, Gateway: "gw-y", Version: own.Version - 1}
+	apply(older)
+	if got := statuses(); len(got) != 1 || got[0] != own {
+		t.Fatalf("after an older release from gw-y: %+v", got)
+	}
+	recall := sitesync.LotStatus{Code: "SUP-X", Status: "recalled", Reason: "supplier", By: "qa", Time: own.Time, Gateway: "gw-z", Version: own.Version - 5}
+	apply(recall)
+	apply(recall) // a repeat
+	if got := statuses(); len(got) != 1 || got[0] != recall {
+		t.Fatalf("after an older recall: %+v", got)
+	}
+	if l, _ := g.Lots().Get("SUP-X"); l.Status != lots.StatusRecalled {
+		t.Fatalf("the record: %s", l.Status)
+	}
+	if n := len(takeSiteEvents(t, g)["lot.recall"]); n != 0 {
+		t.Fatalf("%d lot.recall events for a recall made elsewhere", n)
+	}
+}
+
+// takeSiteEvents returns the outbox events not handed out yet, by type
+// (none: an empty map).
+func takeSiteEvents(t *testing.T, g *Gateway) map[string][]outbox.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	out := map[string][]outbox.Event{}
+	evs, err := g.ob.Next(ctx, 100000)
+	if err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		out[ev.Type] = append(out[ev.Type], ev)
+	}
+	return out
 }
