@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -418,4 +419,88 @@ func TestInteropSite100000Cartons(t *testing.T) {
 	if n != receipts*per {
 		t.Fatalf("%d cartons checked", n)
 	}
+}
+
+// holdPropagation runs n gateways of one site on the broker at url (doors
+// without readers), makes holds holds, each at the next gateway, of a lot
+// it received, and returns how long each took to be in force at each
+// other gateway (from the Hold call to the status committed there).
+func holdPropagation(tb testing.TB, url string, n, holds int) []time.Duration {
+	tb.Helper()
+	gws := make([]*Gateway, n)
+	for i := range gws {
+		cfg := siteConfig(tb, fmt.Sprintf("gw-%02d", i), url)
+		cfg.Readers = nil
+		cfg.Doors = cfg.Doors[:1]
+		cfg.Doors[0].Reader = ""
+		gws[i], _ = runSiteGateway(tb, cfg)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		up := 0
+		for _, g := range gws {
+			if siteConnected(g) {
+				up++
+			}
+		}
+		if up == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d of %d subscriptions up after 30 s", up, n)
+		}
+	}
+	var lat []time.Duration
+	for h := 0; h < holds; h++ {
+		holder := gws[h%n]
+		lot := fmt.Sprintf("P-%d", h)
+		receiveAt(tb, holder, "P"+strconv.Itoa(h), lot, 1)
+		start := time.Now()
+		if _, err := holder.Lots().Hold(context.Background(), lot, "propagation", "bench"); err != nil {
+			tb.Fatal(err)
+		}
+		pending := map[int]bool{}
+		for i := range gws {
+			if gws[i] != holder {
+				pending[i] = true
+			}
+		}
+		for deadline := start.Add(30 * time.Second); len(pending) > 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				tb.Fatalf("hold %s not at %d gateways after 30 s", lot, len(pending))
+			}
+			for i := range pending {
+				if heldAt(gws[i], lot) {
+					lat = append(lat, time.Since(start))
+					delete(pending, i)
+				}
+			}
+		}
+	}
+	slices.Sort(lat)
+	return lat
+}
+
+func quantile(lat []time.Duration, q float64) time.Duration {
+	return lat[min(len(lat)-1, int(q*float64(len(lat))))]
+}
+
+// A hold reaches 20 gateways of a site on one Mosquitto: p99 ≤ 2 s.
+func TestInteropSiteHoldPropagation20Gateways(t *testing.T) {
+	br := startSiteBroker(t, false)
+	lat := holdPropagation(t, br.url(), 20, 20)
+	p50, p99 := quantile(lat, 0.5), quantile(lat, 0.99)
+	t.Logf("%d holds × 19 gateways: p50 %v, p99 %v, max %v", 20, p50, p99, lat[len(lat)-1])
+	if p99 > 2*time.Second {
+		t.Errorf("hold propagation p99 %v, more than 2 s", p99)
+	}
+}
+
+// BenchmarkInteropSiteHoldPropagation makes b.N holds across 20 gateways
+// on one Mosquitto and reports the propagation's p50, p99 and maximum.
+func BenchmarkInteropSiteHoldPropagation(b *testing.B) {
+	br := startSiteBroker(b, false)
+	lat := holdPropagation(b, br.url(), 20, b.N)
+	b.ReportMetric(float64(quantile(lat, 0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(quantile(lat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }
