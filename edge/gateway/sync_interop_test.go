@@ -37,7 +37,7 @@ type siteBroker struct {
 	out  bytes.Buffer
 }
 
-func startSiteBroker(t testing.TB, persistence bool) *siteBroker {
+func startSiteBroker(t testing.TB, persistence bool, extra ...string) *siteBroker {
 	t.Helper()
 	if _, err := exec.LookPath("mosquitto"); err != nil {
 		t.Fatalf("mosquitto not installed (apt-get install -y mosquitto): %v", err)
@@ -57,6 +57,9 @@ func startSiteBroker(t testing.TB, persistence bool) *siteBroker {
 		}
 	} else {
 		conf += "persistence false\n"
+	}
+	for _, line := range extra {
+		conf += line + "\n"
 	}
 	b.conf = filepath.Join(dir, "mosquitto.conf")
 	if err := os.WriteFile(b.conf, []byte(conf), 0o600); err != nil {
@@ -503,4 +506,105 @@ func BenchmarkInteropSiteHoldPropagation(b *testing.B) {
 	b.ReportMetric(float64(quantile(lat, 0.5).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(quantile(lat, 0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+}
+
+// The ACL of docs/site-sync.md on Mosquitto with passwords: two gateways
+// share a receipt, a hold and a status published by the central system; a
+// gateway cannot write another's cartons.
+func TestInteropSiteACL(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "passwd")
+	for i, u := range []string{"dock-gw-1", "dock-gw-2", "central"} {
+		args := []string{"-b", pw, u, u + "-secret"}
+		if i == 0 {
+			args = append([]string{"-c"}, args...)
+		}
+		if out, err := exec.Command("mosquitto_passwd", args...).CombinedOutput(); err != nil {
+			t.Fatalf("mosquitto_passwd: %v %s", err, out)
+		}
+	}
+	acl := filepath.Join(dir, "acl")
+	var text string
+	for _, gw := range []string{"dock-gw-1", "dock-gw-2"} {
+		text += fmt.Sprintf(`user %[1]s
+topic readwrite dockgate/v1/lyon/%[1]s/#
+topic readwrite dockgate/v1/lyon/lots/+/status
+topic readwrite dockgate/v1/lyon/cartons/%[1]s/#
+topic read dockgate/v1/lyon/cartons/#
+
+`, gw)
+	}
+	text += `user central
+topic read dockgate/v1/#
+topic write dockgate/v1/+/+/cmd/#
+topic write dockgate/v1/+/lots/+/status
+`
+	if err := os.WriteFile(acl, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	br := startSiteBroker(t, false, "user root", "allow_anonymous false", "password_file "+pw, "acl_file "+acl)
+	gw := func(name string) *Gateway {
+		cfg := siteConfig(t, name, br.url())
+		cfg.Site = "lyon"
+		cfg.MQTT.Username, cfg.MQTT.Password = name, name+"-secret"
+		g, _ := runSiteGateway(t, cfg)
+		return g
+	}
+	g1, g2 := gw("dock-gw-1"), gw("dock-gw-2")
+	eventually(t, 15*time.Second, "the site subscriptions", func() bool { return siteConnected(g1) && siteConnected(g2) })
+	eventually(t, 15*time.Second, "the publishers", func() bool { return g1.pub.Stats().Connected && g2.pub.Stats().Connected })
+
+	carton := receiveAt(t, g1, "R-acl", "SUP-ACL", 1)
+	eventually(t, 10*time.Second, "gw-1's carton at gw-2", func() bool { _, ok := g2.site.index.Lot(carton.EPC); return ok })
+	if _, err := g2.Lots().Hold(context.Background(), "SUP-ACL", "lab", "qa"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "gw-2's hold at gw-1", func() bool { return heldAt(g1, "SUP-ACL") })
+
+	// Central releases it by publishing the status.
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(br.url()).SetClientID("central").SetUsername("central").SetPassword("central-secret"))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	now := time.Now()
+	b, _ := json.Marshal(sitesync.LotStatus{Code: "SUP-ACL", Status: "released", By: "qa-central", Time: now, Gateway: "central", Version: sitesync.VersionAt(now)})
+	if tok := c.Publish(sitesync.LotStatusTopic("lyon", "SUP-ACL"), 1, true, b); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	eventually(t, 10*time.Second, "central's release at both", func() bool { return !heldAt(g1, "SUP-ACL") && !heldAt(g2, "SUP-ACL") })
+
+	// gw-2 cannot write gw-1's cartons: the broker drops it.
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	c.Subscribe("dockgate/v1/lyon/cartons/#", 1, func(_ paho.Client, m paho.Message) {
+		mu.Lock()
+		seen[m.Topic()] = true
+		mu.Unlock()
+	}).WaitTimeout(10 * time.Second)
+	forger := paho.NewClient(paho.NewClientOptions().AddBroker(br.url()).SetClientID("forger").SetUsername("dock-gw-2").SetPassword("dock-gw-2-secret"))
+	if tok := forger.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer forger.Disconnect(100)
+	forged := sitesync.ReceiptMessage{Receipt: "FORGED", Gateway: "dock-gw-1", Lot: "X", Time: now, Part: 1, Parts: 1,
+		Cartons: []sitesync.Carton{{EPC: "3114257BF40000000000BEEF"}}}
+	fb, _ := json.Marshal(forged)
+	forger.Publish(sitesync.CartonTopic("lyon", "dock-gw-1", "FORGED", 1), 1, true, fb).WaitTimeout(10 * time.Second)
+	// A carton of its own is delivered: once it is in, the forged one
+	// would have been too.
+	own := sitesync.ReceiptMessage{Receipt: "OWN", Gateway: "dock-gw-2", Lot: "Y", Time: now, Part: 1, Parts: 1,
+		Cartons: []sitesync.Carton{{EPC: "3114257BF40000000000CAFE"}}}
+	ob, _ := json.Marshal(own)
+	forger.Publish(sitesync.CartonTopic("lyon", "dock-gw-2", "OWN", 1), 1, true, ob).WaitTimeout(10 * time.Second)
+	eventually(t, 10*time.Second, "gw-2's own message at central", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[sitesync.CartonTopic("lyon", "dock-gw-2", "OWN", 1)]
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if seen[sitesync.CartonTopic("lyon", "dock-gw-1", "FORGED", 1)] {
+		t.Fatal("gw-2 wrote gw-1's cartons")
+	}
 }
