@@ -66,7 +66,31 @@ type Config struct {
 	Lots      lot.Config        `yaml:"lots"`
 	Labels    Labels            `yaml:"labels"`
 	Receiving Receiving         `yaml:"receiving"`
+	Sync      Sync              `yaml:"sync"`
 }
+
+// Sync makes the gateway one of a site's gateways on one broker (see
+// docs/site-sync.md): lot statuses and the cartons received are shared
+// with the others. Off by default: a gateway alone knows only its own.
+type Sync struct {
+	// Enabled shares lot statuses (retained on
+	// dockgate/v1/{site}/lots/{code}/status) and receipts' cartons
+	// (dockgate/v1/{site}/cartons/…) with the site's other gateways.
+	Enabled bool `yaml:"enabled"`
+	// StaleAfter: /healthz warns when the site has not been heard for
+	// longer (default 5m); the gateway goes on enforcing what it knew.
+	StaleAfter time.Duration `yaml:"stale_after"`
+}
+
+// DefaultStaleAfter is sync.stale_after when it is not given.
+const DefaultStaleAfter = 5 * time.Minute
+
+// EPC schemes of carton tags (labels.epc_scheme).
+const (
+	EPCSchemeSSCC96    = "sscc-96"
+	EPCSchemeSSCCPlus  = "sscc+"
+	EPCSchemeSGTINPlus = "sgtin+"
+)
 
 // Receiving is how receipts are taken.
 type Receiving struct {
@@ -198,6 +222,11 @@ type Labels struct {
 	Templates map[string]string `yaml:"templates"`
 	// PreviewDir, when set, receives a PNG preview of every label printed.
 	PreviewDir string `yaml:"preview_dir"`
+	// EPCScheme is what a carton's tag carries: sscc-96 (the default),
+	// or a TDS 2.x '+' scheme with the lot (10) and expiry (17) after the
+	// key, so that any door knows the lot from the read alone: sscc+, or
+	// sgtin+ (the receipt's GTIN with the carton's SSCC as its serial).
+	EPCScheme string `yaml:"epc_scheme"`
 }
 
 // Problems is every problem found in a configuration.
@@ -398,6 +427,12 @@ func (c *Config) fill() {
 	}
 	if c.Labels.Carton == "" {
 		c.Labels.Carton = "carton"
+	}
+	if c.Labels.EPCScheme == "" {
+		c.Labels.EPCScheme = EPCSchemeSSCC96
+	}
+	if c.Sync.StaleAfter == 0 {
+		c.Sync.StaleAfter = DefaultStaleAfter
 	}
 }
 
@@ -717,6 +752,14 @@ func (c *Config) Validate() Problems {
 		if _, err := label.LoadTemplate(c.Labels.Templates[name]); err != nil {
 			add("labels.templates.%s: %v", name, err)
 		}
+	}
+	switch c.Labels.EPCScheme {
+	case EPCSchemeSSCC96, EPCSchemeSSCCPlus, EPCSchemeSGTINPlus:
+	default:
+		add("labels.epc_scheme: %q is not one of sscc-96, sscc+, sgtin+ (sscc+ and sgtin+ write the lot and expiry into the tag)", c.Labels.EPCScheme)
+	}
+	if c.Sync.StaleAfter < time.Second {
+		add("sync.stale_after: %s is too short (at least 1s; 5m is the default)", c.Sync.StaleAfter)
 	}
 	if _, builtin := label.Builtin(c.Labels.Carton); !builtin && c.Labels.Templates[c.Labels.Carton] == "" {
 		if _, err := label.LoadTemplate(c.Labels.Carton); err != nil {

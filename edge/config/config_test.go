@@ -106,7 +106,7 @@ func TestInvalidFiles(t *testing.T) {
 		want []string // every problem, in order
 	}{
 		{"unknown top-level key", "site: a\nsitee: b\n",
-			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, commands, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, outbox, printers, readers, receiving, scanners, site`}},
+			[]string{`line 2: unknown key "sitee" at the top level; known keys: broker, commands, data_dir, doors, gateway, gs1, http, labels, lots, mqtt, outbox, printers, readers, receiving, scanners, site, sync`}},
 		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
 			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ack_timeout, burst, ca_file, cert_file, client_id, connect_timeout, healthy_after, inflight, keepalive, key_file, password_file, rate, topic_prefix, url, username`}},
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
@@ -467,5 +467,33 @@ func TestLabelTemplatesChecked(t *testing.T) {
 	}
 	if _, err := Parse([]byte("labels:\n  carton: pallet\n"), noEnv); err != nil {
 		t.Errorf("built-in template: %v", err)
+	}
+}
+
+// sync: is off by default with a 5m stale_after; labels.epc_scheme is
+// sscc-96 unless it names a '+' scheme.
+func TestSyncAndEPCScheme(t *testing.T) {
+	c, err := Parse([]byte("site: lyon\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sync.Enabled || c.Sync.StaleAfter != 5*time.Minute || c.Labels.EPCScheme != EPCSchemeSSCC96 {
+		t.Fatalf("defaults: %+v, epc_scheme %q", c.Sync, c.Labels.EPCScheme)
+	}
+	c, err = Parse([]byte("sync: {enabled: true, stale_after: 30s}\nlabels: {epc_scheme: sgtin+}\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Sync.Enabled || c.Sync.StaleAfter != 30*time.Second || c.Labels.EPCScheme != EPCSchemeSGTINPlus {
+		t.Fatalf("parsed: %+v, epc_scheme %q", c.Sync, c.Labels.EPCScheme)
+	}
+	_, err = Parse([]byte("sync: {stale_after: 10ms}\nlabels: {epc_scheme: sgtin-96}\n"), func(string) string { return "" })
+	for _, want := range []string{"sync.stale_after: 10ms is too short", `labels.epc_scheme: "sgtin-96" is not one of sscc-96, sscc+, sgtin+`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	if _, err := Parse([]byte("sync: {enabled: yes please}\n"), func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "sync.enabled: want true or false") {
+		t.Errorf("a bad bool: %v", err)
 	}
 }

@@ -74,10 +74,12 @@ func (e receivingEmitter) stage(txn *badger.Txn, ev receiving.Event) error {
 		if err != nil {
 			return fmt.Errorf("EPCIS document of receipt %s: %w", ev.Receipt.ID, err)
 		}
-		return g.stage(txn, outbox.Event{ID: "urn:uuid:" + ev.ID + "-epcis", Type: "epcis.receiving", Time: ev.Time,
-			Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil)
+		if err := g.stage(txn, outbox.Event{ID: "urn:uuid:" + ev.ID + "-epcis", Type: "epcis.receiving", Time: ev.Time,
+			Topic: "epcis", Priority: outbox.PriorityLot, Body: doc}, nil); err != nil {
+			return err
+		}
 	}
-	return nil
+	return g.stageSiteReceipt(txn, ev)
 }
 
 // stageLotChange stages the events of a lot registry change (created, hold,
@@ -92,11 +94,14 @@ func (g *Gateway) stageLotChange(txn *badger.Txn, c lots.Change) error {
 }
 
 func (g *Gateway) stageLotEvents(txn *badger.Txn, c lots.Change) error {
-	if c.Action == "link" {
-		return nil // links are traced, not published one by one
+	if c.Action == "link" || c.FromSite {
+		return nil // links are traced, not published one by one; the site publishes its own changes
 	}
 	if err := g.stage(txn, outbox.Event{Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
 		Priority: outbox.PriorityLot}, c); err != nil {
+		return err
+	}
+	if err := g.stageSiteStatus(txn, c); err != nil {
 		return err
 	}
 	if (c.Action == "hold" || c.Action == "recall" || c.Action == "release") && g.epcisHold != nil {

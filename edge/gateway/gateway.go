@@ -128,6 +128,8 @@ type Gateway struct {
 	started    time.Time
 
 	printing *printing
+	// site is the gateway's part in a site of gateways (sync.enabled), or nil.
+	site *site
 
 	// EPCIS mappings (edge/epcis).
 	epcisReceipt func(*receiving.Receipt, []receiving.Carton) ([]byte, error)
@@ -203,8 +205,11 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	g.cmds = command.NewDispatcher(g.store, g.ob, cmo)
 	g.pub.OnCommand(g.cmds.Submit)
 
+	if err := g.openSync(); err != nil {
+		return nil, err
+	}
 	g.lots, err = lots.New(g.store, lots.Options{Config: cfg.Lots, Site: cfg.Site, Gateway: cfg.Gateway,
-		OnChange: g.stageLotChange, Now: o.Now,
+		OnChange: g.stageLotChange, Now: o.Now, SiteSync: g.siteLots(),
 		Admit: func() error { return g.ob.Admit(outbox.PriorityLot, 4<<10) }})
 	if err != nil {
 		return nil, err
@@ -222,6 +227,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		DefaultFormat:    cfg.Lots.DefaultFormat,
 		CompanyPrefixLen: g.prefixes.ForSSCC,
 		AcceptExpired:    cfg.Receiving.AcceptExpired,
+		EPCScheme:        cfg.Labels.EPCScheme,
 		OnReceipt:        g.m.observeReceipt,
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.recv.SetTraceLabels(g.printing)
@@ -258,7 +264,7 @@ func (g *Gateway) openPortals() error {
 		return nil
 	}
 	var err error
-	g.eng, err = portal.New(portal.Config{Doors: doors, Sink: g.onPortalEvent, Lots: g.recv, Now: g.now})
+	g.eng, err = portal.New(portal.Config{Doors: doors, Sink: g.onPortalEvent, Lots: g.lotResolver(), Now: g.now})
 	if err != nil {
 		return fmt.Errorf("portal: %w", err)
 	}
@@ -393,6 +399,7 @@ func (g *Gateway) health() (bool, any) {
 		detail.StoreRecoveredFrom = g.store.Recovered
 		warnings = append(warnings, "the store could not be opened and was set aside in "+g.store.Recovered)
 	}
+	detail.Sync, warnings = g.siteHealthOf(warnings)
 	detail.Problems, detail.Warnings = problems, warnings
 	return len(problems) == 0, detail
 }
@@ -417,6 +424,8 @@ type healthDetail struct {
 	// StoreRecoveredFrom is where a store that could not be opened was
 	// set aside.
 	StoreRecoveredFrom string `json:"store_recovered_from,omitempty"`
+	// Sync is the site's state (sync.enabled).
+	Sync *siteHealth `json:"sync,omitempty"`
 }
 
 // nowUTC is the clock in UTC: the times of jobs and their events, written
@@ -497,6 +506,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	mid.Go(guard("commands", func() error { return g.cmds.Run(midCtx) }))
 	mid.Go(guard("lot expiry", func() error { return g.lots.RunExpiry(midCtx, time.Hour) }))
 	g.printing.run(midCtx, mid, guard)
+	g.runSync(midCtx, mid, guard)
 
 	back := new(errgroup.Group)
 	back.Go(guard("outbox", func() error { return g.ob.Run(pubCtx) }))

@@ -113,7 +113,15 @@ func (a lotAdapter) LinkCartons(ctx context.Context, lot string, cartons []recei
 	return nil
 }
 
-func (a lotAdapter) Held(lot string) (bool, error) { return a.r.IsHeld(lot) }
+// Held reports whether a lot is held; a lot not recorded here (one a tag
+// names in its own EPC) is not.
+func (a lotAdapter) Held(lot string) (bool, error) {
+	h, err := a.r.IsHeld(lot)
+	if errors.Is(err, lots.ErrNotFound) {
+		return false, nil
+	}
+	return h, err
+}
 
 func (a lotAdapter) Record(lot string) (any, error) {
 	l, err := a.r.Get(lot)

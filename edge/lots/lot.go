@@ -127,6 +127,10 @@ type Change struct {
 	Link *Link `json:"link,omitempty"`
 	// Lot is the lot after the change (without history and links).
 	Lot Lot `json:"lot"`
+	// FromSite: the site made the change (another gateway of the site,
+	// or a central system) and the registry mirrors it (ApplySite); it
+	// is not this gateway's to publish.
+	FromSite bool `json:"-"`
 }
 
 // Details are what the dock knows about a lot when it is made.

@@ -81,6 +81,25 @@ type Options struct {
 	// (as ErrStoreFull). The gateway asks its outbox, so that no change
 	// is committed whose event would then be refused.
 	Admit func() error
+	// SiteSync, when set, is the site of gateways this one belongs to
+	// (sync.enabled): a lot registered here takes the status the site
+	// gave it, and a hold, release or recall of a lot with no record here
+	// (received at another gateway) is made through it.
+	SiteSync SiteSync
+}
+
+// SiteSync is what the registry needs of a site of gateways sharing lot
+// statuses. Statuses the site sets are mirrored with ApplySite.
+type SiteSync interface {
+	// Status is the lot's status as the site knows it in txn; ok is
+	// false when the site knows none.
+	Status(txn *badger.Txn, code string) (status Status, reason string, ok bool, err error)
+	// Change makes a status change of a lot this registry has no record
+	// of: ev is the change (At, Action, To, Reason, By) and allowed tells
+	// the statuses it may be made from. It returns the lot as the site
+	// knows it after the change, ErrNotFound when the site knows no such
+	// lot either, ErrStatus when its status does not allow the change.
+	Change(ctx context.Context, code string, ev Event, allowed func(Status) bool) (Lot, error)
 }
 
 // Registry is the lot registry on the gateway's store. It is safe for
@@ -416,10 +435,16 @@ func (r *Registry) create(l *Lot, by string) error {
 			if !errors.Is(err, badger.ErrKeyNotFound) {
 				return err
 			}
-			if err := writeNew(txn.Set, &stored{Lot: *l}, ev); err != nil {
+			st := &stored{Lot: *l}
+			if err := writeNew(txn.Set, st, ev); err != nil {
 				return err
 			}
-			return r.notify(txn, Change{Code: l.Code, Event: ev, Lot: *l})
+			if err := r.notify(txn, Change{Code: l.Code, Event: ev, Lot: *l}); err != nil {
+				return err
+			}
+			// A lot the site holds already (a hold made at another
+			// gateway before its goods came here) is held from the start.
+			return r.adoptSite(txn, st)
 		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 5 {
 			continue // another writer touched this code: look again
@@ -632,8 +657,12 @@ func (r *Registry) Recall(ctx context.Context, code, reason, by string) (Lot, er
 	return r.change(ctx, code, "recall", StatusRecalled, reason, by, func(s Status) bool { return s != StatusRecalled })
 }
 
+// errNoRecord: the lot of a change has no record here.
+var errNoRecord = errors.New("no record")
+
 // change moves a lot to status to if allowed(from), appending the history
-// event and rewriting the status-dependent indexes in one transaction.
+// event and rewriting the status-dependent indexes in one transaction. A
+// lot with no record here is changed through the site, when there is one.
 func (r *Registry) change(ctx context.Context, code, action string, to Status, reason, by string, allowed func(Status) bool) (Lot, error) {
 	if err := ctx.Err(); err != nil {
 		return Lot{}, err
@@ -642,10 +671,12 @@ func (r *Registry) change(ctx context.Context, code, action string, to Status, r
 		return Lot{}, err
 	}
 	var out Lot
-	var ev Event
 	for attempt := 0; ; attempt++ {
 		err := r.s.Update(func(txn *badger.Txn) error {
 			st, err := getRecord(txn, code)
+			if errors.Is(err, ErrNotFound) && r.o.SiteSync != nil {
+				return errNoRecord
+			}
 			if err != nil {
 				return err
 			}
@@ -656,40 +687,103 @@ func (r *Registry) change(ctx context.Context, code, action string, to Status, r
 				}
 				return fmt.Errorf("%w: cannot %s lot %s: it is %s", ErrStatus, action, code, what)
 			}
-			ev = Event{At: r.o.Now().UTC(), Action: action, From: st.Status, To: to, Reason: reason, By: by}
-			for _, k := range indexKeys(&st.Lot) {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-			st.Status = to
-			if to.Held() {
-				st.HoldReason = reason
-			} else if to != StatusExpired {
-				st.HoldReason = ""
-			}
-			if err := putEvent(txn.Set, code, st.Events, ev); err != nil {
-				return err
-			}
-			st.Events++
-			out = st.Lot
-			rec, err := putRecord(txn.Set, st)
-			if err != nil {
-				return err
-			}
-			if err := setIndexes(txn.Set, &st.Lot, rec); err != nil {
-				return err
-			}
-			return r.notify(txn, Change{Code: code, Event: ev, Lot: out})
+			ev := Event{At: r.o.Now().UTC(), Action: action, From: st.Status, To: to, Reason: reason, By: by}
+			out, err = r.apply(txn, st, ev, false)
+			return err
 		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 10 {
 			continue
+		}
+		if errors.Is(err, errNoRecord) {
+			return r.o.SiteSync.Change(ctx, code, Event{At: r.o.Now().UTC(), Action: action, To: to, Reason: reason, By: by}, allowed)
 		}
 		if err != nil {
 			return Lot{}, err
 		}
 		return out, nil
 	}
+}
+
+// apply writes change ev of the lot st in txn: its history event, its
+// record and its status-dependent indexes, and hands it to OnChange.
+func (r *Registry) apply(txn *badger.Txn, st *stored, ev Event, fromSite bool) (Lot, error) {
+	for _, k := range indexKeys(&st.Lot) {
+		if err := txn.Delete(k); err != nil {
+			return Lot{}, err
+		}
+	}
+	st.Status = ev.To
+	if ev.To.Held() {
+		st.HoldReason = ev.Reason
+	} else if ev.To != StatusExpired {
+		st.HoldReason = ""
+	}
+	if err := putEvent(txn.Set, st.Code, st.Events, ev); err != nil {
+		return Lot{}, err
+	}
+	st.Events++
+	out := st.Lot
+	rec, err := putRecord(txn.Set, st)
+	if err != nil {
+		return Lot{}, err
+	}
+	if err := setIndexes(txn.Set, &st.Lot, rec); err != nil {
+		return Lot{}, err
+	}
+	return out, r.notify(txn, Change{Code: st.Code, Event: ev, Lot: out, FromSite: fromSite})
+}
+
+// ApplySite mirrors in txn a status the site set (a hold, release or
+// recall made at another gateway or by a central system) on the lot's
+// record here, if there is one, and reports whether it changed it. The
+// change is in the lot's history, by by, and reaches OnChange marked
+// FromSite: it is not this gateway's to publish. A recall is final; a
+// release (or active) only ends a hold; expiry is each gateway's own, by
+// date, and is not mirrored.
+func (r *Registry) ApplySite(txn *badger.Txn, code string, to Status, reason, by string, at time.Time) (bool, error) {
+	st, err := getRecord(txn, code)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return r.applySite(txn, st, to, reason, by, at)
+}
+
+func (r *Registry) applySite(txn *badger.Txn, st *stored, to Status, reason, by string, at time.Time) (bool, error) {
+	from := st.Status
+	var action string
+	switch {
+	case from == StatusRecalled:
+		return false, nil
+	case to == StatusOnHold:
+		action = "hold"
+	case to == StatusRecalled:
+		action = "recall"
+	case (to == StatusReleased || to == StatusActive) && from == StatusOnHold:
+		action, to = "release", StatusReleased
+	default:
+		return false, nil
+	}
+	if from == to && st.HoldReason == reason {
+		return false, nil
+	}
+	_, err := r.apply(txn, st, Event{At: at.UTC(), Action: action, From: from, To: to, Reason: reason, By: by}, true)
+	return err == nil, err
+}
+
+// adoptSite gives a lot just recorded the status the site knows for it.
+func (r *Registry) adoptSite(txn *badger.Txn, st *stored) error {
+	if r.o.SiteSync == nil {
+		return nil
+	}
+	status, reason, ok, err := r.o.SiteSync.Status(txn, st.Code)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = r.applySite(txn, st, status, reason, "site", r.o.Now())
+	return err
 }
 
 // ExpireDue marks active and released lots whose expiry date is before

@@ -762,7 +762,7 @@ publish:
 			}
 			continue
 		}
-		tok := c.Publish(pr.topic, 1, false, pr.payload)
+		tok := c.Publish(pr.topic, 1, pr.ev.Retain, pr.payload)
 		select {
 		case <-tok.Done():
 			if err := p.tokenError(sctx, tok); err != nil {

@@ -96,6 +96,11 @@ type Event struct {
 	// as it is; otherwise it is wrapped in the event envelope (see Envelope).
 	Topic    string `json:"topic,omitempty"`
 	RawTopic bool   `json:"raw_topic,omitempty"`
+	// Retain publishes the event as the topic's retained message: state
+	// that a subscriber arriving later must get (a lot's site status), on
+	// an overridden topic only. Retained events are still delivered in
+	// order within their priority, so the last one staged is the one kept.
+	Retain bool `json:"retain,omitempty"`
 	// Body is the JSON payload.
 	Body json.RawMessage `json:"body,omitempty"`
 
@@ -205,6 +210,9 @@ func (ev *Event) validate(maxBytes int) error {
 		if strings.HasPrefix(ev.Type, "/") || strings.HasSuffix(ev.Type, "/") {
 			return fmt.Errorf("%w: type %q starts or ends with '/'", ErrInvalidEvent, ev.Type)
 		}
+	}
+	if ev.Retain && ev.Topic == "" {
+		return fmt.Errorf("%w: %s: a retained event needs its own topic (events/{type} are never retained)", ErrInvalidEvent, ev.Type)
 	}
 	if err := CheckTopic(ev.RelTopic()); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidEvent, err)

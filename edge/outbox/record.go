@@ -16,7 +16,10 @@ import (
 // A binary record keeps the publish path free of reflection.
 const recordVersion = 1
 
-const flagRawTopic = 1
+const (
+	flagRawTopic = 1
+	flagRetain   = 2
+)
 
 var errRecord = errors.New("corrupt outbox record")
 
@@ -26,6 +29,9 @@ func encodeRecord(ev *Event) []byte {
 	var flags byte
 	if ev.RawTopic {
 		flags |= flagRawTopic
+	}
+	if ev.Retain {
+		flags |= flagRetain
 	}
 	b = append(b, recordVersion, flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(ev.Time.UnixNano()))
@@ -42,6 +48,7 @@ func decodeRecord(b []byte, ev *Event) error {
 		return fmt.Errorf("%w: %d bytes, version %v", errRecord, len(b), b[:min(len(b), 1)])
 	}
 	ev.RawTopic = b[1]&flagRawTopic != 0
+	ev.Retain = b[1]&flagRetain != 0
 	ev.Time = time.Unix(0, int64(binary.BigEndian.Uint64(b[2:10]))).UTC()
 	b = b[10:]
 	for _, s := range []*string{&ev.ID, &ev.Type, &ev.Source, &ev.Topic} {

@@ -56,3 +56,20 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// A retained event stays retained through the store; one without a topic
+// of its own is refused (events/{type} are never retained).
+func TestRetainedEventRecord(t *testing.T) {
+	ev := Event{ID: "urn:uuid:r", Type: "lot.status", Topic: "dockgate/v1/s/lots/L1/status", RawTopic: true, Retain: true,
+		Time: time.Unix(5, 0), Body: []byte(`{"code":"L1"}`)}
+	var got Event
+	if err := decodeRecord(encodeRecord(&ev), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Retain || !got.RawTopic || got.Topic != ev.Topic {
+		t.Fatalf("decoded %+v", got)
+	}
+	if err := (&Event{Type: "lot.hold", Retain: true}).validate(1 << 10); err == nil {
+		t.Fatal("a retained events/{type} event was accepted")
+	}
+}

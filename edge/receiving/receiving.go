@@ -3,6 +3,7 @@ package receiving
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,6 +163,10 @@ type Config struct {
 	// OnReceipt, when set, is told how long each Receive took and how it
 	// ended (metrics).
 	OnReceipt func(d time.Duration, err error)
+	// EPCScheme is what carton tags carry (labels.epc_scheme): "" or
+	// "sscc-96" the SSCC-96; "sscc+" or "sgtin+" a TDS 2.x '+' scheme with
+	// the lot and expiry in its +AIDC data (see plusEPC).
+	EPCScheme string
 }
 
 // Service is the receiving service.
@@ -526,7 +531,10 @@ func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 		} else if e, err = epc.NewSSCC96(int(epc.FilterFullCase), len(s.cfg.SSCC.CompanyPrefix), sscc); err != nil {
 			return nil, fmt.Errorf("carton %s: EPC: %w", sscc, err)
 		}
-		cartons[i] = Carton{SSCC: sscc, EPC: e.Hex(), EPCURI: e.PureURI(), Receipt: rc.ID, Lot: rc.Lot,
+		if e, err = s.plusEPC(e, sscc, rc, rc.Lot); err != nil {
+			return nil, fmt.Errorf("carton %s: EPC: %w", sscc, err)
+		}
+		cartons[i] = Carton{SSCC: sscc, EPC: epcHex(e), EPCURI: epcURI(e), Receipt: rc.ID, Lot: rc.Lot,
 			GTIN: rc.GTIN, Qty: rc.QtyPerCarton, Door: rc.Door, Printer: door.Printer(), Time: now}
 		if door.Printer() != "" {
 			cartons[i].Job = rc.ID + ":" + sscc
@@ -796,20 +804,78 @@ func (s *Service) checkLabel(rc *Receipt, supplierEPCs []epc.EPC) error {
 		probe.Lot = "0"
 	}
 	var c Carton
+	var e epc.EPC
+	var err error
 	if len(supplierEPCs) > 0 {
-		c.SSCC = supplierEPCs[0].SSCC()
-		c.EPC = supplierEPCs[0].Hex()
+		e = supplierEPCs[0]
+		c.SSCC = e.SSCC()
 	} else {
 		r := s.cfg.SSCC
 		c.SSCC = makeSSCC(r.Extension, r.CompanyPrefix, r.Start, 16-len(r.CompanyPrefix))
-		if e, err := epc.NewSSCC96(int(epc.FilterFullCase), len(r.CompanyPrefix), c.SSCC); err == nil {
-			c.EPC = e.Hex()
+		e, err = epc.NewSSCC96(int(epc.FilterFullCase), len(r.CompanyPrefix), c.SSCC)
+	}
+	if err == nil {
+		// A '+' EPC is as long as its lot: the probe's is the longest.
+		if e, err = s.plusEPC(e, c.SSCC, rc, probeLot); err != nil {
+			return invalid("carton EPC (labels.epc_scheme %s): %v", s.cfg.EPCScheme, err)
 		}
+		c.EPC = epcHex(e)
 	}
 	if err := door.Check(labelValues(&probe, c)); err != nil {
 		return invalid("the carton label of door %s refuses a value: %v", rc.Door, err)
 	}
 	return nil
+}
+
+// probeLot is a lot code of the most characters (20) in the encoding that
+// takes most bits in an EPC (7-bit ASCII), for the label check.
+const probeLot = "a-Z0a-Z0a-Z0a-Z0a-Z0"
+
+// plusEPC is the EPC of carton sscc, whose SSCC-96 is e, in the scheme of
+// labels.epc_scheme: e itself for sscc-96; with sscc+ or sgtin+ an EPC that
+// carries the lot (10) and the expiry (17) itself, so that a door that never
+// heard of the carton knows its lot from the read alone. GS1 ties a lot to a
+// GTIN: sgtin+ is the receipt's GTIN with the SSCC as serial; sscc+ carries
+// the GTIN (02) and count (37) of the contents with the lot. A receipt
+// without a GTIN keeps e.
+func (s *Service) plusEPC(e epc.EPC, sscc string, rc *Receipt, lot string) (epc.EPC, error) {
+	scheme := s.cfg.EPCScheme
+	if scheme == "" || scheme == "sscc-96" || rc.GTIN == "" {
+		return e, nil
+	}
+	gtin := gs1.GTIN14(rc.GTIN)
+	var els []gs1.Element
+	var err error
+	switch scheme {
+	case "sscc+":
+		e, err = epc.NewSSCCPlus(int(epc.FilterFullCase), sscc)
+		els = append(els, gs1.Element{AI: "02", Value: gtin}, gs1.Element{AI: "37", Value: strconv.Itoa(max(rc.QtyPerCarton, 1))})
+	case "sgtin+":
+		e, err = epc.NewSGTINPlus(int(epc.FilterFullCase), gtin, sscc)
+	default:
+		return epc.EPC{}, fmt.Errorf("labels.epc_scheme %q: use sscc-96, sscc+ or sgtin+", scheme)
+	}
+	if err != nil {
+		return epc.EPC{}, err
+	}
+	els = append(els, gs1.Element{AI: "10", Value: lot})
+	if len(rc.Expiry) == 10 { // YYYY-MM-DD
+		els = append(els, gs1.Element{AI: "17", Value: rc.Expiry[2:4] + rc.Expiry[5:7] + rc.Expiry[8:10]})
+	}
+	return e.WithAIDC(els...)
+}
+
+// epcHex is an EPC as readers report it and tags hold it: whole 16-bit
+// words in upper-case hex (a '+' EPC's bits are padded).
+func epcHex(e epc.EPC) string { return strings.ToUpper(hex.EncodeToString(e.Bytes())) }
+
+// epcURI is the pure identity URI of an EPC, or for a '+' scheme, which has
+// none, its GS1 Digital Link URI.
+func epcURI(e epc.EPC) string {
+	if u := e.PureURI(); u != "" {
+		return u
+	}
+	return e.String()
 }
 
 // stageEvent stages ev in txn, with its reference for the lot's trace.
@@ -874,6 +940,18 @@ func (s *Service) CartonByEPC(epcHex string) (*Carton, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// LotHeld reports whether a lot's goods must be stopped (a lot not
+// recorded here is not held); the portal asks it about the lot a tag
+// carries in its own EPC. A hold check that fails counts as held.
+func (s *Service) LotHeld(lot string) bool {
+	h, err := s.lots.Held(lot)
+	if err != nil {
+		s.log.Warn("hold check failed; treating the lot as held", "lot", lot, "err", err)
+		return true
+	}
+	return h
 }
 
 // LotForEPC resolves a tag to its lot and whether the lot is held; it is the

@@ -212,7 +212,7 @@ func (s *Service) TraceEPC(in string) (*ItemTrace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTrace, err) // the codec's error names the EPC
 	}
-	c, err := s.CartonByEPC(e.Hex())
+	c, err := s.CartonByEPC(epcHex(e))
 	if err != nil {
 		if sscc := e.SSCC(); sscc != "" {
 			// A pure identity URI does not carry the filter: find the

@@ -22,4 +22,7 @@ const (
 	// The chunks of a large pass that committed, so that a replay commits
 	// only the others: pdc/<pass id>/<hash of the chunk's EPCs>, kept a week.
 	PrefixPassChunk = "pdc/"
+	// A site of gateways (edge/sync): lot statuses heard from the site and
+	// this gateway's own, the index of the cartons other gateways received.
+	PrefixSync = "sy/"
 )

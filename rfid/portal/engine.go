@@ -20,6 +20,14 @@ type LotResolver interface {
 	LotForEPC(epcHex string) (lot string, held, ok bool)
 }
 
+// LotHolds is implemented by a LotResolver that tells whether a lot is
+// on hold from its code alone: the engine asks it about the lot a tag
+// carries in its own EPC (a TDS '+' scheme with AI (10) in its +AIDC
+// data), which is the tag's lot whatever else the resolver knows.
+type LotHolds interface {
+	LotHeld(lot string) bool
+}
+
 // Event is what the engine emits: *ArrivalEvent, *PassEvent or *AlertEvent.
 type Event interface{ EventType() string }
 
@@ -755,7 +763,9 @@ func (e *Engine) passTag(t *tag, ds *doorStat, dr *door, reads int, first, last 
 	}
 	pt := PassTag{EPC: t.epc.String(), Direction: dir, PeakRSSI: int(ds.peak()), Reads: reads,
 		First: time.Unix(0, first).UTC(), Last: time.Unix(0, last).UTC(), Kind: KindOther} // events' times are UTC
+	own := "" // the lot the tag carries itself
 	if x, err := e.cfg.Decode(t.epc.Bytes(), t.epc.BitLen()); err == nil && !x.IsRaw() {
+		own = tagLot(x)
 		pt.URI = x.PureURI()
 		pt.GTIN, pt.SSCC = x.GTIN(), x.SSCC()
 		f := x.Filter()
@@ -774,7 +784,26 @@ func (e *Engine) passTag(t *tag, ds *doorStat, dr *door, reads int, first, last 
 	if e.cfg.Lots != nil {
 		pt.Lot, pt.Held, _ = e.cfg.Lots.LotForEPC(pt.EPC)
 	}
+	if own != "" && own != pt.Lot {
+		pt.Lot, pt.Held = own, false
+		if h, ok := e.cfg.Lots.(LotHolds); ok {
+			pt.Held = h.LotHeld(own)
+		}
+	}
 	return pt
+}
+
+// tagLot is the lot (AI (10)) a '+' EPC carries in its +AIDC data, or "".
+func tagLot(x epc.EPC) string {
+	if !x.AIDC() {
+		return ""
+	}
+	for _, el := range x.AIDCElements() {
+		if el.AI == "10" {
+			return el.Value
+		}
+	}
+	return ""
 }
 
 // addToPass adds a departed tag to its door's open pass, opening one if
