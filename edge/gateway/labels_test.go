@@ -378,3 +378,37 @@ func TestReconcileDeadTagAndUnseenCarton(t *testing.T) {
 		t.Errorf("events %v", events)
 	}
 }
+
+// A carton EPC in a '+' scheme (lot and expiry in the EPC, 240 bits and
+// more) is written, reported and read back whole on the RFID printer: the
+// read-back is sized to the EPC, and the label's tag is encoded.
+func TestPlusEPCVerifiedOnTheRFIDPrinter(t *testing.T) {
+	for _, scheme := range []string{"sscc+", "sgtin+"} {
+		t.Run(scheme, func(t *testing.T) {
+			cfg := labelConfig(t, "zebra-zt411r-203")
+			cfg.Labels.EPCScheme = scheme
+			g := openGateway(t, cfg, Options{})
+			h := apiOf(g, "", "")
+			runPrinting(t, g)
+			code, b := call(t, h, "POST", "/receipts", "", `{"id":"ASN-P","door":"DOOR1","gtin":"09520123456788","product":"WLD01","cartons":2,"expiry":"2027-05-31"}`)
+			var rc receiving.Receipt
+			if code != http.StatusCreated || json.Unmarshal(b, &rc) != nil {
+				t.Fatalf("POST /receipts: %d %s", code, b)
+			}
+			for _, sscc := range rc.Cartons {
+				c, err := g.recv.Carton(sscc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(c.EPC) <= 24 {
+					t.Fatalf("%s EPC %s is not longer than 96 bits", scheme, c.EPC)
+				}
+				waitJobs(t, g, spool.Confirmed, c.Job)
+				j, _ := g.Spooler().Get(c.Job)
+				if j.Encode == nil || j.Encode.Outcome != printers.EncodeEncoded || j.Encode.EPCRead != c.EPC {
+					t.Fatalf("job %s encode %+v, want encoded with %s read back", c.Job, j.Encode, c.EPC)
+				}
+			}
+		})
+	}
+}
