@@ -584,6 +584,9 @@ func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 		if err := txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil); err != nil {
 			return err
 		}
+		if err := txn.Set(keyDoorReceipt(rc.Door, rc.Time, rc.ID), nil); err != nil {
+			return err
+		}
 		return s.stageEvent(txn, createdEvent(rc, cartons))
 	}); err != nil {
 		return nil, fmt.Errorf("record receipt %s: %w", rc.ID, err)
@@ -839,6 +842,31 @@ func (s *Service) Receipt(id string) (*Receipt, error) {
 		return nil, fmt.Errorf("receipt %q: %w", id, err)
 	}
 	return &rc, nil
+}
+
+// DoorReceipts returns the last receipts recorded at a door, newest first,
+// at most max (the door board's receipt in progress and those before it).
+// Receipts recorded by a version without this index are not listed.
+func (s *Service) DoorReceipts(door string, max int) ([]Receipt, error) {
+	var out []Receipt
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		prefix := prefixDoorReceipts(door)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+		defer it.Close()
+		for it.Seek(append(append([]byte(nil), prefix...), 0xff)); it.ValidForPrefix(prefix) && len(out) < max; it.Next() {
+			k := it.Item().Key()[len(prefix):]
+			if len(k) <= 20 {
+				continue
+			}
+			var rc Receipt
+			if err := getJSON(txn, keyReceipt(string(k[20:])), &rc); err != nil {
+				return err
+			}
+			out = append(out, rc)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Carton returns a recorded carton by SSCC.
