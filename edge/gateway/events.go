@@ -11,6 +11,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/dockgate/dockgate/edge/console"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
@@ -95,8 +96,12 @@ func (g *Gateway) stageLotEvents(txn *badger.Txn, c lots.Change) error {
 	if c.Action == "link" {
 		return nil // links are traced, not published one by one
 	}
-	if err := g.stage(txn, outbox.Event{Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
+	id := outbox.NewID()
+	if err := g.stage(txn, outbox.Event{ID: id, Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
 		Priority: outbox.PriorityLot}, c); err != nil {
+		return err
+	}
+	if err := g.openLotAlert(txn, c, id); err != nil {
 		return err
 	}
 	if (c.Action == "hold" || c.Action == "recall" || c.Action == "release") && g.epcisHold != nil {
@@ -296,6 +301,10 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if err := g.store.Update(func(txn *badger.Txn) error {
 			if err := g.stage(txn, outbox.Event{ID: id, Type: "lot.hold.alert", Time: ev.Time, Source: "portal/" + ev.Door,
 				Priority: outbox.PriorityLifecycle}, ev); err != nil {
+				return err
+			}
+			if err := console.OpenAlertIn(txn, console.Alert{ID: id, Kind: "lot.hold.alert", Door: ev.Door, Lot: ev.Lot, EPC: ev.EPC,
+				Direction: ev.Direction, Reason: ev.Reason, Time: ev.Time}); err != nil {
 				return err
 			}
 			return receiving.RecordEventIn(txn, ev.Lot, receiving.EventRef{EventID: id, Type: "lot.hold.alert", Time: ev.Time, Subject: ev.EPC})

@@ -37,6 +37,7 @@ import (
 	"github.com/dockgate/dockgate/edge/broker"
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/console"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
@@ -129,6 +130,10 @@ type Gateway struct {
 
 	printing *printing
 
+	// The dock console and the hub that feeds it the queued events.
+	hub     *console.Hub
+	console *console.Console
+
 	// EPCIS mappings (edge/epcis).
 	epcisReceipt func(*receiving.Receipt, []receiving.Carton) ([]byte, error)
 	epcisPass    func(*portal.PassEvent, string) ([]byte, error)
@@ -176,6 +181,10 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	obo := cfg.Outbox
 	obo.Logger, obo.Now, obo.OnAlarm = log.With("component", "outbox"), o.Now, g.onAlarm
+	if cfg.HTTP.Listen != "" && !o.Offline {
+		g.hub = console.NewHub()
+		obo.OnQueued = g.hub.Publish
+	}
 	g.obReady = make(chan struct{})
 	g.ob, err = outbox.Open(g.store, obo)
 	close(g.obReady) // alarms raised while opening wait for this
@@ -240,6 +249,9 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 			return nil, err
 		}
 		g.routes()
+		if err := g.openConsole(); err != nil {
+			return nil, err
+		}
 		log.Info("HTTP API listening", "addr", g.api.Addr())
 	}
 	return g, nil
@@ -470,6 +482,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	front, fctx := errgroup.WithContext(runCtx)
 	if g.api != nil {
 		front.Go(func() error { return g.api.Run(fctx) })
+		front.Go(func() error { return g.console.Run(fctx) })
 	}
 	for _, r := range g.readers {
 		front.Go(func() error { return r.Run(fctx) })

@@ -200,17 +200,7 @@ func applyScan(r *Request) error {
 	if r.Scan == "" {
 		return nil
 	}
-	// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs (with or
-	// without the scanner's symbology identifier: ]E0 EAN-13/UPC-A, ]E4
-	// EAN-8, ]I1 ITF).
-	plain := r.Scan
-	for _, id := range []string{"]E0", "]E4", "]I1", "]I0"} {
-		plain = strings.TrimPrefix(plain, id)
-	}
-	if g := gs1.GTIN14(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
-		r.Scan = "(01)" + g
-	}
-	m, err := parseScan(r.Scan)
+	m, err := ParseScan(r.Scan)
 	if err != nil {
 		return invalid("scan: %v", err)
 	}
@@ -265,6 +255,27 @@ func applyScan(r *Request) error {
 		set("po", &r.PO, "400", v)
 	}
 	return conflict
+}
+
+// ParseScan reads a scanned supplier label as a receipt's scan field does:
+// scanner output (a symbology identifier, GS separators), HRI, an element
+// string, a Digital Link URI, or a plain EAN/UPC or ITF-14 barcode (the
+// GTIN alone).
+func ParseScan(s string) (gs1.Message, error) {
+	if s == "" {
+		return gs1.Parse(s) // its error says what to give
+	}
+	// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs (with or
+	// without the scanner's symbology identifier: ]E0 EAN-13/UPC-A, ]E4
+	// EAN-8, ]I1 ITF).
+	plain := s
+	for _, id := range []string{"]E0", "]E4", "]I1", "]I0"} {
+		plain = strings.TrimPrefix(plain, id)
+	}
+	if g := gs1.GTIN14(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
+		s = "(01)" + g
+	}
+	return parseScan(s)
 }
 
 // parseScan reads a supplier label in any form: scanner output (symbology

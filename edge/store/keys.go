@@ -21,4 +21,6 @@ const (
 	// The chunks of a large pass that committed, so that a replay commits
 	// only the others: pdc/<pass id>/<hash of the chunk's EPCs>, kept a week.
 	PrefixPassChunk = "pdc/"
+	// The dock console's door alerts, open and acknowledged.
+	PrefixConsole = "con/"
 )
