@@ -24,7 +24,8 @@ func tokenServer(t testing.TB, token string) *httptest.Server {
 	}
 	s.Mount(c)
 	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
+	// A browser's event stream ends only when its connection does.
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
 	return srv
 }
 

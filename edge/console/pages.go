@@ -177,7 +177,7 @@ func (c *Console) boardFragment(w http.ResponseWriter, r *http.Request) {
 // or the name given in the form.
 func (c *Console) ack(w http.ResponseWriter, r *http.Request) {
 	door, id := r.PathValue("id"), r.PathValue("alert")
-	by := cmp.Or(who(r), strings.TrimSpace(r.FormValue("by")))
+	by := c.by(r)
 	if msg := checkName(by); msg != "" {
 		c.actionError(w, r, "/doors/"+door, badRequestf("%s", msg))
 		return
@@ -459,7 +459,7 @@ func (c *Console) lotAction(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	back := "/lots/" + url.PathEscape(code)
 	action, reason := r.FormValue("action"), strings.TrimSpace(r.FormValue("reason"))
-	by := cmp.Or(who(r), strings.TrimSpace(r.FormValue("by")))
+	by := c.by(r)
 	if msg := checkName(by); msg != "" {
 		c.actionError(w, r, back, badRequestf("%s", msg))
 		return
@@ -628,7 +628,7 @@ func (c *Console) jobAction(w http.ResponseWriter, r *http.Request) {
 	printer, job := r.PathValue("id"), r.PathValue("job")
 	back := "/printers/" + url.PathEscape(printer)
 	action, reason := r.FormValue("action"), strings.TrimSpace(r.FormValue("reason"))
-	by := cmp.Or(who(r), strings.TrimSpace(r.FormValue("by")))
+	by := c.by(r)
 	if msg := checkName(by); msg != "" {
 		c.actionError(w, r, back, badRequestf("%s", msg))
 		return
@@ -788,4 +788,17 @@ func example(v label.Variable) string {
 		return "095201230000000018"
 	}
 	return ""
+}
+
+// by is who makes a change: the person logged in, else the name given in
+// the form, else who the API would name (local on loopback, token
+// otherwise), as the label audit trail does.
+func (c *Console) by(r *http.Request) string {
+	if name := cmp.Or(who(r), strings.TrimSpace(r.FormValue("by"))); name != "" {
+		return name
+	}
+	if c.o.Token == "" {
+		return "local"
+	}
+	return "token"
 }
