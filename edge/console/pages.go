@@ -781,6 +781,9 @@ func example(v label.Variable) string {
 	case "lot", "cset82", "text":
 		return "EXAMPLE-1"
 	case "date":
+		if v.Name == "production" {
+			return time.Now().Format(time.DateOnly)
+		}
 		return time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
 	case "int":
 		return "12"

@@ -24,7 +24,7 @@
   function showSound() {
     if (!soundBtn) return;
     soundBtn.setAttribute("aria-pressed", soundOn ? "true" : "false");
-    soundBtn.textContent = soundOn ? "🔊 Sound on: turn off" : "🔇 Sound off: turn on";
+    soundBtn.textContent = soundOn ? "♪ Sound on: turn off" : "♪ Sound off: turn on";
   }
   function ensureAudio() {
     if (!audio) {
