@@ -165,7 +165,7 @@ func (c *Console) routes() {
 	own("POST /receive", c.receive)
 	html("GET /lots", c.lotsPage)
 	html("GET /lots/{code}", c.lotPage)
-	own("POST /lots/{code}", c.lotAction)
+	own("POST /lots/{code}/change", c.lotAction)
 	own("GET /trace", c.tracePage)
 	html("GET /printers", c.printersPage)
 	own("GET /printers/{id}", c.printerPage)

@@ -453,7 +453,7 @@ func (c *Console) lotPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "lot", p)
 }
 
-// lotAction is POST /lots/{code}: hold, release or recall, each with its
+// lotAction is POST /lots/{code}/change: hold, release or recall, each with its
 // reason.
 func (c *Console) lotAction(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")

@@ -75,6 +75,27 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("API GET %s: %d %s %.200s", p, resp.StatusCode, resp.Header.Get("Content-Type"), b)
 		}
 	}
+	// A lot held and released from its page, each with its reason.
+	if code, _, _ := r.form("/lots/"+rc.Lot+"/change", url.Values{"action": {"hold"}, "by": {"qa"}}); code != http.StatusBadRequest {
+		t.Errorf("a hold without a reason: %d", code)
+	}
+	for _, a := range []string{"hold", "release"} {
+		if code, _, h := r.form("/lots/"+rc.Lot+"/change", url.Values{"action": {a}, "reason": {"check " + a}, "by": {"qa"}}); code != http.StatusSeeOther {
+			t.Errorf("%s: %d %v", a, code, h)
+		}
+	}
+	if l, _ := r.g.Lots().Get(rc.Lot); len(l.History) < 3 || l.History[len(l.History)-1].Reason != "check release" || l.History[len(l.History)-1].By != "qa" {
+		t.Errorf("history %+v", l.History)
+	}
+	// The console claims none of the API's own routes.
+	resp0, err := http.Post(r.base+"/lots/register", "application/json", strings.NewReader(`{"code":"REG-1","product":"P","supplier":"Acme"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp0.Body.Close()
+	if resp0.StatusCode != 200 || resp0.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("POST /lots/register: %d %s, want the API's 200", resp0.StatusCode, resp0.Header.Get("Content-Type"))
+	}
 	// The label image is a PNG.
 	resp, err := http.Get(r.base + "/labels/image?template=carton&printer=P1&gtin=09520123456788&lot=L1&qty=3&expiry=2030-05-31")
 	if err != nil {
