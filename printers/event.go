@@ -60,13 +60,13 @@ type Event struct {
 // request came by and the name it was known by there. The label audit
 // trail records it.
 type Actor struct {
-	// Via is the channel: ViaAPI, ViaMQTT, ViaCLI, ViaScanner,
-	// ViaPrinter or ViaGateway.
+	// Via is the channel: ViaAPI, ViaMQTT, ViaCLI, ViaConsole,
+	// ViaScanner, ViaPrinter or ViaGateway.
 	Via string `json:"via"`
 	// Name is the API token's name (http.token_name) or "local" for a
 	// loopback API without a token; the MQTT command's "by" (its sender's
-	// client id); the CLI's user; the scanner's or printer's id; "" for
-	// the gateway itself.
+	// client id); the CLI's user; the name the console's operator gave;
+	// the scanner's or printer's id; "" for the gateway itself.
 	Name string `json:"name,omitempty"`
 }
 
@@ -75,6 +75,7 @@ const (
 	ViaAPI     = "api"
 	ViaMQTT    = "mqtt"
 	ViaCLI     = "cli"
+	ViaConsole = "console"
 	ViaScanner = "scanner"
 	ViaPrinter = "printer"
 	ViaGateway = "gateway"

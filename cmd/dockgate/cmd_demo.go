@@ -29,7 +29,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "demo", summary: "demo [--out DIR]: receive a scripted shipment end to end on simulated hardware", run: runDemo})
+	register(&command{name: "demo", summary: "demo [--out DIR] [--console]: receive a scripted shipment end to end on simulated hardware", run: runDemo})
 }
 
 // demoBatch is one batch of the scripted shipment.
@@ -47,8 +47,10 @@ var demoShipment = []demoBatch{
 }
 
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "demo", "dockgate demo [--out DIR] [--log-level LEVEL]")
+	fs := newFlags(env, "demo", "dockgate demo [--out DIR] [--console [--listen ADDR]] [--log-level LEVEL]")
 	out := fs.String("out", "demo-out", "directory for labels (ZPL and PNG), events and the trace")
+	withConsole := fs.Bool("console", false, "keep the gateway running after the shipment, with the dock console on --listen, until interrupted")
+	listen := fs.String("listen", config.DefaultHTTPListen, "with --console: the HTTP API and console address")
 	logLevel := fs.String("log-level", "warn", "gateway log level")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -72,6 +74,10 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 
 	// The portal: a simulated LLRP reader on a loopback port. The gateway
 	// connects to it like to a real reader; the cartons move once labelled.
+	httpListen := "127.0.0.1:0"
+	if *withConsole {
+		httpListen = *listen
+	}
 	readerLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -80,7 +86,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	cfg, err := config.Complete(&config.Config{
 		Site: "lyon", Gateway: "dock-demo", DataDir: dataDir,
 		Broker:   config.Broker{Listen: "127.0.0.1:0"},
-		HTTP:     config.HTTP{Listen: "127.0.0.1:0"},
+		HTTP:     config.HTTP{Listen: httpListen},
 		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411r-203", Transport: config.TransportSim}},
 		Readers:  []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: readerLn.Addr().String(), KeepAlive: 2 * time.Second}},
 		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1",
@@ -177,6 +183,15 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	env.stdout.Write(tb)
 	fmt.Fprintln(env.stdout)
 
+	if *withConsole {
+		say("dockgate demo: the dock console is at %s/ (door board %s/doors/DOOR1); Ctrl-C stops the gateway", api, api)
+		select {
+		case <-ctx.Done():
+		case err := <-gwDone:
+			stopped = true
+			return err
+		}
+	}
 	cancel()
 	stopped = true
 	if err := <-gwDone; err != nil {

@@ -41,7 +41,24 @@ type Server struct {
 	health    func() (ok bool, detail any)
 	ln        net.Listener
 	srv       *http.Server
+	pages     Pages
 }
+
+// Pages are web pages served beside the API on its listener (the dock
+// console). A request they claim is theirs: it does not pass the API's
+// bearer check, and they authenticate it themselves by the same rule
+// (Token). Every other request is the API's.
+type Pages interface {
+	http.Handler
+	Claims(r *http.Request) bool
+}
+
+// Mount serves p beside the API.
+func (s *Server) Mount(p Pages) { s.pages = p }
+
+// Token is the token every request must carry: "" on a loopback listener
+// (after Listen), where none is asked for.
+func (s *Server) Token() string { return s.token }
 
 // New makes a server with /healthz and /metrics. health reports readiness
 // and a JSON-able detail; nil means always healthy.
@@ -101,8 +118,21 @@ func (s *Server) Listen(addr string) error {
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Handler is the whole API with authentication, for tests.
-func (s *Server) Handler() http.Handler { return s.auth(s.mux) }
+// Handler is the whole API with authentication, and the pages mounted
+// beside it.
+func (s *Server) Handler() http.Handler {
+	api := s.auth(s.mux)
+	if s.pages == nil {
+		return api
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.pages.Claims(r) {
+			s.pages.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {

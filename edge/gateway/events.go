@@ -11,6 +11,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/dockgate/dockgate/edge/console"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
@@ -94,14 +95,23 @@ func (g *Gateway) stageLotChange(txn *badger.Txn, c lots.Change) error {
 }
 
 func (g *Gateway) stageLotEvents(txn *badger.Txn, c lots.Change) error {
-	if c.Action == "link" || c.FromSite {
-		return nil // links are traced, not published one by one; the site publishes its own changes
+	if c.FromSite {
+		// The site publishes its own changes; a hold heard from it still
+		// opens the door board's alert (its id stands for the change).
+		return g.openLotAlert(txn, c, "urn:uuid:"+stableEventID("site", c.Code, c.Action, c.At.UTC().Format(time.RFC3339Nano)))
 	}
-	if err := g.stage(txn, outbox.Event{Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
+	if c.Action == "link" {
+		return nil // links are traced, not published one by one
+	}
+	id := outbox.NewID()
+	if err := g.stage(txn, outbox.Event{ID: id, Type: "lot." + c.Action, Time: c.At, Source: "lots/" + g.cfg.Gateway,
 		Priority: outbox.PriorityLot}, c); err != nil {
 		return err
 	}
 	if err := g.stageSiteStatus(txn, c); err != nil {
+		return err
+	}
+	if err := g.openLotAlert(txn, c, id); err != nil {
 		return err
 	}
 	if (c.Action == "hold" || c.Action == "recall" || c.Action == "release") && g.epcisHold != nil {
@@ -301,6 +311,10 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		if err := g.store.Update(func(txn *badger.Txn) error {
 			if err := g.stage(txn, outbox.Event{ID: id, Type: "lot.hold.alert", Time: ev.Time, Source: "portal/" + ev.Door,
 				Priority: outbox.PriorityLifecycle}, ev); err != nil {
+				return err
+			}
+			if err := console.OpenAlertIn(txn, console.Alert{ID: id, Kind: "lot.hold.alert", Door: ev.Door, Lot: ev.Lot, EPC: ev.EPC,
+				Direction: ev.Direction, Reason: ev.Reason, Time: ev.Time}); err != nil {
 				return err
 			}
 			return receiving.RecordEventIn(txn, ev.Lot, receiving.EventRef{EventID: id, Type: "lot.hold.alert", Time: ev.Time, Subject: ev.EPC})

@@ -37,6 +37,7 @@ import (
 	"github.com/dockgate/dockgate/edge/broker"
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/console"
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
@@ -131,6 +132,10 @@ type Gateway struct {
 	// site is the gateway's part in a site of gateways (sync.enabled), or nil.
 	site *site
 
+	// The dock console and the hub that feeds it the queued events.
+	hub     *console.Hub
+	console *console.Console
+
 	// EPCIS mappings (edge/epcis).
 	epcisReceipt func(*receiving.Receipt, []receiving.Carton) ([]byte, error)
 	epcisPass    func(*portal.PassEvent, string) ([]byte, error)
@@ -178,6 +183,10 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	obo := cfg.Outbox
 	obo.Logger, obo.Now, obo.OnAlarm = log.With("component", "outbox"), o.Now, g.onAlarm
+	if cfg.HTTP.Listen != "" && !o.Offline {
+		g.hub = console.NewHub()
+		obo.OnQueued = g.hub.Publish
+	}
 	g.obReady = make(chan struct{})
 	g.ob, err = outbox.Open(g.store, obo)
 	close(g.obReady) // alarms raised while opening wait for this
@@ -248,6 +257,9 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 			return nil, err
 		}
 		g.routes()
+		if err := g.openConsole(); err != nil {
+			return nil, err
+		}
 		log.Info("HTTP API listening", "addr", g.api.Addr())
 	}
 	return g, nil
@@ -481,6 +493,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	front, fctx := errgroup.WithContext(runCtx)
 	if g.api != nil {
 		front.Go(func() error { return g.api.Run(fctx) })
+		front.Go(func() error { return g.console.Run(fctx) })
 	}
 	for _, r := range g.readers {
 		front.Go(func() error { return r.Run(fctx) })

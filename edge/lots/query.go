@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,6 +22,8 @@ const (
 
 // Query filters List. Zero fields do not filter.
 type Query struct {
+	// Code keeps the lots whose code starts with it.
+	Code     string
 	Product  string
 	Supplier string
 	Status   Status
@@ -86,7 +89,8 @@ func (r *Registry) List(ctx context.Context, q Query) ([]Lot, error) {
 	err := r.db.View(func(txn *badger.Txn) error {
 		match := func(st *stored) bool {
 			l := &st.Lot
-			if q.Product != "" && l.Product != q.Product || q.Supplier != "" && l.Supplier != q.Supplier ||
+			if q.Code != "" && !strings.HasPrefix(l.Code, q.Code) ||
+				q.Product != "" && l.Product != q.Product || q.Supplier != "" && l.Supplier != q.Supplier ||
 				q.Status != "" && l.Status != q.Status {
 				return false
 			}
@@ -103,7 +107,8 @@ func (r *Registry) List(ctx context.Context, q Query) ([]Lot, error) {
 			return true
 		}
 		if prefix == nil { // no index fits: scan the records
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(kRec), PrefetchValues: true, PrefetchSize: 64})
+			// Records are keyed by code: a code's prefix narrows the scan.
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(kRec + q.Code), PrefetchValues: true, PrefetchSize: 64})
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
 				st := new(stored)

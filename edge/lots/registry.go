@@ -646,6 +646,18 @@ func (r *Registry) Release(ctx context.Context, code, by string) (Lot, error) {
 	return r.change(ctx, code, "release", StatusReleased, "", by, func(s Status) bool { return s == StatusOnHold })
 }
 
+// ReleaseBecause is Release with a reason, kept in the lot's history (the
+// dock console asks for one, as for a hold).
+func (r *Registry) ReleaseBecause(ctx context.Context, code, reason, by string) (Lot, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Lot{}, fmt.Errorf("%w: a release needs a reason", ErrInvalid)
+	}
+	if err := checkReason(reason, by); err != nil {
+		return Lot{}, err
+	}
+	return r.change(ctx, code, "release", StatusReleased, reason, by, func(s Status) bool { return s == StatusOnHold })
+}
+
 // Recall recalls a lot (from any status but recalled); a recall is final.
 func (r *Registry) Recall(ctx context.Context, code, reason, by string) (Lot, error) {
 	if strings.TrimSpace(reason) == "" {

@@ -685,3 +685,37 @@ func TestErrorsQuoteCharacters(t *testing.T) {
 		t.Errorf("65 characters: %v", err)
 	}
 }
+
+// A code's prefix finds its lots, alone or with another filter; a release
+// for a reason keeps the reason in the history and asks for one.
+func TestListByCodeAndReleaseBecause(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	r, _ := newRegistry(t, s, Options{})
+	ctx := context.Background()
+	for _, c := range []string{"SUP-1", "SUP-2", "OTHER-1"} {
+		if _, err := r.Register(ctx, c, Details{Product: "P" + c[:1], Supplier: "ACME"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []Query{{Code: "SUP-"}, {Code: "SUP-", Product: "PS"}} {
+		got, err := r.List(ctx, q)
+		if err != nil || len(got) != 2 || got[0].Code != "SUP-1" || got[1].Code != "SUP-2" {
+			t.Fatalf("List(%+v): %v %+v", q, err, got)
+		}
+	}
+	if _, err := r.Hold(ctx, "SUP-1", "damp cartons", "qa"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReleaseBecause(ctx, "SUP-1", " ", "qa"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("release without a reason: %v", err)
+	}
+	l, err := r.ReleaseBecause(ctx, "SUP-1", "dried and checked", "qa")
+	if err != nil || l.Status != StatusReleased {
+		t.Fatalf("release: %v %+v", err, l)
+	}
+	l, _ = r.Get("SUP-1")
+	if h := l.History[len(l.History)-1]; h.Action != "release" || h.Reason != "dried and checked" || h.By != "qa" {
+		t.Fatalf("history: %+v", l.History)
+	}
+}

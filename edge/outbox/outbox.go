@@ -75,6 +75,13 @@ type Options struct {
 	// from a caller of Admit; it must not block (nor append to the outbox
 	// itself: the writer may be the caller). Alarms are also logged.
 	OnAlarm func(Alarm) `yaml:"-"`
+	// OnQueued, when set, is told of the events each commit put in the
+	// queue (appended, or moved from staging once their change
+	// committed), in sequence order with Seq set, after the commit. It is
+	// called from the writer goroutine and must not block (the events
+	// are its to keep): it is how in-process watchers (the dock console)
+	// see the gateway's events as they become durable.
+	OnQueued func([]Event) `yaml:"-"`
 	// Logger for alarms; nil discards.
 	Logger *slog.Logger `yaml:"-"`
 	// Now is the clock (default time.Now).

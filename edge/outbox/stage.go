@@ -189,6 +189,12 @@ func (ob *Outbox) applyRelay(ts *txnState, from uint64, res *result) (last uint6
 			delete(ob.open, last)
 			ob.pmu.Unlock()
 		}
+		if ob.opt.OnQueued != nil {
+			ev := Event{Seq: seq, Priority: p}
+			if decodeRecord(val, &ev) == nil {
+				ts.queued = append(ts.queued, ev)
+			}
+		}
 		ts.st.nextSeq++
 		ts.st.count[p]++
 		ts.st.bytes[p] += uint64(len(val))

@@ -288,3 +288,44 @@ func TestLateStagedEventIsMovedByAFullPass(t *testing.T) {
 	}
 	t.Cleanup(func() { ob.Close(); s.Close() })
 }
+
+// OnQueued hears of every event once it is in the queue, appended or
+// staged, with its sequence number, and of none whose change rolled back.
+func TestOnQueuedHearsCommittedEvents(t *testing.T) {
+	s := memStore(t)
+	got := make(chan Event, 8)
+	ob := open(t, s, Options{OnQueued: func(evs []Event) {
+		for _, e := range evs {
+			got <- e
+		}
+	}})
+	mustAppend(t, ob, ev("appended", PriorityLifecycle, 1))
+	if err := s.Update(func(txn *badger.Txn) error { return ob.Stage(txn, ev("staged", PriorityLot, 2)) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Update(func(txn *badger.Txn) error {
+		if err := ob.Stage(txn, ev("rolled.back", PriorityLot, 3)); err != nil {
+			return err
+		}
+		return errors.New("refused")
+	})
+	for i, want := range []struct {
+		typ string
+		seq uint64
+		p   Priority
+	}{{"appended", 1, PriorityLifecycle}, {"staged", 2, PriorityLot}} {
+		select {
+		case e := <-got:
+			if e.Type != want.typ || e.Seq != want.seq || e.Priority != want.p || len(e.Body) == 0 {
+				t.Fatalf("event %d: %+v, want %s seq %d", i, e, want.typ, want.seq)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d (%s) never heard of", i, want.typ)
+		}
+	}
+	select {
+	case e := <-got:
+		t.Fatalf("heard of %s, which is not queued", e.Type)
+	default:
+	}
+}

@@ -121,6 +121,9 @@ type txnState struct {
 	wake     bool
 	alarms   []Alarm
 	requeued []Event
+	// queued are the events this commit puts in the queue, kept only for
+	// Options.OnQueued.
+	queued []Event
 }
 
 func (ob *Outbox) commit(batch []request) {
@@ -223,6 +226,9 @@ func (ob *Outbox) commitTxn(ts *txnState) error {
 	}
 	for _, a := range ts.alarms {
 		ob.alarm(a)
+	}
+	if len(ts.queued) > 0 {
+		ob.opt.OnQueued(ts.queued)
 	}
 	// Cleared as acks make room, not by an append that still fit
 	// (an alarm in the lifecycle reserve, a smaller event).
@@ -400,6 +406,10 @@ func (ob *Outbox) applyAppend(ts *txnState, r *request, res *result, diskLow boo
 	ts.appended++
 	ts.wake = true
 	res.seq = ev.Seq
+	if ob.opt.OnQueued != nil {
+		ev.Priority = p
+		ts.queued = append(ts.queued, ev)
+	}
 	return nil
 }
 

@@ -207,17 +207,7 @@ func applyScan(r *Request) error {
 	if r.Scan == "" {
 		return nil
 	}
-	// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs (with or
-	// without the scanner's symbology identifier: ]E0 EAN-13/UPC-A, ]E4
-	// EAN-8, ]I1 ITF).
-	plain := r.Scan
-	for _, id := range []string{"]E0", "]E4", "]I1", "]I0"} {
-		plain = strings.TrimPrefix(plain, id)
-	}
-	if g := gs1.GTIN14(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
-		r.Scan = "(01)" + g
-	}
-	m, err := parseScan(r.Scan)
+	m, err := ParseScan(r.Scan)
 	if err != nil {
 		return invalid("scan: %v", err)
 	}
@@ -272,6 +262,27 @@ func applyScan(r *Request) error {
 		set("po", &r.PO, "400", v)
 	}
 	return conflict
+}
+
+// ParseScan reads a scanned supplier label as a receipt's scan field does:
+// scanner output (a symbology identifier, GS separators), HRI, an element
+// string, a Digital Link URI, or a plain EAN/UPC or ITF-14 barcode (the
+// GTIN alone).
+func ParseScan(s string) (gs1.Message, error) {
+	if s == "" {
+		return gs1.Parse(s) // its error says what to give
+	}
+	// A plain EAN/UPC or ITF-14 barcode: the GTIN alone, no AIs (with or
+	// without the scanner's symbology identifier: ]E0 EAN-13/UPC-A, ]E4
+	// EAN-8, ]I1 ITF).
+	plain := s
+	for _, id := range []string{"]E0", "]E4", "]I1", "]I0"} {
+		plain = strings.TrimPrefix(plain, id)
+	}
+	if g := gs1.GTIN14(plain); len(g) == 14 && strings.Trim(g, "0123456789") == "" && gs1.ValidateValue("01", g) == nil {
+		s = "(01)" + g
+	}
+	return parseScan(s)
 }
 
 // parseScan reads a supplier label in any form: scanner output (symbology
@@ -594,6 +605,9 @@ func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 		if err := txn.Set(keyLotReceipt(rc.Lot, rc.ID), nil); err != nil {
 			return err
 		}
+		if err := txn.Set(keyDoorReceipt(rc.Door, rc.Time, rc.ID), nil); err != nil {
+			return err
+		}
 		return s.stageEvent(txn, createdEvent(rc, cartons))
 	}); err != nil {
 		return nil, fmt.Errorf("record receipt %s: %w", rc.ID, err)
@@ -907,6 +921,31 @@ func (s *Service) Receipt(id string) (*Receipt, error) {
 		return nil, fmt.Errorf("receipt %q: %w", id, err)
 	}
 	return &rc, nil
+}
+
+// DoorReceipts returns the last receipts recorded at a door, newest first,
+// at most max (the door board's receipt in progress and those before it).
+// Receipts recorded by a version without this index are not listed.
+func (s *Service) DoorReceipts(door string, max int) ([]Receipt, error) {
+	var out []Receipt
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		prefix := prefixDoorReceipts(door)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+		defer it.Close()
+		for it.Seek(append(append([]byte(nil), prefix...), 0xff)); it.ValidForPrefix(prefix) && len(out) < max; it.Next() {
+			k := it.Item().Key()[len(prefix):]
+			if len(k) <= 20 {
+				continue
+			}
+			var rc Receipt
+			if err := getJSON(txn, keyReceipt(string(k[20:])), &rc); err != nil {
+				return err
+			}
+			out = append(out, rc)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Carton returns a recorded carton by SSCC.

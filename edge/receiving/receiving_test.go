@@ -651,3 +651,27 @@ func TestTraceKeyErrors(t *testing.T) {
 		}
 	}
 }
+
+// A door's receipts are listed newest first, only that door's, at most max.
+func TestDoorReceipts(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	for _, id := range []string{"asn-a", "asn-b", "asn-c"} {
+		if _, err := r.svc.Receive(ctx, Request{ID: id, Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.svc.Receive(ctx, Request{ID: "asn-x", Door: "DOOR2", GTIN: "09520123456788", Product: "WLD01", Cartons: 1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.svc.DoorReceipts("DOOR1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != "asn-c" || got[1].ID != "asn-b" {
+		t.Fatalf("DOOR1's last 2 receipts: %+v", got)
+	}
+	if got, _ := r.svc.DoorReceipts("DOOR3", 5); len(got) != 0 {
+		t.Fatalf("a door without receipts: %+v", got)
+	}
+}

@@ -94,6 +94,7 @@ var ErrNotFound = errors.New("not found")
 //	rcp/r/<id>                     Receipt
 //	rcp/p/<id>                     receipts with steps left (Resume)
 //	rcp/l/<lot>\x00<id>            receipts of a lot
+//	rcp/d/<door>\x00<time><id>     receipts of a door, oldest first
 //	rcp/e/<lot>\x00<time><eventID> EventRef
 //	ctn/c/<sscc>                   Carton
 //	ctn/l/<lot>\x00<sscc>          cartons of a lot
@@ -103,6 +104,12 @@ func keyReceipt(id string) []byte { return []byte(store.PrefixReceipt + "r/" + i
 func keyPending(id string) []byte { return []byte(store.PrefixReceipt + "p/" + id) }
 func keyLotReceipt(lot, id string) []byte {
 	return []byte(store.PrefixReceipt + "l/" + lot + "\x00" + id)
+}
+func prefixDoorReceipts(door string) []byte {
+	return []byte(store.PrefixReceipt + "d/" + door + "\x00")
+}
+func keyDoorReceipt(door string, t time.Time, id string) []byte {
+	return fmt.Appendf(prefixDoorReceipts(door), "%020d%s", t.UnixNano(), id)
 }
 func prefixLotEvents(lot string) []byte { return []byte(store.PrefixReceipt + "e/" + lot + "\x00") }
 func keyLotEvent(lot string, t time.Time, id string) []byte {

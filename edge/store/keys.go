@@ -25,4 +25,6 @@ const (
 	// A site of gateways (edge/sync): lot statuses heard from the site and
 	// this gateway's own, the index of the cartons other gateways received.
 	PrefixSync = "sy/"
+	// The dock console's door alerts, open and acknowledged.
+	PrefixConsole = "con/"
 )
