@@ -91,6 +91,36 @@ type Config struct {
 	// CaptureTID reads each RFID label's TID bank with its EPC read-back
 	// and records it with the label's encode outcome.
 	CaptureTID bool `yaml:"capture_tid" json:"capture_tid,omitempty"`
+	// Lock locks each RFID label's tag after its EPC is written: "epc"
+	// writes the access password (AccessPasswordFile) to the tag's
+	// reserved bank and locks the EPC bank and the access password
+	// (^RFW,H,P and ^RLM), so that the EPC cannot be changed without the
+	// password; "" (the default) leaves tags unlocked.
+	Lock string `yaml:"lock" json:"lock,omitempty"`
+	// AccessPasswordFile holds the tags' access password (8 hex digits,
+	// not 00000000: a zero password locks nothing); AccessPassword is
+	// read from it, or from DOCKGATE_TAG_ACCESS_PASSWORD, when the
+	// configuration is loaded.
+	AccessPasswordFile string `yaml:"access_password_file" json:"access_password_file,omitempty"`
+	AccessPassword     string `yaml:"-" json:"-"`
+}
+
+// LockEPC is Config.Lock's value that locks the EPC bank.
+const LockEPC = "epc"
+
+// accessPasswordRE is a Gen2 access password: 32 bits in hex.
+var accessPasswordRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}$`)
+
+// CheckAccessPassword reports what is wrong with a tag access password, or
+// nil.
+func CheckAccessPassword(pw string) error {
+	if !accessPasswordRE.MatchString(pw) {
+		return fmt.Errorf("want 8 hex digits (32 bits), got %d characters", len(pw))
+	}
+	if strings.Trim(pw, "0") == "" {
+		return errors.New("00000000 is no password: a tag locked with it opens to anyone; choose another")
+	}
+	return nil
 }
 
 // Serial holds serial line settings.
@@ -385,6 +415,24 @@ func (c Config) Validate() error {
 	case OnEncodeReprint, OnEncodeHold, OnEncodeAlert:
 	default:
 		return bad("on_encode_failure", "%q is not reprint, hold or alert", c.OnEncodeFailure)
+	}
+	switch c.Lock {
+	case "":
+	case LockEPC:
+		prof, _ := firmwareprofiles.Lookup(c.Profile)
+		if prof == nil || !prof.RFID.Supported {
+			return bad("lock", "epc locks RFID tags: the printer's profile %q has no RFID encoder", c.Profile)
+		}
+		if c.AccessPasswordFile == "" && c.AccessPassword == "" {
+			return bad("lock", "epc needs the tags' access password: set access_password_file (a file of 8 hex digits) or DOCKGATE_TAG_ACCESS_PASSWORD")
+		}
+		if c.AccessPassword != "" {
+			if err := CheckAccessPassword(c.AccessPassword); err != nil {
+				return bad("access_password_file", "%v", err)
+			}
+		}
+	default:
+		return bad("lock", "%q is not epc (or left out: tags unlocked)", c.Lock)
 	}
 	if c.CaptureTID && c.VerifyEncode != VerifyReadback && c.VerifyEncode != VerifyBoth {
 		return bad("capture_tid", "the TID is read with the EPC read-back: it needs verify_encode readback or rv+readback (an RFID profile with read_epc and hv), not %s", c.VerifyEncode)

@@ -80,6 +80,11 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{func(c *Config) { c.OnEncodeFailure = "ignore" }, "on_encode_failure"},
 		{func(c *Config) { c.CaptureTID = true }, "capture_tid"},
 		{func(c *Config) { c.CaptureTID, c.Profile, c.VerifyEncode = true, "zebra-zt411r-203", VerifyRV }, "capture_tid"},
+		{func(c *Config) { c.Lock = "tid" }, "lock"},
+		{func(c *Config) { c.Lock, c.AccessPassword = LockEPC, "1A2B3C4D" }, "lock"},  // no RFID encoder
+		{func(c *Config) { c.Lock, c.Profile = LockEPC, "zebra-zt411r-203" }, "lock"}, // no password
+		{func(c *Config) { c.Lock, c.Profile, c.AccessPassword = LockEPC, "zebra-zt411r-203", "00000000" }, "access_password_file"},
+		{func(c *Config) { c.Lock, c.Profile, c.AccessPassword = LockEPC, "zebra-zt411r-203", "1A2B3C" }, "access_password_file"},
 	} {
 		c := ok
 		tc.mod(&c)

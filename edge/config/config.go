@@ -46,6 +46,9 @@ const (
 	EnvMQTTPassword   = "DOCKGATE_MQTT_PASSWORD"
 	EnvBrokerPassword = "DOCKGATE_BROKER_PASSWORD"
 	EnvHTTPToken      = "DOCKGATE_HTTP_TOKEN"
+	// EnvTagAccessPassword is the RFID tags' access password of every
+	// printer with lock: epc, before its access_password_file.
+	EnvTagAccessPassword = "DOCKGATE_TAG_ACCESS_PASSWORD"
 )
 
 // Config is the whole gateway configuration.
@@ -473,6 +476,31 @@ func (c *Config) readSecrets(getenv func(string) string) Problems {
 	read("mqtt.password_file", c.MQTT.PasswordFile, EnvMQTTPassword, &c.MQTT.Password)
 	read("broker.password_file", c.Broker.PasswordFile, EnvBrokerPassword, &c.Broker.Password)
 	read("http.token_file", c.HTTP.TokenFile, EnvHTTPToken, &c.HTTP.Token)
+	for i := range c.Printers {
+		p := &c.Printers[i]
+		if v := getenv(EnvTagAccessPassword); v != "" && p.Lock != "" {
+			p.AccessPassword = strings.TrimSpace(v)
+			if err := printers.CheckAccessPassword(p.AccessPassword); err != nil {
+				probs = append(probs, fmt.Sprintf("%s: %v", EnvTagAccessPassword, err))
+				p.AccessPassword = "" // said here, not again by the printer's checks
+			}
+			continue
+		}
+		if p.AccessPasswordFile == "" {
+			continue
+		}
+		field := fmt.Sprintf("printers[%d].access_password_file", i)
+		b, err := os.ReadFile(p.AccessPasswordFile)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("%s: cannot read %s: %v (point it at a readable file holding the tags' access password, or set %s)", field, p.AccessPasswordFile, errors.Unwrap(err), EnvTagAccessPassword))
+			continue
+		}
+		p.AccessPassword = strings.TrimSpace(string(b))
+		if err := printers.CheckAccessPassword(p.AccessPassword); err != nil {
+			probs = append(probs, fmt.Sprintf("%s: %s: %v", field, p.AccessPasswordFile, err))
+			p.AccessPassword = "" // said here, not again by the printer's checks
+		}
+	}
 	return probs
 }
 

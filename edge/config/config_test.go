@@ -99,6 +99,40 @@ func TestSecretFromEnvironment(t *testing.T) {
 	}
 }
 
+// A printer that locks its tags reads their access password from its file
+// at load; a file that holds no usable password is named with what is
+// wrong.
+func TestTagAccessPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfg := func(file string) []byte {
+		return []byte("printers:\n  - id: P1\n    profile: zebra-zt411r-203\n    transport: tcp\n    address: 127.0.0.1:9100\n    lock: epc\n    access_password_file: " + file + "\n")
+	}
+	c, err := Parse(cfg(write("good", "1a2b3c4d\n")), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Printers[0]; p.AccessPassword != "1a2b3c4d" || p.Lock != "epc" {
+		t.Fatalf("printer %+v", p)
+	}
+	for file, want := range map[string]string{
+		write("zero", "00000000"):     "printers[0].access_password_file: " + filepath.Join(dir, "zero") + ": 00000000 is no password",
+		write("short", "1a2b"):        "printers[0].access_password_file: " + filepath.Join(dir, "short") + ": want 8 hex digits (32 bits), got 4 characters",
+		filepath.Join(dir, "missing"): "printers[0].access_password_file: cannot read " + filepath.Join(dir, "missing"),
+	} {
+		_, err := Parse(cfg(file), func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", file, err, want)
+		}
+	}
+}
+
 func TestInvalidFiles(t *testing.T) {
 	cases := []struct {
 		name string
@@ -110,7 +144,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"unknown nested key", "mqtt:\n  url: tcp://127.0.0.1:1883\n  passwd: x\n",
 			[]string{`line 3: unknown key "passwd" in mqtt; known keys: ack_timeout, burst, ca_file, cert_file, client_id, connect_timeout, healthy_after, inflight, keepalive, key_file, password_file, rate, topic_prefix, url, username`}},
 		{"unknown key in a list item", "printers:\n  - id: P1\n    adress: 1.2.3.4\n",
-			[]string{`line 3: unknown key "adress" in printers[0]; known keys: address, batch_bytes, batch_jobs, capture_tid, device, door, id, label_counter, on_encode_failure, path, profile, serial, status, timeouts, transport, verify_encode`,
+			[]string{`line 3: unknown key "adress" in printers[0]; known keys: access_password_file, address, batch_bytes, batch_jobs, capture_tid, device, door, id, label_counter, lock, on_encode_failure, path, profile, serial, status, timeouts, transport, verify_encode`,
 				`printer P1: transport: missing; set address (host:port) or transport: tcp|serial|usb|file with its settings`}},
 		// A value of the wrong type names its key and what it takes,
 		// never the decoder's Go types (!!str, int64).

@@ -19,6 +19,11 @@ type rfidFormat struct {
 	// reads are the ^FNk^RFR…^FS fields with a ^HVk reply, in the order
 	// of their ^HV.
 	reads []hvRead
+	// ^RFW,H,P^FD<kill>,<access>^FS writes the tag's passwords; ^RLM,k,a,
+	// e,u with e L or P locks its EPC bank (which needs an access password
+	// other than 0).
+	access  string
+	lockEPC bool
 	// ^HRa,b: tag calibration with its table between a and b.
 	calibrate        bool
 	calStart, calEnd string
@@ -36,7 +41,8 @@ type hvRead struct {
 
 var (
 	rsRE   = regexp.MustCompile(`(?i)\^RS([^\^~]*)`)
-	rfwRE  = regexp.MustCompile(`(?i)\^RF[WL][^\^~]*\^FD([^\^~]*)\^FS`)
+	rfwRE  = regexp.MustCompile(`(?i)\^RF[WL](,[^,\^~]*,([^,\^~]*))?[^\^~]*\^FD([^\^~]*)\^FS`)
+	rlmRE  = regexp.MustCompile(`(?i)\^RLM,([^,\^~]*),([^,\^~]*),([^,\^~]*)`)
 	rfrRE  = regexp.MustCompile(`(?i)\^FN(\d{1,4})\^RFR([^\^~]*)\^FS`)
 	hvRE   = regexp.MustCompile(`(?i)(\^FH(.?))?\^HV(\d{1,4}),([^\^~]*)\^FS`)
 	hrRE   = regexp.MustCompile(`(?i)\^HR([^\^~]*)`)
@@ -69,9 +75,24 @@ func parseFormat(zpl []byte) (*rfidFormat, int) {
 			}
 		}
 	}
-	if m := rfwRE.FindSubmatch(zpl); m != nil {
+	for _, m := range rfwRE.FindAllSubmatch(zpl, -1) {
 		any = true
-		r.write = strings.ToUpper(string(m[1]))
+		data := strings.ToUpper(string(m[3]))
+		if strings.EqualFold(strings.TrimSpace(string(m[2])), "P") {
+			// passwords: kill,access
+			if _, access, ok := strings.Cut(data, ","); ok {
+				r.access = strings.TrimSpace(access)
+			}
+			continue
+		}
+		if r.write == "" {
+			r.write = data
+		}
+	}
+	if m := rlmRE.FindSubmatch(zpl); m != nil {
+		any = true
+		e := strings.ToUpper(strings.TrimSpace(string(m[3])))
+		r.lockEPC = e == "L" || e == "P"
 	}
 	// ^FNk^RFR,f,b,n,m^FS: m 2 reads the TID bank, anything else the EPC.
 	banks := map[string]bool{}
@@ -177,7 +198,8 @@ func (s *Sim) printOneLocked(f *Format) bool {
 		}
 		s.prevEPC = r.write
 		tag, tid, ok = epc, tidOf(s.tagsTried), true
-		s.feedLocked(f, Label{Format: f.Seq, Copy: copyN, EPC: epc, TID: tid, Try: t})
+		locked := r.lockEPC && r.access != "" && strings.Trim(r.access, "0") != ""
+		s.feedLocked(f, Label{Format: f.Seq, Copy: copyN, EPC: epc, TID: tid, Try: t, Locked: locked})
 	}
 	if r.write == "" {
 		s.feedLocked(f, Label{Format: f.Seq, Copy: copyN})

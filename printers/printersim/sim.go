@@ -145,6 +145,9 @@ type Label struct {
 	TID string `json:"tid,omitempty"`
 	// Try is the attempt of the tag write (1 for the first tag).
 	Try int `json:"try,omitempty"`
+	// Locked: the format locked the tag's EPC bank with a non-zero access
+	// password (^RFW,H,P and ^RLM).
+	Locked bool `json:"locked,omitempty"`
 }
 
 // caps are what the simulated firmware answers, from its profile.

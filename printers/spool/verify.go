@@ -73,8 +73,9 @@ func (r *runner) tries(p rfidPlan) int {
 // their ZPL, written once per copy (nil wire).
 func (r *runner) wire(j *Job) ([]byte, rfidPlan, error) {
 	rv, readback := r.verifying()
+	lock := r.lockCommands()
 	printed := j.printedBefore()
-	if printed == 0 && !((rv || readback) && j.EPC != "") {
+	if printed == 0 && !((rv || readback || lock != "") && j.EPC != "") {
 		return nil, rfidPlan{}, nil
 	}
 	z := strings.Repeat(j.ZPL, j.Copies)
@@ -85,13 +86,24 @@ func (r *runner) wire(j *Job) ([]byte, rfidPlan, error) {
 		}
 	}
 	var plan rfidPlan
-	if rv || readback {
-		z, plan = withReadback(z, j.Seq, r.readEPC(), readback, readback && r.cfg.CaptureTID)
+	if rv || readback || lock != "" {
+		z, plan = withReadback(z, j.Seq, r.readEPC(), readback, readback && r.cfg.CaptureTID, lock)
 		if !rv {
 			plan.formats = 0
 		}
 	}
 	return []byte(z), plan, nil
+}
+
+// lockCommands are the commands that lock a tag after its write (lock:
+// epc), "" when tags are not locked: the access password written to the
+// reserved bank (kill password left 0), then the access password and the
+// EPC bank locked (^RLM,k,a,e,u; L: writable with the password only).
+func (r *runner) lockCommands() string {
+	if r.cfg.Lock != printers.LockEPC || r.cfg.AccessPassword == "" {
+		return ""
+	}
+	return "^RFW,H,P^FD00000000," + strings.ToUpper(r.cfg.AccessPassword) + "^FS^RLM,,L,L,^FS"
 }
 
 // expect registers the replies a job's wire ZPL will make, in the order

@@ -295,3 +295,44 @@ func TestCaptureTID(t *testing.T) {
 		seen[j.Encode.TID] = true
 	}
 }
+
+// lock: epc writes the access password and locks the EPC bank in the
+// format that writes the tag, after its read-back: every tag that took its
+// EPC is locked, and the job is verified as before.
+func TestLockEPC(t *testing.T) {
+	r, _ := rfidRig(t, printersim.Options{}, func(c *printers.Config) {
+		c.Lock, c.AccessPassword = printers.LockEPC, "1a2b3c4d"
+	})
+	r.sim.FailTags(1) // a voided label's tag is not locked
+	all := ids("L", 3)
+	for i, id := range all {
+		if err := r.sp.Submit(context.Background(), Job{ID: id, Printer: "p1", ZPL: rfidZPL(id, epcN(i), 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := waitAll(t, r.sp, all, 20*time.Second)
+	for _, id := range all {
+		if j := got[id]; j.State != Confirmed || j.Encode == nil || (j.Encode.Outcome != printers.EncodeEncoded && j.Encode.Outcome != printers.EncodeVoided) {
+			t.Fatalf("job %s: %s %+v", id, j.State, j.Encode)
+		}
+	}
+	locked := 0
+	for _, l := range r.sim.Labels() {
+		if l.Void == l.Locked {
+			t.Fatalf("label %+v: a written tag must be locked, a voided one not", l)
+		}
+		if l.Locked {
+			locked++
+		}
+	}
+	if locked != len(all) {
+		t.Fatalf("%d tags locked, want %d", locked, len(all))
+	}
+	for _, f := range r.sim.Formats() {
+		z := string(f.ZPL)
+		lock, hv, xz := strings.Index(z, "^RFW,H,P^FD00000000,1A2B3C4D^FS^RLM,,L,L,^FS"), strings.Index(z, "^HV999"), strings.LastIndex(z, "^XZ")
+		if lock < 0 || hv < 0 || !(hv < lock && lock < xz) {
+			t.Fatalf("format without the lock after its read-back:\n%s", z)
+		}
+	}
+}

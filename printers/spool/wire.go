@@ -226,9 +226,10 @@ const tidBytes = 12
 
 // withReadback adds to each RFID format of zpl a read of its tag
 // (readEPC, the profile's command) with a ^HV reply per label tagged
-// "<seq>.<n>", when readback is set, and returns the plan of the replies
-// the wire ZPL makes. A format whose write is not hex is not read back.
-func withReadback(zpl string, seq uint64, readEPC string, readback, tid bool) (string, rfidPlan) {
+// "<seq>.<n>", when readback is set, and the lock commands lock (none:
+// ""), and returns the plan of the replies the wire ZPL makes. A format
+// whose write is not hex is not read back nor locked.
+func withReadback(zpl string, seq uint64, readEPC string, readback, tid bool, lock string) (string, rfidPlan) {
 	raw, fs, tail := splitFormats(zpl)
 	up := asciiUpper(raw)
 	var plan rfidPlan
@@ -245,24 +246,29 @@ func withReadback(zpl string, seq uint64, readEPC string, readback, tid bool) (s
 		if w.tries > 0 && (plan.tries == 0 || w.tries < plan.tries) {
 			plan.tries = w.tries
 		}
-		if !readback || w.epc == "" {
+		if (!readback && lock == "") || w.epc == "" {
 			b.WriteString(raw[f.start:f.end])
 			continue
 		}
-		tag := strconv.FormatUint(seq, 10) + "." + strconv.Itoa(i+1)
 		b.WriteString(raw[f.start:f.xz])
-		b.WriteString("^FN" + readbackField + readCommand(readEPC, len(w.epc)/2) + "^FS^HV" + readbackField + "," +
-			strconv.Itoa(len(w.epc)) + "," + zebra.VerifyHeader + tag + string(zebra.VerifyOpen) + "," + string(zebra.VerifyClose) + ",L^FS")
-		if tid {
-			b.WriteString("^FN" + tidField + "^RFR,H,0," + strconv.Itoa(tidBytes) + ",2^FS^HV" + tidField + "," +
-				strconv.Itoa(2*tidBytes) + "," + zebra.VerifyHeader + tag + tidSuffix + string(zebra.VerifyOpen) + "," + string(zebra.VerifyClose) + ",L^FS")
-			plan.tids += f.qty
-		}
-		b.WriteString(raw[f.xz:f.end])
 		changed = true
-		for q := 0; q < f.qty; q++ {
-			plan.labels = append(plan.labels, rfidLabel{tag: tag, epc: w.epc})
+		if readback {
+			tag := strconv.FormatUint(seq, 10) + "." + strconv.Itoa(i+1)
+			b.WriteString("^FN" + readbackField + readCommand(readEPC, len(w.epc)/2) + "^FS^HV" + readbackField + "," +
+				strconv.Itoa(len(w.epc)) + "," + zebra.VerifyHeader + tag + string(zebra.VerifyOpen) + "," + string(zebra.VerifyClose) + ",L^FS")
+			if tid {
+				b.WriteString("^FN" + tidField + "^RFR,H,0," + strconv.Itoa(tidBytes) + ",2^FS^HV" + tidField + "," +
+					strconv.Itoa(2*tidBytes) + "," + zebra.VerifyHeader + tag + tidSuffix + string(zebra.VerifyOpen) + "," + string(zebra.VerifyClose) + ",L^FS")
+				plan.tids += f.qty
+			}
+			for q := 0; q < f.qty; q++ {
+				plan.labels = append(plan.labels, rfidLabel{tag: tag, epc: w.epc})
+			}
 		}
+		// The lock follows the write and its read-back, in the same
+		// format: the tag read back is the tag locked.
+		b.WriteString(lock)
+		b.WriteString(raw[f.xz:f.end])
 	}
 	if !changed {
 		return zpl, plan
