@@ -162,6 +162,9 @@ type Config struct {
 	// OnReceipt, when set, is told how long each Receive took and how it
 	// ended (metrics).
 	OnReceipt func(d time.Duration, err error)
+	// LotShipments, when set, gives a lot's trace the shipments its
+	// cartons left in (edge/shipping).
+	LotShipments func(lot string) (any, error)
 }
 
 // Service is the receiving service.

@@ -32,6 +32,8 @@ type LotTrace struct {
 	Receipts    []Receipt     `json:"receipts"`
 	Cartons     []CartonTrace `json:"cartons"`
 	Events      []EventRef    `json:"events"`
+	// Shipments are where the lot's cartons went (Config.LotShipments).
+	Shipments any `json:"shipments,omitempty"`
 }
 
 // ItemTrace is the backward trace of a carton (by SSCC or EPC).
@@ -109,6 +111,11 @@ func (s *Service) TraceLot(lot string) (*LotTrace, error) {
 		t.Registry = rec
 	} else if len(t.Receipts) == 0 {
 		return nil, fmt.Errorf("lot %q: %w", lot, ErrNotFound)
+	}
+	if s.cfg.LotShipments != nil {
+		if t.Shipments, err = s.cfg.LotShipments(lot); err != nil {
+			return nil, fmt.Errorf("shipments of lot %s: %w", lot, err)
+		}
 	}
 	return t, nil
 }
