@@ -15,6 +15,7 @@ const (
 	PrefixReceipt  = "rcp/"  // receipts
 	PrefixCarton   = "ctn/"  // cartons (SSCC) and their links
 	PrefixTag      = "tag/"  // EPC → lot/carton links
+	PrefixShipping = "shp/"  // shipments, loaded cartons, returns, counts and their indexes
 	// Portal reads saved until the passes they make are in the outbox, to
 	// be replayed after a crash: prd/<read time><sequence>, in time order.
 	PrefixPortalRead = "prd/"
