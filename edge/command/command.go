@@ -30,6 +30,9 @@ const (
 	Reprint    = "reprint"
 	LotHold    = "lot.hold"
 	LotRelease = "lot.release"
+	// Ship announces a shipment (edge/shipping), ShipClose ends one.
+	Ship      = "ship"
+	ShipClose = "ship.close"
 )
 
 // Reply statuses.

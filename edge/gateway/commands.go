@@ -15,6 +15,7 @@ import (
 //	reprint      {"job"}: print a job again (after a failed confirmation or on request)
 //	lot.hold     {"lot","reason"}
 //	lot.release  {"lot"}
+//	ship, ship.close  see shippingCommands
 func (g *Gateway) registerCommands() {
 	// A command started is finished even if shutdown begins meanwhile: a
 	// receipt cut in the middle would be remembered as failed under its id.
@@ -63,4 +64,5 @@ func (g *Gateway) registerCommands() {
 		return g.lots.Release(ctx, p.Lot, p.By)
 	})
 	g.printing.commands(g.cmds)
+	g.shippingCommands()
 }

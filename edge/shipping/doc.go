@@ -10,7 +10,7 @@
 //
 // Loading. The portal's out passes at a shipping door are matched to the
 // door's open shipments inside the transaction that records the pass
-// (OnPass, run by the gateway's pass commit under Pass): a carton a
+// (OnPass, run by the gateway's pass commit under LockPass): a carton a
 // shipment expects is loaded on it, and when every expected carton is
 // loaded the shipment is loaded (shipment.loaded). A carton of a lot on
 // hold, recalled or expired, of another shipment, not ordered, or unknown

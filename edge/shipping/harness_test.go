@@ -164,13 +164,13 @@ func (r *rig) pass(door, dir string, epcs ...string) PassResult {
 	r.t.Helper()
 	var res PassResult
 	at := r.clock.add(time.Minute)
-	err := r.ship.Pass(func() error {
-		return r.st.Update(func(txn *badger.Txn) error {
-			var err error
-			res, err = r.ship.OnPass(txn, door, dir, at, epcs)
-			return err
-		})
+	unlock := r.ship.LockPass()
+	err := r.st.Update(func(txn *badger.Txn) error {
+		var err error
+		res, err = r.ship.OnPass(txn, door, dir, at, epcs)
+		return err
 	})
+	unlock()
 	if err != nil {
 		r.t.Fatal(err)
 	}

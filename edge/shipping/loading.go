@@ -19,13 +19,12 @@ import (
 // (a pass of many is told in several events).
 const mismatchesPerEvent = 100
 
-// Pass runs commit, the gateway's transaction of a portal pass in which
-// OnPass runs, with shipping's records locked: no shipment changes between
-// what OnPass reads and the pass's commit.
-func (s *Service) Pass(commit func() error) error {
+// LockPass locks shipping's records for the gateway's transaction of a
+// portal pass, in which OnPass runs, until unlock is called after its
+// commit: no shipment changes between what OnPass reads and the commit.
+func (s *Service) LockPass() (unlock func()) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return commit()
+	return s.mu.Unlock
 }
 
 // passRun is one pass being matched.
@@ -43,7 +42,7 @@ type passRun struct {
 
 // OnPass matches the EPCs (hex) of a pass at a door to the door's
 // shipments, in txn, the transaction that records the pass (the caller
-// holds Pass). At a door of role shipping or both a carton going out (or,
+// holds LockPass). At a door of role shipping or both a carton going out (or,
 // at a shipping door, of unknown direction) that an open shipment of the
 // door asks for is loaded on it; any other carton raises a mismatch, and a
 // carton of the site's that leaves anyway is kept on the door's oldest open
@@ -72,6 +71,10 @@ func (s *Service) OnPass(txn *badger.Txn, door, direction string, at time.Time, 
 		if errors.Is(err, receiving.ErrNotFound) {
 			if out {
 				p.res.Mismatches = append(p.res.Mismatches, Mismatch{EPC: h, Reason: ReasonUnknown})
+				if len(open) > 0 {
+					open[0].Mismatches++
+					p.changed[open[0].ID] = true
+				}
 			}
 			continue
 		}
@@ -143,13 +146,48 @@ func (p *passRun) lot(code string) (*lots.Lot, error) {
 // load loads a carton going out on the shipment that asks for it, or
 // raises its mismatch.
 func (p *passRun) load(open []*Shipment, c *receiving.Carton) error {
+	// The shipment that asked for the carton by SSCC, if it is open.
+	var asked *Shipment
+	if item, err := p.txn.Get(kExpected(c.SSCC)); err == nil {
+		id, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if asked, err = p.shipment(string(id)); err != nil {
+			return err
+		}
+		if asked.Status == StatusShipped {
+			asked = nil
+		}
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
 	mismatch := func(reason, other string, unplanned bool) error {
 		p.res.Mismatches = append(p.res.Mismatches, Mismatch{EPC: c.EPC, SSCC: c.SSCC, Lot: c.Lot, Reason: reason, Shipment: other})
-		if len(open) == 0 || !unplanned {
+		// An unplanned carton left on this truck: the trace must say
+		// so. It stays on the shipment of the door that asked for it (by
+		// SSCC, then by lot), else on the door's oldest.
+		target := (*Shipment)(nil)
+		if asked != nil && asked.Door == p.door {
+			target = asked
+		}
+		for _, sh := range open {
+			if target == nil && slices.ContainsFunc(sh.Lines, func(l Line) bool { return l.Lot == c.Lot }) {
+				target = sh
+			}
+		}
+		if target == nil && len(open) > 0 {
+			target = open[0]
+		}
+		if target == nil {
 			return nil
 		}
-		// It left on this truck: the trace must say so.
-		return p.put(open[0], c, LineUnplanned, reason)
+		target.Mismatches++
+		p.changed[target.ID] = true
+		if !unplanned {
+			return nil
+		}
+		return p.put(target, c, LineUnplanned, reason)
 	}
 	var st cartonState
 	switch err := getJSON(p.txn, kCarton(c.SSCC), &st); {
@@ -177,23 +215,11 @@ func (p *passRun) load(open []*Shipment, c *receiving.Carton) error {
 	if why := p.s.unusable(l); why != "" {
 		return mismatch(why, "", true)
 	}
-	if item, err := p.txn.Get(kExpected(c.SSCC)); err == nil {
-		id, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
+	if asked != nil {
+		if asked.Door != p.door {
+			return mismatch(ReasonOtherShipment, asked.ID, true)
 		}
-		sh, err := p.shipment(string(id))
-		if err != nil {
-			return err
-		}
-		if sh.Status != StatusShipped {
-			if sh.Door != p.door {
-				return mismatch(ReasonOtherShipment, sh.ID, true)
-			}
-			return p.put(sh, c, LineSSCC, "")
-		}
-	} else if !errors.Is(err, badger.ErrKeyNotFound) {
-		return err
+		return p.put(asked, c, LineSSCC, "")
 	}
 	for _, sh := range open {
 		for i, line := range sh.Lines {
@@ -297,10 +323,6 @@ func (p *passRun) unload(c *receiving.Carton) error {
 
 // commit writes what the pass changed and stages its events.
 func (p *passRun) commit(open []*Shipment, direction string) error {
-	if len(open) > 0 && len(p.res.Mismatches) > 0 {
-		open[0].Mismatches += len(p.res.Mismatches)
-		p.changed[open[0].ID] = true
-	}
 	for _, lot := range sortedKeys(p.counts) {
 		if err := putJSON(p.txn, kLotCounts(lot), p.counts[lot]); err != nil {
 			return err
