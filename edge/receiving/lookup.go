@@ -27,6 +27,19 @@ func (s *Service) ReceiptsOfLot(lot string) ([]Receipt, error) {
 	return out, err
 }
 
+// ReceiptIDsOfLot returns the ids of a lot's receipts in id order: one
+// short key scan.
+func (s *Service) ReceiptIDsOfLot(lot string) ([]string, error) {
+	var out []string
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		return scanPrefix(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
+			out = append(out, string(id))
+			return nil
+		})
+	})
+	return out, err
+}
+
 // EachReceipt calls f with every receipt made from from up to to (both
 // inclusive; a zero bound does not bound), in id order. It reads every
 // receipt recorded: it is for reports, not for a request path.

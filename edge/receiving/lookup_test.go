@@ -23,6 +23,9 @@ func TestReceiptsOfLotAndEachReceipt(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].ID != "a-1" || got[1].ID != "a-2" || len(got[1].Cartons) != 2 {
 		t.Fatalf("ReceiptsOfLot = %+v, %v", got, err)
 	}
+	if ids, err := r.svc.ReceiptIDsOfLot(lots[0]); err != nil || len(ids) != 2 || ids[1] != "a-2" {
+		t.Fatalf("ReceiptIDsOfLot = %v, %v", ids, err)
+	}
 	if none, err := r.svc.ReceiptsOfLot("NONE"); err != nil || none == nil || len(none) != 0 {
 		t.Fatalf("ReceiptsOfLot of no lot = %v, %v", none, err)
 	}

@@ -310,8 +310,9 @@ func WriteFSMACSV(w io.Writer, rows []FSMARow) error {
 // FSMASheet is the name of the export's worksheet.
 const FSMASheet = "FSMA 204"
 
-// WriteFSMAXLSX writes the rows as an XLSX workbook: one sheet, a heading
-// row with a filter (sortable), quantities as numbers.
+// WriteFSMAXLSX writes the rows as an XLSX workbook: one sheet, the heading
+// row frozen, the rows a table with a filter and sort button per column,
+// quantities as numbers.
 func WriteFSMAXLSX(w io.Writer, rows []FSMARow) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -320,6 +321,10 @@ func WriteFSMAXLSX(w io.Writer, rows []FSMARow) error {
 	}
 	sw, err := f.NewStreamWriter(FSMASheet)
 	if err != nil {
+		return err
+	}
+	// The heading row stays in view.
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
 	head := make([]any, len(FSMAColumns))
@@ -345,15 +350,25 @@ func WriteFSMAXLSX(w io.Writer, rows []FSMARow) error {
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
 	last, err := excelize.CoordinatesToCellName(len(FSMAColumns), len(rows)+1)
 	if err != nil {
 		return err
 	}
-	if err := f.AutoFilter(FSMASheet, "A1:"+last, nil); err != nil {
+	if len(rows) > 0 {
+		// A table: a filter and sort button on every heading. (The
+		// stream writer makes it without reading the sheet back, as
+		// File.AutoFilter would.)
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "FSMA204", StyleName: "TableStyleLight1"}); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
 		return err
+	}
+	if len(rows) == 0 {
+		if err := f.AutoFilter(FSMASheet, "A1:"+last, nil); err != nil {
+			return err
+		}
 	}
 	_, err = f.WriteTo(w)
 	return err

@@ -308,6 +308,16 @@ func TestFSMA204Export(t *testing.T) {
 	if typ, _ := f.GetCellType(FSMASheet, "A2"); typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset {
 		t.Fatalf("text cell type %v", typ)
 	}
+	// No event: the heading alone.
+	buf.Reset()
+	if err := WriteFSMAXLSX(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := excelize.OpenReader(&buf); err != nil {
+		t.Fatal(err)
+	} else if rows, _ := f.GetRows(FSMASheet); len(rows) != 1 || !slices.Equal(rows[0], FSMAColumns) {
+		t.Fatalf("empty export %q", rows)
+	}
 	// One lot; a day range; dates where the site is.
 	rows, err = r.ship.FSMA204(FSMAQuery{From: "2026-03-03", To: "2026-03-03", Lot: "LOT-A"})
 	if err != nil || len(rows) != 1 || rows[0].CTE != CTEShipping || rows[0].Quantity != 24 {

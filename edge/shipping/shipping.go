@@ -37,7 +37,9 @@ type Lots interface {
 type Receiving interface {
 	Carton(sscc string) (*receiving.Carton, error)
 	CartonByEPC(epcHex string) (*receiving.Carton, error)
+	Receipt(id string) (*receiving.Receipt, error)
 	ReceiptsOfLot(lot string) ([]receiving.Receipt, error)
+	ReceiptIDsOfLot(lot string) ([]string, error)
 	EachReceipt(from, to time.Time, f func(*receiving.Receipt) error) error
 }
 
@@ -94,8 +96,14 @@ type Service struct {
 	now  func() time.Time
 
 	// mu serialises every change of shipping's records, passes included
-	// (see Pass): no two of them read and write the same shipment.
+	// (see LockPass): no two of them read and write the same shipment.
 	mu sync.Mutex
+
+	// receiptCartons caches the number of cartons of each receipt (a
+	// recorded receipt's cartons never change): a lot's stock is then a
+	// key scan of its receipts, not a read of every receipt.
+	rcMu           sync.Mutex
+	receiptCartons map[string]int
 }
 
 // New makes the service.
@@ -115,7 +123,7 @@ func New(cfg Config, st *store.Store, l Lots, recv Receiving, emit Emitter, log 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, st: st, lots: l, recv: recv, emit: emit, log: log, now: now}
+	return &Service{cfg: cfg, st: st, lots: l, recv: recv, emit: emit, log: log, now: now, receiptCartons: map[string]int{}}
 }
 
 func invalid(format string, a ...any) error {
@@ -582,21 +590,15 @@ func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
 	wasOpen := *sh
 	sh.Status = StatusShipped
 	sh.ShippedAt = s.now().UTC()
-	summary := sh.summary()
 	body := shippedBody(sh, cartons, unplanned, s.cfg.MaxEventBytes)
 	err = s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, kShipment(sh.ID), sh); err != nil {
-			return err
-		}
 		if err := txn.Delete(kOpen(&wasOpen)); err != nil {
 			return err
 		}
+		if err := putShipped(txn.Set, sh); err != nil {
+			return err
+		}
 		for _, q := range sh.Shipped {
-			ls := LotShipment{Shipment: sh.ID, Order: sh.Order, Customer: sh.Customer, ShipTo: sh.ShipTo, Door: sh.Door,
-				Time: sh.ShippedAt, Carrier: sh.Carrier, PO: sh.PO, DespatchAdvice: sh.DespatchAdvice, LotQuantity: q}
-			if err := putJSON(txn, kLotShip(q.Lot, sh.ID), ls); err != nil {
-				return err
-			}
 			n, err := getCounts(txn, q.Lot)
 			if err != nil {
 				return err
@@ -607,17 +609,6 @@ func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
 				return err
 			}
 		}
-		for _, k := range sh.Customer.Keys() {
-			if err := putJSON(txn, []byte(pCustomer+k+"\x00"+stamp(sh.ShippedAt)+sh.ID), summary); err != nil {
-				return err
-			}
-		}
-		if err := putJSON(txn, []byte(pOrder+sh.Order+"\x00"+sh.ID), summary); err != nil {
-			return err
-		}
-		if err := txn.Set(kTime(sh.ShippedAt, sh.ID), nil); err != nil {
-			return err
-		}
 		return s.stageEvent(txn, Event{ID: stableID(sh.ID, "shipped"), Type: "shipment.shipped", Time: sh.ShippedAt,
 			Subject: sh.ID, Lots: order, Body: body, Shipment: sh, Cartons: cartons})
 	})
@@ -626,6 +617,38 @@ func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
 	}
 	s.log.Info("shipment shipped", "shipment", sh.ID, "cartons", len(cartons), "missing", len(sh.Missing.SSCCs)+len(sh.Missing.Lines))
 	return sh, nil
+}
+
+// putShipped writes a closed shipment's record and the indexes it is
+// traced by: its lots', its customer's, its order's and its time's.
+func putShipped(set func(k, v []byte) error, sh *Shipment) error {
+	put := func(k []byte, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return set(k, b)
+	}
+	if err := put(kShipment(sh.ID), sh); err != nil {
+		return err
+	}
+	for _, q := range sh.Shipped {
+		ls := LotShipment{Shipment: sh.ID, Order: sh.Order, Customer: sh.Customer, ShipTo: sh.ShipTo, Door: sh.Door,
+			Time: sh.ShippedAt, Carrier: sh.Carrier, PO: sh.PO, DespatchAdvice: sh.DespatchAdvice, LotQuantity: q}
+		if err := put(kLotShip(q.Lot, sh.ID), ls); err != nil {
+			return err
+		}
+	}
+	summary := sh.summary()
+	for _, k := range sh.Customer.Keys() {
+		if err := put([]byte(pCustomer+k+"\x00"+stamp(sh.ShippedAt)+sh.ID), summary); err != nil {
+			return err
+		}
+	}
+	if err := put([]byte(pOrder+sh.Order+"\x00"+sh.ID), summary); err != nil {
+		return err
+	}
+	return set(kTime(sh.ShippedAt, sh.ID), nil)
 }
 
 func (sh *Shipment) summary() ShipmentSummary {

@@ -81,13 +81,26 @@ func (v *stockView) available(lot string) (int, error) {
 
 // receivedCartons counts the cartons of a lot's receipts.
 func (s *Service) receivedCartons(lot string) (int, error) {
-	rcs, err := s.recv.ReceiptsOfLot(lot)
+	ids, err := s.recv.ReceiptIDsOfLot(lot)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, rc := range rcs {
-		n += len(rc.Cartons)
+	for _, id := range ids {
+		s.rcMu.Lock()
+		c, ok := s.receiptCartons[id]
+		s.rcMu.Unlock()
+		if !ok {
+			rc, err := s.recv.Receipt(id)
+			if err != nil {
+				return 0, err
+			}
+			c = len(rc.Cartons)
+			s.rcMu.Lock()
+			s.receiptCartons[id] = c
+			s.rcMu.Unlock()
+		}
+		n += c
 	}
 	return n, nil
 }
