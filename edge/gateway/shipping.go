@@ -19,14 +19,17 @@ import (
 )
 
 // openShipping makes the shipping service: shipments leave through the
-// doors of role shipping or both, and FSMA 204 rows name the site by its
-// id and GLN.
+// doors of role shipping or both, returns come in at the doors with
+// returns set, and FSMA 204 rows name the site by its id and GLN.
 func (g *Gateway) openShipping() {
-	doors := map[string]string{}
+	doors, returns := map[string]string{}, map[string]string{}
 	for _, d := range g.cfg.Doors {
 		doors[d.ID] = d.Role
+		if d.Returns != "" {
+			returns[d.ID] = d.Returns
+		}
 	}
-	g.ship = shipping.New(shipping.Config{Doors: doors, MaxEventBytes: g.maxEventBytes(),
+	g.ship = shipping.New(shipping.Config{Doors: doors, ReturnsDoors: returns, MaxEventBytes: g.maxEventBytes(),
 		Site: g.cfg.Site + ", GLN " + g.siteGLN()},
 		g.store, g.lots, g.recv, shippingEmitter{g}, g.log.With("component", "shipping"), g.now)
 }

@@ -45,19 +45,18 @@ type passRun struct {
 // holds LockPass). At a door of role shipping or both a carton going out (or,
 // at a shipping door, of unknown direction) that an open shipment of the
 // door asks for is loaded on it; any other carton raises a mismatch, and a
-// carton of the site's that leaves anyway is kept on the door's oldest open
-// shipment as unplanned. A carton of an open shipment of the door going in
-// is taken back off it. Passes at receiving doors change nothing.
+// carton of the site's that leaves anyway is kept on a shipment of the
+// door as unplanned. A carton of an open shipment of the door going in is
+// taken back off it; one that left with a shipment, going in at a returns
+// door (Config.ReturnsDoors), is returned. Other passes change nothing.
 func (s *Service) OnPass(txn *badger.Txn, door, direction string, at time.Time, epcs []string) (PassResult, error) {
 	p := &passRun{s: s, txn: txn, door: door, at: at.UTC(), ships: map[string]*Shipment{}, changed: map[string]bool{},
 		counts: map[string]*lotCounts{}, lots: map[string]*lots.Lot{},
-		res: PassResult{Loaded: []string{}, Unloaded: []string{}, Mismatches: []Mismatch{}, Complete: []string{}}}
-	role := s.cfg.Doors[door]
-	if role != portal.RoleShipping && role != portal.RoleBoth {
-		return p.res, nil
-	}
-	out := direction == portal.DirectionOut || role == portal.RoleShipping && direction == portal.DirectionUnknown
-	in := direction == portal.DirectionIn
+		res: PassResult{Loaded: []string{}, Unloaded: []string{}, Mismatches: []Mismatch{}, Complete: []string{}, Returned: []string{}}}
+	role, returns := s.cfg.Doors[door], s.cfg.ReturnsDoors[door]
+	shipDoor := role == portal.RoleShipping || role == portal.RoleBoth
+	out := shipDoor && (direction == portal.DirectionOut || role == portal.RoleShipping && direction == portal.DirectionUnknown)
+	in := direction == portal.DirectionIn && (shipDoor || returns != "")
 	if !out && !in {
 		return p.res, nil
 	}
@@ -81,10 +80,15 @@ func (s *Service) OnPass(txn *badger.Txn, door, direction string, at time.Time, 
 		if err != nil {
 			return p.res, err
 		}
-		if out {
+		switch {
+		case out:
 			err = p.load(open, c)
-		} else {
-			err = p.unload(c)
+		case shipDoor:
+			if err = p.unload(c); err == nil && returns != "" {
+				err = p.returned(c, returns)
+			}
+		default:
+			err = p.returned(c, returns)
 		}
 		if err != nil {
 			return p.res, fmt.Errorf("carton %s: %w", c.SSCC, err)
@@ -318,6 +322,43 @@ func (p *passRun) unload(c *receiving.Carton) error {
 	}
 	p.changed[sh.ID] = true
 	p.res.Unloaded = append(p.res.Unloaded, c.SSCC)
+	return nil
+}
+
+// returned records a carton that left with a shipment and comes in
+// through a returns door as a return in the door's condition (quarantine
+// for a recalled lot). A carton in stock, on an open shipment or back
+// already is not one.
+func (p *passRun) returned(c *receiving.Carton, condition string) error {
+	var st cartonState
+	if err := getJSON(p.txn, kCarton(c.SSCC), &st); errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if st.Return != "" {
+		return nil
+	}
+	sh, err := p.shipment(st.Shipment)
+	if err != nil || sh.Status != StatusShipped {
+		return err
+	}
+	l, err := p.lot(c.Lot)
+	if err != nil {
+		return err
+	}
+	id := p.door + "." + c.SSCC + "." + strconv.FormatInt(p.at.UnixNano(), 36)
+	ret := cartonReturn(id, p.at, p.door, condition, c, sh)
+	ret.Source = "portal"
+	routeRecalled(ret, l)
+	n, err := p.lotCounts(c.Lot)
+	if err != nil {
+		return err
+	}
+	if err := p.s.putReturn(p.txn, ret, n); err != nil {
+		return err
+	}
+	p.res.Returned = append(p.res.Returned, ret.ID)
 	return nil
 }
 

@@ -253,6 +253,7 @@ type PassResult struct {
 	Unloaded   []string   `json:"unloaded"` // SSCCs taken back
 	Mismatches []Mismatch `json:"mismatches"`
 	Complete   []string   `json:"complete"` // shipments now loaded
+	Returned   []string   `json:"returned"` // returns recorded at a returns door
 }
 
 // LotShipment is one shipment of one lot: the trace of a lot, its recall

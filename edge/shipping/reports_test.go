@@ -341,3 +341,37 @@ func TestFSMA204Export(t *testing.T) {
 		t.Errorf("unknown lot: %v", err)
 	}
 }
+
+// A carton that left with a shipment and comes back in through a returns
+// door is a return in the door's condition; one of a recalled lot goes to
+// quarantine; a carton in stock passing in is none.
+func TestReturnsDoor(t *testing.T) {
+	r := newRig(t)
+	r.ship.cfg.ReturnsDoors = map[string]string{"DOOR1": ConditionResaleable}
+	a := r.receive("RA", gtinA, "LOT-A", "2026-09-30", 3, 12)
+	b := r.receive("RB", gtinB, "LOT-B", "2026-09-30", 1, 0)
+	r.shipAll("S1", acme, a.Cartons[0], b.Cartons[0])
+	if _, err := r.lots.Recall(context.Background(), "LOT-B", "supplier recall", "qa"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.pass("DOOR1", portal.DirectionIn, r.epc(a.Cartons[0]), r.epc(b.Cartons[0]), r.epc(a.Cartons[1]))
+	if len(res.Returned) != 2 {
+		t.Fatalf("pass at the returns door: %+v", res)
+	}
+	ev := r.events("carton.returned")
+	if len(ev) != 2 || ev[0].Return.Condition != ConditionResaleable || ev[0].Return.Customer.ID != "C-ACME" || ev[0].Return.Source != "portal" ||
+		ev[1].Return.Condition != ConditionQuarantine || ev[1].Return.Requested != ConditionResaleable {
+		t.Fatalf("returns %+v", ev)
+	}
+	if st, _ := r.ship.StockOf("LOT-A"); st.InStock != 3 || st.Returned != 1 {
+		t.Fatalf("stock %+v", st)
+	}
+	// Read again at the door: back already, nothing more.
+	if res := r.pass("DOOR1", portal.DirectionIn, r.epc(a.Cartons[0])); len(res.Returned) != 0 {
+		t.Fatalf("second pass: %+v", res)
+	}
+	// Going out at the returns door (a receiving door) is nothing.
+	if res := r.pass("DOOR1", portal.DirectionOut, r.epc(a.Cartons[2])); len(res.Returned)+len(res.Mismatches)+len(res.Loaded) != 0 {
+		t.Fatalf("out pass at a receiving door: %+v", res)
+	}
+}

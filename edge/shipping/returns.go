@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -62,7 +63,6 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 	}
 	var sh *Shipment
 	if carton != nil {
-		ret.SSCC, ret.EPC, ret.Lot, ret.GTIN, ret.Cartons = carton.SSCC, carton.EPC, carton.Lot, carton.GTIN, 1
 		var st cartonState
 		err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, kCarton(carton.SSCC), &st) })
 		switch {
@@ -82,10 +82,8 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 		if r.Shipment != "" && r.Shipment != sh.ID {
 			return nil, conflict("shipment: carton %s left with shipment %s, not %s", carton.SSCC, sh.ID, r.Shipment)
 		}
-		ret.Quantity, ret.Unit = float64(max(carton.Qty, 1)), "EA"
-		if carton.Qty <= 0 {
-			ret.Unit = "CS"
-		}
+		ret = cartonReturn(r.ID, ret.Time, r.Door, r.Condition, carton, sh)
+		ret.Reason, ret.RMA, ret.Source, ret.RequestHash = r.Reason, r.RMA, r.Source, hash
 	} else {
 		m, _ := parseScan(r.Scan) // normaliseReturn checked it
 		gtin, _ := m.Get("01")
@@ -116,52 +114,75 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 			ret.Unit = "EA"
 		}
 	}
-	if sh != nil {
+	if sh != nil && carton == nil {
 		ret.Shipment, ret.Order = sh.ID, sh.Order
 		c := sh.Customer
 		ret.Customer = &c
 	}
-	if l.Status == lots.StatusRecalled && ret.Condition != ConditionQuarantine {
-		ret.Requested, ret.Condition = ret.Condition, ConditionQuarantine
-		ret.Routed = "lot " + l.Code + " is recalled: its returns go to quarantine"
-	}
+	routeRecalled(ret, &l)
 	err = s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, kReturn(ret.ID), ret); err != nil {
-			return err
-		}
-		if err := putJSON(txn, []byte(pLotReturn+ret.Lot+"\x00"+stamp(ret.Time)+ret.ID), ret); err != nil {
-			return err
-		}
 		n, err := getCounts(txn, ret.Lot)
 		if err != nil {
 			return err
 		}
-		if ret.Cartons > 0 {
-			if err := putJSON(txn, kCarton(ret.SSCC), cartonState{Return: ret.ID, Condition: ret.Condition}); err != nil {
-				return err
-			}
-			n.Shipped--
-			n.Returned++
-			switch ret.Condition {
-			case ConditionDamaged:
-				n.Damaged++
-			case ConditionQuarantine:
-				n.Quarantined++
-			}
-		} else {
-			n.ReturnedUnits += ret.Quantity
-		}
-		if err := putJSON(txn, kLotCounts(ret.Lot), n); err != nil {
+		if err := s.putReturn(txn, ret, &n); err != nil {
 			return err
 		}
-		return s.stageEvent(txn, Event{ID: stableID("return", ret.ID), Type: "carton.returned", Time: ret.Time,
-			Subject: ret.ID, Lots: []string{ret.Lot}, Body: ret, Return: ret})
+		return putJSON(txn, kLotCounts(ret.Lot), n)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record return %s: %w", ret.ID, err)
 	}
 	s.log.Info("return recorded", "return", ret.ID, "lot", ret.Lot, "condition", ret.Condition, "sscc", ret.SSCC)
 	return ret, nil
+}
+
+// routeRecalled sends a return of a recalled lot to quarantine.
+func routeRecalled(ret *Return, l *lots.Lot) {
+	if l.Status == lots.StatusRecalled && ret.Condition != ConditionQuarantine {
+		ret.Requested, ret.Condition = ret.Condition, ConditionQuarantine
+		ret.Routed = "lot " + l.Code + " is recalled: its returns go to quarantine"
+	}
+}
+
+// putReturn writes a return, its carton's state and its event in txn, and
+// counts it in n, the lot's counts (the caller writes them).
+func (s *Service) putReturn(txn *badger.Txn, ret *Return, n *lotCounts) error {
+	if err := putJSON(txn, kReturn(ret.ID), ret); err != nil {
+		return err
+	}
+	if err := putJSON(txn, []byte(pLotReturn+ret.Lot+"\x00"+stamp(ret.Time)+ret.ID), ret); err != nil {
+		return err
+	}
+	if ret.Cartons > 0 {
+		if err := putJSON(txn, kCarton(ret.SSCC), cartonState{Return: ret.ID, Condition: ret.Condition}); err != nil {
+			return err
+		}
+		n.Shipped--
+		n.Returned++
+		switch ret.Condition {
+		case ConditionDamaged:
+			n.Damaged++
+		case ConditionQuarantine:
+			n.Quarantined++
+		}
+	} else {
+		n.ReturnedUnits += ret.Quantity
+	}
+	return s.stageEvent(txn, Event{ID: stableID("return", ret.ID), Type: "carton.returned", Time: ret.Time,
+		Subject: ret.ID, Lots: []string{ret.Lot}, Body: ret, Return: ret})
+}
+
+// cartonReturn is the return of a carton that left with sh.
+func cartonReturn(id string, at time.Time, door, condition string, c *receiving.Carton, sh *Shipment) *Return {
+	ret := &Return{ID: id, Time: at, Door: door, SSCC: c.SSCC, EPC: c.EPC, Lot: c.Lot, GTIN: c.GTIN, Cartons: 1,
+		Quantity: float64(max(c.Qty, 1)), Unit: "EA", Condition: condition, Shipment: sh.ID, Order: sh.Order}
+	if c.Qty <= 0 {
+		ret.Unit = "CS"
+	}
+	cust := sh.Customer
+	ret.Customer = &cust
+	return ret
 }
 
 func (s *Service) normaliseReturn(r *ReturnRequest) error {

@@ -72,6 +72,10 @@ type Config struct {
 	// Doors maps every configured door to its role (portal.RoleReceiving,
 	// RoleShipping, RoleBoth): shipments leave through shipping doors.
 	Doors map[string]string
+	// ReturnsDoors maps the doors whose in passes record returns to the
+	// condition the returned cartons get (ConditionResaleable,
+	// ConditionDamaged, ConditionQuarantine).
+	ReturnsDoors map[string]string
 	// MaxCartons bounds the cartons of one shipment (default 2000).
 	MaxCartons int
 	// MaxEventBytes is the outbox's bound on an event body (default 256
