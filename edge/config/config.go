@@ -192,7 +192,7 @@ const TransportSim = "sim"
 // Labels configures label rendering.
 type Labels struct {
 	// Carton is the template used for carton labels at receiving: a built-in
-	// name (carton, item, pallet) or a template file.
+	// name (carton, item, pallet, pallet-ship) or a template file.
 	Carton string `yaml:"carton"`
 	// Templates maps extra template names to files.
 	Templates map[string]string `yaml:"templates"`
