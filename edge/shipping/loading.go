@@ -399,7 +399,9 @@ func (p *passRun) commit(open []*Shipment, direction string) error {
 		}
 		slices.Sort(lotsOf)
 		body := map[string]any{"door": p.door, "direction": direction, "time": p.at, "shipments": ids, "cartons": ms}
-		if err := p.s.stageEvent(p.txn, Event{ID: stableID(p.door, stamp(p.at), "mismatch", strconv.Itoa(part)), Type: "shipment.mismatch",
+		// Named by its first carton: a pass committed in chunks of tags
+		// has events of its own per chunk, the same again on a replay.
+		if err := p.s.stageEvent(p.txn, Event{ID: stableID(p.door, stamp(p.at), "mismatch", ms[0].EPC), Type: "shipment.mismatch",
 			Time: p.at, Subject: p.door, Lots: slices.Compact(lotsOf), Body: body}); err != nil {
 			return err
 		}

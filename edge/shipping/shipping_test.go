@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/rfid/portal"
 )
@@ -263,5 +266,28 @@ func TestHoldAfterAnnounceStopsLoading(t *testing.T) {
 	sh, _ := r.ship.Get("S1")
 	if sh.Unplanned != 1 || sh.Loaded != 0 {
 		t.Fatalf("shipment %+v", sh)
+	}
+}
+
+// A pass committed in chunks (one OnPass per chunk, at the same time) has
+// a mismatch event per chunk, each with an id of its own.
+func TestChunkedPassMismatchIDs(t *testing.T) {
+	r := newRig(t)
+	a := r.receive("RA", gtinA, "LOT-A", "2026-09-30", 2, 0)
+	at := r.clock.add(time.Minute)
+	for _, sscc := range a.Cartons {
+		unlock := r.ship.LockPass()
+		err := r.st.Update(func(txn *badger.Txn) error {
+			_, err := r.ship.OnPass(txn, "DOOR2", portal.DirectionOut, at, []string{r.epc(sscc)})
+			return err
+		})
+		unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := r.events("shipment.mismatch")
+	if len(ev) != 2 || ev[0].ID == ev[1].ID {
+		t.Fatalf("mismatch events %+v", ev)
 	}
 }

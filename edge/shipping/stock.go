@@ -79,6 +79,10 @@ func (v *stockView) available(lot string) (int, error) {
 	return n - v.reserved[lot], err
 }
 
+// maxCachedReceipts bounds the receipts whose carton counts are cached
+// (a few MB).
+const maxCachedReceipts = 50000
+
 // receivedCartons counts the cartons of a lot's receipts.
 func (s *Service) receivedCartons(lot string) (int, error) {
 	ids, err := s.recv.ReceiptIDsOfLot(lot)
@@ -97,6 +101,9 @@ func (s *Service) receivedCartons(lot string) (int, error) {
 			}
 			c = len(rc.Cartons)
 			s.rcMu.Lock()
+			if len(s.receiptCartons) >= maxCachedReceipts {
+				clear(s.receiptCartons) // bounded memory; read again as needed
+			}
 			s.receiptCartons[id] = c
 			s.rcMu.Unlock()
 		}
