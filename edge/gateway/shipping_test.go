@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/epcis/epcistest"
 	"github.com/dockgate/dockgate/edge/receiving"
@@ -361,4 +363,57 @@ type epcisDoc struct {
 			Order           string `json:"dockgate:order"`
 		} `json:"eventList"`
 	} `json:"epcisBody"`
+}
+
+// The shipping routes answer bad input with a 4xx naming it, and change
+// nothing.
+func TestShippingRouteErrors(t *testing.T) {
+	cfg, err := config.Complete(&config.Config{Site: "t", Gateway: "gw", DataDir: t.TempDir(),
+		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1"}}, {DoorConfig: portal.DoorConfig{ID: "DOOR2", Role: portal.RoleShipping}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	g.api = api.New("", slog.New(slog.DiscardHandler), g.health)
+	g.routes()
+	h := g.api.Handler()
+	if code := serve(t, h, http.MethodPost, "/receipts", receiving.Request{Door: "DOOR1", GTIN: "09506000134352", Cartons: 1}, nil); code != http.StatusCreated {
+		t.Fatalf("receipt: %d", code)
+	}
+	ship := `{"id":"S1","door":"DOOR2","order":"1","customer":{"name":"A","id":"A"},"ship_to":{"address":"x"},"ssccs":[]}`
+	for _, c := range []struct {
+		method, target, body string
+		code                 int
+		want                 string
+	}{
+		{"POST", "/shipments", `{"door":"DOOR2","ordr":"1"}`, 400, `unknown field \"ordr\"`},
+		{"POST", "/shipments", strings.Replace(ship, "DOOR2", "DOOR1", 1), 400, "it is a receiving door"},
+		{"POST", "/shipments", ship, 400, "say what should leave"},
+		{"POST", "/shipments", strings.Replace(ship, `"ssccs":[]`, `"lines":[{"lot":"NOPE","cartons":1}]`, 1), 409, "not in the lot registry"},
+		{"GET", "/shipments/NOPE", "", 404, `shipment \"NOPE\": not found`},
+		{"POST", "/shipments/NOPE/close", "", 404, "not found"},
+		{"POST", "/returns", `{"sscc":"123","condition":"damaged"}`, 400, "sscc:"},
+		{"POST", "/returns", `{"scan":"(01)09506000134352(10)NOPE","condition":"damaged"}`, 409, "not in the lot registry"},
+		{"POST", "/counts", `{"lot":"NOPE"}`, 400, "quantity, epcs"},
+		{"GET", "/lots/NOPE/recall-report", "", 404, "not found"},
+		{"GET", "/trace/customer/NOPE", "", 404, "no shipment to it"},
+		{"GET", "/trace/order/NOPE", "", 404, "no shipment of it"},
+		{"GET", "/fsma204?from=2026-01-01&to=2026-01-31&format=pdf", "", 400, "format"},
+		{"GET", "/fsma204?from=2026-01-01&to=2026-01-31&lots=X", "", 400, "lots: not a parameter"},
+		{"GET", "/fsma204?from=2026-01-01", "", 400, "to:"},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(c.method, c.target, strings.NewReader(c.body)))
+		if w.Code != c.code || !strings.Contains(w.Body.String(), c.want) {
+			t.Errorf("%s %s %s: %d %s; want %d with %q", c.method, c.target, c.body, w.Code, w.Body, c.code, c.want)
+		}
+	}
+	if sh, _ := g.Shipping().Get("S1"); sh != nil {
+		t.Fatalf("a refused shipment was recorded: %+v", sh)
+	}
 }
