@@ -115,8 +115,8 @@ func TestShipAndFSMA204ThroughTheGateway(t *testing.T) {
 	runDefaultGateway(t, httpAddr, "-c", cfg)
 	out, errOut, code := runCLI(t, "receive", "-c", cfg, "--door", "DOOR1", "--supplier", "Acme",
 		"--scan", "(01)09520123456788(10)SUP-9", "--cartons", "2")
-	if code != 0 {
-		t.Fatalf("receive: %d %s", code, errOut)
+	if code != 0 || !strings.Contains(out, `"lot": "SUP-9"`) {
+		t.Fatalf("receive: %d %s %s", code, out, errOut)
 	}
 	out, errOut, code = runCLI(t, "ship", "-c", cfg, "--id", "S-9", "--door", "DOOR2", "--order", "77", "--customer", "Acme Retail",
 		"--customer-id", "C-1", "--ship-to", "Dock 4, 1 rue X", "--lot", "SUP-9=2")
