@@ -20,8 +20,8 @@ import (
 //	shp/c/<sscc>                          cartonState: where a carton last went
 //	shp/n/<lot>                           lotCounts: a lot's cartons loaded, shipped, returned
 //	shp/ls/<lot>\x00<id>                  LotShipment (on close)
-//	shp/cu/<customer>\x00<time><id>       ShipmentSummary by customer key (on close)
-//	shp/or/<order>\x00<id>                ShipmentSummary by order (on close)
+//	shp/cu/<customer>\x00<time><id>       ShipmentSummary by customer key, binary (summary.go; on close)
+//	shp/or/<order>\x00<id>                ShipmentSummary by order, binary (on close)
 //	shp/t/<time><id>                      shipments by the time they left (on close)
 //	shp/r/<id>                            Return
 //	shp/rl/<lot>\x00<time><id>            Return, by lot
@@ -112,21 +112,23 @@ func getJSON(txn *badger.Txn, k []byte, v any) error {
 }
 
 // scan calls f with the key suffix and value (nil unless values) of every
-// key under prefix, in key order.
+// key under prefix, in key order. Both are valid only while f runs.
 func scan(txn *badger.Txn, prefix []byte, values bool, f func(suffix, val []byte) error) error {
 	opt := badger.IteratorOptions{Prefix: prefix, PrefetchValues: values, PrefetchSize: 256}
 	it := txn.NewIterator(opt)
 	defer it.Close()
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
-		var v []byte
+		k := item.Key()[len(prefix):]
+		var err error
 		if values {
-			var err error
-			if v, err = item.ValueCopy(nil); err != nil {
-				return err
-			}
+			// The value is f's only while it runs (no copy): f decodes
+			// it or copies what it keeps.
+			err = item.Value(func(v []byte) error { return f(k, v) })
+		} else {
+			err = f(k, nil)
 		}
-		if err := f(item.Key()[len(prefix):], v); err != nil {
+		if err != nil {
 			return err
 		}
 	}

@@ -644,12 +644,13 @@ func putShipped(set func(k, v []byte) error, sh *Shipment) error {
 		}
 	}
 	summary := sh.summary()
+	enc := appendSummary(nil, &summary)
 	for _, k := range sh.Customer.Keys() {
-		if err := put([]byte(pCustomer+k+"\x00"+stamp(sh.ShippedAt)+sh.ID), summary); err != nil {
+		if err := set([]byte(pCustomer+k+"\x00"+stamp(sh.ShippedAt)+sh.ID), enc); err != nil {
 			return err
 		}
 	}
-	if err := put([]byte(pOrder+sh.Order+"\x00"+sh.ID), summary); err != nil {
+	if err := set([]byte(pOrder+sh.Order+"\x00"+sh.ID), enc); err != nil {
 		return err
 	}
 	return set(kTime(sh.ShippedAt, sh.ID), nil)

@@ -98,10 +98,10 @@ func (s *Service) tracePrefix(prefix []byte) (*PartyTrace, error) {
 	t := &PartyTrace{Shipments: []ShipmentSummary{}, Lots: []LotOrigin{}}
 	byLot := map[string]*LotOrigin{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scan(txn, prefix, true, func(_, v []byte) error {
-			var sum ShipmentSummary
-			if err := json.Unmarshal(v, &sum); err != nil {
-				return err
+		return scan(txn, prefix, true, func(k, v []byte) error {
+			sum, err := decodeSummary(v)
+			if err != nil {
+				return fmt.Errorf("%w: key %q", err, k)
 			}
 			t.Shipments = append(t.Shipments, sum)
 			for _, q := range sum.Lots {
