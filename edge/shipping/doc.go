@@ -23,14 +23,15 @@
 //
 // Returns put a carton (by EPC or SSCC) or units (a scan of (01)+(10))
 // back under their lot with a condition; a return of a recalled lot goes to
-// quarantine whatever was asked. Counts compare a counted quantity, or the
+// quarantine whatever was asked. At a returns door the portal's in passes
+// return the cartons that left with a shipment, in the door's condition. Counts compare a counted quantity, or the
 // EPCs of an RFID sweep, with the stock the gateway knows per lot.
 //
 // Traces and reports read indexes written when a shipment closes, so that
 // none of them reads cartons: a lot's shipments (its trace and recall
 // report, and the FSMA 204 rows of one lot), a customer's and an order's
-// shipments (trace customer, trace order), and shipments by time (the FSMA
-// 204 export of a date range).
+// shipments (trace customer, trace order; compact binary summaries, see
+// summary.go), and shipments by time (the FSMA 204 export of a date range).
 //
 // Every change and its events commit in one transaction: the emitter
 // stages them (outbox.Stage) in the transaction of the change.
