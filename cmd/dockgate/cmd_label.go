@@ -59,7 +59,7 @@ type labelRenderOutput struct {
 
 func runLabelRender(_ context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "label render", "dockgate label render --template NAME|FILE --profile ID [--set key=value]... [--qty N] --out FILE.zpl|FILE.png|-")
-	tmplName := fs.String("template", "", "built-in template name (carton, item, pallet) or a template YAML file")
+	tmplName := fs.String("template", "", "built-in template name (carton, item, pallet, pallet-ship) or a template YAML file")
 	profID := fs.String("profile", "", "firmware profile id (see dockgate profiles list)")
 	qty := fs.Int("qty", 1, "number of identical labels (^PQ)")
 	out := fs.String("out", "", "output: FILE.zpl, FILE.png, or - for ZPL on stdout")
@@ -88,7 +88,7 @@ func runLabelRender(_ context.Context, env *cliEnv, args []string) error {
 	tmpl, ok := label.Builtin(*tmplName)
 	if !ok {
 		if _, err := os.Stat(*tmplName); err != nil {
-			return fmt.Errorf("--template %q is neither a built-in (carton, item, pallet) nor a readable file", *tmplName)
+			return fmt.Errorf("--template %q is neither a built-in (carton, item, pallet, pallet-ship) nor a readable file", *tmplName)
 		}
 		var err error
 		if tmpl, err = label.LoadTemplate(*tmplName); err != nil {

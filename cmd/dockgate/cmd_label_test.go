@@ -108,7 +108,7 @@ func TestLabelRenderErrors(t *testing.T) {
 func TestLabelTemplatesAndProfiles(t *testing.T) {
 	out, _, code := labelCLI(t, "label", "templates")
 	var ts []templateJSON
-	if code != 0 || json.Unmarshal([]byte(out), &ts) != nil || len(ts) != 3 || ts[0].Name != "carton" {
+	if code != 0 || json.Unmarshal([]byte(out), &ts) != nil || len(ts) != 4 || ts[0].Name != "carton" || ts[3].Name != "pallet-ship" {
 		t.Fatalf("templates: exit %d %s", code, out)
 	}
 	out, _, code = labelCLI(t, "profiles", "list")

@@ -31,6 +31,9 @@ const (
 	Cancel     = "cancel"
 	LotHold    = "lot.hold"
 	LotRelease = "lot.release"
+	// Ship announces a shipment (edge/shipping), ShipClose ends one.
+	Ship      = "ship"
+	ShipClose = "ship.close"
 )
 
 // Reply statuses.

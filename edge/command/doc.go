@@ -19,6 +19,7 @@
 // in a payload can stop the dispatcher. A command still accepted when the
 // gateway stopped is reported failed ("interrupted") at the next start.
 //
-// The gateway's commands are receive, print, reprint, cancel, lot.hold and
-// lot.release; each subsystem registers its Handler with Handle.
+// The gateway's commands are receive, print, reprint, cancel, lot.hold,
+// lot.release, ship and ship.close; each subsystem registers its Handler
+// with Handle.
 package command

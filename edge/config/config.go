@@ -210,6 +210,10 @@ type Door struct {
 	Printer string `yaml:"printer"`
 	// Location is the door's GLN extension used in EPCIS readPoint (SGLN).
 	Location string `yaml:"location"`
+	// Returns makes the door a returns door: a carton that left with a
+	// shipment and passes in is returned in this condition (resaleable,
+	// damaged or quarantine; edge/shipping). Empty: no returns here.
+	Returns string `yaml:"returns"`
 }
 
 // TransportSim runs a printer simulator inside the gateway (printers/printersim)
@@ -219,7 +223,7 @@ const TransportSim = "sim"
 // Labels configures label rendering.
 type Labels struct {
 	// Carton is the template used for carton labels at receiving: a built-in
-	// name (carton, item, pallet) or a template file.
+	// name (carton, item, pallet, pallet-ship) or a template file.
 	Carton string `yaml:"carton"`
 	// Templates maps extra template names to files.
 	Templates map[string]string `yaml:"templates"`
@@ -747,6 +751,14 @@ func (c *Config) Validate() Problems {
 			add("%s.id: %q is used twice (door ids must be unique)", f, d.ID)
 		}
 		doors[d.ID] = true
+		switch d.Returns {
+		case "", "resaleable", "damaged", "quarantine":
+		default:
+			add("%s.returns: %q is not a condition: resaleable, damaged or quarantine (the condition returned cartons passing in get), or leave it out", f, d.Returns)
+		}
+		if d.Returns != "" && d.Reader == "" {
+			add("%s.returns: a returns door records the cartons its portal sees coming in: give it a reader, or leave returns out", f)
+		}
 		if d.Printer != "" && !printerIDs[d.Printer] {
 			add("%s.printer: no printer with id %q (define it under printers:)", f, d.Printer)
 		}

@@ -19,10 +19,21 @@
 //   - LotHold: an ObjectEvent OBSERVE of the lot's LGTIN class with bizStep
 //     holding and disposition non_sellable_other; a release is bizStep
 //     storing with disposition sellable_not_accessible.
+//   - Shipping: an ObjectEvent OBSERVE with bizStep shipping and disposition
+//     in_transit, the cartons' epcList and the lots' quantityList by LGTIN
+//     class, sourceList (the shipping party and site) and destinationList
+//     (the customer and its ship-to location: FSMA's immediate subsequent
+//     recipient), bizTransactionList (po, desadv) and dockgate:order and
+//     dockgate:carrier.
+//   - Returning: an ObjectEvent OBSERVE with bizStep receiving whose
+//     disposition is the returned goods' condition (resaleable:
+//     sellable_accessible, damaged: damaged, quarantine:
+//     non_sellable_other), sourceList the customer, bizTransactionList the
+//     RMA.
 //
 // Event IDs are stable across retries: a mapping uses the given EventID or
-// derives a name-based urn:uuid from the fact's own key (receipt, pass or
-// hold ID), never a random one. Publish a Document (or a single event) on
-// the gateway's epcis topic through the outbox with the event's ID as the
-// outbox event ID.
+// derives a name-based urn:uuid from the fact's own key (receipt, pass,
+// hold, shipment or return ID), never a random one. Publish a Document (or
+// a single event) on the gateway's epcis topic through the outbox with the
+// event's ID as the outbox event ID.
 package epcis

@@ -40,6 +40,9 @@ const (
 	DispositionNonSellableOther      = "non_sellable_other"
 	DispositionSellableNotAccessible = "sellable_not_accessible"
 	DispositionRecalled              = "recalled"
+	DispositionReturned              = "returned"
+	DispositionSellableAccessible    = "sellable_accessible"
+	DispositionDamaged               = "damaged"
 )
 
 // ID is a readPoint or bizLocation.
@@ -68,6 +71,14 @@ type Source struct {
 	Source string `json:"source"`
 }
 
+// Destination is a destinationList entry (FSMA: the immediate subsequent
+// recipient and its location). Type is owning_party, possessing_party or
+// location.
+type Destination struct {
+	Type        string `json:"type"`
+	Destination string `json:"destination"`
+}
+
 // ObjectEvent is an EPCIS 2.0 ObjectEvent. Extensions holds prefixed
 // extension fields ("dockgate:…") marshalled beside the standard ones.
 type ObjectEvent struct {
@@ -85,6 +96,7 @@ type ObjectEvent struct {
 	BizLocation         *ID               `json:"bizLocation,omitempty"`
 	BizTransactionList  []BizTransaction  `json:"bizTransactionList,omitempty"`
 	SourceList          []Source          `json:"sourceList,omitempty"`
+	DestinationList     []Destination     `json:"destinationList,omitempty"`
 	ILMD                map[string]any    `json:"ilmd,omitempty"`
 	Extensions          map[string]any    `json:"-"`
 }

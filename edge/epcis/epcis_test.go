@@ -7,72 +7,18 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/dockgate/dockgate/edge/epcis/epcistest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// lookaheadRegexp evaluates the schema's "^(?!(X))" patterns, which RE2
-// cannot: it matches when ^(X) does not.
-type lookaheadRegexp struct {
-	src string
-	re  *regexp.Regexp
-	neg bool
-}
-
-func (r lookaheadRegexp) String() string { return r.src }
-func (r lookaheadRegexp) MatchString(s string) bool {
-	return r.re.MatchString(s) != r.neg
-}
-
-func compileRegexp(s string) (jsonschema.Regexp, error) {
-	if strings.HasPrefix(s, "^(?!") && strings.HasSuffix(s, ")") {
-		re, err := regexp.Compile("^(?:" + s[len("^(?!"):len(s)-1] + ")")
-		return lookaheadRegexp{s, re, true}, err
-	}
-	re, err := regexp.Compile(s)
-	return lookaheadRegexp{s, re, false}, err
-}
-
-var (
-	schemaOnce sync.Once
-	schema     *jsonschema.Schema
-	schemaErr  error
-)
-
-func epcisSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	schemaOnce.Do(func() {
-		f, err := os.Open(filepath.Join("testdata", "EPCIS-JSON-Schema.json"))
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		c.UseRegexpEngine(compileRegexp)
-		if schemaErr = c.AddResource("https://gs1.github.io/EPCIS/EPCIS-JSON-Schema.json", doc); schemaErr != nil {
-			return
-		}
-		schema, schemaErr = c.Compile("https://gs1.github.io/EPCIS/EPCIS-JSON-Schema.json")
-	})
-	if schemaErr != nil {
-		t.Fatal(schemaErr)
-	}
-	return schema
-}
+func epcisSchema(t *testing.T) *jsonschema.Schema { return epcistest.Schema(t) }
 
 func validate(t *testing.T, name string, v any) []byte {
 	t.Helper()
@@ -80,13 +26,7 @@ func validate(t *testing.T, name string, v any) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := epcisSchema(t).Validate(inst); err != nil {
-		t.Fatalf("%s does not validate against the EPCIS 2.0 schema: %v\n%s", name, err, b)
-	}
+	epcistest.Validate(t, name, b)
 	return b
 }
 

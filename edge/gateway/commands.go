@@ -17,6 +17,7 @@ import (
 //	cancel       {"job","reason","by"}: drop a job that has not printed
 //	lot.hold     {"lot","reason"}
 //	lot.release  {"lot"}
+//	ship, ship.close  see shippingCommands
 func (g *Gateway) registerCommands() {
 	// A command started is finished even if shutdown begins meanwhile: a
 	// receipt cut in the middle would be remembered as failed under its id.
@@ -65,4 +66,5 @@ func (g *Gateway) registerCommands() {
 		return g.lots.Release(ctx, p.Lot, p.By)
 	})
 	g.printing.commands(g.cmds)
+	g.shippingCommands()
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/shipping"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/rfid"
@@ -93,6 +94,7 @@ type Gateway struct {
 	cmds      *command.Dispatcher
 	lots      *lots.Registry
 	recv      *receiving.Service
+	ship      *shipping.Service
 	eng       *portal.Engine
 
 	offline      bool
@@ -238,9 +240,11 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		AcceptExpired:    cfg.Receiving.AcceptExpired,
 		EPCScheme:        cfg.Labels.EPCScheme,
 		OnReceipt:        g.m.observeReceipt,
+		LotShipments:     func(lot string) (any, error) { return g.ship.LotShipments(lot) },
 	}, g.store, lotAdapter{g.lots}, g.printing.doors(), receivingEmitter{g}, log.With("component", "receiving"), o.Now)
 	g.recv.SetTraceLabels(g.printing)
 	g.setupEPCIS()
+	g.openShipping()
 
 	if o.Offline {
 		return g, nil

@@ -96,7 +96,11 @@ func (g *Gateway) stagePassChunks(ctx context.Context, ev *portal.PassEvent, id 
 		for j, t := range c.tags {
 			epcs[j] = t.EPC
 		}
+		unlock := g.ship.LockPass() // the pass's shipments commit with it
 		_, err := g.recv.OnPass(ctx, ev.Door, ev.Direction, ev.End, epcs, func(txn *badger.Txn) error {
+			if err := g.shipPass(txn, ev, epcs); err != nil {
+				return err
+			}
 			for j, p := range c.parts {
 				if err := g.stage(txn, outbox.Event{ID: c.ids[j], Type: "portal.pass", Time: ev.End, Source: "portal/" + ev.Door,
 					Priority: outbox.PriorityLot}, p); err != nil {
@@ -118,6 +122,7 @@ func (g *Gateway) stagePassChunks(ctx context.Context, ev *portal.PassEvent, id 
 			}
 			return nil
 		})
+		unlock()
 		if err != nil {
 			return err
 		}

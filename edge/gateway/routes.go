@@ -17,6 +17,7 @@ import (
 //
 //	POST /receipts, GET /receipts/{id}, POST /receipts/{id}/close, GET /receipts/{id}/reconcile
 //	GET  /trace/lot/{code}, /trace/epc/{epc}, /trace/sscc/{sscc}
+//	shipments, returns, counts, recall reports, FSMA 204: see shipping.Service.Routes
 //	GET  /lots?product=&supplier=&status=&from=&to=&order=fefo|fifo&limit=
 //	POST /lots (issue: lots.Request; "id" makes a retry return the same lot), POST /lots/register (a supplier's lot: lots.Request with code)
 //	GET  /lots/{code}, POST /lots/{code}/hold|recall {"reason","by"}, POST /lots/{code}/release
@@ -66,6 +67,7 @@ func (g *Gateway) routes() {
 		}
 	})
 	g.recv.Routes(a)
+	g.ship.Routes(a)
 	a.Handle("GET /lots", g.httpListLots)
 	a.Handle("POST /lots", func(w http.ResponseWriter, r *http.Request) {
 		req, d, ok := lotRequest(w, r)

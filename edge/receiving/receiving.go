@@ -167,6 +167,9 @@ type Config struct {
 	// "sscc-96" the SSCC-96; "sscc+" or "sgtin+" a TDS 2.x '+' scheme with
 	// the lot and expiry in its +AIDC data (see plusEPC).
 	EPCScheme string
+	// LotShipments, when set, gives a lot's trace the shipments its
+	// cartons left in (edge/shipping).
+	LotShipments func(lot string) (any, error)
 }
 
 // Service is the receiving service.

@@ -36,6 +36,8 @@ type LotTrace struct {
 	// printed, tags encoded and cartons seen, per receipt too (set when
 	// the gateway keeps a label audit trail: SetTraceLabels).
 	Reconciliation any `json:"reconciliation,omitempty"`
+	// Shipments are where the lot's cartons went (Config.LotShipments).
+	Shipments any `json:"shipments,omitempty"`
 }
 
 // ItemTrace is the backward trace of a carton (by SSCC or EPC).
@@ -149,6 +151,11 @@ func (s *Service) TraceLot(lot string) (*LotTrace, error) {
 	if s.traceLabels != nil {
 		if t.Reconciliation, err = s.traceLabels.Reconcile(t); err != nil {
 			return nil, fmt.Errorf("lot %q: reconciliation: %w", lot, err)
+		}
+	}
+	if s.cfg.LotShipments != nil {
+		if t.Shipments, err = s.cfg.LotShipments(lot); err != nil {
+			return nil, fmt.Errorf("shipments of lot %s: %w", lot, err)
 		}
 	}
 	return t, nil

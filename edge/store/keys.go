@@ -16,6 +16,7 @@ const (
 	PrefixCarton   = "ctn/"  // cartons (SSCC) and their links
 	PrefixTag      = "tag/"  // EPC → lot/carton links
 	PrefixLabel    = "lbl/"  // label audit trail: records by lot, carton, job
+	PrefixShipping = "shp/"  // shipments, loaded cartons, returns, counts and their indexes
 	// Portal reads saved until the passes they make are in the outbox, to
 	// be replayed after a crash: prd/<read time><sequence>, in time order.
 	PrefixPortalRead = "prd/"

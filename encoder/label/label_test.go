@@ -39,7 +39,7 @@ func with(kv ...string) map[string]string {
 }
 
 func TestBuiltinsRenderOnEveryProfile(t *testing.T) {
-	if len(Builtins()) != 3 {
+	if len(Builtins()) != 4 {
 		t.Fatalf("built-ins: %d", len(Builtins()))
 	}
 	for _, tm := range Builtins() {

@@ -114,8 +114,8 @@ func init() {
 	}
 }
 
-// Builtin returns the built-in template with this name: carton, item or
-// pallet.
+// Builtin returns the built-in template with this name: carton, item,
+// pallet or pallet-ship.
 func Builtin(name string) (*Template, bool) {
 	t, ok := builtins[name]
 	return t, ok

@@ -1,0 +1,248 @@
+package shipping
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/encoder/gs1"
+)
+
+// maxSweep bounds the EPCs of one count.
+const maxSweep = 20000
+
+// Count records a cycle count and compares it with the stock the gateway
+// knows (cartons received, less those loaded, shipped or returned unfit
+// for sale; the gateway keeps no bin locations, so a count is compared with
+// the site's stock of the lot). A counted quantity is of a lot, or of a
+// GTIN as a whole; an RFID sweep counts each carton found for its lot (of
+// the lot or GTIN asked for, or of any lot). count.recorded carries the
+// variance per lot and in total. The same id again returns the recorded
+// count.
+func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
+	if err := s.normaliseCount(&r); err != nil {
+		return nil, err
+	}
+	rr := r
+	rr.ID, rr.Source = "", ""
+	b, _ := json.Marshal(rr)
+	sum := sha256.Sum256(b)
+	hash := fmt.Sprintf("%x", sum[:12])
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var old Count
+	switch err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, kCount(r.ID), &old) }); {
+	case err == nil:
+		if old.RequestHash != hash {
+			return nil, conflict("count id %q was already used for a different request; use a new id", r.ID)
+		}
+		return &old, nil
+	case !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	c := &Count{ID: r.ID, Time: s.now().UTC(), Location: r.Location, Door: r.Door, Lot: r.Lot, GTIN: r.GTIN, Unit: r.Unit,
+		Lots: []CountLot{}, By: r.By, Source: r.Source, RequestHash: hash}
+	stock := newStockView(s)
+	// The lots the count is about.
+	var scope []lots.Lot
+	switch {
+	case r.Lot != "":
+		l, err := s.lots.Lookup(r.Lot)
+		if errors.Is(err, lots.ErrNotFound) {
+			return nil, conflict("lot %s is not in the lot registry", r.Lot)
+		} else if err != nil {
+			return nil, err
+		}
+		if r.GTIN != "" && l.GTIN != r.GTIN {
+			return nil, conflict("gtin: lot %s is GTIN %s, not %s", r.Lot, l.GTIN, r.GTIN)
+		}
+		scope = []lots.Lot{l}
+	case r.GTIN != "":
+		all, err := s.lots.List(ctx, lots.Query{})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range all {
+			if l.GTIN != r.GTIN {
+				continue
+			}
+			if n, err := stock.inStock(l.Code); err != nil {
+				return nil, err
+			} else if n > 0 {
+				scope = append(scope, l)
+			}
+		}
+	}
+	counted := map[string]float64{}
+	if len(r.EPCs) > 0 {
+		seen := map[string]bool{}
+		for _, e := range r.EPCs {
+			carton, err := s.cartonOfEPC(e)
+			if errors.Is(err, ErrConflict) {
+				c.Unknown = append(c.Unknown, e)
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			if seen[carton.SSCC] || r.Lot != "" && carton.Lot != r.Lot || r.GTIN != "" && carton.GTIN != r.GTIN {
+				continue // read twice, or another lot's carton: not counted here
+			}
+			seen[carton.SSCC] = true
+			counted[carton.Lot]++
+			if !slices.ContainsFunc(scope, func(l lots.Lot) bool { return l.Code == carton.Lot }) {
+				l, err := s.lots.Lookup(carton.Lot)
+				if err != nil {
+					return nil, err
+				}
+				scope = append(scope, l)
+			}
+		}
+	}
+	slices.SortFunc(scope, func(a, b lots.Lot) int { return strings.Compare(a.Code, b.Code) })
+	for _, l := range scope {
+		n, err := stock.inStock(l.Code)
+		if err != nil {
+			return nil, err
+		}
+		exp := float64(n)
+		if r.Unit != "CS" {
+			per, err := s.perCarton(l.Code, r.Unit)
+			if err != nil {
+				return nil, err
+			}
+			exp *= per
+		}
+		cl := CountLot{Lot: l.Code, GTIN: l.GTIN, Expected: exp}
+		if len(r.EPCs) > 0 || r.Lot != "" {
+			got := counted[l.Code]
+			if r.Quantity != nil {
+				got = *r.Quantity
+			}
+			v := got - exp
+			cl.Counted, cl.Variance = &got, &v
+			c.Counted += got
+		}
+		c.Expected += exp
+		c.Lots = append(c.Lots, cl)
+	}
+	if r.Quantity != nil && r.Lot == "" {
+		c.Counted = *r.Quantity // a GTIN counted as a whole
+	}
+	c.Variance = c.Counted - c.Expected
+	lotsOf := make([]string, len(c.Lots))
+	for i, l := range c.Lots {
+		lotsOf[i] = l.Lot
+	}
+	err := s.st.Update(func(txn *badger.Txn) error {
+		if err := putJSON(txn, kCount(c.ID), c); err != nil {
+			return err
+		}
+		for _, lot := range lotsOf {
+			if err := txn.Set(kLotCount(lot, c.Time, c.ID), nil); err != nil {
+				return err
+			}
+		}
+		return s.stageEvent(txn, Event{ID: stableID("count", c.ID), Type: "count.recorded", Time: c.Time, Subject: c.ID, Lots: lotsOf, Body: c})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record count %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// perCarton is how many of unit a lot's carton holds: the qty_per_carton
+// of its receipts, which must agree.
+func (s *Service) perCarton(lot, unit string) (float64, error) {
+	rcs, err := s.recv.ReceiptsOfLot(lot)
+	if err != nil {
+		return 0, err
+	}
+	per := 0
+	for _, rc := range rcs {
+		if rc.Unit != unit || rc.QtyPerCarton <= 0 {
+			return 0, conflict("unit: lot %s is received in %s (receipt %s, %d per carton), not counted in %s: count cartons (CS) or in its unit", lot, rc.Unit, rc.ID, rc.QtyPerCarton, unit)
+		}
+		if per != 0 && per != rc.QtyPerCarton {
+			return 0, conflict("unit: lot %s has %d and %d %s per carton (receipt %s): count cartons (CS)", lot, per, rc.QtyPerCarton, unit, rc.ID)
+		}
+		per = rc.QtyPerCarton
+	}
+	return float64(per), nil
+}
+
+func (s *Service) normaliseCount(r *CountRequest) error {
+	if (r.Quantity == nil) == (len(r.EPCs) == 0) {
+		return invalid("quantity, epcs: give the quantity counted, or the EPCs of a sweep (not both)")
+	}
+	if r.Quantity != nil && *r.Quantity < 0 {
+		return invalid("quantity: %v is negative", *r.Quantity)
+	}
+	if r.Quantity != nil && r.Lot == "" && r.GTIN == "" {
+		return invalid("lot, gtin: a counted quantity is of a lot or a GTIN: name it")
+	}
+	if len(r.EPCs) > maxSweep {
+		return invalid("epcs: %d, at most %d in one count", len(r.EPCs), maxSweep)
+	}
+	if r.GTIN != "" {
+		r.GTIN = gs1.GTIN14(r.GTIN)
+		if err := gs1.ValidateValue("01", r.GTIN); err != nil {
+			return invalid("gtin: %v", err)
+		}
+	}
+	if r.Unit == "" {
+		r.Unit = "CS"
+	}
+	if !unitPattern(r.Unit) {
+		return invalid("unit: %q is not a UN/CEFACT unit code (CS for cartons, or the lot's unit, e.g. EA)", r.Unit)
+	}
+	if len(r.EPCs) > 0 && r.Unit != "CS" {
+		return invalid("unit: a sweep counts cartons (CS)")
+	}
+	if r.Door != "" {
+		if _, err := s.doorRole(r.Door); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"location", r.Location, 80}, {"lot", r.Lot, 20}, {"by", r.By, 64}, {"source", r.Source, 64}} {
+		if err := checkText(f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	if r.ID == "" {
+		r.ID = newID("K")
+	} else if !idPattern.MatchString(r.ID) {
+		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	}
+	if r.Source == "" {
+		r.Source = "api"
+	}
+	return nil
+}
+
+func unitPattern(u string) bool {
+	if len(u) < 2 || len(u) > 3 {
+		return false
+	}
+	return strings.Trim(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+}
+
+// Counted returns a recorded count.
+func (s *Service) Counted(id string) (*Count, error) {
+	var c Count
+	err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, kCount(id), &c) })
+	if err != nil {
+		return nil, fmt.Errorf("count %q: %w", id, err)
+	}
+	return &c, nil
+}
