@@ -1,6 +1,7 @@
 package receiving
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -1011,6 +1012,48 @@ func (s *Service) LotForEPC(epcHex string) (lot string, held, ok bool) {
 	return c.Lot, h, true
 }
 
+// PassIndexRetention is how long the tags of a pass stay in the index of
+// passes by door and time (TagsPassedAt): long enough for a cycle count of
+// a sweep window to be recorded late, short enough that the index of a
+// busy door stays bounded. The passes of a carton (its trace) are kept.
+const PassIndexRetention = 31 * 24 * time.Hour
+
+// ErrTooManyTags: a window of passes holds more tags than asked for.
+var ErrTooManyTags = errors.New("too many tags")
+
+// TagsPassedAt returns the EPCs (hex, each once, in the order first
+// reported) of the passes at door that ended at or after from and before
+// to, at most limit of them (more is ErrTooManyTags). Passes older than
+// PassIndexRetention are no longer indexed.
+func (s *Service) TagsPassedAt(door string, from, to time.Time, limit int) ([]string, error) {
+	prefix := prefixDoorPasses(door)
+	lo := keyDoorPass(door, from, "")
+	hi := keyDoorPass(door, to, "")
+	var out []string
+	seen := map[string]bool{}
+	err := s.st.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Seek(lo); it.ValidForPrefix(prefix); it.Next() {
+			k := it.Item().Key()
+			if bytes.Compare(k, hi) >= 0 {
+				break
+			}
+			h := string(k[len(prefix)+20:])
+			if seen[h] {
+				continue
+			}
+			if len(out) == limit {
+				return fmt.Errorf("%w: more than %d tags passed door %s in the window", ErrTooManyTags, limit, door)
+			}
+			seen[h] = true
+			out = append(out, h)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // PassResult is what a portal pass did to receipts.
 type PassResult struct {
 	Matched    []string `json:"matched"`    // SSCCs of receipts' cartons
@@ -1036,6 +1079,9 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 			item, err := txn.Get(keyTag(h))
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				res.Unexpected = append(res.Unexpected, h)
+				if err := txn.SetEntry(badger.NewEntry(keyDoorPass(door, at, h), nil).WithTTL(PassIndexRetention)); err != nil {
+					return err
+				}
 				continue
 			}
 			if err != nil {
@@ -1043,6 +1089,9 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 			}
 			ssccB, err := item.ValueCopy(nil)
 			if err != nil {
+				return err
+			}
+			if err := txn.SetEntry(badger.NewEntry(keyDoorPass(door, at, h), ssccB).WithTTL(PassIndexRetention)); err != nil {
 				return err
 			}
 			var c Carton

@@ -99,6 +99,9 @@ var ErrNotFound = errors.New("not found")
 //	ctn/c/<sscc>                   Carton
 //	ctn/l/<lot>\x00<sscc>          cartons of a lot
 //	ctn/p/<sscc>\x00<time>         Pass
+//	ctn/d/<door>\x00<time><EPC hex> the tags of passes at a door, by time;
+//	                               value: the SSCC (empty for a tag of no
+//	                               carton); kept PassIndexRetention
 //	tag/<EPC hex>                  SSCC
 func keyReceipt(id string) []byte { return []byte(store.PrefixReceipt + "r/" + id) }
 func keyPending(id string) []byte { return []byte(store.PrefixReceipt + "p/" + id) }
@@ -122,6 +125,12 @@ func keyLotCarton(lot, sscc string) []byte {
 func prefixPasses(sscc string) []byte { return []byte(store.PrefixCarton + "p/" + sscc + "\x00") }
 func keyPass(sscc string, t time.Time) []byte {
 	return fmt.Appendf(prefixPasses(sscc), "%020d", t.UnixNano())
+}
+func prefixDoorPasses(door string) []byte {
+	return []byte(store.PrefixCarton + "d/" + door + "\x00")
+}
+func keyDoorPass(door string, t time.Time, epcHex string) []byte {
+	return fmt.Appendf(prefixDoorPasses(door), "%020d%s", t.UTC().UnixNano(), epcHex)
 }
 func keyTag(epcHex string) []byte { return []byte(store.PrefixTag + epcHex) }
 

@@ -8,15 +8,20 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
 // maxSweep bounds the EPCs of one count.
 const maxSweep = 20000
+
+// MaxCountWindow bounds the window of a count of the passes at a door.
+const MaxCountWindow = 24 * time.Hour
 
 // Count records a cycle count and compares it with the stock the gateway
 // knows (cartons received, less those loaded, shipped or returned unfit
@@ -26,8 +31,15 @@ const maxSweep = 20000
 // the lot or GTIN asked for, or of any lot). count.recorded carries the
 // variance per lot and in total. The same id again returns the recorded
 // count.
+//
+// A count of a window (door, from, to) takes the tags of the passes the
+// portal reported at the door in [from, to) as the EPCs of a sweep.
 func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 	if err := s.normaliseCount(&r); err != nil {
+		return nil, err
+	}
+	from, to, err := s.countWindow(&r)
+	if err != nil {
 		return nil, err
 	}
 	rr := r
@@ -50,6 +62,16 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 	}
 	c := &Count{ID: r.ID, Time: s.now().UTC(), Location: r.Location, Door: r.Door, Lot: r.Lot, GTIN: r.GTIN, Unit: r.Unit,
 		Lots: []CountLot{}, By: r.By, Source: r.Source, RequestHash: hash}
+	sweep := len(r.EPCs) > 0
+	if !from.IsZero() {
+		c.From, c.To, sweep = &from, &to, true
+		r.EPCs, err = s.recv.TagsPassedAt(r.Door, from, to, maxSweep)
+		if errors.Is(err, receiving.ErrTooManyTags) {
+			return nil, invalid("from, to: %v: count a shorter window", err)
+		} else if err != nil {
+			return nil, fmt.Errorf("passes at door %s: %w", r.Door, err)
+		}
+	}
 	stock := newStockView(s)
 	// The lots the count is about.
 	var scope []lots.Lot
@@ -82,7 +104,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 		}
 	}
 	counted := map[string]float64{}
-	if len(r.EPCs) > 0 {
+	if sweep {
 		seen := map[string]bool{}
 		for _, e := range r.EPCs {
 			carton, err := s.cartonOfEPC(e)
@@ -121,7 +143,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 			exp *= per
 		}
 		cl := CountLot{Lot: l.Code, GTIN: l.GTIN, Expected: exp}
-		if len(r.EPCs) > 0 || r.Lot != "" {
+		if sweep || r.Lot != "" {
 			got := counted[l.Code]
 			if r.Quantity != nil {
 				got = *r.Quantity
@@ -141,7 +163,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 	for i, l := range c.Lots {
 		lotsOf[i] = l.Lot
 	}
-	err := s.st.Update(func(txn *badger.Txn) error {
+	err = s.st.Update(func(txn *badger.Txn) error {
 		if err := putJSON(txn, kCount(c.ID), c); err != nil {
 			return err
 		}
@@ -179,8 +201,15 @@ func (s *Service) perCarton(lot, unit string) (float64, error) {
 }
 
 func (s *Service) normaliseCount(r *CountRequest) error {
-	if (r.Quantity == nil) == (len(r.EPCs) == 0) {
-		return invalid("quantity, epcs: give the quantity counted, or the EPCs of a sweep (not both)")
+	window := r.From != "" || r.To != ""
+	n := 0
+	for _, given := range []bool{r.Quantity != nil, len(r.EPCs) > 0, window} {
+		if given {
+			n++
+		}
+	}
+	if n != 1 {
+		return invalid("quantity, epcs, from/to: give the quantity counted, the EPCs of a sweep, or a window of the passes at a door (door, from, to); one of them, not both")
 	}
 	if r.Quantity != nil && *r.Quantity < 0 {
 		return invalid("quantity: %v is negative", *r.Quantity)
@@ -203,7 +232,7 @@ func (s *Service) normaliseCount(r *CountRequest) error {
 	if !unitPattern(r.Unit) {
 		return invalid("unit: %q is not a UN/CEFACT unit code (CS for cartons, or the lot's unit, e.g. EA)", r.Unit)
 	}
-	if len(r.EPCs) > 0 && r.Unit != "CS" {
+	if (len(r.EPCs) > 0 || window) && r.Unit != "CS" {
 		return invalid("unit: a sweep counts cartons (CS)")
 	}
 	if r.Door != "" {
@@ -228,6 +257,42 @@ func (s *Service) normaliseCount(r *CountRequest) error {
 		r.Source = "api"
 	}
 	return nil
+}
+
+// countWindow parses and checks the window of a count of the passes at a
+// door; both are zero for a count without one.
+func (s *Service) countWindow(r *CountRequest) (from, to time.Time, err error) {
+	if r.From == "" && r.To == "" {
+		return from, to, nil
+	}
+	if r.Door == "" {
+		return from, to, invalid("door: a count of a window is of the passes at a door: name it")
+	}
+	for _, f := range []struct {
+		name, v string
+		t       *time.Time
+	}{{"from", r.From, &from}, {"to", r.To, &to}} {
+		if f.v == "" {
+			return from, to, invalid("%s: a window needs both from and to (RFC 3339, e.g. 2026-03-01T06:00:00Z)", f.name)
+		}
+		t, err := time.Parse(time.RFC3339Nano, f.v)
+		if err != nil {
+			return from, to, invalid("%s: %q is not an RFC 3339 time (e.g. 2026-03-01T06:00:00Z)", f.name, f.v)
+		}
+		*f.t = t.UTC()
+	}
+	now := s.now().UTC()
+	switch {
+	case !from.Before(to):
+		return from, to, invalid("from, to: from %s is not before to %s: give the window's start as from", r.From, r.To)
+	case to.Sub(from) > MaxCountWindow:
+		return from, to, invalid("from, to: the window is %s, at most %s: count it in shorter windows", to.Sub(from), MaxCountWindow)
+	case to.After(now):
+		return from, to, invalid("to: %s is in the future: a count takes the passes already recorded; end the window now or earlier", r.To)
+	case from.Before(now.Add(-receiving.PassIndexRetention)):
+		return from, to, invalid("from: %s is older than the %s the passes of a door are kept for: count a later window", r.From, receiving.PassIndexRetention)
+	}
+	return from, to, nil
 }
 
 func unitPattern(u string) bool {

@@ -352,9 +352,13 @@ type CountRequest struct {
 	Quantity *float64 `json:"quantity,omitempty"`
 	Unit     string   `json:"unit,omitempty"`
 	// EPCs of a sweep (hex or URI): each carton found counts for its lot.
-	EPCs   []string `json:"epcs,omitempty"`
-	By     string   `json:"by,omitempty"`
-	Source string   `json:"source,omitempty"`
+	EPCs []string `json:"epcs,omitempty"`
+	// From and To (RFC 3339), with Door, count a portal's sweep instead:
+	// the tags of the passes at the door in [From, To), as EPCs would.
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	By     string `json:"by,omitempty"`
+	Source string `json:"source,omitempty"`
 }
 
 // Count is a recorded cycle count.
@@ -366,6 +370,9 @@ type Count struct {
 	Lot      string    `json:"lot,omitempty"`
 	GTIN     string    `json:"gtin,omitempty"`
 	Unit     string    `json:"unit"`
+	// From and To are the window of a count of the passes at Door.
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
 	// Lots are the lots counted with what the gateway expected; the
 	// totals are their sums (Variance = Counted - Expected).
 	Lots     []CountLot `json:"lots"`

@@ -41,6 +41,7 @@ type Receiving interface {
 	ReceiptsOfLot(lot string) ([]receiving.Receipt, error)
 	ReceiptIDsOfLot(lot string) ([]string, error)
 	EachReceipt(from, to time.Time, f func(*receiving.Receipt) error) error
+	TagsPassedAt(door string, from, to time.Time, limit int) ([]string, error)
 }
 
 // Event is what shipping emits; the gateway turns it into an outbox event
