@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/edge/command"
 	"github.com/dockgate/dockgate/edge/epcis"
 	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/shipping"
 	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/encoder/gs1"
+	"github.com/dockgate/dockgate/printers/spool"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
 
@@ -30,8 +34,75 @@ func (g *Gateway) openShipping() {
 		}
 	}
 	g.ship = shipping.New(shipping.Config{Doors: doors, ReturnsDoors: returns, MaxEventBytes: g.maxEventBytes(),
-		Site: g.cfg.Site + ", GLN " + g.siteGLN()},
+		Site: g.cfg.Site + ", GLN " + g.siteGLN(), PalletSSCC: g.palletSSCC, PalletLabel: palletLabeler{g}},
 		g.store, g.lots, g.recv, shippingEmitter{g}, g.log.With("component", "shipping"), g.now)
+}
+
+// palletSSCC allocates the SSCC of a shipment's pallet from the range
+// the cartons' come from.
+func (g *Gateway) palletSSCC() (string, error) {
+	gs := g.cfg.GS1
+	ss, err := receiving.AllocateSSCCs(g.store, receiving.SSCCRange{Extension: gs.SSCCExtension, CompanyPrefix: gs.CompanyPrefix,
+		Start: gs.SSCCSerialStart, End: gs.SSCCSerialEnd}, 1)
+	if err != nil {
+		return "", err
+	}
+	return ss[0], nil
+}
+
+// palletLabeler prints a shipment's pallet-ship label on its door's
+// printer, as job pallet-<shipment id>: a job of that id already spooled
+// is the label printed, so a retried close prints nothing again. A door
+// without a printer prints no label.
+type palletLabeler struct{ g *Gateway }
+
+func (l palletLabeler) PalletLabel(ctx context.Context, sh *shipping.Shipment) error {
+	g := l.g
+	d, ok := g.cfg.Door(sh.Door)
+	if !ok || d.Printer == "" {
+		return nil
+	}
+	id := localID("pallet-"+sh.ID, maxJobID)
+	if _, err := g.printing.spool.Get(id); err == nil {
+		return nil
+	} else if !errors.Is(err, spool.ErrNotFound) {
+		return err
+	}
+	_, err := g.printing.print(ctx, id, // by whoever closed the shipment
+		printRequest{Printer: d.Printer, Template: "pallet-ship", Values: g.palletValues(sh)})
+	if err != nil {
+		return fmt.Errorf("pallet label of shipment %s on printer %s: %w", sh.ID, d.Printer, err)
+	}
+	return nil
+}
+
+// palletValues are the pallet-ship label's values of a shipment: its
+// pallet SSCC, ship-to (410) and consignment (401: the company prefix and
+// the shipment id, when that is a GINC), and, for a pallet of one lot, the
+// lot, its GTIN and the cartons.
+func (g *Gateway) palletValues(sh *shipping.Shipment) map[string]string {
+	v := map[string]string{"sscc": sh.PalletSSCC, "ship_from": g.cfg.Site}
+	set := func(k, val string) {
+		if val != "" {
+			v[k] = val
+		}
+	}
+	set("customer", cmp.Or(sh.Customer.Name, sh.Customer.ID))
+	set("ship_to", sh.ShipTo.Address)
+	set("ship_to_gln", sh.ShipTo.GLN)
+	set("order", sh.Order)
+	set("carrier", sh.Carrier)
+	set("po", sh.PO)
+	if ginc := g.cfg.GS1.CompanyPrefix + sh.ID; g.cfg.GS1.CompanyPrefix != "" && gs1.ValidateValue("401", ginc) == nil {
+		v["consignment"] = ginc
+	}
+	if len(sh.Shipped) == 1 {
+		q := sh.Shipped[0]
+		set("lot", q.Lot)
+		set("gtin", q.GTIN)
+		v["qty"] = strconv.Itoa(q.Cartons)
+	}
+	return v
 }
 
 // Shipping is the shipping service.

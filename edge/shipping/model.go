@@ -176,6 +176,9 @@ type Shipment struct {
 	// not (both set on close).
 	Shipped []LotQuantity `json:"shipped,omitempty"`
 	Missing *Missing      `json:"missing,omitempty"`
+	// PalletSSCC is the SSCC of the shipment's pallet, allocated on
+	// close; its pallet-ship label is printed on the door's printer.
+	PalletSSCC string `json:"pallet_sscc,omitempty"`
 
 	RequestHash string `json:"request_hash,omitempty"`
 }

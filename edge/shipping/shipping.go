@@ -88,6 +88,18 @@ type Config struct {
 	// Site describes this site in FSMA 204 rows (the receiving location,
 	// the ship-from location): "lyon, GLN 0614141000012".
 	Site string
+	// PalletSSCC, when set, allocates the SSCC of a closing shipment's
+	// pallet (Shipment.PalletSSCC); PalletLabel then prints its label.
+	PalletSSCC  func() (string, error)
+	PalletLabel PalletLabeler
+}
+
+// PalletLabeler prints the pallet-ship label of a shipment that left
+// (the gateway: on the printer of its door, through the spooler). It is
+// called on every close of a shipment with a pallet SSCC, the retries
+// too, and prints the label once.
+type PalletLabeler interface {
+	PalletLabel(ctx context.Context, sh *Shipment) error
 }
 
 // Service is the shipping service.
@@ -529,7 +541,25 @@ func (s *Service) Cartons(id string) ([]LoadedCarton, error) {
 // Close ends a shipment: what is loaded left. shipment.shipped says what
 // left by lot and names what is missing; its EPCIS document is a shipping
 // event. Closing a shipped shipment returns it as it is.
+//
+// A shipment that left with cartons gets a pallet SSCC (when the gateway
+// allocates them) and its pallet-ship label is printed: on the first
+// close, and again on a retried close only if it was not (a label that
+// could not be spooled is logged; the close stands).
 func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
+	sh, err := s.close(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sh.PalletSSCC != "" && s.cfg.PalletLabel != nil {
+		if err := s.cfg.PalletLabel.PalletLabel(ctx, sh); err != nil {
+			s.log.Error("pallet label not printed: close the shipment again to retry", "shipment", sh.ID, "sscc", sh.PalletSSCC, "err", err)
+		}
+	}
+	return sh, nil
+}
+
+func (s *Service) close(ctx context.Context, id string) (*Shipment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh, err := s.Get(id)
@@ -593,6 +623,13 @@ func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
 		}
 	}
 	wasOpen := *sh
+	if len(cartons) > 0 && s.cfg.PalletSSCC != nil {
+		sscc, err := s.cfg.PalletSSCC()
+		if err != nil {
+			s.log.Error("no pallet SSCC for the shipment: it is closed without a pallet label", "shipment", sh.ID, "err", err)
+		}
+		sh.PalletSSCC = sscc
+	}
 	sh.Status = StatusShipped
 	sh.ShippedAt = s.now().UTC()
 	body := shippedBody(sh, cartons, unplanned, s.cfg.MaxEventBytes)
@@ -679,6 +716,9 @@ func shippedBody(sh *Shipment, cartons []LoadedCarton, unplanned []LoadedCarton,
 		"door": sh.Door, "carrier": sh.Carrier, "po": sh.PO, "despatch_advice": sh.DespatchAdvice,
 		"shipped_at": sh.ShippedAt, "cartons": len(cartons), "expected": sh.Expected, "lots": sh.Shipped,
 		"missing": sh.Missing, "unplanned": up, "ssccs": ssccs}
+	if sh.PalletSSCC != "" {
+		body["pallet_sscc"] = sh.PalletSSCC
+	}
 	if b, _ := json.Marshal(body); len(b) > maxBytes {
 		body["ssccs"] = []string{}
 		body["ssccs_omitted"] = len(ssccs)
