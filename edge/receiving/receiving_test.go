@@ -328,6 +328,43 @@ func TestPortalConfirmsReceipt(t *testing.T) {
 	}
 }
 
+// The passes of a door are indexed by time: a window gives each tag once
+// (the unknown one too), in the order first reported, and refuses more
+// than it may hold.
+func TestTagsPassedAt(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rc, err := r.svc.Receive(ctx, Request{ID: "r1", Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var epcs []string
+	for _, s := range rc.Cartons {
+		c, _ := r.svc.Carton(s)
+		epcs = append(epcs, c.EPC)
+	}
+	const unknown = "E2801160600002054CC2096F"
+	at := time.Date(2025, 5, 14, 9, 40, 0, 0, time.UTC)
+	for i, p := range [][]string{{epcs[0], unknown}, {epcs[0]}, {epcs[1]}} {
+		if _, err := r.svc.OnPass(ctx, "DOOR1", "in", at.Add(time.Duration(i)*time.Second), p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.svc.TagsPassedAt("DOOR1", at, at.Add(2*time.Second), 10)
+	if err != nil || strings.Join(got, ",") != epcs[0]+","+unknown {
+		t.Fatalf("window [0, 2 s): %v %v", got, err)
+	}
+	if got, err := r.svc.TagsPassedAt("DOOR1", at.Add(time.Second), at.Add(time.Minute), 10); err != nil || strings.Join(got, ",") != epcs[0]+","+epcs[1] {
+		t.Fatalf("window [1 s, 1 min): %v %v", got, err)
+	}
+	if got, err := r.svc.TagsPassedAt("DOOR2", at, at.Add(time.Minute), 10); err != nil || len(got) != 0 {
+		t.Fatalf("another door: %v %v", got, err)
+	}
+	if _, err := r.svc.TagsPassedAt("DOOR1", at, at.Add(time.Minute), 2); !errors.Is(err, ErrTooManyTags) {
+		t.Fatalf("3 tags with room for 2: %v", err)
+	}
+}
+
 func TestCloseNamesMissingCartons(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
