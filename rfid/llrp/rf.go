@@ -513,3 +513,185 @@ func parseAntennaConfigs(b []byte) ([]AntennaConfig, error) {
 	}
 	return acs, it.Err()
 }
+
+// Gen2 targets.
+const (
+	TargetA  = "A"
+	TargetB  = "B"
+	TargetAB = "AB"
+)
+
+// RFSettings are a reader's or an antenna's RF settings; nil and empty
+// fields keep the reader's own.
+type RFSettings struct {
+	TxPowerDBm       *float64 // mapped by PowerIndex
+	RxSensitivityDBm *float64 // mapped by SensitivityIndex
+	Session          *uint8   // Gen2 session 0–3
+	Target           string   // TargetA, TargetB, TargetAB or ""
+	RFMode           *uint32  // ModeIdentifier; nil: the reader picks
+	TagPopulation    *uint16
+	ImpinjSearchMode *uint16 // Impinj readers only
+}
+
+// IsZero reports whether s sets nothing.
+func (s RFSettings) IsZero() bool {
+	return s.TxPowerDBm == nil && s.RxSensitivityDBm == nil && s.Session == nil && s.Target == "" &&
+		s.RFMode == nil && s.TagPopulation == nil && s.ImpinjSearchMode == nil
+}
+
+// Over returns s with the fields o sets replaced by o's.
+func (s RFSettings) Over(o RFSettings) RFSettings {
+	if o.TxPowerDBm != nil {
+		s.TxPowerDBm = o.TxPowerDBm
+	}
+	if o.RxSensitivityDBm != nil {
+		s.RxSensitivityDBm = o.RxSensitivityDBm
+	}
+	if o.Session != nil {
+		s.Session = o.Session
+	}
+	if o.Target != "" {
+		s.Target = o.Target
+	}
+	if o.RFMode != nil {
+		s.RFMode = o.RFMode
+	}
+	if o.TagPopulation != nil {
+		s.TagPopulation = o.TagPopulation
+	}
+	if o.ImpinjSearchMode != nil {
+		s.ImpinjSearchMode = o.ImpinjSearchMode
+	}
+	return s
+}
+
+// Defaults of C1G2SingulationControl's fields when it is sent for one of
+// them (the parameter carries all of them).
+const (
+	DefaultSession       uint8  = 2
+	DefaultTagPopulation uint16 = 32
+)
+
+// AntennaConfigs turns RF settings into AntennaConfiguration parameters for
+// a reader with capabilities caps: one for all antennas (ID 0) when only
+// reader-wide settings are given, else one per antenna inventoried
+// (antennas, or 1..MaxAntennas when empty) with perAntenna over rf. A
+// setting the reader cannot take is left out (the reader keeps its own)
+// and reported in warnings, each naming the key and the antenna.
+func AntennaConfigs(caps Capabilities, antennas []uint16, rf RFSettings, perAntenna map[uint16]RFSettings) (acs []AntennaConfig, warnings []error) {
+	if len(perAntenna) == 0 {
+		if rf.IsZero() {
+			return nil, nil
+		}
+		a, ws := antennaConfig(caps, 0, rf)
+		return []AntennaConfig{a}, ws
+	}
+	if len(antennas) == 0 {
+		for i := uint16(1); i <= caps.MaxAntennas; i++ {
+			antennas = append(antennas, i)
+		}
+	}
+	for _, id := range antennas {
+		s := rf.Over(perAntenna[id])
+		if s.IsZero() {
+			continue
+		}
+		a, ws := antennaConfig(caps, id, s)
+		acs = append(acs, a)
+		warnings = append(warnings, ws...)
+	}
+	return acs, warnings
+}
+
+func antennaConfig(caps Capabilities, id uint16, s RFSettings) (AntennaConfig, []error) {
+	var ws []error
+	where := "reader"
+	if id != 0 {
+		where = fmt.Sprintf("antenna %d", id)
+	}
+	warn := func(err error) { ws = append(ws, fmt.Errorf("%s: %w", where, err)) }
+	a := AntennaConfig{AntennaID: id}
+	if s.TxPowerDBm != nil {
+		if i, err := PowerIndex(caps.PowerTable, *s.TxPowerDBm); err != nil {
+			warn(err)
+		} else {
+			hop := uint16(1)
+			if len(caps.HopTableIDs) > 0 {
+				hop = uint16(caps.HopTableIDs[0])
+			}
+			a.Transmitter = &Transmitter{HopTableID: hop, ChannelIndex: 1, Power: i}
+		}
+	}
+	if s.RxSensitivityDBm != nil {
+		if i, err := SensitivityIndex(caps.Sensitivities, *s.RxSensitivityDBm); err != nil {
+			warn(err)
+		} else {
+			a.Receiver = &i
+		}
+	}
+	var ic InventoryCommand
+	if s.RFMode != nil {
+		found := false
+		for _, m := range caps.RFModes {
+			found = found || m.ID == *s.RFMode
+		}
+		switch {
+		case !found:
+			warn(fmt.Errorf("%w: rf_mode %d is not in the reader's RF mode table (%s); use one of them or auto",
+				ErrOutsideTable, *s.RFMode, modeIDs(caps.RFModes)))
+		case *s.RFMode > math.MaxUint16:
+			warn(fmt.Errorf("%w: rf_mode %d does not fit C1G2RFControl's 16-bit ModeIndex", ErrOutsideTable, *s.RFMode))
+		default:
+			ic.RFControl = &RFControl{ModeIndex: uint16(*s.RFMode)}
+		}
+	}
+	var sa *StateAction
+	switch s.Target {
+	case TargetA, TargetB:
+		if caps.StateAwareSingulation {
+			sa = &StateAction{B: s.Target == TargetB}
+		} else {
+			warn(fmt.Errorf("target %s: the reader does not do state-aware singulation (LLRPCapabilities), so it is not sent", s.Target))
+		}
+	case TargetAB:
+		if s.ImpinjSearchMode == nil {
+			warn(errors.New("target AB (dual target) has no standard LLRP form and is not sent; on an Impinj reader set vendor.impinj.search_mode: dual_target"))
+		}
+	}
+	if s.Session != nil || s.TagPopulation != nil || sa != nil {
+		sc := Singulation{Session: DefaultSession, TagPopulation: DefaultTagPopulation, StateAction: sa}
+		if s.Session != nil {
+			sc.Session = *s.Session
+		}
+		if s.TagPopulation != nil {
+			sc.TagPopulation = *s.TagPopulation
+		}
+		ic.Singulation = &sc
+		ic.StateAware = sa != nil
+	}
+	if s.ImpinjSearchMode != nil {
+		if caps.Manufacturer == VendorImpinj {
+			ic.ImpinjSearchMode = s.ImpinjSearchMode
+		} else {
+			warn(fmt.Errorf("vendor.impinj.search_mode: the reader's manufacturer is %d, not Impinj (25882), so it is not sent", caps.Manufacturer))
+		}
+	}
+	if ic.RFControl != nil || ic.Singulation != nil || ic.ImpinjSearchMode != nil {
+		a.Inventory = &ic
+	}
+	return a, ws
+}
+
+func modeIDs(ms []RFMode) string {
+	if len(ms) == 0 {
+		return "the reader lists none"
+	}
+	var b []byte
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendUint(b, uint64(m.ID), 10)
+	}
+	return string(b)
+}
