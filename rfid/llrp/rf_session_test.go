@@ -41,11 +41,15 @@ func TestSessionSendsRFSettings(t *testing.T) {
 	if !reflect.DeepEqual(ro.AntennaConfigs, want) {
 		t.Fatalf("AntennaConfigs received\n%s\nwant\n%s", dump(ro.AntennaConfigs), dump(want))
 	}
-	// The exact bytes: what the session built re-encodes to the same.
-	a := llrp.AppendAddROSpec(nil, 1, llrp.ROSpec{ID: 1, AntennaConfigs: want})
-	b := llrp.AppendAddROSpec(nil, 1, llrp.ROSpec{ID: 1, AntennaConfigs: ro.AntennaConfigs})
-	if !bytes.Equal(a, b) {
-		t.Fatalf("% X\n% X", a, b)
+	// The exact bytes on the wire: antenna 1's configuration by hand,
+	// then the whole body.
+	ant1 := unhex(t, "00DE 0025 0001 00E0 000A 0001 0001 0046 014A 0015 80 0150 0010 40 00C8 00000000 0151 0005 00")
+	if !bytes.Contains(sim.LastAddROSpec(), ant1) {
+		t.Fatalf("ADD_ROSPEC body\n% X\ndoes not carry\n% X", sim.LastAddROSpec(), ant1)
+	}
+	ro.AntennaConfigs = want
+	if got, exp := sim.LastAddROSpec(), llrp.AppendAddROSpec(nil, 0, ro)[llrp.HeaderLen:]; !bytes.Equal(got, exp) {
+		t.Fatalf("ADD_ROSPEC body\n% X\nwant\n% X", got, exp)
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

@@ -38,6 +38,16 @@ type Sim struct {
 	drops   map[int]bool          // faults already fired
 	rewrite map[rfid.EPC]rfid.EPC // EPCs written by clients
 	lastRO  *llrp.ROSpec          // the last ROSpec added
+	// lastROBody is the body of the ADD_ROSPEC that added it.
+	lastROBody []byte
+}
+
+// LastAddROSpec returns the body of the last ADD_ROSPEC a client sent and
+// the simulator accepted, byte for byte.
+func (s *Sim) LastAddROSpec() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastROBody
 }
 
 // LastROSpec returns the last ROSpec a client added, with the
@@ -237,7 +247,7 @@ func (c *simConn) handle(m llrp.Message) bool {
 		}
 		c.rospecs[ro.ID] = &ro
 		s.mu.Lock()
-		s.lastRO = &ro
+		s.lastRO, s.lastROBody = &ro, append([]byte(nil), m.Body...)
 		s.mu.Unlock()
 		return respond(llrp.MsgAddROSpecResponse, ok)
 	case llrp.MsgEnableROSpec, llrp.MsgStartROSpec, llrp.MsgStopROSpec, llrp.MsgDisableROSpec, llrp.MsgDeleteROSpec:
