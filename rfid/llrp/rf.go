@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -575,7 +576,8 @@ const (
 // AntennaConfigs turns RF settings into AntennaConfiguration parameters for
 // a reader with capabilities caps: one for all antennas (ID 0) when only
 // reader-wide settings are given, else one per antenna inventoried
-// (antennas, or 1..MaxAntennas when empty) with perAntenna over rf. A
+// (antennas, or 1..MaxAntennas when empty, or perAntenna's when the reader
+// gives no count) with perAntenna over rf. A
 // setting the reader cannot take is left out (the reader keeps its own)
 // and reported in warnings, each naming the key and the antenna.
 func AntennaConfigs(caps Capabilities, antennas []uint16, rf RFSettings, perAntenna map[uint16]RFSettings) (acs []AntennaConfig, warnings []error) {
@@ -590,6 +592,12 @@ func AntennaConfigs(caps Capabilities, antennas []uint16, rf RFSettings, perAnte
 		for i := uint16(1); i <= caps.MaxAntennas; i++ {
 			antennas = append(antennas, i)
 		}
+	}
+	if len(antennas) == 0 { // the reader did not say how many it has
+		for id := range perAntenna {
+			antennas = append(antennas, id)
+		}
+		slices.Sort(antennas)
 	}
 	for _, id := range antennas {
 		s := rf.Over(perAntenna[id])

@@ -235,6 +235,12 @@ func TestAntennaConfigs(t *testing.T) {
 			t.Errorf("warnings %q do not name %q", msg, s)
 		}
 	}
+	// A reader that gives no antenna count: the antennas named.
+	acs, _ = llrp.AntennaConfigs(llrp.Capabilities{PowerTable: caps.PowerTable}, nil, llrp.RFSettings{},
+		map[uint16]llrp.RFSettings{3: {TxPowerDBm: ptr(20.0)}, 1: {TxPowerDBm: ptr(21.0)}})
+	if len(acs) != 2 || acs[0].AntennaID != 1 || acs[1].AntennaID != 3 {
+		t.Fatalf("no antenna count: %+v", acs)
+	}
 	// Impinj search mode only to an Impinj reader.
 	_, ws = llrp.AntennaConfigs(caps, nil, llrp.RFSettings{ImpinjSearchMode: ptr(uint16(2))}, nil)
 	if len(ws) != 1 {
