@@ -39,7 +39,7 @@ func TestReaderRFSettingsInvalid(t *testing.T) {
 		{"readers:\n  - {id: R1, address: h, tx_power_dbm: high}\n",
 			`line 2: readers[0].tx_power_dbm: want a number, got "high"`},
 		{"readers:\n  - {id: R1, address: h, antenna_rf: {1: {tx_power: 20}}}\n",
-			`line 2: unknown key "tx_power" in readers[0].antenna_rf.1; known keys: rf_mode, rx_sensitivity_dbm, session, tag_population, target, tx_power_dbm, vendor`},
+			`line 2: unknown key "tx_power" in readers[0].antenna_rf.1; known keys: channel_index, hop_table_id, rf_mode, rx_sensitivity_dbm, session, tag_population, target, tx_power_dbm, vendor`},
 	} {
 		wantOneProblem(t, tc.yaml, tc.want)
 	}

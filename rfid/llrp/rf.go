@@ -532,12 +532,16 @@ type RFSettings struct {
 	RFMode           *uint32  // ModeIdentifier; nil: the reader picks
 	TagPopulation    *uint16
 	ImpinjSearchMode *uint16 // Impinj readers only
+	// HopTableID and ChannelIndex (1-based) go in RFTransmitter with the
+	// power; by default the reader's first hop table and channel 1.
+	HopTableID   *uint16
+	ChannelIndex *uint16
 }
 
 // IsZero reports whether s sets nothing.
 func (s RFSettings) IsZero() bool {
 	return s.TxPowerDBm == nil && s.RxSensitivityDBm == nil && s.Session == nil && s.Target == "" &&
-		s.RFMode == nil && s.TagPopulation == nil && s.ImpinjSearchMode == nil
+		s.RFMode == nil && s.TagPopulation == nil && s.ImpinjSearchMode == nil && s.HopTableID == nil && s.ChannelIndex == nil
 }
 
 // Over returns s with the fields o sets replaced by o's.
@@ -562,6 +566,12 @@ func (s RFSettings) Over(o RFSettings) RFSettings {
 	}
 	if o.ImpinjSearchMode != nil {
 		s.ImpinjSearchMode = o.ImpinjSearchMode
+	}
+	if o.HopTableID != nil {
+		s.HopTableID = o.HopTableID
+	}
+	if o.ChannelIndex != nil {
+		s.ChannelIndex = o.ChannelIndex
 	}
 	return s
 }
@@ -623,12 +633,24 @@ func antennaConfig(caps Capabilities, id uint16, s RFSettings) (AntennaConfig, [
 		if i, err := PowerIndex(caps.PowerTable, *s.TxPowerDBm); err != nil {
 			warn(err)
 		} else {
-			hop := uint16(1)
+			hop, ch := uint16(1), uint16(1)
 			if len(caps.HopTableIDs) > 0 {
 				hop = uint16(caps.HopTableIDs[0])
 			}
-			a.Transmitter = &Transmitter{HopTableID: hop, ChannelIndex: 1, Power: i}
+			if h := s.HopTableID; h != nil {
+				if *h > math.MaxUint8 || len(caps.HopTableIDs) > 0 && !slices.Contains(caps.HopTableIDs, uint8(*h)) {
+					warn(fmt.Errorf("%w: hop_table_id %d is not one of the reader's hop tables %v; its first is used", ErrOutsideTable, *h, caps.HopTableIDs))
+				} else {
+					hop = *h
+				}
+			}
+			if s.ChannelIndex != nil {
+				ch = *s.ChannelIndex
+			}
+			a.Transmitter = &Transmitter{HopTableID: hop, ChannelIndex: ch, Power: i}
 		}
+	} else if s.HopTableID != nil || s.ChannelIndex != nil {
+		warn(errors.New("hop_table_id and channel_index travel with the power in RFTransmitter: set tx_power_dbm too, or they are not sent"))
 	}
 	if s.RxSensitivityDBm != nil {
 		if i, err := SensitivityIndex(caps.Sensitivities, *s.RxSensitivityDBm); err != nil {

@@ -235,6 +235,17 @@ func TestAntennaConfigs(t *testing.T) {
 			t.Errorf("warnings %q do not name %q", msg, s)
 		}
 	}
+	// Hop table and channel travel with the power; an unknown hop table
+	// leaves the reader's first.
+	acs, ws = llrp.AntennaConfigs(caps, nil, llrp.RFSettings{TxPowerDBm: ptr(20.0), ChannelIndex: ptr(uint16(5)), HopTableID: ptr(uint16(9))}, nil)
+	if len(ws) != 1 || !strings.Contains(ws[0].Error(), "hop_table_id 9 is not one of the reader's hop tables [1]") ||
+		*acs[0].Transmitter != (llrp.Transmitter{HopTableID: 1, ChannelIndex: 5, Power: 41}) {
+		t.Fatalf("hop table: %+v %v", acs[0].Transmitter, ws)
+	}
+	_, ws = llrp.AntennaConfigs(caps, nil, llrp.RFSettings{ChannelIndex: ptr(uint16(5))}, nil)
+	if len(ws) != 1 || !strings.Contains(ws[0].Error(), "set tx_power_dbm too") {
+		t.Fatalf("channel without power: %v", ws)
+	}
 	// A reader that gives no antenna count: the antennas named.
 	acs, _ = llrp.AntennaConfigs(llrp.Capabilities{PowerTable: caps.PowerTable}, nil, llrp.RFSettings{},
 		map[uint16]llrp.RFSettings{3: {TxPowerDBm: ptr(20.0)}, 1: {TxPowerDBm: ptr(21.0)}})

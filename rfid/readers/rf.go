@@ -27,6 +27,10 @@ type RF struct {
 	RFMode           string   `yaml:"rf_mode"`        // ModeIdentifier or auto
 	TagPopulation    *int     `yaml:"tag_population"` // expected tags in the field
 	Vendor           *Vendor  `yaml:"vendor"`
+	// HopTableID and ChannelIndex (1-based), where the region needs them;
+	// they are sent with tx_power_dbm.
+	HopTableID   *int `yaml:"hop_table_id"`
+	ChannelIndex *int `yaml:"channel_index"`
 }
 
 // Vendor holds settings the LLRP standard cannot say.
@@ -55,11 +59,12 @@ var impinjSearchModes = map[string]uint16{
 
 func (r RF) isZero() bool {
 	return r.TxPowerDBm == nil && r.RxSensitivityDBm == nil && r.Session == nil && r.Target == "" &&
-		r.RFMode == "" && r.TagPopulation == nil && r.Vendor == nil
+		r.RFMode == "" && r.TagPopulation == nil && r.Vendor == nil && r.HopTableID == nil && r.ChannelIndex == nil
 }
 
-// validate returns problems of r; key prefixes each key named.
-func (r RF) validate(key string) []string {
+// validate returns problems of r; key prefixes each key named;
+// readerPower: the reader sets tx_power_dbm for r's antenna.
+func (r RF) validate(key string, readerPower bool) []string {
 	var probs []string
 	add := func(format string, a ...any) { probs = append(probs, key+fmt.Sprintf(format, a...)) }
 	for _, v := range []struct {
@@ -87,6 +92,15 @@ func (r RF) validate(key string) []string {
 	if r.TagPopulation != nil && (*r.TagPopulation < 1 || *r.TagPopulation > math.MaxUint16) {
 		add("tag_population %d must be 1 to 65535 (the tags expected in the field at once)", *r.TagPopulation)
 	}
+	if r.HopTableID != nil && (*r.HopTableID < 1 || *r.HopTableID > math.MaxUint8) {
+		add("hop_table_id %d must be 1 to 255, a HopTableID of the reader's (dockgate reader capabilities)", *r.HopTableID)
+	}
+	if r.ChannelIndex != nil && (*r.ChannelIndex < 1 || *r.ChannelIndex > math.MaxUint16) {
+		add("channel_index %d must be 1 to 65535 (channels are numbered from 1)", *r.ChannelIndex)
+	}
+	if (r.HopTableID != nil || r.ChannelIndex != nil) && r.TxPowerDBm == nil && !readerPower {
+		add("hop_table_id and channel_index are sent with the power: set tx_power_dbm too")
+	}
 	if r.Vendor != nil && r.Vendor.Impinj != nil {
 		if _, ok := impinjSearchModes[r.Vendor.Impinj.SearchMode]; !ok {
 			names := make([]string, 0, len(impinjSearchModes))
@@ -111,6 +125,14 @@ func (r RF) settings() llrp.RFSettings {
 		v := uint16(*r.TagPopulation)
 		s.TagPopulation = &v
 	}
+	if r.HopTableID != nil {
+		v := uint16(*r.HopTableID)
+		s.HopTableID = &v
+	}
+	if r.ChannelIndex != nil {
+		v := uint16(*r.ChannelIndex)
+		s.ChannelIndex = &v
+	}
 	if n, err := strconv.ParseUint(r.RFMode, 10, 16); err == nil {
 		v := uint32(n)
 		s.RFMode = &v
@@ -131,7 +153,7 @@ func (c Config) validateRF() []string {
 	if c.Type == TypeSerial {
 		return []string{"RF settings (tx_power_dbm, session, …, antenna_rf) are for LLRP readers; remove them from this serial reader"}
 	}
-	probs := c.RF.validate("")
+	probs := c.RF.validate("", false)
 	ids := make([]uint16, 0, len(c.AntennaRF))
 	for id := range c.AntennaRF {
 		ids = append(ids, id)
@@ -146,7 +168,7 @@ func (c Config) validateRF() []string {
 		case len(c.Antennas) > 0 && !slices.Contains(c.Antennas, id):
 			probs = append(probs, fmt.Sprintf("%santenna %d is not in antennas %v; add it there or remove its settings", key, id, c.Antennas))
 		}
-		probs = append(probs, c.AntennaRF[id].validate(key)...)
+		probs = append(probs, c.AntennaRF[id].validate(key, c.TxPowerDBm != nil)...)
 	}
 	return probs
 }

@@ -27,6 +27,8 @@ func TestValidateRF(t *testing.T) {
 		{per: map[uint16]readers.RF{3: {}}, want: "antenna_rf.3: antenna 3 is not in antennas [1 2]; add it there or remove its settings"},
 		{per: map[uint16]readers.RF{0: {}}, want: "antenna_rf.0: antennas are numbered from 1"},
 		{per: map[uint16]readers.RF{2: {Session: ptr(-1)}}, want: "antenna_rf.2: session -1 is not a Gen2 session"},
+		{rf: readers.RF{HopTableID: ptr(0), TxPowerDBm: ptr(20.0)}, want: "hop_table_id 0 must be 1 to 255"},
+		{rf: readers.RF{ChannelIndex: ptr(2)}, want: "hop_table_id and channel_index are sent with the power: set tx_power_dbm too"},
 		{rf: readers.RF{Session: ptr(1)}, typ: "serial", want: "RF settings (tx_power_dbm, session, …, antenna_rf) are for LLRP readers"},
 	} {
 		cfg := base
@@ -42,7 +44,7 @@ func TestValidateRF(t *testing.T) {
 	ok := base
 	ok.RF = readers.RF{TxPowerDBm: ptr(27.0), RxSensitivityDBm: ptr(-70.0), Session: ptr(1), Target: "AB", RFMode: "auto",
 		TagPopulation: ptr(200), Vendor: &readers.Vendor{Impinj: &readers.Impinj{SearchMode: "dual_target"}}}
-	ok.AntennaRF = map[uint16]readers.RF{2: {TxPowerDBm: ptr(20.0), RFMode: "1000"}}
+	ok.AntennaRF = map[uint16]readers.RF{2: {TxPowerDBm: ptr(20.0), RFMode: "1000"}, 1: {ChannelIndex: ptr(3)}}
 	if err := ok.WithDefaults().Validate(); err != nil {
 		t.Fatal(err)
 	}
