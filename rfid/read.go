@@ -165,7 +165,7 @@ type ReaderEvent struct {
 	Time    time.Time
 	Antenna uint16 // for antenna events
 	Level   int    // buffer fill percent for EventBufferWarning
-	Message string // reader-supplied text, if any
+	Message string // reader-supplied text, if any; for EventConnected, RF settings the reader could not take
 	Err     error  // reason for EventDisconnected / EventConnectFailed
 }
 

@@ -158,7 +158,7 @@ func TestCapabilitiesAndAccessSpecRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := llrp.ParseCapabilities(m.Body)
-	if err != nil || got != caps {
+	if err != nil || !reflect.DeepEqual(got, caps) {
 		t.Fatalf("capabilities %+v, %v", got, err)
 	}
 	target := rfid.MustParseEPC("E2801160600002084E5C7A11")

@@ -17,6 +17,13 @@
 // the keepalive period, and reconnects with jittered exponential backoff that
 // resets after a healthy session.
 //
+// RF settings ([RFSettings], per reader and per antenna) are mapped on the
+// reader's tables from GET_READER_CAPABILITIES ([PowerIndex]: the highest
+// TransmitPowerLevelTable entry at or below the dBm asked, by its Index) and
+// sent as [AntennaConfig] parameters in the ROSpec's InventoryParameterSpec
+// ([AntennaConfigs]); what the reader cannot take is left to it and named in
+// the connected event's message.
+//
 // Errors: framing errors (bad length, oversized message) wrap rfid.ErrFraming
 // or rfid.ErrTooLarge and end the connection; a malformed body wraps
 // [ErrMalformed] and rejects that message only; a reader's error status is a

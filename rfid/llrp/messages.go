@@ -139,6 +139,9 @@ func ParseU32(body []byte) (uint32, error) {
 const (
 	CapabilitiesAll     uint8 = 0
 	CapabilitiesGeneral uint8 = 1
+	CapabilitiesLLRP    uint8 = 2
+	CapabilitiesRegul   uint8 = 3
+	CapabilitiesAir     uint8 = 4
 )
 
 // AppendGetCapabilities appends GET_READER_CAPABILITIES.
@@ -155,6 +158,22 @@ type Capabilities struct {
 	Manufacturer            uint32 // IANA private enterprise number (Impinj 25882)
 	Model                   uint32
 	Firmware                string
+	// RF capabilities, filled when all capabilities are requested.
+	Sensitivities []SensitivityLevel // ReceiveSensitivityTableEntry×n
+	NumGPIs       uint16
+	NumGPOs       uint16
+	// StateAwareSingulation: LLRPCapabilities'
+	// CanDoTagInventoryStateAwareSingulation.
+	StateAwareSingulation bool
+	CountryCode           uint16
+	CommsStandard         uint16
+	PowerTable            []PowerLevel // TransmitPowerLevelTableEntry×n
+	Hopping               bool
+	HopTableIDs           []uint8
+	RFModes               []RFMode // UHFC1G2RFModeTable
+	// Extra is appended as is after the parameters (a simulator's custom
+	// parameters); parsing skips what it does not know.
+	Extra []byte
 }
 
 // AppendCapabilitiesResponse appends GET_READER_CAPABILITIES_RESPONSE.
@@ -176,7 +195,10 @@ func AppendCapabilitiesResponse(dst []byte, id uint32, st Status, c Capabilities
 		w.u32(c.Manufacturer)
 		w.u32(c.Model)
 		w.utf8(c.Firmware)
+		w.capsGeneralRF(c)
 		w.end(o)
+		w.capsRF(c)
+		w.b = append(w.b, c.Extra...)
 	}
 	w.endMsg(m)
 	return w.b
@@ -197,7 +219,13 @@ func ParseCapabilities(body []byte) (Capabilities, error) {
 	c.CanSetAntennaProperties, c.HasUTCClock = f&(1<<15) != 0, f&(1<<14) != 0
 	c.Manufacturer, c.Model = r.u32(), r.u32()
 	c.Firmware = r.utf8()
-	return c, r.err
+	if r.err != nil {
+		return c, r.err
+	}
+	if err := c.parseRF(r.b, body); err != nil {
+		return c, err
+	}
+	return c, nil
 }
 
 // Event notification types for ReaderEventNotificationSpec.
@@ -365,6 +393,9 @@ type ROSpec struct {
 	ReportTrigger  uint8
 	ReportN        uint16
 	ReportSelector uint16 // Select* bits
+	// AntennaConfigs go in the InventoryParameterSpec: the RF settings;
+	// none keeps the reader's own.
+	AntennaConfigs []AntennaConfig
 }
 
 // AppendAddROSpec appends ADD_ROSPEC carrying s.
@@ -400,6 +431,9 @@ func AppendAddROSpec(dst []byte, id uint32, s ROSpec) []byte {
 	ip := w.begin(ParamInventoryParameterSpec)
 	w.u16(s.InventorySpec)
 	w.u8(ProtocolC1G2)
+	for _, a := range s.AntennaConfigs {
+		w.antennaConfig(a)
+	}
 	w.end(ip)
 	w.end(ai)
 	if s.ReportTrigger != ReportNone || s.ReportSelector != 0 {
@@ -471,6 +505,14 @@ func ParseAddROSpec(body []byte) (ROSpec, error) {
 					s.AIStopTrigger, s.AIStopMS = tr.u8(), tr.u32()
 				case ParamInventoryParameterSpec:
 					s.InventorySpec = tr.u16()
+					tr.u8()
+					if tr.err == nil {
+						acs, err := parseAntennaConfigs(tr.b)
+						if err != nil {
+							return s, err
+						}
+						s.AntennaConfigs = acs
+					}
 				}
 				if tr.err != nil {
 					return s, tr.err

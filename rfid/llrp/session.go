@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,12 @@ type Config struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Antennas to inventory; empty means all antennas of the reader.
 	Antennas []uint16
+	// RF settings for all antennas, and per antenna over them; sent in the
+	// ROSpec's AntennaConfiguration (see AntennaConfigs). A setting the
+	// reader cannot take is logged, named in the connected event's
+	// message, and left to the reader.
+	RF        RFSettings
+	AntennaRF map[uint16]RFSettings
 	// KeepalivePeriod is asked of the reader (default 5s). Nothing received
 	// for twice this period ends the session as half-open.
 	KeepalivePeriod time.Duration
@@ -226,6 +233,8 @@ type conn struct {
 
 	pending  map[uint32]*writeReq // access spec id → write waiting for its result
 	toDelete []uint32             // access specs done, to delete
+
+	rfWarnings string // RF settings the reader could not take
 }
 
 type writeReq struct {
@@ -430,7 +439,7 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 	start := s.cfg.Now()
 	s.st.connects.Add(1)
 	s.log.Info("llrp session up")
-	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected})
+	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected, Message: c.rfWarnings})
 	err = c.loop()
 	c.releaseHeld() // no report is lost with the connection
 	c.failWrites(err)
@@ -474,9 +483,14 @@ func (c *conn) setup() error {
 		c.anchor(ev)
 		break
 	}
-	// 3. Capabilities: antenna count.
+	// 3. Capabilities: antenna count, and the RF tables when RF settings
+	// are to be mapped on them.
+	what := CapabilitiesGeneral
+	if !s.cfg.RF.IsZero() || len(s.cfg.AntennaRF) > 0 {
+		what = CapabilitiesAll
+	}
 	body, err := c.request(MsgGetReaderCapabilities, func(b []byte, id uint32) []byte {
-		return AppendGetCapabilities(b, id, CapabilitiesGeneral)
+		return AppendGetCapabilities(b, id, what)
 	})
 	if err != nil {
 		return err
@@ -518,6 +532,13 @@ func (c *conn) setup() error {
 		Antennas: s.cfg.Antennas, InventorySpec: 1,
 		ReportTrigger: ReportEveryNOrAISpecEnd, ReportN: s.cfg.ReportEveryN,
 		ReportSelector: SelectAntennaID | SelectPeakRSSI | SelectFirstSeen | SelectLastSeen | SelectTagSeenCount | SelectAccessSpecID,
+	}
+	acs, warnings := AntennaConfigs(caps, s.cfg.Antennas, s.cfg.RF, s.cfg.AntennaRF)
+	ro.AntennaConfigs = acs
+	if len(warnings) > 0 {
+		err := errors.Join(warnings...)
+		s.log.Warn("RF settings the reader cannot take are left to the reader", "err", err)
+		c.rfWarnings = strings.ReplaceAll(err.Error(), "\n", "; ")
 	}
 	if _, err := c.request(MsgAddROSpec, func(b []byte, id uint32) []byte { return AppendAddROSpec(b, id, ro) }); err != nil {
 		return err

@@ -44,6 +44,9 @@ type Config struct {
 	ReportEveryN uint16 `yaml:"report_every_n"`
 	// PollInterval between inventory commands of serial readers (default 100ms).
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// RF settings for all antennas (LLRP and sim), and per antenna over them.
+	RF        `yaml:",inline"`
+	AntennaRF map[uint16]RF `yaml:"antenna_rf"`
 	// Scenario and TimeScale for type sim (default dock-in at 1×).
 	Scenario  string  `yaml:"scenario"`
 	TimeScale float64 `yaml:"time_scale"`
@@ -122,6 +125,9 @@ func (c Config) Validate() error {
 	if c.KeepAlive < 100*time.Millisecond {
 		add("keepalive %v is too short (5s is typical)", c.KeepAlive)
 	}
+	for _, p := range c.validateRF() {
+		add("%s", p)
+	}
 	return errors.Join(errs...)
 }
 
@@ -161,7 +167,9 @@ func New(cfg Config, h Handlers) (rfid.Reader, error) {
 }
 
 func llrpConfig(cfg Config, addr string, h Handlers) llrp.Config {
+	rf, perAntenna := cfg.llrpRF()
 	return llrp.Config{ReaderID: cfg.ID, Address: addr, Antennas: cfg.Antennas, KeepalivePeriod: cfg.KeepAlive,
+		RF: rf, AntennaRF: perAntenna,
 		ReportEveryN: cfg.ReportEveryN, Backoff: h.Backoff, Now: h.Now,
 		OnReads: h.OnReads, OnEvent: h.OnEvent, Logger: h.Logger}
 }

@@ -13,5 +13,8 @@
 // event, answers to every request, keepalives at the configured period and
 // RO_ACCESS_REPORTs. [SerialSim] serves the same scenario as an M100/JRD,
 // CF-RU5102 or ASCII serial reader over any io.ReadWriter (net.Pipe, pty).
+// Asked for all capabilities, [Sim] lists R420-like RF tables and Impinj-
+// and Zebra-style custom parameters ([SimRFCapabilities]); it records the
+// ROSpec it was sent, RF settings included ([Sim.LastROSpec]).
 // A time scale runs scenarios faster than real time for tests.
 package readersim

@@ -37,6 +37,28 @@ type Sim struct {
 	gen     *Generator
 	drops   map[int]bool          // faults already fired
 	rewrite map[rfid.EPC]rfid.EPC // EPCs written by clients
+	lastRO  *llrp.ROSpec          // the last ROSpec added
+	// lastROBody is the body of the ADD_ROSPEC that added it.
+	lastROBody []byte
+}
+
+// LastAddROSpec returns the body of the last ADD_ROSPEC a client sent and
+// the simulator accepted, byte for byte.
+func (s *Sim) LastAddROSpec() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastROBody
+}
+
+// LastROSpec returns the last ROSpec a client added, with the
+// AntennaConfiguration (RF settings) it carried.
+func (s *Sim) LastROSpec() (llrp.ROSpec, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastRO == nil {
+		return llrp.ROSpec{}, false
+	}
+	return *s.lastRO, true
 }
 
 // SimStats counts what the simulator did.
@@ -192,8 +214,12 @@ func (c *simConn) handle(m llrp.Message) bool {
 		s.stats.acks.Add(1)
 		return false
 	case llrp.MsgGetReaderCapabilities:
-		return c.write(llrp.AppendCapabilitiesResponse(nil, m.ID, ok, llrp.Capabilities{
-			MaxAntennas: s.sc.Antennas, HasUTCClock: true, Manufacturer: 0, Model: 1, Firmware: "dockgate-readersim"})) != nil
+		caps := llrp.Capabilities{
+			MaxAntennas: s.sc.Antennas, HasUTCClock: true, Manufacturer: 0, Model: 1, Firmware: "dockgate-readersim"}
+		if len(m.Body) > 0 && m.Body[0] == llrp.CapabilitiesAll {
+			caps = SimRFCapabilities(caps)
+		}
+		return c.write(llrp.AppendCapabilitiesResponse(nil, m.ID, ok, caps)) != nil
 	case llrp.MsgSetReaderConfig:
 		rc, err := llrp.ParseReaderConfig(m.Body)
 		if err != nil {
@@ -220,6 +246,9 @@ func (c *simConn) handle(m llrp.Message) bool {
 			}
 		}
 		c.rospecs[ro.ID] = &ro
+		s.mu.Lock()
+		s.lastRO, s.lastROBody = &ro, append([]byte(nil), m.Body...)
+		s.mu.Unlock()
 		return respond(llrp.MsgAddROSpecResponse, ok)
 	case llrp.MsgEnableROSpec, llrp.MsgStartROSpec, llrp.MsgStopROSpec, llrp.MsgDisableROSpec, llrp.MsgDeleteROSpec:
 		id, err := llrp.ParseU32(m.Body)

@@ -122,6 +122,19 @@ var Fixtures = []Fixture{
 		Encode: true,
 	},
 	{
+		Desc: "ADD_ROSPEC: antenna 1 at power index 61, session 2, tag population 32",
+		Raw: Hex(`0414 0000006d 00000002 00b1 0063 00000001 00 00
+			00b2 0012 00b3 0005 00 00b6 0009 00 00000000
+			00b7 003a 0002 0001 0002 00b8 0009 00 00000000 00ba 0027 0001 01
+			00de 0020 0001 00e0 000a 0001 0001 003d 014a 0010 00 0150 000b 80 0020 00000000
+			00ed 000d 01 0001 00ee 0006 1780`),
+		Decoded: llrp.ROSpec{ID: 1, Antennas: []uint16{1, 2}, InventorySpec: 1, ReportTrigger: llrp.ReportEveryNOrAISpecEnd,
+			ReportN: 1, ReportSelector: 0x1780, AntennaConfigs: []llrp.AntennaConfig{{AntennaID: 1,
+				Transmitter: &llrp.Transmitter{HopTableID: 1, ChannelIndex: 1, Power: 61},
+				Inventory:   &llrp.InventoryCommand{Singulation: &llrp.Singulation{Session: 2, TagPopulation: 32}}}}},
+		Encode: true,
+	},
+	{
 		Desc:    "ERROR_MESSAGE: unsupported message",
 		Raw:     Hex("0464 0000001d 00000005 011f 0013 006d 000b 756e737570706f72746564"),
 		Decoded: llrp.Status{Code: 109, Description: "unsupported"},

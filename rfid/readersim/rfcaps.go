@@ -1,0 +1,46 @@
+package readersim
+
+import (
+	"encoding/binary"
+
+	"github.com/dockgate/dockgate/rfid/llrp"
+)
+
+// SimRFCapabilities returns caps with the simulator's RF tables, modelled on
+// an Impinj R420: transmit power Index 1–81 = 10.00–30.00 dBm in 0.25 dB
+// steps; receive sensitivity Index 1–11 = -80 to -30 dB in 5 dB steps; four
+// RF modes (identifiers 0, 2, 4 and 1000), one hop table, 4 GPIs and 4 GPOs, state-aware singulation. It
+// appends Impinj- and Zebra-style custom parameters, which clients must
+// skip.
+func SimRFCapabilities(caps llrp.Capabilities) llrp.Capabilities {
+	caps.PowerTable = nil
+	for i := uint16(1); i <= 81; i++ {
+		caps.PowerTable = append(caps.PowerTable, llrp.PowerLevel{Index: i, DBm100: int16(1000 + 25*(i-1))})
+	}
+	caps.Sensitivities = nil
+	for i := uint16(1); i <= 11; i++ {
+		caps.Sensitivities = append(caps.Sensitivities, llrp.SensitivityLevel{Index: i, DB: int16(-80 + 5*int(i-1))})
+	}
+	caps.NumGPIs, caps.NumGPOs = 4, 4
+	caps.StateAwareSingulation = true
+	caps.CountryCode, caps.CommsStandard = 840, 1
+	caps.Hopping, caps.HopTableIDs = true, []uint8{1}
+	caps.RFModes = []llrp.RFMode{
+		{ID: 0, M: 0, Modulation: 2, Mask: 1, BDR: 640000, PIE: 1500, MinTari: 6250, MaxTari: 6250, StepTari: 0},
+		{ID: 2, DR64_3: true, M: 2, Modulation: 0, Mask: 3, BDR: 274000, PIE: 2000, MinTari: 20000, MaxTari: 20000},
+		{ID: 4, DR64_3: true, M: 1, Modulation: 2, Mask: 1, BDR: 250000, PIE: 1500, MinTari: 20000, MaxTari: 20000},
+		{ID: 1000, DR64_3: true, M: 1, Modulation: 2, Mask: 3, BDR: 40000, PIE: 1500, MinTari: 6250, MaxTari: 25000},
+	}
+	caps.Extra = append(customParam(nil, llrp.VendorImpinj, 32, []byte{0, 1}), // Impinj-style detail
+		customParam(nil, 161, 1, []byte{0xDE, 0xAD, 0xBE, 0xEF})...) // Zebra-style
+	return caps
+}
+
+// customParam appends a Custom parameter (type 1023).
+func customParam(dst []byte, vendor, subtype uint32, data []byte) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, llrp.ParamCustom)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(12+len(data)))
+	dst = binary.BigEndian.AppendUint32(dst, vendor)
+	dst = binary.BigEndian.AppendUint32(dst, subtype)
+	return append(dst, data...)
+}
