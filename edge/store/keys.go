@@ -16,6 +16,10 @@ const (
 	PrefixCarton   = "ctn/"  // cartons (SSCC) and their links
 	PrefixTag      = "tag/"  // EPC → lot/carton links
 	// Portal reads saved until the passes they make are in the outbox, to
-	// be replayed after a crash: prd/<read time><sequence>, in time order.
+	// be replayed after a crash: prd/<newest read's time><sequence>, a
+	// batch of reads each; and the passes published while reads of theirs
+	// may still be saved, which a replay leaves out:
+	// prp/<pass's last read><sequence>.
 	PrefixPortalRead = "prd/"
+	PrefixPortalPass = "prp/"
 )
