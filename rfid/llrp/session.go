@@ -37,9 +37,10 @@ type Config struct {
 	// it is on, so a reconnect does not lose reports buffered meanwhile.
 	NoHoldEvents bool
 	MaxMessage   int // message size cap (default DefaultMaxMessage)
-	// ReadInterval is the least time between two reads of the connection
-	// once the session is set up (default DefaultReadInterval; negative:
-	// none). Reports that arrive meanwhile are taken in one read: a reader
+	// ReadInterval paces the reads of the connection once the session is
+	// set up: at most one in each ReadInterval of the clock (default
+	// DefaultReadInterval; negative: no pacing). Reports that arrive
+	// meanwhile are taken in one read: a reader
 	// that reports every tag sends thousands of messages a second, and
 	// waking up for each costs the gateway more than decoding it. A report
 	// waits at most this long; its reads keep the reader's timestamps.
@@ -732,10 +733,13 @@ func (c *conn) events(ev EventData) {
 	}
 }
 
-// pacedReader reads r at most once every interval (when every > 0): the
+// pacedReader reads r at most once in each interval of the clock (when
+// every > 0): the
 // messages that arrive meanwhile come in one read, and the session wakes
 // up once for them. A read that finds nothing waits for the next message as
-// ever, so a report after a quiet spell is not held up.
+// ever, so a report after a quiet spell is not held up. The waits end on
+// multiples of the interval (of the clock), so that the sessions of a
+// gateway's readers wake up together, once, rather than each on its own.
 type pacedReader struct {
 	r     io.Reader
 	every time.Duration
@@ -753,8 +757,8 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	if p.now != nil {
 		now, sleep = p.now, p.sleep
 	}
-	if wait := p.every - now().Sub(p.last); wait > 0 {
-		sleep(wait)
+	if t := now(); t.Sub(p.last) < p.every {
+		sleep(t.Truncate(p.every).Add(p.every).Sub(t))
 	}
 	n, err := p.r.Read(b)
 	p.last = now()
