@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -116,13 +115,6 @@ func removeCreated(created, dataDir string) {
 	}
 }
 
-// memoryLimit is the gateway's soft memory limit (runtime/debug): it caps
-// the Go heap only, and the RSS adds Badger's mapped table pages (about
-// 57 MB with a million events queued) and the binary, so that 64 MiB keeps
-// the peak RSS of a burst near 110 MB, under 128 (edge/mqttpub
-// TestInteropRSS).
-const memoryLimit = 64 << 20
-
 func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "run", "dockgate run [-c FILE] [--log-format text|json] [--log-level LEVEL]")
 	file := fs.String("c", "", "configuration file (default: embedded defaults)")
@@ -143,9 +135,11 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if env.getenv("GOMEMLIMIT") == "" {
-		// Edge boxes are small: keep the heap Badger's compactions free
-		// from staying with the process (GOMEMLIMIT overrides).
-		debug.SetMemoryLimit(memoryLimit)
+		// Edge boxes are small: keep the heap Badger's flushes and
+		// compactions free from staying with the process (memlimit.go).
+		limitCtx, stopLimit := context.WithCancel(ctx)
+		defer stopLimit()
+		go followLiveHeap(limitCtx)
 	}
 	ver, rev := buildVersion()
 	created := firstMissing(cfg.DataDir)

@@ -18,7 +18,10 @@ const (
 	PrefixLabel    = "lbl/"  // label audit trail: records by lot, carton, job
 	PrefixShipping = "shp/"  // shipments, loaded cartons, returns, counts and their indexes
 	// Portal reads saved until the passes they make are in the outbox, to
-	// be replayed after a crash: prd/<read time><sequence>, in time order.
+	// be replayed after a crash: prd/<newest read's time><sequence>, a
+	// batch of reads each; and the passes published while reads of theirs
+	// may still be saved, which a replay leaves out:
+	// prp/<pass's last read><sequence>.
 	PrefixPortalRead = "prd/"
 	// The chunks of a large pass that committed, so that a replay commits
 	// only the others: pdc/<pass id>/<hash of the chunk's EPCs>, kept a week.
@@ -28,4 +31,7 @@ const (
 	PrefixSync = "sy/"
 	// The dock console's door alerts, open and acknowledged.
 	PrefixConsole = "con/"
+	// Passes published while reads of theirs may still be saved (see
+	// PrefixPortalRead).
+	PrefixPortalPass = "prp/"
 )

@@ -44,6 +44,14 @@ type Config struct {
 	// it is on, so a reconnect does not lose reports buffered meanwhile.
 	NoHoldEvents bool
 	MaxMessage   int // message size cap (default DefaultMaxMessage)
+	// ReadInterval paces the reads of the connection once the session is
+	// set up: at most one in each ReadInterval of the clock (default
+	// DefaultReadInterval; negative: no pacing). Reports that arrive
+	// meanwhile are taken in one read: a reader
+	// that reports every tag sends thousands of messages a second, and
+	// waking up for each costs the gateway more than decoding it. A report
+	// waits at most this long; its reads keep the reader's timestamps.
+	ReadInterval time.Duration
 	// Backoff gives the wait before reconnect attempt n (0-based); it is
 	// reset after a healthy session. Default: Backoff(500ms, 30s).
 	Backoff func(attempt int) time.Duration
@@ -62,6 +70,10 @@ type Config struct {
 	// name the reader (the session does not add ReaderID).
 	Logger *slog.Logger
 }
+
+// DefaultReadInterval is Config.ReadInterval's default: a tenth of the
+// shortest presence timeout a portal would use.
+const DefaultReadInterval = 10 * time.Millisecond
 
 // Backoff returns a jittered exponential backoff: attempt n waits a random
 // duration in [d/2, d] where d = lo·2ⁿ capped at hi.
@@ -131,6 +143,9 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	if cfg.ResponseTimeout == 0 {
 		cfg.ResponseTimeout = 5 * time.Second
+	}
+	if cfg.ReadInterval == 0 {
+		cfg.ReadInterval = DefaultReadInterval
 	}
 	if cfg.ROSpecID == 0 {
 		cfg.ROSpecID = 1
@@ -224,9 +239,12 @@ var aLongTimeAgo = time.Unix(1, 0)
 type conn struct {
 	s   *Session
 	nc  net.Conn
+	in  pacedReader
 	dec *Decoder
 	out []byte
 	rep ReportDecoder
+	// deadline is the read deadline last set.
+	deadline time.Time
 
 	mu      sync.Mutex
 	stopped bool
@@ -390,7 +408,13 @@ func (c *conn) send(b []byte) error {
 var errStopped = errors.New("llrp: session stopped")
 
 func (c *conn) next(what string, timeout time.Duration, half bool) (Message, error) {
-	c.readDeadline(time.Now().Add(timeout))
+	// The deadline moves on with every message; it is set again only once
+	// it has moved by a sixteenth of the timeout (or must come sooner):
+	// setting it costs more than a report does to decode.
+	if d := time.Now().Add(timeout); d.Before(c.deadline) || d.Sub(c.deadline) > timeout/16 {
+		c.readDeadline(d)
+		c.deadline = d
+	}
 	m, err := c.dec.Next()
 	if err == nil {
 		return m, nil
@@ -421,7 +445,8 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
 		return false, err
 	}
-	c := &conn{s: s, nc: nc, dec: NewDecoder(nc, s.cfg.MaxMessage), out: make([]byte, 0, 512), pending: map[uint32]*writeReq{}}
+	c := &conn{s: s, nc: nc, in: pacedReader{r: nc}, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{}}
+	c.dec = NewDecoder(&c.in, s.cfg.MaxMessage)
 	c.rep.Reader = s.cfg.ReaderID
 	stop := context.AfterFunc(ctx, c.interrupt)
 	defer func() {
@@ -589,6 +614,7 @@ func (c *conn) request(typ uint16, build func([]byte, uint32) []byte) ([]byte, e
 // loop reads until an error; every message restarts the keepalive deadline.
 func (c *conn) loop() error {
 	half := 2 * c.s.cfg.KeepalivePeriod
+	c.in.every = c.s.cfg.ReadInterval
 	for {
 		if err := c.serviceWrites(); err != nil {
 			return err
@@ -726,6 +752,38 @@ func (c *conn) events(ev EventData) {
 	if ev.Exception {
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventReaderException, Message: ev.ExceptionMessage})
 	}
+}
+
+// pacedReader reads r at most once in each interval of the clock (when
+// every > 0): the
+// messages that arrive meanwhile come in one read, and the session wakes
+// up once for them. A read that finds nothing waits for the next message as
+// ever, so a report after a quiet spell is not held up. The waits end on
+// multiples of the interval (of the clock), so that the sessions of a
+// gateway's readers wake up together, once, rather than each on its own.
+type pacedReader struct {
+	r     io.Reader
+	every time.Duration
+	last  time.Time // when the last read returned
+	// now and sleep are the clock (tests); nil is the time package's.
+	now   func() time.Time
+	sleep func(time.Duration)
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	if p.every <= 0 {
+		return p.r.Read(b)
+	}
+	now, sleep := time.Now, time.Sleep
+	if p.now != nil {
+		now, sleep = p.now, p.sleep
+	}
+	if t := now(); t.Sub(p.last) < p.every {
+		sleep(t.Truncate(p.every).Add(p.every).Sub(t))
+	}
+	n, err := p.r.Read(b)
+	p.last = now()
+	return n, err
 }
 
 // close sends CLOSE_CONNECTION and waits briefly for its response (step 9).

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// The gateway's soft memory limit (runtime/debug.SetMemoryLimit) follows
+// its live heap: half as much again, and never below memoryLimitFloor nor
+// above memoryLimitCeiling. A dock at work keeps a live heap of about
+// 30 MB (Badger's memtable is a third of it), and Badger's flushes and
+// compactions make garbage by the ten megabytes: under a fixed limit far
+// above that, the garbage stays with the process (RSS 80–115 MB in the dock
+// soak, 60 MB with the floor). The ceiling holds the peak RSS of a burst of
+// a million events under 128 MB (100–116 MB; the Go heap is capped, and
+// Badger's mapped tables and the binary add about 57 MB: edge/mqttpub
+// TestInteropRSS), the collector then taking 1–3 % of the CPU. GOMEMLIMIT,
+// when set, is taken as it is.
+const (
+	memoryLimitFloor   = 48 << 20
+	memoryLimitCeiling = 64 << 20
+	// memoryLimitEvery is how often the limit is looked at again.
+	memoryLimitEvery = time.Second
+)
+
+// memoryLimitFor is the soft memory limit for a live heap of live bytes.
+func memoryLimitFor(live uint64) int64 {
+	return min(max(int64(live+live/2), memoryLimitFloor), memoryLimitCeiling)
+}
+
+// followLiveHeap sets the soft memory limit from the live heap now and
+// then every memoryLimitEvery until ctx ends.
+func followLiveHeap(ctx context.Context) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := int64(-1)
+	adjust := func() {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		// Moved by less than a MiB: left alone.
+		if l := memoryLimitFor(sample[0].Value.Uint64()); l-set >= 1<<20 || set-l >= 1<<20 {
+			debug.SetMemoryLimit(l)
+			set = l
+		}
+	}
+	adjust()
+	t := time.NewTicker(memoryLimitEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			adjust()
+		}
+	}
+}
