@@ -249,9 +249,13 @@ func (s *savedReads) flush(prune bool) error {
 	}
 	s.mu.Lock()
 	taken, done := s.buf, s.done
-	s.buf, s.done = s.spare[:0], nil
+	s.buf, s.spare, s.done = s.spare[:0], nil, nil
 	s.mu.Unlock()
-	defer func() { s.spare = taken[:0] }()
+	defer func() {
+		if cap(taken) <= 4*savedReadsBatch { // a burst's buffer is not kept
+			s.spare = taken[:0]
+		}
+	}()
 	buf := taken
 	s.ticks++
 
@@ -431,46 +435,56 @@ func (s *savedReads) compact() error {
 	covered := spansByEPC(s.passes)
 	wb := newSavedWrite(s.db)
 	defer wb.cancel()
-	var reads []rfid.Read
 	batches := slices.Clone(s.batches)
 	kept := batches[:0]
-	for _, b := range batches {
-		if b.min > latest || b.clean >= upTo {
-			b.clean = upTo
-			kept = append(kept, b)
-			continue
-		}
-		key := batchKey(b.max, b.seq)
-		var err error
-		reads, err = s.get(key, reads[:0])
-		if errors.Is(err, errSavedRead) {
-			// A replay skips it too; the horizon deletes it.
-			b.clean = upTo
-			kept = append(kept, b)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("compacting saved portal reads: %w", err)
-		}
-		n := len(reads)
-		reads = slices.DeleteFunc(reads, func(r rfid.Read) bool { return covered.has(&r) })
-		b.clean = upTo
-		switch {
-		case len(reads) == 0:
-			if err := wb.delete(key); err != nil {
-				return fmt.Errorf("compacting saved portal reads: %w", err)
+	err := s.db.View(func(txn *badger.Txn) error {
+		var reads []rfid.Read
+		for _, b := range batches {
+			if b.min > latest || b.clean >= upTo {
+				b.clean = upTo
+				kept = append(kept, b)
+				continue
 			}
-			continue
-		case len(reads) < n:
-			// Fewer reads of the same readers: one value, no larger.
-			v, m := encodeReads(reads)
-			m.max, m.seq, m.clean = b.max, b.seq, upTo
-			if err := wb.set(key, v); err != nil {
-				return fmt.Errorf("compacting saved portal reads: %w", err)
+			key := batchKey(b.max, b.seq)
+			item, err := txn.Get(key)
+			if err != nil {
+				return err
 			}
-			b = m
+			err = item.Value(func(v []byte) error {
+				reads, err = decodeBatch(v, reads[:0])
+				return err
+			})
+			b.clean = upTo
+			if errors.Is(err, errSavedRead) {
+				kept = append(kept, b) // a replay skips it too; the horizon deletes it
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n := len(reads)
+			reads = slices.DeleteFunc(reads, func(r rfid.Read) bool { return covered.has(&r) })
+			switch {
+			case len(reads) == 0:
+				if err := wb.delete(key); err != nil {
+					return err
+				}
+				continue
+			case len(reads) < n:
+				// Fewer reads of the same readers: one value, no larger.
+				v, m := encodeReads(reads)
+				m.max, m.seq, m.clean = b.max, b.seq, upTo
+				if err := wb.set(key, v); err != nil {
+					return err
+				}
+				b = m
+			}
+			kept = append(kept, b)
 		}
-		kept = append(kept, b)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("compacting saved portal reads: %w", err)
 	}
 	if err := wb.flush(); err != nil {
 		s.stale = true
@@ -528,22 +542,6 @@ func (w *savedWrite) cancel() {
 	if w.wb != nil && !w.done {
 		w.wb.Cancel()
 	}
-}
-
-// get reads the batch under key into dst.
-func (s *savedReads) get(key []byte, dst []rfid.Read) ([]rfid.Read, error) {
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			var err error
-			dst, err = decodeBatch(v, dst)
-			return err
-		})
-	})
-	return dst, err
 }
 
 // load reads what is in the store: the pass records, then the batches in
