@@ -360,7 +360,9 @@ func measureRSS(tb testing.TB) rssReport {
 
 const envRSS = "DOCKGATE_RSS_CHILD"
 
-// rssMemoryLimit is the soft memory limit dockgate run sets (GOMEMLIMIT).
+// rssMemoryLimit is the ceiling of the soft memory limit dockgate run sets
+// (it follows the live heap, which a million queued events take to the
+// ceiling; cmd/dockgate memlimit.go).
 const rssMemoryLimit = 64 << 20
 
 // rssSettle is how long the child idles after the burst before measuring.
