@@ -146,10 +146,11 @@ const (
 	EventBufferOverflow                           // reports were lost
 	EventReaderException                          // reader reported an exception (Message)
 	EventConnectFailed                            // connection attempt refused or failed; Err says why
+	EventGPI                                      // a general purpose input changed (Port, High)
 )
 
 var eventNames = [...]string{"", "connected", "disconnected", "antenna_connected", "antenna_disconnected",
-	"buffer_warning", "buffer_overflow", "reader_exception", "connect_failed"}
+	"buffer_warning", "buffer_overflow", "reader_exception", "connect_failed", "gpi"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && k != 0 {
@@ -164,6 +165,8 @@ type ReaderEvent struct {
 	Reader  string
 	Time    time.Time
 	Antenna uint16 // for antenna events
+	Port    uint16 // GPI port (from 1) for EventGPI
+	High    bool   // GPI state for EventGPI
 	Level   int    // buffer fill percent for EventBufferWarning
 	Message string // reader-supplied text, if any; for EventConnected, RF settings the reader could not take
 	Err     error  // reason for EventDisconnected / EventConnectFailed
@@ -194,4 +197,11 @@ var (
 // returns nil when ctx ends.
 type Reader interface {
 	Run(ctx context.Context) error
+}
+
+// GPOSetter is a reader with general purpose outputs (a light stack, a
+// buzzer at a door). SetGPO sets output port (numbered from 1) high or low;
+// it fails while the reader is not connected.
+type GPOSetter interface {
+	SetGPO(ctx context.Context, port uint16, high bool) error
 }
