@@ -48,6 +48,9 @@ type Config struct {
 	// RF settings for all antennas (LLRP and sim), and per antenna over them.
 	RF        `yaml:",inline"`
 	AntennaRF map[uint16]RF `yaml:"antenna_rf"`
+	// Trigger starts and stops reading on the reader's GPI (a photo eye),
+	// periodically or after a time (LLRP and sim); default: always read.
+	Trigger Trigger `yaml:"trigger"`
 	// Scenario and TimeScale for type sim (default dock-in at 1×).
 	Scenario  string  `yaml:"scenario"`
 	TimeScale float64 `yaml:"time_scale"`
@@ -129,6 +132,9 @@ func (c Config) Validate() error {
 	for _, p := range c.validateRF() {
 		add("%s", p)
 	}
+	for _, p := range c.Trigger.validate(c.Type) {
+		add("%s", p)
+	}
 	return errors.Join(errs...)
 }
 
@@ -170,7 +176,7 @@ func New(cfg Config, h Handlers) (rfid.Reader, error) {
 func llrpConfig(cfg Config, addr string, h Handlers) llrp.Config {
 	rf, perAntenna := cfg.llrpRF()
 	return llrp.Config{ReaderID: cfg.ID, Address: addr, Antennas: cfg.Antennas, KeepalivePeriod: cfg.KeepAlive,
-		RF: rf, AntennaRF: perAntenna,
+		RF: rf, AntennaRF: perAntenna, Trigger: cfg.Trigger.llrp(),
 		ReportEveryN: cfg.ReportEveryN, Backoff: h.Backoff, Now: h.Now,
 		OnReads: h.OnReads, OnEvent: h.OnEvent, Logger: h.Logger}
 }
