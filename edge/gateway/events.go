@@ -363,6 +363,9 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 	if ev.Kind == rfid.EventBufferWarning {
 		st["level"] = ev.Level
 	}
+	if ev.Kind == rfid.EventGPI {
+		st["gpi"], st["state"] = ev.Port, gpiState(ev.High)
+	}
 	g.readerMu.Lock()
 	g.readerStatus[ev.Reader] = st
 	switch ev.Kind {
@@ -387,6 +390,10 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)
 	}
 	level, attrs := g.log.Info, []any{"reader", ev.Reader}
+	if ev.Kind == rfid.EventGPI {
+		g.emitGPI(ev)
+		level, attrs = g.log.Debug, append(attrs, "gpi", ev.Port, "state", gpiState(ev.High))
+	}
 	if ev.Err != nil {
 		attrs = append(attrs, "err", ev.Err)
 		if !g.stopping.Load() {
