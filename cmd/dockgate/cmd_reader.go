@@ -21,8 +21,8 @@ import (
 func init() {
 	register(&command{
 		name:    "reader",
-		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes as JSON lines",
-		subs:    map[string]func(context.Context, *cliEnv, []string) error{"watch": readerWatch},
+		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes (and GPI changes) as JSON lines; reader gpo: set an output",
+		subs:    map[string]func(context.Context, *cliEnv, []string) error{"watch": readerWatch, "gpo": readerGPO},
 	})
 }
 
@@ -152,6 +152,10 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	conn := &connectWatch{connected: make(chan struct{})}
 	onEvent := func(e rfid.ReaderEvent) {
 		conn.observe(e)
+		if e.Kind == rfid.EventGPI {
+			out.write(gpiJSON(e))
+			return
+		}
 		msg := "reader " + e.Kind.String()
 		if e.Antenna != 0 {
 			msg += fmt.Sprintf(" antenna %d", e.Antenna)
@@ -167,7 +171,7 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	if *addr != "" {
 		target = *addr
 		s, err := llrp.NewSession(llrp.Config{ReaderID: *addr, Address: *addr, Antennas: antennas,
-			KeepalivePeriod: *keepalive, OnReads: onReads, OnEvent: onEvent})
+			KeepalivePeriod: *keepalive, WatchGPI: true, OnReads: onReads, OnEvent: onEvent})
 		if err != nil {
 			return err
 		}

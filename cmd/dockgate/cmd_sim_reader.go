@@ -75,9 +75,10 @@ func simReader(ctx context.Context, env *cliEnv, args []string) error {
 	sim := readersim.New(sc)
 	sim.TimeScale = *scale
 	_ = enc.Encode(map[string]string{"listen": ln.Addr().String(), "scenario": sc.Name})
+	sim.OnGPO = gpoPrinter(enc)
 	err = sim.Serve(ctx, ln)
 	st := sim.Stats()
-	fmt.Fprintf(env.stderr, "served %d connections (%d refused), %d reports with %d reads\n",
-		st.Connections, st.Refused, st.Reports, st.Reads)
+	fmt.Fprintf(env.stderr, "served %d connections (%d refused), %d reports with %d reads; outputs %s\n",
+		st.Connections, st.Refused, st.Reports, st.Reads, sim.GPOStates())
 	return err
 }

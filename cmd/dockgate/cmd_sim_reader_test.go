@@ -32,6 +32,14 @@ func (b *rdrBuffer) String() string {
 // returns the address it listens on.
 func startSimReader(t *testing.T, args ...string) string {
 	t.Helper()
+	addr, _ := startSimReaderOut(t, args...)
+	return addr
+}
+
+// startSimReaderOut is startSimReader that also gives the simulator's
+// standard output (its JSON lines).
+func startSimReaderOut(t *testing.T, args ...string) (string, *rdrBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errb := &rdrBuffer{}, &rdrBuffer{}
 	env := &cliEnv{stdin: strings.NewReader(""), stdout: out, stderr: errb, getenv: func(string) string { return "" }}
@@ -52,7 +60,7 @@ func startSimReader(t *testing.T, args ...string) string {
 			if err := json.Unmarshal([]byte(line), &v); err != nil || v.Listen == "" {
 				t.Fatalf("first line %q: %v", line, err)
 			}
-			return v.Listen
+			return v.Listen, out
 		}
 		select {
 		case code := <-done:
@@ -61,7 +69,7 @@ func startSimReader(t *testing.T, args ...string) string {
 		}
 	}
 	t.Fatal("sim reader did not start")
-	return ""
+	return "", nil
 }
 
 func rdrRun(t *testing.T, args ...string) (stdout, stderr string, code int) {

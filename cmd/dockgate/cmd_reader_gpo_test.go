@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// reader gpo sets an output of the simulated reader, which prints the
+// change; the command prints what it set.
+func TestReaderGPOSetsOutput(t *testing.T) {
+	addr, simOut := startSimReaderOut(t, "--scenario", "dock-in")
+	out, errs, code := rdrRun(t, "reader", "gpo", "--llrp", addr, "--port", "2", "--state", "on")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Reader string `json:"reader"`
+		GPO    int    `json:"gpo"`
+		State  string `json:"state"`
+		Time   string `json:"time"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Reader != addr || got.GPO != 2 || got.State != "on" {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	if _, err := time.Parse(time.RFC3339, got.Time); err != nil {
+		t.Errorf("time %q: %v", got.Time, err)
+	}
+	// The simulator printed the change (after its listen line).
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(simOut.String(), `{"gpo":2,"state":"high"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("simulator output %q lacks GPO 2 high", simOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestReaderGPOErrors(t *testing.T) {
+	addr := startSimReader(t, "--scenario", "dock-in")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--port", "1", "--state", "on"}, "--llrp HOST[:PORT] is required"},
+		{[]string{"--llrp", addr, "--state", "on"}, "--port 0: give the GPO port, numbered from 1"},
+		{[]string{"--llrp", addr, "--port", "1", "--state", "blink"}, `--state "blink": give on or off`},
+		{[]string{"--llrp", addr, "--port", "9", "--state", "off"}, "has 4 GPO ports; port 9 does not exist"},
+		{[]string{"--llrp", freePort(t), "--port", "1", "--state", "on", "--connect-timeout", "1s"}, "never connected in 1"},
+	} {
+		out, errs, code := rdrRun(t, append([]string{"reader", "gpo"}, tc.args...)...)
+		if code != 1 || out != "" || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+}
+
+// reader watch prints GPI changes as JSON lines beside the reads.
+func TestReaderWatchPrintsGPI(t *testing.T) {
+	addr := startSimReader(t, "--scenario", "photo-eye", "--time-scale", "8")
+	out, errs, code := rdrRun(t, "reader", "watch", "--llrp", addr, "--keepalive", "1s", "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var gpi []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var g struct {
+			GPI   *int   `json:"gpi"`
+			State string `json:"state"`
+			Time  string `json:"time"`
+		}
+		if err := json.Unmarshal([]byte(l), &g); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if g.GPI != nil {
+			if _, err := time.Parse(time.RFC3339, g.Time); err != nil {
+				t.Errorf("line %q: time: %v", l, err)
+			}
+			gpi = append(gpi, l[:strings.Index(l, `,"time"`)])
+		}
+	}
+	if strings.Join(gpi, " ") != `{"gpi":1,"state":"high" {"gpi":1,"state":"low"` {
+		t.Fatalf("GPI lines %q", gpi)
+	}
+}
