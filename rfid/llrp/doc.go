@@ -24,6 +24,11 @@
 // ([AntennaConfigs]); what the reader cannot take is left to it and named in
 // the connected event's message.
 //
+// A [Trigger] has the reader start and stop the ROSpec itself (GPI,
+// periodic, duration): the session enables the trigger's GPI ports and GPI
+// events, and turns GPIEvents into rfid.EventGPI. [Session.SetGPO] sets a
+// general purpose output (GPOWriteData) beside the reads.
+//
 // Errors: framing errors (bad length, oversized message) wrap rfid.ErrFraming
 // or rfid.ErrTooLarge and end the connection; a malformed body wraps
 // [ErrMalformed] and rejects that message only; a reader's error status is a

@@ -7,7 +7,8 @@
 // the carton's dwell time, reads succeed with a per-cycle read rate (misses
 // included), stray tags show up on single antennas, and faults break the
 // connection (drop it, go silent as a half-open TCP connection would) at
-// given times. Built-in scenarios: dock-in, dock-out, mixed, two-doors.
+// given times; GPI steps change the reader's inputs (a photo eye). Built-in
+// scenarios: dock-in, dock-out, mixed, two-doors, photo-eye.
 //
 // [Sim] serves the scenario as an LLRP reader on a net.Listener: connection
 // event, answers to every request, keepalives at the configured period and
@@ -15,6 +16,9 @@
 // CF-RU5102 or ASCII serial reader over any io.ReadWriter (net.Pipe, pty).
 // Asked for all capabilities, [Sim] lists R420-like RF tables and Impinj-
 // and Zebra-style custom parameters ([SimRFCapabilities]); it records the
-// ROSpec it was sent, RF settings included ([Sim.LastROSpec]).
+// ROSpec it was sent, RF settings included ([Sim.LastROSpec]). It has 4
+// GPIs and 4 GPOs: it records every output a client sets ([Sim.GPO],
+// [Sim.GPOWrites]), sends GPIEvents for the enabled inputs and runs ROSpecs
+// on their start and stop triggers (immediate, periodic, GPI, duration).
 // A time scale runs scenarios faster than real time for tests.
 package readersim
