@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -308,4 +309,51 @@ func TestWatchGPI(t *testing.T) {
 	if got[0].Port != 3 || !got[0].High || got[1].Port != 3 || got[1].High || got[0].Reader != "r1" {
 		t.Fatalf("GPI events %+v", got)
 	}
+}
+
+// BenchmarkSetGPO measures SetGPO against the simulator while it reports
+// tags: from the call to the reader's answer (the write is on the wire
+// before that), p99 included.
+func BenchmarkSetGPO(b *testing.B) {
+	sc, err := readersim.Load("dock-in")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc.Loop = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sim := readersim.New(sc)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = sim.Serve(ctx, ln) }()
+	connected := make(chan struct{})
+	var once sync.Once
+	s, err := llrp.NewSession(llrp.Config{Address: ln.Addr().String(), OnEvent: func(e rfid.ReaderEvent) {
+		if e.Kind == rfid.EventConnected {
+			once.Do(func() { close(connected) })
+		}
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = s.Run(ctx) }()
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		b.Fatal("no connection")
+	}
+	lat := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		t0 := time.Now()
+		if err := s.SetGPO(ctx, uint16(1+i%4), i%2 == 0); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		i++
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
