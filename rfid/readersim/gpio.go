@@ -1,6 +1,7 @@
 package readersim
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -58,7 +59,7 @@ func (sc *Scenario) prepareGPI() (time.Duration, error) {
 		}
 		end = max(end, g.At)
 	}
-	slices.SortStableFunc(sc.GPI, func(a, b GPIStep) int { return int(a.At - b.At) })
+	slices.SortStableFunc(sc.GPI, func(a, b GPIStep) int { return cmp.Compare(a.At, b.At) })
 	return end, nil
 }
 

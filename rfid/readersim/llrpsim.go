@@ -212,6 +212,7 @@ func (c *simConn) handle(m llrp.Message) bool {
 	if m.Type != llrp.MsgKeepaliveAck {
 		s.stats.requests.Add(1)
 	}
+	el := s.elapsed() // before c.mu: fault takes s.mu, then c.mu
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch m.Type {
@@ -278,7 +279,7 @@ func (c *simConn) handle(m llrp.Message) bool {
 			if ro.StartTrigger == llrp.StartTriggerImmediate {
 				c.running[id] = true
 			}
-			c.enableTriggers(id, ro, s.elapsed())
+			c.enableTriggers(id, ro, el)
 		case llrp.MsgStartROSpec:
 			if !c.enabled[id] {
 				return respond(resp, bad(statusFieldError, fmt.Sprintf("ROSpec %d is not enabled", id)))
