@@ -1,13 +1,20 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/outbox"
+	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid"
+	"github.com/dockgate/dockgate/rfid/portal"
+	"github.com/dockgate/dockgate/rfid/readers"
 )
 
 // A reader's GPI change is its status on reader/{id}/status and a
@@ -38,5 +45,63 @@ func TestReaderGPIPublished(t *testing.T) {
 	}
 	if body["reader"] != "R1" || body["gpi"] != 1.0 || body["state"] != "high" || body["time"] != "2026-03-02T08:00:00Z" {
 		t.Fatalf("body %s", ev.Body)
+	}
+}
+
+// A simulated reader at a door with a photo eye: the gateway configures the
+// GPI trigger, publishes the eye's changes and makes a pass of the pallet
+// that went through while the eye saw it, and of nothing else.
+func TestPhotoEyeDoorEndToEnd(t *testing.T) {
+	c := &config.Config{
+		Site: "e2e", Gateway: "gw", DataDir: t.TempDir(),
+		Broker:   config.Broker{Listen: "127.0.0.1:0"},
+		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411r-203", Transport: config.TransportSim}},
+		Readers: []readers.Config{{ID: "R1", Type: readers.TypeSim, Scenario: "photo-eye", TimeScale: 8, KeepAlive: time.Second,
+			Trigger: readers.Trigger{Start: readers.TriggerGPI, Port: 1, Stop: readers.TriggerGPI}}},
+		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1",
+			AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}, PresenceTimeout: 700 * time.Millisecond}, Printer: "P1"}},
+	}
+	cfg, err := config.Complete(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(cfg, Info{Version: "test"}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := subscribe(t, g.MQTTURL, cfg.MQTT.TopicPrefix+"/#")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway Run: %v", err)
+		}
+	}()
+	eventually(t, 30*time.Second, "the eye going high and low, and a pass", func() bool {
+		return len(sub.events("reader.gpi")) == 2 && len(sub.events("portal.pass")) >= 1
+	})
+	var states []string
+	for _, e := range sub.events("reader.gpi") {
+		b := e["body"].(map[string]any)
+		states = append(states, fmt.Sprintf("%v:%v:%v", b["reader"], b["gpi"], b["state"]))
+	}
+	if strings.Join(states, " ") != "R1:1:high R1:1:low" {
+		t.Fatalf("reader.gpi events %v", states)
+	}
+	if sub.count("/reader/R1/status") == 0 {
+		t.Fatal("no reader status")
+	}
+	// Past the pallet parked after the eye went low (14.5 s of scenario
+	// time at 8×), and the presence timeout.
+	time.Sleep(6*time.Second/8 + time.Second)
+	passes := sub.events("portal.pass")
+	if len(passes) != 1 {
+		t.Fatalf("%d passes, want only the pallet that passed the eye", len(passes))
+	}
+	tags := passes[0]["body"].(map[string]any)["tags"].([]any)
+	if len(tags) != 5 {
+		t.Fatalf("pass of %d tags, want the pallet's 5", len(tags))
 	}
 }
