@@ -139,6 +139,11 @@ func (s *Session) name() string {
 // connected, when the reader has no such port (GPIOCapabilities), when the
 // reader refuses it or does not answer within the response timeout. It
 // implements rfid.GPOSetter.
+//
+// Do not call it from the session's OnReads or OnEvent callbacks (an
+// EventConnected handler resetting outputs, say): their goroutine is the
+// one that reads the answer, so the call would wait for the response
+// timeout and fail. Call it from another goroutine.
 func (s *Session) SetGPO(ctx context.Context, port uint16, high bool) error {
 	if port == 0 {
 		return fmt.Errorf("llrp: reader %s: GPO port 0: GPO ports are numbered from 1", s.name())
