@@ -31,9 +31,6 @@ type Trigger struct {
 	StopGPI GPITrigger
 }
 
-// IsZero reports whether t is the default (START_ROSPEC, no stop).
-func (t Trigger) IsZero() bool { return t == Trigger{} }
-
 // Ports returns the GPI ports t listens to.
 func (t Trigger) Ports() []uint16 {
 	var ps []uint16

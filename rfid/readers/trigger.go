@@ -39,9 +39,6 @@ type Trigger struct {
 	After     time.Duration `yaml:"after"`
 }
 
-// IsZero reports whether t is the default.
-func (t Trigger) IsZero() bool { return t == Trigger{} }
-
 // immediate reports whether t reads from connection to shutdown.
 func (t Trigger) immediate() bool {
 	return (t.Start == "" || t.Start == TriggerImmediate) && (t.Stop == "" || t.Stop == TriggerNone)
