@@ -72,7 +72,7 @@ func readerGPO(ctx context.Context, env *cliEnv, args []string) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	conn := &connectWatch{connected: make(chan struct{})}
-	s, err := llrp.NewSession(llrp.Config{ReaderID: *addr, Address: *addr, OnEvent: conn.observe,
+	s, err := llrp.NewSession(llrp.Config{ReaderID: *addr, Address: *addr, NoInventory: true, OnEvent: conn.observe,
 		ResponseTimeout: min(*connectTimeout, 5*time.Second)})
 	if err != nil {
 		return err

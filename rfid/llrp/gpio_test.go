@@ -92,6 +92,24 @@ func TestSetGPOOnSimulator(t *testing.T) {
 	}
 }
 
+// A session without inventory sets outputs and adds no ROSpec.
+func TestSetGPOWithoutInventory(t *testing.T) {
+	addr, sim := startSim(t, loadScenario(t, "dock-in"), 4)
+	rec := newRecorder()
+	s, _ := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: time.Second, NoInventory: true,
+		OnReads: rec.onReads, OnEvent: rec.onEvent})
+	rec.waitFor(t, "connected", func() bool { return rec.count(rfid.EventConnected) > 0 })
+	if err := s.SetGPO(context.Background(), 3, true); err != nil {
+		t.Fatal(err)
+	}
+	if !sim.GPO(3) {
+		t.Fatalf("outputs %s", sim.GPOStates())
+	}
+	if _, ok := sim.LastROSpec(); ok {
+		t.Fatal("a session without inventory added an ROSpec")
+	}
+}
+
 // A reader that refuses the write: the error carries its status.
 func TestSetGPORefused(t *testing.T) {
 	greet := fixture(t, "READER_EVENT_NOTIFICATION: connection attempt succeeded").Raw

@@ -40,6 +40,10 @@ type Config struct {
 	// WatchGPI enables every GPI port of the reader and GPI event
 	// notifications, so that OnEvent sees each input change (EventGPI).
 	WatchGPI bool
+	// NoInventory sets the session up without touching the reader's specs:
+	// no ROSpec is added or started, none is deleted. For a tool that only
+	// sets outputs or watches inputs.
+	NoInventory bool
 	// KeepalivePeriod is asked of the reader (default 5s). Nothing received
 	// for twice this period ends the session as half-open.
 	KeepalivePeriod time.Duration
@@ -561,7 +565,11 @@ func (c *conn) setup() error {
 		}
 	}
 	// 4. Clear stale specs; a reader without any may answer with an error.
-	for _, typ := range []uint16{MsgDeleteAccessSpec, MsgDeleteROSpec} {
+	stale := []uint16{MsgDeleteAccessSpec, MsgDeleteROSpec}
+	if s.cfg.NoInventory {
+		stale = nil
+	}
+	for _, typ := range stale {
 		if _, err := c.request(typ, func(b []byte, id uint32) []byte { return AppendU32(b, typ, id, 0) }); err != nil {
 			var se *StatusError
 			if !errors.As(err, &se) {
@@ -582,6 +590,9 @@ func (c *conn) setup() error {
 	s.gpioConfig(&rc, trig, caps)
 	if _, err := c.request(MsgSetReaderConfig, func(b []byte, id uint32) []byte { return AppendSetReaderConfig(b, id, rc) }); err != nil {
 		return err
+	}
+	if s.cfg.NoInventory {
+		return c.send(AppendEmpty(c.out[:0], MsgEnableEventsAndReports, s.msgID.Add(1)))
 	}
 	// 6. The ROSpec: start by START_ROSPEC, run until stopped, report every N.
 	ro := ROSpec{
