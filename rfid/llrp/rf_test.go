@@ -124,7 +124,7 @@ func TestParseCapabilitiesRF(t *testing.T) {
 		Sensitivities: []llrp.SensitivityLevel{{1, 0}, {2, 10}}, NumGPIs: 4, NumGPOs: 2,
 		StateAwareSingulation: true, CountryCode: 840, CommsStandard: 1,
 		PowerTable: []llrp.PowerLevel{{1, 1000}, {96, 1960}, {81, 3000}},
-		Hopping:    true, HopTableIDs: []uint8{7},
+		Hopping:    true, HopTableIDs: []uint8{7}, HopTables: []llrp.HopTable{{ID: 7, FrequenciesKHz: []uint32{915250}}},
 		RFModes: []llrp.RFMode{{ID: 1000, DR64_3: true, M: 1, Modulation: 2, Mask: 3, BDR: 40000,
 			PIE: 1500, MinTari: 6250, MaxTari: 25000}},
 	}
