@@ -39,7 +39,7 @@ type antennaRF struct {
 //     reported again until its flag persists back (PersistS1, PersistS23).
 //     Session 0 and dual target (AB) re-read a tag every cycle.
 type rfModel struct {
-	ants  map[uint16]antennaRF     // antenna 0: every antenna without its own
+	ants  map[uint16]antennaRF      // antenna 0: every antenna without its own
 	until map[flagKey]time.Duration // scenario time a tag's flag comes back
 }
 
