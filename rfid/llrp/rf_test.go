@@ -268,6 +268,9 @@ func FuzzParseCapabilities(f *testing.F) {
 	caps := readersim.SimRFCapabilities(llrp.Capabilities{MaxAntennas: 4})
 	caps.PowerTable, caps.Sensitivities = caps.PowerTable[:3], caps.Sensitivities[:2]
 	f.Add(llrp.AppendCapabilitiesResponse(nil, 1, llrp.Status{}, caps)[llrp.HeaderLen:])
+	for _, name := range modelFixtures {
+		f.Add(readHex(f, name)[llrp.HeaderLen:])
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := llrp.ParseCapabilities(body)
 		if err != nil {
