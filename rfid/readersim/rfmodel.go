@@ -112,12 +112,8 @@ func (m *rfModel) admit(r *rfid.Read, at time.Duration) bool {
 			return true // no RF settings: the reader's own, the scenario as written
 		}
 	}
-	rssi := int(r.RSSI) + a.offset
-	if r.HasRSSI && rssi < a.floor {
+	if !admitPower(r, a.offset, a.floor) {
 		return false
-	}
-	if r.HasRSSI {
-		r.RSSI = int8(rssi)
 	}
 	if !a.single || a.sess == 0 {
 		return true
@@ -142,5 +138,19 @@ func (m *rfModel) admit(r *rfid.Read, at time.Duration) bool {
 	} else {
 		m.until[k] = at + PersistS23
 	}
+	return true
+}
+
+// admitPower lowers r's RSSI by offset dB (≤ 0) and reports whether it is
+// still at or above floor dBm.
+func admitPower(r *rfid.Read, offset, floor int) bool {
+	if !r.HasRSSI {
+		return true
+	}
+	rssi := int(r.RSSI) + offset
+	if rssi < floor {
+		return false
+	}
+	r.RSSI = int8(rssi)
 	return true
 }
