@@ -131,10 +131,14 @@ func capabilitiesJSON(addr string, c llrp.Capabilities, summary bool) capsJSON {
 		if m.DR64_3 {
 			dr = "64/3"
 		}
-		out.RFModes = append(out.RFModes, rfModeJSON{ModeIdentifier: m.ID, DivideRatio: dr,
+		j := rfModeJSON{ModeIdentifier: m.ID,
 			Encoding: pick(m.M, "FM0", "Miller 2", "Miller 4", "Miller 8"), Modulation: pick(m.Modulation, "PR-ASK", "SSB-ASK", "DSB-ASK"),
 			SpectralMask:   pick(m.Mask, "unknown", "single interrogator", "multi interrogator", "dense interrogator"),
-			BackscatterBPS: m.BDR, PIE: float64(m.PIE) / 1000, MinTariNS: m.MinTari, MaxTariNS: m.MaxTari, StepTariNS: m.StepTari, EPCHAG: m.EPCHAG})
+			BackscatterBPS: m.BDR}
+		if !summary {
+			j.DivideRatio, j.PIE, j.MinTariNS, j.MaxTariNS, j.StepTariNS, j.EPCHAG = dr, float64(m.PIE)/1000, m.MinTari, m.MaxTari, m.StepTari, m.EPCHAG
+		}
+		out.RFModes = append(out.RFModes, j)
 	}
 	for _, h := range c.HopTables {
 		j := hopTableJSON{ID: h.ID, Channels: len(h.FrequenciesKHz)}
