@@ -136,8 +136,6 @@ func (s *SerialSim) serveRU5102(rw io.ReadWriter, due func() []rfid.Read) error 
 			}
 			s.offset = int(p - serialrdr.RU5102MaxDBm)
 			out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0})
-		default:
-			out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0xFE}) // unsupported command
 		case serialrdr.RU5102CmdInventory:
 			var epcs []rfid.EPC
 			seen := map[rfid.EPC]bool{}
@@ -148,6 +146,8 @@ func (s *SerialSim) serveRU5102(rw io.ReadWriter, due func() []rfid.Read) error 
 				}
 			}
 			out = serialrdr.AppendRU5102Inventory(out[:0], s.Address, epcs)
+		default:
+			out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0xFE}) // unsupported command
 		}
 		if _, err := rw.Write(out); err != nil {
 			return err
