@@ -13,8 +13,13 @@
 // event, answers to every request, keepalives at the configured period and
 // RO_ACCESS_REPORTs. [SerialSim] serves the same scenario as an M100/JRD,
 // CF-RU5102 or ASCII serial reader over any io.ReadWriter (net.Pipe, pty).
-// Asked for all capabilities, [Sim] lists R420-like RF tables and Impinj-
-// and Zebra-style custom parameters ([SimRFCapabilities]); it records the
-// ROSpec it was sent, RF settings included ([Sim.LastROSpec]).
+// Asked for all capabilities, [Sim] lists R420-like RF tables, or an
+// Impinj R700's or Zebra FX9600's ([Sim.Model], [ModelCapabilities]), and
+// Impinj- and Zebra-style custom parameters, which its tag reports carry
+// too; it records the ROSpec it was sent, RF settings included
+// ([Sim.LastROSpec]), and honours them: lower transmit power weakens reads
+// and drops those below the floor, a single-target session 1–3 reports a
+// tag once until its flag persists back ([PersistS1], [PersistS23]). The
+// serial simulator takes the M100 and RU5102 power commands likewise.
 // A time scale runs scenarios faster than real time for tests.
 package readersim
