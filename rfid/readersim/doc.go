@@ -7,7 +7,8 @@
 // the carton's dwell time, reads succeed with a per-cycle read rate (misses
 // included), stray tags show up on single antennas, and faults break the
 // connection (drop it, go silent as a half-open TCP connection would) at
-// given times. Built-in scenarios: dock-in, dock-out, mixed, two-doors.
+// given times. Built-in scenarios: dock-in, dock-out, door-tune, mixed,
+// two-doors.
 //
 // [Sim] serves the scenario as an LLRP reader on a net.Listener: connection
 // event, answers to every request, keepalives at the configured period and
