@@ -127,3 +127,44 @@ func TestCustomParametersFromTheSimulator(t *testing.T) {
 		t.Fatal("no reports sent")
 	}
 }
+
+// Over LLRP, session 1 with target A gets each carton tag once per
+// persistence window from the simulator; session 0 gets it every cycle.
+func TestSimulatorSessionsOverLLRP(t *testing.T) {
+	counts := func(rf llrp.RFSettings) map[rfid.EPC]int {
+		addr, _ := startSim(t, loadScenario(t, "dock-in"), 10)
+		rec := newRecorder()
+		_, stop := runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: 500 * time.Millisecond,
+			RF: rf, OnReads: rec.onReads, OnEvent: rec.onEvent})
+		rec.waitFor(t, "the pallet's 9 tags", func() bool {
+			n := 0
+			for e := range rec.epcs {
+				if e.String() != "3034257BF461A7C00000270F" { // the rack's stray
+					n++
+				}
+			}
+			return n >= 9
+		})
+		time.Sleep(300 * time.Millisecond) // the rest of the 2 s dwell, at 10×
+		stop()
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		out := map[rfid.EPC]int{}
+		for e, n := range rec.epcs {
+			out[e] = n
+		}
+		return out
+	}
+	s1 := counts(llrp.RFSettings{Session: ptr(uint8(1)), Target: llrp.TargetA})
+	s0 := counts(llrp.RFSettings{Session: ptr(uint8(0)), Target: llrp.TargetA})
+	for _, p := range loadScenario(t, "dock-in").Truth() {
+		for _, e := range p.EPCs {
+			if s1[e] < 1 || s1[e] > 3 {
+				t.Errorf("%s: %d reads in session 1/A over a 2 s pass, want 1 to 3 (one per second)", e, s1[e])
+			}
+			if s0[e] <= 3 {
+				t.Errorf("%s: %d reads in session 0, want many", e, s0[e])
+			}
+		}
+	}
+}
