@@ -135,7 +135,7 @@ gs1:
 		"mqtt.ca_file " + ca + " holds no PEM certificate (point it at the CA certificate that signed the broker's: a -----BEGIN CERTIFICATE----- block)",
 		`http.listen: port "99999" of 127.0.0.1:99999 is not a port number 1 to 65535 (e.g. 127.0.0.1:8080; empty disables the API)`,
 		"gs1.sscc_serial_start: 200 is after gs1.sscc_serial_end 100: the range runs from start to end, so start must not be greater",
-		`readers[0].scenario: scenario "` + dir + `/nope.yaml" is neither a built-in (dock-in, dock-out, mixed, photo-eye, two-doors) nor a readable file: open ` + dir + `/nope.yaml: no such file or directory`,
+		`readers[0].scenario: scenario "` + dir + `/nope.yaml" is neither a built-in (dock-in, dock-out, door-tune, mixed, photo-eye, two-doors) nor a readable file: open ` + dir + `/nope.yaml: no such file or directory`,
 	}
 	var wantOut strings.Builder
 	for _, w := range want {

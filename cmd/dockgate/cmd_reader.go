@@ -21,14 +21,17 @@ import (
 func init() {
 	register(&command{
 		name:    "reader",
-		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes (and GPI changes) as JSON lines; reader gpo: set an output",
-		subs:    map[string]func(context.Context, *cliEnv, []string) error{"watch": readerWatch, "gpo": readerGPO},
+		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes (and GPI changes) as JSON lines; reader capabilities: the reader's tables; reader gpo: set an output",
+		subs: map[string]func(context.Context, *cliEnv, []string) error{"watch": readerWatch, "gpo": readerGPO,
+			"capabilities": readerCapabilities},
 	})
 }
 
 const readerWatchUsage = `dockgate reader watch --llrp HOST[:PORT] [--antennas 1,2,…] [--keepalive D] [--portal …] [--duration D] [--count N] [--connect-timeout D]
 dockgate reader watch --serial DEV --protocol m100|ru5102|ascii [--baud N] [--pattern RE] [--portal …] [--duration D] [--count N] [--connect-timeout D]
-(portal flags: --door ID --outside 1,2 --inside 3,4 --min-reads N --rssi-floor DBM --presence-timeout D)`
+(portal flags: --door ID --outside 1,2 --inside 3,4 --min-reads N --rssi-floor DBM --presence-timeout D)
+(tuning: --tune [--every D] prints reads per second and RSSI per antenna; try settings with --tx-power-dbm DBM,
+ and on LLRP readers --rx-sensitivity-dbm DBM --session N --target A|B|AB)`
 
 // readLine is one tag read as "reader watch" prints it.
 type readLine struct {
@@ -92,6 +95,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
 	count := fs.Int("count", 0, "stop after this many lines (default: no limit)")
 	connectTimeout := fs.Duration("connect-timeout", 30*time.Second, "give up (exit 1) when the reader has not connected within this long")
+	tune := fs.Bool("tune", false, "print reads per second, tags and RSSI per antenna every --every instead of each read")
+	every := fs.Duration("every", time.Second, "interval of the --tune lines")
+	rf := addRFFlags(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -104,6 +110,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	antennas, err := parseAntennas(*ants)
 	if err != nil {
 		return err
+	}
+	if *tune && (*usePortal || *every <= 0) {
+		return errors.New("--tune prints per-antenna rates every --every (a positive duration); it does not go with --portal")
 	}
 	if *connectTimeout <= 0 {
 		return fmt.Errorf("--connect-timeout %v: give a positive duration, e.g. 30s", *connectTimeout)
@@ -120,7 +129,11 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	out := &lineWriter{w: env.stdout, limit: *count, done: stop}
 	var onReads func([]rfid.Read)
 	var engine *portal.Engine
-	if *usePortal {
+	var tn *tuner
+	if *tune {
+		tn = newTuner(time.Now())
+		onReads = tn.observe
+	} else if *usePortal {
 		outAnts, err1 := parseAntennas(*outside)
 		inAnts, err2 := parseAntennas(*inside)
 		if err := errors.Join(err1, err2); err != nil {
@@ -163,6 +176,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 		if e.Err != nil {
 			msg += ": " + e.Err.Error()
 		}
+		if e.Message != "" {
+			msg += " (" + e.Message + ")"
+		}
 		out.stderr(env.stderr, msg)
 	}
 
@@ -171,14 +187,17 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	if *addr != "" {
 		target = *addr
 		s, err := llrp.NewSession(llrp.Config{ReaderID: *addr, Address: *addr, Antennas: antennas,
-			KeepalivePeriod: *keepalive, WatchGPI: true, OnReads: onReads, OnEvent: onEvent})
+			KeepalivePeriod: *keepalive, WatchGPI: true, RF: rf.settings(), OnReads: onReads, OnEvent: onEvent})
 		if err != nil {
 			return err
 		}
 		run = s.Run
 	} else {
+		if err := rf.serialErr(); err != nil {
+			return err
+		}
 		r, err := serialrdr.New(serialrdr.Config{ReaderID: *dev, Protocol: *proto, Device: *dev, Baud: *baud,
-			Pattern: *pattern, OnReads: onReads, OnEvent: onEvent})
+			Pattern: *pattern, TxPowerDBm: rf.txPower, OnReads: onReads, OnEvent: onEvent})
 		if err != nil {
 			return err
 		}
@@ -197,6 +216,13 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 			stop()
 		}
 	}()
+	if tn != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tn.run(ctx, *every, out)
+		}()
+	}
 	if engine != nil {
 		wg.Add(1)
 		go func() {

@@ -16,7 +16,7 @@ func init() {
 	simSubcommands["reader"] = simReader
 }
 
-const simReaderUsage = `dockgate sim reader [--listen HOST:PORT] --scenario FILE|NAME [--time-scale X] [--duration D]
+const simReaderUsage = `dockgate sim reader [--listen HOST:PORT] --scenario FILE|NAME [--model sim|r700|fx9600] [--time-scale X] [--duration D]
 dockgate sim reader --serial DEVICE --protocol m100|ru5102|ascii --scenario FILE|NAME [--time-scale X] [--duration D]
 dockgate sim reader --list
 (built-in scenarios: `
@@ -32,6 +32,7 @@ func simReader(ctx context.Context, env *cliEnv, args []string) error {
 	dev := fs.String("serial", "", "serve a serial reader on this `DEVICE` instead of LLRP")
 	proto := fs.String("protocol", serialrdr.ProtocolM100, "serial protocol: m100, ru5102 or ascii")
 	list := fs.Bool("list", false, "list the built-in scenarios and exit")
+	model := fs.String("model", readersim.ModelSim, "reader model the capabilities present: "+strings.Join(readersim.Models(), ", "))
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -46,6 +47,9 @@ func simReader(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if *scale <= 0 {
 		return fmt.Errorf("--time-scale %v must be positive (e.g. 10 runs ten times faster)", *scale)
+	}
+	if _, err := readersim.ModelCapabilities(*model, 4); err != nil {
+		return fmt.Errorf("--model %q is not one of %s", *model, strings.Join(readersim.Models(), ", "))
 	}
 	sc, err := readersim.Load(*scenario)
 	if err != nil {
@@ -73,8 +77,8 @@ func simReader(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("listen on %s: %w (is another reader simulator running? choose another --listen port)", *listen, err)
 	}
 	sim := readersim.New(sc)
-	sim.TimeScale = *scale
-	_ = enc.Encode(map[string]string{"listen": ln.Addr().String(), "scenario": sc.Name})
+	sim.TimeScale, sim.Model = *scale, *model
+	_ = enc.Encode(map[string]string{"listen": ln.Addr().String(), "scenario": sc.Name, "model": *model})
 	sim.OnGPO = gpoPrinter(enc)
 	err = sim.Serve(ctx, ln)
 	st := sim.Stats()

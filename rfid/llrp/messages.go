@@ -170,7 +170,11 @@ type Capabilities struct {
 	PowerTable            []PowerLevel // TransmitPowerLevelTableEntry×n
 	Hopping               bool
 	HopTableIDs           []uint8
-	RFModes               []RFMode // UHFC1G2RFModeTable
+	// HopTables are the FrequencyHopTables with their frequencies; when
+	// set they are written instead of HopTableIDs (which get one
+	// placeholder frequency each).
+	HopTables []HopTable
+	RFModes   []RFMode // UHFC1G2RFModeTable
 	// Extra is appended as is after the parameters (a simulator's custom
 	// parameters); parsing skips what it does not know.
 	Extra []byte

@@ -308,6 +308,28 @@ func SensitivityIndex(table []SensitivityLevel, dB float64) (uint16, error) {
 	return best.Index, nil
 }
 
+// HopTable is a FrequencyHopTable: its HopTableID and its frequencies in
+// kHz, in hop order (ChannelIndex 1 is the first).
+type HopTable struct {
+	ID             uint8
+	FrequenciesKHz []uint32
+}
+
+func parseHopTable(v []byte) (HopTable, error) {
+	r := reader{b: v, what: "FrequencyHopTable"}
+	h := HopTable{ID: r.u8()}
+	r.u8() // reserved
+	n := int(r.u16())
+	for range n {
+		f := r.u32()
+		if r.err != nil {
+			break
+		}
+		h.FrequenciesKHz = append(h.FrequenciesKHz, f)
+	}
+	return h, r.err
+}
+
 func dbm(v100 int) string {
 	return strconv.FormatFloat(float64(v100)/100, 'f', 2, 64)
 }
@@ -362,12 +384,20 @@ func (w *builder) capsRF(c Capabilities) {
 	} else {
 		w.u8(0)
 	}
-	for _, id := range c.HopTableIDs {
+	hops := c.HopTables
+	if len(hops) == 0 {
+		for _, id := range c.HopTableIDs {
+			hops = append(hops, HopTable{ID: id, FrequenciesKHz: []uint32{915250}})
+		}
+	}
+	for _, h := range hops {
 		q := w.begin(ParamFrequencyHopTable)
-		w.u8(id)
+		w.u8(h.ID)
 		w.u8(0)
-		w.u16(1)
-		w.u32(915250)
+		w.u16(uint16(len(h.FrequenciesKHz)))
+		for _, f := range h.FrequenciesKHz {
+			w.u32(f)
+		}
 		w.end(q)
 	}
 	w.end(fi)
@@ -461,9 +491,15 @@ func (c *Capabilities) parseRegulatory(b []byte) error {
 			if r.err == nil {
 				sub := NewParams(r.b)
 				for q, ok := sub.Next(); ok; q, ok = sub.Next() {
-					if q.Type == ParamFrequencyHopTable && len(q.Value) > 0 {
-						c.HopTableIDs = append(c.HopTableIDs, q.Value[0])
+					if q.Type != ParamFrequencyHopTable {
+						continue
 					}
+					h, err := parseHopTable(q.Value)
+					if err != nil {
+						return err
+					}
+					c.HopTableIDs = append(c.HopTableIDs, h.ID)
+					c.HopTables = append(c.HopTables, h)
 				}
 				if sub.Err() != nil {
 					return sub.Err()

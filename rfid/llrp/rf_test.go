@@ -124,7 +124,7 @@ func TestParseCapabilitiesRF(t *testing.T) {
 		Sensitivities: []llrp.SensitivityLevel{{1, 0}, {2, 10}}, NumGPIs: 4, NumGPOs: 2,
 		StateAwareSingulation: true, CountryCode: 840, CommsStandard: 1,
 		PowerTable: []llrp.PowerLevel{{1, 1000}, {96, 1960}, {81, 3000}},
-		Hopping:    true, HopTableIDs: []uint8{7},
+		Hopping:    true, HopTableIDs: []uint8{7}, HopTables: []llrp.HopTable{{ID: 7, FrequenciesKHz: []uint32{915250}}},
 		RFModes: []llrp.RFMode{{ID: 1000, DR64_3: true, M: 1, Modulation: 2, Mask: 3, BDR: 40000,
 			PIE: 1500, MinTari: 6250, MaxTari: 25000}},
 	}
@@ -268,6 +268,9 @@ func FuzzParseCapabilities(f *testing.F) {
 	caps := readersim.SimRFCapabilities(llrp.Capabilities{MaxAntennas: 4})
 	caps.PowerTable, caps.Sensitivities = caps.PowerTable[:3], caps.Sensitivities[:2]
 	f.Add(llrp.AppendCapabilitiesResponse(nil, 1, llrp.Status{}, caps)[llrp.HeaderLen:])
+	for _, name := range modelFixtures {
+		f.Add(readHex(f, name)[llrp.HeaderLen:])
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := llrp.ParseCapabilities(body)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +56,8 @@ type Config struct {
 	// Scenario and TimeScale for type sim (default dock-in at 1×).
 	Scenario  string  `yaml:"scenario"`
 	TimeScale float64 `yaml:"time_scale"`
+	// Model is the reader a sim presents: sim (default), r700 or fx9600.
+	Model string `yaml:"model"`
 }
 
 // WithDefaults returns a copy with zero fields set to the defaults.
@@ -118,6 +122,9 @@ func (c Config) Validate() error {
 		if c.TimeScale <= 0 {
 			add("time_scale %v must be positive", c.TimeScale)
 		}
+		if c.Model != "" && !slices.Contains(readersim.Models(), c.Model) {
+			add("model %q is not one of %s", c.Model, strings.Join(readersim.Models(), ", "))
+		}
 	default:
 		add("type %q is not one of llrp, serial, sim", c.Type)
 	}
@@ -161,7 +168,7 @@ func New(cfg Config, h Handlers) (rfid.Reader, error) {
 	switch cfg.Type {
 	case TypeSerial:
 		return serialrdr.New(serialrdr.Config{ReaderID: cfg.ID, Protocol: cfg.Protocol, Device: cfg.Device, Baud: cfg.Baud,
-			Pattern: cfg.Pattern, PollInterval: cfg.PollInterval, Backoff: h.Backoff, Now: h.Now,
+			Pattern: cfg.Pattern, PollInterval: cfg.PollInterval, TxPowerDBm: cfg.TxPowerDBm, Backoff: h.Backoff, Now: h.Now,
 			OnReads: h.OnReads, OnEvent: h.OnEvent, Logger: h.Logger})
 	case TypeSim:
 		sc, err := readersim.Load(cfg.Scenario)
@@ -197,6 +204,7 @@ func (r *simReader) Run(ctx context.Context) error {
 	}
 	sim := r.sim
 	sim.TimeScale = r.cfg.TimeScale
+	sim.Model = r.cfg.Model
 	sim.Logger = r.h.Logger
 	s, err := llrp.NewSession(llrpConfig(r.cfg, ln.Addr().String(), r.h))
 	if err != nil {

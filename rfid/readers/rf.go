@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dockgate/dockgate/rfid/llrp"
+	"github.com/dockgate/dockgate/rfid/serialrdr"
 )
 
 // RF is an LLRP reader's RF settings, for all its antennas (readers[] keys)
@@ -151,7 +152,7 @@ func (c Config) validateRF() []string {
 		return nil
 	}
 	if c.Type == TypeSerial {
-		return []string{"RF settings (tx_power_dbm, session, …, antenna_rf) are for LLRP readers; remove them from this serial reader"}
+		return c.validateSerialRF()
 	}
 	probs := c.RF.validate("", false)
 	ids := make([]uint16, 0, len(c.AntennaRF))
@@ -169,6 +170,33 @@ func (c Config) validateRF() []string {
 			probs = append(probs, fmt.Sprintf("%santenna %d is not in antennas %v; add it there or remove its settings", key, id, c.Antennas))
 		}
 		probs = append(probs, c.AntennaRF[id].validate(key, c.TxPowerDBm != nil)...)
+	}
+	return probs
+}
+
+// validateSerialRF: a serial reader takes tx_power_dbm (m100, ru5102), in
+// its protocol's range; every other RF key is for LLRP readers.
+func (c Config) validateSerialRF() []string {
+	var probs, others []string
+	r := c.RF
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{{"rx_sensitivity_dbm", r.RxSensitivityDBm != nil}, {"session", r.Session != nil}, {"target", r.Target != ""},
+		{"rf_mode", r.RFMode != ""}, {"tag_population", r.TagPopulation != nil}, {"vendor", r.Vendor != nil},
+		{"hop_table_id", r.HopTableID != nil}, {"channel_index", r.ChannelIndex != nil}, {"antenna_rf", len(c.AntennaRF) > 0}} {
+		if k.set {
+			others = append(others, k.name)
+		}
+	}
+	if len(others) > 0 {
+		probs = append(probs, fmt.Sprintf("%s: LLRP settings a serial reader cannot take; remove them (a serial reader takes tx_power_dbm only)",
+			strings.Join(others, ", ")))
+	}
+	if r.TxPowerDBm != nil {
+		if err := serialrdr.CheckTxPower(c.Protocol, *r.TxPowerDBm); err != nil {
+			probs = append(probs, err.Error())
+		}
 	}
 	return probs
 }

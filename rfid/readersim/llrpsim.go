@@ -2,10 +2,12 @@ package readersim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,8 +31,16 @@ type Sim struct {
 	Logger    *slog.Logger
 	// OnGPO, if set, is called with each output change a client makes.
 	OnGPO func(GPOWrite)
+	// Model is the reader the capabilities reply presents: ModelSim
+	// (default), ModelR700 or ModelFX9600. Its power table is the one the
+	// RF model reads transmit power against (rfmodel.go).
+	Model string
+	// NoCustom leaves the Impinj- and Zebra-style custom parameters out
+	// of tag reports.
+	NoCustom bool
 
 	sc      *Scenario
+	caps    llrp.Capabilities // the Model's, set by Serve
 	clients atomic.Int32
 	stats   struct{ conns, refused, requests, reports, reads, acks atomic.Uint64 }
 
@@ -103,7 +113,12 @@ func (s *Sim) Serve(ctx context.Context, ln net.Listener) error {
 	if s.TimeScale <= 0 {
 		return fmt.Errorf("readersim: time scale %v must be positive", s.TimeScale)
 	}
+	caps, err := ModelCapabilities(s.Model, s.sc.Antennas)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
+	s.caps = caps
 	s.start = time.Now()
 	s.gen = s.sc.NewGenerator()
 	s.mu.Unlock()
@@ -145,6 +160,7 @@ type simConn struct {
 	nextID     uint32
 	lastKA     time.Time
 	gpio       connGPIO
+	rf         *rfModel // used by pump only
 }
 
 func (c *simConn) write(b []byte) error {
@@ -165,7 +181,8 @@ func (c *simConn) muted() bool {
 func (s *Sim) serveConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
 	c := &simConn{s: s, nc: nc, rospecs: map[uint32]*llrp.ROSpec{}, running: map[uint32]bool{},
-		enabled: map[uint32]bool{}, access: map[uint32]llrp.AccessSpec{}, accessOn: map[uint32]bool{}, nextID: 1 << 20}
+		enabled: map[uint32]bool{}, access: map[uint32]llrp.AccessSpec{}, accessOn: map[uint32]bool{}, nextID: 1 << 20,
+		rf: newRFModel()}
 	c.gpio.last = s.elapsed() // GPI steps from now on are events to this client
 	now := uint64(time.Now().UnixMicro())
 	if n := s.clients.Add(1); n > 1 && !s.sc.AllowSecondClient {
@@ -220,11 +237,9 @@ func (c *simConn) handle(m llrp.Message) bool {
 		s.stats.acks.Add(1)
 		return false
 	case llrp.MsgGetReaderCapabilities:
-		caps := llrp.Capabilities{
-			MaxAntennas: s.sc.Antennas, HasUTCClock: true, Manufacturer: 0, Model: 1, Firmware: "dockgate-readersim",
-			NumGPIs: SimGPIs, NumGPOs: SimGPOs}
+		caps := generalOnly(s.caps)
 		if len(m.Body) > 0 && m.Body[0] == llrp.CapabilitiesAll {
-			caps = SimRFCapabilities(caps)
+			caps = s.caps
 		}
 		return c.write(llrp.AppendCapabilitiesResponse(nil, m.ID, ok, caps)) != nil
 	case llrp.MsgSetReaderConfig:
@@ -389,11 +404,15 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 			}
 		}
 		n := uint16(1)
+		specs := make([]*llrp.ROSpec, 0, len(c.running))
 		for rid := range c.running {
 			n = max(n, c.rospecs[rid].ReportN)
+			specs = append(specs, c.rospecs[rid])
 		}
 		from := c.gpio.from // reads before a trigger started the ROSpec are not reported
 		c.mu.Unlock()
+		slices.SortFunc(specs, func(a, b *llrp.ROSpec) int { return cmp.Compare(a.ID, b.ID) })
+		c.rf.configure(&s.caps, specs, s.sc.Sensitivity)
 		if due && !muted {
 			if c.write(llrp.AppendEmpty(nil, llrp.MsgKeepalive, id)) != nil {
 				cancel()
@@ -419,7 +438,7 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 		}
 		kept := reads[:0]
 		for _, r := range reads {
-			if (active[0] || active[r.Antenna]) && r.Time.Sub(time.Time{}) >= from {
+			if (active[0] || active[r.Antenna]) && r.Time.Sub(time.Time{}) >= from && c.rf.admit(&r, r.Time.Sub(time.Time{})) {
 				// Reader clock: the wall time this cycle ran at.
 				at := start.Add(time.Duration(float64(r.Time.Sub(time.Time{})) / s.TimeScale))
 				r.ReaderTime, r.Time = at, at
@@ -436,7 +455,11 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 			c.nextID++
 			id := c.nextID
 			c.mu.Unlock()
-			if c.write(llrp.AppendROAccessReport(nil, id, kept[:k])) != nil {
+			msg := llrp.AppendROAccessReport(nil, id, kept[:k])
+			if !s.NoCustom {
+				msg = withCustomParams(msg)
+			}
+			if c.write(msg) != nil {
 				cancel()
 				return
 			}

@@ -9,7 +9,7 @@ import (
 // SimRFCapabilities returns caps with the simulator's RF tables, modelled on
 // an Impinj R420: transmit power Index 1–81 = 10.00–30.00 dBm in 0.25 dB
 // steps; receive sensitivity Index 1–11 = -80 to -30 dB in 5 dB steps; four
-// RF modes (identifiers 0, 2, 4 and 1000), one hop table, 4 GPIs and 4 GPOs, state-aware singulation. It
+// RF modes (identifiers 0, 2, 4 and 1000), the US 50-channel hop table, 4 GPIs and 4 GPOs, state-aware singulation. It
 // appends Impinj- and Zebra-style custom parameters, which clients must
 // skip.
 func SimRFCapabilities(caps llrp.Capabilities) llrp.Capabilities {
@@ -25,6 +25,7 @@ func SimRFCapabilities(caps llrp.Capabilities) llrp.Capabilities {
 	caps.StateAwareSingulation = true
 	caps.CountryCode, caps.CommsStandard = 840, 1
 	caps.Hopping, caps.HopTableIDs = true, []uint8{1}
+	caps.HopTables = []llrp.HopTable{fccHopTable(1)}
 	caps.RFModes = []llrp.RFMode{
 		{ID: 0, M: 0, Modulation: 2, Mask: 1, BDR: 640000, PIE: 1500, MinTari: 6250, MaxTari: 6250, StepTari: 0},
 		{ID: 2, DR64_3: true, M: 2, Modulation: 0, Mask: 3, BDR: 274000, PIE: 2000, MinTari: 20000, MaxTari: 20000},

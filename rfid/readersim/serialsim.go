@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/dockgate/dockgate/rfid"
@@ -17,6 +18,9 @@ type SerialSim struct {
 	TimeScale float64 // default 1
 	Address   byte    // RU5102 address
 	sc        *Scenario
+	// offset is the transmit power set by the client, in dB below the
+	// protocol's maximum (0 until set; see rfmodel.go for the model).
+	offset int
 }
 
 // NewSerial returns a serial simulator of sc speaking protocol.
@@ -49,6 +53,13 @@ func (s *SerialSim) Serve(ctx context.Context, rw io.ReadWriter) error {
 		for gen.Elapsed() <= el {
 			reads = gen.Next(reads, time.Time{})
 		}
+		kept := reads[:0]
+		for _, r := range reads {
+			if admitPower(&r, s.offset, s.sc.Sensitivity) {
+				kept = append(kept, r)
+			}
+		}
+		reads = kept
 		return reads
 	}
 	var err error
@@ -91,6 +102,14 @@ func (s *SerialSim) serveM100(rw io.ReadWriter, due func() []rfid.Read) error {
 			}
 		case serialrdr.M100CmdStop:
 			out = serialrdr.AppendM100(out, serialrdr.M100TypeResponse, serialrdr.M100CmdStop, []byte{0})
+		case serialrdr.M100CmdSetPower:
+			p, err := serialrdr.M100Power(f)
+			if err != nil || serialrdr.CheckTxPower(serialrdr.ProtocolM100, p) != nil {
+				out = serialrdr.AppendM100(out, serialrdr.M100TypeResponse, serialrdr.M100CmdError, []byte{0x0E}) // parameter error
+				break
+			}
+			s.offset = int(math.Floor(p - serialrdr.M100MaxDBm))
+			out = serialrdr.AppendM100(out, serialrdr.M100TypeResponse, serialrdr.M100CmdSetPower, []byte{0})
 		default:
 			out = serialrdr.AppendM100(out, serialrdr.M100TypeResponse, serialrdr.M100CmdError, []byte{0x17})
 		}
@@ -108,9 +127,16 @@ func (s *SerialSim) serveRU5102(rw io.ReadWriter, due func() []rfid.Read) error 
 		if err != nil {
 			return err
 		}
-		if f.Cmd != serialrdr.RU5102CmdInventory {
-			out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0xFE}) // unsupported command
-		} else {
+		switch f.Cmd {
+		case serialrdr.RU5102CmdSetPower:
+			p, err := serialrdr.RU5102Power(f)
+			if err != nil || serialrdr.CheckTxPower(serialrdr.ProtocolRU5102, p) != nil {
+				out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0xFF}) // parameter error
+				break
+			}
+			s.offset = int(p - serialrdr.RU5102MaxDBm)
+			out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0})
+		case serialrdr.RU5102CmdInventory:
 			var epcs []rfid.EPC
 			seen := map[rfid.EPC]bool{}
 			for _, r := range due() {
@@ -120,6 +146,8 @@ func (s *SerialSim) serveRU5102(rw io.ReadWriter, due func() []rfid.Read) error 
 				}
 			}
 			out = serialrdr.AppendRU5102Inventory(out[:0], s.Address, epcs)
+		default:
+			out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0xFE}) // unsupported command
 		}
 		if _, err := rw.Write(out); err != nil {
 			return err

@@ -34,6 +34,11 @@ type Config struct {
 	Open func(ctx context.Context) (io.ReadWriteCloser, error)
 	// Address is the RU5102 reader address (default 0x00).
 	Address byte
+	// TxPowerDBm, when set, is sent at every connect (M100 B6, RU5102
+	// 2F) and its reply checked; ascii readers have no power command.
+	TxPowerDBm *float64
+	// PowerTimeout bounds the wait for the set-power reply (default 2s).
+	PowerTimeout time.Duration
 	// Antenna is reported for readers that do not say (default 1).
 	Antenna uint16
 	// PollInterval between inventory commands (m100, ru5102; default 100ms).
@@ -80,6 +85,14 @@ func New(cfg Config) (*Reader, error) {
 	}
 	if cfg.Antenna == 0 {
 		cfg.Antenna = 1
+	}
+	if cfg.TxPowerDBm != nil {
+		if err := CheckTxPower(cfg.Protocol, *cfg.TxPowerDBm); err != nil {
+			return nil, fmt.Errorf("serialrdr: %w", err)
+		}
+	}
+	if cfg.PowerTimeout == 0 {
+		cfg.PowerTimeout = 2 * time.Second
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 100 * time.Millisecond
@@ -187,6 +200,14 @@ func (r *Reader) Serve(parent context.Context, port io.ReadWriter) error {
 		stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 		defer stop()
 	}
+	if p := r.cfg.TxPowerDBm; p != nil {
+		if err := r.applyPower(ctx, cancel, port, *p); err != nil {
+			if parent.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	var wg sync.WaitGroup
@@ -205,6 +226,28 @@ func (r *Reader) Serve(parent context.Context, port io.ReadWriter) error {
 		return nil
 	}
 	return context.Cause(ctx)
+}
+
+// applyPower sets the transmit power on an open port, within
+// PowerTimeout; a port that does not answer is closed (through cancel).
+func (r *Reader) applyPower(ctx context.Context, cancel context.CancelCauseFunc, port io.ReadWriter, dBm float64) error {
+	done := make(chan error, 1)
+	go func() { done <- setPower(port, r.cfg.Protocol, r.cfg.Address, dBm) }()
+	t := time.NewTimer(r.cfg.PowerTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err == nil {
+			r.log.Info("transmit power set", "tx_power_dbm", dBm)
+		}
+		return err
+	case <-t.C:
+		err := fmt.Errorf("%w: no reply to the set-power command (%v dBm) within %v", ErrTxPower, dBm, r.cfg.PowerTimeout)
+		cancel(err) // closes the port, which ends the wait
+		return err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // errSilent reports a reader that stopped answering.

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockgate/dockgate/rfid"
+)
+
+type tuneOut struct {
+	ReadsPerS float64 `json:"reads_per_s"`
+	Tags      int     `json:"tags"`
+	Time      string  `json:"time"`
+	Antennas  []struct {
+		Antenna   int      `json:"antenna"`
+		ReadsPerS float64  `json:"reads_per_s"`
+		Tags      int      `json:"tags"`
+		MeanRSSI  *float64 `json:"mean_rssi"`
+		MinRSSI   *int     `json:"min_rssi"`
+		MaxRSSI   *int     `json:"max_rssi"`
+	} `json:"antennas"`
+}
+
+// tuneLines runs "reader watch --tune" against a door-tune simulator and
+// returns its last line (the first may count the reader's backlog).
+func tuneLines(t *testing.T, extra ...string) tuneOut {
+	t.Helper()
+	addr := startSimReader(t, "--scenario", "door-tune", "--time-scale", "2")
+	out, errs, code := rdrRun(t, append([]string{"reader", "watch", "--llrp", addr, "--tune", "--every", "300ms",
+		"--count", "3", "--duration", "20s"}, extra...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), out)
+	}
+	var l tuneOut
+	if err := json.Unmarshal([]byte(lines[2]), &l); err != nil {
+		t.Fatalf("line %q: %v", lines[2], err)
+	}
+	if _, err := time.Parse(time.RFC3339, l.Time); err != nil {
+		t.Errorf("time %q: %v", l.Time, err)
+	}
+	return l
+}
+
+// At full power the door reads the parked pallet's 9 tags and the next
+// lane's 2 strays; at 26 dBm (4 dB less) the strays are gone and every
+// antenna's weakest read is above the -80 dBm floor by more than the
+// strays were.
+func TestReaderWatchTune(t *testing.T) {
+	full := tuneLines(t)
+	low := tuneLines(t, "--tx-power-dbm", "26")
+	if full.Tags != 11 || low.Tags != 9 {
+		t.Errorf("tags at 30 dBm %d, at 26 dBm %d; want 11 and 9", full.Tags, low.Tags)
+	}
+	if len(full.Antennas) != 4 || len(low.Antennas) != 4 {
+		t.Fatalf("antennas %+v / %+v", full.Antennas, low.Antennas)
+	}
+	for i, a := range low.Antennas {
+		if a.Antenna != i+1 || a.ReadsPerS <= 0 || a.Tags != 9 || a.MeanRSSI == nil || *a.MinRSSI < -75 || *a.MaxRSSI > -50 {
+			t.Errorf("26 dBm antenna %+v", a)
+		}
+	}
+	if f := full.Antennas[1]; f.Tags != 10 || *f.MinRSSI > -77 {
+		t.Errorf("30 dBm antenna 2 %+v: want the stray, at -78 dBm", f)
+	}
+}
+
+func TestTunerCounts(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tn := newTuner(t0)
+	e1, e2 := rfid.MustParseEPC("3074257BF7194E4000001A85"), rfid.MustParseEPC("3074257BF7194E4000001A86")
+	tn.observe([]rfid.Read{{EPC: e1, Antenna: 2, RSSI: -60, HasRSSI: true}, {EPC: e2, Antenna: 2, RSSI: -70, HasRSSI: true},
+		{EPC: e1, Antenna: 2, RSSI: -65, HasRSSI: true}, {EPC: e1, Antenna: 1}})
+	l := tn.line(t0.Add(2 * time.Second))
+	if l.ReadsPerS != 2 || l.Tags != 2 || len(l.Antennas) != 2 {
+		t.Fatalf("%+v", l)
+	}
+	a1, a2 := l.Antennas[0], l.Antennas[1]
+	if a1.Antenna != 1 || a1.ReadsPerS != 0.5 || a1.MeanRSSI != nil {
+		t.Errorf("antenna 1 %+v", a1)
+	}
+	if a2.Antenna != 2 || a2.ReadsPerS != 1.5 || a2.Tags != 2 || *a2.MeanRSSI != -65 || *a2.MinRSSI != -70 || *a2.MaxRSSI != -60 {
+		t.Errorf("antenna 2 %+v", a2)
+	}
+	// The next interval starts from zero; antennas seen stay listed.
+	l = tn.line(t0.Add(3 * time.Second))
+	if l.ReadsPerS != 0 || len(l.Antennas) != 2 || l.Antennas[1].ReadsPerS != 0 || l.Antennas[1].MeanRSSI != nil {
+		t.Errorf("second line %+v", l)
+	}
+	if _, errs, code := rdrRun(t, "reader", "watch", "--llrp", "h:1", "--tune", "--portal"); code != 1 || !strings.Contains(errs, "--tune") {
+		t.Errorf("--tune --portal: exit %d, %q", code, errs)
+	}
+	if _, errs, code := rdrRun(t, "reader", "watch", "--serial", "/dev/x", "--protocol", "m100", "--session", "1"); code != 1 || !strings.Contains(errs, "--tx-power-dbm only") {
+		t.Errorf("serial --session: exit %d, %q", code, errs)
+	}
+	if _, errs, code := rdrRun(t, "reader", "watch", "--llrp", "h:1", "--target", "C"); code != 2 || !strings.Contains(errs, "not A, B or AB") {
+		t.Errorf("--target C: exit %d, %q", code, errs)
+	}
+}
