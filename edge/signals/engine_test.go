@@ -212,8 +212,8 @@ func TestOtherEvents(t *testing.T) {
 	r.event(EventLoaded, map[string]any{"door": "D1", "shipment": "S1"})
 	r.event(EventShipped, map[string]any{"door": "D1", "shipment": "S1"})
 	r.event(EventLoaded, map[string]any{"door": "D9", "shipment": "S2"}) // not a door with rules
-	r.event("receipt.complete", map[string]any{"door": "D1"})           // not an event rules are on
-	r.event(EventPass, map[string]any{"door": "D1"})                    // the rule's name, not an event type
+	r.event("receipt.complete", map[string]any{"door": "D1"})            // not an event rules are on
+	r.event(EventPass, map[string]any{"door": "D1"})                     // the rule's name, not an event type
 	r.lit(5, 6)
 	r.pass("D1", r.clock.Now().Add(-time.Second), true, false) // a pass with an alert is still a pass
 	r.lit(5, 6, 7)
