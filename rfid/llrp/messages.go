@@ -264,6 +264,9 @@ type ReaderConfig struct {
 	// are held after a reconnect until ENABLE_EVENTS_AND_REPORTS.
 	SetHold    bool
 	HoldEvents bool
+	// GPOWrites set outputs; GPIPorts enable (or disable) inputs.
+	GPOWrites []GPOWrite
+	GPIPorts  []GPIPort
 }
 
 // AppendSetReaderConfig appends SET_READER_CONFIG.
@@ -295,6 +298,7 @@ func AppendSetReaderConfig(dst []byte, id uint32, c ReaderConfig) []byte {
 		w.u32(c.KeepaliveMS)
 		w.end(o)
 	}
+	w.gpio(c)
 	if c.SetHold {
 		o := w.begin(ParamEventsAndReports)
 		var h uint8
@@ -349,6 +353,10 @@ func ParseReaderConfig(body []byte) (ReaderConfig, error) {
 			if r.err != nil {
 				return c, r.err
 			}
+		default:
+			if _, err := parseGPIO(p, &c); err != nil {
+				return c, err
+			}
 		}
 	}
 	return c, it.Err()
@@ -382,10 +390,15 @@ const (
 type ROSpec struct {
 	ID           uint32
 	Priority     uint8
-	StartTrigger uint8  // StartTriggerImmediate or StartTriggerNull (START_ROSPEC)
-	StopTrigger  uint8  // StopTriggerNull or StopTriggerDuration
-	StopMS       uint32 // duration for StopTriggerDuration
-	Antennas     []uint16
+	StartTrigger uint8 // StartTrigger*: Null waits for START_ROSPEC
+	// StartPeriodic and StartGPI are the values of a periodic or GPI start
+	// trigger (sent only with that type).
+	StartPeriodic *PeriodicTrigger
+	StartGPI      *GPITrigger
+	StopTrigger   uint8       // StopTriggerNull, StopTriggerDuration or StopTriggerGPI
+	StopMS        uint32      // duration for StopTriggerDuration
+	StopGPI       *GPITrigger // GPI and timeout for StopTriggerGPI
+	Antennas      []uint16
 	// AIStopTrigger/AIStopMS end each AISpec; null keeps inventorying.
 	AIStopTrigger  uint8
 	AIStopMS       uint32
@@ -407,13 +420,8 @@ func AppendAddROSpec(dst []byte, id uint32, s ROSpec) []byte {
 	w.u8(s.Priority)
 	w.u8(ROSpecStateDisabled)
 	b := w.begin(ParamROBoundarySpec)
-	st := w.begin(ParamROSpecStartTrigger)
-	w.u8(s.StartTrigger)
-	w.end(st)
-	sp := w.begin(ParamROSpecStopTrigger)
-	w.u8(s.StopTrigger)
-	w.u32(s.StopMS)
-	w.end(sp)
+	w.startTrigger(s)
+	w.stopTrigger(s)
 	w.end(b)
 	ai := w.begin(ParamAISpec)
 	ants := s.Antennas
@@ -472,15 +480,15 @@ func ParseAddROSpec(body []byte) (ROSpec, error) {
 		case ParamROBoundarySpec:
 			sub := NewParams(q.Value)
 			for t, ok := sub.Next(); ok; t, ok = sub.Next() {
-				tr := reader{b: t.Value, what: "ROSpec trigger"}
+				var err error
 				switch t.Type {
 				case ParamROSpecStartTrigger:
-					s.StartTrigger = tr.u8()
+					err = parseStartTrigger(t.Value, &s)
 				case ParamROSpecStopTrigger:
-					s.StopTrigger, s.StopMS = tr.u8(), tr.u32()
+					err = parseStopTrigger(t.Value, &s)
 				}
-				if tr.err != nil {
-					return s, tr.err
+				if err != nil {
+					return s, err
 				}
 			}
 			if sub.Err() != nil {
@@ -773,6 +781,7 @@ type EventData struct {
 	ConnectionAttempt    uint16 // Conn* status
 	ConnectionClose      bool
 	Antennas             []AntennaEvent
+	GPIs                 []GPIEvent
 	ROSpecs              []ROSpecEvent
 	BufferWarning        bool
 	BufferLevel          uint8 // percent full
@@ -793,6 +802,7 @@ func AppendReaderEvent(dst []byte, id uint32, e EventData) []byte {
 	t := w.begin(ts)
 	w.u64(e.Timestamp)
 	w.end(t)
+	w.gpiEvents(e.GPIs)
 	for _, r := range e.ROSpecs {
 		p := w.begin(ParamROSpecEvent)
 		w.u8(r.Type)
@@ -862,6 +872,11 @@ func ParseReaderEvent(body []byte) (EventData, error) {
 		case ParamAntennaEvent:
 			typ, ant := r.u8(), r.u16()
 			e.Antennas = append(e.Antennas, AntennaEvent{Connected: typ == 1, Antenna: ant})
+		case ParamGPIEvent:
+			port, f := r.u16(), r.u8()
+			if r.err == nil {
+				e.GPIs = append(e.GPIs, GPIEvent{Port: port, High: f&gpioHighBit != 0})
+			}
 		case ParamROSpecEvent:
 			typ, id := r.u8(), r.u32()
 			e.ROSpecs = append(e.ROSpecs, ROSpecEvent{Type: typ, ROSpecID: id})

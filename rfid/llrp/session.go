@@ -31,6 +31,15 @@ type Config struct {
 	// message, and left to the reader.
 	RF        RFSettings
 	AntennaRF map[uint16]RFSettings
+	// Trigger starts and stops the ROSpec on the reader's triggers (GPI,
+	// periodic, duration); its GPI ports are enabled and GPI events turned
+	// on at setup. The zero value starts it at setup and never stops it. A
+	// port the reader does not have is logged, named in the connected
+	// event's message, and the default is used.
+	Trigger Trigger
+	// WatchGPI enables every GPI port of the reader and GPI event
+	// notifications, so that OnEvent sees each input change (EventGPI).
+	WatchGPI bool
 	// KeepalivePeriod is asked of the reader (default 5s). Nothing received
 	// for twice this period ends the session as half-open.
 	KeepalivePeriod time.Duration
@@ -118,7 +127,9 @@ type Session struct {
 	clock   readerClock
 	implLog time.Time // when implausible timestamps were last logged
 	heldBuf []rfid.Read
-	st      struct {
+	// live is the connection once set up, for SetGPO.
+	live atomic.Pointer[conn]
+	st   struct {
 		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
 		implausible, steps                                                            atomic.Uint64
 	}
@@ -165,6 +176,9 @@ func NewSession(cfg Config) (*Session, error) {
 	if cfg.Dial == nil {
 		var d net.Dialer
 		cfg.Dial = d.DialContext
+	}
+	if err := cfg.Trigger.validate(); err != nil {
+		return nil, err
 	}
 	for _, a := range cfg.Antennas {
 		if a == 0 {
@@ -252,7 +266,15 @@ type conn struct {
 	pending  map[uint32]*writeReq // access spec id → write waiting for its result
 	toDelete []uint32             // access specs done, to delete
 
-	rfWarnings string // RF settings the reader could not take
+	rfWarnings string // RF settings and trigger the reader could not take
+
+	caps  Capabilities
+	wmu   sync.Mutex // serializes writes: SetGPO sends from its caller's goroutine
+	gpoMu sync.Mutex
+	// gpoWait: SET_READER_CONFIG message id → the SetGPO waiting for the
+	// answer; gpoGone once the connection ended.
+	gpoWait map[uint32]chan error
+	gpoGone bool
 }
 
 type writeReq struct {
@@ -398,7 +420,10 @@ func (c *conn) isStopped() bool {
 	return c.stopped
 }
 
+// send writes one message whole, from any goroutine.
 func (c *conn) send(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.ResponseTimeout))
 	_, err := c.nc.Write(b)
 	return err
@@ -445,7 +470,8 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
 		return false, err
 	}
-	c := &conn{s: s, nc: nc, in: pacedReader{r: nc}, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{}}
+	c := &conn{s: s, nc: nc, in: pacedReader{r: nc}, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{},
+		gpoWait: map[uint32]chan error{}}
 	c.dec = NewDecoder(&c.in, s.cfg.MaxMessage)
 	c.rep.Reader = s.cfg.ReaderID
 	stop := context.AfterFunc(ctx, c.interrupt)
@@ -464,8 +490,11 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 	start := s.cfg.Now()
 	s.st.connects.Add(1)
 	s.log.Info("llrp session up")
+	s.live.Store(c)
 	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected, Message: c.rfWarnings})
 	err = c.loop()
+	s.live.CompareAndSwap(c, nil)
+	c.gpoEnd(err)
 	c.releaseHeld() // no report is lost with the connection
 	c.failWrites(err)
 	healthy = s.cfg.Now().Sub(start) >= s.cfg.HealthyAfter
@@ -524,6 +553,8 @@ func (c *conn) setup() error {
 	if err != nil {
 		return fmt.Errorf("llrp: capabilities: %w", err)
 	}
+	c.caps = caps
+	trig, trigWarning := s.checkTrigger(caps)
 	for _, a := range s.cfg.Antennas {
 		if caps.MaxAntennas > 0 && a > caps.MaxAntennas {
 			return fmt.Errorf("llrp: antenna %d configured but the reader has %d antenna ports; fix the reader's antennas list", a, caps.MaxAntennas)
@@ -548,6 +579,7 @@ func (c *conn) setup() error {
 		},
 		SetHold: true, HoldEvents: !s.cfg.NoHoldEvents,
 	}
+	s.gpioConfig(&rc, trig, caps)
 	if _, err := c.request(MsgSetReaderConfig, func(b []byte, id uint32) []byte { return AppendSetReaderConfig(b, id, rc) }); err != nil {
 		return err
 	}
@@ -558,6 +590,7 @@ func (c *conn) setup() error {
 		ReportTrigger: ReportEveryNOrAISpecEnd, ReportN: s.cfg.ReportEveryN,
 		ReportSelector: SelectAntennaID | SelectPeakRSSI | SelectFirstSeen | SelectLastSeen | SelectTagSeenCount | SelectAccessSpecID,
 	}
+	trig.apply(&ro)
 	acs, warnings := AntennaConfigs(caps, s.cfg.Antennas, s.cfg.RF, s.cfg.AntennaRF)
 	ro.AntennaConfigs = acs
 	if len(warnings) > 0 {
@@ -565,10 +598,21 @@ func (c *conn) setup() error {
 		s.log.Warn("RF settings the reader cannot take are left to the reader", "err", err)
 		c.rfWarnings = strings.ReplaceAll(err.Error(), "\n", "; ")
 	}
+	if trigWarning != "" {
+		s.log.Warn("trigger not set", "err", trigWarning)
+		if c.rfWarnings != "" {
+			c.rfWarnings += "; "
+		}
+		c.rfWarnings += trigWarning
+	}
 	if _, err := c.request(MsgAddROSpec, func(b []byte, id uint32) []byte { return AppendAddROSpec(b, id, ro) }); err != nil {
 		return err
 	}
-	for _, typ := range []uint16{MsgEnableROSpec, MsgStartROSpec} {
+	steps := []uint16{MsgEnableROSpec, MsgStartROSpec}
+	if ro.StartTrigger != StartTriggerNull {
+		steps = steps[:1] // the reader starts it on its trigger
+	}
+	for _, typ := range steps {
 		if _, err := c.request(typ, func(b []byte, id uint32) []byte { return AppendU32(b, typ, id, ro.ID) }); err != nil {
 			return err
 		}
@@ -658,9 +702,17 @@ func (c *conn) handle(m Message) error {
 		if ev.ConnectionClose {
 			return errors.New("llrp: reader closed the session (ConnectionCloseEvent)")
 		}
+	case MsgSetReaderConfigResponse:
+		c.gpoAnswer(m.ID, CheckResponse(MsgSetReaderConfig, m.Body))
 	case MsgErrorMessage:
 		s.st.errmsgs.Add(1)
-		s.log.Warn("reader sent ERROR_MESSAGE", "err", CheckResponse(MsgErrorMessage, m.Body))
+		err := CheckResponse(MsgErrorMessage, m.Body)
+		if err == nil {
+			err = &StatusError{Request: MsgErrorMessage, Status: Status{Code: 100, Description: "ERROR_MESSAGE"}}
+		}
+		if m.ID == 0 || !c.gpoAnswer(m.ID, err) {
+			s.log.Warn("reader sent ERROR_MESSAGE", "err", err)
+		}
 	}
 	return nil
 }
@@ -736,6 +788,9 @@ func (c *conn) deliver() {
 }
 
 func (c *conn) events(ev EventData) {
+	for _, g := range ev.GPIs {
+		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})
+	}
 	for _, a := range ev.Antennas {
 		k := rfid.EventAntennaDisconnected
 		if a.Connected {
@@ -790,8 +845,11 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 func (c *conn) close() {
 	grace := min(c.s.cfg.ResponseTimeout, time.Second)
 	id := c.s.msgID.Add(1)
+	c.wmu.Lock()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(grace))
-	if _, err := c.nc.Write(AppendEmpty(c.out[:0], MsgCloseConnection, id)); err != nil {
+	_, err := c.nc.Write(AppendEmpty(c.out[:0], MsgCloseConnection, id))
+	c.wmu.Unlock()
+	if err != nil {
 		return
 	}
 	deadline := time.Now().Add(grace)

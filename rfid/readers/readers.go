@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockgate/dockgate/rfid"
@@ -47,6 +48,9 @@ type Config struct {
 	// RF settings for all antennas (LLRP and sim), and per antenna over them.
 	RF        `yaml:",inline"`
 	AntennaRF map[uint16]RF `yaml:"antenna_rf"`
+	// Trigger starts and stops reading on the reader's GPI (a photo eye),
+	// periodically or after a time (LLRP and sim); default: always read.
+	Trigger Trigger `yaml:"trigger"`
 	// Scenario and TimeScale for type sim (default dock-in at 1×).
 	Scenario  string  `yaml:"scenario"`
 	TimeScale float64 `yaml:"time_scale"`
@@ -128,6 +132,9 @@ func (c Config) Validate() error {
 	for _, p := range c.validateRF() {
 		add("%s", p)
 	}
+	for _, p := range c.Trigger.validate(c.Type) {
+		add("%s", p)
+	}
 	return errors.Join(errs...)
 }
 
@@ -161,7 +168,7 @@ func New(cfg Config, h Handlers) (rfid.Reader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reader %q: %w", cfg.ID, err)
 		}
-		return &simReader{cfg: cfg, sc: sc, h: h}, nil
+		return &simReader{cfg: cfg, sim: readersim.New(sc), h: h}, nil
 	}
 	return llrp.NewSession(llrpConfig(cfg, cfg.Address, h))
 }
@@ -169,7 +176,7 @@ func New(cfg Config, h Handlers) (rfid.Reader, error) {
 func llrpConfig(cfg Config, addr string, h Handlers) llrp.Config {
 	rf, perAntenna := cfg.llrpRF()
 	return llrp.Config{ReaderID: cfg.ID, Address: addr, Antennas: cfg.Antennas, KeepalivePeriod: cfg.KeepAlive,
-		RF: rf, AntennaRF: perAntenna,
+		RF: rf, AntennaRF: perAntenna, Trigger: cfg.Trigger.llrp(),
 		ReportEveryN: cfg.ReportEveryN, Backoff: h.Backoff, Now: h.Now,
 		OnReads: h.OnReads, OnEvent: h.OnEvent, Logger: h.Logger}
 }
@@ -177,9 +184,10 @@ func llrpConfig(cfg Config, addr string, h Handlers) llrp.Config {
 // simReader runs the LLRP simulator on a loopback port and an LLRP session
 // against it, so a demo exercises the same code as a real reader.
 type simReader struct {
-	cfg Config
-	sc  *readersim.Scenario
-	h   Handlers
+	cfg  Config
+	sim  *readersim.Sim
+	h    Handlers
+	sess atomic.Pointer[llrp.Session] // while Run runs
 }
 
 func (r *simReader) Run(ctx context.Context) error {
@@ -187,7 +195,7 @@ func (r *simReader) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reader %q: simulator listen: %w", r.cfg.ID, err)
 	}
-	sim := readersim.New(r.sc)
+	sim := r.sim
 	sim.TimeScale = r.cfg.TimeScale
 	sim.Logger = r.h.Logger
 	s, err := llrp.NewSession(llrpConfig(r.cfg, ln.Addr().String(), r.h))
@@ -195,6 +203,8 @@ func (r *simReader) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	r.sess.Store(s)
+	defer r.sess.Store(nil)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	simErr := make(chan error, 1)
@@ -206,3 +216,19 @@ func (r *simReader) Run(ctx context.Context) error {
 	cancel()
 	return errors.Join(err, <-simErr)
 }
+
+// SetGPO sets an output of the simulated reader through its LLRP session,
+// as for a real reader (rfid.GPOSetter).
+func (r *simReader) SetGPO(ctx context.Context, port uint16, high bool) error {
+	s := r.sess.Load()
+	if s == nil {
+		return fmt.Errorf("%w: reader %q (simulator) is not running; GPO %d not set", llrp.ErrNotConnected, r.cfg.ID, port)
+	}
+	return s.SetGPO(ctx, port, high)
+}
+
+// Simulator is the in-process simulated reader: its GPO state and writes
+// (tests, demos).
+func (r *simReader) Simulator() *readersim.Sim { return r.sim }
+
+var _ rfid.GPOSetter = (*simReader)(nil)

@@ -27,6 +27,8 @@ type Sim struct {
 	// Keepalive periods asked by the client are not scaled.
 	TimeScale float64
 	Logger    *slog.Logger
+	// OnGPO, if set, is called with each output change a client makes.
+	OnGPO func(GPOWrite)
 
 	sc      *Scenario
 	clients atomic.Int32
@@ -40,6 +42,7 @@ type Sim struct {
 	lastRO  *llrp.ROSpec          // the last ROSpec added
 	// lastROBody is the body of the ADD_ROSPEC that added it.
 	lastROBody []byte
+	gpio       simGPIO
 }
 
 // LastAddROSpec returns the body of the last ADD_ROSPEC a client sent and
@@ -141,6 +144,7 @@ type simConn struct {
 	mutedUntil time.Duration
 	nextID     uint32
 	lastKA     time.Time
+	gpio       connGPIO
 }
 
 func (c *simConn) write(b []byte) error {
@@ -162,6 +166,7 @@ func (s *Sim) serveConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
 	c := &simConn{s: s, nc: nc, rospecs: map[uint32]*llrp.ROSpec{}, running: map[uint32]bool{},
 		enabled: map[uint32]bool{}, access: map[uint32]llrp.AccessSpec{}, accessOn: map[uint32]bool{}, nextID: 1 << 20}
+	c.gpio.last = s.elapsed() // GPI steps from now on are events to this client
 	now := uint64(time.Now().UnixMicro())
 	if n := s.clients.Add(1); n > 1 && !s.sc.AllowSecondClient {
 		s.clients.Add(-1)
@@ -215,7 +220,8 @@ func (c *simConn) handle(m llrp.Message) bool {
 		return false
 	case llrp.MsgGetReaderCapabilities:
 		caps := llrp.Capabilities{
-			MaxAntennas: s.sc.Antennas, HasUTCClock: true, Manufacturer: 0, Model: 1, Firmware: "dockgate-readersim"}
+			MaxAntennas: s.sc.Antennas, HasUTCClock: true, Manufacturer: 0, Model: 1, Firmware: "dockgate-readersim",
+			NumGPIs: SimGPIs, NumGPOs: SimGPOs}
 		if len(m.Body) > 0 && m.Body[0] == llrp.CapabilitiesAll {
 			caps = SimRFCapabilities(caps)
 		}
@@ -224,6 +230,9 @@ func (c *simConn) handle(m llrp.Message) bool {
 		rc, err := llrp.ParseReaderConfig(m.Body)
 		if err != nil {
 			return respond(llrp.MsgSetReaderConfigResponse, bad(statusParameterError, err.Error()))
+		}
+		if st, ok := c.setReaderGPIO(rc); !ok {
+			return respond(llrp.MsgSetReaderConfigResponse, st)
 		}
 		if rc.KeepaliveMS > 0 {
 			c.keepalive = time.Duration(rc.KeepaliveMS) * time.Millisecond
@@ -239,6 +248,9 @@ func (c *simConn) handle(m llrp.Message) bool {
 		}
 		if _, dup := c.rospecs[ro.ID]; dup || ro.ID == 0 {
 			return respond(llrp.MsgAddROSpecResponse, bad(statusFieldError, fmt.Sprintf("ROSpec %d already exists or is 0", ro.ID)))
+		}
+		if why := checkTriggers(&ro); why != "" {
+			return respond(llrp.MsgAddROSpecResponse, bad(statusFieldError, why))
 		}
 		for _, a := range ro.Antennas {
 			if a > s.sc.Antennas {
@@ -266,6 +278,7 @@ func (c *simConn) handle(m llrp.Message) bool {
 			if ro.StartTrigger == llrp.StartTriggerImmediate {
 				c.running[id] = true
 			}
+			c.enableTriggers(id, ro, s.elapsed())
 		case llrp.MsgStartROSpec:
 			if !c.enabled[id] {
 				return respond(resp, bad(statusFieldError, fmt.Sprintf("ROSpec %d is not enabled", id)))
@@ -349,6 +362,10 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 			cancel()
 			return
 		}
+		if c.stepGPIO(el) != nil {
+			cancel()
+			return
+		}
 		muted := c.muted()
 		c.mu.Lock()
 		ka := c.keepalive
@@ -374,6 +391,7 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 		for rid := range c.running {
 			n = max(n, c.rospecs[rid].ReportN)
 		}
+		from := c.gpio.from // reads before a trigger started the ROSpec are not reported
 		c.mu.Unlock()
 		if due && !muted {
 			if c.write(llrp.AppendEmpty(nil, llrp.MsgKeepalive, id)) != nil {
@@ -400,7 +418,7 @@ func (c *simConn) pump(ctx context.Context, cancel context.CancelFunc) {
 		}
 		kept := reads[:0]
 		for _, r := range reads {
-			if active[0] || active[r.Antenna] {
+			if (active[0] || active[r.Antenna]) && r.Time.Sub(time.Time{}) >= from {
 				// Reader clock: the wall time this cycle ran at.
 				at := start.Add(time.Duration(float64(r.Time.Sub(time.Time{})) / s.TimeScale))
 				r.ReaderTime, r.Time = at, at

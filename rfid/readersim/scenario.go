@@ -40,6 +40,8 @@ type Scenario struct {
 	Cartons           []Carton `yaml:"cartons"`
 	Strays            []Stray  `yaml:"strays"`
 	Faults            []Fault  `yaml:"faults"`
+	// GPI changes the reader's inputs at scenario times (photo eyes).
+	GPI []GPIStep `yaml:"gpi"`
 }
 
 // Door is a portal: antennas outside and inside the building.
@@ -312,6 +314,11 @@ func (sc *Scenario) Prepare() error {
 				FaultDrop, FaultMute, FaultAntennaDown, FaultBufferWarning)
 		}
 	}
+	gpiEnd, err := sc.prepareGPI()
+	if err != nil {
+		return err
+	}
+	end = max(end, gpiEnd)
 	if sc.Duration == 0 {
 		sc.Duration = end + time.Second
 	}

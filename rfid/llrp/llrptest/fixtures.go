@@ -135,6 +135,79 @@ var Fixtures = []Fixture{
 		Encode: true,
 	},
 	{
+		Desc:    "SET_READER_CONFIG: GPO 1 high",
+		Raw:     Hex("0403 00000012 00000009 00 00db 0007 0001 80"),
+		Decoded: llrp.ReaderConfig{GPOWrites: []llrp.GPOWrite{{Port: 1, High: true}}},
+		Encode:  true,
+	},
+	{
+		Desc:    "SET_READER_CONFIG: GPO 3 low",
+		Raw:     Hex("0403 00000012 0000000b 00 00db 0007 0003 00"),
+		Decoded: llrp.ReaderConfig{GPOWrites: []llrp.GPOWrite{{Port: 3}}},
+		Encode:  true,
+	},
+	{
+		Desc: "SET_READER_CONFIG: GPI events on, GPI 1 enabled",
+		Raw:  Hex("0403 0000001e 0000000a 00 00f4 000b 00f5 0007 0001 80 00e1 0008 0001 80 00"),
+		Decoded: llrp.ReaderConfig{Events: []llrp.EventNotification{{Type: llrp.EventGPI, On: true}},
+			GPIPorts: []llrp.GPIPort{{Port: 1, Enabled: true}}},
+		Encode: true,
+	},
+	{
+		Desc:    "READER_EVENT_NOTIFICATION: GPI 1 went high",
+		Raw:     Hex("043f 00000021 00000000 00f6 0017 0080 000c 0006445941624000 00f8 0007 0001 80"),
+		Decoded: llrp.EventData{Timestamp: 1764000000000000, GPIs: []llrp.GPIEvent{{Port: 1, High: true}}},
+		Encode:  true,
+	},
+	{
+		Desc: "READER_EVENT_NOTIFICATION: GPI 2 low beside custom parameters",
+		Raw: Hex(`043f 0000003c 00000000 00f6 0032 0080 000c 0006445941624000
+			03ff 000e 0000651a 00000001 0102 00f8 0007 0002 00 03ff 000d 000000a1 00000005 01`),
+		Decoded: llrp.EventData{Timestamp: 1764000000000000, GPIs: []llrp.GPIEvent{{Port: 2}}},
+	},
+	{
+		Desc: "ADD_ROSPEC: start on GPI 1 high, stop on GPI 1 low or after 5 s",
+		Raw: Hex(`0414 00000063 00000002 00b1 0059 00000001 00 00
+			00b2 0028 00b3 0010 03 00b5 000b 0001 80 00000000 00b6 0014 02 00000000 00b5 000b 0001 00 00001388
+			00b7 001a 0002 0001 0002 00b8 0009 00 00000000 00ba 0007 0001 01
+			00ed 000d 01 0001 00ee 0006 1780`),
+		Decoded: llrp.ROSpec{ID: 1, StartTrigger: llrp.StartTriggerGPI, StartGPI: &llrp.GPITrigger{Port: 1, High: true},
+			StopTrigger: llrp.StopTriggerGPI, StopGPI: &llrp.GPITrigger{Port: 1, TimeoutMS: 5000},
+			Antennas: []uint16{1, 2}, InventorySpec: 1, ReportTrigger: llrp.ReportEveryNOrAISpecEnd,
+			ReportN: 1, ReportSelector: 0x1780},
+		Encode: true,
+	},
+	{
+		Desc: "ADD_ROSPEC: start every 10 s, stop after 2 s",
+		Raw: Hex(`0414 00000059 00000002 00b1 004f 00000001 00 00
+			00b2 001e 00b3 0011 02 00b4 000c 00000000 00002710 00b6 0009 01 000007d0
+			00b7 001a 0002 0001 0002 00b8 0009 00 00000000 00ba 0007 0001 01
+			00ed 000d 01 0001 00ee 0006 1780`),
+		Decoded: llrp.ROSpec{ID: 1, StartTrigger: llrp.StartTriggerPeriodic, StartPeriodic: &llrp.PeriodicTrigger{PeriodMS: 10000},
+			StopTrigger: llrp.StopTriggerDuration, StopMS: 2000,
+			Antennas: []uint16{1, 2}, InventorySpec: 1, ReportTrigger: llrp.ReportEveryNOrAISpecEnd,
+			ReportN: 1, ReportSelector: 0x1780},
+		Encode: true,
+	},
+	{
+		Desc: "ADD_ROSPEC: immediate start, custom parameter in the start trigger skipped",
+		Raw: Hex(`0414 0000005a 00000002 00b1 0050 00000001 00 00
+			00b2 001f 00b3 0012 01 03ff 000d 000000a1 00000005 01 00b6 0009 00 00000000
+			00b7 001a 0002 0001 0002 00b8 0009 00 00000000 00ba 0007 0001 01
+			00ed 000d 01 0001 00ee 0006 1780`),
+		Decoded: llrp.ROSpec{ID: 1, StartTrigger: llrp.StartTriggerImmediate,
+			Antennas: []uint16{1, 2}, InventorySpec: 1, ReportTrigger: llrp.ReportEveryNOrAISpecEnd,
+			ReportN: 1, ReportSelector: 0x1780},
+	},
+	{
+		Desc: "ADD_ROSPEC: GPI trigger value cut short",
+		Raw: Hex(`0414 0000004f 00000002 00b1 0045 00000001 00 00
+			00b2 0014 00b3 0007 03 00 01 00b6 0009 00 00000000
+			00b7 001a 0002 0001 0002 00b8 0009 00 00000000 00ba 0007 0001 01
+			00ed 000d 01 0001 00ee 0006 1780`),
+		Err: llrp.ErrMalformed,
+	},
+	{
 		Desc:    "ERROR_MESSAGE: unsupported message",
 		Raw:     Hex("0464 0000001d 00000005 011f 0013 006d 000b 756e737570706f72746564"),
 		Decoded: llrp.Status{Code: 109, Description: "unsupported"},
