@@ -7,15 +7,17 @@
 //	readers ─▶ portal engine ─▶ pipeline (receipt matching, hold alerts) ─┐
 //	scanner/API/MQTT ─▶ receiving ─▶ lots, labels ─▶ spoolers ─▶ printers │
 //	                        └───────────────────────────▶ outbox (Badger) ─▶ publisher ─▶ MQTT
+//	                                                             └─▶ door signals ─▶ readers' outputs
 //
 // The reads the portal engine takes are also saved in the store until their
 // passes are in the outbox, and replayed into the engine at start, before the
 // readers start: the engine's memory is lost in a crash (portal_reads.go).
 //
-// On shutdown the door signals are set low, then the readers and the API stop, then the portal pipeline,
-// the command workers and the spoolers drain, then the publisher publishes
-// "offline" and disconnects and the saved reads are pruned, then the
-// embedded broker stops and the store closes.
+// On shutdown the door signals set their outputs low, then the readers and
+// the API stop, then the portal pipeline, the command workers and the
+// spoolers drain, then the publisher publishes "offline" and disconnects
+// and the saved reads are pruned, then the embedded broker stops and the
+// store closes.
 package gateway
 
 import (

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/signals"
@@ -20,7 +21,9 @@ import (
 // openSignals makes the signals engine when a door has signals.
 func (g *Gateway) openSignals() error {
 	var doors []signals.Door
+	var lag time.Duration // a pass is heard a presence timeout after its last read
 	for _, d := range g.cfg.Doors {
+		lag = max(lag, d.PresenceTimeout)
 		if len(d.Signals) > 0 {
 			doors = append(doors, signals.Door{ID: d.ID, Reader: d.Reader, Rules: d.Signals})
 		}
@@ -29,7 +32,8 @@ func (g *Gateway) openSignals() error {
 		return nil
 	}
 	var err error
-	g.signals, err = signals.New(signals.Config{Doors: doors, Logger: g.log.With("component", "signals"), OnWrite: g.m.signalWrite})
+	g.signals, err = signals.New(signals.Config{Doors: doors, Logger: g.log.With("component", "signals"), OnWrite: g.m.signalWrite,
+		StaleAfter: signals.DefaultStaleAfter + lag})
 	return err
 }
 

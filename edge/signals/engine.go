@@ -46,8 +46,11 @@ const (
 	// writeTimeout bounds one output write.
 	writeTimeout = 5 * time.Second
 	// retryAfter is how long a reader whose write failed is left alone
-	// before the engine writes again.
-	retryAfter = time.Second
+	// before the engine writes again; it doubles with each failure in a
+	// row, up to maxRetryAfter (a port the reader does not have fails
+	// every time).
+	retryAfter    = time.Second
+	maxRetryAfter = 30 * time.Second
 	// shutdownTimeout bounds the writes that set every output low when
 	// the engine stops.
 	shutdownTimeout = 3 * time.Second
@@ -67,7 +70,9 @@ type Config struct {
 	// OnWrite, when set, is told of every output write, for each door
 	// with a rule on the port: err is nil when the reader took it.
 	OnWrite func(door string, port uint16, err error)
-	// StaleAfter is DefaultStaleAfter when zero.
+	// StaleAfter is DefaultStaleAfter when zero. A pass's events carry the
+	// time of its last read, heard a presence timeout later at least:
+	// give the doors' longest presence timeout on top.
 	StaleAfter time.Duration
 }
 
@@ -79,7 +84,9 @@ type Engine struct {
 	onWrite func(string, uint16, error)
 	stale   time.Duration
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// doors and outputs are made by New and not changed after: their
+	// maps are read without mu, their entries' fields with it.
 	doors    map[string]*door
 	outputs  map[string]*output // by reader id
 	stopping bool
@@ -122,7 +129,8 @@ type output struct {
 	// applied is what the reader's outputs were last set to; a port
 	// missing is unknown and is written.
 	applied map[uint16]bool
-	failing bool // a write failed and none has succeeded since
+	failing bool          // a write failed and none has succeeded since
+	retry   time.Duration // the wait before the next try after a failure
 	kick    chan struct{}
 }
 
@@ -220,6 +228,9 @@ func (e *Engine) handle(ev *outbox.Event) {
 	case "portal.pass", EventHoldAlert, EventUnexpected, EventMismatch, EventLoaded, EventShipped:
 	default:
 		return
+	}
+	if door, ok := strings.CutPrefix(ev.Source, "portal/"); ok && e.doors[door] == nil {
+		return // a pass or alert at a door without rules: its body is not read
 	}
 	var b eventBody
 	if err := json.Unmarshal(ev.Body, &b); err != nil {
@@ -515,7 +526,7 @@ func (e *Engine) apply(ctx context.Context, o *output) {
 		}
 		e.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
-			e.clock.AfterFunc(retryAfter, func() {
+			e.clock.AfterFunc(e.backoff(o), func() {
 				e.mu.Lock()
 				defer e.mu.Unlock()
 				e.kick(o)
@@ -526,6 +537,15 @@ func (e *Engine) apply(ctx context.Context, o *output) {
 			return
 		}
 	}
+}
+
+// backoff is how long to wait after a failed write to o: retryAfter
+// after the first failure, doubling up to maxRetryAfter.
+func (e *Engine) backoff(o *output) time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	o.retry = min(max(o.retry*2, retryAfter), maxRetryAfter)
+	return o.retry
 }
 
 // wrote counts a write and logs the first failure of a streak, and the
@@ -539,10 +559,13 @@ func (e *Engine) wrote(o *output, port uint16, high bool, err error) {
 	e.mu.Lock()
 	was := o.failing
 	o.failing = err != nil
+	if err == nil {
+		o.retry = 0
+	}
 	e.mu.Unlock()
 	switch {
 	case err != nil && !was:
-		e.log.Warn("door signal not set: the light stack may show the wrong state (tried again every second while the reader is connected)",
+		e.log.Warn("door signal not set: the light stack may show the wrong state (tried again while the reader is connected)",
 			"reader", o.reader, "doors", strings.Join(o.doors[port], ","), "gpo", port, "high", high, "err", err)
 	case err == nil && was:
 		e.log.Info("door signals set again", "reader", o.reader)

@@ -215,6 +215,9 @@ func TestOtherEvents(t *testing.T) {
 	r.event("receipt.complete", map[string]any{"door": "D1"})            // not an event rules are on
 	r.event(EventPass, map[string]any{"door": "D1"})                     // the rule's name, not an event type
 	r.lit(5, 6)
+	// A pass from the portal of a door without rules is not read.
+	r.eng.Queued([]outbox.Event{{Type: "portal.pass", Source: "portal/D9", Time: r.clock.Now(), Body: []byte(`{"door":"D1"}`)}})
+	r.lit(5, 6)
 	r.pass("D1", r.clock.Now().Add(-time.Second), true, false) // a pass with an alert is still a pass
 	r.lit(5, 6, 7)
 }
@@ -329,14 +332,14 @@ func TestWriteFailuresLoggedOncePerStreak(t *testing.T) {
 	eng.ReaderEvent(rfid.ReaderEvent{Kind: rfid.EventConnected, Reader: "R1"})
 	waitFor(t, "a failed write", func() bool { return count("D1/failed") == 1 })
 	for i := 2; i <= 4; i++ {
-		clock.Advance(retryAfter) // tried again a second later
+		clock.Advance(maxRetryAfter) // tried again, a second later and then less often
 		waitFor(t, "another failed write", func() bool { return count("D1/failed") == i })
 	}
 	if n := strings.Count(logs.String(), "door signal not set"); n != 1 {
 		t.Errorf("%d warnings for a streak of 4 failures, want 1:\n%s", n, logs.String())
 	}
 	out.setFail(nil)
-	clock.Advance(retryAfter)
+	clock.Advance(maxRetryAfter)
 	waitFor(t, "the write to succeed", func() bool { return count("D1/ok") == 1 })
 	waitFor(t, "the recovery logged", func() bool { return strings.Contains(logs.String(), "door signals set again") })
 	out.setFail(errNoReader)
