@@ -471,7 +471,7 @@ func TestReaderScenario(t *testing.T) {
 		{"built-in", "dock-out", ""},
 		{"file", "{dir}/ok.yaml", ""},
 		{"missing file", "{dir}/nope.yaml",
-			`readers[0].scenario: scenario "{dir}/nope.yaml" is neither a built-in (dock-in, dock-out, mixed, two-doors) nor a readable file: open {dir}/nope.yaml: no such file or directory`},
+			`readers[0].scenario: scenario "{dir}/nope.yaml" is neither a built-in (dock-in, dock-out, mixed, photo-eye, two-doors) nor a readable file: open {dir}/nope.yaml: no such file or directory`},
 		{"unknown key", "{dir}/unknown.yaml",
 			"readers[0].scenario: {dir}/unknown.yaml: scenario YAML: yaml: unmarshal errors: line 2: field foo not found in type readersim.Scenario"},
 		{"invalid value", "{dir}/cycle.yaml",
