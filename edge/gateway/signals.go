@@ -33,9 +33,17 @@ func (g *Gateway) openSignals() error {
 	}
 	var err error
 	g.signals, err = signals.New(signals.Config{Doors: doors, Logger: g.log.With("component", "signals"), OnWrite: g.m.signalWrite,
-		StaleAfter: signals.DefaultStaleAfter + lag})
+		Clock: signalClock{g.now}, StaleAfter: signals.DefaultStaleAfter + lag})
 	return err
 }
+
+// signalClock is the gateway's clock, which dates the events, with the
+// system's timers.
+type signalClock struct{ now func() time.Time }
+
+func (c signalClock) Now() time.Time { return c.now() }
+
+func (signalClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 // attachSignals gives the signals engine reader r's outputs, when a door's
 // signals drive them. A reader without outputs the gateway can set is a
