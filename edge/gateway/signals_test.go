@@ -32,9 +32,14 @@ type simCarton struct {
 // 1, 2 outside, 3, 4 inside) and returns its path. Without cartons the
 // reader reads nothing for an hour.
 func writeScenario(t testing.TB, door string, cartons ...simCarton) string {
+	return writeScenarioGPI(t, door, "", cartons...)
+}
+
+// writeScenarioGPI is writeScenario with the scenario's gpi: steps.
+func writeScenarioGPI(t testing.TB, door, gpi string, cartons ...simCarton) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "name: signals-%s\ncycle: 20ms\nduration: 1h\ndoors:\n  - {id: %s, outside: [1, 2], inside: [3, 4]}\ncartons:", door, door)
+	fmt.Fprintf(&b, "name: signals-%s\ncycle: 20ms\nduration: 1h\ndoors:\n  - {id: %s, outside: [1, 2], inside: [3, 4]}\n%scartons:", door, door, gpi)
 	if len(cartons) == 0 {
 		b.WriteString(" []")
 	}
@@ -208,6 +213,72 @@ func TestDoorSignalsOnTheSimulator(t *testing.T) {
 		if w := sim.GPOWrites(); slices.ContainsFunc(w, func(w readersim.GPOWrite) bool { return w.Port > 2 }) {
 			t.Errorf("a port no rule drives was written: %v", w)
 		}
+	}
+}
+
+// A tuned door, as an installer leaves it: the reader's power, session 1
+// and dual target, reading only while the photo eye on GPI 1 is broken,
+// and the red and green of the light stack. On the simulator: a carton of
+// a held lot goes out while the eye is broken (red), one parked beside the
+// door while it is not is never read, then a carton of a receipt comes in
+// under the eye (green).
+func TestTunedDoorWithTriggerAndSignals(t *testing.T) {
+	dir := t.TempDir()
+	off, err := Open(signalsConfig(t, dir, nil, nil), Info{}, slog.New(slog.DiscardHandler), Options{Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, _ := heldCarton(t, off)
+	parked, good := receiveCarton(t, off).EPC, receiveCarton(t, off).EPC
+	off.Close()
+	sc := writeScenarioGPI(t, "DOOR1", "gpi:\n  - {at: 1s, port: 1, state: high}\n  - {at: 3s, port: 1, state: low}\n"+
+		"  - {at: 6s, port: 1, state: high}\n  - {at: 8s, port: 1, state: low}\n",
+		simCarton{held, "out", 1200 * time.Millisecond}, simCarton{parked, "in", 3500 * time.Millisecond}, simCarton{good, "in", 6200 * time.Millisecond})
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+site: sig
+gateway: gw
+data_dir: %s
+http: {listen: ""}
+broker: {listen: "127.0.0.1:0"}
+readers:
+  - id: R1
+    type: sim
+    scenario: %s
+    tx_power_dbm: 27
+    session: 1
+    target: AB
+    trigger: {start: gpi, port: 1, level: high, stop: gpi}
+doors:
+  - id: DOOR1
+    reader: R1
+    antennas_outside: [1, 2]
+    antennas_inside: [3, 4]
+    presence_timeout: 700ms
+    signals:
+      - {on: lot.hold.alert, gpo: 2, for: 1500ms}
+      - {on: pass.matched, gpo: 1, for: 1s}
+`, dir, sc)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(cfg, Info{}, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simOf(t, g, "R1")
+	stop := runGateway(t, g)
+	eventually(t, 20*time.Second, "red for the held lot", func() bool { return sim.GPO(2) })
+	eventually(t, 20*time.Second, "green for the received carton", func() bool { return sim.GPO(1) })
+	eventually(t, 20*time.Second, "green off", func() bool { return !sim.GPO(1) })
+	if c, err := g.Receiving().CartonByEPC(parked); err != nil || !c.SeenAt.IsZero() {
+		t.Errorf("the carton parked while the eye was not broken: %+v, %v; want it never read", c, err)
+	}
+	stop()
+	if got := gpoHistory(sim, 2); !slices.Equal(got, []bool{false, true, false, false}) {
+		t.Errorf("red written %v, want low at the connection, lit, put out, low at shutdown", got)
+	}
+	if got := gpoHistory(sim, 1); !slices.Equal(got, []bool{false, true, false, false}) {
+		t.Errorf("green written %v, want low at the connection, lit, put out, low at shutdown", got)
 	}
 }
 
