@@ -775,6 +775,14 @@ func (c *Config) Validate() Problems {
 				add("%s.signals: door %q has no reader: signals drive the outputs of the door's reader; give the door a reader, or remove signals", f, d.ID)
 			case rt == readers.TypeSerial:
 				add("%s.signals: door %q: reader %q is a serial reader, which has no general purpose outputs; wire the light stack to an LLRP reader's outputs, or remove signals", f, d.ID, d.Reader)
+			case rt == readers.TypeSim:
+				for j, r := range d.Signals {
+					for _, p := range r.GPO {
+						if p > readersim.SimGPOs {
+							add("%s.signals[%d]: door %q: gpo: port %d: the simulated reader %q has outputs 1 to %d", f, j, d.ID, p, d.Reader, readersim.SimGPOs)
+						}
+					}
+				}
 			}
 		}
 		if d.Printer != "" && !printerIDs[d.Printer] {

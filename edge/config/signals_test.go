@@ -48,6 +48,8 @@ func TestDoorSignalsInvalid(t *testing.T) {
 			`line 10: unknown key "colour" in doors[0].signals[0]; known keys: for, gpo, on, pattern, period`},
 		{strings.Replace(door, "reader: R1", "reader: S1", 1) + "      - {on: pass, gpo: 1}\n",
 			`doors[0].signals: door "D1": reader "S1" is a serial reader, which has no general purpose outputs; wire the light stack to an LLRP reader's outputs, or remove signals`},
+		{strings.Replace(door, "{id: R1, address: h}", "{id: R1, type: sim}", 1) + "      - {on: pass, gpo: [4, 5]}\n",
+			`doors[0].signals[0]: door "D1": gpo: port 5: the simulated reader "R1" has outputs 1 to 4`},
 		{"doors:\n  - id: D1\n    signals: [{on: pass, gpo: 1}]\n",
 			`doors[0].signals: door "D1" has no reader: signals drive the outputs of the door's reader; give the door a reader, or remove signals`},
 	} {
