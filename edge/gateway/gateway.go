@@ -400,6 +400,9 @@ func (g *Gateway) health() (bool, any) {
 		}
 	}
 	g.readerMu.Unlock()
+	if g.signals != nil {
+		warnings = append(warnings, g.signals.Warnings()...)
+	}
 	if g.printing != nil {
 		var held []string
 		g.printing.mu.Lock()

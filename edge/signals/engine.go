@@ -129,7 +129,7 @@ type output struct {
 	// applied is what the reader's outputs were last set to; a port
 	// missing is unknown and is written.
 	applied map[uint16]bool
-	failing bool          // a write failed and none has succeeded since
+	failing error         // the last write failed, and why
 	retry   time.Duration // the wait before the next try after a failure
 	kick    chan struct{}
 }
@@ -442,6 +442,30 @@ func (e *Engine) ReaderEvent(ev rfid.ReaderEvent) {
 	e.kick(o)
 }
 
+// Warnings says, for each connected reader whose last output write failed,
+// which doors' lights may be wrong and why (for /healthz).
+func (e *Engine) Warnings() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, id := range e.Readers() {
+		o := e.outputs[id]
+		if o.connected && o.failing != nil {
+			var doors []string
+			for _, ds := range o.doors {
+				for _, d := range ds {
+					if !slices.Contains(doors, d) {
+						doors = append(doors, d)
+					}
+				}
+			}
+			slices.Sort(doors)
+			out = append(out, fmt.Sprintf("door signals of reader %s not set, the light stack of %s may be wrong: %v", id, strings.Join(doors, ", "), o.failing))
+		}
+	}
+	return out
+}
+
 // Run sets the readers' outputs until ctx ends, then sets every output the
 // rules drive low, while the readers still run: stop the readers after Run
 // returns.
@@ -557,8 +581,8 @@ func (e *Engine) wrote(o *output, port uint16, high bool, err error) {
 		}
 	}
 	e.mu.Lock()
-	was := o.failing
-	o.failing = err != nil
+	was := o.failing != nil
+	o.failing = err
 	if err == nil {
 		o.retry = 0
 	}

@@ -338,10 +338,16 @@ func TestWriteFailuresLoggedOncePerStreak(t *testing.T) {
 	if n := strings.Count(logs.String(), "door signal not set"); n != 1 {
 		t.Errorf("%d warnings for a streak of 4 failures, want 1:\n%s", n, logs.String())
 	}
+	if w := eng.Warnings(); len(w) != 1 || w[0] != "door signals of reader R1 not set, the light stack of D1 may be wrong: reader not connected" {
+		t.Errorf("warnings %q", w)
+	}
 	out.setFail(nil)
 	clock.Advance(maxRetryAfter)
 	waitFor(t, "the write to succeed", func() bool { return count("D1/ok") == 1 })
 	waitFor(t, "the recovery logged", func() bool { return strings.Contains(logs.String(), "door signals set again") })
+	if w := eng.Warnings(); len(w) != 0 {
+		t.Errorf("warnings after a write succeeded: %q", w)
+	}
 	out.setFail(errNoReader)
 	eng.Queued([]outbox.Event{{Type: "portal.pass", Time: clock.Now(), Body: []byte(`{"door":"D1","start":"2026-12-05T08:00:00Z"}`)}})
 	waitFor(t, "a failed write", func() bool { return count("D1/failed") == 5 })
