@@ -35,8 +35,8 @@
 // the reader (rfid.EventConnected, ReaderEvent) each port a rule drives is
 // written, low unless lit, so a light left on by a crash goes off; when Run
 // ends, every such port is set low before the readers stop. A failed write
-// is logged once per streak of failures, counted (Config.OnWrite) and tried
-// again while the reader is connected: a second later, then twice as long
+// is logged once per streak of failures, counted (Config.OnWrite), said by
+// Warnings while it lasts, and tried again while the reader is connected: a second later, then twice as long
 // after each failure in a row, up to 30 seconds.
 //
 // The rules are configured on the gateway's doors (edge/config's Door has a
