@@ -30,6 +30,7 @@ import (
 	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/scanner"
+	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/label"
@@ -214,6 +215,9 @@ type Door struct {
 	// shipment and passes in is returned in this condition (resaleable,
 	// damaged or quarantine; edge/shipping). Empty: no returns here.
 	Returns string `yaml:"returns"`
+	// Signals light the outputs of the door's reader (a light stack, a
+	// buzzer) on the door's events (edge/signals).
+	Signals []signals.Rule `yaml:"signals"`
 }
 
 // TransportSim runs a printer simulator inside the gateway (printers/printersim)
@@ -404,6 +408,7 @@ func (c *Config) fill() {
 	}
 	for i := range c.Doors {
 		c.Doors[i].DoorConfig = c.Doors[i].DoorConfig.WithDefaults()
+		c.Doors[i].Signals = signals.WithDefaults(c.Doors[i].Signals)
 	}
 	for i := range c.Printers {
 		p := &c.Printers[i]
@@ -685,7 +690,9 @@ func (c *Config) Validate() Problems {
 		}
 	}
 	readerIDs := map[string]bool{}
+	readerTypes := map[string]string{}
 	for i, r := range c.Readers {
+		readerTypes[r.ID] = r.Type
 		if err := r.Validate(); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				add("readers[%d]: %s", i, line)
@@ -758,6 +765,25 @@ func (c *Config) Validate() Problems {
 		}
 		if d.Returns != "" && d.Reader == "" {
 			add("%s.returns: a returns door records the cartons its portal sees coming in: give it a reader, or leave returns out", f)
+		}
+		for _, msg := range signals.Problems(d.ID, d.Signals) {
+			add("%s.%s", f, msg)
+		}
+		if len(d.Signals) > 0 {
+			switch rt := readerTypes[d.Reader]; {
+			case d.Reader == "":
+				add("%s.signals: door %q has no reader: signals drive the outputs of the door's reader; give the door a reader, or remove signals", f, d.ID)
+			case rt == readers.TypeSerial:
+				add("%s.signals: door %q: reader %q is a serial reader, which has no general purpose outputs; wire the light stack to an LLRP reader's outputs, or remove signals", f, d.ID, d.Reader)
+			case rt == readers.TypeSim:
+				for j, r := range d.Signals {
+					for _, p := range r.GPO {
+						if p > readersim.SimGPOs {
+							add("%s.signals[%d]: door %q: gpo: port %d: the simulated reader %q has outputs 1 to %d", f, j, d.ID, p, d.Reader, readersim.SimGPOs)
+						}
+					}
+				}
+			}
 		}
 		if d.Printer != "" && !printerIDs[d.Printer] {
 			add("%s.printer: no printer with id %q (define it under printers:)", f, d.Printer)

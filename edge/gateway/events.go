@@ -386,6 +386,9 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 		delete(g.antennasDown[ev.Reader], ev.Antenna)
 	}
 	g.readerMu.Unlock()
+	if g.signals != nil {
+		g.signals.ReaderEvent(ev)
+	}
 	if err := g.pub.SetDeviceStatus("reader", ev.Reader, st); err != nil {
 		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)
 	}

@@ -7,15 +7,17 @@
 //	readers ─▶ portal engine ─▶ pipeline (receipt matching, hold alerts) ─┐
 //	scanner/API/MQTT ─▶ receiving ─▶ lots, labels ─▶ spoolers ─▶ printers │
 //	                        └───────────────────────────▶ outbox (Badger) ─▶ publisher ─▶ MQTT
+//	                                                             └─▶ door signals ─▶ readers' outputs
 //
 // The reads the portal engine takes are also saved in the store until their
 // passes are in the outbox, and replayed into the engine at start, before the
 // readers start: the engine's memory is lost in a crash (portal_reads.go).
 //
-// On shutdown the readers and the API stop first, then the portal pipeline,
-// the command workers and the spoolers drain, then the publisher publishes
-// "offline" and disconnects and the saved reads are pruned, then the
-// embedded broker stops and the store closes.
+// On shutdown the door signals set their outputs low, then the readers and
+// the API stop, then the portal pipeline, the command workers and the
+// spoolers drain, then the publisher publishes "offline" and disconnects
+// and the saved reads are pruned, then the embedded broker stops and the
+// store closes.
 package gateway
 
 import (
@@ -43,6 +45,7 @@ import (
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/shipping"
+	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/rfid"
@@ -137,6 +140,8 @@ type Gateway struct {
 	// The dock console and the hub that feeds it the queued events.
 	hub     *console.Hub
 	console *console.Console
+	// signals lights the doors' light stacks (signals.go), or nil.
+	signals *signals.Engine
 
 	// EPCIS mappings (edge/epcis).
 	epcisReceipt func(*receiving.Receipt, []receiving.Carton) ([]byte, error)
@@ -187,7 +192,14 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	obo.Logger, obo.Now, obo.OnAlarm = log.With("component", "outbox"), o.Now, g.onAlarm
 	if cfg.HTTP.Listen != "" && !o.Offline {
 		g.hub = console.NewHub()
-		obo.OnQueued = g.hub.Publish
+	}
+	if !o.Offline {
+		if err := g.openSignals(); err != nil {
+			return nil, err
+		}
+	}
+	if g.hub != nil || g.signals != nil {
+		obo.OnQueued = g.onQueued
 	}
 	g.obReady = make(chan struct{})
 	g.ob, err = outbox.Open(g.store, obo)
@@ -292,6 +304,7 @@ func (g *Gateway) openPortals() error {
 			return fmt.Errorf("reader %s: %w", rc.ID, err)
 		}
 		g.readers = append(g.readers, r)
+		g.attachSignals(rc.ID, r)
 	}
 	return nil
 }
@@ -387,6 +400,9 @@ func (g *Gateway) health() (bool, any) {
 		}
 	}
 	g.readerMu.Unlock()
+	if g.signals != nil {
+		warnings = append(warnings, g.signals.Warnings()...)
+	}
 	if g.printing != nil {
 		var held []string
 		g.printing.mu.Lock()
@@ -499,8 +515,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 		front.Go(func() error { return g.api.Run(fctx) })
 		front.Go(func() error { return g.console.Run(fctx) })
 	}
+	// The readers stop after the door signals are set low through them.
+	rctx := g.readersContext(base, fctx)
 	for _, r := range g.readers {
-		front.Go(func() error { return r.Run(fctx) })
+		front.Go(func() error { return r.Run(rctx) })
 	}
 	if len(g.cfg.Scanners) > 0 {
 		front.Go(g.runScanners(fctx))

@@ -18,6 +18,7 @@ type metrics struct {
 	alerts         *prometheus.CounterVec // by door
 	jobTrouble     *prometheus.CounterVec // by printer, event and reason
 	tagEncodes     *prometheus.CounterVec // by printer and outcome
+	signalWrites   *prometheus.CounterVec // by door and result
 }
 
 func newMetrics() *metrics {
@@ -37,7 +38,19 @@ func newMetrics() *metrics {
 		tagEncodes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "printer_tag_encodes_total",
 			Help: "RFID labels by what became of their tag, as the printer verified it: encoded, voided (written after voided labels), encode_failed, unverified (report lost)."},
 			[]string{"printer", "outcome"}),
+		signalWrites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dockgate", Name: "door_signal_writes_total",
+			Help: "Writes of a door's signal outputs (GPO) to its reader, by result: ok, or failed (the reader refused or was not reachable)."},
+			[]string{"door", "result"}),
 	}
+}
+
+// signalWrite is the door signals' OnWrite.
+func (m *metrics) signalWrite(door string, _ uint16, err error) {
+	result := "ok"
+	if err != nil {
+		result = "failed"
+	}
+	m.signalWrites.WithLabelValues(door, result).Inc()
 }
 
 // observeReceipt is receiving's OnReceipt.
@@ -68,7 +81,7 @@ func (g *Gateway) registerMetrics(reg *prometheus.Registry) {
 		}
 		return 0
 	}
-	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts, g.m.jobTrouble, g.m.tagEncodes)
+	reg.MustRegister(g.m.receipts, g.m.receiptSeconds, g.m.passes, g.m.alerts, g.m.jobTrouble, g.m.tagEncodes, g.m.signalWrites)
 	reg.MustRegister(
 		gauge("outbox_oldest_event_age_seconds", "Age of the oldest event not yet acknowledged by the broker (0 when none is queued).", func() float64 {
 			t, ok, err := g.ob.Oldest()

@@ -19,7 +19,6 @@ import (
 
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/outbox"
-	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid"
@@ -146,21 +145,13 @@ func storedKeys(t *testing.T, g *Gateway) (batches, passes int) {
 
 // heldCarton receives one carton and holds its lot; it returns the carton's
 // EPC.
-func heldCarton(t *testing.T, g *Gateway) (epc, lot string) {
+func heldCarton(t testing.TB, g *Gateway) (epc, lot string) {
 	t.Helper()
-	ctx := context.Background()
-	rc, err := g.Receiving().Receive(ctx, receiving.Request{Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1})
-	if err != nil {
+	c := receiveCarton(t, g)
+	if _, err := g.Lots().Hold(context.Background(), c.Lot, "QA sample failed", "test"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := g.Receiving().Carton(rc.Cartons[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.Lots().Hold(ctx, rc.Lot, "QA sample failed", "test"); err != nil {
-		t.Fatal(err)
-	}
-	return c.EPC, rc.Lot
+	return c.EPC, c.Lot
 }
 
 // A carton of a held lot going out is being read when the gateway is

@@ -1,9 +1,11 @@
 package yamltype
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,7 +14,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType    = reflect.TypeFor[time.Duration]()
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+)
+
+// lineRE is the line a YAML decoding error starts with.
+var lineRE = regexp.MustCompile(`^line [0-9]+: `)
 
 // Problems walks node n against type t and returns every problem, each
 // with its line: a key t does not have, a value of the wrong type, a
@@ -31,6 +39,9 @@ func Problems(n *yaml.Node, t reflect.Type, path string) []string {
 	}
 	if msg := Problem(n, t, path); msg != "" {
 		return []string{msg}
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil // the type reads its own node (Problem)
 	}
 	var probs []string
 	switch {
@@ -102,6 +113,22 @@ func Problem(n *yaml.Node, t reflect.Type, path string) string {
 	where := path
 	if where == "" {
 		where = "the file"
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		// The type reads its own node and says what it takes: its
+		// message, at its line, under the key's full path.
+		err := n.Decode(reflect.New(t).Interface())
+		if err == nil {
+			return ""
+		}
+		msg := err.Error()
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			msg = te.Errors[0]
+		}
+		msg = lineRE.ReplaceAllString(msg, "")
+		msg = strings.TrimPrefix(msg, path[strings.LastIndexByte(path, '.')+1:]+": ")
+		return fmt.Sprintf("line %d: %s: %s", n.Line, where, msg)
 	}
 	if t == durationType {
 		var d time.Duration

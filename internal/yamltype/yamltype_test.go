@@ -73,3 +73,45 @@ func TestProblems(t *testing.T) {
 		t.Errorf("good document: %q", probs)
 	}
 }
+
+// oneOrMany reads itself: one number or a list of them.
+type oneOrMany []int
+
+func (o *oneOrMany) UnmarshalYAML(n *yaml.Node) error {
+	var one int
+	if n.Kind == yaml.ScalarNode && n.Decode(&one) == nil {
+		*o = oneOrMany{one}
+		return nil
+	}
+	var many []int
+	if n.Kind == yaml.SequenceNode && n.Decode(&many) == nil {
+		*o = many
+		return nil
+	}
+	return &yaml.TypeError{Errors: []string{"line 9: ports: want a number or a list of numbers"}}
+}
+
+// A type that reads its own node is not walked: its message is kept,
+// at the node's line and under the key's path.
+func TestProblemsOfAnUnmarshaler(t *testing.T) {
+	type rule struct {
+		Ports oneOrMany `yaml:"ports"`
+	}
+	type doc struct {
+		Rules []rule `yaml:"rules"`
+	}
+	for _, c := range []struct{ doc, want string }{
+		{"rules:\n  - ports: 2\n  - ports: [1, 2]\n", ""},
+		{"rules:\n  - ports: 2\n  - ports: x\n", `line 3: rules[1].ports: want a number or a list of numbers`},
+		{"rules:\n  - ports: {a: 1}\n", `line 2: rules[0].ports: want a number or a list of numbers`},
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(c.doc), &n); err != nil {
+			t.Fatalf("%q: %v", c.doc, err)
+		}
+		probs := Problems(&n, reflect.TypeFor[doc](), "")
+		if c.want == "" && len(probs) > 0 || c.want != "" && !slices.Equal(probs, []string{c.want}) {
+			t.Errorf("%q: %q; want %q", c.doc, probs, c.want)
+		}
+	}
+}
