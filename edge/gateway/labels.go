@@ -236,13 +236,7 @@ func (g *Gateway) labelRoutes(a *api.Server) {
 	})
 }
 
-func labelReply(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		api.JSON(w, http.StatusOK, v)
-	case errors.Is(err, receiving.ErrNotFound):
-		api.Error(w, http.StatusNotFound, err)
-	default:
-		api.Error(w, http.StatusInternalServerError, err)
-	}
-}
+// labelStatuses answers the audit trail's errors over HTTP.
+var labelStatuses = api.Statuses{{Err: receiving.ErrNotFound, Code: http.StatusNotFound}}
+
+func labelReply(w http.ResponseWriter, v any, err error) { labelStatuses.Reply(w, v, err) }

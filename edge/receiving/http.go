@@ -1,7 +1,8 @@
 package receiving
 
 import (
-	"errors"
+	"cmp"
+	"context"
 	"net/http"
 
 	"github.com/dockgate/dockgate/edge/api"
@@ -16,7 +17,10 @@ import (
 //	GET  /trace/epc/{epc}           backward trace from a tag (hex or URI)
 //	GET  /trace/sscc/{sscc}         backward trace from a carton
 func (s *Service) Routes(a *api.Server) {
-	a.Handle("POST /receipts", s.httpReceive)
+	a.Handle("POST /receipts", api.Create(statuses, func(ctx context.Context, req Request) (*Receipt, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Receive(ctx, req)
+	}))
 	a.Handle("GET /receipts/{id}", func(w http.ResponseWriter, r *http.Request) {
 		rc, err := s.Receipt(r.PathValue("id"))
 		reply(w, rc, err)
@@ -39,37 +43,15 @@ func (s *Service) Routes(a *api.Server) {
 	})
 }
 
-func (s *Service) httpReceive(w http.ResponseWriter, r *http.Request) {
-	var req Request
-	if !api.DecodeBody(w, r, &req) {
-		return
-	}
-	if req.Source == "" {
-		req.Source = "http"
-	}
-	rc, err := s.Receive(r.Context(), req)
-	if err != nil {
-		reply(w, nil, err)
-		return
-	}
-	api.JSON(w, http.StatusCreated, rc)
+// statuses answers the package's errors over HTTP.
+var statuses = api.Statuses{
+	{Err: ErrNotFound, Code: http.StatusNotFound},
+	{Err: ErrInvalid, Code: http.StatusBadRequest},
+	{Err: ErrUnknownDoor, Code: http.StatusBadRequest},
+	{Err: ErrInvalidTrace, Code: http.StatusBadRequest},
+	{Err: ErrConflict, Code: http.StatusConflict},
+	{Err: ErrExpired, Code: http.StatusUnprocessableEntity},
+	{Err: ErrUnavailable, Code: http.StatusServiceUnavailable},
 }
 
-func reply(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		api.JSON(w, http.StatusOK, v)
-	case errors.Is(err, ErrNotFound):
-		api.Error(w, http.StatusNotFound, err)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor), errors.Is(err, ErrInvalidTrace):
-		api.Error(w, http.StatusBadRequest, err)
-	case errors.Is(err, ErrConflict):
-		api.Error(w, http.StatusConflict, err)
-	case errors.Is(err, ErrExpired):
-		api.Error(w, http.StatusUnprocessableEntity, err)
-	case errors.Is(err, ErrUnavailable):
-		api.Error(w, http.StatusServiceUnavailable, err)
-	default:
-		api.Error(w, http.StatusInternalServerError, err)
-	}
-}
+func reply(w http.ResponseWriter, v any, err error) { statuses.Reply(w, v, err) }

@@ -2,7 +2,8 @@ package shipping
 
 import (
 	"bytes"
-	"errors"
+	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 
@@ -20,17 +21,10 @@ import (
 //	GET  /trace/customer/{id}, GET /trace/order/{id}
 //	GET  /fsma204?from=YYYY-MM-DD&to=YYYY-MM-DD&lot=&format=csv|xlsx|json
 func (s *Service) Routes(a *api.Server) {
-	a.Handle("POST /shipments", func(w http.ResponseWriter, r *http.Request) {
-		var req Request
-		if !api.DecodeBody(w, r, &req) {
-			return
-		}
-		if req.Source == "" {
-			req.Source = "http"
-		}
-		sh, err := s.Create(r.Context(), req)
-		created(w, sh, err)
-	})
+	a.Handle("POST /shipments", api.Create(statuses, func(ctx context.Context, req Request) (*Shipment, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Create(ctx, req)
+	}))
 	a.Handle("GET /shipments/{id}", func(w http.ResponseWriter, r *http.Request) {
 		sh, err := s.Get(r.PathValue("id"))
 		reply(w, sh, err)
@@ -43,32 +37,18 @@ func (s *Service) Routes(a *api.Server) {
 		sh, err := s.Close(r.Context(), r.PathValue("id"))
 		reply(w, sh, err)
 	})
-	a.Handle("POST /returns", func(w http.ResponseWriter, r *http.Request) {
-		var req ReturnRequest
-		if !api.DecodeBody(w, r, &req) {
-			return
-		}
-		if req.Source == "" {
-			req.Source = "http"
-		}
-		ret, err := s.Return(req)
-		created(w, ret, err)
-	})
+	a.Handle("POST /returns", api.Create(statuses, func(_ context.Context, req ReturnRequest) (*Return, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Return(req)
+	}))
 	a.Handle("GET /returns/{id}", func(w http.ResponseWriter, r *http.Request) {
 		ret, err := s.Returned(r.PathValue("id"))
 		reply(w, ret, err)
 	})
-	a.Handle("POST /counts", func(w http.ResponseWriter, r *http.Request) {
-		var req CountRequest
-		if !api.DecodeBody(w, r, &req) {
-			return
-		}
-		if req.Source == "" {
-			req.Source = "http"
-		}
-		c, err := s.Count(r.Context(), req)
-		created(w, c, err)
-	})
+	a.Handle("POST /counts", api.Create(statuses, func(ctx context.Context, req CountRequest) (*Count, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Count(ctx, req)
+	}))
 	a.Handle("GET /counts/{id}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.Counted(r.PathValue("id"))
 		reply(w, c, err)
@@ -131,27 +111,13 @@ func (s *Service) httpFSMA204(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func created(w http.ResponseWriter, v any, err error) {
-	if err != nil {
-		reply(w, nil, err)
-		return
-	}
-	api.JSON(w, http.StatusCreated, v)
+// statuses answers the package's errors over HTTP.
+var statuses = api.Statuses{
+	{Err: ErrNotFound, Code: http.StatusNotFound},
+	{Err: ErrInvalid, Code: http.StatusBadRequest},
+	{Err: ErrUnknownDoor, Code: http.StatusBadRequest},
+	{Err: ErrConflict, Code: http.StatusConflict},
+	{Err: ErrUnavailable, Code: http.StatusServiceUnavailable},
 }
 
-func reply(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		api.JSON(w, http.StatusOK, v)
-	case errors.Is(err, ErrNotFound):
-		api.Error(w, http.StatusNotFound, err)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor):
-		api.Error(w, http.StatusBadRequest, err)
-	case errors.Is(err, ErrConflict):
-		api.Error(w, http.StatusConflict, err)
-	case errors.Is(err, ErrUnavailable):
-		api.Error(w, http.StatusServiceUnavailable, err)
-	default:
-		api.Error(w, http.StatusInternalServerError, err)
-	}
-}
+func reply(w http.ResponseWriter, v any, err error) { statuses.Reply(w, v, err) }
