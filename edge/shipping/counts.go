@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
@@ -164,7 +165,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 		lotsOf[i] = l.Lot
 	}
 	err = s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, kCount(c.ID), c); err != nil {
+		if err := store.PutJSON(txn, kCount(c.ID), c); err != nil {
 			return err
 		}
 		for _, lot := range lotsOf {

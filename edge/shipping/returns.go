@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
@@ -128,7 +129,7 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 		if err := s.putReturn(txn, ret, &n); err != nil {
 			return err
 		}
-		return putJSON(txn, kLotCounts(ret.Lot), n)
+		return store.PutJSON(txn, kLotCounts(ret.Lot), n)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record return %s: %w", ret.ID, err)
@@ -148,14 +149,14 @@ func routeRecalled(ret *Return, l *lots.Lot) {
 // putReturn writes a return, its carton's state and its event in txn, and
 // counts it in n, the lot's counts (the caller writes them).
 func (s *Service) putReturn(txn *badger.Txn, ret *Return, n *lotCounts) error {
-	if err := putJSON(txn, kReturn(ret.ID), ret); err != nil {
+	if err := store.PutJSON(txn, kReturn(ret.ID), ret); err != nil {
 		return err
 	}
-	if err := putJSON(txn, []byte(pLotReturn+ret.Lot+"\x00"+stamp(ret.Time)+ret.ID), ret); err != nil {
+	if err := store.PutJSON(txn, []byte(pLotReturn+ret.Lot+"\x00"+stamp(ret.Time)+ret.ID), ret); err != nil {
 		return err
 	}
 	if ret.Cartons > 0 {
-		if err := putJSON(txn, kCarton(ret.SSCC), cartonState{Return: ret.ID, Condition: ret.Condition}); err != nil {
+		if err := store.PutJSON(txn, kCarton(ret.SSCC), cartonState{Return: ret.ID, Condition: ret.Condition}); err != nil {
 			return err
 		}
 		n.Shipped--

@@ -392,7 +392,7 @@ func (s *Service) Create(ctx context.Context, r Request) (*Shipment, error) {
 	}
 	lotsOf := sh.lotCodes()
 	err := s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, kShipment(sh.ID), sh); err != nil {
+		if err := store.PutJSON(txn, kShipment(sh.ID), sh); err != nil {
 			return err
 		}
 		if err := txn.Set(kOpen(sh), []byte(sh.ID)); err != nil {
@@ -526,7 +526,7 @@ func (s *Service) Cartons(id string) ([]LoadedCarton, error) {
 		if _, err := txn.Get(kShipment(id)); errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("shipment %q: %w", id, ErrNotFound)
 		}
-		return scan(txn, kLoadedPrefix(id), true, func(_, v []byte) error {
+		return store.Scan(txn, kLoadedPrefix(id), true, func(_, v []byte) error {
 			var c LoadedCarton
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
@@ -647,7 +647,7 @@ func (s *Service) close(ctx context.Context, id string) (*Shipment, error) {
 			}
 			n.Loaded -= q.Cartons
 			n.Shipped += q.Cartons
-			if err := putJSON(txn, kLotCounts(q.Lot), n); err != nil {
+			if err := store.PutJSON(txn, kLotCounts(q.Lot), n); err != nil {
 				return err
 			}
 		}
