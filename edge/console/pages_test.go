@@ -39,7 +39,7 @@ func TestConsolePages(t *testing.T) {
 		{"/lots/NO-SUCH-LOT", 404, nil},
 		{"/trace?key=" + rc.Cartons[1], 200, []string{"SSCC " + rc.Cartons[1], `href="/lots/` + rc.Lot}},
 		{"/trace?key=" + url.QueryEscape("not a key"), 400, []string{"is no EPC"}},
-		{"/printers", 200, []string{"<h1>Printers</h1>", `href="/printers/P1"`, "zebra-zt411r-203"}},
+		{"/printers", 200, []string{"<h1>Printers</h1>", `href="/printers/P1"`, "zebra-zt411r-203", `<tr data-printer="P1">`, `data-label="Queue">0</td>`}},
 		{"/printers/P1", 200, []string{"Printer P1", "History", "ASN-P:"}},
 		{"/printers/P9", 404, nil},
 		{"/labels", 200, []string{"<h1>Labels</h1>", `href="/labels?template=carton"`, "data:image/png;base64,"}},
