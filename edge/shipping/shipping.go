@@ -217,7 +217,7 @@ func (s *Service) normalise(r *Request) error {
 		return err
 	}
 	if role != portal.RoleShipping && role != portal.RoleBoth {
-		return fmt.Errorf("%w %q: it is a %s door; shipments leave through a door of role shipping or both", ErrUnknownDoor, r.Door, role)
+		return invalid("door: %q is a %s door; shipments leave through a door of role shipping or both", r.Door, role)
 	}
 	if r.ID == "" {
 		r.ID = newID("S")
