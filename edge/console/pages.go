@@ -312,7 +312,7 @@ type receiveData struct {
 	Fields url.Values
 }
 
-func (c *Console) receiveData(r *http.Request, vals url.Values) receiveData {
+func (c *Console) receiveData(vals url.Values) receiveData {
 	d := receiveData{Door: vals.Get("door"), ID: vals.Get("id"), Scan: vals.Get("scan"), Fields: vals}
 	for _, door := range c.o.Doors {
 		if door.Role != "shipping" && door.Printer != "" {
@@ -333,7 +333,7 @@ func (c *Console) receiveData(r *http.Request, vals url.Values) receiveData {
 }
 
 func (c *Console) receiveForm(w http.ResponseWriter, r *http.Request) {
-	p := c.newPage(r, "Receive", "receive", c.receiveData(r, r.URL.Query()))
+	p := c.newPage(r, "Receive", "receive", c.receiveData(r.URL.Query()))
 	c.render(w, http.StatusOK, "receive", p)
 }
 
@@ -370,7 +370,7 @@ func (c *Console) receive(w http.ResponseWriter, r *http.Request) {
 		rc, err = c.o.Receiving.Receive(r.Context(), req)
 	}
 	if err != nil {
-		p := c.newPage(r, "Receive", "receive", c.receiveData(r, f))
+		p := c.newPage(r, "Receive", "receive", c.receiveData(f))
 		p.Error = errText(err)
 		c.render(w, statusOf(err), "receive", p)
 		return

@@ -547,7 +547,7 @@ func (s *Service) Cartons(id string) ([]LoadedCarton, error) {
 // close, and again on a retried close only if it was not (a label that
 // could not be spooled is logged; the close stands).
 func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
-	sh, err := s.close(ctx, id)
+	sh, err := s.close(id)
 	if err != nil {
 		return nil, err
 	}
@@ -559,7 +559,7 @@ func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
 	return sh, nil
 }
 
-func (s *Service) close(ctx context.Context, id string) (*Shipment, error) {
+func (s *Service) close(id string) (*Shipment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh, err := s.Get(id)
