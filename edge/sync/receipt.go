@@ -64,6 +64,9 @@ func (m *ReceiptMessage) Check() error {
 	case len(m.Cartons) > MaxPartCartons:
 		return bad("%d cartons in one part, at most %d", len(m.Cartons), MaxPartCartons)
 	}
+	if err := checkTime(m.Time); err != nil {
+		return bad("%v", err)
+	}
 	for _, c := range m.Cartons {
 		if _, err := epcBytes(c.EPC, nil); err != nil {
 			return bad("carton %s: %v", c.SSCC, err)

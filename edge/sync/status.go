@@ -81,11 +81,24 @@ func (s LotStatus) Check(now time.Time) error {
 	if s.Gateway == "" {
 		return bad("gateway is empty: name the gateway or system that made the change")
 	}
+	if err := checkTime(s.Time); err != nil {
+		return bad("%v", err)
+	}
 	if s.Version == 0 {
 		return bad("version is missing: give unix milliseconds × 1000 (or the gateway's hybrid logical clock)")
 	}
 	if ahead := s.Version.Time().Sub(now); ahead > maxAhead {
 		return bad("version %d is %v ahead of this gateway's clock: check the publisher's clock (versions are unix milliseconds × 1000)", s.Version, ahead.Round(time.Second))
+	}
+	return nil
+}
+
+// checkTime reports a time that the gateway cannot keep: one whose year in
+// UTC is outside 0000-9999 cannot be written as JSON again (a message
+// that could not be recorded would come again for ever).
+func checkTime(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("time %s: its year in UTC must be from 0000 to 9999", t.Format(time.RFC3339))
 	}
 	return nil
 }
