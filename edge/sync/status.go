@@ -57,6 +57,14 @@ func (s LotStatus) Supersedes(old LotStatus) bool {
 	return s.Gateway > old.Gateway
 }
 
+// maxReason and maxText bound a status's reason and its other text (by,
+// gateway): a gateway records a status in its lot's history and may
+// publish it again as an event, both bounded.
+const (
+	maxReason = 500
+	maxText   = 200
+)
+
 // maxAhead is how far ahead of the gateway's clock a version may be: one
 // further ahead (a publisher with a wrong clock, or that writes seconds
 // instead of milliseconds × 1000) would win over every change for as long.
@@ -80,6 +88,14 @@ func (s LotStatus) Check(now time.Time) error {
 	}
 	if s.Gateway == "" {
 		return bad("gateway is empty: name the gateway or system that made the change")
+	}
+	for _, f := range []struct {
+		name, v string
+		max   int
+	}{{"reason", s.Reason, maxReason}, {"by", s.By, maxText}, {"gateway", s.Gateway, maxText}} {
+		if len(f.v) > f.max {
+			return bad("%s: %d bytes, at most %d", f.name, len(f.v), f.max)
+		}
 	}
 	if err := checkTime(s.Time); err != nil {
 		return bad("%v", err)

@@ -80,13 +80,16 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range map[string]func(*LotStatus){
-		"no code":        func(s *LotStatus) { s.Code = "" },
-		"bad status":     func(s *LotStatus) { s.Status = "held" },
-		"no gateway":     func(s *LotStatus) { s.Gateway = "" },
-		"no version":     func(s *LotStatus) { s.Version = 0 },
-		"far ahead":      func(s *LotStatus) { s.Version = VersionAt(t0.Add(2 * time.Hour)) },
-		"code too long":  func(s *LotStatus) { s.Code = "123456789012345678901" },
-		"hash in a code": func(s *LotStatus) { s.Code = "A#1" },
+		"no code":          func(s *LotStatus) { s.Code = "" },
+		"bad status":       func(s *LotStatus) { s.Status = "held" },
+		"no gateway":       func(s *LotStatus) { s.Gateway = "" },
+		"no version":       func(s *LotStatus) { s.Version = 0 },
+		"far ahead":        func(s *LotStatus) { s.Version = VersionAt(t0.Add(2 * time.Hour)) },
+		"code too long":    func(s *LotStatus) { s.Code = "123456789012345678901" },
+		"hash in a code":   func(s *LotStatus) { s.Code = "A#1" },
+		"reason too long":  func(s *LotStatus) { s.Reason = strings.Repeat("r", 501) },
+		"by too long":      func(s *LotStatus) { s.By = strings.Repeat("b", 201) },
+		"gateway too long": func(s *LotStatus) { s.Gateway = strings.Repeat("g", 201) },
 	} {
 		s := ok
 		f(&s)
