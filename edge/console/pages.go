@@ -597,7 +597,7 @@ func (c *Console) printerPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !found {
-		c.errorPage(w, r, fmt.Errorf("%w: printer %q is not configured", spool.ErrNotFound, id))
+		c.errorPage(w, r, fmt.Errorf("%w: printer %q is not configured", receiving.ErrNotFound, id))
 		return
 	}
 	// Jobs are listed by id; the page shows the queue in queue order and

@@ -91,7 +91,7 @@ func (s LotStatus) Check(now time.Time) error {
 	}
 	for _, f := range []struct {
 		name, v string
-		max   int
+		max     int
 	}{{"reason", s.Reason, maxReason}, {"by", s.By, maxText}, {"gateway", s.Gateway, maxText}} {
 		if len(f.v) > f.max {
 			return bad("%s: %d bytes, at most %d", f.name, len(f.v), f.max)
