@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,11 @@ import (
 
 // maxSweep bounds the EPCs of one count.
 const maxSweep = 20000
+
+// maxQuantity bounds a quantity counted or returned: a larger one is a
+// mistake, and the sums of a lot's counts must stay finite (JSON has no
+// infinity).
+const maxQuantity = 1e9
 
 // MaxCountWindow bounds the window of a count of the passes at a door.
 const MaxCountWindow = 24 * time.Hour
@@ -232,6 +238,12 @@ func (s *Service) normaliseCount(r *CountRequest) error {
 	}
 	if !unitPattern(r.Unit) {
 		return invalid("unit: %q is not a UN/CEFACT unit code (CS for cartons, or the lot's unit, e.g. EA)", r.Unit)
+	}
+	if q := r.Quantity; q != nil && *q > maxQuantity {
+		return invalid("quantity: %v: at most %v in one count", *q, maxQuantity)
+	}
+	if q := r.Quantity; q != nil && r.Unit == "CS" && *q != math.Trunc(*q) {
+		return invalid("quantity: %v cartons: count whole cartons, or give the items in the lot's unit", *q)
 	}
 	if (len(r.EPCs) > 0 || window) && r.Unit != "CS" {
 		return invalid("unit: a sweep counts cartons (CS)")

@@ -231,6 +231,9 @@ func (s *Service) normaliseReturn(r *ReturnRequest) error {
 	if r.Quantity < 0 || r.Quantity > 0 && r.Scan == "" {
 		return invalid("quantity: %v: give a positive number of units, with a scan (a carton is returned whole)", r.Quantity)
 	}
+	if r.Quantity > maxQuantity {
+		return invalid("quantity: %v: at most %v units in one return", r.Quantity, maxQuantity)
+	}
 	for _, f := range []struct {
 		name, v string
 		max     int
