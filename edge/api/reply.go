@@ -57,3 +57,12 @@ func Create[Req, Res any](st Statuses, do func(ctx context.Context, req Req) (Re
 		st.Created(w, res, err)
 	}
 }
+
+// Lookup is the handler of a GET of one thing by the path value named
+// param: get called with it, and its answer replied by st (Reply).
+func Lookup[T any](st Statuses, param string, get func(string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := get(r.PathValue(param))
+		st.Reply(w, v, err)
+	}
+}

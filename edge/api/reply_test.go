@@ -77,3 +77,24 @@ func TestCreate(t *testing.T) {
 		}
 	}
 }
+
+func TestLookup(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", Lookup(testStatuses, "id", func(id string) ([]string, error) {
+		if id != "a" {
+			return nil, fmt.Errorf("thing %q: %w", id, errMissing)
+		}
+		return []string{"the thing a"}, nil
+	}))
+	for path, want := range map[string]string{"/things/a": `"the thing a"`, "/things/b": `"error": "thing \"b\": missing"`} {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		code := http.StatusOK
+		if path == "/things/b" {
+			code = http.StatusNotFound
+		}
+		if w.Code != code || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: %d %s, want %d with %s", path, w.Code, w.Body, code, want)
+		}
+	}
+}

@@ -21,26 +21,14 @@ func (s *Service) Routes(a *api.Server) {
 		req.Source = cmp.Or(req.Source, "http")
 		return s.Receive(ctx, req)
 	}))
-	a.Handle("GET /receipts/{id}", func(w http.ResponseWriter, r *http.Request) {
-		rc, err := s.Receipt(r.PathValue("id"))
-		reply(w, rc, err)
-	})
+	a.Handle("GET /receipts/{id}", api.Lookup(statuses, "id", s.Receipt))
 	a.Handle("POST /receipts/{id}/close", func(w http.ResponseWriter, r *http.Request) {
 		rc, err := s.Close(r.Context(), r.PathValue("id"))
-		reply(w, rc, err)
+		statuses.Reply(w, rc, err)
 	})
-	a.Handle("GET /trace/lot/{code}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceLot(r.PathValue("code"))
-		reply(w, t, err)
-	})
-	a.Handle("GET /trace/epc/{epc}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceEPC(r.PathValue("epc"))
-		reply(w, t, err)
-	})
-	a.Handle("GET /trace/sscc/{sscc}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceSSCC(r.PathValue("sscc"))
-		reply(w, t, err)
-	})
+	a.Handle("GET /trace/lot/{code}", api.Lookup(statuses, "code", s.TraceLot))
+	a.Handle("GET /trace/epc/{epc}", api.Lookup(statuses, "epc", s.TraceEPC))
+	a.Handle("GET /trace/sscc/{sscc}", api.Lookup(statuses, "sscc", s.TraceSSCC))
 }
 
 // statuses answers the package's errors over HTTP.
@@ -53,5 +41,3 @@ var statuses = api.Statuses{
 	{Err: ErrExpired, Code: http.StatusUnprocessableEntity},
 	{Err: ErrUnavailable, Code: http.StatusServiceUnavailable},
 }
-
-func reply(w http.ResponseWriter, v any, err error) { statuses.Reply(w, v, err) }

@@ -25,50 +25,26 @@ func (s *Service) Routes(a *api.Server) {
 		req.Source = cmp.Or(req.Source, "http")
 		return s.Create(ctx, req)
 	}))
-	a.Handle("GET /shipments/{id}", func(w http.ResponseWriter, r *http.Request) {
-		sh, err := s.Get(r.PathValue("id"))
-		reply(w, sh, err)
-	})
-	a.Handle("GET /shipments/{id}/cartons", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Cartons(r.PathValue("id"))
-		reply(w, c, err)
-	})
+	a.Handle("GET /shipments/{id}", api.Lookup(statuses, "id", s.Get))
+	a.Handle("GET /shipments/{id}/cartons", api.Lookup(statuses, "id", s.Cartons))
 	a.Handle("POST /shipments/{id}/close", func(w http.ResponseWriter, r *http.Request) {
 		sh, err := s.Close(r.Context(), r.PathValue("id"))
-		reply(w, sh, err)
+		statuses.Reply(w, sh, err)
 	})
 	a.Handle("POST /returns", api.Create(statuses, func(_ context.Context, req ReturnRequest) (*Return, error) {
 		req.Source = cmp.Or(req.Source, "http")
 		return s.Return(req)
 	}))
-	a.Handle("GET /returns/{id}", func(w http.ResponseWriter, r *http.Request) {
-		ret, err := s.Returned(r.PathValue("id"))
-		reply(w, ret, err)
-	})
+	a.Handle("GET /returns/{id}", api.Lookup(statuses, "id", s.Returned))
 	a.Handle("POST /counts", api.Create(statuses, func(ctx context.Context, req CountRequest) (*Count, error) {
 		req.Source = cmp.Or(req.Source, "http")
 		return s.Count(ctx, req)
 	}))
-	a.Handle("GET /counts/{id}", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Counted(r.PathValue("id"))
-		reply(w, c, err)
-	})
-	a.Handle("GET /lots/{code}/recall-report", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := s.RecallReport(r.PathValue("code"))
-		reply(w, rep, err)
-	})
-	a.Handle("GET /lots/{code}/stock", func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.StockOf(r.PathValue("code"))
-		reply(w, st, err)
-	})
-	a.Handle("GET /trace/customer/{id}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceCustomer(r.PathValue("id"))
-		reply(w, t, err)
-	})
-	a.Handle("GET /trace/order/{id}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceOrder(r.PathValue("id"))
-		reply(w, t, err)
-	})
+	a.Handle("GET /counts/{id}", api.Lookup(statuses, "id", s.Counted))
+	a.Handle("GET /lots/{code}/recall-report", api.Lookup(statuses, "code", s.RecallReport))
+	a.Handle("GET /lots/{code}/stock", api.Lookup(statuses, "code", s.StockOf))
+	a.Handle("GET /trace/customer/{id}", api.Lookup(statuses, "id", s.TraceCustomer))
+	a.Handle("GET /trace/order/{id}", api.Lookup(statuses, "id", s.TraceOrder))
 	a.Handle("GET /fsma204", s.httpFSMA204)
 }
 
@@ -95,7 +71,7 @@ func (s *Service) httpFSMA204(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, err := s.FSMA204(FSMAQuery{From: q.Get("from"), To: q.Get("to"), Lot: q.Get("lot")})
 	if err != nil {
-		reply(w, nil, err)
+		statuses.Reply(w, nil, err)
 		return
 	}
 	var buf bytes.Buffer
@@ -119,5 +95,3 @@ var statuses = api.Statuses{
 	{Err: ErrConflict, Code: http.StatusConflict},
 	{Err: ErrUnavailable, Code: http.StatusServiceUnavailable},
 }
-
-func reply(w http.ResponseWriter, v any, err error) { statuses.Reply(w, v, err) }
