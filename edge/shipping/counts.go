@@ -253,18 +253,11 @@ func (s *Service) normaliseCount(r *CountRequest) error {
 			return err
 		}
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"location", r.Location, 80}, {"lot", r.Lot, 20}, {"by", r.By, 64}, {"source", r.Source, 64}} {
-		if err := checkText(f.name, f.v, f.max); err != nil {
-			return err
-		}
+	if err := checkTexts(text{"location", r.Location, 80}, text{"lot", r.Lot, 20}, text{"by", r.By, 64}, text{"source", r.Source, 64}); err != nil {
+		return err
 	}
-	if r.ID == "" {
-		r.ID = newID("K")
-	} else if !idPattern.MatchString(r.ID) {
-		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	if err := requestID(&r.ID, "K"); err != nil {
+		return err
 	}
 	if r.Source == "" {
 		r.Source = "api"

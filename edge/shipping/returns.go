@@ -234,18 +234,12 @@ func (s *Service) normaliseReturn(r *ReturnRequest) error {
 	if r.Quantity > maxQuantity {
 		return invalid("quantity: %v: at most %v units in one return", r.Quantity, maxQuantity)
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"reason", r.Reason, 500}, {"rma", r.RMA, 80}, {"shipment", r.Shipment, 80}, {"source", r.Source, 64}, {"scan", r.Scan, 300}} {
-		if err := checkText(f.name, f.v, f.max); err != nil {
-			return err
-		}
+	if err := checkTexts(text{"reason", r.Reason, 500}, text{"rma", r.RMA, 80}, text{"shipment", r.Shipment, 80},
+		text{"source", r.Source, 64}, text{"scan", r.Scan, 300}); err != nil {
+		return err
 	}
-	if r.ID == "" {
-		r.ID = newID("RT")
-	} else if !idPattern.MatchString(r.ID) {
-		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	if err := requestID(&r.ID, "RT"); err != nil {
+		return err
 	}
 	if r.Source == "" {
 		r.Source = "api"

@@ -167,6 +167,36 @@ func checkText(field, v string, max int) error {
 	return nil
 }
 
+// text is a request's text field and the most characters it takes.
+type text struct {
+	name, v string
+	max     int
+}
+
+// checkTexts checks fields in order (checkText) and returns the first
+// error.
+func checkTexts(fields ...text) error {
+	for _, f := range fields {
+		if err := checkText(f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requestID gives a request without an id a new one starting with
+// prefix, and checks one given.
+func requestID(id *string, prefix string) error {
+	if *id == "" {
+		*id = newID(prefix)
+		return nil
+	}
+	if !idPattern.MatchString(*id) {
+		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", *id)
+	}
+	return nil
+}
+
 // checkGLN checks a 13-digit GLN and its check digit.
 func checkGLN(field, gln string) error {
 	if gln == "" {
@@ -219,10 +249,8 @@ func (s *Service) normalise(r *Request) error {
 	if role != portal.RoleShipping && role != portal.RoleBoth {
 		return invalid("door: %q is a %s door; shipments leave through a door of role shipping or both", r.Door, role)
 	}
-	if r.ID == "" {
-		r.ID = newID("S")
-	} else if !idPattern.MatchString(r.ID) {
-		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	if err := requestID(&r.ID, "S"); err != nil {
+		return err
 	}
 	if r.Order == "" {
 		return invalid("order: required: the customer order this shipment fulfils")
@@ -233,15 +261,10 @@ func (s *Service) normalise(r *Request) error {
 	if r.ShipTo.GLN == "" && r.ShipTo.Address == "" {
 		return invalid("ship_to: give the GLN or the address line of the location the goods go to")
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"order", r.Order, 80}, {"customer.id", r.Customer.ID, 80}, {"customer.name", r.Customer.Name, 120},
-		{"ship_to.address", r.ShipTo.Address, 200}, {"carrier", r.Carrier, 80}, {"despatch_advice", r.DespatchAdvice, 80},
-		{"po", r.PO, 80}, {"source", r.Source, 64}} {
-		if err := checkText(f.name, f.v, f.max); err != nil {
-			return err
-		}
+	if err := checkTexts(text{"order", r.Order, 80}, text{"customer.id", r.Customer.ID, 80}, text{"customer.name", r.Customer.Name, 120},
+		text{"ship_to.address", r.ShipTo.Address, 200}, text{"carrier", r.Carrier, 80}, text{"despatch_advice", r.DespatchAdvice, 80},
+		text{"po", r.PO, 80}, text{"source", r.Source, 64}); err != nil {
+		return err
 	}
 	if err := checkGLN("customer.gln", r.Customer.GLN); err != nil {
 		return err
