@@ -2,8 +2,6 @@ package shipping
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -51,9 +49,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 	}
 	rr := r
 	rr.ID, rr.Source = "", ""
-	b, _ := json.Marshal(rr)
-	sum := sha256.Sum256(b)
-	hash := fmt.Sprintf("%x", sum[:12])
+	hash := requestHash(rr)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,8 +1,6 @@
 package shipping
 
 import (
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,12 +25,9 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 	if err := s.normaliseReturn(&r); err != nil {
 		return nil, err
 	}
-	h := sha256.New()
 	rr := r
 	rr.ID, rr.Source = "", ""
-	b, _ := json.Marshal(rr)
-	h.Write(b)
-	hash := fmt.Sprintf("%x", h.Sum(nil)[:12])
+	hash := requestHash(rr)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -317,10 +317,10 @@ func (s *Service) normalise(r *Request) error {
 	return nil
 }
 
-// requestHash identifies what a shipment request asked for, so that an id
-// reused for another request is refused.
-func requestHash(r Request) string {
-	r.ID, r.Source = "", ""
+// requestHash identifies what a request asked for, so that an id reused
+// for another request is refused: r is the request (a shipment's, a
+// return's, a count's) with its id and source cleared.
+func requestHash(r any) string {
 	b, _ := json.Marshal(r)
 	h := sha256.Sum256(b)
 	return fmt.Sprintf("%x", h[:12])
@@ -347,7 +347,9 @@ func (s *Service) Create(ctx context.Context, r Request) (*Shipment, error) {
 	if err := s.normalise(&r); err != nil {
 		return nil, err
 	}
-	hash := requestHash(r)
+	rr := r
+	rr.ID, rr.Source = "", ""
+	hash := requestHash(rr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, err := s.Get(r.ID); err == nil {
