@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,48 @@ func TestShipmentClosePrintsPalletLabel(t *testing.T) {
 	}
 	if jobEvents == 0 || len(evs["shipment.shipped"]) != 1 {
 		t.Fatalf("events %v", sortedKeys(evs))
+	}
+}
+
+// A shipment's pallet label prints whatever the shipment took: an order
+// and a PO written with spaces and '#', a customer, ship-to and carrier
+// longer than the label prints (shortened, ending in "...").
+func TestPalletLabelOfLongAndFreeText(t *testing.T) {
+	clock := &testClock{}
+	clock.set(readsT0)
+	g := openDockGateway(t, t.TempDir(), clock)
+	defer g.Close()
+	ctx := context.Background()
+	rc, err := g.Receiving().Receive(ctx, receiving.Request{Door: "DOOR1", GTIN: "09520123456788", Product: "WLD01", Cartons: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("Acme Retail Europe ", 6)[:110]
+	if _, err := g.Shipping().Create(ctx, shipping.Request{ID: "SHP-L", Door: "DOOR2", Order: "SO 2026/77 #3", PO: "PO #4711 rev. 2",
+		Carrier: strings.Repeat("Freight ", 9), Customer: shipping.Party{ID: "C-ACME", Name: long},
+		ShipTo: shipping.Place{Address: strings.Repeat("12 rue Merciere, 69002 Lyon, ", 6)}, SSCCs: rc.Cartons}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := g.Receiving().Carton(rc.Cartons[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.observeReads(sweepReads(c.EPC, 5, 7, portal.DirectionOut, readsT0.Add(time.Minute)))
+	g.eng.Tick(readsT0.Add(time.Minute + 5*time.Second))
+	drainPortal(t, g)
+	clock.set(readsT0.Add(10 * time.Minute))
+	sh, err := g.Shipping().Close(ctx, "SHP-L")
+	if err != nil || sh.PalletSSCC == "" {
+		t.Fatalf("closed: %+v %v", sh, err)
+	}
+	j, err := g.Spooler().Get("pallet-SHP-L")
+	if err != nil {
+		t.Fatalf("the pallet label was not spooled: %v", err)
+	}
+	zpl := j.ZPL
+	for _, want := range []string{"ORDER SO 2026/77 #3", "PO #4711 rev. 2", long[:77] + "..."} {
+		if !strings.Contains(zpl, want) {
+			t.Errorf("pallet label lacks %q:\n%s", want, zpl)
+		}
 	}
 }
