@@ -719,7 +719,11 @@ func (c *Console) labelsPage(w http.ResponseWriter, r *http.Request) {
 		c.fragment(w, http.StatusOK, "labels", "preview", d)
 		return
 	}
-	c.render(w, http.StatusOK, "labels", c.newPage(r, "Labels", "labels", d))
+	code := http.StatusOK
+	if d.Template == nil && len(d.Templates) > 0 {
+		code = http.StatusNotFound // a template asked for by a name it does not have
+	}
+	c.render(w, code, "labels", c.newPage(r, "Labels", "labels", d))
 }
 
 // labelImage is GET /labels/image?template=&printer=&KEY=VALUE…: the PNG.

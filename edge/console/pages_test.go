@@ -44,6 +44,7 @@ func TestConsolePages(t *testing.T) {
 		{"/printers/P9", 404, []string{"not found: printer &#34;P9&#34; is not configured"}},
 		{"/labels", 200, []string{"<h1>Labels</h1>", `href="/labels?template=carton"`, "data:image/png;base64,"}},
 		{"/labels?template=carton&printer=P1&gtin=09520123456788&lot=X1&sscc=123", 200, []string{`class="error"`, "sscc"}},
+		{"/labels?template=nope", 404, []string{"No such template", `href="/labels?template=carton"`}},
 		{"/health", 200, []string{"<h1>Health", "Outbox", "Broker", "R1"}},
 		{"/login", 200, []string{`name="name"`}},
 		{"/assets/htmx-2.0.4.min.js", 200, []string{"htmx"}},
