@@ -264,6 +264,9 @@ func TestReceiptCheck(t *testing.T) {
 		"no receipt":   func(m *ReceiptMessage) { m.Receipt = "" },
 		"too many":     func(m *ReceiptMessage) { m.Cartons = make([]Carton, MaxPartCartons+1) },
 		"part > parts": func(m *ReceiptMessage) { m.Part = 3 },
+		"bad gtin":     func(m *ReceiptMessage) { m.GTIN = "0952012345678X" },
+		"bad expiry":   func(m *ReceiptMessage) { m.Expiry = "31/05/2027" },
+		"bad sscc":     func(m *ReceiptMessage) { m.Cartons[0].SSCC = "123" },
 	} {
 		m := receipt("gw", "R", "L", 0, 1).Split(0)[0]
 		f(&m)
