@@ -177,16 +177,17 @@ func (c *Console) boardFragment(w http.ResponseWriter, r *http.Request) {
 // or the name given in the form.
 func (c *Console) ack(w http.ResponseWriter, r *http.Request) {
 	door, id := r.PathValue("id"), r.PathValue("alert")
+	back := "/doors/" + url.PathEscape(door)
 	by := c.by(r)
 	if msg := checkName(by); msg != "" {
-		c.actionError(w, r, "/doors/"+door, badRequestf("%s", msg))
+		c.actionError(w, r, back, badRequestf("%s", msg))
 		return
 	}
 	if _, err := c.acknowledge(door, id, by); err != nil {
-		c.actionError(w, r, "/doors/"+door, err)
+		c.actionError(w, r, back, err)
 		return
 	}
-	c.done(w, r, "/doors/"+url.PathEscape(door), "Alert acknowledged by "+by+".")
+	c.done(w, r, back, "Alert acknowledged by "+by+".")
 }
 
 // done answers a form that did what it asked: back to the page, with what
