@@ -57,6 +57,8 @@ func (m *ReceiptMessage) Check() error {
 	switch {
 	case m.Receipt == "" || m.Gateway == "":
 		return bad("receipt and gateway are required")
+	case len(m.Receipt) > 80 || len(m.Gateway) > maxText:
+		return bad("receipt has at most 80 characters, gateway at most %d", maxText)
 	case m.Lot == "" || len(m.Lot) > 20:
 		return bad("lot must have 1 to 20 characters")
 	case m.Part < 1 || m.Parts < m.Part:

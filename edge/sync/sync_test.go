@@ -267,6 +267,8 @@ func TestReceiptCheck(t *testing.T) {
 		"bad gtin":     func(m *ReceiptMessage) { m.GTIN = "0952012345678X" },
 		"bad expiry":   func(m *ReceiptMessage) { m.Expiry = "31/05/2027" },
 		"bad sscc":     func(m *ReceiptMessage) { m.Cartons[0].SSCC = "123" },
+		"long receipt": func(m *ReceiptMessage) { m.Receipt = strings.Repeat("R", 70000) },
+		"long gateway": func(m *ReceiptMessage) { m.Gateway = strings.Repeat("G", 201) },
 	} {
 		m := receipt("gw", "R", "L", 0, 1).Split(0)[0]
 		f(&m)
