@@ -52,7 +52,7 @@ func TestShipRecallAndFSMA204Offline(t *testing.T) {
 		t.Fatalf("bad --lot: %d %s", code, errOut)
 	}
 	if _, errOut, code = runCLI(t, "ship", "-c", cfg, "--door", "DOOR1", "--order", "1", "--customer", "X", "--customer-id", "X",
-		"--ship-to", "here", "--lot", "SUP-77=1"); code != 1 || !strings.Contains(errOut, "unknown door \"DOOR1\": it is a receiving door") {
+		"--ship-to", "here", "--lot", "SUP-77=1"); code != 1 || !strings.Contains(errOut, "door: \"DOOR1\" is a receiving door") {
 		t.Fatalf("receiving door: %d %s", code, errOut)
 	}
 	// Nothing was loaded (no portal here): closing names both missing.

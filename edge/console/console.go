@@ -369,7 +369,7 @@ func statusOf(err error) int {
 		return http.StatusOK
 	case errors.Is(err, errBadRequest), errors.Is(err, receiving.ErrInvalid), errors.Is(err, receiving.ErrUnknownDoor),
 		errors.Is(err, receiving.ErrInvalidTrace), errors.Is(err, lots.ErrInvalid), errors.Is(err, lots.ErrStatus),
-		errors.Is(err, spool.ErrInvalidJob), errors.Is(err, label.ErrValue), errors.Is(err, label.ErrFit),
+		errors.Is(err, spool.ErrInvalidJob), errors.Is(err, spool.ErrUnknownPrint), errors.Is(err, label.ErrValue), errors.Is(err, label.ErrFit),
 		errors.Is(err, label.ErrTemplate), errors.Is(err, label.ErrData), errors.Is(err, label.ErrProfile):
 		return http.StatusBadRequest
 	case errors.Is(err, receiving.ErrNotFound), errors.Is(err, lots.ErrNotFound), errors.Is(err, spool.ErrNotFound),

@@ -177,16 +177,17 @@ func (c *Console) boardFragment(w http.ResponseWriter, r *http.Request) {
 // or the name given in the form.
 func (c *Console) ack(w http.ResponseWriter, r *http.Request) {
 	door, id := r.PathValue("id"), r.PathValue("alert")
+	back := "/doors/" + url.PathEscape(door)
 	by := c.by(r)
 	if msg := checkName(by); msg != "" {
-		c.actionError(w, r, "/doors/"+door, badRequestf("%s", msg))
+		c.actionError(w, r, back, badRequestf("%s", msg))
 		return
 	}
 	if _, err := c.acknowledge(door, id, by); err != nil {
-		c.actionError(w, r, "/doors/"+door, err)
+		c.actionError(w, r, back, err)
 		return
 	}
-	c.done(w, r, "/doors/"+url.PathEscape(door), "Alert acknowledged by "+by+".")
+	c.done(w, r, back, "Alert acknowledged by "+by+".")
 }
 
 // done answers a form that did what it asked: back to the page, with what
@@ -312,7 +313,7 @@ type receiveData struct {
 	Fields url.Values
 }
 
-func (c *Console) receiveData(r *http.Request, vals url.Values) receiveData {
+func (c *Console) receiveData(vals url.Values) receiveData {
 	d := receiveData{Door: vals.Get("door"), ID: vals.Get("id"), Scan: vals.Get("scan"), Fields: vals}
 	for _, door := range c.o.Doors {
 		if door.Role != "shipping" && door.Printer != "" {
@@ -333,7 +334,7 @@ func (c *Console) receiveData(r *http.Request, vals url.Values) receiveData {
 }
 
 func (c *Console) receiveForm(w http.ResponseWriter, r *http.Request) {
-	p := c.newPage(r, "Receive", "receive", c.receiveData(r, r.URL.Query()))
+	p := c.newPage(r, "Receive", "receive", c.receiveData(r.URL.Query()))
 	c.render(w, http.StatusOK, "receive", p)
 }
 
@@ -370,7 +371,7 @@ func (c *Console) receive(w http.ResponseWriter, r *http.Request) {
 		rc, err = c.o.Receiving.Receive(r.Context(), req)
 	}
 	if err != nil {
-		p := c.newPage(r, "Receive", "receive", c.receiveData(r, f))
+		p := c.newPage(r, "Receive", "receive", c.receiveData(f))
 		p.Error = errText(err)
 		c.render(w, statusOf(err), "receive", p)
 		return
@@ -597,7 +598,7 @@ func (c *Console) printerPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !found {
-		c.errorPage(w, r, fmt.Errorf("%w: printer %q is not configured", spool.ErrNotFound, id))
+		c.errorPage(w, r, fmt.Errorf("%w: printer %q is not configured", receiving.ErrNotFound, id))
 		return
 	}
 	// Jobs are listed by id; the page shows the queue in queue order and
@@ -719,7 +720,11 @@ func (c *Console) labelsPage(w http.ResponseWriter, r *http.Request) {
 		c.fragment(w, http.StatusOK, "labels", "preview", d)
 		return
 	}
-	c.render(w, http.StatusOK, "labels", c.newPage(r, "Labels", "labels", d))
+	code := http.StatusOK
+	if d.Template == nil && len(d.Templates) > 0 {
+		code = http.StatusNotFound // a template asked for by a name it does not have
+	}
+	c.render(w, code, "labels", c.newPage(r, "Labels", "labels", d))
 }
 
 // labelImage is GET /labels/image?template=&printer=&KEY=VALUE…: the PNG.

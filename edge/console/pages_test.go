@@ -39,11 +39,12 @@ func TestConsolePages(t *testing.T) {
 		{"/lots/NO-SUCH-LOT", 404, nil},
 		{"/trace?key=" + rc.Cartons[1], 200, []string{"SSCC " + rc.Cartons[1], `href="/lots/` + rc.Lot}},
 		{"/trace?key=" + url.QueryEscape("not a key"), 400, []string{"is no EPC"}},
-		{"/printers", 200, []string{"<h1>Printers</h1>", `href="/printers/P1"`, "zebra-zt411r-203"}},
+		{"/printers", 200, []string{"<h1>Printers</h1>", `href="/printers/P1"`, "zebra-zt411r-203", `<tr data-printer="P1">`, `data-label="Queue">0</td>`}},
 		{"/printers/P1", 200, []string{"Printer P1", "History", "ASN-P:"}},
-		{"/printers/P9", 404, nil},
+		{"/printers/P9", 404, []string{"not found: printer &#34;P9&#34; is not configured"}},
 		{"/labels", 200, []string{"<h1>Labels</h1>", `href="/labels?template=carton"`, "data:image/png;base64,"}},
 		{"/labels?template=carton&printer=P1&gtin=09520123456788&lot=X1&sscc=123", 200, []string{`class="error"`, "sscc"}},
+		{"/labels?template=nope", 404, []string{"No such template", `href="/labels?template=carton"`}},
 		{"/health", 200, []string{"<h1>Health", "Outbox", "Broker", "R1"}},
 		{"/login", 200, []string{`name="name"`}},
 		{"/assets/htmx-2.0.4.min.js", 200, []string{"htmx"}},
@@ -105,6 +106,18 @@ func TestConsolePages(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(string(b), "\x89PNG") {
 		t.Errorf("label image: %d %s %.100q", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	// A printer that is not configured is the request's fault, named.
+	for _, printer := range []string{"P9", ""} {
+		resp, err := http.Get(r.base + "/labels/image?template=carton&printer=" + printer + "&gtin=09520123456788&lot=L1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "give one of P1") {
+			t.Errorf("label image for printer %q: %d %s, want 400 naming the printers", printer, resp.StatusCode, b)
+		}
 	}
 }
 

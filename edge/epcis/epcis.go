@@ -298,46 +298,15 @@ type Receipt struct {
 // Receiving maps a receipt to its ObjectEvent.
 func Receiving(r Receipt) (ObjectEvent, error) {
 	e := ObjectEvent{Type: "ObjectEvent", BizStep: BizStepReceiving, Disposition: DispositionInProgress}
-	var err error
-	if e.EventID, err = eventID(r.EventID, "receiving", r.ReceiptID, "ReceiptID"); err != nil {
+	err := e.goods(goods{
+		fact: "receipt", id: r.ReceiptID, idField: "ReceiptID", kind: "receiving", eventID: r.EventID,
+		time: r.Time, epcs: r.EPCs, quantities: r.Quantities,
+		readPoint: r.ReadPoint, bizLocation: r.BizLocation, site: "the receiving site",
+		bizTransactions: r.BizTransactions, sources: r.Sources,
+	})
+	if err != nil {
 		return e, err
 	}
-	if err := e.times(r.Time); err != nil {
-		return e, err
-	}
-	if e.EPCList, err = epcs("EPCs", r.EPCs); err != nil {
-		return e, err
-	}
-	if e.QuantityList, err = quantities("Quantities", r.Quantities); err != nil {
-		return e, err
-	}
-	if len(e.EPCList) == 0 && len(e.QuantityList) == 0 {
-		return e, fmt.Errorf("%w: receipt %s has neither EPCs nor Quantities", ErrInvalid, r.ReceiptID)
-	}
-	if e.ReadPoint, err = optID("ReadPoint", r.ReadPoint); err != nil {
-		return e, err
-	}
-	if r.BizLocation == "" {
-		return e, fmt.Errorf("%w: BizLocation (the SGLN of the receiving site) is required", ErrInvalid)
-	}
-	if e.BizLocation, err = optID("BizLocation", r.BizLocation); err != nil {
-		return e, err
-	}
-	for i, bt := range r.BizTransactions {
-		if err := checkURI(fmt.Sprintf("BizTransactions[%d]", i), bt.BizTransaction); err != nil {
-			return e, err
-		}
-	}
-	e.BizTransactionList = r.BizTransactions
-	for i, s := range r.Sources {
-		if s.Type == "" {
-			return e, fmt.Errorf("%w: Sources[%d].Type is empty: use owning_party, possessing_party or location", ErrInvalid, i)
-		}
-		if err := checkURI(fmt.Sprintf("Sources[%d]", i), s.Source); err != nil {
-			return e, err
-		}
-	}
-	e.SourceList = r.Sources
 	if r.AssignedLot != "" {
 		e.Action = ActionAdd
 		e.ILMD = map[string]any{"cbvmda:lotNumber": r.AssignedLot}
@@ -360,6 +329,70 @@ func Receiving(r Receipt) (ObjectEvent, error) {
 		e.Extensions = map[string]any{"dockgate:tlcSource": r.TLCSource}
 	}
 	return e, nil
+}
+
+// goods is what a receipt, a shipment and a return map alike: the
+// event's ID and time, the goods (EPCs, lot quantities or both), the door
+// and the site, and the business transactions and sources.
+type goods struct {
+	// fact ("receipt") and id name it in errors; kind ("receiving") and
+	// idField derive the event ID from id where eventID is empty.
+	fact, id, idField, kind, eventID string
+	time                             time.Time
+	epcs                             []string
+	quantities                       []Quantity
+	readPoint, bizLocation           string
+	// site says what BizLocation is the SGLN of, in the error when it is
+	// missing.
+	site            string
+	bizTransactions []BizTransaction
+	sources         []Source
+}
+
+// goods sets what g carries on e, checked in the order its fields are
+// listed, and returns the first error.
+func (e *ObjectEvent) goods(g goods) error {
+	var err error
+	if e.EventID, err = eventID(g.eventID, g.kind, g.id, g.idField); err != nil {
+		return err
+	}
+	if err := e.times(g.time); err != nil {
+		return err
+	}
+	if e.EPCList, err = epcs("EPCs", g.epcs); err != nil {
+		return err
+	}
+	if e.QuantityList, err = quantities("Quantities", g.quantities); err != nil {
+		return err
+	}
+	if len(e.EPCList) == 0 && len(e.QuantityList) == 0 {
+		return fmt.Errorf("%w: %s %s has neither EPCs nor Quantities", ErrInvalid, g.fact, g.id)
+	}
+	if e.ReadPoint, err = optID("ReadPoint", g.readPoint); err != nil {
+		return err
+	}
+	if g.bizLocation == "" {
+		return fmt.Errorf("%w: BizLocation (the SGLN of %s) is required", ErrInvalid, g.site)
+	}
+	if e.BizLocation, err = optID("BizLocation", g.bizLocation); err != nil {
+		return err
+	}
+	for i, bt := range g.bizTransactions {
+		if err := checkURI(fmt.Sprintf("BizTransactions[%d]", i), bt.BizTransaction); err != nil {
+			return err
+		}
+	}
+	e.BizTransactionList = g.bizTransactions
+	for i, s := range g.sources {
+		if s.Type == "" {
+			return fmt.Errorf("%w: Sources[%d].Type is empty: use owning_party, possessing_party or location", ErrInvalid, i)
+		}
+		if err := checkURI(fmt.Sprintf("Sources[%d]", i), s.Source); err != nil {
+			return err
+		}
+	}
+	e.SourceList = g.sources
+	return nil
 }
 
 // Pass directions.

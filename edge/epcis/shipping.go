@@ -38,35 +38,13 @@ type Shipment struct {
 // disposition in_transit.
 func Shipping(s Shipment) (ObjectEvent, error) {
 	e := ObjectEvent{Type: "ObjectEvent", Action: ActionObserve, BizStep: BizStepShipping, Disposition: DispositionInTransit}
-	var err error
-	if e.EventID, err = eventID(s.EventID, "shipping", s.ShipmentID, "ShipmentID"); err != nil {
-		return e, err
-	}
-	if err := e.times(s.Time); err != nil {
-		return e, err
-	}
-	if e.EPCList, err = epcs("EPCs", s.EPCs); err != nil {
-		return e, err
-	}
-	if e.QuantityList, err = quantities("Quantities", s.Quantities); err != nil {
-		return e, err
-	}
-	if len(e.EPCList) == 0 && len(e.QuantityList) == 0 {
-		return e, fmt.Errorf("%w: shipment %s has neither EPCs nor Quantities", ErrInvalid, s.ShipmentID)
-	}
-	if e.ReadPoint, err = optID("ReadPoint", s.ReadPoint); err != nil {
-		return e, err
-	}
-	if s.BizLocation == "" {
-		return e, fmt.Errorf("%w: BizLocation (the SGLN of the shipping site) is required", ErrInvalid)
-	}
-	if e.BizLocation, err = optID("BizLocation", s.BizLocation); err != nil {
-		return e, err
-	}
-	if e.BizTransactionList, err = bizTransactions(s.BizTransactions); err != nil {
-		return e, err
-	}
-	if e.SourceList, err = sources(s.Sources); err != nil {
+	err := e.goods(goods{
+		fact: "shipment", id: s.ShipmentID, idField: "ShipmentID", kind: "shipping", eventID: s.EventID,
+		time: s.Time, epcs: s.EPCs, quantities: s.Quantities,
+		readPoint: s.ReadPoint, bizLocation: s.BizLocation, site: "the shipping site",
+		bizTransactions: s.BizTransactions, sources: s.Sources,
+	})
+	if err != nil {
 		return e, err
 	}
 	if len(s.Destinations) == 0 {
@@ -142,61 +120,19 @@ func Returning(r Return) (ObjectEvent, error) {
 	if e.Disposition, err = ReturnDisposition(r.Condition); err != nil {
 		return e, err
 	}
-	if e.EventID, err = eventID(r.EventID, "return", r.ReturnID, "ReturnID"); err != nil {
-		return e, err
-	}
-	if err := e.times(r.Time); err != nil {
-		return e, err
-	}
-	if e.EPCList, err = epcs("EPCs", r.EPCs); err != nil {
-		return e, err
-	}
-	if e.QuantityList, err = quantities("Quantities", r.Quantities); err != nil {
-		return e, err
-	}
-	if len(e.EPCList) == 0 && len(e.QuantityList) == 0 {
-		return e, fmt.Errorf("%w: return %s has neither EPCs nor Quantities", ErrInvalid, r.ReturnID)
-	}
-	if e.ReadPoint, err = optID("ReadPoint", r.ReadPoint); err != nil {
-		return e, err
-	}
-	if r.BizLocation == "" {
-		return e, fmt.Errorf("%w: BizLocation (the SGLN of the site the goods come back to) is required", ErrInvalid)
-	}
-	if e.BizLocation, err = optID("BizLocation", r.BizLocation); err != nil {
-		return e, err
-	}
-	if e.BizTransactionList, err = bizTransactions(r.BizTransactions); err != nil {
-		return e, err
-	}
-	if e.SourceList, err = sources(r.Sources); err != nil {
+	err = e.goods(goods{
+		fact: "return", id: r.ReturnID, idField: "ReturnID", kind: "return", eventID: r.EventID,
+		time: r.Time, epcs: r.EPCs, quantities: r.Quantities,
+		readPoint: r.ReadPoint, bizLocation: r.BizLocation, site: "the site the goods come back to",
+		bizTransactions: r.BizTransactions, sources: r.Sources,
+	})
+	if err != nil {
 		return e, err
 	}
 	if r.Reason != "" {
 		e.Extensions = map[string]any{"dockgate:reason": r.Reason}
 	}
 	return e, nil
-}
-
-func bizTransactions(bts []BizTransaction) ([]BizTransaction, error) {
-	for i, bt := range bts {
-		if err := checkURI(fmt.Sprintf("BizTransactions[%d]", i), bt.BizTransaction); err != nil {
-			return nil, err
-		}
-	}
-	return bts, nil
-}
-
-func sources(ss []Source) ([]Source, error) {
-	for i, s := range ss {
-		if s.Type == "" {
-			return nil, fmt.Errorf("%w: Sources[%d].Type is empty: use owning_party, possessing_party or location", ErrInvalid, i)
-		}
-		if err := checkURI(fmt.Sprintf("Sources[%d]", i), s.Source); err != nil {
-			return nil, err
-		}
-	}
-	return ss, nil
 }
 
 func destinations(ds []Destination) ([]Destination, error) {

@@ -201,7 +201,7 @@ func (g *Gateway) labelRoutes(a *api.Server) {
 		lot := r.PathValue("code")
 		recs, err := g.LotLabels(lot, after, limit+1)
 		if err != nil {
-			labelReply(w, nil, err)
+			labelStatuses.Reply(w, nil, err)
 			return
 		}
 		if len(recs) > limit {
@@ -211,10 +211,7 @@ func (g *Gateway) labelRoutes(a *api.Server) {
 		}
 		api.JSON(w, http.StatusOK, recs)
 	})
-	a.Handle("GET /cartons/{sscc}/labels", func(w http.ResponseWriter, r *http.Request) {
-		recs, err := g.CartonLabels(r.PathValue("sscc"))
-		labelReply(w, recs, err)
-	})
+	a.Handle("GET /cartons/{sscc}/labels", api.Lookup(labelStatuses, "sscc", g.CartonLabels))
 	a.Handle("GET /jobs/{id}/labels", func(w http.ResponseWriter, r *http.Request) {
 		id := localID(r.PathValue("id"), maxJobID)
 		if _, err := g.printing.spool.Get(id); err != nil {
@@ -224,25 +221,11 @@ func (g *Gateway) labelRoutes(a *api.Server) {
 			}
 		}
 		recs, err := g.printing.trail.Job(id)
-		labelReply(w, recs, err)
+		labelStatuses.Reply(w, recs, err)
 	})
-	a.Handle("GET /lots/{code}/reconcile", func(w http.ResponseWriter, r *http.Request) {
-		rec, err := g.ReconcileLot(r.PathValue("code"))
-		labelReply(w, rec, err)
-	})
-	a.Handle("GET /receipts/{id}/reconcile", func(w http.ResponseWriter, r *http.Request) {
-		rec, err := g.ReconcileReceipt(r.PathValue("id"))
-		labelReply(w, rec, err)
-	})
+	a.Handle("GET /lots/{code}/reconcile", api.Lookup(labelStatuses, "code", g.ReconcileLot))
+	a.Handle("GET /receipts/{id}/reconcile", api.Lookup(labelStatuses, "id", g.ReconcileReceipt))
 }
 
-func labelReply(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		api.JSON(w, http.StatusOK, v)
-	case errors.Is(err, receiving.ErrNotFound):
-		api.Error(w, http.StatusNotFound, err)
-	default:
-		api.Error(w, http.StatusInternalServerError, err)
-	}
-}
+// labelStatuses answers the audit trail's errors over HTTP.
+var labelStatuses = api.Statuses{{Err: receiving.ErrNotFound, Code: http.StatusNotFound}}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -252,7 +253,7 @@ func (d door) Check(vals map[string]string) error {
 func (p *printing) render(t *label.Template, printer string, vals map[string]string, qty int) (*rendered, error) {
 	prof := p.profile[printer]
 	if prof == nil {
-		return nil, fmt.Errorf("%w %q", spool.ErrUnknownPrint, printer)
+		return nil, fmt.Errorf("%w %q: give one of %s", spool.ErrUnknownPrint, printer, strings.Join(slices.Sorted(maps.Keys(p.profile)), ", "))
 	}
 	if !prof.RFID.Supported {
 		vals = withoutKey(vals, "epc")

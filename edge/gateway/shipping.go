@@ -18,6 +18,7 @@ import (
 	"github.com/dockgate/dockgate/edge/shipping"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
+	"github.com/dockgate/dockgate/encoder/label"
 	"github.com/dockgate/dockgate/printers/spool"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
@@ -68,8 +69,12 @@ func (l palletLabeler) PalletLabel(ctx context.Context, sh *shipping.Shipment) e
 	} else if !errors.Is(err, spool.ErrNotFound) {
 		return err
 	}
+	vals := g.palletValues(sh)
+	if t, err := g.printing.requestTemplate("pallet-ship"); err == nil {
+		shortenTexts(t, vals)
+	}
 	_, err := g.printing.print(ctx, id, // by whoever closed the shipment
-		printRequest{Printer: d.Printer, Template: "pallet-ship", Values: g.palletValues(sh)})
+		printRequest{Printer: d.Printer, Template: "pallet-ship", Values: vals})
 	if err != nil {
 		return fmt.Errorf("pallet label of shipment %s on printer %s: %w", sh.ID, d.Printer, err)
 	}
@@ -103,6 +108,22 @@ func (g *Gateway) palletValues(sh *shipping.Shipment) map[string]string {
 		v["qty"] = strconv.Itoa(q.Cartons)
 	}
 	return v
+}
+
+// shortenTexts cuts the text values of vals that are longer than t takes
+// to its max_len, ending in "..." (ASCII: every printer font has it): a
+// shipment takes a longer customer, ship-to, carrier or order than its
+// pallet label prints, and its label must print all the same (the
+// barcodes carry none of them).
+func shortenTexts(t *label.Template, vals map[string]string) {
+	for _, v := range t.Variables {
+		if v.Type != "text" && v.Type != "" || v.MaxLen < 4 {
+			continue
+		}
+		if r := []rune(vals[v.Name]); len(r) > v.MaxLen {
+			vals[v.Name] = string(r[:v.MaxLen-3]) + "..."
+		}
+	}
 }
 
 // Shipping is the shipping service.

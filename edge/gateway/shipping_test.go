@@ -392,7 +392,7 @@ func TestShippingRouteErrors(t *testing.T) {
 		want                 string
 	}{
 		{"POST", "/shipments", `{"door":"DOOR2","ordr":"1"}`, 400, `unknown field \"ordr\"`},
-		{"POST", "/shipments", strings.Replace(ship, "DOOR2", "DOOR1", 1), 400, "it is a receiving door"},
+		{"POST", "/shipments", strings.Replace(ship, "DOOR2", "DOOR1", 1), 400, "is a receiving door; shipments leave"},
 		{"POST", "/shipments", ship, 400, "say what should leave"},
 		{"POST", "/shipments", strings.Replace(ship, `"ssccs":[]`, `"lines":[{"lot":"NOPE","cartons":1}]`, 1), 409, "not in the lot registry"},
 		{"GET", "/shipments/NOPE", "", 404, `shipment \"NOPE\": not found`},

@@ -1,7 +1,8 @@
 package receiving
 
 import (
-	"errors"
+	"cmp"
+	"context"
 	"net/http"
 
 	"github.com/dockgate/dockgate/edge/api"
@@ -16,60 +17,27 @@ import (
 //	GET  /trace/epc/{epc}           backward trace from a tag (hex or URI)
 //	GET  /trace/sscc/{sscc}         backward trace from a carton
 func (s *Service) Routes(a *api.Server) {
-	a.Handle("POST /receipts", s.httpReceive)
-	a.Handle("GET /receipts/{id}", func(w http.ResponseWriter, r *http.Request) {
-		rc, err := s.Receipt(r.PathValue("id"))
-		reply(w, rc, err)
-	})
+	a.Handle("POST /receipts", api.Create(statuses, func(ctx context.Context, req Request) (*Receipt, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Receive(ctx, req)
+	}))
+	a.Handle("GET /receipts/{id}", api.Lookup(statuses, "id", s.Receipt))
 	a.Handle("POST /receipts/{id}/close", func(w http.ResponseWriter, r *http.Request) {
 		rc, err := s.Close(r.Context(), r.PathValue("id"))
-		reply(w, rc, err)
+		statuses.Reply(w, rc, err)
 	})
-	a.Handle("GET /trace/lot/{code}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceLot(r.PathValue("code"))
-		reply(w, t, err)
-	})
-	a.Handle("GET /trace/epc/{epc}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceEPC(r.PathValue("epc"))
-		reply(w, t, err)
-	})
-	a.Handle("GET /trace/sscc/{sscc}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceSSCC(r.PathValue("sscc"))
-		reply(w, t, err)
-	})
+	a.Handle("GET /trace/lot/{code}", api.Lookup(statuses, "code", s.TraceLot))
+	a.Handle("GET /trace/epc/{epc}", api.Lookup(statuses, "epc", s.TraceEPC))
+	a.Handle("GET /trace/sscc/{sscc}", api.Lookup(statuses, "sscc", s.TraceSSCC))
 }
 
-func (s *Service) httpReceive(w http.ResponseWriter, r *http.Request) {
-	var req Request
-	if !api.DecodeBody(w, r, &req) {
-		return
-	}
-	if req.Source == "" {
-		req.Source = "http"
-	}
-	rc, err := s.Receive(r.Context(), req)
-	if err != nil {
-		reply(w, nil, err)
-		return
-	}
-	api.JSON(w, http.StatusCreated, rc)
-}
-
-func reply(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		api.JSON(w, http.StatusOK, v)
-	case errors.Is(err, ErrNotFound):
-		api.Error(w, http.StatusNotFound, err)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor), errors.Is(err, ErrInvalidTrace):
-		api.Error(w, http.StatusBadRequest, err)
-	case errors.Is(err, ErrConflict):
-		api.Error(w, http.StatusConflict, err)
-	case errors.Is(err, ErrExpired):
-		api.Error(w, http.StatusUnprocessableEntity, err)
-	case errors.Is(err, ErrUnavailable):
-		api.Error(w, http.StatusServiceUnavailable, err)
-	default:
-		api.Error(w, http.StatusInternalServerError, err)
-	}
+// statuses answers the package's errors over HTTP.
+var statuses = api.Statuses{
+	{Err: ErrNotFound, Code: http.StatusNotFound},
+	{Err: ErrInvalid, Code: http.StatusBadRequest},
+	{Err: ErrUnknownDoor, Code: http.StatusBadRequest},
+	{Err: ErrInvalidTrace, Code: http.StatusBadRequest},
+	{Err: ErrConflict, Code: http.StatusConflict},
+	{Err: ErrExpired, Code: http.StatusUnprocessableEntity},
+	{Err: ErrUnavailable, Code: http.StatusServiceUnavailable},
 }

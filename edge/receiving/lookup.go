@@ -15,7 +15,7 @@ import (
 func (s *Service) ReceiptsOfLot(lot string) ([]Receipt, error) {
 	out := []Receipt{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scanPrefix(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
+		return store.Scan(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
 			var rc Receipt
 			if err := getJSON(txn, keyReceipt(string(id)), &rc); err != nil {
 				return fmt.Errorf("receipt %s of lot %s: %w", id, lot, err)
@@ -32,7 +32,7 @@ func (s *Service) ReceiptsOfLot(lot string) ([]Receipt, error) {
 func (s *Service) ReceiptIDsOfLot(lot string) ([]string, error) {
 	var out []string
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scanPrefix(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
+		return store.Scan(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
 			out = append(out, string(id))
 			return nil
 		})
@@ -45,7 +45,7 @@ func (s *Service) ReceiptIDsOfLot(lot string) ([]string, error) {
 // receipt recorded: it is for reports, not for a request path.
 func (s *Service) EachReceipt(from, to time.Time, f func(*Receipt) error) error {
 	return s.st.DB().View(func(txn *badger.Txn) error {
-		return scanPrefix(txn, []byte(store.PrefixReceipt+"r/"), true, func(_, v []byte) error {
+		return store.Scan(txn, []byte(store.PrefixReceipt+"r/"), true, func(_, v []byte) error {
 			var rc Receipt
 			if err := json.Unmarshal(v, &rc); err != nil {
 				return err

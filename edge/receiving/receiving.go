@@ -582,7 +582,7 @@ func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 		if err := s.st.DB().Update(func(txn *badger.Txn) error {
 			for i := range chunk {
 				c := &chunk[i]
-				if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
+				if err := store.PutJSON(txn, keyCarton(c.SSCC), c); err != nil {
 					return err
 				}
 				if err := txn.Set(keyLotCarton(c.Lot, c.SSCC), nil); err != nil {
@@ -600,7 +600,7 @@ func (s *Service) receive(ctx context.Context, r Request) (*Receipt, error) {
 	// The receipt and its receipt.created event commit together.
 	rc.Emitted = true
 	if err := s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+		if err := store.PutJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 			return err
 		}
 		if err := txn.Set(keyPending(rc.ID), nil); err != nil {
@@ -703,7 +703,7 @@ func (s *Service) finishWith(ctx context.Context, rc *Receipt, cartons []Carton)
 		// event is staged now, with the mark.
 		rc.Emitted = true
 		if err := s.st.Update(func(txn *badger.Txn) error {
-			if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+			if err := store.PutJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 				return err
 			}
 			return s.stageEvent(txn, createdEvent(rc, cartons))
@@ -728,7 +728,7 @@ func createdEvent(rc *Receipt, cartons []Carton) Event {
 }
 
 func (s *Service) save(rc *Receipt) error {
-	return s.st.DB().Update(func(txn *badger.Txn) error { return putJSON(txn, keyReceipt(rc.ID), rc) })
+	return s.st.DB().Update(func(txn *badger.Txn) error { return store.PutJSON(txn, keyReceipt(rc.ID), rc) })
 }
 
 // Resume finishes the receipts a crash or an error left unfinished (links,
@@ -737,7 +737,7 @@ func (s *Service) save(rc *Receipt) error {
 func (s *Service) Resume(ctx context.Context) (int, error) {
 	var ids []string
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scanPrefix(txn, keyPending(""), false, func(id, _ []byte) error {
+		return store.Scan(txn, keyPending(""), false, func(id, _ []byte) error {
 			ids = append(ids, string(id))
 			return nil
 		})
@@ -903,7 +903,7 @@ func (s *Service) stageEvent(txn *badger.Txn, ev Event) error {
 	}
 	// The trace names the event by the ID it is published with.
 	ref := EventRef{EventID: "urn:uuid:" + ev.ID, Type: ev.Type, Time: ev.Time, Subject: ev.Subject}
-	return putJSON(txn, keyLotEvent(ev.Lot, ev.Time, ev.ID), ref)
+	return store.PutJSON(txn, keyLotEvent(ev.Lot, ev.Time, ev.ID), ref)
 }
 
 // RecordEvent remembers an event about a lot that another part of the
@@ -914,7 +914,7 @@ func (s *Service) RecordEvent(lot string, ref EventRef) error {
 
 // RecordEventIn is RecordEvent in the transaction that stages the event.
 func RecordEventIn(txn *badger.Txn, lot string, ref EventRef) error {
-	return putJSON(txn, keyLotEvent(lot, ref.Time, ref.EventID), ref)
+	return store.PutJSON(txn, keyLotEvent(lot, ref.Time, ref.EventID), ref)
 }
 
 // Receipt returns a recorded receipt.
@@ -1102,14 +1102,14 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 			if held, _ := s.lots.Held(c.Lot); held {
 				p.Held = true // the portal raises the alert; trace shows it
 			}
-			if err := putJSON(txn, keyPass(c.SSCC, at), p); err != nil {
+			if err := store.PutJSON(txn, keyPass(c.SSCC, at), p); err != nil {
 				return err
 			}
 			if direction == "out" || door != c.Door || !c.SeenAt.IsZero() {
 				continue
 			}
 			c.SeenAt = at.UTC()
-			if err := putJSON(txn, keyCarton(c.SSCC), c); err != nil {
+			if err := store.PutJSON(txn, keyCarton(c.SSCC), c); err != nil {
 				return err
 			}
 			res.Matched = append(res.Matched, c.SSCC)
@@ -1132,7 +1132,7 @@ func (s *Service) OnPass(ctx context.Context, door, direction string, at time.Ti
 					return err
 				}
 			}
-			if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+			if err := store.PutJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 				return err
 			}
 		}
@@ -1188,7 +1188,7 @@ func (s *Service) Close(ctx context.Context, id string) (*Receipt, error) {
 		if err := s.stageStatus(txn, rc); err != nil {
 			return err
 		}
-		return putJSON(txn, keyReceipt(id), rc)
+		return store.PutJSON(txn, keyReceipt(id), rc)
 	}); err != nil {
 		return nil, err
 	}
@@ -1222,7 +1222,7 @@ func (s *Service) notifyStatus(rc *Receipt) error {
 		if err := s.stageStatus(txn, rc); err != nil {
 			return err
 		}
-		if err := putJSON(txn, keyReceipt(rc.ID), rc); err != nil {
+		if err := store.PutJSON(txn, keyReceipt(rc.ID), rc); err != nil {
 			return err
 		}
 		return txn.Delete(keyPending(rc.ID))

@@ -1,7 +1,6 @@
 package receiving
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -134,46 +133,5 @@ func keyDoorPass(door string, t time.Time, epcHex string) []byte {
 }
 func keyTag(epcHex string) []byte { return []byte(store.PrefixTag + epcHex) }
 
-func putJSON(txn *badger.Txn, k []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return txn.Set(k, b)
-}
-
-func getJSON(txn *badger.Txn, k []byte, v any) error {
-	item, err := txn.Get(k)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
-}
-
-// scanPrefix calls f with the key suffix and value of every key under
-// prefix, in key order.
-func scanPrefix(txn *badger.Txn, prefix []byte, values bool, f func(suffix, val []byte) error) error {
-	opt := badger.DefaultIteratorOptions
-	opt.PrefetchValues = values
-	opt.Prefix = prefix
-	it := txn.NewIterator(opt)
-	defer it.Close()
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		item := it.Item()
-		var val []byte
-		if values {
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			val = v
-		}
-		if err := f(item.Key()[len(prefix):], val); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// getJSON reads k into v; a missing key is ErrNotFound.
+func getJSON(txn *badger.Txn, k []byte, v any) error { return store.GetJSON(txn, k, v, ErrNotFound) }

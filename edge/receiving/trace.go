@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
@@ -69,7 +70,7 @@ func (s *Service) SetTraceLabels(tl TraceLabels) { s.traceLabels = tl }
 func (s *Service) CartonTraces(lot string) ([]CartonTrace, error) {
 	out := []CartonTrace{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scanPrefix(txn, keyLotCarton(lot, ""), false, func(sscc, _ []byte) error {
+		return store.Scan(txn, keyLotCarton(lot, ""), false, func(sscc, _ []byte) error {
 			ct, err := s.cartonTrace(txn, string(sscc))
 			if err != nil {
 				return err
@@ -87,7 +88,7 @@ func (s *Service) cartonTrace(txn *badger.Txn, sscc string) (CartonTrace, error)
 		return ct, err
 	}
 	ct.Passes = []Pass{}
-	err := scanPrefix(txn, prefixPasses(sscc), true, func(_, v []byte) error {
+	err := store.Scan(txn, prefixPasses(sscc), true, func(_, v []byte) error {
 		var p Pass
 		if err := json.Unmarshal(v, &p); err != nil {
 			return err
@@ -108,7 +109,7 @@ func (s *Service) cartonTrace(txn *badger.Txn, sscc string) (CartonTrace, error)
 func (s *Service) TraceLot(lot string) (*LotTrace, error) {
 	t := &LotTrace{Lot: lot, Receipts: []Receipt{}, Cartons: []CartonTrace{}, Events: []EventRef{}}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		if err := scanPrefix(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
+		if err := store.Scan(txn, keyLotReceipt(lot, ""), false, func(id, _ []byte) error {
 			var rc Receipt
 			if err := getJSON(txn, keyReceipt(string(id)), &rc); err != nil {
 				return err
@@ -121,7 +122,7 @@ func (s *Service) TraceLot(lot string) (*LotTrace, error) {
 		}); err != nil {
 			return err
 		}
-		if err := scanPrefix(txn, keyLotCarton(lot, ""), false, func(sscc, _ []byte) error {
+		if err := store.Scan(txn, keyLotCarton(lot, ""), false, func(sscc, _ []byte) error {
 			ct, err := s.cartonTrace(txn, string(sscc))
 			if err != nil {
 				return err
@@ -131,7 +132,7 @@ func (s *Service) TraceLot(lot string) (*LotTrace, error) {
 		}); err != nil {
 			return err
 		}
-		return scanPrefix(txn, prefixLotEvents(lot), true, func(_, v []byte) error {
+		return store.Scan(txn, prefixLotEvents(lot), true, func(_, v []byte) error {
 			var ref EventRef
 			if err := json.Unmarshal(v, &ref); err != nil {
 				return err

@@ -2,10 +2,9 @@ package shipping
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -14,11 +13,17 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
 
 // maxSweep bounds the EPCs of one count.
 const maxSweep = 20000
+
+// maxQuantity bounds a quantity counted or returned: a larger one is a
+// mistake, and the sums of a lot's counts must stay finite (JSON has no
+// infinity).
+const maxQuantity = 1e9
 
 // MaxCountWindow bounds the window of a count of the passes at a door.
 const MaxCountWindow = 24 * time.Hour
@@ -44,9 +49,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 	}
 	rr := r
 	rr.ID, rr.Source = "", ""
-	b, _ := json.Marshal(rr)
-	sum := sha256.Sum256(b)
-	hash := fmt.Sprintf("%x", sum[:12])
+	hash := requestHash(rr)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -164,7 +167,7 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 		lotsOf[i] = l.Lot
 	}
 	err = s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, kCount(c.ID), c); err != nil {
+		if err := store.PutJSON(txn, kCount(c.ID), c); err != nil {
 			return err
 		}
 		for _, lot := range lotsOf {
@@ -232,6 +235,12 @@ func (s *Service) normaliseCount(r *CountRequest) error {
 	if !unitPattern(r.Unit) {
 		return invalid("unit: %q is not a UN/CEFACT unit code (CS for cartons, or the lot's unit, e.g. EA)", r.Unit)
 	}
+	if q := r.Quantity; q != nil && *q > maxQuantity {
+		return invalid("quantity: %v: at most %v in one count", *q, maxQuantity)
+	}
+	if q := r.Quantity; q != nil && r.Unit == "CS" && *q != math.Trunc(*q) {
+		return invalid("quantity: %v cartons: count whole cartons, or give the items in the lot's unit", *q)
+	}
 	if (len(r.EPCs) > 0 || window) && r.Unit != "CS" {
 		return invalid("unit: a sweep counts cartons (CS)")
 	}
@@ -240,18 +249,11 @@ func (s *Service) normaliseCount(r *CountRequest) error {
 			return err
 		}
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"location", r.Location, 80}, {"lot", r.Lot, 20}, {"by", r.By, 64}, {"source", r.Source, 64}} {
-		if err := checkText(f.name, f.v, f.max); err != nil {
-			return err
-		}
+	if err := checkTexts(text{"location", r.Location, 80}, text{"lot", r.Lot, 20}, text{"by", r.By, 64}, text{"source", r.Source, 64}); err != nil {
+		return err
 	}
-	if r.ID == "" {
-		r.ID = newID("K")
-	} else if !idPattern.MatchString(r.ID) {
-		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	if err := requestID(&r.ID, "K"); err != nil {
+		return err
 	}
 	if r.Source == "" {
 		r.Source = "api"

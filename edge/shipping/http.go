@@ -2,7 +2,8 @@ package shipping
 
 import (
 	"bytes"
-	"errors"
+	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 
@@ -20,75 +21,30 @@ import (
 //	GET  /trace/customer/{id}, GET /trace/order/{id}
 //	GET  /fsma204?from=YYYY-MM-DD&to=YYYY-MM-DD&lot=&format=csv|xlsx|json
 func (s *Service) Routes(a *api.Server) {
-	a.Handle("POST /shipments", func(w http.ResponseWriter, r *http.Request) {
-		var req Request
-		if !api.DecodeBody(w, r, &req) {
-			return
-		}
-		if req.Source == "" {
-			req.Source = "http"
-		}
-		sh, err := s.Create(r.Context(), req)
-		created(w, sh, err)
-	})
-	a.Handle("GET /shipments/{id}", func(w http.ResponseWriter, r *http.Request) {
-		sh, err := s.Get(r.PathValue("id"))
-		reply(w, sh, err)
-	})
-	a.Handle("GET /shipments/{id}/cartons", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Cartons(r.PathValue("id"))
-		reply(w, c, err)
-	})
+	a.Handle("POST /shipments", api.Create(statuses, func(ctx context.Context, req Request) (*Shipment, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Create(ctx, req)
+	}))
+	a.Handle("GET /shipments/{id}", api.Lookup(statuses, "id", s.Get))
+	a.Handle("GET /shipments/{id}/cartons", api.Lookup(statuses, "id", s.Cartons))
 	a.Handle("POST /shipments/{id}/close", func(w http.ResponseWriter, r *http.Request) {
 		sh, err := s.Close(r.Context(), r.PathValue("id"))
-		reply(w, sh, err)
+		statuses.Reply(w, sh, err)
 	})
-	a.Handle("POST /returns", func(w http.ResponseWriter, r *http.Request) {
-		var req ReturnRequest
-		if !api.DecodeBody(w, r, &req) {
-			return
-		}
-		if req.Source == "" {
-			req.Source = "http"
-		}
-		ret, err := s.Return(req)
-		created(w, ret, err)
-	})
-	a.Handle("GET /returns/{id}", func(w http.ResponseWriter, r *http.Request) {
-		ret, err := s.Returned(r.PathValue("id"))
-		reply(w, ret, err)
-	})
-	a.Handle("POST /counts", func(w http.ResponseWriter, r *http.Request) {
-		var req CountRequest
-		if !api.DecodeBody(w, r, &req) {
-			return
-		}
-		if req.Source == "" {
-			req.Source = "http"
-		}
-		c, err := s.Count(r.Context(), req)
-		created(w, c, err)
-	})
-	a.Handle("GET /counts/{id}", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Counted(r.PathValue("id"))
-		reply(w, c, err)
-	})
-	a.Handle("GET /lots/{code}/recall-report", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := s.RecallReport(r.PathValue("code"))
-		reply(w, rep, err)
-	})
-	a.Handle("GET /lots/{code}/stock", func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.StockOf(r.PathValue("code"))
-		reply(w, st, err)
-	})
-	a.Handle("GET /trace/customer/{id}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceCustomer(r.PathValue("id"))
-		reply(w, t, err)
-	})
-	a.Handle("GET /trace/order/{id}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.TraceOrder(r.PathValue("id"))
-		reply(w, t, err)
-	})
+	a.Handle("POST /returns", api.Create(statuses, func(_ context.Context, req ReturnRequest) (*Return, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Return(req)
+	}))
+	a.Handle("GET /returns/{id}", api.Lookup(statuses, "id", s.Returned))
+	a.Handle("POST /counts", api.Create(statuses, func(ctx context.Context, req CountRequest) (*Count, error) {
+		req.Source = cmp.Or(req.Source, "http")
+		return s.Count(ctx, req)
+	}))
+	a.Handle("GET /counts/{id}", api.Lookup(statuses, "id", s.Counted))
+	a.Handle("GET /lots/{code}/recall-report", api.Lookup(statuses, "code", s.RecallReport))
+	a.Handle("GET /lots/{code}/stock", api.Lookup(statuses, "code", s.StockOf))
+	a.Handle("GET /trace/customer/{id}", api.Lookup(statuses, "id", s.TraceCustomer))
+	a.Handle("GET /trace/order/{id}", api.Lookup(statuses, "id", s.TraceOrder))
 	a.Handle("GET /fsma204", s.httpFSMA204)
 }
 
@@ -115,7 +71,7 @@ func (s *Service) httpFSMA204(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, err := s.FSMA204(FSMAQuery{From: q.Get("from"), To: q.Get("to"), Lot: q.Get("lot")})
 	if err != nil {
-		reply(w, nil, err)
+		statuses.Reply(w, nil, err)
 		return
 	}
 	var buf bytes.Buffer
@@ -131,27 +87,11 @@ func (s *Service) httpFSMA204(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func created(w http.ResponseWriter, v any, err error) {
-	if err != nil {
-		reply(w, nil, err)
-		return
-	}
-	api.JSON(w, http.StatusCreated, v)
-}
-
-func reply(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		api.JSON(w, http.StatusOK, v)
-	case errors.Is(err, ErrNotFound):
-		api.Error(w, http.StatusNotFound, err)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnknownDoor):
-		api.Error(w, http.StatusBadRequest, err)
-	case errors.Is(err, ErrConflict):
-		api.Error(w, http.StatusConflict, err)
-	case errors.Is(err, ErrUnavailable):
-		api.Error(w, http.StatusServiceUnavailable, err)
-	default:
-		api.Error(w, http.StatusInternalServerError, err)
-	}
+// statuses answers the package's errors over HTTP.
+var statuses = api.Statuses{
+	{Err: ErrNotFound, Code: http.StatusNotFound},
+	{Err: ErrInvalid, Code: http.StatusBadRequest},
+	{Err: ErrUnknownDoor, Code: http.StatusBadRequest},
+	{Err: ErrConflict, Code: http.StatusConflict},
+	{Err: ErrUnavailable, Code: http.StatusServiceUnavailable},
 }

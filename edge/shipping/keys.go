@@ -1,7 +1,6 @@
 package shipping
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -91,49 +90,8 @@ type lotCounts struct {
 	ReturnedUnits float64 `json:"returned_units,omitempty"`
 }
 
-func putJSON(txn *badger.Txn, k []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return txn.Set(k, b)
-}
-
 // getJSON reads k into v; a missing key is ErrNotFound.
-func getJSON(txn *badger.Txn, k []byte, v any) error {
-	item, err := txn.Get(k)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
-}
-
-// scan calls f with the key suffix and value (nil unless values) of every
-// key under prefix, in key order. Both are valid only while f runs.
-func scan(txn *badger.Txn, prefix []byte, values bool, f func(suffix, val []byte) error) error {
-	opt := badger.IteratorOptions{Prefix: prefix, PrefetchValues: values, PrefetchSize: 256}
-	it := txn.NewIterator(opt)
-	defer it.Close()
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		item := it.Item()
-		k := item.Key()[len(prefix):]
-		var err error
-		if values {
-			// The value is f's only while it runs (no copy): f decodes
-			// it or copies what it keeps.
-			err = item.Value(func(v []byte) error { return f(k, v) })
-		} else {
-			err = f(k, nil)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func getJSON(txn *badger.Txn, k []byte, v any) error { return store.GetJSON(txn, k, v, ErrNotFound) }
 
 func getCounts(txn *badger.Txn, lot string) (lotCounts, error) {
 	var c lotCounts

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
 
@@ -100,7 +101,7 @@ func (s *Service) OnPass(txn *badger.Txn, door, direction string, at time.Time, 
 // openShipments are the door's open shipments, oldest first.
 func (p *passRun) openShipments() ([]*Shipment, error) {
 	var out []*Shipment
-	err := scan(p.txn, kOpenPrefix(p.door), true, func(_, id []byte) error {
+	err := store.Scan(p.txn, kOpenPrefix(p.door), true, func(_, id []byte) error {
 		sh, err := p.shipment(string(id))
 		if err != nil {
 			return err
@@ -242,10 +243,10 @@ func (p *passRun) load(open []*Shipment, c *receiving.Carton) error {
 // unplanned.
 func (p *passRun) put(sh *Shipment, c *receiving.Carton, line int, reason string) error {
 	lc := LoadedCarton{SSCC: c.SSCC, EPC: c.EPC, Lot: c.Lot, GTIN: c.GTIN, Qty: c.Qty, Time: p.at, Line: line, Reason: reason}
-	if err := putJSON(p.txn, kLoaded(sh.ID, c.SSCC), lc); err != nil {
+	if err := store.PutJSON(p.txn, kLoaded(sh.ID, c.SSCC), lc); err != nil {
 		return err
 	}
-	if err := putJSON(p.txn, kCarton(c.SSCC), cartonState{Shipment: sh.ID}); err != nil {
+	if err := store.PutJSON(p.txn, kCarton(c.SSCC), cartonState{Shipment: sh.ID}); err != nil {
 		return err
 	}
 	n, err := p.lotCounts(c.Lot)
@@ -365,7 +366,7 @@ func (p *passRun) returned(c *receiving.Carton, condition string) error {
 // commit writes what the pass changed and stages its events.
 func (p *passRun) commit(open []*Shipment, direction string) error {
 	for _, lot := range sortedKeys(p.counts) {
-		if err := putJSON(p.txn, kLotCounts(lot), p.counts[lot]); err != nil {
+		if err := store.PutJSON(p.txn, kLotCounts(lot), p.counts[lot]); err != nil {
 			return err
 		}
 	}
@@ -381,7 +382,7 @@ func (p *passRun) commit(open []*Shipment, direction string) error {
 				return err
 			}
 		}
-		if err := putJSON(p.txn, kShipment(sh.ID), sh); err != nil {
+		if err := store.PutJSON(p.txn, kShipment(sh.ID), sh); err != nil {
 			return err
 		}
 	}

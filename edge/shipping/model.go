@@ -9,7 +9,8 @@ import (
 var (
 	// ErrInvalid: a request field is missing or malformed (400).
 	ErrInvalid = errors.New("invalid request")
-	// ErrUnknownDoor: the door is not configured, or is no shipping door.
+	// ErrUnknownDoor: the door is not configured. (A door that is no
+	// shipping door is ErrInvalid.)
 	ErrUnknownDoor = errors.New("unknown door")
 	// ErrNotFound: no shipment, return, count or carton with that key.
 	ErrNotFound = errors.New("not found")

@@ -118,6 +118,7 @@ func TestReturns(t *testing.T) {
 		"not in the lot":  {Scan: "(01)" + gtinA + "(10)NOPE", Condition: ConditionDamaged},
 		"the scan says":   {Scan: "(01)" + gtinB + "(10)LOT-A", Condition: ConditionDamaged},
 		"no carton with ": {EPC: "3034257BF40C0E40000007D1", Condition: ConditionDamaged},
+		"at most 1e+09":   {Scan: "(01)" + gtinA + "(10)LOT-A", Quantity: 1e308, Condition: ConditionDamaged},
 	} {
 		if _, err := r.ship.Return(q); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(want)) {
 			t.Errorf("%s: %v", want, err)
@@ -172,6 +173,8 @@ func TestCounts(t *testing.T) {
 		"a sweep counts":   {EPCs: sweep, Unit: "EA"},
 		"unit: \"kg\"":     {Lot: "LOT-A", Quantity: &q, Unit: "kg"},
 		"not in the lot r": {Lot: "NOPE", Quantity: &q},
+		"at most 1e+09":    {Lot: "LOT-A", Quantity: ptr(1e300)},
+		"whole cartons":    {Lot: "LOT-A", Quantity: ptr(2.5)},
 	} {
 		if _, err := r.ship.Count(ctx, q); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v", want, err)
@@ -375,3 +378,5 @@ func TestReturnsDoor(t *testing.T) {
 		t.Fatalf("out pass at a receiving door: %+v", res)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

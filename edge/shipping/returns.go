@@ -1,8 +1,6 @@
 package shipping
 
 import (
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/epc"
 	"github.com/dockgate/dockgate/encoder/gs1"
 )
@@ -26,12 +25,9 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 	if err := s.normaliseReturn(&r); err != nil {
 		return nil, err
 	}
-	h := sha256.New()
 	rr := r
 	rr.ID, rr.Source = "", ""
-	b, _ := json.Marshal(rr)
-	h.Write(b)
-	hash := fmt.Sprintf("%x", h.Sum(nil)[:12])
+	hash := requestHash(rr)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -128,7 +124,7 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 		if err := s.putReturn(txn, ret, &n); err != nil {
 			return err
 		}
-		return putJSON(txn, kLotCounts(ret.Lot), n)
+		return store.PutJSON(txn, kLotCounts(ret.Lot), n)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record return %s: %w", ret.ID, err)
@@ -148,14 +144,14 @@ func routeRecalled(ret *Return, l *lots.Lot) {
 // putReturn writes a return, its carton's state and its event in txn, and
 // counts it in n, the lot's counts (the caller writes them).
 func (s *Service) putReturn(txn *badger.Txn, ret *Return, n *lotCounts) error {
-	if err := putJSON(txn, kReturn(ret.ID), ret); err != nil {
+	if err := store.PutJSON(txn, kReturn(ret.ID), ret); err != nil {
 		return err
 	}
-	if err := putJSON(txn, []byte(pLotReturn+ret.Lot+"\x00"+stamp(ret.Time)+ret.ID), ret); err != nil {
+	if err := store.PutJSON(txn, []byte(pLotReturn+ret.Lot+"\x00"+stamp(ret.Time)+ret.ID), ret); err != nil {
 		return err
 	}
 	if ret.Cartons > 0 {
-		if err := putJSON(txn, kCarton(ret.SSCC), cartonState{Return: ret.ID, Condition: ret.Condition}); err != nil {
+		if err := store.PutJSON(txn, kCarton(ret.SSCC), cartonState{Return: ret.ID, Condition: ret.Condition}); err != nil {
 			return err
 		}
 		n.Shipped--
@@ -230,18 +226,15 @@ func (s *Service) normaliseReturn(r *ReturnRequest) error {
 	if r.Quantity < 0 || r.Quantity > 0 && r.Scan == "" {
 		return invalid("quantity: %v: give a positive number of units, with a scan (a carton is returned whole)", r.Quantity)
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"reason", r.Reason, 500}, {"rma", r.RMA, 80}, {"shipment", r.Shipment, 80}, {"source", r.Source, 64}, {"scan", r.Scan, 300}} {
-		if err := checkText(f.name, f.v, f.max); err != nil {
-			return err
-		}
+	if r.Quantity > maxQuantity {
+		return invalid("quantity: %v: at most %v units in one return", r.Quantity, maxQuantity)
 	}
-	if r.ID == "" {
-		r.ID = newID("RT")
-	} else if !idPattern.MatchString(r.ID) {
-		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	if err := checkTexts(text{"reason", r.Reason, 500}, text{"rma", r.RMA, 80}, text{"shipment", r.Shipment, 80},
+		text{"source", r.Source, 64}, text{"scan", r.Scan, 300}); err != nil {
+		return err
+	}
+	if err := requestID(&r.ID, "RT"); err != nil {
+		return err
 	}
 	if r.Source == "" {
 		r.Source = "api"

@@ -167,6 +167,36 @@ func checkText(field, v string, max int) error {
 	return nil
 }
 
+// text is a request's text field and the most characters it takes.
+type text struct {
+	name, v string
+	max     int
+}
+
+// checkTexts checks fields in order (checkText) and returns the first
+// error.
+func checkTexts(fields ...text) error {
+	for _, f := range fields {
+		if err := checkText(f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requestID gives a request without an id a new one starting with
+// prefix, and checks one given.
+func requestID(id *string, prefix string) error {
+	if *id == "" {
+		*id = newID(prefix)
+		return nil
+	}
+	if !idPattern.MatchString(*id) {
+		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", *id)
+	}
+	return nil
+}
+
 // checkGLN checks a 13-digit GLN and its check digit.
 func checkGLN(field, gln string) error {
 	if gln == "" {
@@ -217,12 +247,10 @@ func (s *Service) normalise(r *Request) error {
 		return err
 	}
 	if role != portal.RoleShipping && role != portal.RoleBoth {
-		return fmt.Errorf("%w %q: it is a %s door; shipments leave through a door of role shipping or both", ErrUnknownDoor, r.Door, role)
+		return invalid("door: %q is a %s door; shipments leave through a door of role shipping or both", r.Door, role)
 	}
-	if r.ID == "" {
-		r.ID = newID("S")
-	} else if !idPattern.MatchString(r.ID) {
-		return invalid("id: %q must be 1-80 letters, digits, '.', '_', ':' or '-'", r.ID)
+	if err := requestID(&r.ID, "S"); err != nil {
+		return err
 	}
 	if r.Order == "" {
 		return invalid("order: required: the customer order this shipment fulfils")
@@ -233,15 +261,10 @@ func (s *Service) normalise(r *Request) error {
 	if r.ShipTo.GLN == "" && r.ShipTo.Address == "" {
 		return invalid("ship_to: give the GLN or the address line of the location the goods go to")
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"order", r.Order, 80}, {"customer.id", r.Customer.ID, 80}, {"customer.name", r.Customer.Name, 120},
-		{"ship_to.address", r.ShipTo.Address, 200}, {"carrier", r.Carrier, 80}, {"despatch_advice", r.DespatchAdvice, 80},
-		{"po", r.PO, 80}, {"source", r.Source, 64}} {
-		if err := checkText(f.name, f.v, f.max); err != nil {
-			return err
-		}
+	if err := checkTexts(text{"order", r.Order, 80}, text{"customer.id", r.Customer.ID, 80}, text{"customer.name", r.Customer.Name, 120},
+		text{"ship_to.address", r.ShipTo.Address, 200}, text{"carrier", r.Carrier, 80}, text{"despatch_advice", r.DespatchAdvice, 80},
+		text{"po", r.PO, 80}, text{"source", r.Source, 64}); err != nil {
+		return err
 	}
 	if err := checkGLN("customer.gln", r.Customer.GLN); err != nil {
 		return err
@@ -294,10 +317,10 @@ func (s *Service) normalise(r *Request) error {
 	return nil
 }
 
-// requestHash identifies what a shipment request asked for, so that an id
-// reused for another request is refused.
-func requestHash(r Request) string {
-	r.ID, r.Source = "", ""
+// requestHash identifies what a request asked for, so that an id reused
+// for another request is refused: r is the request (a shipment's, a
+// return's, a count's) with its id and source cleared.
+func requestHash(r any) string {
 	b, _ := json.Marshal(r)
 	h := sha256.Sum256(b)
 	return fmt.Sprintf("%x", h[:12])
@@ -324,7 +347,9 @@ func (s *Service) Create(ctx context.Context, r Request) (*Shipment, error) {
 	if err := s.normalise(&r); err != nil {
 		return nil, err
 	}
-	hash := requestHash(r)
+	rr := r
+	rr.ID, rr.Source = "", ""
+	hash := requestHash(rr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, err := s.Get(r.ID); err == nil {
@@ -392,7 +417,7 @@ func (s *Service) Create(ctx context.Context, r Request) (*Shipment, error) {
 	}
 	lotsOf := sh.lotCodes()
 	err := s.st.Update(func(txn *badger.Txn) error {
-		if err := putJSON(txn, kShipment(sh.ID), sh); err != nil {
+		if err := store.PutJSON(txn, kShipment(sh.ID), sh); err != nil {
 			return err
 		}
 		if err := txn.Set(kOpen(sh), []byte(sh.ID)); err != nil {
@@ -526,7 +551,7 @@ func (s *Service) Cartons(id string) ([]LoadedCarton, error) {
 		if _, err := txn.Get(kShipment(id)); errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("shipment %q: %w", id, ErrNotFound)
 		}
-		return scan(txn, kLoadedPrefix(id), true, func(_, v []byte) error {
+		return store.Scan(txn, kLoadedPrefix(id), true, func(_, v []byte) error {
 			var c LoadedCarton
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
@@ -547,7 +572,7 @@ func (s *Service) Cartons(id string) ([]LoadedCarton, error) {
 // close, and again on a retried close only if it was not (a label that
 // could not be spooled is logged; the close stands).
 func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
-	sh, err := s.close(ctx, id)
+	sh, err := s.close(id)
 	if err != nil {
 		return nil, err
 	}
@@ -559,7 +584,7 @@ func (s *Service) Close(ctx context.Context, id string) (*Shipment, error) {
 	return sh, nil
 }
 
-func (s *Service) close(ctx context.Context, id string) (*Shipment, error) {
+func (s *Service) close(id string) (*Shipment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh, err := s.Get(id)
@@ -647,7 +672,7 @@ func (s *Service) close(ctx context.Context, id string) (*Shipment, error) {
 			}
 			n.Loaded -= q.Cartons
 			n.Shipped += q.Cartons
-			if err := putJSON(txn, kLotCounts(q.Lot), n); err != nil {
+			if err := store.PutJSON(txn, kLotCounts(q.Lot), n); err != nil {
 				return err
 			}
 		}

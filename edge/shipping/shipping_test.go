@@ -126,6 +126,11 @@ func TestShipmentRequestErrors(t *testing.T) {
 			t.Errorf("%s: %v", want, err)
 		}
 	}
+	q := shipReq("E1")
+	q.Door = "DOOR1"
+	if _, err := r.ship.Create(ctx, q); !errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), "unknown door") {
+		t.Errorf("a receiving door, which is configured: %v; want an invalid request, not an unknown door", err)
+	}
 	if n := len(r.events("shipment.created")); n != 0 {
 		t.Fatalf("%d shipments recorded from bad requests", n)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/store"
 )
 
 // stockView is what one request sees of the stock: cartons received, less
@@ -30,7 +31,7 @@ func newStockView(s *Service) *stockView {
 // reserveOpen reserves what the open shipments still expect.
 func (v *stockView) reserveOpen() error {
 	return v.s.st.DB().View(func(txn *badger.Txn) error {
-		return scan(txn, []byte(pOpen), true, func(_, id []byte) error {
+		return store.Scan(txn, []byte(pOpen), true, func(_, id []byte) error {
 			var sh Shipment
 			if err := getJSON(txn, kShipment(string(id)), &sh); err != nil {
 				return fmt.Errorf("open shipment %s: %w", id, err)

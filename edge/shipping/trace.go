@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/store"
 )
 
 // LotShipments lists the shipments a lot left in, oldest first: the
@@ -20,7 +21,7 @@ import (
 func (s *Service) LotShipments(lot string) ([]LotShipment, error) {
 	out := []LotShipment{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scan(txn, kLotShipPrefix(lot), true, func(_, v []byte) error {
+		return store.Scan(txn, kLotShipPrefix(lot), true, func(_, v []byte) error {
 			var ls LotShipment
 			if err := json.Unmarshal(v, &ls); err != nil {
 				return err
@@ -98,7 +99,7 @@ func (s *Service) tracePrefix(prefix []byte) (*PartyTrace, error) {
 	t := &PartyTrace{Shipments: []ShipmentSummary{}, Lots: []LotOrigin{}}
 	byLot := map[string]*LotOrigin{}
 	err := s.st.DB().View(func(txn *badger.Txn) error {
-		return scan(txn, prefix, true, func(k, v []byte) error {
+		return store.Scan(txn, prefix, true, func(k, v []byte) error {
 			sum, err := decodeSummary(v)
 			if err != nil {
 				return fmt.Errorf("%w: key %q", err, k)
@@ -267,7 +268,7 @@ func (s *Service) RecallReport(lot string) (*RecallReport, error) {
 	}
 	slices.SortStableFunc(rep.Customers, func(a, b RecallCustomer) int { return cmp.Compare(b.Cartons, a.Cartons) })
 	err = s.st.DB().View(func(txn *badger.Txn) error {
-		return scan(txn, kLotReturnPrefix(lot), true, func(_, v []byte) error {
+		return store.Scan(txn, kLotReturnPrefix(lot), true, func(_, v []byte) error {
 			var r Return
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err

@@ -57,6 +57,8 @@ func (m *ReceiptMessage) Check() error {
 	switch {
 	case m.Receipt == "" || m.Gateway == "":
 		return bad("receipt and gateway are required")
+	case len(m.Receipt) > 80 || len(m.Gateway) > maxText:
+		return bad("receipt has at most 80 characters, gateway at most %d", maxText)
 	case m.Lot == "" || len(m.Lot) > 20:
 		return bad("lot must have 1 to 20 characters")
 	case m.Part < 1 || m.Parts < m.Part:
@@ -64,12 +66,33 @@ func (m *ReceiptMessage) Check() error {
 	case len(m.Cartons) > MaxPartCartons:
 		return bad("%d cartons in one part, at most %d", len(m.Cartons), MaxPartCartons)
 	}
+	if err := checkTime(m.Time); err != nil {
+		return bad("%v", err)
+	}
+	if m.GTIN != "" && (len(m.GTIN) < 8 || len(m.GTIN) > 14 || !digits(m.GTIN)) {
+		return bad("gtin %q: want 8 to 14 digits", m.GTIN)
+	}
+	if _, err := time.Parse(time.DateOnly, m.Expiry); m.Expiry != "" && err != nil {
+		return bad("expiry %q: want a date YYYY-MM-DD", m.Expiry)
+	}
 	for _, c := range m.Cartons {
+		if c.SSCC != "" && (len(c.SSCC) != 18 || !digits(c.SSCC)) {
+			return bad("carton %q: an SSCC has 18 digits", c.SSCC)
+		}
 		if _, err := epcBytes(c.EPC, nil); err != nil {
 			return bad("carton %s: %v", c.SSCC, err)
 		}
 	}
 	return nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // maxEPCBytes is the largest EPC bank: 496 bits.

@@ -57,6 +57,14 @@ func (s LotStatus) Supersedes(old LotStatus) bool {
 	return s.Gateway > old.Gateway
 }
 
+// maxReason and maxText bound a status's reason and its other text (by,
+// gateway): a gateway records a status in its lot's history and may
+// publish it again as an event, both bounded.
+const (
+	maxReason = 500
+	maxText   = 200
+)
+
 // maxAhead is how far ahead of the gateway's clock a version may be: one
 // further ahead (a publisher with a wrong clock, or that writes seconds
 // instead of milliseconds × 1000) would win over every change for as long.
@@ -81,11 +89,32 @@ func (s LotStatus) Check(now time.Time) error {
 	if s.Gateway == "" {
 		return bad("gateway is empty: name the gateway or system that made the change")
 	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"reason", s.Reason, maxReason}, {"by", s.By, maxText}, {"gateway", s.Gateway, maxText}} {
+		if len(f.v) > f.max {
+			return bad("%s: %d bytes, at most %d", f.name, len(f.v), f.max)
+		}
+	}
+	if err := checkTime(s.Time); err != nil {
+		return bad("%v", err)
+	}
 	if s.Version == 0 {
 		return bad("version is missing: give unix milliseconds × 1000 (or the gateway's hybrid logical clock)")
 	}
 	if ahead := s.Version.Time().Sub(now); ahead > maxAhead {
 		return bad("version %d is %v ahead of this gateway's clock: check the publisher's clock (versions are unix milliseconds × 1000)", s.Version, ahead.Round(time.Second))
+	}
+	return nil
+}
+
+// checkTime reports a time that the gateway cannot keep: one whose year in
+// UTC is outside 0000-9999 cannot be written as JSON again (a message
+// that could not be recorded would come again for ever).
+func checkTime(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("time %s: its year in UTC must be from 0000 to 9999", t.Format(time.RFC3339))
 	}
 	return nil
 }

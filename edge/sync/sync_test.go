@@ -1,8 +1,11 @@
 package sync
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,13 +80,16 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range map[string]func(*LotStatus){
-		"no code":        func(s *LotStatus) { s.Code = "" },
-		"bad status":     func(s *LotStatus) { s.Status = "held" },
-		"no gateway":     func(s *LotStatus) { s.Gateway = "" },
-		"no version":     func(s *LotStatus) { s.Version = 0 },
-		"far ahead":      func(s *LotStatus) { s.Version = VersionAt(t0.Add(2 * time.Hour)) },
-		"code too long":  func(s *LotStatus) { s.Code = "123456789012345678901" },
-		"hash in a code": func(s *LotStatus) { s.Code = "A#1" },
+		"no code":          func(s *LotStatus) { s.Code = "" },
+		"bad status":       func(s *LotStatus) { s.Status = "held" },
+		"no gateway":       func(s *LotStatus) { s.Gateway = "" },
+		"no version":       func(s *LotStatus) { s.Version = 0 },
+		"far ahead":        func(s *LotStatus) { s.Version = VersionAt(t0.Add(2 * time.Hour)) },
+		"code too long":    func(s *LotStatus) { s.Code = "123456789012345678901" },
+		"hash in a code":   func(s *LotStatus) { s.Code = "A#1" },
+		"reason too long":  func(s *LotStatus) { s.Reason = strings.Repeat("r", 501) },
+		"by too long":      func(s *LotStatus) { s.By = strings.Repeat("b", 201) },
+		"gateway too long": func(s *LotStatus) { s.Gateway = strings.Repeat("g", 201) },
 	} {
 		s := ok
 		f(&s)
@@ -258,6 +264,11 @@ func TestReceiptCheck(t *testing.T) {
 		"no receipt":   func(m *ReceiptMessage) { m.Receipt = "" },
 		"too many":     func(m *ReceiptMessage) { m.Cartons = make([]Carton, MaxPartCartons+1) },
 		"part > parts": func(m *ReceiptMessage) { m.Part = 3 },
+		"bad gtin":     func(m *ReceiptMessage) { m.GTIN = "0952012345678X" },
+		"bad expiry":   func(m *ReceiptMessage) { m.Expiry = "31/05/2027" },
+		"bad sscc":     func(m *ReceiptMessage) { m.Cartons[0].SSCC = "123" },
+		"long receipt": func(m *ReceiptMessage) { m.Receipt = strings.Repeat("R", 70000) },
+		"long gateway": func(m *ReceiptMessage) { m.Gateway = strings.Repeat("G", 201) },
 	} {
 		m := receipt("gw", "R", "L", 0, 1).Split(0)[0]
 		f(&m)
@@ -277,4 +288,94 @@ func TestStaleFor(t *testing.T) {
 	if d := StaleFor(false, t0, t0.Add(2*time.Minute), time.Minute); d != 2*time.Minute {
 		t.Fatalf("stale for %v", d)
 	}
+}
+
+// A message whose time is 9999-12-31 with an offset west of UTC is year
+// 10000 in UTC, which JSON cannot carry: it is refused as invalid (and
+// dropped), never taken and then failed on recording, which would have
+// the broker deliver it again for ever.
+func TestSiteMessageTimeBeyondJSON(t *testing.T) {
+	const late = "9999-12-31T23:00:00-23:00"
+	var ls LotStatus
+	if err := json.Unmarshal([]byte(`{"code":"L1","status":"on_hold","gateway":"central","version":1,"time":"`+late+`"}`), &ls); err != nil {
+		t.Fatal(err)
+	}
+	ls.Version = VersionAt(t0)
+	if err := ls.Check(t0); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "time") {
+		t.Errorf("lot status at %s: %v, want ErrInvalid naming the time", late, err)
+	}
+	s := openStore(t, t.TempDir())
+	st, err := OpenState(s.DB(), "gw-a", func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(func(txn *badger.Txn) error {
+		_, _, err := st.Apply(txn, ls)
+		return err
+	})
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("Apply: %v, want ErrInvalid", err)
+	}
+
+	m := receipt("gw", "R", "L", 0, 1).Split(0)[0]
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = regexp.MustCompile(`"time":"[^"]*"`).ReplaceAll(b, []byte(`"time":"`+late+`"`))
+	var rm ReceiptMessage
+	if err := json.Unmarshal(b, &rm); err != nil {
+		t.Fatal(err)
+	}
+	x, err := OpenIndex(s.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := x.Ingest(rm); !errors.Is(err, ErrInvalid) || n != 0 {
+		t.Errorf("receipt at %s: %d cartons, %v; want ErrInvalid", late, n, err)
+	}
+}
+
+// FuzzSiteMessage feeds payloads of the site's topics, as a gateway
+// decodes them: a lot status or a receipt message that passes its Check
+// is recorded without error (an error other than ErrInvalid has the
+// broker deliver the message again, for ever).
+func FuzzSiteMessage(f *testing.F) {
+	ls := LotStatus{Code: "L1", Status: StatusOnHold, Reason: "QA", By: "ops", Time: t0, Gateway: "central", Version: VersionAt(t0)}
+	b, _ := json.Marshal(ls)
+	f.Add(b)
+	b, _ = json.Marshal(receipt("gw", "R", "L", 0, 3).Split(0)[0])
+	f.Add(b)
+	f.Add([]byte(`{"code":"L1","status":"recalled","gateway":"g","version":1,"time":"9999-12-31T23:00:00-23:00"}`))
+	s, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	st, err := OpenState(s.DB(), "gw-a", func() time.Time { return t0 })
+	if err != nil {
+		f.Fatal(err)
+	}
+	x, err := OpenIndex(s.DB())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var ls LotStatus
+		if json.Unmarshal(payload, &ls) == nil && ls.Check(t0) == nil {
+			err := s.Update(func(txn *badger.Txn) error {
+				_, _, err := st.Apply(txn, ls)
+				return err
+			})
+			if err != nil {
+				t.Errorf("a lot status that passes Check is not recorded: %v", err)
+			}
+		}
+		var rm ReceiptMessage
+		if json.Unmarshal(payload, &rm) == nil && rm.Check() == nil {
+			if _, err := x.Ingest(rm); err != nil {
+				t.Errorf("a receipt message that passes Check is not indexed: %v", err)
+			}
+		}
+	})
 }

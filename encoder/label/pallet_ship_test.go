@@ -52,3 +52,28 @@ func TestPalletShipLabel(t *testing.T) {
 		t.Fatal("a ship-to GLN with a wrong check digit was printed")
 	}
 }
+
+// The order and the PO are printed as text, not encoded: an order number
+// with spaces, '#' or '/' prints, and the longest values the template
+// takes fit on every supported profile.
+func TestPalletShipLabelTakesOrdersAsWritten(t *testing.T) {
+	tm, ok := Builtin("pallet-ship")
+	if !ok {
+		t.Fatal("no pallet-ship template")
+	}
+	text := func(n int) string { return strings.Repeat("Abcd efgh ", 20)[:n] }
+	for name, vals := range map[string]map[string]string{
+		"order as written": {"order": "SO 2026/77 #3", "po": "PO #4711 rev. 2"},
+		"longest":          {"order": text(30), "po": text(30), "customer": text(80), "ship_to": text(120), "carrier": text(40), "ship_from": "lyon-north-dock"},
+	} {
+		vals["sscc"] = "095201230000000011"
+		for _, p := range firmwareprofiles.List() {
+			if !p.Supported() {
+				continue
+			}
+			if _, err := Render(tm, vals, p, 1); err != nil {
+				t.Errorf("%s on %s: %v", name, p.ID, err)
+			}
+		}
+	}
+}

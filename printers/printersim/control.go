@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -56,13 +57,13 @@ func (s *Sim) Control(line string) string {
 		s.SetSlow(n)
 	case "speed":
 		n, err := strconv.ParseFloat(arg, 64)
-		if err != nil || n < 0 {
+		if err != nil || !(n >= 0) || math.IsInf(n, 0) { // NaN too
 			return "error: speed wants labels per second, e.g. speed 2 (0 prints instantly)"
 		}
 		s.SetSpeed(n)
 	case "bad-tags":
 		v, err := strconv.ParseFloat(arg, 64)
-		if err != nil || v < 0 || v > 1 {
+		if err != nil || !(v >= 0 && v <= 1) { // NaN too
 			return "error: bad-tags wants the fraction of tags that take no write, 0 to 1, e.g. bad-tags 0.2"
 		}
 		s.SetBadTags(v)
@@ -78,7 +79,7 @@ func (s *Sim) Control(line string) string {
 		off := 0.0
 		if arg != "" {
 			v, err := strconv.ParseFloat(arg, 64)
-			if err != nil || v < 0 || v > 3600 {
+			if err != nil || !(v >= 0 && v <= 3600) { // NaN too
 				return "error: power-cycle wants the seconds the printer stays off, e.g. power-cycle 5 (default 0)"
 			}
 			off = v

@@ -170,6 +170,7 @@ func TestRFIDControl(t *testing.T) {
 		"bad-tags 0.25": "ok", "fail-tags 2": "ok", "miscalibrate on": "ok", "miscalibrate off": "ok",
 		"power-cycle": "ok", "power-cycle 0.01": "ok", "counters": `{"total":0,"valid":0,"void":0,"length_dots":0}`,
 		"bad-tags 2": "error:", "fail-tags -1": "error:", "power-cycle x": "error:", "miscalibrate maybe": "error:",
+		"bad-tags NaN": "error:", "power-cycle NaN": "error:", "speed NaN": "error:", "speed Inf": "error:",
 	} {
 		if got := s.Control(cmd); got != want && !(want == "error:" && len(got) > 6 && got[:6] == "error:") {
 			t.Errorf("%s: %s", cmd, got)

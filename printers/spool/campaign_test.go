@@ -61,18 +61,7 @@ func TestCampaignChild(t *testing.T) {
 	if err := sp.SubmitAll(ctx, jobsOf(campaignIDs())); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- sp.Run(ctx) }()
-	for ctx.Err() == nil {
-		if n, _ := sp.QueueLen("p1"); n == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilEmpty(t, sp, ctx, cancel)
 }
 
 func TestFaultCampaign(t *testing.T) {

@@ -162,15 +162,7 @@ func (r *runner) counterFailed(err error) {
 // loop resolves them from its label counter rather than leaving them
 // unknown.
 func (s *Spooler) recoverMarked() error {
-	var ids []string
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyInFlight)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			ids = append(ids, string(it.Item().Key()[len(keyInFlight):]))
-		}
-		return nil
-	})
+	ids, err := s.inFlight()
 	if err != nil {
 		return err
 	}

@@ -117,23 +117,44 @@ func checkExact(t testing.TB, sim *printersim.Sim, jobs map[string]Job) {
 }
 
 // A connection that drops while a batch prints: the printer's counter
-// confirms what printed. The printer is slow enough (20 labels/s) that the
-// drop comes while the batch prints, however loaded the machine is.
+// confirms what printed, the SGD label count or, on a printer with a
+// ~HQOD print length counter, the length printed. The printer is slow
+// enough (20 labels/s) that the drop comes while the batch prints,
+// however loaded the machine is.
 func TestDropWhilePrintingResolvedByCounter(t *testing.T) {
-	r, logs := counterRig(t, counterSim(20), withCounter)
-	all := ids("D", 40)
-	for _, id := range all {
-		r.submit(t, id)
+	for _, tc := range []struct {
+		name   string
+		sim    printersim.Options
+		config func(*printers.Config)
+		prefix string // of the jobs' ids
+		jobs   int
+		drop   int // labels printed when the connection drops
+	}{
+		{name: "sgd", sim: counterSim(20), config: withCounter, prefix: "D", jobs: 40, drop: 5},
+		{name: "hqod", sim: printersim.Options{Profile: "zebra-zt411-203", LabelsPerSecond: 20}, config: func(c *printers.Config) {
+			c.Profile = "zebra-zt411-203"
+			c.LabelCounter = printers.CounterHQOD
+		}, prefix: "H", jobs: 24, drop: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, logs := counterRig(t, tc.sim, tc.config)
+			all := ids(tc.prefix, tc.jobs)
+			for _, id := range all {
+				r.submit(t, id)
+			}
+			printed := 0
+			for i := 0; i < 10000 && printed < tc.drop; i++ {
+				time.Sleep(time.Millisecond)
+				_, printed = r.sim.Count()
+			}
+			if printed < tc.drop {
+				t.Fatalf("the printer printed %d labels, not the %d to drop after", printed, tc.drop)
+			}
+			r.sim.Drop()
+			checkExact(t, r.sim, waitAll(t, r.sp, all, 20*time.Second))
+			resolvedByCounter(t, logs)
+		})
 	}
-	for i := 0; i < 2000; i++ {
-		if _, l := r.sim.Count(); l >= 5 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	r.sim.Drop()
-	checkExact(t, r.sim, waitAll(t, r.sp, all, 20*time.Second))
-	resolvedByCounter(t, logs)
 }
 
 // stallConn stops taking bytes once `after` bytes of formats were
@@ -402,28 +423,6 @@ func TestRestartResolvedByCounter(t *testing.T) {
 	go func() { done <- sp.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	checkExact(t, sim, waitAll(t, sp, all, 20*time.Second))
-}
-
-// On a printer with a ~HQOD print length counter, a drop while printing is
-// resolved from the length printed.
-func TestDropResolvedByHQOD(t *testing.T) {
-	r, logs := counterRig(t, printersim.Options{Profile: "zebra-zt411-203", LabelsPerSecond: 20}, func(c *printers.Config) {
-		c.Profile = "zebra-zt411-203"
-		c.LabelCounter = printers.CounterHQOD
-	})
-	all := ids("H", 24)
-	for _, id := range all {
-		r.submit(t, id)
-	}
-	for i := 0; i < 2000; i++ {
-		if _, l := r.sim.Count(); l >= 3 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	r.sim.Drop()
-	checkExact(t, r.sim, waitAll(t, r.sp, all, 20*time.Second))
-	resolvedByCounter(t, logs)
 }
 
 func TestPlaceLabels(t *testing.T) {

@@ -47,18 +47,7 @@ func TestKillChild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	done := make(chan error, 1)
-	go func() { done <- sp.Run(ctx) }()
-	for ctx.Err() == nil {
-		if n, _ := sp.QueueLen("p1"); n == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilEmpty(t, sp, ctx, cancel)
 }
 
 func TestKillAndRestart(t *testing.T) {
@@ -133,4 +122,22 @@ func TestKillAndRestart(t *testing.T) {
 		}
 	}
 	t.Logf("%d jobs: %d printed, %d unknown after 3 kills", killJobs, len(counts), unknown)
+}
+
+// runUntilEmpty runs sp until printer p1's queue is empty (or ctx ends),
+// then stops it with cancel.
+func runUntilEmpty(t *testing.T, sp *Spooler, ctx context.Context, cancel context.CancelFunc) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- sp.Run(ctx) }()
+	for ctx.Err() == nil {
+		if n, _ := sp.QueueLen("p1"); n == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -158,7 +158,8 @@ func (s *Spooler) loadSeq() error {
 	})
 }
 
-func (s *Spooler) recover() error {
+// inFlight returns the ids of the jobs marked in flight (sending).
+func (s *Spooler) inFlight() ([]string, error) {
 	var ids []string
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(keyInFlight)})
@@ -168,6 +169,11 @@ func (s *Spooler) recover() error {
 		}
 		return nil
 	})
+	return ids, err
+}
+
+func (s *Spooler) recover() error {
+	ids, err := s.inFlight()
 	if err != nil {
 		return err
 	}
