@@ -429,8 +429,8 @@ func (d *detailFlags) details(le *lotEnv) (lots.Details, error) {
 		return out, err
 	}
 	if *d.qty != "" {
-		if out.Quantity, err = strconv.ParseFloat(*d.qty, 64); err != nil || out.Quantity <= 0 {
-			return out, fmt.Errorf("--qty %q: give a positive number", *d.qty)
+		if out.Quantity, err = strconv.ParseFloat(*d.qty, 64); err != nil || !(out.Quantity > 0 && out.Quantity <= 1e9) {
+			return out, fmt.Errorf("--qty %q: give a positive number up to 1e9", *d.qty)
 		}
 		if out.Unit == "" {
 			out.Unit = "EA"

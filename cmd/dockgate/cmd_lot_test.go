@@ -142,6 +142,7 @@ func TestLotErrors(t *testing.T) {
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P"}, "needs a value for {BRAND}"},
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--date", "7/5/25"}, "YYYY-MM-DD"},
 		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--qty", "-1"}, "positive"},
+		{[]string{"new", "--data-dir", dir, "--format", seedFormat, "--product", "P", "--brand", "B", "--qty", "NaN"}, "positive number up to 1e9"},
 		{[]string{"show", "--data-dir", dir, "NOPE"}, "no such lot"},
 		{[]string{"show", "--data-dir", filepath.Join(dir, "missing"), "X"}, "check --data-dir"},
 		{[]string{"hold", "--data-dir", dir, "X"}, "--reason is required"},

@@ -3,6 +3,7 @@ package lots
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +173,10 @@ type IssueRequest struct {
 
 const maxField = 64
 
+// maxQuantity bounds a lot's quantity: a billion units, and never Inf or NaN,
+// which its stored JSON cannot hold.
+const maxQuantity = 1e9
+
 // checkText rejects empty-when-required, over-long and control-character
 // values.
 func checkText(field, v string, required bool) error {
@@ -262,8 +267,8 @@ func (d *Details) check() error {
 			return fmt.Errorf("%w: a supplier lot needs its supplier (FSMA 204 traceability lot code source)", ErrInvalid)
 		}
 	}
-	if d.Quantity < 0 {
-		return fmt.Errorf("%w: quantity %v is negative", ErrInvalid, d.Quantity)
+	if d.Quantity < 0 || d.Quantity > maxQuantity || math.IsNaN(d.Quantity) {
+		return fmt.Errorf("%w: quantity %v: give a number from 0 to %g", ErrInvalid, d.Quantity, float64(maxQuantity))
 	}
 	if d.Quantity > 0 && d.Unit == "" {
 		return fmt.Errorf("%w: quantity %v needs a unit (e.g. EA, KGM, CS)", ErrInvalid, d.Quantity)

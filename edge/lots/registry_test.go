@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -202,6 +203,9 @@ func TestIssueValidation(t *testing.T) {
 		{IssueRequest{Details: Details{Product: "P", GTIN: "123"}}, "3 digits"},
 		{IssueRequest{Details: Details{Product: "P", SupplierLot: "L1"}}, "needs its supplier"},
 		{IssueRequest{Details: Details{Product: "P", Quantity: 3}}, "needs a unit"},
+		{IssueRequest{Details: Details{Product: "P", Quantity: math.NaN(), Unit: "EA"}}, "quantity NaN: give a number from 0 to 1e+09"},
+		{IssueRequest{Details: Details{Product: "P", Quantity: math.Inf(1), Unit: "EA"}}, "quantity +Inf"},
+		{IssueRequest{Details: Details{Product: "P", Quantity: 2e9, Unit: "EA"}}, "quantity 2e+09"},
 		{IssueRequest{Format: "site", Details: Details{Product: "P"}}, "{SITE}"},
 		{IssueRequest{Format: "nope", Details: Details{Product: "P"}}, "no format \"nope\""},
 		{IssueRequest{Details: Details{Product: "P\n"}}, "control character"},

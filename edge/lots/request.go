@@ -2,6 +2,7 @@ package lots
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -65,8 +66,8 @@ func (r Request) Details() (Details, error) {
 		}
 		*f.dst = t
 	}
-	if d.Quantity < 0 {
-		return d, fmt.Errorf("%w: quantity %v: give a positive number", ErrInvalid, d.Quantity)
+	if d.Quantity < 0 || d.Quantity > maxQuantity || math.IsNaN(d.Quantity) {
+		return d, fmt.Errorf("%w: quantity %v: give a number from 0 to %g", ErrInvalid, d.Quantity, float64(maxQuantity))
 	}
 	return d, nil
 }
