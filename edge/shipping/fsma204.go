@@ -292,14 +292,24 @@ func (x *fsmaExport) fillLot(r *FSMARow) {
 	r.GTIN = cmp.Or(r.GTIN, l.GTIN)
 }
 
-// WriteFSMACSV writes the rows as CSV (RFC 4180) with a heading row.
+// WriteFSMACSV writes the rows as CSV (RFC 4180) with a heading row. A text
+// cell that a spreadsheet would take for a formula (it starts with =, +, -,
+// @, a tab or a carriage return: a customer or product name typed that way)
+// is written with a leading apostrophe, so opening the file runs nothing.
 func WriteFSMACSV(w io.Writer, rows []FSMARow) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(FSMAColumns); err != nil {
 		return err
 	}
+	qty := slices.Index(FSMAColumns, "Quantity")
 	for i := range rows {
-		if err := cw.Write(rows[i].cells()); err != nil {
+		cells := rows[i].cells()
+		for j, c := range cells {
+			if j != qty && c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				cells[j] = "'" + c
+			}
+		}
+		if err := cw.Write(cells); err != nil {
 			return err
 		}
 	}

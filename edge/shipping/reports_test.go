@@ -380,3 +380,22 @@ func TestReturnsDoor(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestFSMACSVDefusesFormulas(t *testing.T) {
+	rows := []FSMARow{{CTE: CTEShipping, Date: "2026-03-03", Time: time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC), TLC: "LOT-A",
+		Product: "=HYPERLINK(\"http://x\")", Recipient: "+Acme", ShipTo: "@SUM(A1)", RefNumber: "-1", Quantity: 2, Unit: "EA"}}
+	var buf bytes.Buffer
+	if err := WriteFSMACSV(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for col, want := range map[string]string{"Product Description": "'=HYPERLINK(\"http://x\")", "Immediate Subsequent Recipient": "'+Acme",
+		"Ship-To Location": "'@SUM(A1)", "Reference Document Number": "'-1", "Traceability Lot Code": "LOT-A", "Quantity": "2"} {
+		if got := recs[1][slices.Index(FSMAColumns, col)]; got != want {
+			t.Errorf("%s = %q, want %q", col, got, want)
+		}
+	}
+}
