@@ -41,7 +41,7 @@ func TestConsoleBoardLights(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("GET /doors/DOOR1: %d", code)
 	}
-	if !strings.Contains(page, `data-rule="pass" data-lit="true"`) || !strings.Contains(page, "GPO 1</strong> ON — pass") || !strings.Contains(page, " s left</span>") {
+	if !strings.Contains(page, `data-rule="pass" data-lit="true"`) || !strings.Contains(page, "GPO 1</strong> <strong>ON</strong> — pass") || !strings.Contains(page, " s left</span>") {
 		// The rule may have gone out already on a slow machine: it is lit 2 s.
 		if !strings.Contains(page, "GPO 1</strong> off — pass") {
 			t.Fatalf("door page lacks the lit pass rule:\n%s", page)
