@@ -21,6 +21,7 @@ import (
 	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/edge/gateway"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/rfid/portal"
@@ -90,7 +91,13 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		Printers: []printers.Config{{ID: "P1", Profile: "zebra-zt411r-203", Transport: config.TransportSim}},
 		Readers:  []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: readerLn.Addr().String(), KeepAlive: 2 * time.Second}},
 		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1",
-			AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}, PresenceTimeout: time.Second}, Printer: "P1"}},
+			AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}, PresenceTimeout: time.Second}, Printer: "P1",
+			// A light stack on the reader's outputs: red for a carton of a
+			// held lot, green for a pass that matched.
+			Signals: []signals.Rule{
+				{On: signals.EventHoldAlert, GPO: signals.Ports{2}, For: 10 * time.Second},
+				{On: signals.EventPassMatched, GPO: signals.Ports{1}, For: 5 * time.Second},
+			}}},
 		Labels: config.Labels{PreviewDir: filepath.Join(*out, "labels")},
 	}, env.getenv)
 	if err != nil {
@@ -113,7 +120,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}()
 	api := "http://" + g.API().Addr()
-	say("dockgate demo: gateway %s/%s up: MQTT %s, HTTP API %s, printer P1 (simulated %s), LLRP portal R1 at DOOR1 (simulated)",
+	say("dockgate demo: gateway %s/%s up: MQTT %s, HTTP API %s, printer P1 (simulated %s), LLRP portal R1 at DOOR1 (simulated) with a light stack on its outputs (GPO 1 green, GPO 2 red)",
 		cfg.Site, cfg.Gateway, g.MQTTURL, api, cfg.Printers[0].Profile)
 
 	sub, err := newDemoSubscriber(g.MQTTURL, cfg.MQTT.TopicPrefix, env.stdout)
@@ -164,11 +171,25 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	say("moving %d cartons through DOOR1 …", total)
-	go readersim.New(sc).Serve(ctx, readerLn)
+	portalSim := readersim.New(sc)
+	go portalSim.Serve(ctx, readerLn)
 	if err := waitFor(ctx, 60*time.Second, func() bool { return sub.count("receipt.complete") >= len(receipts) }); err != nil {
 		return fmt.Errorf("portal: %d of %d receipts confirmed: %w", sub.count("receipt.complete"), len(receipts), err)
 	}
 	say("every carton seen at DOOR1: %d receipts complete", len(receipts))
+	greens := func() int {
+		n := 0
+		for _, w := range portalSim.GPOWrites() {
+			if w.Port == 1 && w.High {
+				n++
+			}
+		}
+		return n
+	}
+	if err := waitFor(ctx, 10*time.Second, func() bool { return greens() > 0 }); err != nil {
+		return fmt.Errorf("light stack: the green (GPO 1) of DOOR1 was not lit after its passes: %w", err)
+	}
+	say("DOOR1's light stack: green (GPO 1) lit %d times by matched passes", greens())
 
 	var trace receiving.LotTrace
 	if err := httpJSON(ctx, "GET", api+"/trace/lot/"+receipts[0].Lot, nil, &trace); err != nil {

@@ -15,7 +15,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"lot 2505-LWX-WLD01-001", "lot 2505-LWX-WLD01-002", "printed 20 labels in 20 formats",
-		"2 receipts complete", "events/receipt.complete", "trace of lot 2505-LWX-WLD01-001 (10 cartons"} {
+		"2 receipts complete", "green (GPO 1) lit", "events/receipt.complete", "trace of lot 2505-LWX-WLD01-001 (10 cartons"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/dockgate/dockgate/edge/mqttpub"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/edge/store"
 	"github.com/dockgate/dockgate/encoder/label"
 	"github.com/dockgate/dockgate/printers"
@@ -55,6 +57,19 @@ type Reader struct {
 	Known, Connected bool
 	Why              string
 	AntennasDown     []uint16
+	// GPI are the general purpose inputs the reader reported since it
+	// connected, by port.
+	GPI []GPI
+}
+
+// GPI is a general purpose input of a reader as it last reported it.
+type GPI struct {
+	Port uint16
+	High bool
+	// Name says what is wired to it, when the configuration tells (the
+	// reader's read trigger); "" otherwise.
+	Name string
+	Time time.Time
 }
 
 // Health is what /healthz says.
@@ -80,7 +95,10 @@ type Options struct {
 	Doors     []Door
 	Printers  func() []Printer
 	Readers   func() []Reader
-	Health    func() Health
+	// Lights are a door's signal rules and which are lit (nil without
+	// door signals: the board shows no light stack).
+	Lights func(door string) []signals.Light
+	Health func() Health
 	// Templates are the label templates a person may preview (and print).
 	Templates func() []*label.Template
 	// Preview renders a template with values for a printer's profile as a
@@ -345,7 +363,19 @@ var funcs = template.FuncMap{
 		return t.Local().Format("15:04:05")
 	},
 	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	// ports are a rule's output ports: "2", "2 + 3".
+	"ports": func(ps signals.Ports) string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = strconv.Itoa(int(p))
+		}
+		return strings.Join(out, " + ")
+	},
+	// secondsLeft is the whole seconds from at to until, rounded up.
+	"secondsLeft": func(until, at time.Time) int {
+		return int(max(0, until.Sub(at)+time.Second-1) / time.Second)
+	},
+	"add": func(a, b int) int { return a + b },
 	"pct": func(n, of int) int {
 		if of <= 0 {
 			return 0

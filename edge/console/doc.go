@@ -9,6 +9,7 @@
 //	GET  /doors/{id}                the door board: the receipt in progress, the
 //	                                last passes, alerts in a red banner until
 //	                                acknowledged, the door's printer and reader
+//	                                (with its inputs) and its light stack
 //	GET  /receive                   receive form (a keyboard-wedge scan field)
 //	GET  /lots, /lots/{code}        lot search, a lot with its trace and its
 //	                                hold, release and recall (for a browser:
@@ -25,7 +26,10 @@
 // that changed once, and hands the bytes to every client watching it.
 // Publishing never blocks the outbox's writer, and a client whose buffer
 // is full is dropped (its browser reconnects and gets a fresh board):
-// a slow tablet never slows receiving.
+// a slow tablet never slows receiving. Changes that are no outbox events
+// are marked on the Hub: a reader's connection, antennas and inputs
+// (ReaderChanged) and a door's lights (DoorChanged, fed by the signals
+// engine's OnChange); Run renders their boards the same way.
 //
 // The console authenticates as the API does: on a loopback listener
 // everyone is let in; elsewhere a request needs the API's bearer token or

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,19 +15,71 @@ import (
 )
 
 // Hub takes the events the outbox queues (outbox.Options.OnQueued) to the
-// console. Publish never blocks: when the console falls behind by more
-// than hubBuffer batches, batches are dropped, counted, and every page is
-// told to refresh.
+// console, and the changes that are no events: a reader's connection,
+// antennas and inputs (ReaderChanged), a door's lights (DoorChanged).
+// Neither ever blocks: when the console falls behind by more than
+// hubBuffer batches, batches are dropped, counted, and every page is told
+// to refresh; changes are marked, and a change marked again before the
+// console took it is one change.
 type Hub struct {
 	in      chan []outbox.Event
 	dropped atomic.Uint64
+
+	mu      sync.Mutex
+	doors   map[string]bool // marked by DoorChanged
+	readers map[string]bool // marked by ReaderChanged
+	poke    chan struct{}   // a mark is waiting
 }
 
 // hubBuffer is how many batches (commits) the hub holds for Run.
 const hubBuffer = 1024
 
 // NewHub makes a hub.
-func NewHub() *Hub { return &Hub{in: make(chan []outbox.Event, hubBuffer)} }
+func NewHub() *Hub {
+	return &Hub{in: make(chan []outbox.Event, hubBuffer), doors: map[string]bool{}, readers: map[string]bool{}, poke: make(chan struct{}, 1)}
+}
+
+// DoorChanged tells the console that a door's board changed with no event
+// of the outbox (its lights: signals.Config.OnChange). It never waits.
+func (h *Hub) DoorChanged(door string) {
+	h.mu.Lock()
+	h.doors[door] = true
+	h.mu.Unlock()
+	h.wake()
+}
+
+// ReaderChanged tells the console that a reader's state changed: it
+// connected or disconnected, an antenna or a general purpose input
+// changed (readers.Handlers.OnEvent). The boards of the reader's doors,
+// the door list and the health page are rendered again. It never waits.
+func (h *Hub) ReaderChanged(reader string) {
+	h.mu.Lock()
+	h.readers[reader] = true
+	h.mu.Unlock()
+	h.wake()
+}
+
+func (h *Hub) wake() {
+	select {
+	case h.poke <- struct{}{}:
+	default: // a wake-up is pending: Run takes every mark
+	}
+}
+
+// marked returns and forgets the doors and readers marked changed.
+func (h *Hub) marked() (doors, readers []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for d := range h.doors {
+		doors = append(doors, d)
+	}
+	for r := range h.readers {
+		readers = append(readers, r)
+	}
+	clear(h.doors)
+	clear(h.readers)
+	return doors, readers
+}
 
 // Publish hands a commit's events to the console without waiting.
 func (h *Hub) Publish(evs []outbox.Event) {
@@ -90,6 +143,7 @@ func (c *Console) Run(ctx context.Context) error {
 			return nil
 		case evs := <-c.hub.in:
 			c.take(evs, dirty)
+		case <-c.hub.poke:
 		}
 		// Take what else is queued: one render serves a burst.
 	drain:
@@ -101,6 +155,7 @@ func (c *Console) Run(ctx context.Context) error {
 				break drain
 			}
 		}
+		c.takeMarked(dirty)
 		if c.hub.dropped.Swap(0) > 0 {
 			for _, d := range c.o.Doors {
 				dirty[doorTopic(d.ID)] = true
@@ -170,6 +225,24 @@ func (c *Console) take(evs []outbox.Event, dirty map[string]bool) {
 		case strings.HasPrefix(typ, "alarm."), typ == "store.recovered":
 			dirty[topicHealth], dirty[topicDoors] = true, true
 		}
+	}
+}
+
+// takeMarked notes the doors and readers the hub was told changed.
+func (c *Console) takeMarked(dirty map[string]bool) {
+	doors, readers := c.hub.marked()
+	for _, d := range doors {
+		if c.hasDoor(d) {
+			dirty[doorTopic(d)] = true
+		}
+	}
+	for _, r := range readers {
+		for _, d := range c.o.Doors {
+			if d.Reader == r {
+				dirty[doorTopic(d.ID)] = true
+			}
+		}
+		dirty[topicDoors], dirty[topicHealth] = true, true
 	}
 }
 

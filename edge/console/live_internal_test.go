@@ -1,6 +1,7 @@
 package console
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -55,5 +56,38 @@ func TestHubNeverBlocks(t *testing.T) {
 	}
 	if h.Dropped() != 10 {
 		t.Fatalf("dropped %d, want 10", h.Dropped())
+	}
+}
+
+// Marking a door or a reader changed never blocks, and marks made before
+// the console takes them are one change each; a reader's change marks its
+// doors, the door list and the health page.
+func TestHubMarksCoalesce(t *testing.T) {
+	h := NewHub()
+	done := make(chan struct{})
+	go func() {
+		for range 10 * hubBuffer {
+			h.DoorChanged("D2")
+			h.ReaderChanged("R1")
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a mark blocked")
+	}
+	c := &Console{hub: h, o: Options{Doors: []Door{{ID: "D1", Reader: "R1"}, {ID: "D2", Reader: "R2"}, {ID: "D3", Reader: "R1"}}}}
+	dirty := map[string]bool{}
+	c.takeMarked(dirty)
+	want := map[string]bool{"door/D1": true, "door/D2": true, "door/D3": true, topicDoors: true, topicHealth: true}
+	if !maps.Equal(dirty, want) {
+		t.Fatalf("dirty %v, want %v", dirty, want)
+	}
+	clear(dirty)
+	h.DoorChanged("NOPE") // not a door of the console: nothing to render
+	c.takeMarked(dirty)
+	if len(dirty) != 0 {
+		t.Fatalf("dirty after an unknown door %v, want nothing", dirty)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dockgate/dockgate/edge/lots"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
+	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/encoder/gs1"
 	"github.com/dockgate/dockgate/encoder/label"
 	"github.com/dockgate/dockgate/printers/spool"
@@ -81,7 +82,10 @@ type boardData struct {
 	Alerts  []Alert
 	Printer *Printer
 	Reader  *Reader
-	At      time.Time
+	// Lights are the door's signal rules, lit or not (none without
+	// signals).
+	Lights []signals.Light
+	At     time.Time
 }
 
 // boardsShown is how many receipts a board looks at.
@@ -126,6 +130,9 @@ func (c *Console) board(id string) (*boardData, error) {
 				b.Reader = &r
 			}
 		}
+	}
+	if c.o.Lights != nil {
+		b.Lights = c.o.Lights(id)
 	}
 	return b, nil
 }

@@ -36,14 +36,16 @@ type rig struct {
 	ctx    context.Context
 }
 
-func newRig(t testing.TB) *rig {
+// newRig starts the gateway; each change is made to its configuration
+// before it is completed.
+func newRig(t testing.TB, changes ...func(*config.Config)) *rig {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	cfg, err := config.Complete(&config.Config{
+	raw := &config.Config{
 		Site: "test", Gateway: "gw", DataDir: t.TempDir(),
 		Broker:   config.Broker{Listen: "127.0.0.1:0"},
 		HTTP:     config.HTTP{Listen: "127.0.0.1:0"},
@@ -51,7 +53,11 @@ func newRig(t testing.TB) *rig {
 		Readers:  []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: ln.Addr().String(), KeepAlive: time.Second}},
 		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1",
 			AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}, PresenceTimeout: 500 * time.Millisecond}, Printer: "P1"}},
-	}, nil)
+	}
+	for _, change := range changes {
+		change(raw)
+	}
+	cfg, err := config.Complete(raw, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

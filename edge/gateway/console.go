@@ -11,10 +11,12 @@ import (
 
 	"github.com/dockgate/dockgate/edge/console"
 	"github.com/dockgate/dockgate/edge/lots"
+	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/encoder/label"
 	"github.com/dockgate/dockgate/encoder/raster"
 	"github.com/dockgate/dockgate/printers"
 	"github.com/dockgate/dockgate/printers/spool"
+	"github.com/dockgate/dockgate/rfid/readers"
 )
 
 // openConsole mounts the dock console (edge/console) beside the API, on
@@ -29,7 +31,7 @@ func (g *Gateway) openConsole() error {
 	c, err := console.New(console.Options{
 		Token: g.api.Token(), Site: g.cfg.Site, Gateway: g.cfg.Gateway, Version: g.info.Version,
 		Store: g.store, Stage: g.ob.Stage, Receiving: g.recv, Lots: g.lots, Spool: p.spool, Doors: doors,
-		Printers: g.consolePrinters, Readers: g.consoleReaders, Health: g.consoleHealth,
+		Printers: g.consolePrinters, Readers: g.consoleReaders, Health: g.consoleHealth, Lights: g.consoleLights,
 		Templates: p.templates, Preview: p.previewPNG,
 		// The label audit trail records the console's operator and reason.
 		Reprint: func(_ context.Context, job, reason, by string) error {
@@ -75,10 +77,28 @@ func (g *Gateway) consoleReaders() []console.Reader {
 	for _, rc := range g.cfg.Readers {
 		_, known := g.readerStatus[rc.ID]
 		why, down := g.readerDown[rc.ID]
-		out = append(out, console.Reader{ID: rc.ID, Type: rc.Type, Address: rc.Address, Known: known, Connected: known && !down,
-			Why: why, AntennasDown: slices.Sorted(maps.Keys(g.antennasDown[rc.ID]))})
+		cr := console.Reader{ID: rc.ID, Type: rc.Type, Address: rc.Address, Known: known, Connected: known && !down,
+			Why: why, AntennasDown: slices.Sorted(maps.Keys(g.antennasDown[rc.ID]))}
+		for _, port := range slices.Sorted(maps.Keys(g.readerGPI[rc.ID])) {
+			in := g.readerGPI[rc.ID][port]
+			gpi := console.GPI{Port: port, High: in.high, Time: in.at}
+			if t := rc.Trigger; (t.Start == readers.TriggerGPI || t.Stop == readers.TriggerGPI) && t.Port == port {
+				gpi.Name = "read trigger"
+			}
+			cr.GPI = append(cr.GPI, gpi)
+		}
+		out = append(out, cr)
 	}
 	return out
+}
+
+// consoleLights are a door's signal rules and which are lit (nil without
+// door signals).
+func (g *Gateway) consoleLights(door string) []signals.Light {
+	if g.signals == nil {
+		return nil
+	}
+	return g.signals.Lights(door)
 }
 
 func (g *Gateway) consoleHealth() console.Health {

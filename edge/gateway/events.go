@@ -377,6 +377,12 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 			why = ev.Err.Error()
 		}
 		g.readerDown[ev.Reader] = why
+		delete(g.readerGPI, ev.Reader) // unknown until reported again
+	case rfid.EventGPI:
+		if g.readerGPI[ev.Reader] == nil {
+			g.readerGPI[ev.Reader] = map[uint16]gpiSeen{}
+		}
+		g.readerGPI[ev.Reader][ev.Port] = gpiSeen{high: ev.High, at: ev.Time}
 	case rfid.EventAntennaDisconnected:
 		if g.antennasDown[ev.Reader] == nil {
 			g.antennasDown[ev.Reader] = map[uint16]bool{}
@@ -388,6 +394,9 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 	g.readerMu.Unlock()
 	if g.signals != nil {
 		g.signals.ReaderEvent(ev)
+	}
+	if g.hub != nil && readerShown(ev.Kind) {
+		g.hub.ReaderChanged(ev.Reader)
 	}
 	if err := g.pub.SetDeviceStatus("reader", ev.Reader, st); err != nil {
 		g.log.Warn("reader status not published", "reader", ev.Reader, "err", err)

@@ -109,6 +109,9 @@ type Gateway struct {
 	// not connected (why), antennas reported disconnected.
 	readerDown   map[string]string
 	antennasDown map[string]map[uint16]bool
+	// readerGPI are the inputs each reader reported since it connected,
+	// for the console.
+	readerGPI map[string]map[uint16]gpiSeen
 
 	// Portal events: arrivals (telemetry) queue in portalQ and are dropped,
 	// counted, when it is full; passes and alerts are never dropped and
@@ -164,7 +167,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 		o.Now = time.Now
 	}
 	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
-		readerDown: map[string]string{}, antennasDown: map[string]map[uint16]bool{},
+		readerDown: map[string]string{}, antennasDown: map[string]map[uint16]bool{}, readerGPI: map[string]map[uint16]gpiSeen{},
 		portalQ: make(chan portal.Event, 4096), portalKick: make(chan struct{}, 1), m: newMetrics()}
 	defer func() {
 		if err != nil {

@@ -41,3 +41,20 @@ func (g *Gateway) emitGPI(ev rfid.ReaderEvent) {
 		g.log.Warn("reader GPI event not queued", "reader", ev.Reader, "gpi", ev.Port, "err", err)
 	}
 }
+
+// gpiSeen is a reader's input as it last reported it.
+type gpiSeen struct {
+	high bool
+	at   time.Time
+}
+
+// readerShown reports whether a reader event changes what the console
+// shows of the reader (its connection, antennas and inputs).
+func readerShown(k rfid.EventKind) bool {
+	switch k {
+	case rfid.EventConnected, rfid.EventDisconnected, rfid.EventConnectFailed,
+		rfid.EventAntennaConnected, rfid.EventAntennaDisconnected, rfid.EventGPI:
+		return true
+	}
+	return false
+}

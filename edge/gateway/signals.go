@@ -15,6 +15,7 @@ import (
 // sets the outputs of the doors' readers, which it gets here.
 //
 //	outbox ─OnQueued─▶ signals engine ─▶ one writer per reader ─SetGPO─▶ reader
+//	                         └─OnChange─▶ console hub (the door boards' light stacks)
 //
 // It stops before the readers: the outputs are set low through them.
 
@@ -31,9 +32,13 @@ func (g *Gateway) openSignals() error {
 	if len(doors) == 0 {
 		return nil
 	}
+	var onChange func(string)
+	if g.hub != nil {
+		onChange = g.hub.DoorChanged // the door boards show the lights
+	}
 	var err error
 	g.signals, err = signals.New(signals.Config{Doors: doors, Logger: g.log.With("component", "signals"), OnWrite: g.m.signalWrite,
-		Clock: signalClock{g.now}, StaleAfter: signals.DefaultStaleAfter + lag})
+		OnChange: onChange, Clock: signalClock{g.now}, StaleAfter: signals.DefaultStaleAfter + lag})
 	return err
 }
 

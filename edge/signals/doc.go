@@ -39,6 +39,10 @@
 // Warnings while it lasts, and tried again while the reader is connected: a second later, then twice as long
 // after each failure in a row, up to 30 seconds.
 //
+// Lights says which of a door's rules are lit and until when, for a screen
+// (the dock console's door board); Config.OnChange tells when a rule of a
+// door is lit, lit again or put out (not at each blinking phase).
+//
 // The rules are configured on the gateway's doors (edge/config's Door has a
 // Signals field of this package's Rule): the portal engine (rfid/portal)
 // knows nothing of them, and this package nothing of the configuration.

@@ -70,6 +70,12 @@ type Config struct {
 	// OnWrite, when set, is told of every output write, for each door
 	// with a rule on the port: err is nil when the reader took it.
 	OnWrite func(door string, port uint16, err error)
+	// OnChange, when set, is told that a door's rules changed: one lit,
+	// lit again (its time starts over) or put out. It is called without
+	// the engine's lock held, from the goroutine that made the change, and
+	// must not wait (a screen marks the door to render it again; see
+	// Lights). A blinking rule's phases are not changes.
+	OnChange func(door string)
 	// StaleAfter is DefaultStaleAfter when zero. A pass's events carry the
 	// time of its last read, heard a presence timeout later at least:
 	// give the doors' longest presence timeout on top.
@@ -79,10 +85,11 @@ type Config struct {
 // Engine decides which outputs of each reader are lit from the events the
 // gateway queues, and keeps the readers set to that.
 type Engine struct {
-	clock   Clock
-	log     *slog.Logger
-	onWrite func(string, uint16, error)
-	stale   time.Duration
+	clock    Clock
+	log      *slog.Logger
+	onWrite  func(string, uint16, error)
+	onChange func(string)
+	stale    time.Duration
 
 	mu sync.Mutex
 	// doors and outputs are made by New and not changed after: their
@@ -137,7 +144,7 @@ type output struct {
 // New builds an engine for doors. Each door's reader gets its outputs from
 // Attach.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{clock: cfg.Clock, log: cfg.Logger, onWrite: cfg.OnWrite, stale: cfg.StaleAfter,
+	e := &Engine{clock: cfg.Clock, log: cfg.Logger, onWrite: cfg.OnWrite, onChange: cfg.OnChange, stale: cfg.StaleAfter,
 		doors: map[string]*door{}, outputs: map[string]*output{}}
 	if e.clock == nil {
 		e.clock = systemClock{}
@@ -236,25 +243,33 @@ func (e *Engine) handle(ev *outbox.Event) {
 	if err := json.Unmarshal(ev.Body, &b); err != nil {
 		return // not an event of the gateway's own making
 	}
+	if e.light(ev, &b) {
+		e.changed(b.Door)
+	}
+}
+
+// light lights the rules of the door of ev on it, and reports whether any
+// rule was lit.
+func (e *Engine) light(ev *outbox.Event, b *eventBody) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	d := e.doors[b.Door]
 	if d == nil {
-		return
+		return false
 	}
 	if e.clock.Now().Sub(ev.Time) > e.stale {
-		return
+		return false
 	}
 	switch ev.Type {
 	case EventHoldAlert:
 		d.alerted = mark(d.alerted, b.PassStart)
-		e.trigger(d, EventHoldAlert)
+		return e.trigger(d, EventHoldAlert)
 	case EventUnexpected, EventMismatch:
 		d.marred = mark(d.marred, ev.Time)
-		e.trigger(d, ev.Type)
+		return e.trigger(d, ev.Type)
 	case "portal.pass":
 		if b.Parts > 1 && b.Part != b.Parts {
-			return // the pass is told once its last part is in
+			return false // the pass is told once its last part is in
 		}
 		matched := true
 		if i := slices.IndexFunc(d.alerted, b.Start.Equal); i >= 0 {
@@ -263,12 +278,20 @@ func (e *Engine) handle(ev *outbox.Event) {
 		if i := slices.IndexFunc(d.marred, ev.Time.Equal); i >= 0 {
 			d.marred, matched = slices.Delete(d.marred, i, i+1), false
 		}
-		e.trigger(d, EventPass)
+		lit := e.trigger(d, EventPass)
 		if matched {
-			e.trigger(d, EventPassMatched)
+			lit = e.trigger(d, EventPassMatched) || lit
 		}
+		return lit
 	default:
-		e.trigger(d, ev.Type)
+		return e.trigger(d, ev.Type)
+	}
+}
+
+// changed tells Config.OnChange that door's rules changed (e.mu not held).
+func (e *Engine) changed(door string) {
+	if e.onChange != nil {
+		e.onChange(door)
 	}
 }
 
@@ -280,12 +303,13 @@ func mark(ts []time.Time, t time.Time) []time.Time {
 	return append(ts, t)
 }
 
-// trigger lights d's rules on event (e.mu held). An alert's rule puts out
-// the door's other rules; they are not lit while it is.
-func (e *Engine) trigger(d *door, event string) {
+// trigger lights d's rules on event (e.mu held) and reports whether one
+// was. An alert's rule puts out the door's other rules; they are not lit
+// while it is.
+func (e *Engine) trigger(d *door, event string) bool {
 	alert := IsAlert(event)
 	if !alert && d.alertLit() {
-		return
+		return false
 	}
 	now := e.clock.Now()
 	lit := false
@@ -309,7 +333,7 @@ func (e *Engine) trigger(d *door, event string) {
 		r.stop = e.clock.AfterFunc(r.For, func() { e.expire(d, r, gen) })
 	}
 	if !lit {
-		return
+		return false
 	}
 	if alert {
 		for _, r := range d.rules {
@@ -319,6 +343,7 @@ func (e *Engine) trigger(d *door, event string) {
 		}
 	}
 	e.kick(d.out)
+	return true
 }
 
 // blinkLater turns a blinking rule's phase after half its period, and
@@ -339,12 +364,14 @@ func (e *Engine) blinkLater(d *door, r *rule, blinks int) {
 // expire puts out a rule whose time is up.
 func (e *Engine) expire(d *door, r *rule, gen int) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if r.gen != gen {
+		e.mu.Unlock()
 		return // lit again since
 	}
 	e.putOut(r)
 	e.kick(d.out)
+	e.mu.Unlock()
+	e.changed(d.id)
 }
 
 // putOut turns r off (e.mu held).
@@ -417,6 +444,36 @@ func (e *Engine) Lit(reader string) []uint16 {
 		}
 	}
 	return lit
+}
+
+// Light is one of a door's rules as a screen shows it: the rule (with its
+// defaults) and whether it is lit, until when.
+type Light struct {
+	Rule
+	// Lit: the rule's event happened less than For ago (a blinking rule
+	// is lit in both its phases); its ports are high, or blinking, until
+	// Until. An alert's rule puts the door's other rules out.
+	Lit   bool
+	Until time.Time
+	// Alert: the rule is on an alert (IsAlert), which wins over the
+	// others.
+	Alert bool
+}
+
+// Lights returns door's rules in their configured order, each with whether
+// it is lit now; nil for a door without rules.
+func (e *Engine) Lights(door string) []Light {
+	d := e.doors[door]
+	if d == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Light, 0, len(d.rules))
+	for _, r := range d.rules {
+		out = append(out, Light{Rule: r.Rule, Lit: !r.until.IsZero(), Until: r.until, Alert: IsAlert(r.On)})
+	}
+	return out
 }
 
 // ReaderEvent follows a reader's connection (readers.Handlers.OnEvent):
@@ -502,8 +559,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	// Every output low, whatever it was last set to.
 	e.mu.Lock()
 	e.stopping = true
+	var wereLit []string
 	for _, d := range e.doors {
 		for _, r := range d.rules {
+			if !r.until.IsZero() && !slices.Contains(wereLit, d.id) {
+				wereLit = append(wereLit, d.id)
+			}
 			e.putOut(r)
 		}
 	}
@@ -511,6 +572,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		clear(o.applied)
 	}
 	e.mu.Unlock()
+	for _, d := range wereLit {
+		e.changed(d)
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	for _, o := range outs {

@@ -389,3 +389,62 @@ func FuzzQueued(f *testing.F) {
 		}
 	})
 }
+
+func TestLightsAndOnChange(t *testing.T) {
+	clock := newFakeClock()
+	var mu sync.Mutex
+	var changes []string
+	eng, err := New(Config{Doors: []Door{lightStack(), {ID: "D2", Reader: "R1", Rules: []Rule{{On: EventPass, GPO: Ports{4}}}}},
+		Clock: clock, OnChange: func(door string) {
+			mu.Lock()
+			defer mu.Unlock()
+			changes = append(changes, door)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := func(want ...string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(changes, want) {
+			t.Fatalf("changes %q, want %q", changes, want)
+		}
+		changes = nil
+	}
+	queue := func(typ string, body string) {
+		eng.Queued([]outbox.Event{{Type: typ, Time: clock.Now(), Body: []byte(body)}})
+	}
+	if got := eng.Lights("D3"); got != nil {
+		t.Errorf("lights of a door without rules: %v", got)
+	}
+	ls := eng.Lights("D1")
+	if len(ls) != 4 || ls[0].On != EventHoldAlert || !ls[0].Alert || ls[1].Alert || ls[0].Lit || ls[2].Pattern != PatternBlink {
+		t.Fatalf("lights before any event: %+v", ls)
+	}
+	queue(EventHoldAlert, `{"door":"D1","pass_start":"2026-12-05T07:59:58Z"}`)
+	took("D1")
+	ls = eng.Lights("D1")
+	if !ls[0].Lit || !ls[0].Until.Equal(clock.Now().Add(10*time.Second)) || ls[1].Lit {
+		t.Fatalf("lights after a hold alert: %+v", ls)
+	}
+	// An event no rule of the door is on changes nothing.
+	queue(EventShipped, `{"door":"D1"}`)
+	took()
+	clock.Advance(10 * time.Second)
+	took("D1")
+	if ls = eng.Lights("D1"); ls[0].Lit {
+		t.Fatalf("lights after the hold alert's time: %+v", ls)
+	}
+	queue("portal.pass", `{"door":"D2","start":"2026-12-05T07:59:58Z"}`)
+	took("D2")
+	clock.Advance(5 * time.Second)
+	took("D2")
+	// Blinking phases are not changes; lighting and putting out are.
+	queue(EventUnexpected, `{"door":"D1"}`)
+	took("D1")
+	clock.Advance(4 * time.Second)
+	took()
+	clock.Advance(time.Second)
+	took("D1")
+}

@@ -78,6 +78,7 @@
       if (focused && focused.name === "by") return;
       board.innerHTML = e.data;
       fillNames(board);
+      startCountdowns(board);
       if (window.htmx) htmx.process(board);
       var after = alertIDs(board);
       if (after.some(function (id) { return before.indexOf(id) < 0; })) beep();
@@ -89,6 +90,21 @@
       htmx.ajax("GET", location.pathname + location.search, { target: "#live", select: "#live", swap: "outerHTML" });
     });
   }
+  // A lit light's time left counts down between the board's updates (the
+  // board is sent again when the light goes out).
+  function startCountdowns(root) {
+    var now = Date.now();
+    root.querySelectorAll(".left[data-left]").forEach(function (el) {
+      el.dataset.end = String(now + Number(el.dataset.left) * 1000);
+    });
+  }
+  startCountdowns(document);
+  setInterval(function () {
+    var now = Date.now();
+    document.querySelectorAll(".left[data-end]").forEach(function (el) {
+      el.textContent = Math.max(0, Math.ceil((Number(el.dataset.end) - now) / 1000)) + " s left";
+    });
+  }, 1000);
   function alertIDs(root) {
     return Array.prototype.map.call(root.querySelectorAll(".alert-banner"), function (el) { return el.dataset.alert; });
   }
