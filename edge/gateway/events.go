@@ -300,12 +300,12 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 }
 
 // arrivalLinger is how long the pipeline waits, after an arrival, for more
-// to append with it: the tags of a pallet arrive within tens of ms (the
-// readers' reports come every 10 ms, llrp.DefaultReadInterval), and each
-// commit is a sync. It adds at most this to the arrivals' latency; they are
+// to append with it: the tags of a pallet arrive within tens of ms, and
+// each commit is a sync. It spans one more of the readers' reads (every 20
+// ms, llrp.DefaultReadInterval). It adds at most this to the arrivals' latency; they are
 // telemetry, which a crash may lose while they wait (as it may in the
 // pipeline's queue).
-const arrivalLinger = 20 * time.Millisecond
+const arrivalLinger = 25 * time.Millisecond
 
 // maxArrivalBatch bounds the arrivals appended together.
 const maxArrivalBatch = 512
