@@ -51,7 +51,8 @@ import (
 //     (after soakWarmUp), from /proc/PID/stat utime+stime every 5 s, and
 //     its read and write system calls (/proc/PID/io syscr+syscw) per
 //     second: much of its CPU is the kernel's, reading sockets, waking it
-//     up and syncing;
+//     up and syncing; and the outbox's commits per second (GET /outbox),
+//     each of them a sync;
 //   - its RSS (/proc/PID/status VmRSS, RssAnon) every 5 s: min, max, last
 //     and the slope after warm-up;
 //   - read-to-event latency: an independent paho subscriber's arrival time
@@ -80,6 +81,9 @@ import (
 // machine) is printed as GOAL MET or GOAL MISSED.
 //
 // 45 s by default; DOCKGATE_SOAK_DURATION=10m for the real soak.
+// DOCKGATE_SOAK_BIN runs a dockgate binary built beforehand (gateway and
+// reader simulators) instead of building this tree's, so that two builds
+// can be measured in turns on the same machine.
 func TestInteropDockSoak(t *testing.T) {
 	duration := 45 * time.Second
 	if v := os.Getenv("DOCKGATE_SOAK_DURATION"); v != "" {
@@ -90,7 +94,10 @@ func TestInteropDockSoak(t *testing.T) {
 		duration = d
 	}
 	brokerURL := startCrashMosquitto(t)
-	bin := buildCrashGateway(t)
+	bin := os.Getenv("DOCKGATE_SOAK_BIN")
+	if bin == "" {
+		bin = buildCrashGateway(t)
+	}
 	dir := t.TempDir()
 
 	// The readers, started first: their scenario clocks run from here.
@@ -175,8 +182,8 @@ soak:
 		soakEnd.Sub(began).Round(time.Second), soakWarmUp)
 	t.Logf("reads: %.0f reads/s taken by the portal over the steady period (%.0f per reader); %d reads sent by the simulators in all, %d taken by the portal (%d weak, %d replayed, %d overflow), %d portal events dropped",
 		report.readsPerSec, report.readsPerSec/float64(len(soakDoors)), simReads, rs.Portal.Reads, rs.Portal.Weak, rs.Portal.Replayed, rs.Portal.Overflow, rs.Dropped)
-	t.Logf("CPU: %.2f %% of one core over the steady period (%.2f %% during warm-up; %.1f CPU-seconds in %.0f s, %.1f per million reads); %.0f read and write system calls/s",
-		report.cpuSteady, report.cpuWarm, report.cpuSeconds, report.steadySeconds, report.cpuSeconds/(report.readsPerSec*report.steadySeconds/1e6), report.syscallsPerSec)
+	t.Logf("CPU: %.2f %% of one core over the steady period (%.2f %% during warm-up; %.1f CPU-seconds in %.0f s, %.1f per million reads); %.0f read and write system calls/s; %.1f outbox commits/s",
+		report.cpuSteady, report.cpuWarm, report.cpuSeconds, report.steadySeconds, report.cpuSeconds/(report.readsPerSec*report.steadySeconds/1e6), report.syscallsPerSec, report.commitsPerSec)
 	t.Logf("RSS over time (MB, every 5 s): %s", report.rssLine)
 	t.Logf("of it anonymous (Go heap, Badger's memtables and caches; the rest is mapped files): %s", report.anonLine)
 	t.Logf("RSS after warm-up: min %.1f MB, max %.1f MB, last %.1f MB (anonymous %.1f MB); first third's peak %.1f MB, last third's median %.1f MB; slope %+.2f MB/min",
@@ -612,6 +619,7 @@ type soakSample struct {
 	rssKB    uint64
 	anonKB   uint64
 	reads    uint64 // taken by the portal
+	commits  uint64 // the outbox's commits (GET /outbox)
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
@@ -661,13 +669,19 @@ func (g *soakGateway) sample(t *testing.T, hc *http.Client, at time.Time) soakSa
 	if err := crashGetJSON(hc, g.base+"/readers", &rs); err == nil {
 		s.reads = rs.Portal.Reads
 	}
+	var ob struct {
+		Commits uint64 `json:"commits"`
+	}
+	if err := crashGetJSON(hc, g.base+"/outbox", &ob); err == nil {
+		s.commits = ob.Commits
+	}
 	return s
 }
 
 // soakFigures are the samples summed up.
 type soakFigures struct {
 	cpuSteady, cpuWarm, cpuSeconds, steadySeconds float64
-	readsPerSec, syscallsPerSec                   float64
+	readsPerSec, syscallsPerSec, commitsPerSec    float64
 	rssMin, rssMax, rssLast, anonLast             float64 // MB, after warm-up
 	rssEarlyMax, rssLateMedian                    float64 // MB: the first third's peak, the last third's median
 	slope                                         float64 // MB/min, after warm-up
@@ -698,6 +712,7 @@ func soakReport(samples []soakSample, steadyFrom time.Time) soakFigures {
 	f.steadySeconds = last.at.Sub(warm.at).Seconds()
 	f.readsPerSec = float64(last.reads-warm.reads) / f.steadySeconds
 	f.syscallsPerSec = float64(last.syscalls-warm.syscalls) / f.steadySeconds
+	f.commitsPerSec = float64(last.commits-warm.commits) / f.steadySeconds
 	steady := samples[w:]
 	f.rssMin, f.rssMax = math.Inf(1), 0
 	var sx, sy, sxx, sxy float64

@@ -265,10 +265,15 @@ func (g *Gateway) portalQueued() int {
 }
 
 // runPortalPipeline matches passes to receipts and publishes portal events,
-// passes and alerts before arrivals.
+// passes and alerts before arrivals. Arrivals are appended to the outbox in
+// groups (gatherArrivals): one commit and sync for a pallet's tags rather
+// than one for each.
 func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 	// An event taken is finished even if shutdown begins meanwhile.
 	hctx := context.WithoutCancel(ctx)
+	linger := time.NewTimer(arrivalLinger)
+	linger.Stop()
+	var arrivals []*portal.ArrivalEvent
 	for {
 		g.handleKept(hctx)
 		select {
@@ -278,7 +283,8 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 				kept := g.handleKept(hctx)
 				select {
 				case ev := <-g.portalQ:
-					g.handlePortalEvent(hctx, ev)
+					arrivals = g.gatherArrivals(ctx, arrivals[:0], ev, nil)
+					g.publishArrivals(hctx, arrivals)
 				default:
 					if kept == 0 {
 						return nil
@@ -287,9 +293,88 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 			}
 		case <-g.portalKick:
 		case ev := <-g.portalQ:
-			g.handlePortalEvent(hctx, ev)
+			arrivals = g.gatherArrivals(ctx, arrivals[:0], ev, linger)
+			g.publishArrivals(hctx, arrivals)
 		}
 	}
+}
+
+// arrivalLinger is how long the pipeline waits, after an arrival, for more
+// to append with it: the tags of a pallet arrive within tens of ms, and
+// each commit is a sync. It spans one more of the readers' reads (every
+// 20 ms, llrp.DefaultReadInterval). It adds at most this to the arrivals'
+// latency; they are telemetry, which a crash may lose while they wait (as
+// it may in the pipeline's queue).
+const arrivalLinger = 25 * time.Millisecond
+
+// maxArrivalBatch bounds the arrivals appended together.
+const maxArrivalBatch = 512
+
+// gatherArrivals appends first and the arrivals queued after it to batch,
+// in their order: those queued already, then (with linger) those that come
+// within arrivalLinger, until a pass or an alert is waiting, ctx ends or
+// the batch is full.
+func (g *Gateway) gatherArrivals(ctx context.Context, batch []*portal.ArrivalEvent, first portal.Event, linger *time.Timer) []*portal.ArrivalEvent {
+	batch = appendArrival(batch, first)
+	for len(batch) < maxArrivalBatch {
+		select {
+		case ev := <-g.portalQ:
+			batch = appendArrival(batch, ev)
+			continue
+		default:
+		}
+		break
+	}
+	if linger == nil {
+		return batch
+	}
+	linger.Reset(arrivalLinger)
+	defer linger.Stop()
+	for len(batch) < maxArrivalBatch {
+		select {
+		case ev := <-g.portalQ:
+			batch = appendArrival(batch, ev)
+		case <-linger.C:
+			return batch
+		case <-g.portalKick:
+			// A pass or an alert waits: publish the arrivals now; the
+			// loop takes it next. The kick is put back for the loop.
+			select {
+			case g.portalKick <- struct{}{}:
+			default:
+			}
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
+}
+
+func appendArrival(batch []*portal.ArrivalEvent, ev portal.Event) []*portal.ArrivalEvent {
+	if a, ok := ev.(*portal.ArrivalEvent); ok {
+		return append(batch, a)
+	}
+	return batch // only arrivals are queued in portalQ
+}
+
+// publishArrivals appends the arrivals to the outbox in one batch (one
+// commit). Arrivals are telemetry: dropped first when the store fills.
+func (g *Gateway) publishArrivals(ctx context.Context, arrivals []*portal.ArrivalEvent) {
+	if len(arrivals) == 0 {
+		return
+	}
+	evs := make([]outbox.Event, 0, len(arrivals))
+	for _, a := range arrivals {
+		body, err := json.Marshal(a)
+		if err != nil {
+			g.log.Error("arrival not published", "door", a.Door, "epc", a.EPC, "err", err)
+			continue
+		}
+		evs = append(evs, outbox.Event{Type: "portal.arrival", Time: a.Time, Source: "portal/" + a.Door,
+			Priority: outbox.PriorityTelemetry, Body: body})
+	}
+	_, _, _ = g.ob.AppendBatch(ctx, evs)
 }
 
 func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
@@ -323,9 +408,7 @@ func (g *Gateway) handlePortalEvent(ctx context.Context, ev portal.Event) {
 		}
 		g.m.alerts.WithLabelValues(ev.Door).Inc()
 	case *portal.ArrivalEvent:
-		// Arrivals are telemetry: dropped first when the store fills.
-		_ = g.emit(ctx, outbox.Event{Type: "portal.arrival", Time: ev.Time, Source: "portal/" + ev.Door,
-			Priority: outbox.PriorityTelemetry}, ev)
+		g.publishArrivals(ctx, []*portal.ArrivalEvent{ev})
 	}
 }
 

@@ -95,6 +95,54 @@ func TestPortalBurstDropsArrivalsNeverPassesOrAlerts(t *testing.T) {
 	}
 }
 
+// Arrivals queued together are appended together, in one outbox commit,
+// in their order (each door's in the order its tags arrived).
+func TestPortalArrivalsAppendedTogether(t *testing.T) {
+	g := openPortalGateway(t, outbox.Options{})
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		door := []string{"DOOR1", "DOOR2"}[i%2]
+		g.onPortalEvent(&portal.ArrivalEvent{Door: door, EPC: fmt.Sprintf("3074257BF7194E40%08X", i), Antenna: 1, Time: at.Add(time.Duration(i) * time.Millisecond)})
+	}
+	before := g.ob.Stats().Commits
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the pipeline drains what was queued, then returns
+	if err := g.runPortalPipeline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := g.ob.Stats().Commits - before; n != 1 {
+		t.Fatalf("100 queued arrivals took %d outbox commits, want 1", n)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	evs, err := g.ob.Next(wctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]time.Time{}
+	n := 0
+	for _, ev := range evs {
+		if ev.Type != "portal.arrival" {
+			continue
+		}
+		var a portal.ArrivalEvent
+		if err := json.Unmarshal(ev.Body, &a); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Source != "portal/"+a.Door || ev.Priority != outbox.PriorityTelemetry {
+			t.Fatalf("arrival at %s published from %q with priority %v", a.Door, ev.Source, ev.Priority)
+		}
+		if !a.Time.After(last[a.Door]) {
+			t.Fatalf("arrivals at %s out of order: %s after %s", a.Door, a.Time, last[a.Door])
+		}
+		last[a.Door] = a.Time
+		n++
+	}
+	if n != 100 {
+		t.Fatalf("%d arrivals published, want 100", n)
+	}
+}
+
 // The pipeline wakes for a pass queued while it waits.
 func TestPortalPipelineWakesForAPass(t *testing.T) {
 	g := openPortalGateway(t, outbox.Options{})

@@ -334,8 +334,11 @@ const (
 )
 
 type request struct {
-	kind     reqKind
-	ev       Event
+	kind reqKind
+	ev   Event
+	// evs are the events of an AppendBatch: the writer makes one append
+	// of each, all answered on reply.
+	evs      []Event
 	acks     []Event
 	reason   string
 	seq      uint64
@@ -455,23 +458,30 @@ func (ob *Outbox) Run(ctx context.Context) error {
 
 func (ob *Outbox) submit(ctx context.Context, r request) (result, error) {
 	r.reply = make(chan result, 1)
-	ob.closeMu.RLock()
-	if ob.closed {
-		ob.closeMu.RUnlock()
-		return result{}, ErrClosed
+	if err := ob.send(ctx, r); err != nil {
+		return result{}, err
 	}
-	select {
-	case ob.reqs <- r:
-	case <-ctx.Done():
-		ob.closeMu.RUnlock()
-		return result{}, ctx.Err()
-	}
-	ob.closeMu.RUnlock()
 	// Once queued, a request is always answered: the writer drains the
 	// queue before it stops. Waiting ignores ctx so that a caller never
 	// believes an append failed that was in fact stored.
 	res := <-r.reply
 	return res, res.err
+}
+
+// send queues r for the writer, unless the outbox is closed or ctx ends
+// first; r.reply must have room for every answer it will get.
+func (ob *Outbox) send(ctx context.Context, r request) error {
+	ob.closeMu.RLock()
+	defer ob.closeMu.RUnlock()
+	if ob.closed {
+		return ErrClosed
+	}
+	select {
+	case ob.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Append stores ev and returns its sequence number once it is durable.
@@ -491,6 +501,57 @@ func (ob *Outbox) Append(ctx context.Context, ev Event) (uint64, error) {
 	ev.Time = ev.Time.UTC()
 	res, err := ob.submit(ctx, request{kind: reqAppend, ev: ev})
 	return res.seq, err
+}
+
+// AppendBatch stores evs, in their order, and returns their sequence
+// numbers once all of them are durable. They reach the writer together, so
+// that they share one commit and one sync (more than one only when they
+// pass a transaction's bounds): a producer with many events at once (the
+// portal's arrivals) syncs once for all of them, not once for each.
+// Each event is taken or refused as by Append: errs[i] is the error of
+// evs[i] (nil when stored) and err the first of them, so that telemetry
+// dropped for room does not hide the events that were stored.
+func (ob *Outbox) AppendBatch(ctx context.Context, evs []Event) (seqs []uint64, errs []error, err error) {
+	errs = make([]error, len(evs))
+	seqs = make([]uint64, len(evs))
+	batch := make([]Event, 0, len(evs))
+	at := make([]int, 0, len(evs)) // index in evs of each in batch
+	for i, ev := range evs {
+		if e := ev.validate(ob.opt.MaxEventBytes); e != nil {
+			errs[i] = e
+			continue
+		}
+		if ev.ID == "" {
+			ev.ID = NewID()
+		}
+		if ev.Time.IsZero() {
+			ev.Time = ob.opt.Now()
+		}
+		ev.Time = ev.Time.UTC()
+		batch = append(batch, ev)
+		at = append(at, i)
+	}
+	if len(batch) > 0 {
+		// One request carries them all; the writer answers each event on
+		// its own, in order, on the one reply channel.
+		reply := make(chan result, len(batch))
+		if e := ob.send(ctx, request{kind: reqAppend, evs: batch, reply: reply}); e != nil {
+			for _, i := range at {
+				errs[i] = e
+			}
+		} else {
+			for _, i := range at {
+				res := <-reply
+				seqs[i], errs[i] = res.seq, res.err
+			}
+		}
+	}
+	for _, e := range errs {
+		if e != nil {
+			return seqs, errs, e
+		}
+	}
+	return seqs, errs, nil
 }
 
 // Ack removes delivered events (as returned by Next since the last Rewind)

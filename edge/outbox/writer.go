@@ -53,7 +53,7 @@ func (ob *Outbox) writer() {
 			}
 			batch = append(batch, request{kind: reqRelay})
 		case r := <-ob.reqs:
-			batch = append(batch, r)
+			batch = take(batch, r)
 			ob.gather(answered)
 		case <-ob.closing:
 			for {
@@ -62,7 +62,7 @@ func (ob *Outbox) writer() {
 				for len(batch) < ob.opt.MaxBatch {
 					select {
 					case r := <-ob.reqs:
-						batch = append(batch, r)
+						batch = take(batch, r)
 					default:
 						break drain
 					}
@@ -77,7 +77,7 @@ func (ob *Outbox) writer() {
 		for len(batch) < ob.opt.MaxBatch {
 			select {
 			case r := <-ob.reqs:
-				batch = append(batch, r)
+				batch = take(batch, r)
 			default:
 				break more
 			}
@@ -85,6 +85,18 @@ func (ob *Outbox) writer() {
 		ob.commit(batch)
 		answered = len(batch)
 	}
+}
+
+// take adds r to the writer's batch: the request of an AppendBatch as one
+// append for each of its events, answered in order on its reply channel.
+func take(batch []request, r request) []request {
+	if r.evs == nil {
+		return append(batch, r)
+	}
+	for _, ev := range r.evs {
+		batch = append(batch, request{kind: reqAppend, ev: ev, reply: r.reply})
+	}
+	return batch
 }
 
 // gather gives the producers the last commit answered (answered of them)

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -78,5 +79,98 @@ func TestTransactionsFitBadgersLimit(t *testing.T) {
 	}
 	if st := ob.Stats(); st.Queued[PriorityLot].Events != 1024 || st.Acked != staged {
 		t.Fatalf("after the appends and the ack: %d queued, %d acked", st.Queued[PriorityLot].Events, st.Acked)
+	}
+}
+
+// An AppendBatch is stored in order, with contiguous sequence numbers, in
+// one commit; an event that is invalid, or telemetry dropped for room, is
+// answered on its own while the rest are stored.
+func TestAppendBatch(t *testing.T) {
+	ctx := context.Background()
+	ob := open(t, memStore(t), Options{})
+	mustAppend(t, ob, ev("first", PriorityLot, 0))
+	var evs []Event
+	for i := range 50 {
+		evs = append(evs, ev("tel", PriorityTelemetry, i))
+	}
+	evs[7].Type = "" // invalid: no type
+	before := ob.Stats().Commits
+	seqs, errs, err := ob.AppendBatch(ctx, evs)
+	if !errors.Is(err, ErrInvalidEvent) || !errors.Is(errs[7], ErrInvalidEvent) || seqs[7] != 0 {
+		t.Fatalf("the invalid event: err %v, errs[7] %v, seq %d; want ErrInvalidEvent and no seq", err, errs[7], seqs[7])
+	}
+	want := uint64(2)
+	for i, seq := range seqs {
+		if i == 7 {
+			continue
+		}
+		if errs[i] != nil || seq != want {
+			t.Fatalf("event %d: seq %d, err %v; want seq %d", i, seq, errs[i], want)
+		}
+		want++
+	}
+	if n := ob.Stats().Commits - before; n != 1 {
+		t.Fatalf("a batch of 49 small events took %d commits, want 1", n)
+	}
+	got := nextN(t, ob, 100)
+	if len(got) != 50 {
+		t.Fatalf("%d events queued, want 50", len(got))
+	}
+	for i, e := range got[1:] {
+		wantI := i
+		if i >= 7 {
+			wantI++
+		}
+		if string(e.Body) != fmt.Sprintf(`{"i":%d}`, wantI) {
+			t.Fatalf("event %d in the queue is %s, want the batch's order", i, e.Body)
+		}
+	}
+
+	// Telemetry beyond max_bytes with no older telemetry to drop: each is
+	// dropped and counted, and said so.
+	full := open(t, memStore(t), Options{MaxBytes: 600})
+	var lots []Event
+	for i := range 40 {
+		lots = append(lots, ev("lot.created", PriorityLot, i))
+	}
+	if _, _, err := full.AppendBatch(ctx, lots); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("lot events past max_bytes: %v, want ErrStoreFull", err)
+	}
+	tel := []Event{ev("tel", PriorityTelemetry, 1), ev("tel", PriorityTelemetry, 2)}
+	_, errs, err = full.AppendBatch(ctx, tel)
+	if !errors.Is(err, ErrStoreFull) || !errors.Is(errs[0], ErrStoreFull) || !errors.Is(errs[1], ErrStoreFull) {
+		t.Fatalf("telemetry on an outbox full of lot events: %v %v", err, errs)
+	}
+	if st := full.Stats(); st.Dropped != 2 {
+		t.Fatalf("%d telemetry events counted dropped, want 2", st.Dropped)
+	}
+
+	// Closed: nothing is stored, every event says why.
+	ob.Close()
+	_, errs, err = ob.AppendBatch(ctx, []Event{ev("tel", PriorityTelemetry, 1)})
+	if !errors.Is(err, ErrClosed) || !errors.Is(errs[0], ErrClosed) {
+		t.Fatalf("AppendBatch on a closed outbox: %v", err)
+	}
+}
+
+// A batch larger than one transaction is cut in several, in order.
+func TestAppendBatchLargerThanATransaction(t *testing.T) {
+	ob := open(t, memStore(t), Options{})
+	var evs []Event
+	for i := range 1500 { // ~1.4 MB of records, more than maxTxnBytes
+		evs = append(evs, bigEvent(i))
+	}
+	before := ob.Stats().Commits
+	seqs, _, err := ob.AppendBatch(context.Background(), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, seq := range seqs {
+		if seq != uint64(i+1) {
+			t.Fatalf("event %d got seq %d, want %d", i, seq, i+1)
+		}
+	}
+	if n := ob.Stats().Commits - before; n < 2 {
+		t.Fatalf("1.4 MB of events in %d commit(s): want them cut in several", n)
 	}
 }

@@ -84,9 +84,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultReadInterval is Config.ReadInterval's default: a tenth of the
-// shortest presence timeout a portal would use.
-const DefaultReadInterval = 10 * time.Millisecond
+// DefaultReadInterval is Config.ReadInterval's default: a fifth of the
+// shortest presence timeout a portal would use (100 ms). Each interval is a
+// wake-up and a read system call per reader: at 10 ms the dock soak's
+// four readers cost the gateway ~400 of each a second.
+const DefaultReadInterval = 20 * time.Millisecond
 
 // Backoff returns a jittered exponential backoff: attempt n waits a random
 // duration in [d/2, d] where d = lo·2ⁿ capped at hi.
