@@ -282,6 +282,7 @@ type conn struct {
 	// answer; gpoGone once the connection ended.
 	gpoWait map[uint32]waiter
 	gpoGone bool
+	calls   atomic.Int32 // calls waiting for their answer: reads are not paced meanwhile
 	// The ROSpec running and its trigger; rfCaps: the capabilities with
 	// the RF tables (nil until asked for). ApplyRF's, under Session.applyMu.
 	ro     ROSpec
@@ -482,8 +483,9 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
 		return false, err
 	}
-	c := &conn{s: s, nc: nc, in: pacedReader{r: nc}, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{},
+	c := &conn{s: s, nc: nc, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{},
 		gpoWait: map[uint32]waiter{}}
+	c.in = pacedReader{r: nc, hurry: &c.calls}
 	c.dec = NewDecoder(&c.in, s.cfg.MaxMessage)
 	c.rep.Reader = s.cfg.ReaderID
 	stop := context.AfterFunc(ctx, c.interrupt)
@@ -832,13 +834,16 @@ type pacedReader struct {
 	r     io.Reader
 	every time.Duration
 	last  time.Time // when the last read returned
+	// hurry, when above 0, suspends the pacing: a request sent from
+	// another goroutine (SetGPO, ApplyRF) waits for its answer.
+	hurry *atomic.Int32
 	// now and sleep are the clock (tests); nil is the time package's.
 	now   func() time.Time
 	sleep func(time.Duration)
 }
 
 func (p *pacedReader) Read(b []byte) (int, error) {
-	if p.every <= 0 {
+	if p.every <= 0 || p.hurry != nil && p.hurry.Load() > 0 {
 		return p.r.Read(b)
 	}
 	now, sleep := time.Now, time.Sleep

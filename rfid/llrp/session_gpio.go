@@ -178,10 +178,13 @@ type waiter struct {
 
 // call sends one request from the caller's goroutine and waits for its
 // answer, which the Run goroutine reads and hands over by message id
-// (answerCall): the reads keep flowing meanwhile. It fails when the
+// (answerCall): the reads keep flowing meanwhile, not paced by
+// ReadInterval so that the answer is not held up. It fails when the
 // connection ends, when the reader refuses the request (a *StatusError)
 // or does not answer within the response timeout.
 func (c *conn) call(ctx context.Context, typ uint16, build func([]byte, uint32) []byte) ([]byte, error) {
+	c.calls.Add(1)
+	defer c.calls.Add(-1)
 	id := c.s.msgID.Add(1)
 	done := make(chan answer, 1)
 	c.gpoMu.Lock()
