@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +197,23 @@ func TestReaderWatchTuneLive(t *testing.T) {
 	if n := strings.Count(errb.String(), "reader connected"); n != 1 {
 		t.Errorf("%d connections, want 1: %s", n, errb.String())
 	}
+}
+
+// An input line is a key the configuration knows and a YAML value, or an
+// error; never a panic.
+func FuzzParseTuneLine(f *testing.F) {
+	for _, s := range []string{"tx_power_dbm 27", "antenna 2 session: 1", "target=AB", "vendor.impinj.search_mode dual_target",
+		"rf_mode auto", "antenna 70000 session 1", "session [1, 2]", "tx_power_dbm {a: 1}", "", "antenna", "x y z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		ant, key, val, err := parseTuneLine(line)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(tuneKeys, key) || val == nil {
+			t.Fatalf("%q: antenna %d key %q value %v", line, ant, key, val)
+		}
+		_, _ = rfFromKeys(map[string]any{key: val}, "")
+	})
 }
