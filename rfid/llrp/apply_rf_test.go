@@ -274,3 +274,58 @@ func TestApplyRFRefusedAndNotConnected(t *testing.T) {
 		t.Error("the refusal reconnected")
 	}
 }
+
+// With a GPI start trigger, a change while the eye sees a load starts the
+// new ROSpec at once (START_ROSPEC): the rest of the pass is read. The
+// stop trigger still ends it when the eye goes low.
+func TestApplyRFDuringGPITriggeredPass(t *testing.T) {
+	sc, err := readersim.Load("photo-eye")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := readersim.New(sc)
+	sim.TimeScale = 4
+	log := &msgLog{}
+	sim.OnRequest = log.add
+	addr := serveSim(t, sim)
+	rec := newRecorder()
+	s, _ := runSession(t, llrp.Config{ReaderID: "dock-1", Address: addr, KeepalivePeriod: time.Second,
+		Trigger: llrp.Trigger{Start: llrp.StartTriggerGPI, StartGPI: llrp.GPITrigger{Port: 1, High: true},
+			Stop: llrp.StopTriggerGPI, StopGPI: llrp.GPITrigger{Port: 1}},
+		OnReads: rec.onReads, OnEvent: rec.onEvent})
+	rec.waitFor(t, "connected", func() bool { return rec.count(rfid.EventConnected) > 0 })
+	// Before the eye: the ROSpec waits for its trigger and stays waiting.
+	mark := log.len()
+	if _, err := s.ApplyRF(context.Background(), llrp.RFSettings{TxPowerDBm: ptr(29.0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []uint16{llrp.MsgStopROSpec, llrp.MsgDeleteROSpec, llrp.MsgAddROSpec, llrp.MsgEnableROSpec}
+	if got := log.since(mark); !slices.Equal(got, append([]uint16{llrp.MsgGetReaderCapabilities}, want...)) {
+		t.Errorf("before the eye: requests %v, want the capabilities, then %v", got, want)
+	}
+	rec.waitFor(t, "the eye going high", func() bool { return rec.count(rfid.EventGPI) >= 1 })
+	mark = log.len()
+	if _, err := s.ApplyRF(context.Background(), llrp.RFSettings{TxPowerDBm: ptr(30.0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, llrp.MsgStartROSpec)
+	if got := log.since(mark); !slices.Equal(got, want) {
+		t.Errorf("while the eye is high: requests %v, want %v", got, want)
+	}
+	rec.mu.Lock()
+	n := rec.reads
+	rec.mu.Unlock()
+	rec.waitFor(t, "reads after the change, eye high", func() bool { return rec.reads > n })
+	rec.waitFor(t, "the eye going low", func() bool { return rec.count(rfid.EventGPI) >= 2 })
+	// The pallet parked after the eye went low (13 s) is not read.
+	time.Sleep(6 * time.Second / 4)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, p := range sc.Truth() {
+		for _, e := range p.EPCs {
+			if p.Carton == "parked-after" && rec.epcs[e] > 0 {
+				t.Errorf("tag %s parked after the eye went low was read: the stop trigger did not end the ROSpec", e)
+			}
+		}
+	}
+}

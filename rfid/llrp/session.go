@@ -283,6 +283,9 @@ type conn struct {
 	gpoWait map[uint32]waiter
 	gpoGone bool
 	calls   atomic.Int32 // calls waiting for their answer: reads are not paced meanwhile
+	// roActive: the reader's last ROSpecEvent said the ROSpec started
+	// (its trigger fired) and not yet that it ended.
+	roActive atomic.Bool
 	// The ROSpec running and its trigger; rfCaps: the capabilities with
 	// the RF tables (nil until asked for). ApplyRF's, under Session.applyMu.
 	ro     ROSpec
@@ -802,6 +805,11 @@ func (c *conn) deliver() {
 }
 
 func (c *conn) events(ev EventData) {
+	for _, r := range ev.ROSpecs {
+		if r.ROSpecID == c.s.cfg.ROSpecID {
+			c.roActive.Store(r.Type == 0) // started; ended or preempted
+		}
+	}
 	for _, g := range ev.GPIs {
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})
 	}

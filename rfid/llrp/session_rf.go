@@ -55,7 +55,9 @@ func enableSteps(ro ROSpec) []uint16 {
 // the running ROSpec with one restart: STOP_ROSPEC, DELETE_ROSPEC,
 // ADD_ROSPEC with the new AntennaConfiguration and the same triggers,
 // ENABLE_ROSPEC, and START_ROSPEC unless the ROSpec starts on its own
-// trigger. Every answer is checked; the reads keep flowing through
+// trigger and that trigger has not fired (the reader's ROSpecEvents say
+// whether it has: a ROSpec running on a GPI is started again, and its stop
+// trigger ends it as before). Every answer is checked; the reads keep flowing through
 // OnReads meanwhile, with a gap of about one restart. Once applied, the
 // settings replace Config.RF and Config.AntennaRF: reconnects use them.
 //
@@ -116,14 +118,19 @@ func (s *Session) ApplyRF(ctx context.Context, rf RFSettings, perAntenna map[uin
 // restart replaces the running ROSpec c.ro with ro (see ApplyRF).
 func (c *conn) restart(ro ROSpec) error {
 	old := c.ro
-	err := c.replace(ro, true)
+	// A ROSpec its trigger had started (a GPI high: a load in the door)
+	// is started again at once: its replacement would otherwise wait
+	// for the next trigger, and the rest of the pass would go unread. Its
+	// stop trigger ends it as before.
+	active := ro.StartTrigger != StartTriggerNull && c.roActive.Load()
+	err := c.replace(ro, true, active)
 	if err == nil {
 		c.ro = ro
 		return nil
 	}
 	var se *StatusError
 	if errors.As(err, &se) {
-		if err2 := c.replace(old, false); err2 == nil {
+		if err2 := c.replace(old, false, active); err2 == nil {
 			return fmt.Errorf("%w; the previous settings are back in force", err)
 		} else if errors.As(err2, &se) {
 			_ = c.nc.Close()
@@ -137,10 +144,11 @@ func (c *conn) restart(ro ROSpec) error {
 }
 
 // replace stops and deletes the session's ROSpec and adds, enables and
-// starts ro in its place. stop false skips STOP_ROSPEC, and a refused
+// starts ro in its place; start sends START_ROSPEC for a ROSpec with a
+// start trigger too. stop false skips STOP_ROSPEC, and a refused
 // DELETE_ROSPEC (the ROSpec is gone already) is no error: putting the
 // previous ROSpec back after a failed replace.
-func (c *conn) replace(ro ROSpec, stop bool) error {
+func (c *conn) replace(ro ROSpec, stop, start bool) error {
 	ctx := context.Background() // bounded by the response timeout of each step
 	u32 := func(typ uint16) func([]byte, uint32) []byte {
 		return func(b []byte, id uint32) []byte { return AppendU32(b, typ, id, ro.ID) }
@@ -162,7 +170,11 @@ func (c *conn) replace(ro ROSpec, stop bool) error {
 	if _, err := c.call(ctx, MsgAddROSpec, func(b []byte, id uint32) []byte { return AppendAddROSpec(b, id, ro) }); err != nil {
 		return fmt.Errorf("ADD_ROSPEC %d: %w", ro.ID, err)
 	}
-	for _, typ := range enableSteps(ro) {
+	steps := enableSteps(ro)
+	if start && len(steps) == 1 {
+		steps = append(steps, MsgStartROSpec)
+	}
+	for _, typ := range steps {
 		if _, err := c.call(ctx, typ, u32(typ)); err != nil {
 			name := "ENABLE_ROSPEC"
 			if typ == MsgStartROSpec {
