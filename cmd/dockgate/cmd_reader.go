@@ -31,7 +31,8 @@ const readerWatchUsage = `dockgate reader watch --llrp HOST[:PORT] [--antennas 1
 dockgate reader watch --serial DEV --protocol m100|ru5102|ascii [--baud N] [--pattern RE] [--portal …] [--duration D] [--count N] [--connect-timeout D]
 (portal flags: --door ID --outside 1,2 --inside 3,4 --min-reads N --rssi-floor DBM --presence-timeout D)
 (tuning: --tune [--every D] prints reads per second and RSSI per antenna; try settings with --tx-power-dbm DBM,
- and on LLRP readers --rx-sensitivity-dbm DBM --session N --target A|B|AB)`
+ and on LLRP readers --rx-sensitivity-dbm DBM --session N --target A|B|AB; on LLRP readers --tune also takes lines
+ on its input while it runs, e.g. "tx_power_dbm 27", "antenna 2 session 1", applied without reconnecting)`
 
 // readLine is one tag read as "reader watch" prints it.
 type readLine struct {
@@ -183,6 +184,7 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	var run func(context.Context) error
+	var live *liveTune
 	target := *dev
 	if *addr != "" {
 		target = *addr
@@ -192,6 +194,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		run = s.Run
+		if tn != nil {
+			live = newLiveTune(s, rf)
+		}
 	} else {
 		if err := rf.serialErr(); err != nil {
 			return err
@@ -221,6 +226,13 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 		go func() {
 			defer wg.Done()
 			tn.run(ctx, *every, out)
+		}()
+	}
+	if live != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			live.run(ctx, env.stdin, out)
 		}()
 	}
 	if engine != nil {

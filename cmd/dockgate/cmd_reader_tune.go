@@ -1,16 +1,24 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/dockgate/dockgate/rfid"
 	"github.com/dockgate/dockgate/rfid/llrp"
+	"github.com/dockgate/dockgate/rfid/readers"
 )
 
 // watchRF holds "reader watch"'s RF flags, to try settings at the door
@@ -183,3 +191,188 @@ func (t *tuner) run(ctx context.Context, every time.Duration, out *lineWriter) {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// tuneKeys are the RF keys "reader watch --tune" takes on its input while
+// it runs, named as in the configuration.
+var tuneKeys = []string{"tx_power_dbm", "rx_sensitivity_dbm", "session", "target", "rf_mode", "tag_population",
+	"hop_table_id", "channel_index", "vendor.impinj.search_mode"}
+
+// tuneResult is the line printed for each input line: what is in force
+// after it, or why it was not applied.
+type tuneResult struct {
+	Time      string                    `json:"time"`
+	Input     string                    `json:"input"`
+	Applied   bool                      `json:"applied"`
+	RF        map[string]any            `json:"rf,omitempty"`
+	AntennaRF map[uint16]map[string]any `json:"antenna_rf,omitempty"`
+	Warnings  []string                  `json:"warnings,omitempty"`
+	Error     string                    `json:"error,omitempty"`
+}
+
+// liveTune applies input lines such as "tx_power_dbm 27" or "antenna 2
+// session 1" to a running LLRP session with ApplyRF: an installer tunes
+// the door without reconnecting. It keeps the keys in force, reader-wide
+// (antenna 0) and per antenna.
+type liveTune struct {
+	s    *llrp.Session
+	keys map[uint16]map[string]any
+}
+
+func newLiveTune(s *llrp.Session, w *watchRF) *liveTune {
+	rf := map[string]any{}
+	if w.txPower != nil {
+		rf["tx_power_dbm"] = *w.txPower
+	}
+	if w.rxSens != nil {
+		rf["rx_sensitivity_dbm"] = *w.rxSens
+	}
+	if w.session != nil {
+		rf["session"] = int(*w.session)
+	}
+	if w.target != "" {
+		rf["target"] = w.target
+	}
+	return &liveTune{s: s, keys: map[uint16]map[string]any{0: rf}}
+}
+
+// run applies the lines of in until it ends or ctx does.
+func (lt *liveTune) run(ctx context.Context, in io.Reader, out *lineWriter) {
+	lines := make(chan string)
+	go func() { // blocks in Read until in ends: not waited for
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case line, ok := <-lines:
+			if !ok {
+				return
+			}
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if r := lt.apply(ctx, line); ctx.Err() == nil {
+				out.write(r)
+			}
+		}
+	}
+}
+
+// apply applies one line; the keys in force change only when the reader
+// took the new settings.
+func (lt *liveTune) apply(ctx context.Context, line string) tuneResult {
+	r := tuneResult{Time: time.Now().UTC().Format(rfc3339Milli), Input: line}
+	ant, key, val, err := parseTuneLine(line)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	next := maps.Clone(lt.keys)
+	next[ant] = maps.Clone(next[ant])
+	if next[ant] == nil {
+		next[ant] = map[string]any{}
+	}
+	next[ant][key] = val
+	var rf llrp.RFSettings
+	per := map[uint16]llrp.RFSettings{}
+	for id, keys := range next {
+		prefix := ""
+		if id != 0 {
+			prefix = fmt.Sprintf("antenna %d: ", id)
+		}
+		s, err := rfFromKeys(keys, prefix)
+		if err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		if id == 0 {
+			rf = s
+		} else {
+			per[id] = s
+		}
+	}
+	warnings, err := lt.s.ApplyRF(ctx, rf, per)
+	for _, w := range warnings {
+		r.Warnings = append(r.Warnings, w.Error())
+	}
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	lt.keys = next
+	r.Applied = true
+	r.RF = next[0]
+	for id, keys := range next {
+		if id != 0 {
+			if r.AntennaRF == nil {
+				r.AntennaRF = map[uint16]map[string]any{}
+			}
+			r.AntennaRF[id] = keys
+		}
+	}
+	return r
+}
+
+// parseTuneLine splits "[antenna N] KEY VALUE" (or KEY=VALUE, KEY: VALUE);
+// the value is read as YAML reads it in the configuration.
+func parseTuneLine(line string) (antenna uint16, key string, val any, err error) {
+	f := strings.Fields(strings.NewReplacer("=", " ", ": ", " ").Replace(line))
+	if len(f) >= 2 && f[0] == "antenna" {
+		n, err := strconv.Atoi(f[1])
+		if err != nil || n < 1 || n > math.MaxUint16 {
+			return 0, "", nil, fmt.Errorf("antenna %q is not a port number (1, 2, …); write e.g. antenna 2 tx_power_dbm 27", f[1])
+		}
+		antenna, f = uint16(n), f[2:]
+	}
+	if len(f) != 2 {
+		return 0, "", nil, fmt.Errorf("%q is not KEY VALUE (e.g. tx_power_dbm 27, or antenna 2 session 1); keys: %s", line, strings.Join(tuneKeys, ", "))
+	}
+	key = f[0]
+	if !slices.Contains(tuneKeys, key) {
+		return 0, "", nil, fmt.Errorf("unknown key %q; keys: %s", key, strings.Join(tuneKeys, ", "))
+	}
+	if err := yaml.Unmarshal([]byte(f[1]), &val); err != nil || val == nil {
+		return 0, "", nil, fmt.Errorf("%s: %q is not a value", key, f[1])
+	}
+	return antenna, key, val, nil
+}
+
+// rfFromKeys reads keys ("vendor.impinj.search_mode" nested) as the
+// configuration's RF block and checks them as the configuration does.
+func rfFromKeys(keys map[string]any, prefix string) (llrp.RFSettings, error) {
+	doc := map[string]any{}
+	for k, v := range keys {
+		m := doc
+		parts := strings.Split(k, ".")
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := m[p].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[p] = sub
+			}
+			m = sub
+		}
+		m[parts[len(parts)-1]] = v
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return llrp.RFSettings{}, err
+	}
+	var rf readers.RF
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rf); err != nil {
+		return llrp.RFSettings{}, fmt.Errorf("%s%v", prefix, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return rf.LLRPSettings(prefix)
+}

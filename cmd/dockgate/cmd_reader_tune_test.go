@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +104,116 @@ func TestTunerCounts(t *testing.T) {
 	if _, errs, code := rdrRun(t, "reader", "watch", "--llrp", "h:1", "--target", "C"); code != 2 || !strings.Contains(errs, "not A, B or AB") {
 		t.Errorf("--target C: exit %d, %q", code, errs)
 	}
+}
+
+// "reader watch --tune" applies RF lines from its input while it runs,
+// on the same connection: 26 dBm drops the next lane's strays; a bad line
+// gets an error line and changes nothing.
+func TestReaderWatchTuneLive(t *testing.T) {
+	addr := startSimReader(t, "--scenario", "door-tune", "--time-scale", "2")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out, errb := &rdrBuffer{}, &rdrBuffer{}
+	env := &cliEnv{stdin: pr, stdout: out, stderr: errb, getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, env, []string{"reader", "watch", "--llrp", addr, "--tune", "--every", "300ms", "--duration", "30s"})
+	}()
+	// lines waits (bounded) for the output to have more than n lines.
+	lines := func(n int) []string {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if l := strings.Split(strings.TrimSpace(out.String()), "\n"); len(l) > n && l[0] != "" {
+				return l
+			}
+		}
+		t.Fatalf("fewer than %d lines: %s\nstderr: %s", n+1, out.String(), errb.String())
+		return nil
+	}
+	send := func(line string) tuneResult {
+		t.Helper()
+		n := len(lines(0))
+		if _, err := io.WriteString(pw, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			l := lines(n)
+			for _, s := range l[n:] {
+				if strings.Contains(s, `"input"`) {
+					var r tuneResult
+					if err := json.Unmarshal([]byte(s), &r); err != nil {
+						t.Fatalf("line %q: %v", s, err)
+					}
+					return r
+				}
+			}
+			n = len(l)
+		}
+	}
+	// tags waits for two tally lines after n and returns the second's tags.
+	tags := func() int {
+		t.Helper()
+		n := len(lines(0))
+		l := lines(n + 1)
+		var to tuneOut
+		if err := json.Unmarshal([]byte(l[n+1]), &to); err != nil {
+			t.Fatalf("line %q: %v", l[n+1], err)
+		}
+		return to.Tags
+	}
+	lines(1)
+	if n := tags(); n != 11 {
+		t.Fatalf("%d tags at full power, want 11 (9 and the 2 strays)", n)
+	}
+	r := send("tx_power_dbm 26")
+	if !r.Applied || r.Error != "" || r.RF["tx_power_dbm"] != 26.0 {
+		t.Fatalf("tx_power_dbm 26: %+v", r)
+	}
+	if n := tags(); n != 9 {
+		t.Errorf("%d tags at 26 dBm, want 9", n)
+	}
+	r = send("antenna 2 session: 1")
+	if !r.Applied || r.AntennaRF[2]["session"] != 1.0 || r.RF["tx_power_dbm"] != 26.0 {
+		t.Errorf("antenna 2 session 1: %+v", r)
+	}
+	for line, want := range map[string]string{
+		"session 5":          "session 5 is not a Gen2 session",
+		"power 20":           `unknown key "power"`,
+		"target":             "is not KEY VALUE",
+		"tx_power_dbm 35.5":  "outside the reader's", // over the simulator's 30 dBm: a warning, still applied
+		"antenna 0 target A": "antenna \"0\" is not a port number",
+	} {
+		r := send(line)
+		if !strings.Contains(r.Error+strings.Join(r.Warnings, "; "), want) {
+			t.Errorf("%q: %+v, want %q", line, r, want)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(errb.String(), "reader connected"); n != 1 {
+		t.Errorf("%d connections, want 1: %s", n, errb.String())
+	}
+}
+
+// An input line is a key the configuration knows and a YAML value, or an
+// error; never a panic.
+func FuzzParseTuneLine(f *testing.F) {
+	for _, s := range []string{"tx_power_dbm 27", "antenna 2 session: 1", "target=AB", "vendor.impinj.search_mode dual_target",
+		"rf_mode auto", "antenna 70000 session 1", "session [1, 2]", "tx_power_dbm {a: 1}", "", "antenna", "x y z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		ant, key, val, err := parseTuneLine(line)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(tuneKeys, key) || val == nil {
+			t.Fatalf("%q: antenna %d key %q value %v", line, ant, key, val)
+		}
+		_, _ = rfFromKeys(map[string]any{key: val}, "")
+	})
 }

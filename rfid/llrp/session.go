@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,9 +132,13 @@ type Session struct {
 	clock   readerClock
 	implLog time.Time // when implausible timestamps were last logged
 	heldBuf []rfid.Read
-	// live is the connection once set up, for SetGPO.
+	// live is the connection once set up, for SetGPO and ApplyRF.
 	live atomic.Pointer[conn]
-	st   struct {
+	// applyMu serializes ApplyRF; rfMu guards cfg.RF and cfg.AntennaRF,
+	// which ApplyRF replaces for the reconnects.
+	applyMu sync.Mutex
+	rfMu    sync.Mutex
+	st      struct {
 		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
 		implausible, steps                                                            atomic.Uint64
 	}
@@ -277,10 +280,19 @@ type conn struct {
 	caps  Capabilities
 	wmu   sync.Mutex // serializes writes: SetGPO sends from its caller's goroutine
 	gpoMu sync.Mutex
-	// gpoWait: SET_READER_CONFIG message id → the SetGPO waiting for the
+	// gpoWait: message id → the call (SetGPO, ApplyRF) waiting for the
 	// answer; gpoGone once the connection ended.
-	gpoWait map[uint32]chan error
+	gpoWait map[uint32]waiter
 	gpoGone bool
+	calls   atomic.Int32 // calls waiting for their answer: reads are not paced meanwhile
+	// roActive: the reader's last ROSpecEvent said the ROSpec started
+	// (its trigger fired) and not yet that it ended.
+	roActive atomic.Bool
+	// The ROSpec running and its trigger; rfCaps: the capabilities with
+	// the RF tables (nil until asked for). ApplyRF's, under Session.applyMu.
+	ro     ROSpec
+	trig   Trigger
+	rfCaps *Capabilities
 }
 
 type writeReq struct {
@@ -476,8 +488,9 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 		s.event(rfid.ReaderEvent{Kind: rfid.EventConnectFailed, Err: err})
 		return false, err
 	}
-	c := &conn{s: s, nc: nc, in: pacedReader{r: nc}, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{},
-		gpoWait: map[uint32]chan error{}}
+	c := &conn{s: s, nc: nc, out: make([]byte, 0, 512), pending: map[uint32]*writeReq{},
+		gpoWait: map[uint32]waiter{}}
+	c.in = pacedReader{r: nc, hurry: &c.calls}
 	c.dec = NewDecoder(&c.in, s.cfg.MaxMessage)
 	c.rep.Reader = s.cfg.ReaderID
 	stop := context.AfterFunc(ctx, c.interrupt)
@@ -545,8 +558,9 @@ func (c *conn) setup() error {
 	}
 	// 3. Capabilities: antenna count, and the RF tables when RF settings
 	// are to be mapped on them.
+	rf, perAntenna := s.rfSettings()
 	what := CapabilitiesGeneral
-	if !s.cfg.RF.IsZero() || len(s.cfg.AntennaRF) > 0 {
+	if !rf.IsZero() || len(perAntenna) > 0 {
 		what = CapabilitiesAll
 	}
 	body, err := c.request(MsgGetReaderCapabilities, func(b []byte, id uint32) []byte {
@@ -560,7 +574,11 @@ func (c *conn) setup() error {
 		return fmt.Errorf("llrp: capabilities: %w", err)
 	}
 	c.caps = caps
+	if what == CapabilitiesAll {
+		c.rfCaps = &caps
+	}
 	trig, trigWarning := s.checkTrigger(caps)
+	c.trig = trig
 	for _, a := range s.cfg.Antennas {
 		if caps.MaxAntennas > 0 && a > caps.MaxAntennas {
 			return fmt.Errorf("llrp: antenna %d configured but the reader has %d antenna ports; fix the reader's antennas list", a, caps.MaxAntennas)
@@ -597,19 +615,10 @@ func (c *conn) setup() error {
 		return c.send(AppendEmpty(c.out[:0], MsgEnableEventsAndReports, s.msgID.Add(1)))
 	}
 	// 6. The ROSpec: start by START_ROSPEC, run until stopped, report every N.
-	ro := ROSpec{
-		ID: s.cfg.ROSpecID, StartTrigger: StartTriggerNull, StopTrigger: StopTriggerNull,
-		Antennas: s.cfg.Antennas, InventorySpec: 1,
-		ReportTrigger: ReportEveryNOrAISpecEnd, ReportN: s.cfg.ReportEveryN,
-		ReportSelector: SelectAntennaID | SelectPeakRSSI | SelectFirstSeen | SelectLastSeen | SelectTagSeenCount | SelectAccessSpecID,
-	}
-	trig.apply(&ro)
-	acs, warnings := AntennaConfigs(caps, s.cfg.Antennas, s.cfg.RF, s.cfg.AntennaRF)
-	ro.AntennaConfigs = acs
+	ro, warnings := s.rospec(caps, trig, rf, perAntenna)
+	c.ro = ro
 	if len(warnings) > 0 {
-		err := errors.Join(warnings...)
-		s.log.Warn("RF settings the reader cannot take are left to the reader", "err", err)
-		c.rfWarnings = strings.ReplaceAll(err.Error(), "\n", "; ")
+		c.rfWarnings = warningText(warnings)
 	}
 	if trigWarning != "" {
 		s.log.Warn("trigger not set", "err", trigWarning)
@@ -621,11 +630,7 @@ func (c *conn) setup() error {
 	if _, err := c.request(MsgAddROSpec, func(b []byte, id uint32) []byte { return AppendAddROSpec(b, id, ro) }); err != nil {
 		return err
 	}
-	steps := []uint16{MsgEnableROSpec, MsgStartROSpec}
-	if ro.StartTrigger != StartTriggerNull {
-		steps = steps[:1] // the reader starts it on its trigger
-	}
-	for _, typ := range steps {
+	for _, typ := range enableSteps(ro) {
 		if _, err := c.request(typ, func(b []byte, id uint32) []byte { return AppendU32(b, typ, id, ro.ID) }); err != nil {
 			return err
 		}
@@ -692,6 +697,9 @@ func (c *conn) handle(m Message) error {
 	if m.Type != MsgROAccessReport {
 		c.releaseStale()
 	}
+	if m.Type != MsgErrorMessage && m.Type != MsgROAccessReport && c.answerCall(m) {
+		return nil
+	}
 	switch m.Type {
 	case MsgKeepalive:
 		s.st.keepalives.Add(1)
@@ -715,15 +723,13 @@ func (c *conn) handle(m Message) error {
 		if ev.ConnectionClose {
 			return errors.New("llrp: reader closed the session (ConnectionCloseEvent)")
 		}
-	case MsgSetReaderConfigResponse:
-		c.gpoAnswer(m.ID, CheckResponse(MsgSetReaderConfig, m.Body))
 	case MsgErrorMessage:
 		s.st.errmsgs.Add(1)
 		err := CheckResponse(MsgErrorMessage, m.Body)
 		if err == nil {
 			err = &StatusError{Request: MsgErrorMessage, Status: Status{Code: 100, Description: "ERROR_MESSAGE"}}
 		}
-		if m.ID == 0 || !c.gpoAnswer(m.ID, err) {
+		if m.ID == 0 || !c.answerCall(m) {
 			s.log.Warn("reader sent ERROR_MESSAGE", "err", err)
 		}
 	}
@@ -801,6 +807,11 @@ func (c *conn) deliver() {
 }
 
 func (c *conn) events(ev EventData) {
+	for _, r := range ev.ROSpecs {
+		if r.ROSpecID == c.s.cfg.ROSpecID {
+			c.roActive.Store(r.Type == 0) // started; ended or preempted
+		}
+	}
 	for _, g := range ev.GPIs {
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})
 	}
@@ -833,13 +844,16 @@ type pacedReader struct {
 	r     io.Reader
 	every time.Duration
 	last  time.Time // when the last read returned
+	// hurry, when above 0, suspends the pacing: a request sent from
+	// another goroutine (SetGPO, ApplyRF) waits for its answer.
+	hurry *atomic.Int32
 	// now and sleep are the clock (tests); nil is the time package's.
 	now   func() time.Time
 	sleep func(time.Duration)
 }
 
 func (p *pacedReader) Read(b []byte) (int, error) {
-	if p.every <= 0 {
+	if p.every <= 0 || p.hurry != nil && p.hurry.Load() > 0 {
 		return p.r.Read(b)
 	}
 	now, sleep := time.Now, time.Sleep

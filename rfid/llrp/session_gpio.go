@@ -152,64 +152,106 @@ func (s *Session) SetGPO(ctx context.Context, port uint16, high bool) error {
 	if port > c.caps.NumGPOs {
 		return fmt.Errorf("llrp: reader %s has %d GPO ports; port %d does not exist (use 1 to %d)", s.name(), c.caps.NumGPOs, port, c.caps.NumGPOs)
 	}
-	id := s.msgID.Add(1)
-	done := make(chan error, 1)
+	msg := func(b []byte, id uint32) []byte {
+		return AppendSetReaderConfig(b, id, ReaderConfig{GPOWrites: []GPOWrite{{Port: port, High: high}}})
+	}
+	if _, err := c.call(ctx, MsgSetReaderConfig, msg); err != nil {
+		return fmt.Errorf("llrp: reader %s: set GPO %d: %w", s.name(), port, err)
+	}
+	return nil
+}
+
+var _ rfid.GPOSetter = (*Session)(nil)
+
+// answer is a reply to a request sent by call: the body of a
+// GET_READER_CAPABILITIES response, or the status of any other.
+type answer struct {
+	body []byte
+	err  error
+}
+
+// waiter is a call waiting for the response to its request.
+type waiter struct {
+	req  uint16 // the request's message type
+	done chan answer
+}
+
+// call sends one request from the caller's goroutine and waits for its
+// answer, which the Run goroutine reads and hands over by message id
+// (answerCall): the reads keep flowing meanwhile, not paced by
+// ReadInterval so that the answer is not held up. It fails when the
+// connection ends, when the reader refuses the request (a *StatusError)
+// or does not answer within the response timeout.
+func (c *conn) call(ctx context.Context, typ uint16, build func([]byte, uint32) []byte) ([]byte, error) {
+	c.calls.Add(1)
+	defer c.calls.Add(-1)
+	id := c.s.msgID.Add(1)
+	done := make(chan answer, 1)
 	c.gpoMu.Lock()
 	if c.gpoGone {
 		c.gpoMu.Unlock()
-		return fmt.Errorf("%w: reader %s: GPO %d not set; the connection ended", ErrNotConnected, s.name(), port)
+		return nil, fmt.Errorf("%w: the connection ended", ErrNotConnected)
 	}
-	c.gpoWait[id] = done
+	c.gpoWait[id] = waiter{req: typ, done: done}
 	c.gpoMu.Unlock()
 	drop := func() {
 		c.gpoMu.Lock()
 		delete(c.gpoWait, id)
 		c.gpoMu.Unlock()
 	}
-	msg := AppendSetReaderConfig(nil, id, ReaderConfig{GPOWrites: []GPOWrite{{Port: port, High: high}}})
-	if err := c.send(msg); err != nil {
+	if err := c.send(build(nil, id)); err != nil {
 		drop()
-		return fmt.Errorf("llrp: reader %s: set GPO %d: %w", s.name(), port, err)
+		return nil, fmt.Errorf("send message type %d: %w", typ, err)
 	}
-	t := time.NewTimer(s.cfg.ResponseTimeout)
+	t := time.NewTimer(c.s.cfg.ResponseTimeout)
 	defer t.Stop()
 	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("llrp: reader %s: set GPO %d: %w", s.name(), port, err)
-		}
-		return nil
+	case a := <-done:
+		return a.body, a.err
 	case <-ctx.Done():
 		drop()
-		return fmt.Errorf("llrp: reader %s: set GPO %d: no answer yet: %w", s.name(), port, ctx.Err())
+		return nil, fmt.Errorf("no answer yet to message type %d: %w", typ, ctx.Err())
 	case <-t.C:
 		drop()
-		return fmt.Errorf("llrp: reader %s: set GPO %d: no answer within %v", s.name(), port, s.cfg.ResponseTimeout)
+		return nil, fmt.Errorf("no answer to message type %d within %v", typ, c.s.cfg.ResponseTimeout)
 	}
 }
 
-var _ rfid.GPOSetter = (*Session)(nil)
-
-// gpoAnswer hands a SET_READER_CONFIG response (or ERROR_MESSAGE) to the
-// SetGPO waiting for it; false if none waits for id.
-func (c *conn) gpoAnswer(id uint32, err error) bool {
+// answerCall hands m, a response or an ERROR_MESSAGE, to the call waiting
+// for it; false if none waits for it.
+func (c *conn) answerCall(m Message) bool {
 	c.gpoMu.Lock()
-	done, ok := c.gpoWait[id]
-	delete(c.gpoWait, id)
-	c.gpoMu.Unlock()
-	if ok {
-		done <- err
+	w, ok := c.gpoWait[m.ID]
+	want, _ := ResponseType(w.req)
+	if !ok || m.Type != want && m.Type != MsgErrorMessage {
+		c.gpoMu.Unlock()
+		return false
 	}
-	return ok
+	delete(c.gpoWait, m.ID)
+	c.gpoMu.Unlock()
+	var a answer
+	switch {
+	case m.Type == MsgErrorMessage:
+		a.err = CheckResponse(w.req, m.Body)
+		if a.err == nil {
+			a.err = &StatusError{Request: w.req, Status: Status{Code: 100, Description: "ERROR_MESSAGE"}}
+		}
+	case w.req == MsgGetReaderCapabilities:
+		a.body = append([]byte(nil), m.Body...) // the decoder reuses its buffer
+	default:
+		a.err = CheckResponse(w.req, m.Body)
+	}
+	w.done <- a
+	return true
 }
 
-// gpoEnd fails the SetGPO calls still waiting when the connection ends.
+// gpoEnd fails the calls still waiting when the connection ends.
 func (c *conn) gpoEnd(err error) {
 	c.gpoMu.Lock()
 	defer c.gpoMu.Unlock()
 	c.gpoGone = true
-	for id, done := range c.gpoWait {
-		done <- fmt.Errorf("%w: the connection ended before the reader answered: %v", ErrNotConnected, err)
+	for id, w := range c.gpoWait {
+		w.done <- answer{err: fmt.Errorf("%w: the connection ended before the reader answered: %v", ErrNotConnected, err)}
 		delete(c.gpoWait, id)
 	}
 }

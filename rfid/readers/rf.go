@@ -1,6 +1,7 @@
 package readers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -113,6 +114,18 @@ func (r RF) validate(key string, readerPower bool) []string {
 		}
 	}
 	return probs
+}
+
+// LLRPSettings checks r as the configuration's keys are checked (key
+// prefixes the keys named in the error) and returns it as LLRP RF
+// settings: for a tool that takes the keys from elsewhere ("reader watch
+// --tune" from its input). hop_table_id and channel_index are not refused
+// without tx_power_dbm here: the llrp session warns when they cannot go.
+func (r RF) LLRPSettings(key string) (llrp.RFSettings, error) {
+	if probs := r.validate(key, true); len(probs) > 0 {
+		return llrp.RFSettings{}, errors.New(strings.Join(probs, "; "))
+	}
+	return r.settings(), nil
 }
 
 // settings converts a validated r.

@@ -35,6 +35,9 @@ type Sim struct {
 	// (default), ModelR700 or ModelFX9600. Its power table is the one the
 	// RF model reads transmit power against (rfmodel.go).
 	Model string
+	// OnRequest, if set, is called with the type of each message a client
+	// sends, before it is answered (from the connection's goroutine).
+	OnRequest func(msgType uint16)
 	// NoCustom leaves the Impinj- and Zebra-style custom parameters out
 	// of tag reports.
 	NoCustom bool
@@ -229,6 +232,9 @@ func (c *simConn) handle(m llrp.Message) bool {
 	if m.Type != llrp.MsgKeepaliveAck {
 		s.stats.requests.Add(1)
 	}
+	if s.OnRequest != nil {
+		s.OnRequest(m.Type)
+	}
 	el := s.elapsed() // before c.mu: fault takes s.mu, then c.mu
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -265,7 +271,11 @@ func (c *simConn) handle(m llrp.Message) bool {
 		if _, dup := c.rospecs[ro.ID]; dup || ro.ID == 0 {
 			return respond(llrp.MsgAddROSpecResponse, bad(statusFieldError, fmt.Sprintf("ROSpec %d already exists or is 0", ro.ID)))
 		}
-		if why := checkTriggers(&ro); why != "" {
+		why := checkTriggers(&ro)
+		if why == "" {
+			why = checkRF(&s.caps, &ro)
+		}
+		if why != "" {
 			return respond(llrp.MsgAddROSpecResponse, bad(statusFieldError, why))
 		}
 		for _, a := range ro.Antennas {

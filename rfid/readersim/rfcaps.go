@@ -2,6 +2,8 @@ package readersim
 
 import (
 	"encoding/binary"
+	"fmt"
+	"slices"
 
 	"github.com/dockgate/dockgate/rfid/llrp"
 )
@@ -44,4 +46,29 @@ func customParam(dst []byte, vendor, subtype uint32, data []byte) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, vendor)
 	dst = binary.BigEndian.AppendUint32(dst, subtype)
 	return append(dst, data...)
+}
+
+// checkRF refuses, as readers do, an ROSpec whose RFTransmitter names a
+// power index, hop table or channel the simulator's tables do not have.
+func checkRF(caps *llrp.Capabilities, ro *llrp.ROSpec) string {
+	for _, ac := range ro.AntennaConfigs {
+		t := ac.Transmitter
+		if t == nil {
+			continue
+		}
+		if len(caps.PowerTable) > 0 && !slices.ContainsFunc(caps.PowerTable, func(e llrp.PowerLevel) bool { return e.Index == t.Power }) {
+			return fmt.Sprintf("antenna %d: transmit power index %d is not in the power table", ac.AntennaID, t.Power)
+		}
+		if len(caps.HopTables) == 0 {
+			continue
+		}
+		i := slices.IndexFunc(caps.HopTables, func(h llrp.HopTable) bool { return uint16(h.ID) == t.HopTableID })
+		if i < 0 {
+			return fmt.Sprintf("antenna %d: no hop table %d", ac.AntennaID, t.HopTableID)
+		}
+		if n := len(caps.HopTables[i].FrequenciesKHz); t.ChannelIndex < 1 || int(t.ChannelIndex) > n {
+			return fmt.Sprintf("antenna %d: channel index %d is not in hop table %d (1 to %d)", ac.AntennaID, t.ChannelIndex, t.HopTableID, n)
+		}
+	}
+	return ""
 }
