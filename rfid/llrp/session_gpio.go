@@ -183,6 +183,10 @@ type waiter struct {
 // connection ends, when the reader refuses the request (a *StatusError)
 // or does not answer within the response timeout.
 func (c *conn) call(ctx context.Context, typ uint16, build func([]byte, uint32) []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		// Not sent: a caller that gave up must not change the reader.
+		return nil, fmt.Errorf("message type %d not sent: %w", typ, err)
+	}
 	c.calls.Add(1)
 	defer c.calls.Add(-1)
 	id := c.s.msgID.Add(1)
