@@ -307,6 +307,9 @@ func mark(ts []time.Time, t time.Time) []time.Time {
 // was. An alert's rule puts out the door's other rules; they are not lit
 // while it is.
 func (e *Engine) trigger(d *door, event string) bool {
+	if e.stopping {
+		return false // the outputs are low for good: nothing shows lit
+	}
 	alert := IsAlert(event)
 	if !alert && d.alertLit() {
 		return false

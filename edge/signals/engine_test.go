@@ -448,3 +448,20 @@ func TestLightsAndOnChange(t *testing.T) {
 	clock.Advance(time.Second)
 	took("D1")
 }
+
+// Events heard after the engine stopped (the portal pipeline drains after
+// the outputs were set low) light nothing: the board must not show a light
+// the reader does not.
+func TestNothingLitAfterShutdown(t *testing.T) {
+	r := newRig(t, lightStack())
+	r.connect()
+	r.stop()
+	r.pass("D1", r.clock.Now().Add(-time.Second), true, false)
+	r.pass("D1", r.clock.Now().Add(-time.Second), false, false)
+	for _, l := range r.eng.Lights("D1") {
+		if l.Lit {
+			t.Errorf("rule on %s lit after shutdown", l.On)
+		}
+	}
+	r.lit()
+}
