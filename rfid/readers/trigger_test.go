@@ -24,6 +24,8 @@ func TestTriggerValidate(t *testing.T) {
 		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, Level: "up"}, `trigger.level "up" is not high or low`},
 		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, StopLevel: LevelLow}, "trigger.stop_level is for stop: gpi"},
 		{TypeLLRP, Trigger{Stop: TriggerTimeout}, "trigger.after is required for stop: timeout"},
+		{TypeLLRP, Trigger{Stop: TriggerTimeout, After: time.Second}, "trigger.stop: timeout needs start: gpi or start: periodic"},
+		{TypeLLRP, Trigger{Start: TriggerImmediate, Stop: TriggerGPI, Port: 1}, "trigger.stop: gpi needs start: gpi or start: periodic"},
 		{TypeLLRP, Trigger{After: time.Second}, "trigger.after is for stop: timeout or stop: gpi"},
 		{TypeLLRP, Trigger{Start: TriggerPeriodic, Stop: TriggerTimeout, After: time.Second}, "trigger.period is required"},
 		{TypeLLRP, Trigger{Start: TriggerPeriodic, Period: time.Second}, "needs stop: timeout"},
