@@ -465,3 +465,25 @@ func TestNothingLitAfterShutdown(t *testing.T) {
 	}
 	r.lit()
 }
+
+// A hold alert carries the time of the held carton's last read: in a long
+// pass it is heard stale while the pass is not. The pass is then no
+// matched one, and it lights the alert.
+func TestHoldAlertHeardStaleInALongPass(t *testing.T) {
+	r := newRig(t, lightStack())
+	now := r.clock.Now()
+	start := now.Add(-2 * time.Minute) // a forklift parked in the door
+	r.eventAt(EventHoldAlert, start.Add(time.Second), map[string]any{"door": "D1", "pass_start": start})
+	r.lit()
+	r.eventAt("portal.pass", now, map[string]any{"door": "D1", "start": start, "end": now})
+	r.lit(2)
+	// A stale pass lights nothing, and takes its alert's mark with it.
+	old := now.Add(-time.Hour)
+	r.eventAt(EventHoldAlert, old, map[string]any{"door": "D1", "pass_start": old.Add(-time.Second)})
+	r.eventAt("portal.pass", old, map[string]any{"door": "D1", "start": old.Add(-time.Second), "end": old})
+	r.clock.Advance(10 * time.Second)
+	r.lit()
+	if n := len(r.eng.doors["D1"].alerted); n != 0 {
+		t.Errorf("%d alert marks left, want 0", n)
+	}
+}
