@@ -628,6 +628,11 @@ func (e *Engine) apply(ctx context.Context, o *output) {
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		err := o.set.SetGPO(wctx, port, want[port])
 		cancel()
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+			// Cut short by the shutdown, whose own writes follow (a
+			// shutdown write out of time is a failure, logged).
+			return
+		}
 		e.mu.Lock()
 		if err == nil && o.session == session {
 			o.applied[port] = want[port]

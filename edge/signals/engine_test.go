@@ -487,3 +487,53 @@ func TestHoldAlertHeardStaleInALongPass(t *testing.T) {
 		t.Errorf("%d alert marks left, want 0", n)
 	}
 }
+
+// A write cut short by the shutdown is no failure: it is neither logged
+// nor counted, and the shutdown's own writes follow.
+func TestWriteCutByShutdownIsNoFailure(t *testing.T) {
+	var logs lockedBuffer
+	clock, out := newFakeClock(), newFakeOutputs()
+	var mu sync.Mutex
+	failed := 0
+	eng, err := New(Config{Doors: []Door{{ID: "D1", Reader: "R1", Rules: WithDefaults([]Rule{{On: EventPass, GPO: Ports{1}}})}},
+		Clock: clock, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		OnWrite: func(_ string, _ uint16, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Attach("R1", out)
+	block := make(chan struct{})
+	out.mu.Lock()
+	out.block = block
+	out.mu.Unlock()
+	calls := func() int {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return out.calls
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	eng.ReaderEvent(rfid.ReaderEvent{Kind: rfid.EventConnected, Reader: "R1"})
+	waitFor(t, "the reset write held", func() bool { return calls() == 1 })
+	cancel()
+	waitFor(t, "the shutdown's write begun", func() bool { return calls() == 2 })
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := out.written(); !slices.Equal(got, []write{{1, false}}) {
+		t.Errorf("writes %v, want port 1 low once", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if failed != 0 || strings.Contains(logs.String(), "door signal not set") {
+		t.Errorf("%d writes counted failed, log:\n%s", failed, logs.String())
+	}
+}
