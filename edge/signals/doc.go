@@ -27,7 +27,9 @@
 // another lit rule of a door on the same reader holds them high. A blinking
 // rule is high for half its period, low for the other half. An event heard
 // more than StaleAfter after it happened (replayed at a restart) lights
-// nothing.
+// nothing; a hold alert heard stale still keeps its pass from being a
+// matched one, and a pass heard in time lights it (the alert carries the
+// held carton's last read, which a long pass leaves far behind).
 //
 // The engine never waits on a reader: Queued decides what is lit, and one
 // goroutine per reader (Run) sets the reader's outputs to the latest state,

@@ -105,10 +105,20 @@ type door struct {
 	id    string
 	out   *output
 	rules []*rule
-	// alerted are the start times of the passes with a hold alert;
-	// marred the end times of those with an unexpected carton or a
-	// shipment mismatch (the time their events carry). Oldest first.
-	alerted, marred []time.Time
+	// alerted are the passes with a hold alert; marred the end times of
+	// those with an unexpected carton or a shipment mismatch (the time
+	// their events carry). Oldest first.
+	alerted []alertMark
+	marred  []time.Time
+}
+
+// alertMark is a pass with a hold alert: its start, and whether the alert
+// lit its rule. A hold alert carries the time of the held carton's last
+// read, which a long pass leaves far behind the pass's end: the alert may
+// be heard stale while its pass is not, and then the pass lights it.
+type alertMark struct {
+	start time.Time
+	lit   bool
 }
 
 // rule is a Rule and whether it is lit.
@@ -257,34 +267,41 @@ func (e *Engine) light(ev *outbox.Event, b *eventBody) bool {
 	if d == nil {
 		return false
 	}
-	if e.clock.Now().Sub(ev.Time) > e.stale {
-		return false
-	}
+	// A stale event lights nothing, but its pass is marked all the same:
+	// a pass with an alert is never a matched one.
+	stale := e.clock.Now().Sub(ev.Time) > e.stale
 	switch ev.Type {
 	case EventHoldAlert:
-		d.alerted = mark(d.alerted, b.PassStart)
-		return e.trigger(d, EventHoldAlert)
+		lit := !stale && e.trigger(d, EventHoldAlert)
+		d.alerted = mark(d.alerted, alertMark{start: b.PassStart, lit: lit})
+		return lit
 	case EventUnexpected, EventMismatch:
 		d.marred = mark(d.marred, ev.Time)
-		return e.trigger(d, ev.Type)
+		return !stale && e.trigger(d, ev.Type)
 	case "portal.pass":
 		if b.Parts > 1 && b.Part != b.Parts {
 			return false // the pass is told once its last part is in
 		}
-		matched := true
-		if i := slices.IndexFunc(d.alerted, b.Start.Equal); i >= 0 {
+		matched, lit := true, false
+		if i := slices.IndexFunc(d.alerted, func(m alertMark) bool { return m.start.Equal(b.Start) }); i >= 0 {
+			if !d.alerted[i].lit && !stale {
+				lit = e.trigger(d, EventHoldAlert) // its alert was heard stale
+			}
 			d.alerted, matched = slices.Delete(d.alerted, i, i+1), false
 		}
 		if i := slices.IndexFunc(d.marred, ev.Time.Equal); i >= 0 {
 			d.marred, matched = slices.Delete(d.marred, i, i+1), false
 		}
-		lit := e.trigger(d, EventPass)
+		if stale {
+			return lit
+		}
+		lit = e.trigger(d, EventPass) || lit
 		if matched {
 			lit = e.trigger(d, EventPassMatched) || lit
 		}
 		return lit
 	default:
-		return e.trigger(d, ev.Type)
+		return !stale && e.trigger(d, ev.Type)
 	}
 }
 
@@ -296,7 +313,7 @@ func (e *Engine) changed(door string) {
 }
 
 // mark remembers t, forgetting the oldest beyond maxMarks.
-func mark(ts []time.Time, t time.Time) []time.Time {
+func mark[T any](ts []T, t T) []T {
 	if len(ts) >= maxMarks {
 		ts = slices.Delete(ts, 0, len(ts)-maxMarks+1)
 	}
@@ -307,6 +324,9 @@ func mark(ts []time.Time, t time.Time) []time.Time {
 // was. An alert's rule puts out the door's other rules; they are not lit
 // while it is.
 func (e *Engine) trigger(d *door, event string) bool {
+	if e.stopping {
+		return false // the outputs are low for good: nothing shows lit
+	}
 	alert := IsAlert(event)
 	if !alert && d.alertLit() {
 		return false
@@ -608,6 +628,11 @@ func (e *Engine) apply(ctx context.Context, o *output) {
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		err := o.set.SetGPO(wctx, port, want[port])
 		cancel()
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+			// Cut short by the shutdown, whose own writes follow (a
+			// shutdown write out of time is a failure, logged).
+			return
+		}
 		e.mu.Lock()
 		if err == nil && o.session == session {
 			o.applied[port] = want[port]

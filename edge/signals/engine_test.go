@@ -448,3 +448,92 @@ func TestLightsAndOnChange(t *testing.T) {
 	clock.Advance(time.Second)
 	took("D1")
 }
+
+// Events heard after the engine stopped (the portal pipeline drains after
+// the outputs were set low) light nothing: the board must not show a light
+// the reader does not.
+func TestNothingLitAfterShutdown(t *testing.T) {
+	r := newRig(t, lightStack())
+	r.connect()
+	r.stop()
+	r.pass("D1", r.clock.Now().Add(-time.Second), true, false)
+	r.pass("D1", r.clock.Now().Add(-time.Second), false, false)
+	for _, l := range r.eng.Lights("D1") {
+		if l.Lit {
+			t.Errorf("rule on %s lit after shutdown", l.On)
+		}
+	}
+	r.lit()
+}
+
+// A hold alert carries the time of the held carton's last read: in a long
+// pass it is heard stale while the pass is not. The pass is then no
+// matched one, and it lights the alert.
+func TestHoldAlertHeardStaleInALongPass(t *testing.T) {
+	r := newRig(t, lightStack())
+	now := r.clock.Now()
+	start := now.Add(-2 * time.Minute) // a forklift parked in the door
+	r.eventAt(EventHoldAlert, start.Add(time.Second), map[string]any{"door": "D1", "pass_start": start})
+	r.lit()
+	r.eventAt("portal.pass", now, map[string]any{"door": "D1", "start": start, "end": now})
+	r.lit(2)
+	// A stale pass lights nothing, and takes its alert's mark with it.
+	old := now.Add(-time.Hour)
+	r.eventAt(EventHoldAlert, old, map[string]any{"door": "D1", "pass_start": old.Add(-time.Second)})
+	r.eventAt("portal.pass", old, map[string]any{"door": "D1", "start": old.Add(-time.Second), "end": old})
+	r.clock.Advance(10 * time.Second)
+	r.lit()
+	if n := len(r.eng.doors["D1"].alerted); n != 0 {
+		t.Errorf("%d alert marks left, want 0", n)
+	}
+}
+
+// A write cut short by the shutdown is no failure: it is neither logged
+// nor counted, and the shutdown's own writes follow.
+func TestWriteCutByShutdownIsNoFailure(t *testing.T) {
+	var logs lockedBuffer
+	clock, out := newFakeClock(), newFakeOutputs()
+	var mu sync.Mutex
+	failed := 0
+	eng, err := New(Config{Doors: []Door{{ID: "D1", Reader: "R1", Rules: WithDefaults([]Rule{{On: EventPass, GPO: Ports{1}}})}},
+		Clock: clock, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		OnWrite: func(_ string, _ uint16, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Attach("R1", out)
+	block := make(chan struct{})
+	out.mu.Lock()
+	out.block = block
+	out.mu.Unlock()
+	calls := func() int {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return out.calls
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	eng.ReaderEvent(rfid.ReaderEvent{Kind: rfid.EventConnected, Reader: "R1"})
+	waitFor(t, "the reset write held", func() bool { return calls() == 1 })
+	cancel()
+	waitFor(t, "the shutdown's write begun", func() bool { return calls() == 2 })
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := out.written(); !slices.Equal(got, []write{{1, false}}) {
+		t.Errorf("writes %v, want port 1 low once", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if failed != 0 || strings.Contains(logs.String(), "door signal not set") {
+		t.Errorf("%d writes counted failed, log:\n%s", failed, logs.String())
+	}
+}

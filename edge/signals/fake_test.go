@@ -85,8 +85,10 @@ type fakeOutputs struct {
 	state  map[uint16]bool
 	writes []write
 	fail   error
-	// block, when set, holds every write until it is closed.
+	// block, when set, holds every write until it is closed; calls
+	// counts the writes begun.
 	block chan struct{}
+	calls int
 }
 
 type write struct {
@@ -99,6 +101,7 @@ func newFakeOutputs() *fakeOutputs { return &fakeOutputs{state: map[uint16]bool{
 func (f *fakeOutputs) SetGPO(ctx context.Context, port uint16, high bool) error {
 	f.mu.Lock()
 	block := f.block
+	f.calls++
 	f.mu.Unlock()
 	if block != nil {
 		select {

@@ -288,6 +288,11 @@ func FuzzParseAddROSpec(f *testing.F) {
 	acs, _ := llrp.AntennaConfigs(caps, nil, llrp.RFSettings{TxPowerDBm: ptr(25.0), RxSensitivityDBm: ptr(-70.0),
 		Session: ptr(uint8(1)), Target: llrp.TargetA, RFMode: ptr(uint32(2)), ImpinjSearchMode: ptr(uint16(2))}, nil)
 	f.Add(llrp.AppendAddROSpec(nil, 1, llrp.ROSpec{ID: 1, AntennaConfigs: acs})[llrp.HeaderLen:])
+	// The triggers' values (GPITriggerValue, PeriodicTriggerValue).
+	f.Add(llrp.AppendAddROSpec(nil, 1, llrp.ROSpec{ID: 1, StartTrigger: llrp.StartTriggerGPI, StartGPI: &llrp.GPITrigger{Port: 1, High: true},
+		StopTrigger: llrp.StopTriggerGPI, StopGPI: &llrp.GPITrigger{Port: 1, TimeoutMS: 30000}})[llrp.HeaderLen:])
+	f.Add(llrp.AppendAddROSpec(nil, 1, llrp.ROSpec{ID: 1, StartTrigger: llrp.StartTriggerPeriodic, StartPeriodic: &llrp.PeriodicTrigger{PeriodMS: 10000},
+		StopTrigger: llrp.StopTriggerDuration, StopMS: 2000})[llrp.HeaderLen:])
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ro, err := llrp.ParseAddROSpec(body)
 		if err != nil {
@@ -302,5 +307,24 @@ func FuzzParseAddROSpec(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(again.AntennaConfigs, ro.AntennaConfigs) {
 			t.Fatalf("round trip: %+v → %+v, %v", ro.AntennaConfigs, again.AntennaConfigs, err)
 		}
+		if a, b := sentTriggers(ro), sentTriggers(again); !reflect.DeepEqual(a, b) {
+			t.Fatalf("round trip of the triggers: %+v → %+v", a, b)
+		}
 	})
+}
+
+// sentTriggers is what of s's triggers AppendAddROSpec sends: the value of
+// each trigger only with its type.
+func sentTriggers(s llrp.ROSpec) llrp.ROSpec {
+	t := llrp.ROSpec{StartTrigger: s.StartTrigger, StopTrigger: s.StopTrigger, StopMS: s.StopMS}
+	switch {
+	case s.StartTrigger == llrp.StartTriggerPeriodic:
+		t.StartPeriodic = s.StartPeriodic
+	case s.StartTrigger == llrp.StartTriggerGPI:
+		t.StartGPI = s.StartGPI
+	}
+	if s.StopTrigger == llrp.StopTriggerGPI {
+		t.StopGPI = s.StopGPI
+	}
+	return t
 }

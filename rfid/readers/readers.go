@@ -125,6 +125,9 @@ func (c Config) Validate() error {
 		if c.Model != "" && !slices.Contains(readersim.Models(), c.Model) {
 			add("model %q is not one of %s", c.Model, strings.Join(readersim.Models(), ", "))
 		}
+		if p := c.Trigger.Port; p > readersim.SimGPIs {
+			add("trigger.port %d: the simulated reader has GPI ports 1 to %d; use one of them", p, readersim.SimGPIs)
+		}
 	default:
 		add("type %q is not one of llrp, serial, sim", c.Type)
 	}

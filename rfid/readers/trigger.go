@@ -56,7 +56,13 @@ func (t Trigger) validate(typ string) []string {
 	add := func(format string, a ...any) { probs = append(probs, "trigger."+fmt.Sprintf(format, a...)) }
 	gpi := t.Start == TriggerGPI || t.Stop == TriggerGPI
 	switch t.Start {
-	case "", TriggerImmediate, TriggerGPI:
+	case "", TriggerImmediate:
+		if t.Stop == TriggerGPI || t.Stop == TriggerTimeout {
+			// An immediate ROSpec that stops waits for START_ROSPEC,
+			// which the session sends only at its setup.
+			add("stop: %s needs start: gpi or start: periodic: with start: immediate the reader would read once after connecting and then never again; set a start trigger, or remove stop", t.Stop)
+		}
+	case TriggerGPI:
 	case TriggerPeriodic:
 		if t.Period <= 0 {
 			add("period is required for start: periodic (e.g. period: 10s)")

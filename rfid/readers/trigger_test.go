@@ -24,6 +24,8 @@ func TestTriggerValidate(t *testing.T) {
 		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, Level: "up"}, `trigger.level "up" is not high or low`},
 		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, StopLevel: LevelLow}, "trigger.stop_level is for stop: gpi"},
 		{TypeLLRP, Trigger{Stop: TriggerTimeout}, "trigger.after is required for stop: timeout"},
+		{TypeLLRP, Trigger{Stop: TriggerTimeout, After: time.Second}, "trigger.stop: timeout needs start: gpi or start: periodic"},
+		{TypeLLRP, Trigger{Start: TriggerImmediate, Stop: TriggerGPI, Port: 1}, "trigger.stop: gpi needs start: gpi or start: periodic"},
 		{TypeLLRP, Trigger{After: time.Second}, "trigger.after is for stop: timeout or stop: gpi"},
 		{TypeLLRP, Trigger{Start: TriggerPeriodic, Stop: TriggerTimeout, After: time.Second}, "trigger.period is required"},
 		{TypeLLRP, Trigger{Start: TriggerPeriodic, Period: time.Second}, "needs stop: timeout"},
@@ -48,8 +50,13 @@ func TestTriggerValidate(t *testing.T) {
 	if p := (Trigger{Start: TriggerImmediate}).validate(TypeSerial); len(p) != 0 {
 		t.Errorf("immediate on a serial reader: %v", p)
 	}
+	// A simulated reader has 4 GPI ports: a trigger on another is refused.
+	err := Config{ID: "sim-1", Type: TypeSim, Trigger: Trigger{Start: TriggerGPI, Port: 5, Stop: TriggerGPI}}.WithDefaults().Validate()
+	if err == nil || !strings.Contains(err.Error(), "trigger.port 5: the simulated reader has GPI ports 1 to 4") {
+		t.Errorf("sim reader with a trigger on GPI 5: %v", err)
+	}
 	// Through the reader's Validate: the reader is named.
-	err := Config{ID: "door-3", Type: TypeSerial, Device: "/dev/ttyUSB0", Protocol: "m100",
+	err = Config{ID: "door-3", Type: TypeSerial, Device: "/dev/ttyUSB0", Protocol: "m100",
 		Trigger: Trigger{Start: TriggerGPI, Port: 1}}.WithDefaults().Validate()
 	if err == nil || !strings.Contains(err.Error(), `reader "door-3": trigger: serial readers have no GPI`) {
 		t.Errorf("serial reader with a GPI trigger: %v", err)
