@@ -112,6 +112,9 @@ type Gateway struct {
 	// readerGPI are the inputs each reader reported since it connected,
 	// for the console.
 	readerGPI map[string]map[uint16]gpiSeen
+	// gpiQ carries reader.gpi events from the readers' goroutines to
+	// runGPIEvents, which appends them.
+	gpiQ chan rfid.ReaderEvent
 
 	// Portal events: arrivals (telemetry) queue in portalQ and are dropped,
 	// counted, when it is full; passes and alerts are never dropped and
@@ -168,6 +171,7 @@ func Open(cfg *config.Config, info Info, log *slog.Logger, o Options) (_ *Gatewa
 	}
 	g := &Gateway{cfg: cfg, log: log, info: info, now: o.Now, readerStatus: map[string]any{},
 		readerDown: map[string]string{}, antennasDown: map[string]map[uint16]bool{}, readerGPI: map[string]map[uint16]gpiSeen{},
+		gpiQ:    make(chan rfid.ReaderEvent, gpiQueueSize),
 		portalQ: make(chan portal.Event, 4096), portalKick: make(chan struct{}, 1), m: newMetrics()}
 	defer func() {
 		if err != nil {
@@ -543,6 +547,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	mid.Go(guard("portal pipeline", func() error { return g.runPortalPipeline(midCtx) }))
 	mid.Go(guard("commands", func() error { return g.cmds.Run(midCtx) }))
 	mid.Go(guard("lot expiry", func() error { return g.lots.RunExpiry(midCtx, time.Hour) }))
+	mid.Go(guard("reader inputs", func() error { return g.runGPIEvents(midCtx) }))
 	g.printing.run(midCtx, mid, guard)
 	g.runSync(midCtx, mid, guard)
 

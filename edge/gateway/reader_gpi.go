@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/dockgate/dockgate/edge/outbox"
@@ -24,22 +25,72 @@ func gpiState(high bool) string {
 	return "low"
 }
 
-// gpiAppendTimeout bounds the wait of a reader's goroutine on the outbox.
+// gpiAppendTimeout bounds an append of reader.gpi events to the outbox.
 const gpiAppendTimeout = 5 * time.Second
 
-// emitGPI queues a reader.gpi telemetry event (dropped first when the
-// store fills).
+// gpiQueueSize bounds the input changes waiting to be queued.
+const gpiQueueSize = 256
+
+// emitGPI hands a reader.gpi telemetry event (dropped first when the store
+// fills) to runGPIEvents. It never waits: it is called on the reader's own
+// goroutine, which must not hold up the reads that follow a photo eye going
+// high (nor the answers to SetGPO) for a commit. A change that finds the
+// queue full is dropped, logged.
 func (g *Gateway) emitGPI(ev rfid.ReaderEvent) {
-	if g.ob == nil {
+	if g.ob == nil || g.gpiQ == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), gpiAppendTimeout)
-	defer cancel()
-	body := gpiEvent{Reader: ev.Reader, GPI: ev.Port, State: gpiState(ev.High), Time: ev.Time.UTC()}
-	if err := g.emit(ctx, outbox.Event{Type: "reader.gpi", Time: ev.Time, Source: "reader/" + ev.Reader,
-		Priority: outbox.PriorityTelemetry}, body); err != nil {
-		g.log.Warn("reader GPI event not queued", "reader", ev.Reader, "gpi", ev.Port, "err", err)
+	select {
+	case g.gpiQ <- ev:
+	default:
+		g.log.Warn("reader GPI event dropped: the input changes faster than events can be queued",
+			"reader", ev.Reader, "gpi", ev.Port, "state", gpiState(ev.High), "waiting", gpiQueueSize)
 	}
+}
+
+// runGPIEvents appends the reader.gpi events emitGPI hands over, in order,
+// those waiting together in one commit. When ctx ends (after the readers
+// have stopped) it appends what is left and returns.
+func (g *Gateway) runGPIEvents(ctx context.Context) error {
+	batch := make([]outbox.Event, 0, 16)
+	for {
+		stop := false
+		select {
+		case ev := <-g.gpiQ:
+			batch = append(batch, gpiOutboxEvent(ev))
+		case <-ctx.Done():
+			stop = true
+		}
+	more:
+		for len(batch) < gpiQueueSize {
+			select {
+			case ev := <-g.gpiQ:
+				batch = append(batch, gpiOutboxEvent(ev))
+			default:
+				break more
+			}
+		}
+		if len(batch) > 0 {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), gpiAppendTimeout)
+			_, errs, _ := g.ob.AppendBatch(actx, batch)
+			cancel()
+			for i, err := range errs {
+				if err != nil {
+					g.log.Warn("reader GPI event not queued", "source", batch[i].Source, "err", err)
+				}
+			}
+			batch = batch[:0]
+		}
+		if stop && len(g.gpiQ) == 0 {
+			return nil
+		}
+	}
+}
+
+func gpiOutboxEvent(ev rfid.ReaderEvent) outbox.Event {
+	body, _ := json.Marshal(gpiEvent{Reader: ev.Reader, GPI: ev.Port, State: gpiState(ev.High), Time: ev.Time.UTC()})
+	return outbox.Event{Type: "reader.gpi", Time: ev.Time, Source: "reader/" + ev.Reader,
+		Priority: outbox.PriorityTelemetry, Body: body}
 }
 
 // gpiSeen is a reader's input as it last reported it.

@@ -24,7 +24,17 @@ func TestReaderGPIPublished(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	g := openGateway(t, cfg, Options{})
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	// The reader's goroutine hands the event over without waiting for the
+	// store: with no appender running yet, the call still returns.
 	g.onReaderEvent(rfid.ReaderEvent{Kind: rfid.EventGPI, Reader: "R1", Port: 1, High: true, Time: at})
+	if n := g.ob.Stats().Appended; n != 0 {
+		t.Fatalf("%d events appended before the appender ran", n)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	stop() // the appender queues what is waiting, then returns
+	if err := g.runGPIEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
 	g.readerMu.Lock()
 	st, _ := g.readerStatus["R1"].(map[string]any)
 	g.readerMu.Unlock()
@@ -103,5 +113,31 @@ func TestPhotoEyeDoorEndToEnd(t *testing.T) {
 	tags := passes[0]["body"].(map[string]any)["tags"].([]any)
 	if len(tags) != 5 {
 		t.Fatalf("pass of %d tags, want the pallet's 5", len(tags))
+	}
+}
+
+// A photo eye that chatters faster than events can be queued loses changes
+// (logged), never the reader's goroutine; what was kept is queued in order.
+func TestReaderGPIQueueFullDrops(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := openGateway(t, cfg, Options{})
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i := range gpiQueueSize + 10 {
+		g.emitGPI(rfid.ReaderEvent{Kind: rfid.EventGPI, Reader: "R1", Port: 1, High: i%2 == 0, Time: at.Add(time.Duration(i) * time.Millisecond)})
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	stop()
+	if err := g.runGPIEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := takeEvents(t, g)["reader.gpi"]
+	if len(evs) != gpiQueueSize {
+		t.Fatalf("%d reader.gpi events, want the %d the queue held", len(evs), gpiQueueSize)
+	}
+	for i, ev := range evs {
+		if want := at.Add(time.Duration(i) * time.Millisecond); !ev.Time.Equal(want) {
+			t.Fatalf("event %d at %v, want %v: out of order", i, ev.Time, want)
+		}
 	}
 }
