@@ -17,7 +17,11 @@ type SerialSim struct {
 	Protocol  string  // serialrdr.ProtocolM100, ProtocolRU5102 or ProtocolASCII
 	TimeScale float64 // default 1
 	Address   byte    // RU5102 address
-	sc        *Scenario
+	// MaxDBm, when set, is the module's highest transmit power: a set-power
+	// command above it is refused, as a module weaker than the protocol's
+	// maximum does.
+	MaxDBm float64
+	sc     *Scenario
 	// offset is the transmit power set by the client, in dB below the
 	// protocol's maximum (0 until set; see rfmodel.go for the model).
 	offset int
@@ -104,7 +108,7 @@ func (s *SerialSim) serveM100(rw io.ReadWriter, due func() []rfid.Read) error {
 			out = serialrdr.AppendM100(out, serialrdr.M100TypeResponse, serialrdr.M100CmdStop, []byte{0})
 		case serialrdr.M100CmdSetPower:
 			p, err := serialrdr.M100Power(f)
-			if err != nil || serialrdr.CheckTxPower(serialrdr.ProtocolM100, p) != nil {
+			if err != nil || serialrdr.CheckTxPower(serialrdr.ProtocolM100, p) != nil || s.MaxDBm != 0 && p > s.MaxDBm {
 				out = serialrdr.AppendM100(out, serialrdr.M100TypeResponse, serialrdr.M100CmdError, []byte{0x0E}) // parameter error
 				break
 			}
@@ -130,7 +134,7 @@ func (s *SerialSim) serveRU5102(rw io.ReadWriter, due func() []rfid.Read) error 
 		switch f.Cmd {
 		case serialrdr.RU5102CmdSetPower:
 			p, err := serialrdr.RU5102Power(f)
-			if err != nil || serialrdr.CheckTxPower(serialrdr.ProtocolRU5102, p) != nil {
+			if err != nil || serialrdr.CheckTxPower(serialrdr.ProtocolRU5102, p) != nil || s.MaxDBm != 0 && p > s.MaxDBm {
 				out = serialrdr.AppendRU5102(out[:0], s.Address, f.Cmd, []byte{0xFF}) // parameter error
 				break
 			}

@@ -125,7 +125,7 @@ func setPower(port io.ReadWriter, protocol string, addr byte, dBm float64) error
 			}
 			noTag := f.Cmd == M100CmdError && len(f.Params) == 1 && f.Params[0] == M100ErrNoTag // a late inventory answer
 			if f.Type == M100TypeResponse && (f.Cmd == M100CmdSetPower || f.Cmd == M100CmdError) && !noTag {
-				return checkPowerReply(protocol, f, RU5102Frame{}, dBm)
+				return refused(checkPowerReply(protocol, f, RU5102Frame{}, dBm))
 			}
 		}
 	}
@@ -136,9 +136,23 @@ func setPower(port io.ReadWriter, protocol string, addr byte, dBm float64) error
 			return fmt.Errorf("serialrdr: waiting for the set-power reply: %w", err)
 		}
 		if f.Cmd == RU5102CmdSetPower {
-			return checkPowerReply(protocol, M100Frame{}, f, dBm)
+			return refused(checkPowerReply(protocol, M100Frame{}, f, dBm))
 		}
 	}
+}
+
+// powerRefused is a set-power command the reader answered with an error:
+// the link works, the reader keeps its own power.
+type powerRefused struct{ err error }
+
+func (e powerRefused) Error() string { return e.err.Error() }
+func (e powerRefused) Unwrap() error { return e.err }
+
+func refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return powerRefused{err}
 }
 
 // byteReader reads at most one byte per call.

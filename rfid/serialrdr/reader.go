@@ -201,10 +201,20 @@ func (r *Reader) Serve(parent context.Context, port io.ReadWriter) error {
 		defer stop()
 	}
 	if p := r.cfg.TxPowerDBm; p != nil {
-		if err := r.applyPower(ctx, cancel, port, *p); err != nil {
-			if parent.Err() != nil {
-				return nil
-			}
+		err := r.applyPower(ctx, cancel, port, *p)
+		var no powerRefused
+		switch {
+		case err == nil:
+		case parent.Err() != nil:
+			return nil
+		case errors.As(err, &no):
+			// As an LLRP reader does with a power outside its table: warn
+			// and read at the reader's own power, rather than reopen the
+			// port for ever on a value it will never take.
+			msg := fmt.Sprintf("transmit power not set, reading at the reader's own power: %v; set tx_power_dbm within the module's range or leave it out", err)
+			r.log.Warn(msg)
+			r.event(rfid.ReaderEvent{Kind: rfid.EventReaderException, Message: msg})
+		default:
 			return err
 		}
 	}
