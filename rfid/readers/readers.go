@@ -178,9 +178,13 @@ func New(cfg Config, h Handlers) (rfid.Reader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reader %q: %w", cfg.ID, err)
 		}
-		return &simReader{cfg: cfg, sim: readersim.New(sc), h: h}, nil
+		return &simReader{cfg: cfg, sim: readersim.New(sc), h: h, rf: newLiveRF(cfg)}, nil
 	}
-	return llrp.NewSession(llrpConfig(cfg, cfg.Address, h))
+	s, err := llrp.NewSession(llrpConfig(cfg, cfg.Address, h))
+	if err != nil {
+		return nil, err
+	}
+	return &llrpReader{Session: s, rf: newLiveRF(cfg)}, nil
 }
 
 func llrpConfig(cfg Config, addr string, h Handlers) llrp.Config {
@@ -198,6 +202,7 @@ type simReader struct {
 	sim  *readersim.Sim
 	h    Handlers
 	sess atomic.Pointer[llrp.Session] // while Run runs
+	rf   *liveRF
 }
 
 func (r *simReader) Run(ctx context.Context) error {
@@ -209,7 +214,10 @@ func (r *simReader) Run(ctx context.Context) error {
 	sim.TimeScale = r.cfg.TimeScale
 	sim.Model = r.cfg.Model
 	sim.Logger = r.h.Logger
-	s, err := llrp.NewSession(llrpConfig(r.cfg, ln.Addr().String(), r.h))
+	cfg := r.cfg // with the RF settings applied so far
+	f := r.rf.get()
+	cfg.RF, cfg.AntennaRF = f.RF, f.AntennaRF
+	s, err := llrp.NewSession(llrpConfig(cfg, ln.Addr().String(), r.h))
 	if err != nil {
 		ln.Close()
 		return err

@@ -21,23 +21,23 @@ import (
 type RF struct {
 	// TxPowerDBm is conducted transmit power, mapped to the highest entry
 	// of the reader's TransmitPowerLevelTable at or below it.
-	TxPowerDBm *float64 `yaml:"tx_power_dbm"`
+	TxPowerDBm *float64 `yaml:"tx_power_dbm" json:"tx_power_dbm,omitempty"`
 	// RxSensitivityDBm is mapped likewise on the ReceiveSensitivityTable.
-	RxSensitivityDBm *float64 `yaml:"rx_sensitivity_dbm"`
-	Session          *int     `yaml:"session"`        // Gen2 session 0–3
-	Target           string   `yaml:"target"`         // A, B or AB
-	RFMode           string   `yaml:"rf_mode"`        // ModeIdentifier or auto
-	TagPopulation    *int     `yaml:"tag_population"` // expected tags in the field
-	Vendor           *Vendor  `yaml:"vendor"`
+	RxSensitivityDBm *float64 `yaml:"rx_sensitivity_dbm" json:"rx_sensitivity_dbm,omitempty"`
+	Session          *int     `yaml:"session" json:"session,omitempty"`               // Gen2 session 0–3
+	Target           string   `yaml:"target" json:"target,omitempty"`                 // A, B or AB
+	RFMode           string   `yaml:"rf_mode" json:"rf_mode,omitempty"`               // ModeIdentifier or auto
+	TagPopulation    *int     `yaml:"tag_population" json:"tag_population,omitempty"` // expected tags in the field
+	Vendor           *Vendor  `yaml:"vendor" json:"vendor,omitempty"`
 	// HopTableID and ChannelIndex (1-based), where the region needs them;
 	// they are sent with tx_power_dbm.
-	HopTableID   *int `yaml:"hop_table_id"`
-	ChannelIndex *int `yaml:"channel_index"`
+	HopTableID   *int `yaml:"hop_table_id" json:"hop_table_id,omitempty"`
+	ChannelIndex *int `yaml:"channel_index" json:"channel_index,omitempty"`
 }
 
 // Vendor holds settings the LLRP standard cannot say.
 type Vendor struct {
-	Impinj *Impinj `yaml:"impinj"`
+	Impinj *Impinj `yaml:"impinj" json:"impinj,omitempty"`
 }
 
 // Impinj settings, sent as Impinj custom parameters (vendor 25882) only to
@@ -46,7 +46,7 @@ type Impinj struct {
 	// SearchMode: reader_selected, single_target, dual_target,
 	// single_target_with_suppression, no_target, single_target_b_to_a,
 	// dual_target_b_to_a_select.
-	SearchMode string `yaml:"search_mode"`
+	SearchMode string `yaml:"search_mode" json:"search_mode"`
 }
 
 var impinjSearchModes = map[string]uint16{
