@@ -31,8 +31,9 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 var rfc3339 = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d`)
 
 // dataKeyed are the fields whose objects are keyed by data, not by field
-// names: the tags of a pass by GTIN and by lot, a label's template values.
-var dataKeyed = []string{"gtins", "lots", "values"}
+// names: the tags of a pass by GTIN and by lot, a label's template values,
+// a reader's RF settings by antenna (as the configuration's antenna_rf).
+var dataKeyed = []string{"gtins", "lots", "values", "antenna_rf"}
 
 // checkJSON fails the test for every key of doc that is not snake_case
 // (but eventID, the event identity consumers deduplicate by), for every

@@ -24,7 +24,7 @@ import (
 //	GET  /lots-expiring?days=N
 //	GET  /printers, GET /printers/{id}/jobs?state=&limit=&after=, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel {"reason"}, POST /print
 //	GET  /lots/{code}/labels?after=&limit=, GET /cartons/{sscc}/labels, GET /jobs/{id}/labels, GET /lots/{code}/reconcile (labels.go)
-//	GET  /readers
+//	GET  /readers, POST /readers/{id}/rf (RF settings over those in force; reader_rf.go)
 //	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
 //	GET  /outbox, GET /outbox/quarantined?max=N, POST /outbox/quarantined/{seq}/requeue
 //	GET  /healthz, /metrics
@@ -135,7 +135,13 @@ func (g *Gateway) routes() {
 		defer g.readerMu.Unlock()
 		out := []map[string]any{}
 		for _, rc := range g.cfg.Readers {
-			out = append(out, map[string]any{"id": rc.ID, "type": rc.Type, "address": rc.Address, "status": g.readerStatus[rc.ID]})
+			m := map[string]any{"id": rc.ID, "type": rc.Type, "address": rc.Address, "status": g.readerStatus[rc.ID]}
+			if _, rd, _ := g.reader(rc.ID); rd != nil {
+				if f := rfSettings(rd); f != nil {
+					m["rf_settings"] = f
+				}
+			}
+			out = append(out, m)
 		}
 		var stats any
 		if g.eng != nil {
@@ -143,6 +149,7 @@ func (g *Gateway) routes() {
 		}
 		api.JSON(w, http.StatusOK, map[string]any{"readers": out, "portal": stats, "portal_events_dropped": g.portalDropped.Load()})
 	})
+	a.Handle("POST /readers/{id}/rf", g.httpReaderRF)
 	g.printing.routes(a)
 	g.labelRoutes(a)
 }

@@ -3,6 +3,7 @@ package llrp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -653,6 +654,11 @@ func AntennaConfigs(caps Capabilities, antennas []uint16, rf RFSettings, perAnte
 		a, ws := antennaConfig(caps, id, s)
 		acs = append(acs, a)
 		warnings = append(warnings, ws...)
+	}
+	for _, id := range slices.Sorted(maps.Keys(perAntenna)) {
+		if !slices.Contains(antennas, id) {
+			warnings = append(warnings, fmt.Errorf("antenna %d: not one of the antennas read (%v); its RF settings are not sent", id, antennas))
+		}
 	}
 	return acs, warnings
 }

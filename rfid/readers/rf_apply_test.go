@@ -110,3 +110,32 @@ func TestSimReaderAppliesRF(t *testing.T) {
 		t.Fatalf("%d connections: the settings must apply on the same connection", n)
 	}
 }
+
+// Settings the configuration would refuse are refused before anything is
+// sent, with the key named; the settings in force stay.
+func TestApplyRFRefusesWhatConfigRefuses(t *testing.T) {
+	r, err := readers.New(readers.Config{ID: "door-2", Type: readers.TypeSim, Antennas: []uint16{1, 2}}, readers.Handlers{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.(readers.RFApplier)
+	one, hop := 1, 3
+	for _, c := range []struct {
+		antenna uint16
+		rf      readers.RF
+		says    string
+	}{
+		{9, readers.RF{Session: &one}, "antenna 9 is not one of its antennas [1 2]"},
+		{0, readers.RF{}, "no setting given"},
+		{0, readers.RF{HopTableID: &hop}, "set tx_power_dbm too"},
+		{2, readers.RF{Vendor: &readers.Vendor{Impinj: &readers.Impinj{}}}, "antenna 2: vendor.impinj.search_mode"},
+	} {
+		_, _, err := a.ApplyRF(context.Background(), c.antenna, c.rf)
+		if !errors.Is(err, readers.ErrInvalidRF) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("antenna %d %+v: %v, want %q", c.antenna, c.rf, err, c.says)
+		}
+	}
+	if f := a.RFInForce(); f.RF != (readers.RF{}) || f.AntennaRF != nil {
+		t.Fatalf("in force after refusals: %+v", f)
+	}
+}
