@@ -92,22 +92,7 @@ func newLotFlags(env *cliEnv, name string) *lotFlags {
 
 // parse parses flags given before and after positional arguments
 // ("hold CODE --reason R") and returns the positional arguments.
-func (lf *lotFlags) parse(args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := lf.fs.parse(args); err != nil {
-			return nil, err
-		}
-		rest := lf.fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-}
+func (lf *lotFlags) parse(args []string) ([]string, error) { return parseInterspersed(lf.fs, args) }
 
 // lotEnv is what a registry subcommand works with.
 type lotEnv struct {

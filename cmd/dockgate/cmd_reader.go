@@ -21,9 +21,9 @@ import (
 func init() {
 	register(&command{
 		name:    "reader",
-		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes (and GPI changes) as JSON lines; reader capabilities: the reader's tables; reader gpo: set an output",
+		summary: "reader watch --llrp HOST:PORT | --serial DEV --protocol P [--portal]: print tag reads or passes (and GPI changes) as JSON lines; reader capabilities: the reader's tables; reader gpo: set an output; reader rf ID: retune a running gateway's reader",
 		subs: map[string]func(context.Context, *cliEnv, []string) error{"watch": readerWatch, "gpo": readerGPO,
-			"capabilities": readerCapabilities},
+			"capabilities": readerCapabilities, "rf": readerRF},
 	})
 }
 

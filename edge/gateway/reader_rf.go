@@ -72,7 +72,7 @@ func (g *Gateway) httpReaderRF(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, http.StatusConflict, fmt.Errorf("reader %q is a serial reader: it takes no RF settings while it runs; set tx_power_dbm under readers[] and restart the gateway", id))
 		return
 	case rd == nil:
-		api.Error(w, http.StatusConflict, fmt.Errorf("reader %q is not running: the gateway runs a reader only when a door names it; RF settings not applied", id))
+		api.Error(w, http.StatusConflict, fmt.Errorf("reader %q is not running: the gateway runs its readers only when doors are configured; RF settings not applied", id))
 		return
 	case !ok:
 		api.Error(w, http.StatusConflict, fmt.Errorf("reader %q takes no RF settings while it runs", id))
