@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // reader rf posts the flags given, as the configuration's keys, to the
@@ -65,5 +66,35 @@ func TestReaderRFPostsToGateway(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("%d requests, want 2: a refused command posts nothing", len(got))
+	}
+}
+
+// reader rf -c FILE retunes the sim reader of a running gateway, found at
+// the configuration's http.listen.
+func TestReaderRFThroughRunningGateway(t *testing.T) {
+	_, cfg, _ := startGatewayWith(t, t.TempDir(), `readers:
+  - {id: R1, type: sim, scenario: dock-in, time_scale: 4}
+doors:
+  - {id: DOOR1, role: receiving, reader: R1, antennas_outside: [1, 2], antennas_inside: [3, 4]}
+`)
+	var out, errs string
+	code := -1
+	for range 100 { // bounded wait for the reader to connect
+		if out, errs, code = rdrRun(t, "reader", "rf", "R1", "-c", cfg, "--tx-power-dbm", "27", "--session", "1"); code == 0 || !strings.Contains(errs, "not connected") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var ans struct {
+		Reader  string `json:"reader"`
+		Applied struct {
+			RF map[string]any `json:"rf"`
+		} `json:"applied"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &ans) != nil || ans.Reader != "R1" || ans.Applied.RF["tx_power_dbm"] != 27.0 || ans.Applied.RF["session"] != 1.0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if _, errs, code = rdrRun(t, "reader", "rf", "R1", "-c", cfg, "--session", "4"); code != 1 || !strings.Contains(errs, "session 4 is not a Gen2 session") {
+		t.Fatalf("session 4: exit %d %s", code, errs)
 	}
 }
