@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockgate/dockgate/edge/api"
+	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/rfid/llrp"
+	"github.com/dockgate/dockgate/rfid/portal"
+	"github.com/dockgate/dockgate/rfid/readers"
 	"github.com/dockgate/dockgate/rfid/readersim"
 )
 
@@ -124,4 +128,34 @@ func TestReaderRFRoute(t *testing.T) {
 		t.Fatalf("POST antenna 9: %d %s", code, body)
 	}
 	checkPower(3, low)
+}
+
+// A reader that cannot take RF settings now is a 409 saying why: a serial
+// reader, an LLRP reader not connected.
+func TestReaderRFConflicts(t *testing.T) {
+	door := func(id, reader string) config.Door {
+		return config.Door{DoorConfig: portal.DoorConfig{ID: id, Role: portal.RoleReceiving, Reader: reader,
+			AntennasOutside: []uint16{1}, AntennasInside: []uint16{2}, PresenceTimeout: time.Second}}
+	}
+	g := openGateway(t, &config.Config{Site: "rf", Gateway: "gw", DataDir: t.TempDir(),
+		Readers: []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: "127.0.0.1:1"},
+			{ID: "S1", Type: readers.TypeSerial, Device: "/dev/null", Protocol: "m100"}},
+		Doors: []config.Door{door("DOOR1", "R1"), door("DOOR2", "S1")},
+	}, Options{})
+	g.api = api.New("", slog.New(slog.DiscardHandler), g.health)
+	g.routes()
+	h := g.api.Handler()
+	for _, c := range []struct{ reader, says string }{
+		{"S1", `is a serial reader`},
+		{"R1", `is not connected`},
+	} {
+		code, body := call(t, h, "POST", "/readers/"+c.reader+"/rf", "", `{"tx_power_dbm": 20}`)
+		if code != http.StatusConflict || !strings.Contains(string(body), c.says) {
+			t.Errorf("%s: %d %s, want 409 %s", c.reader, code, body, c.says)
+		}
+	}
+	// The settings are checked before the connection: a bad key is a 400.
+	if code, body := call(t, h, "POST", "/readers/R1/rf", "", `{"session": 9}`); code != http.StatusBadRequest || !strings.Contains(string(body), "session 9") {
+		t.Errorf("session 9: %d %s", code, body)
+	}
 }
