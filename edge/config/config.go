@@ -238,7 +238,14 @@ type Labels struct {
 	// key, so that any door knows the lot from the read alone: sscc+, or
 	// sgtin+ (the receipt's GTIN with the carton's SSCC as its serial).
 	EPCScheme string `yaml:"epc_scheme"`
+	// KeepJobs is how long a print job that is confirmed or cancelled is
+	// kept (default 720h, 30 days): reprint by job id and the printer's job
+	// history need it; the label audit trail keeps every label regardless.
+	KeepJobs time.Duration `yaml:"keep_jobs"`
 }
+
+// DefaultKeepJobs is labels.keep_jobs when it is not given.
+const DefaultKeepJobs = 30 * 24 * time.Hour
 
 // Problems is every problem found in a configuration.
 type Problems []string
@@ -439,6 +446,9 @@ func (c *Config) fill() {
 	}
 	if c.Labels.Carton == "" {
 		c.Labels.Carton = "carton"
+	}
+	if c.Labels.KeepJobs == 0 {
+		c.Labels.KeepJobs = DefaultKeepJobs
 	}
 	if c.Labels.EPCScheme == "" {
 		c.Labels.EPCScheme = EPCSchemeSSCC96
@@ -818,6 +828,9 @@ func (c *Config) Validate() Problems {
 		if _, err := label.LoadTemplate(c.Labels.Templates[name]); err != nil {
 			add("labels.templates.%s: %v", name, err)
 		}
+	}
+	if c.Labels.KeepJobs < time.Hour {
+		add("labels.keep_jobs: %v is too short: keep finished print jobs at least 1h (e.g. 720h, 30 days; reprints by job id need them, the label audit trail keeps every label regardless)", c.Labels.KeepJobs)
 	}
 	switch c.Labels.EPCScheme {
 	case EPCSchemeSSCC96, EPCSchemeSSCCPlus, EPCSchemeSGTINPlus:

@@ -412,3 +412,52 @@ func TestPlusEPCVerifiedOnTheRFIDPrinter(t *testing.T) {
 		})
 	}
 }
+
+// Finished print jobs older than labels.keep_jobs are deleted; a queued
+// job and a recent one are kept, and the label audit trail keeps every
+// label regardless.
+func TestFinishedJobsPruned(t *testing.T) {
+	cfg := labelConfig(t, "zebra-zt411-203")
+	cfg.Labels.KeepJobs = 48 * time.Hour
+	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	g := openGateway(t, cfg, Options{Offline: true, Now: clock})
+	ctx := context.Background()
+	sp := g.Spooler()
+	for _, id := range []string{"OLD", "RECENT", "QUEUED"} {
+		if err := sp.Submit(ctx, spool.Job{ID: id, Printer: "P1", ZPL: testZPL, Lot: "L1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	by := spool.Request{By: printers.Actor{Via: printers.ViaCLI, Name: "alice"}, Reason: "test"}
+	if err := sp.CancelBy("OLD", by); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(24 * time.Hour)
+	if err := sp.CancelBy("RECENT", by); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(25 * time.Hour) // OLD finished 49 h ago, RECENT 25 h ago
+	g.printing.pruneJobsOnce()
+	if _, err := sp.Get("OLD"); !errors.Is(err, spool.ErrNotFound) {
+		t.Fatalf("a job cancelled 49 h ago with keep_jobs 48h: %v", err)
+	}
+	for _, id := range []string{"RECENT", "QUEUED"} {
+		if _, err := sp.Get(id); err != nil {
+			t.Fatalf("job %s: %v", id, err)
+		}
+	}
+	recs, err := g.LabelTrail().Lot("L1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := 0
+	for _, r := range recs {
+		if r.Job == "OLD" {
+			cancelled++
+		}
+	}
+	if cancelled == 0 {
+		t.Fatalf("the pruned job's label records went with it: %s", trailOf(recs))
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -188,6 +189,42 @@ func (p *printing) run(ctx context.Context, eg *errgroup.Group, guard func(strin
 		eg.Go(guard("printer simulator "+id, func() error { return s.serve(ctx) }))
 	}
 	eg.Go(guard("spooler", func() error { return p.spool.Run(ctx) }))
+	eg.Go(func() error { p.pruneJobs(ctx); return nil })
+}
+
+// pruneJobsEvery is how often finished print jobs past labels.keep_jobs
+// are deleted (and once at start).
+const pruneJobsEvery = 6 * time.Hour
+
+// pruneJobs deletes the confirmed and cancelled jobs last updated more than
+// labels.keep_jobs ago, at start and then every pruneJobsEvery, until ctx
+// ends: without it the store would grow with every label ever printed. A
+// failure is logged and tried again next time.
+func (p *printing) pruneJobs(ctx context.Context) {
+	t := time.NewTicker(pruneJobsEvery)
+	defer t.Stop()
+	for {
+		p.pruneJobsOnce()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (p *printing) pruneJobsOnce() {
+	keep := p.g.cfg.Labels.KeepJobs
+	if keep <= 0 {
+		keep = config.DefaultKeepJobs
+	}
+	n, err := p.spool.Prune(p.g.now().Add(-keep))
+	switch {
+	case err != nil:
+		p.g.log.Warn("finished print jobs not pruned", "keep_jobs", keep, "err", err)
+	case n > 0:
+		p.g.log.Info("finished print jobs pruned", "count", n, "keep_jobs", keep)
+	}
 }
 
 func (p *printing) close() {
