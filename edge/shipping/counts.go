@@ -53,15 +53,8 @@ func (s *Service) Count(ctx context.Context, r CountRequest) (*Count, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var old Count
-	switch err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, kCount(r.ID), &old) }); {
-	case err == nil:
-		if old.RequestHash != hash {
-			return nil, conflict("count id %q was already used for a different request; use a new id", r.ID)
-		}
-		return &old, nil
-	case !errors.Is(err, ErrNotFound):
-		return nil, err
+	if old, err := earlier[Count](s, "count", r.ID, kCount(r.ID), hash); old != nil || err != nil {
+		return old, err
 	}
 	c := &Count{ID: r.ID, Time: s.now().UTC(), Location: r.Location, Door: r.Door, Lot: r.Lot, GTIN: r.GTIN, Unit: r.Unit,
 		Lots: []CountLot{}, By: r.By, Source: r.Source, RequestHash: hash}

@@ -31,15 +31,8 @@ func (s *Service) Return(r ReturnRequest) (*Return, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var old Return
-	switch err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, kReturn(r.ID), &old) }); {
-	case err == nil:
-		if old.RequestHash != hash {
-			return nil, conflict("return id %q was already used for a different request; use a new id", r.ID)
-		}
-		return &old, nil
-	case !errors.Is(err, ErrNotFound):
-		return nil, err
+	if old, err := earlier[Return](s, "return", r.ID, kReturn(r.ID), hash); old != nil || err != nil {
+		return old, err
 	}
 	ret := &Return{ID: r.ID, Time: s.now().UTC(), Door: r.Door, Condition: r.Condition, Reason: r.Reason, RMA: r.RMA,
 		Source: r.Source, RequestHash: hash}

@@ -326,6 +326,35 @@ func requestHash(r any) string {
 	return fmt.Sprintf("%x", h[:12])
 }
 
+// requested is a record a request with an id made; its RequestHash (of the
+// request without its id and source) tells a repeat from a reuse of the id.
+type requested interface{ requestHash() string }
+
+func (sh *Shipment) requestHash() string { return sh.RequestHash }
+func (r *Return) requestHash() string    { return r.RequestHash }
+func (c *Count) requestHash() string     { return c.RequestHash }
+
+// earlier returns the record of kind stored at key by an earlier request
+// with id: the record for the same request (hash), a conflict for another,
+// nil and nil when there is none. The caller holds s.mu.
+func earlier[T any, P interface {
+	*T
+	requested
+}](s *Service, kind, id string, key []byte, hash string) (*T, error) {
+	var old T
+	switch err := s.st.DB().View(func(txn *badger.Txn) error { return getJSON(txn, key, &old) }); {
+	case err == nil:
+		if P(&old).requestHash() != hash {
+			return nil, conflict("%s id %q was already used for a different request; use a new id", kind, id)
+		}
+		return &old, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	default:
+		return nil, err
+	}
+}
+
 // today is the current date where the gateway is, YYYY-MM-DD.
 func (s *Service) today() string { return s.now().In(s.cfg.Location).Format(time.DateOnly) }
 
@@ -352,13 +381,8 @@ func (s *Service) Create(ctx context.Context, r Request) (*Shipment, error) {
 	hash := requestHash(rr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, err := s.Get(r.ID); err == nil {
-		if old.RequestHash != hash {
-			return nil, conflict("shipment id %q was already used for a different request; use a new id", r.ID)
-		}
-		return old, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
+	if old, err := earlier[Shipment](s, "shipment", r.ID, kShipment(r.ID), hash); old != nil || err != nil {
+		return old, err
 	}
 	sh := &Shipment{ID: r.ID, Door: r.Door, Order: r.Order, Customer: r.Customer, ShipTo: r.ShipTo, Carrier: r.Carrier,
 		DespatchAdvice: r.DespatchAdvice, PO: r.PO, Source: r.Source, Status: StatusOpen, Created: s.now().UTC(),
