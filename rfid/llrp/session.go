@@ -833,41 +833,6 @@ func (c *conn) events(ev EventData) {
 	}
 }
 
-// pacedReader reads r at most once in each interval of the clock (when
-// every > 0): the
-// messages that arrive meanwhile come in one read, and the session wakes
-// up once for them. A read that finds nothing waits for the next message as
-// ever, so a report after a quiet spell is not held up. The waits end on
-// multiples of the interval (of the clock), so that the sessions of a
-// gateway's readers wake up together, once, rather than each on its own.
-type pacedReader struct {
-	r     io.Reader
-	every time.Duration
-	last  time.Time // when the last read returned
-	// hurry, when above 0, suspends the pacing: a request sent from
-	// another goroutine (SetGPO, ApplyRF) waits for its answer.
-	hurry *atomic.Int32
-	// now and sleep are the clock (tests); nil is the time package's.
-	now   func() time.Time
-	sleep func(time.Duration)
-}
-
-func (p *pacedReader) Read(b []byte) (int, error) {
-	if p.every <= 0 || p.hurry != nil && p.hurry.Load() > 0 {
-		return p.r.Read(b)
-	}
-	now, sleep := time.Now, time.Sleep
-	if p.now != nil {
-		now, sleep = p.now, p.sleep
-	}
-	if t := now(); t.Sub(p.last) < p.every {
-		sleep(t.Truncate(p.every).Add(p.every).Sub(t))
-	}
-	n, err := p.r.Read(b)
-	p.last = now()
-	return n, err
-}
-
 // close sends CLOSE_CONNECTION and waits briefly for its response (step 9).
 func (c *conn) close() {
 	grace := min(c.s.cfg.ResponseTimeout, time.Second)
