@@ -63,6 +63,12 @@ func (t Trigger) validate(typ string) []string {
 			add("stop: %s needs start: gpi or start: periodic: with start: immediate the reader would read once after connecting and then never again; set a start trigger, or remove stop", t.Stop)
 		}
 	case TriggerGPI:
+		if t.Stop == "" || t.Stop == TriggerNone {
+			// The ROSpec would start at the first trigger and never stop:
+			// the door reads all the time from then on, and a later
+			// trigger does nothing.
+			add("stop: start: gpi needs stop: gpi (when the input goes back, e.g. the photo eye clears) or stop: timeout (with after: how long each trigger reads); with no stop the reader reads from the first trigger on until the gateway stops, and leave trigger out to read all the time")
+		}
 	case TriggerPeriodic:
 		if t.Period <= 0 {
 			add("period is required for start: periodic (e.g. period: 10s)")

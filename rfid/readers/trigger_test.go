@@ -22,6 +22,8 @@ func TestTriggerValidate(t *testing.T) {
 		{TypeLLRP, Trigger{Stop: TriggerGPI}, "trigger.port is required"},
 		{TypeLLRP, Trigger{Port: 1}, "trigger.port is for start: gpi or stop: gpi"},
 		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, Level: "up"}, `trigger.level "up" is not high or low`},
+		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1}, "trigger.stop: start: gpi needs stop: gpi"},
+		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, Stop: TriggerNone}, "trigger.stop: start: gpi needs stop: gpi"},
 		{TypeLLRP, Trigger{Start: TriggerGPI, Port: 1, StopLevel: LevelLow}, "trigger.stop_level is for stop: gpi"},
 		{TypeLLRP, Trigger{Stop: TriggerTimeout}, "trigger.after is required for stop: timeout"},
 		{TypeLLRP, Trigger{Stop: TriggerTimeout, After: time.Second}, "trigger.stop: timeout needs start: gpi or start: periodic"},
