@@ -15,6 +15,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dockgate/dockgate/edge/store"
+	"github.com/dockgate/dockgate/internal/beat"
 	"github.com/dockgate/dockgate/rfid"
 	"github.com/dockgate/dockgate/rfid/portal"
 )
@@ -197,7 +198,7 @@ func (s *savedReads) passDone(p *portal.PassEvent) {
 // last time. It runs after the portal pipeline has stopped (see Run), so that
 // after a clean shutdown, with every pass published, nothing is left.
 func (s *savedReads) run(ctx context.Context) error {
-	t := time.NewTicker(savedReadsEvery)
+	t := beat.NewTicker(savedReadsEvery) // with the readers' reads (llrp)
 	defer t.Stop()
 	for ticks := 0; ; {
 		select {
@@ -209,6 +210,7 @@ func (s *savedReads) run(ctx context.Context) error {
 		case <-t.C:
 			ticks++
 			s.outcome(s.flush(ticks%savedReadsPruneEvery == 0))
+			t.Next()
 		}
 	}
 }

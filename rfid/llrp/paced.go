@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/dockgate/dockgate/internal/beat"
 )
 
 // pacedReader reads r at most once in each interval of the clock (when
@@ -60,7 +62,7 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	if t := now(); t.Sub(p.last) < p.every {
 		if raw := p.socket(); raw != nil {
 			p.lowWater(true)
-			sleep(t.Truncate(p.every).Add(p.every).Sub(t))
+			sleep(beat.Until(t, p.every))
 			if n, err, ok := takeBuffered(raw, b); ok {
 				p.read(now, n, len(b))
 				return n, err
@@ -69,7 +71,7 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 			// message, woken by its first byte.
 			p.lowWater(false)
 		} else {
-			sleep(t.Truncate(p.every).Add(p.every).Sub(t))
+			sleep(beat.Until(t, p.every))
 		}
 	}
 	n, err := p.r.Read(b)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dockgate/dockgate/encoder/epc"
+	"github.com/dockgate/dockgate/internal/beat"
 	"github.com/dockgate/dockgate/rfid"
 )
 
@@ -901,12 +902,14 @@ func (e *Engine) closePass(p *PassEvent) {
 }
 
 // Run ticks the engine every interval (default 100ms) on the configured
-// clock until ctx ends, then flushes it.
+// clock until ctx ends, then flushes it. The ticks fall on the multiples of
+// the interval of the clock, with the reads of the LLRP sessions, so that
+// both wake the process once.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 100 * time.Millisecond
 	}
-	t := time.NewTicker(interval)
+	t := beat.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -915,6 +918,7 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 			return nil
 		case <-t.C:
 			e.Tick(e.cfg.Now())
+			t.Next()
 		}
 	}
 }
