@@ -57,9 +57,9 @@ type OwnerError struct {
 
 func (e *OwnerError) Error() string {
 	return fmt.Sprintf("data dir %s belongs to uid %d and this runs as root: files written there would be root's, "+
-		"and the gateway, running as uid %d, could no longer open them; run this while the gateway runs "+
-		"(it then goes through the gateway's HTTP API), or as uid %d (for the dockgate service: "+
-		"sudo systemd-run --pipe --wait -p DynamicUser=yes -p User=dockgate -p StateDirectory=dockgate dockgate …)",
+		"and the gateway, running as uid %d, could no longer open them; run this as uid %d (for the dockgate service: "+
+		"sudo systemd-run --quiet --pipe --wait -p DynamicUser=yes -p User=dockgate -p StateDirectory=dockgate dockgate …), "+
+		"or while the gateway runs (the commands on its data then go through its HTTP API)",
 		e.Dir, e.UID, e.UID, e.UID)
 }
 
