@@ -169,11 +169,15 @@ func (le *lotEnv) open(env *cliEnv, create bool) (*lots.Registry, func(), error)
 	return g.Lots(), g.Close, nil
 }
 
-// storeLine adds to a store's open failure what the CLI cannot do about it.
+// storeLine adds to a store's open failure what the CLI cannot do about it
+// (a data dir of another user's says itself what to do).
 func storeLine(err error) error {
 	var locked *store.LockedError
 	if errors.As(err, &locked) {
 		return lockedLine(err)
+	}
+	if errors.Is(err, store.ErrNotOwner) {
+		return err
 	}
 	return fmt.Errorf("%w (the CLI leaves a store that fails to open as it is; `dockgate run` sets a damaged one aside and raises an alarm)", err)
 }

@@ -311,3 +311,12 @@ func TestOfflineLotChangesQueueEvents(t *testing.T) {
 		t.Fatalf("outbox holds %q, want lot.created and lot.hold", got)
 	}
 }
+
+// Root refused on another user's data dir: the store's line says what to
+// do, with nothing about damaged stores added.
+func TestStoreLineKeepsAnOwnerError(t *testing.T) {
+	err := fmt.Errorf("open: %w", &store.OwnerError{Dir: "/var/lib/dockgate", UID: 61796})
+	if got := storeLine(err); got != err {
+		t.Fatalf("storeLine(%q) = %q, want it unchanged", err, got)
+	}
+}

@@ -27,6 +27,8 @@ var (
 	ErrLocked = errors.New("data dir is in use by another process")
 	// ErrExhausted: a counter would pass its maximum.
 	ErrExhausted = errors.New("counter exhausted")
+	// ErrNotOwner: root would open a data directory another user owns.
+	ErrNotOwner = errors.New("data dir belongs to another user")
 )
 
 // LockedError names the process holding the data directory.
@@ -43,6 +45,25 @@ func (e *LockedError) Error() string {
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// OwnerError: the process runs as root on a data directory that belongs to
+// another user, the gateway's (the dockgate service's dynamic user). Every
+// file root wrote there would be root's, and the gateway could no longer
+// open its store: the service would fail at every start.
+type OwnerError struct {
+	Dir string
+	UID int // the directory's owner
+}
+
+func (e *OwnerError) Error() string {
+	return fmt.Sprintf("data dir %s belongs to uid %d and this runs as root: files written there would be root's, "+
+		"and the gateway, running as uid %d, could no longer open them; run this as uid %d (for the dockgate service: "+
+		"sudo systemd-run --quiet --pipe --wait -p DynamicUser=yes -p User=dockgate -p StateDirectory=dockgate dockgate …), "+
+		"or while the gateway runs (the commands on its data then go through its HTTP API)",
+		e.Dir, e.UID, e.UID, e.UID)
+}
+
+func (e *OwnerError) Unwrap() error { return ErrNotOwner }
 
 // Options tune the store. The zero value is the edge profile.
 type Options struct {
@@ -211,6 +232,9 @@ func Open(dataDir string, o Options) (*Store, error) {
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w (set data_dir to a writable directory)", dataDir, err)
+	}
+	if err := checkOwner(dataDir); err != nil {
+		return nil, err
 	}
 	lock, err := lockDir(dataDir)
 	if err != nil {
@@ -395,6 +419,36 @@ func access(dbDir string) error {
 	return os.Remove(probe.Name())
 }
 
+// geteuid is os.Geteuid; tests play root with it.
+var geteuid = os.Geteuid
+
+// checkOwner returns an OwnerError when the process is root and dir
+// belongs to another user, and the gateway does not hold it: a gateway
+// that does answers the caller through its API (LockedError). Nothing is
+// written here either way, not even the lock file.
+func checkOwner(dir string) error {
+	if geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 {
+		return nil
+	}
+	path := filepath.Join(dir, "dockgate.lock")
+	if f, err := os.Open(path); err == nil {
+		held := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) != nil
+		f.Close()
+		if held {
+			return &LockedError{Dir: dir, PID: lockHolder(path)}
+		}
+	}
+	return &OwnerError{Dir: dir, UID: int(st.Uid)}
+}
+
 func lockDir(dir string) (*os.File, error) {
 	path := filepath.Join(dir, "dockgate.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
@@ -402,10 +456,7 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		pid := 0
-		if b, rerr := os.ReadFile(path); rerr == nil {
-			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		}
+		pid := lockHolder(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &LockedError{Dir: dir, PID: pid}
@@ -416,6 +467,16 @@ func lockDir(dir string) (*os.File, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return f, nil
+}
+
+// lockHolder is the pid the lock file names, 0 when it names none.
+func lockHolder(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
 func unlock(f *os.File) {

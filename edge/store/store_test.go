@@ -33,6 +33,53 @@ func TestLockNamesHolder(t *testing.T) {
 	}
 }
 
+// Root on a data directory another user owns (the service's dynamic user,
+// with the service stopped) writes nothing there, not even the lock file:
+// a file of root's would keep the gateway from opening its store. While
+// the owner's gateway holds the directory, the answer is LockedError, so
+// that the CLI goes through the gateway's API.
+func TestRootRefusesAnotherUsersDataDir(t *testing.T) {
+	dir := t.TempDir()
+	owner := os.Geteuid()
+	if owner == 0 {
+		// Root here: the directory goes to another user.
+		owner = 4242
+		if err := os.Chown(dir, owner, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func(f func() int) { geteuid = f }(geteuid)
+	geteuid = func() int { return 0 }
+
+	_, err := Open(dir, Options{})
+	var oe *OwnerError
+	if !errors.As(err, &oe) || !errors.Is(err, ErrNotOwner) || oe.UID != owner || oe.Dir != dir {
+		t.Fatalf("root opening a data dir of uid %d: %v, want OwnerError naming the uid", owner, err)
+	}
+	for _, want := range []string{fmt.Sprintf("belongs to uid %d", owner), "while the gateway runs", "systemd-run"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the refused open wrote %v", entries)
+	}
+
+	// The owner's gateway holds the directory: root is told so.
+	geteuid = func() int { return owner }
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	geteuid = func() int { return 0 }
+	_, err = Open(dir, Options{})
+	var le *LockedError
+	if !errors.As(err, &le) || le.PID != os.Getpid() {
+		t.Fatalf("root opening a data dir its owner's gateway holds: %v, want LockedError naming pid %d", err, os.Getpid())
+	}
+}
+
 func TestNextDistinctAcrossGoroutinesAndReopen(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})

@@ -31,6 +31,8 @@
 // reload systemd, stop the service on removal and restart a running one on
 // upgrade: installing does not start the gateway, `systemctl enable --now
 // dockgate` does. A purge keeps the data in /var/lib/dockgate.
+// .ci/boot-check installs and runs the amd64 .deb on a booted systemd
+// (systemd-nspawn of the machine's own root); .ci/run calls it.
 //
 // The packaging files live in packaging/ and are embedded; the top-level
 // Dockerfile copies the same packaging/dockgate.yaml. The version defaults
