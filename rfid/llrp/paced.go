@@ -27,7 +27,9 @@ import (
 // the kernel from announcing data until a read takes it, and a paced read
 // takes what is buffered without waiting. When it finds nothing the reader
 // has gone quiet: the mark goes back to one byte and the read waits for
-// the next message, as an unpaced one does.
+// the next message, as an unpaced one does. Only a connection that is the
+// socket itself (syscall.Conn: plain TCP) is read that way; any other (TLS)
+// is paced with sleeps alone.
 type pacedReader struct {
 	r     io.Reader
 	every time.Duration
