@@ -232,6 +232,13 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Lines given before the reader is up (piped in, or typed
+			// while it connects) wait for it instead of being refused.
+			select {
+			case <-conn.connected:
+			case <-ctx.Done():
+				return
+			}
 			live.run(ctx, env.stdin, out)
 		}()
 	}
