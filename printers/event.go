@@ -17,7 +17,7 @@ const (
 	EventJobUnknown    EventKind = "job.unknown"       // may or may not have printed; waits for a decision
 	EventJobCancelled  EventKind = "job.cancelled"     // cancelled by an operator
 	EventJobReprint    EventKind = "job.reprint"       // queued again by an operator
-	EventPrinterOnline EventKind = "printer.connected" // a connection was opened
+	EventPrinterOnline EventKind = "printer.connected" // reached: the first connection, or the first after a failure
 	// EventLabelEncodeFailed: a job's tag took no write within the
 	// printer's tries, or read back another EPC (carton, EPC, printer and
 	// the encode outcome with its attempts).

@@ -112,12 +112,16 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- g.Run(ctx) }()
 	stopped := false
+	stopSim := func() {}
 	defer func() {
-		// On every way out, stop the gateway before its data dir goes.
+		// On every way out, stop the gateway before its data dir goes,
+		// and before the reader it is connected to: it sets the light
+		// stack's outputs low as it stops.
 		if !stopped {
 			cancel()
 			<-gwDone
 		}
+		stopSim()
 	}()
 	api := "http://" + g.API().Addr()
 	say("dockgate demo: gateway %s/%s up: MQTT %s, HTTP API %s, printer P1 (simulated %s), LLRP portal R1 at DOOR1 (simulated) with a light stack on its outputs (GPO 1 green, GPO 2 red)",
@@ -172,7 +176,13 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	say("moving %d cartons through DOOR1 …", total)
 	portalSim := readersim.New(sc)
-	go portalSim.Serve(ctx, readerLn)
+	simCtx, simCancel := context.WithCancel(context.WithoutCancel(ctx))
+	simDone := make(chan struct{})
+	go func() {
+		defer close(simDone)
+		_ = portalSim.Serve(simCtx, readerLn)
+	}()
+	stopSim = func() { simCancel(); <-simDone }
 	if err := waitFor(ctx, 60*time.Second, func() bool { return sub.count("receipt.complete") >= len(receipts) }); err != nil {
 		return fmt.Errorf("portal: %d of %d receipts confirmed: %w", sub.count("receipt.complete"), len(receipts), err)
 	}

@@ -98,7 +98,9 @@ func printerStatus(ctx context.Context, env *cliEnv, args []string) error {
 	conn, err := transport.Dial(dctx, cfg)
 	cancel()
 	if err != nil {
-		return err
+		// Not reached is no answer, as a printer that takes the connection
+		// and says nothing: exit 4, with what to check.
+		return &exitError{code: exitPrinterUnknown, msg: fmt.Sprintf("dockgate printer: %v: no answer from the printer; check its address and port (raw TCP 9100 unless given), that it is on and on the network", err)}
 	}
 	defer conn.Close()
 	st, err := zebra.NewQuerier(conn, cfg.Status, time.Now).Status(ctx, cfg.Timeouts.Status)

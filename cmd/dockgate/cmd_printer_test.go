@@ -169,6 +169,16 @@ func TestPrinterByIDFromConfig(t *testing.T) {
 	}
 }
 
+// A printer that cannot be reached is no answer, as one that says
+// nothing: exit 4, naming what to check.
+func TestPrinterStatusNotReached(t *testing.T) {
+	addr := freePort(t) // nothing listens there
+	out, errs, code := prnRun(t, "printer", "status", "--timeout", "1s", addr)
+	if code != exitPrinterUnknown || out != "" || !strings.Contains(errs, addr) || !strings.Contains(errs, "check its address") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %d and what to check", code, out, errs, exitPrinterUnknown)
+	}
+}
+
 func TestPrintErrors(t *testing.T) {
 	dir := t.TempDir()
 	open := filepath.Join(dir, "open.zpl")

@@ -174,7 +174,10 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 		if e.Antenna != 0 {
 			msg += fmt.Sprintf(" antenna %d", e.Antenna)
 		}
-		if e.Err != nil {
+		switch {
+		case e.Err != nil && ctx.Err() != nil && (errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded)):
+			msg += ": the watch ended" // --duration, --count or an interrupt, not a fault
+		case e.Err != nil:
 			msg += ": " + e.Err.Error()
 		}
 		if e.Message != "" {
@@ -232,6 +235,13 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Lines given before the reader is up (piped in, or typed
+			// while it connects) wait for it instead of being refused.
+			select {
+			case <-conn.connected:
+			case <-ctx.Done():
+				return
+			}
 			live.run(ctx, env.stdin, out)
 		}()
 	}

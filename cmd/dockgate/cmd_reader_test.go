@@ -39,6 +39,10 @@ func TestReaderWatchPrintsReads(t *testing.T) {
 	if !strings.Contains(errs, "reader connected") {
 		t.Errorf("stderr lacks the connection event: %q", errs)
 	}
+	// The end of the watch is not reported as an error.
+	if !strings.Contains(errs, "reader disconnected: the watch ended") || strings.Contains(errs, "context") {
+		t.Errorf("stderr at the end of the watch: %q", errs)
+	}
 }
 
 func TestReaderWatchPortalPrintsPass(t *testing.T) {

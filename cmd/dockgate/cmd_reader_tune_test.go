@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -216,4 +217,47 @@ func FuzzParseTuneLine(f *testing.F) {
 		}
 		_, _ = rfFromKeys(map[string]any{key: val}, "")
 	})
+}
+
+// RF lines on the input before the reader is up (piped in) wait for the
+// connection instead of being refused as "not connected".
+func TestReaderWatchTuneLinesBeforeConnect(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the simulator takes the port once the watch has tried it
+	out, errb := &rdrBuffer{}, &rdrBuffer{}
+	env := &cliEnv{stdin: strings.NewReader("tx_power_dbm 26\n"), stdout: out, stderr: errb, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(context.Background(), env, []string{"reader", "watch", "--llrp", addr, "--tune", "--every", "300ms",
+			"--count", "3", "--duration", "20s", "--connect-timeout", "15s"})
+	}()
+	for !strings.Contains(errb.String(), "connect_failed") {
+		select {
+		case code := <-done:
+			t.Fatalf("exit %d before the reader was up: %s", code, errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	startSimReader(t, "--listen", addr, "--scenario", "door-tune", "--time-scale", "2")
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.Contains(l, `"input"`) {
+			continue
+		}
+		var r tuneResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if !r.Applied || r.Error != "" || r.RF["tx_power_dbm"] != 26.0 {
+			t.Fatalf("tx_power_dbm 26 given before the reader was up: %+v", r)
+		}
+		return
+	}
+	t.Fatalf("no answer to the input line:\n%s", out.String())
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/dockgate/dockgate/edge/outbox"
 )
@@ -307,6 +308,22 @@ func waitToken(ctx context.Context, t mqtt.Token, d time.Duration) error {
 	}
 }
 
+// authHint says what to check when the broker refused the credentials,
+// from what the gateway sent: most often the password was never given to
+// it (the service reads it from its environment file).
+func (p *Publisher) authHint(err error) string {
+	if !errors.Is(err, packets.ErrorRefusedNotAuthorised) && !errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword) {
+		return ""
+	}
+	switch {
+	case p.cfg.Username == "":
+		return " (no mqtt.username was sent: set the gateway's user, and its password in " + PasswordEnv + " or mqtt.password_file)"
+	case p.pass == "":
+		return fmt.Sprintf(" (user %q was sent without a password: set %s, e.g. in the service's environment file, or mqtt.password_file)", p.cfg.Username, PasswordEnv)
+	}
+	return fmt.Sprintf(" (check user %q's password, %s or mqtt.password_file, against the broker's password file)", p.cfg.Username, PasswordEnv)
+}
+
 // runSession is one broker connection. healthy reports whether events were
 // acknowledged in it (which resets the backoff).
 func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
@@ -351,7 +368,7 @@ func (p *Publisher) runSession(ctx context.Context) (healthy bool, err error) {
 	c := mqtt.NewClient(opts)
 	if err := waitToken(wctx, c.Connect(), p.cfg.ConnectTimeout+time.Second); err != nil {
 		c.Disconnect(0)
-		return false, fmt.Errorf("connect %s: %w", p.cfg.URL, err)
+		return false, fmt.Errorf("connect %s: %w%s", p.cfg.URL, err, p.authHint(err))
 	}
 	p.log.Info("connected to broker", "url", p.cfg.URL, "client_id", p.cfg.ClientID, "session", sid)
 

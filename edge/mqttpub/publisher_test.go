@@ -585,3 +585,48 @@ func TestLostSubscriptionsRestartTheSession(t *testing.T) {
 		t.Fatalf("stats %+v: want the second session to stay", st)
 	}
 }
+
+// A broker that refuses the gateway's credentials gets an error that says
+// what the gateway sent: a user without a password is the usual mistake
+// (the password never reached the service's environment).
+func TestRefusedCredentialsSayWhatWasSent(t *testing.T) {
+	var b *broker.Broker
+	var err error
+	for i := 0; i < 50; i++ {
+		if b, err = broker.Start(broker.Config{Listen: "127.0.0.1:0", Username: "gw1", Password: "secret"}); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, tc := range []struct{ user, pass, want string }{
+		{"gw1", "", `user "gw1" was sent without a password: set DOCKGATE_MQTT_PASSWORD`},
+		{"gw1", "wrong", `check user "gw1"'s password`},
+		{"", "", "no mqtt.username was sent"},
+	} {
+		cfg := testConfig(b.URL())
+		cfg.Username, cfg.Password = tc.user, tc.pass
+		p, err := New(cfg, memOutbox(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		last := ""
+		for i := 0; i < 500 && !strings.Contains(last, tc.want); i++ {
+			time.Sleep(10 * time.Millisecond)
+			last = p.Stats().LastError
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(last, tc.want) {
+			t.Errorf("user %q password %q: last error %q, want %q", tc.user, tc.pass, last, tc.want)
+		}
+	}
+}

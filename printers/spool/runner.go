@@ -21,10 +21,15 @@ type runner struct {
 	wake chan struct{}
 	log  *slog.Logger
 
-	conn     printers.Conn
-	q        *zebra.Querier
-	fails    int    // consecutive connection failures
-	lastErr  string // the last connection error
+	conn    printers.Conn
+	q       *zebra.Querier
+	fails   int    // consecutive connection failures
+	lastErr string // the last connection error
+	// reached: a connection was opened since the start or the last
+	// failure. printer.connected is said when it becomes true, not for
+	// every connection (an idle printer is reconnected for its status
+	// every timeouts.watch).
+	reached  bool
 	last     printers.Status
 	haveLast bool
 	// refused counts the consecutive tries of a step whose job event could
@@ -274,7 +279,10 @@ func (r *runner) ensureConn(ctx context.Context) bool {
 	r.q = zebra.NewQuerier(c, r.cfg.Status, r.sp.o.Now)
 	r.q.OnAsync(r.onAsync)
 	r.log.Debug("connected", "target", r.cfg.Target())
-	r.sp.emit(ctx, printers.Event{Kind: printers.EventPrinterOnline, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Reason: r.cfg.Target()})
+	if !r.reached {
+		r.reached = true
+		r.sp.emit(ctx, printers.Event{Kind: printers.EventPrinterOnline, Printer: r.cfg.ID, Door: r.cfg.Door, Time: r.sp.o.Now(), Reason: r.cfg.Target()})
+	}
 	return true
 }
 
@@ -282,6 +290,7 @@ func (r *runner) ensureConn(ctx context.Context) bool {
 // off before the next attempt.
 func (r *runner) connFailed(ctx context.Context, err error) {
 	r.closeConn()
+	r.reached = false
 	r.fails++
 	r.lastErr = err.Error()
 	if ctx.Err() != nil {

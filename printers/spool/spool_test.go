@@ -853,3 +853,61 @@ func TestSubmitRecordsLabels(t *testing.T) {
 		t.Errorf("List: %+v %v", jobs, err)
 	}
 }
+
+// An idle printer is reconnected for its status every timeouts.watch; it
+// is said to be connected once, not at every one of those connections,
+// and again after a failure.
+func TestPrinterConnectedOncePerReach(t *testing.T) {
+	r := newRig(t, printersim.Options{}, func(c *printers.Config) {
+		c.Timeouts.Idle, c.Timeouts.Watch = 5*time.Millisecond, 10*time.Millisecond
+	})
+	r.submit(t, "A")
+	r.waitState(t, "A", Confirmed)
+	connected := func() int {
+		r.events.mu.Lock()
+		defer r.events.mu.Unlock()
+		n := 0
+		for _, e := range r.events.ev {
+			if e.Kind == printers.EventPrinterOnline {
+				n++
+			}
+		}
+		return n
+	}
+	for i := 0; r.sim.Connections() < 5; i++ {
+		if i == 1000 {
+			t.Fatalf("%d connections to the idle printer, want its status read on new ones", r.sim.Connections())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := connected(); n != 1 {
+		t.Fatalf("%d printer.connected events for %d connections without a failure, want 1", n, r.sim.Connections())
+	}
+	// refused connections, then reachable again: said once more
+	r.sim.SetRefuse(true)
+	for i := 0; !r.events.has(printers.EventStatus, "") || !lastUnknown(r.events); i++ {
+		if i == 1000 {
+			t.Fatal("no unknown status while the printer refused connections")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.sim.SetRefuse(false)
+	for i := 0; connected() < 2; i++ {
+		if i == 1000 {
+			t.Fatal("no printer.connected after the printer was reachable again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// lastUnknown reports whether the last status event is an unknown status.
+func lastUnknown(l *eventLog) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.ev) - 1; i >= 0; i-- {
+		if e := l.ev[i]; e.Kind == printers.EventStatus && e.Status != nil {
+			return !e.Status.Known
+		}
+	}
+	return false
+}
