@@ -217,11 +217,12 @@ func (r *release) changelog() ([]byte, error) {
 }
 
 // docFiles are the reference pages the README links to (docs/, relative to
-// the tree's root), shipped beside it so that its links work where it is
-// installed.
+// the tree's root), with their pictures, the Grafana dashboard, and the
+// simulator's scenarios and reader replies docs/simulators.md links to,
+// shipped beside it so that its links work where it is installed.
 func (r *release) docFiles() ([]string, error) {
 	var out []string
-	for _, pattern := range []string{"docs/*.md", "docs/grafana/*.json"} {
+	for _, pattern := range []string{"docs/*.md", "docs/*.png", "docs/grafana/*.json", "rfid/readersim/scenarios/*.yaml", "rfid/llrp/testdata/*-capabilities.hex"} {
 		m, err := filepath.Glob(filepath.Join(r.root, pattern))
 		if err != nil {
 			return nil, err

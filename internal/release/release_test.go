@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -116,6 +118,33 @@ func TestBuildAmd64(t *testing.T) {
 	for _, doc := range []string{"copyright", "changelog.Debian.gz", "README.md", "examples/dockgate.example.yaml"} {
 		if _, ok := data[strings.TrimPrefix(docDir, "/")+"/"+doc]; !ok {
 			t.Errorf("data.tar.gz: %s/%s missing", docDir, doc)
+		}
+	}
+	// Every relative link of the shipped README and docs resolves to a
+	// file or a directory shipped beside them.
+	docRoot := strings.TrimPrefix(docDir, "/")
+	link := regexp.MustCompile(`\]\(([^)#\s]+)`)
+	code := regexp.MustCompile("`[^`]*`")
+	for name, f := range data {
+		if !strings.HasPrefix(name, docRoot+"/") || !strings.HasSuffix(name, ".md") {
+			continue
+		}
+		for _, m := range link.FindAllStringSubmatch(code.ReplaceAllString(string(f.body), ""), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			want := path.Clean(path.Join(path.Dir(name), target))
+			found := false
+			for other := range data {
+				if other == want || strings.HasPrefix(other, want+"/") {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("%s links to %s, which the package does not ship (%s)", name, target, want)
+			}
 		}
 	}
 	copyright := string(data[strings.TrimPrefix(docDir, "/")+"/copyright"].body)
