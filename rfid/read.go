@@ -146,7 +146,7 @@ const (
 	EventBufferOverflow                           // reports were lost
 	EventReaderException                          // reader reported an exception (Message)
 	EventConnectFailed                            // connection attempt refused or failed; Err says why
-	EventGPI                                      // a general purpose input changed (Port, High)
+	EventGPI                                      // a general purpose input changed (Port, High), or its state at connect (Initial)
 )
 
 var eventNames = [...]string{"", "connected", "disconnected", "antenna_connected", "antenna_disconnected",
@@ -167,6 +167,9 @@ type ReaderEvent struct {
 	Antenna uint16 // for antenna events
 	Port    uint16 // GPI port (from 1) for EventGPI
 	High    bool   // GPI state for EventGPI
+	// Initial marks an EventGPI that is the input's state read when the
+	// reader connected, not a change.
+	Initial bool
 	Level   int    // buffer fill percent for EventBufferWarning
 	Message string // reader-supplied text, if any; for EventConnected, RF settings the reader could not take
 	Err     error  // reason for EventDisconnected / EventConnectFailed

@@ -94,7 +94,7 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	floor := fs.Int("rssi-floor", portal.DefaultRSSIFloor, "dBm below which reads are ignored (--portal)")
 	presence := fs.Duration("presence-timeout", portal.DefaultPresenceTimeout, "no reads for this long and a tag has left (--portal)")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
-	count := fs.Int("count", 0, "stop after this many lines (default: no limit)")
+	count := fs.Int("count", 0, "stop after this many lines of reads, passes or --tune (GPI lines are not counted; default: no limit)")
 	connectTimeout := fs.Duration("connect-timeout", 30*time.Second, "give up (exit 1) when the reader has not connected within this long")
 	tune := fs.Bool("tune", false, "print reads per second, tags and RSSI per antenna every --every instead of each read")
 	every := fs.Duration("every", time.Second, "interval of the --tune lines")
@@ -167,7 +167,7 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	onEvent := func(e rfid.ReaderEvent) {
 		conn.observe(e)
 		if e.Kind == rfid.EventGPI {
-			out.write(gpiJSON(e))
+			out.aside(gpiJSON(e)) // the inputs at connect, then their changes
 			return
 		}
 		msg := "reader " + e.Kind.String()
@@ -323,7 +323,13 @@ type lineWriter struct {
 	done  func()
 }
 
-func (l *lineWriter) write(v any) {
+func (l *lineWriter) write(v any) { l.line(v, true) }
+
+// aside writes a line that --count does not count (a GPI line beside the
+// reads), until the count is reached.
+func (l *lineWriter) aside(v any) { l.line(v, false) }
+
+func (l *lineWriter) line(v any, counted bool) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return
@@ -333,8 +339,11 @@ func (l *lineWriter) write(v any) {
 	if l.limit > 0 && l.n >= l.limit {
 		return
 	}
-	l.n++
 	_, _ = l.w.Write(append(b, '\n'))
+	if !counted {
+		return
+	}
+	l.n++
 	if l.limit > 0 && l.n >= l.limit {
 		l.done()
 	}

@@ -23,11 +23,13 @@ type gpoLine struct {
 	Time   string `json:"time"`
 }
 
-// gpiLine is a GPI change as "reader watch" prints it.
+// gpiLine is a GPI change as "reader watch" prints it; Initial marks an
+// input's state read when the reader connected.
 type gpiLine struct {
-	GPI   uint16 `json:"gpi"`
-	State string `json:"state"` // high | low
-	Time  string `json:"time"`
+	GPI     uint16 `json:"gpi"`
+	State   string `json:"state"` // high | low
+	Initial bool   `json:"initial,omitempty"`
+	Time    string `json:"time"`
 }
 
 func gpiJSON(e rfid.ReaderEvent) any {
@@ -35,7 +37,7 @@ func gpiJSON(e rfid.ReaderEvent) any {
 	if e.High {
 		st = "high"
 	}
-	return gpiLine{GPI: e.Port, State: st, Time: e.Time.UTC().Format(rfc3339Milli)}
+	return gpiLine{GPI: e.Port, State: st, Initial: e.Initial, Time: e.Time.UTC().Format(rfc3339Milli)}
 }
 
 // readerGPO connects to an LLRP reader, sets one general purpose output

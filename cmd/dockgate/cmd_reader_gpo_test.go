@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,13 +58,41 @@ func TestReaderGPOErrors(t *testing.T) {
 	}
 }
 
-// reader watch prints GPI changes as JSON lines beside the reads.
+// reader watch prints the inputs' state at connect, then GPI changes, as
+// JSON lines beside the reads.
 func TestReaderWatchPrintsGPI(t *testing.T) {
 	addr := startSimReader(t, "--scenario", "photo-eye", "--time-scale", "8")
 	out, errs, code := rdrRun(t, "reader", "watch", "--llrp", addr, "--keepalive", "1s", "--duration", "3s")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+	atConnect := `{"gpi":1,"state":"low","initial":true {"gpi":2,"state":"low","initial":true {"gpi":3,"state":"low","initial":true {"gpi":4,"state":"low","initial":true `
+	if got := strings.Join(gpiLines(t, out), " "); got != atConnect+`{"gpi":1,"state":"high" {"gpi":1,"state":"low"` {
+		t.Fatalf("GPI lines %q", got)
+	}
+}
+
+// A photo eye blocked before reader watch connects is printed high at
+// once, marked initial.
+func TestReaderWatchPrintsGPIBlockedAtConnect(t *testing.T) {
+	scenario := filepath.Join(t.TempDir(), "eye-blocked.yaml")
+	if err := os.WriteFile(scenario, []byte("name: eye-blocked\ngpi: [{at: 0s, port: 1, state: high}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := startSimReader(t, "--scenario", scenario)
+	out, errs, code := rdrRun(t, "reader", "watch", "--llrp", addr, "--keepalive", "1s", "--duration", "1s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if got := gpiLines(t, out); len(got) != 4 || got[0] != `{"gpi":1,"state":"high","initial":true` {
+		t.Fatalf("GPI lines %q; want GPI 1 high at connect first, and the four inputs once", got)
+	}
+}
+
+// gpiLines are reader watch's GPI lines up to their time, checked to carry
+// one.
+func gpiLines(t *testing.T, out string) []string {
+	t.Helper()
 	var gpi []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		var g struct {
@@ -80,7 +110,5 @@ func TestReaderWatchPrintsGPI(t *testing.T) {
 			gpi = append(gpi, l[:strings.Index(l, `,"time"`)])
 		}
 	}
-	if strings.Join(gpi, " ") != `{"gpi":1,"state":"high" {"gpi":1,"state":"low"` {
-		t.Fatalf("GPI lines %q", gpi)
-	}
+	return gpi
 }

@@ -37,7 +37,7 @@ func tuneLines(t *testing.T, extra ...string) tuneOut {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := withoutGPI(out)
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3:\n%s", len(lines), out)
 	}

@@ -88,3 +88,32 @@ func TestConsoleReaderLive(t *testing.T) {
 		}
 	}
 }
+
+// A photo eye blocked before the gateway connects: the board shows the
+// read trigger high at connect with no change of the input.
+func TestConsoleReaderInputsAtConnect(t *testing.T) {
+	r := newRig(t, withSignals, func(c *config.Config) {
+		c.Readers[0].Trigger = readers.Trigger{Start: readers.TriggerGPI, Port: 1, Level: "high", Stop: readers.TriggerGPI}
+	})
+	door := openSSE(t, r.base+"/events?topic=door/DOOR1")
+	door.next(t, 5*time.Second, "board", "Light stack")
+	sc := &readersim.Scenario{Name: "eye-blocked", Cycle: 20 * time.Millisecond,
+		Doors: []readersim.Door{{ID: "DOOR1", Outside: []uint16{1, 2}, Inside: []uint16{3, 4}}},
+		GPI:   []readersim.GPIStep{{At: 0, Port: 1, State: readersim.GPIHigh}}}
+	if err := sc.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	simCtx, stopSim := context.WithCancel(r.ctx)
+	served := make(chan error, 1)
+	go func() { served <- readersim.New(sc).Serve(simCtx, r.reader) }()
+	defer func() {
+		stopSim()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	door.next(t, 15*time.Second, "board", "read trigger (GPI 1): <strong>▲ high</strong> at connect <time>")
+	if _, page, _ := r.page("/doors/DOOR1"); !strings.Contains(page, "read trigger (GPI 1): <strong>▲ high</strong> at connect") {
+		t.Fatalf("door page lacks the input at connect:\n%s", page)
+	}
+}

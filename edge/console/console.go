@@ -58,7 +58,7 @@ type Reader struct {
 	Why              string
 	AntennasDown     []uint16
 	// GPI are the general purpose inputs the reader reported since it
-	// connected, by port.
+	// connected (their state at connect, then their changes), by port.
 	GPI []GPI
 }
 
@@ -70,6 +70,9 @@ type GPI struct {
 	// reader's read trigger); "" otherwise.
 	Name string
 	Time time.Time
+	// AtConnect: the state read when the reader connected (Time), not
+	// changed since.
+	AtConnect bool
 }
 
 // Health is what /healthz says.

@@ -81,7 +81,7 @@ func (g *Gateway) consoleReaders() []console.Reader {
 			Why: why, AntennasDown: slices.Sorted(maps.Keys(g.antennasDown[rc.ID]))}
 		for _, port := range slices.Sorted(maps.Keys(g.readerGPI[rc.ID])) {
 			in := g.readerGPI[rc.ID][port]
-			gpi := console.GPI{Port: port, High: in.high, Time: in.at}
+			gpi := console.GPI{Port: port, High: in.high, Time: in.at, AtConnect: in.initial}
 			if t := rc.Trigger; (t.Start == readers.TriggerGPI || t.Stop == readers.TriggerGPI) && t.Port == port {
 				gpi.Name = "read trigger"
 			}

@@ -448,6 +448,9 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 	}
 	if ev.Kind == rfid.EventGPI {
 		st["gpi"], st["state"] = ev.Port, gpiState(ev.High)
+		if ev.Initial {
+			st["initial"] = true
+		}
 	}
 	g.readerMu.Lock()
 	g.readerStatus[ev.Reader] = st
@@ -465,7 +468,7 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 		if g.readerGPI[ev.Reader] == nil {
 			g.readerGPI[ev.Reader] = map[uint16]gpiSeen{}
 		}
-		g.readerGPI[ev.Reader][ev.Port] = gpiSeen{high: ev.High, at: ev.Time}
+		g.readerGPI[ev.Reader][ev.Port] = gpiSeen{high: ev.High, at: ev.Time, initial: ev.Initial}
 	case rfid.EventAntennaDisconnected:
 		if g.antennasDown[ev.Reader] == nil {
 			g.antennasDown[ev.Reader] = map[uint16]bool{}
@@ -473,6 +476,9 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 		g.antennasDown[ev.Reader][ev.Antenna] = true
 	case rfid.EventAntennaConnected:
 		delete(g.antennasDown[ev.Reader], ev.Antenna)
+	}
+	if in := g.readerInputs(ev.Reader); in != nil {
+		st["inputs"] = in
 	}
 	g.readerMu.Unlock()
 	if g.signals != nil {
@@ -488,6 +494,9 @@ func (g *Gateway) onReaderEvent(ev rfid.ReaderEvent) {
 	if ev.Kind == rfid.EventGPI {
 		g.emitGPI(ev)
 		level, attrs = g.log.Debug, append(attrs, "gpi", ev.Port, "state", gpiState(ev.High))
+		if ev.Initial {
+			attrs = append(attrs, "at_connect", true)
+		}
 	}
 	if ev.Err != nil {
 		attrs = append(attrs, "err", ev.Err)

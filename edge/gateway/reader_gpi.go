@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/dockgate/dockgate/edge/outbox"
@@ -10,12 +12,14 @@ import (
 )
 
 // gpiEvent is the body of a reader.gpi event: a general purpose input of a
-// reader changed (a photo eye, a forklift sensor).
+// reader changed (a photo eye, a forklift sensor), or, with Initial, its
+// state when the reader connected.
 type gpiEvent struct {
-	Reader string    `json:"reader"`
-	GPI    uint16    `json:"gpi"`
-	State  string    `json:"state"` // high | low
-	Time   time.Time `json:"time"`
+	Reader  string    `json:"reader"`
+	GPI     uint16    `json:"gpi"`
+	State   string    `json:"state"` // high | low
+	Initial bool      `json:"initial,omitempty"`
+	Time    time.Time `json:"time"`
 }
 
 func gpiState(high bool) string {
@@ -88,15 +92,41 @@ func (g *Gateway) runGPIEvents(ctx context.Context) error {
 }
 
 func gpiOutboxEvent(ev rfid.ReaderEvent) outbox.Event {
-	body, _ := json.Marshal(gpiEvent{Reader: ev.Reader, GPI: ev.Port, State: gpiState(ev.High), Time: ev.Time.UTC()})
+	body, _ := json.Marshal(gpiEvent{Reader: ev.Reader, GPI: ev.Port, State: gpiState(ev.High), Initial: ev.Initial, Time: ev.Time.UTC()})
 	return outbox.Event{Type: "reader.gpi", Time: ev.Time, Source: "reader/" + ev.Reader,
 		Priority: outbox.PriorityTelemetry, Body: body}
 }
 
-// gpiSeen is a reader's input as it last reported it.
+// gpiSeen is a reader's input as it last reported it; initial: its state
+// read when the reader connected, unchanged since.
 type gpiSeen struct {
-	high bool
-	at   time.Time
+	high    bool
+	at      time.Time
+	initial bool
+}
+
+// gpiInput is an input in a reader's status ("inputs"): what the reader
+// last reported of it.
+type gpiInput struct {
+	GPI     uint16    `json:"gpi"`
+	State   string    `json:"state"` // high | low
+	Initial bool      `json:"initial,omitempty"`
+	Time    time.Time `json:"time"`
+}
+
+// readerInputs are the inputs reader reported since it connected, by port;
+// nil when none. g.readerMu is held.
+func (g *Gateway) readerInputs(reader string) []gpiInput {
+	seen := g.readerGPI[reader]
+	if len(seen) == 0 {
+		return nil
+	}
+	out := make([]gpiInput, 0, len(seen))
+	for _, port := range slices.Sorted(maps.Keys(seen)) {
+		in := seen[port]
+		out = append(out, gpiInput{GPI: port, State: gpiState(in.high), Initial: in.initial, Time: in.at.UTC()})
+	}
+	return out
 }
 
 // readerShown reports whether a reader event changes what the console

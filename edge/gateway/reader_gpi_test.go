@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -89,15 +90,10 @@ func TestPhotoEyeDoorEndToEnd(t *testing.T) {
 			t.Errorf("gateway Run: %v", err)
 		}
 	}()
-	eventually(t, 30*time.Second, "the eye going high and low, and a pass", func() bool {
-		return len(sub.events("reader.gpi")) == 2 && len(sub.events("portal.pass")) >= 1
+	eventually(t, 30*time.Second, "the eye low at connect, going high and low, and a pass", func() bool {
+		return len(sub.events("reader.gpi")) == 3 && len(sub.events("portal.pass")) >= 1
 	})
-	var states []string
-	for _, e := range sub.events("reader.gpi") {
-		b := e["body"].(map[string]any)
-		states = append(states, fmt.Sprintf("%v:%v:%v", b["reader"], b["gpi"], b["state"]))
-	}
-	if strings.Join(states, " ") != "R1:1:high R1:1:low" {
+	if states := gpiStates(sub); strings.Join(states, " ") != "R1:1:low(initial) R1:1:high R1:1:low" {
 		t.Fatalf("reader.gpi events %v", states)
 	}
 	if sub.count("/reader/R1/status") == 0 {
@@ -139,5 +135,82 @@ func TestReaderGPIQueueFullDrops(t *testing.T) {
 		if want := at.Add(time.Duration(i) * time.Millisecond); !ev.Time.Equal(want) {
 			t.Fatalf("event %d at %v, want %v: out of order", i, ev.Time, want)
 		}
+	}
+}
+
+// gpiStates are the reader.gpi events sub received, as
+// "reader:gpi:state", "(initial)" marking an input's state at connect.
+func gpiStates(sub *subscriber) []string {
+	var states []string
+	for _, e := range sub.events("reader.gpi") {
+		b := e["body"].(map[string]any)
+		s := fmt.Sprintf("%v:%v:%v", b["reader"], b["gpi"], b["state"])
+		if b["initial"] == true {
+			s += "(initial)"
+		}
+		states = append(states, s)
+	}
+	return states
+}
+
+// A photo eye blocked before the gateway connects to its reader: with no
+// change of the input, the reader.gpi events, the reader's retained status
+// (its inputs), GET /readers and the console show GPI 1 high at connect.
+func TestReaderGPIHighAtConnect(t *testing.T) {
+	sc := writeScenarioGPI(t, "DOOR1", "gpi: [{at: 0s, port: 1, state: high}]\n")
+	cfg := signalsConfig(t, t.TempDir(), map[string]string{"DOOR1": sc}, nil)
+	cfg.Readers[0].Trigger = readers.Trigger{Start: readers.TriggerGPI, Port: 1}
+	cfg.HTTP.Listen = "127.0.0.1:0" // the API's own auth: loopback, no token
+	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := subscribe(t, g.MQTTURL, cfg.MQTT.TopicPrefix+"/#")
+	runGateway(t, g)
+	eventually(t, 20*time.Second, "GPI 1 at connect", func() bool { return len(sub.events("reader.gpi")) >= 1 })
+	time.Sleep(100 * time.Millisecond) // no other input is reported
+	if states := gpiStates(sub); strings.Join(states, " ") != "R1:1:high(initial)" {
+		t.Fatalf("reader.gpi events %v, want GPI 1 high at connect only", states)
+	}
+
+	want := []any{map[string]any{"gpi": 1.0, "state": "high", "initial": true}}
+	inputs := func(status any) []any {
+		st, _ := status.(map[string]any)
+		in, _ := st["inputs"].([]any)
+		for _, i := range in {
+			delete(i.(map[string]any), "time")
+		}
+		return in
+	}
+	eventually(t, 10*time.Second, "the retained status with the inputs", func() bool {
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		for i := len(sub.msgs) - 1; i >= 0; i-- {
+			if m := sub.msgs[i]; strings.HasSuffix(m.Topic, "/reader/R1/status") {
+				var v map[string]any
+				return json.Unmarshal(m.Payload, &v) == nil && reflect.DeepEqual(inputs(v["status"]), want)
+			}
+		}
+		return false
+	})
+
+	h := g.api.Handler()
+	code, body := call(t, h, "GET", "/readers", "", "")
+	var rd struct {
+		Readers []struct {
+			ID     string         `json:"id"`
+			Status map[string]any `json:"status"`
+		} `json:"readers"`
+	}
+	if err := json.Unmarshal(body, &rd); code != 200 || err != nil || len(rd.Readers) != 1 {
+		t.Fatalf("GET /readers: %d %s", code, body)
+	}
+	if st := rd.Readers[0].Status; st["event"] != "gpi" || st["initial"] != true || !reflect.DeepEqual(inputs(st), want) {
+		t.Fatalf("GET /readers status %v, want GPI 1 high at connect among its inputs", st)
+	}
+
+	cr := g.consoleReaders()
+	if len(cr) != 1 || len(cr[0].GPI) != 1 || !cr[0].GPI[0].High || !cr[0].GPI[0].AtConnect || cr[0].GPI[0].Name != "read trigger" {
+		t.Fatalf("console reader %+v, want the read trigger GPI 1 high at connect", cr)
 	}
 }

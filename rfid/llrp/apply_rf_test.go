@@ -303,7 +303,7 @@ func TestApplyRFDuringGPITriggeredPass(t *testing.T) {
 	if got := log.since(mark); !slices.Equal(got, append([]uint16{llrp.MsgGetReaderCapabilities}, want...)) {
 		t.Errorf("before the eye: requests %v, want the capabilities, then %v", got, want)
 	}
-	rec.waitFor(t, "the eye going high", func() bool { return rec.count(rfid.EventGPI) >= 1 })
+	rec.waitFor(t, "the eye going high", func() bool { return rec.gpiChanges() >= 1 })
 	mark = log.len()
 	if _, err := s.ApplyRF(context.Background(), llrp.RFSettings{TxPowerDBm: ptr(30.0)}, nil); err != nil {
 		t.Fatal(err)
@@ -316,7 +316,7 @@ func TestApplyRFDuringGPITriggeredPass(t *testing.T) {
 	n := rec.reads
 	rec.mu.Unlock()
 	rec.waitFor(t, "reads after the change, eye high", func() bool { return rec.reads > n })
-	rec.waitFor(t, "the eye going low", func() bool { return rec.count(rfid.EventGPI) >= 2 })
+	rec.waitFor(t, "the eye going low", func() bool { return rec.gpiChanges() >= 2 })
 	// The pallet parked after the eye went low (13 s) is not read.
 	time.Sleep(6 * time.Second / 4)
 	rec.mu.Lock()

@@ -29,6 +29,10 @@ func decodeBody(m llrp.Message) (any, error) {
 		return llrp.ParseReaderEvent(m.Body)
 	case llrp.MsgSetReaderConfig:
 		return llrp.ParseReaderConfig(m.Body)
+	case llrp.MsgGetReaderConfig:
+		return llrp.ParseGetReaderConfig(m.Body)
+	case llrp.MsgGetReaderConfigResponse:
+		return llrp.ParseGetReaderConfigResponse(m.Body)
 	case llrp.MsgAddROSpec:
 		return llrp.ParseAddROSpec(m.Body)
 	case llrp.MsgAddAccessSpec:
@@ -45,6 +49,9 @@ func decodeBody(m llrp.Message) (any, error) {
 }
 
 func encode(f llrptest.Fixture, h llrp.Header) []byte {
+	if h.Type == llrp.MsgGetReaderConfigResponse {
+		return llrp.AppendGetReaderConfigResponse(nil, h.ID, llrp.Status{}, f.Decoded.(llrp.ReaderConfig))
+	}
 	switch v := f.Decoded.(type) {
 	case nil:
 		return llrp.AppendEmpty(nil, h.Type, h.ID)
@@ -54,6 +61,8 @@ func encode(f llrptest.Fixture, h llrp.Header) []byte {
 		return llrp.AppendReaderEvent(nil, h.ID, v)
 	case llrp.ReaderConfig:
 		return llrp.AppendSetReaderConfig(nil, h.ID, v)
+	case llrp.GetReaderConfig:
+		return llrp.AppendGetReaderConfig(nil, h.ID, v)
 	case llrp.ROSpec:
 		return llrp.AppendAddROSpec(nil, h.ID, v)
 	case llrp.Status:

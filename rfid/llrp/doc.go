@@ -26,8 +26,11 @@
 //
 // A [Trigger] has the reader start and stop the ROSpec itself (GPI,
 // periodic, duration): the session enables the trigger's GPI ports and GPI
-// events, and turns GPIEvents into rfid.EventGPI. [Session.SetGPO] sets a
-// general purpose output (GPOWriteData) beside the reads.
+// events (every port with Config.WatchGPI), reads their current state with
+// GET_READER_CONFIG ([GetReaderConfig], GPIPortCurrentState) and reports
+// it after the connected event as rfid.EventGPI with Initial, then turns
+// GPIEvents into rfid.EventGPI. [Session.SetGPO] sets a general purpose
+// output (GPOWriteData) beside the reads.
 //
 // Errors: framing errors (bad length, oversized message) wrap rfid.ErrFraming
 // or rfid.ErrTooLarge and end the connection; a malformed body wraps

@@ -169,15 +169,19 @@ func parseStopTrigger(v []byte, s *ROSpec) error {
 	return it.Err()
 }
 
-// gpio appends the GPOWriteData and GPIPortCurrentState parameters of c.
-func (w *builder) gpio(c ReaderConfig) {
-	for _, g := range c.GPOWrites {
+// gpoWrites appends a GPOWriteData parameter for each of ws.
+func (w *builder) gpoWrites(ws []GPOWrite) {
+	for _, g := range ws {
 		o := w.begin(ParamGPOWriteData)
 		w.u16(g.Port)
 		w.u8(flag(g.High))
 		w.end(o)
 	}
-	for _, g := range c.GPIPorts {
+}
+
+// gpiPorts appends a GPIPortCurrentState parameter for each of ps.
+func (w *builder) gpiPorts(ps []GPIPort) {
+	for _, g := range ps {
 		o := w.begin(ParamGPIPortCurrentState)
 		w.u16(g.Port)
 		w.u8(flag(g.Enabled))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -275,7 +274,7 @@ func TestPhotoEyeStartsAndStopsReading(t *testing.T) {
 		Trigger: llrp.Trigger{Start: llrp.StartTriggerGPI, StartGPI: llrp.GPITrigger{Port: 1, High: true},
 			Stop: llrp.StopTriggerGPI, StopGPI: llrp.GPITrigger{Port: 1}},
 		OnReads: rec.onReads, OnEvent: rec.onEvent})
-	rec.waitFor(t, "the eye going high and low", func() bool { return rec.count(rfid.EventGPI) >= 2 })
+	rec.waitFor(t, "the eye going high and low", func() bool { return rec.gpiChanges() >= 2 })
 	// The eye went low at 9 s; the pallet parked after it has left the
 	// field by 14.5 s (scenario time, 8× faster); and some margin.
 	time.Sleep(6 * time.Second / scale)
@@ -293,14 +292,8 @@ func TestPhotoEyeStartsAndStopsReading(t *testing.T) {
 			}
 		}
 	}
-	var gpi []string
-	for _, e := range rec.events {
-		if e.Kind == rfid.EventGPI {
-			gpi = append(gpi, fmt.Sprintf("%d:%v", e.Port, e.High))
-		}
-	}
-	if strings.Join(gpi, " ") != "1:true 1:false" {
-		t.Errorf("GPI events %v, want port 1 high then low", gpi)
+	if gpi := strings.Join(gpiLines(rec), " "); gpi != "1:false(initial) 1:true 1:false" {
+		t.Errorf("GPI events %v, want port 1 low at connect, then high, then low", gpi)
 	}
 }
 
@@ -315,14 +308,21 @@ func TestWatchGPI(t *testing.T) {
 	rec := newRecorder()
 	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: time.Second, WatchGPI: true,
 		OnReads: rec.onReads, OnEvent: rec.onEvent})
-	rec.waitFor(t, "GPI 3 high and low", func() bool { return rec.count(rfid.EventGPI) >= 2 })
+	rec.waitFor(t, "GPI 3 high and low", func() bool { return rec.gpiChanges() >= 2 })
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	var got []rfid.ReaderEvent
+	atConnect := 0
 	for _, e := range rec.events {
-		if e.Kind == rfid.EventGPI {
+		switch {
+		case e.Kind == rfid.EventGPI && e.Initial:
+			atConnect++ // the four inputs, low (TestGPIStateAtConnectFromSimulator)
+		case e.Kind == rfid.EventGPI:
 			got = append(got, e)
 		}
+	}
+	if atConnect != 4 {
+		t.Fatalf("%d inputs reported at connect, want the reader's 4", atConnect)
 	}
 	if got[0].Port != 3 || !got[0].High || got[1].Port != 3 || got[1].High || got[0].Reader != "r1" {
 		t.Fatalf("GPI events %+v", got)

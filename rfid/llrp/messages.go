@@ -282,38 +282,58 @@ func AppendSetReaderConfig(dst []byte, id uint32, c ReaderConfig) []byte {
 		f = factoryResetBit
 	}
 	w.u8(f)
-	if len(c.Events) > 0 {
-		o := w.begin(ParamReaderEventNotificationSpec)
-		for _, e := range c.Events {
-			s := w.begin(ParamEventNotificationState)
-			w.u16(e.Type)
-			var on uint8
-			if e.On {
-				on = notificationStateEnabled
-			}
-			w.u8(on)
-			w.end(s)
-		}
-		w.end(o)
-	}
-	if c.KeepaliveMS > 0 {
-		o := w.begin(ParamKeepaliveSpec)
-		w.u8(KeepaliveTriggerPeriodic)
-		w.u32(c.KeepaliveMS)
-		w.end(o)
-	}
-	w.gpio(c)
-	if c.SetHold {
-		o := w.begin(ParamEventsAndReports)
-		var h uint8
-		if c.HoldEvents {
-			h = holdEventsAndReportsBit
-		}
-		w.u8(h)
-		w.end(o)
-	}
+	w.eventSpec(c.Events)
+	w.keepaliveSpec(c.KeepaliveMS)
+	// SET_READER_CONFIG lists GPOWriteData before GPIPortCurrentState.
+	w.gpoWrites(c.GPOWrites)
+	w.gpiPorts(c.GPIPorts)
+	w.eventsAndReports(c)
 	w.endMsg(m)
 	return w.b
+}
+
+// eventSpec appends a ReaderEventNotificationSpec when es is not empty.
+func (w *builder) eventSpec(es []EventNotification) {
+	if len(es) == 0 {
+		return
+	}
+	o := w.begin(ParamReaderEventNotificationSpec)
+	for _, e := range es {
+		s := w.begin(ParamEventNotificationState)
+		w.u16(e.Type)
+		var on uint8
+		if e.On {
+			on = notificationStateEnabled
+		}
+		w.u8(on)
+		w.end(s)
+	}
+	w.end(o)
+}
+
+// keepaliveSpec appends a periodic KeepaliveSpec when ms > 0.
+func (w *builder) keepaliveSpec(ms uint32) {
+	if ms == 0 {
+		return
+	}
+	o := w.begin(ParamKeepaliveSpec)
+	w.u8(KeepaliveTriggerPeriodic)
+	w.u32(ms)
+	w.end(o)
+}
+
+// eventsAndReports appends EventsAndReports when c.SetHold.
+func (w *builder) eventsAndReports(c ReaderConfig) {
+	if !c.SetHold {
+		return
+	}
+	o := w.begin(ParamEventsAndReports)
+	var h uint8
+	if c.HoldEvents {
+		h = holdEventsAndReportsBit
+	}
+	w.u8(h)
+	w.end(o)
 }
 
 // ParseReaderConfig decodes a SET_READER_CONFIG body; parameters may come in
@@ -323,7 +343,15 @@ func ParseReaderConfig(body []byte) (ReaderConfig, error) {
 		return ReaderConfig{}, fmt.Errorf("%w: SET_READER_CONFIG without its flags byte", ErrMalformed)
 	}
 	c := ReaderConfig{ResetToFactoryDefault: body[0]&factoryResetBit != 0}
-	it := NewParams(body[1:])
+	err := parseConfigParams(body[1:], &c)
+	return c, err
+}
+
+// parseConfigParams decodes the configuration parameters of a
+// SET_READER_CONFIG or GET_READER_CONFIG_RESPONSE into c, in any order;
+// other parameters (LLRPStatus, custom ones) are skipped.
+func parseConfigParams(b []byte, c *ReaderConfig) error {
+	it := NewParams(b)
 	for p, ok := it.Next(); ok; p, ok = it.Next() {
 		switch p.Type {
 		case ParamReaderEventNotificationSpec:
@@ -335,18 +363,18 @@ func ParseReaderConfig(body []byte) (ReaderConfig, error) {
 				r := reader{b: q.Value, what: "EventNotificationState"}
 				e := EventNotification{Type: r.u16(), On: r.u8()&notificationStateEnabled != 0}
 				if r.err != nil {
-					return c, r.err
+					return r.err
 				}
 				c.Events = append(c.Events, e)
 			}
 			if sub.Err() != nil {
-				return c, sub.Err()
+				return sub.Err()
 			}
 		case ParamKeepaliveSpec:
 			r := reader{b: p.Value, what: "KeepaliveSpec"}
 			trig, ms := r.u8(), r.u32()
 			if r.err != nil {
-				return c, r.err
+				return r.err
 			}
 			if trig == KeepaliveTriggerPeriodic {
 				c.KeepaliveMS = ms
@@ -355,15 +383,15 @@ func ParseReaderConfig(body []byte) (ReaderConfig, error) {
 			r := reader{b: p.Value, what: "EventsAndReports"}
 			c.SetHold, c.HoldEvents = true, r.u8()&holdEventsAndReportsBit != 0
 			if r.err != nil {
-				return c, r.err
+				return r.err
 			}
 		default:
-			if _, err := parseGPIO(p, &c); err != nil {
-				return c, err
+			if _, err := parseGPIO(p, c); err != nil {
+				return err
 			}
 		}
 	}
-	return c, it.Err()
+	return it.Err()
 }
 
 // ROSpec trigger and report values.

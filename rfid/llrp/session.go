@@ -138,7 +138,10 @@ type Session struct {
 	// which ApplyRF replaces for the reconnects.
 	applyMu sync.Mutex
 	rfMu    sync.Mutex
-	st      struct {
+	// gpiStateLogged: a failure to read the inputs' state at connect was
+	// logged at info once; later ones go to debug.
+	gpiStateLogged bool
+	st             struct {
 		connects, disconnects, reports, reads, keepalives, malformed, errmsgs, failed atomic.Uint64
 		implausible, steps                                                            atomic.Uint64
 	}
@@ -276,6 +279,13 @@ type conn struct {
 	toDelete []uint32             // access specs done, to delete
 
 	rfWarnings string // RF settings and trigger the reader could not take
+
+	// up: the connected event was sent. Until then the inputs' state read
+	// at setup (gpiAtConnect) and the GPI changes heard (setupGPI) wait,
+	// so that OnEvent sees them after it and in the order they happened.
+	up           bool
+	gpiAtConnect []GPIEvent
+	setupGPI     []GPIEvent
 
 	caps  Capabilities
 	wmu   sync.Mutex // serializes writes: SetGPO sends from its caller's goroutine
@@ -511,6 +521,7 @@ func (s *Session) runOnce(ctx context.Context) (healthy bool, err error) {
 	s.log.Info("llrp session up")
 	s.live.Store(c)
 	s.event(rfid.ReaderEvent{Kind: rfid.EventConnected, Message: c.rfWarnings})
+	c.reportGPIAtConnect()
 	err = c.loop()
 	s.live.CompareAndSwap(c, nil)
 	c.gpoEnd(err)
@@ -609,6 +620,10 @@ func (c *conn) setup() error {
 	}
 	s.gpioConfig(&rc, trig, caps)
 	if _, err := c.request(MsgSetReaderConfig, func(b []byte, id uint32) []byte { return AppendSetReaderConfig(b, id, rc) }); err != nil {
+		return err
+	}
+	// The inputs' state now, once they are enabled: reported at connect.
+	if err := c.readGPIStates(rc.GPIPorts); err != nil {
 		return err
 	}
 	if s.cfg.NoInventory {
@@ -813,6 +828,10 @@ func (c *conn) events(ev EventData) {
 		}
 	}
 	for _, g := range ev.GPIs {
+		if !c.up {
+			c.setupGPI = append(c.setupGPI, g) // reported after the state at connect
+			continue
+		}
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})
 	}
 	for _, a := range ev.Antennas {

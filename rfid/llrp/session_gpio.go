@@ -1,9 +1,12 @@
 package llrp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dockgate/dockgate/rfid"
@@ -120,6 +123,78 @@ func (s *Session) gpioConfig(rc *ReaderConfig, t Trigger, caps Capabilities) {
 	for _, p := range ports {
 		rc.GPIPorts = append(rc.GPIPorts, GPIPort{Port: p, Enabled: true})
 	}
+}
+
+// readGPIStates asks the reader for the current state of the inputs the
+// session watches (GET_READER_CONFIG for GPIPortCurrentState, all ports)
+// and keeps the known ones for reportGPIAtConnect: a photo eye blocked
+// when the session starts is reported high at once, not at its first
+// change. Inputs the reader reports disabled or in an unknown state are
+// left out (unknown is not low). A reader that refuses the request or
+// answers what does not parse is logged and the session goes on without
+// them; only a connection failure (or no answer in time) is an error.
+func (c *conn) readGPIStates(watched []GPIPort) error {
+	s := c.s
+	if len(watched) == 0 {
+		if s.cfg.WatchGPI {
+			s.log.Debug("the reader has no GPI ports (GPIOCapabilities): no inputs to report")
+		}
+		return nil
+	}
+	body, err := c.request(MsgGetReaderConfig, func(b []byte, id uint32) []byte {
+		return AppendGetReaderConfig(b, id, GetReaderConfig{RequestedData: ConfigGPIPortCurrentState})
+	})
+	var rc ReaderConfig
+	if err == nil {
+		rc, err = ParseGetReaderConfigResponse(body)
+		if errors.Is(err, ErrMalformed) {
+			s.st.malformed.Add(1)
+		}
+	}
+	if err != nil {
+		var se *StatusError
+		if !errors.As(err, &se) && !errors.Is(err, ErrMalformed) {
+			return err
+		}
+		level := slog.LevelDebug
+		if !s.gpiStateLogged {
+			level, s.gpiStateLogged = slog.LevelInfo, true
+		}
+		s.log.Log(context.Background(), level, "GPI states not read at connect; each input is known from its first change", "err", err)
+		return nil
+	}
+	want := map[uint16]bool{}
+	for _, p := range watched {
+		want[p.Port] = true
+	}
+	c.gpiAtConnect = c.gpiAtConnect[:0]
+	for _, p := range rc.GPIPorts {
+		switch {
+		case !want[p.Port]:
+		case !p.Enabled:
+			s.log.Debug("GPI port disabled on the reader at connect; its state is not reported", "gpi", p.Port)
+		case p.State == GPIStateHigh || p.State == GPIStateLow:
+			c.gpiAtConnect = append(c.gpiAtConnect, GPIEvent{Port: p.Port, High: p.State == GPIStateHigh})
+		default:
+			s.log.Debug("GPI state unknown at connect", "gpi", p.Port, "state", p.State)
+		}
+	}
+	slices.SortStableFunc(c.gpiAtConnect, func(a, b GPIEvent) int { return cmp.Compare(a.Port, b.Port) })
+	return nil
+}
+
+// reportGPIAtConnect hands OnEvent, after the connected event, the inputs'
+// state read at setup (EventGPI with Initial) and then the changes heard
+// during setup, in order.
+func (c *conn) reportGPIAtConnect() {
+	c.up = true
+	for _, g := range c.gpiAtConnect {
+		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High, Initial: true})
+	}
+	for _, g := range c.setupGPI {
+		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})
+	}
+	c.gpiAtConnect, c.setupGPI = nil, nil
 }
 
 // name is how errors name the reader.

@@ -23,8 +23,9 @@
 // tag once until its flag persists back ([PersistS1], [PersistS23]). The
 // serial simulator takes the M100 and RU5102 power commands likewise.
 // It has 4 GPIs and 4 GPOs: it records every output a client sets
-// ([Sim.GPO], [Sim.GPOWrites]), sends GPIEvents for the enabled inputs and
-// runs ROSpecs on their start and stop triggers (immediate, periodic, GPI,
-// duration).
+// ([Sim.GPO], [Sim.GPOWrites]), sends GPIEvents for the enabled inputs,
+// answers GET_READER_CONFIG with the inputs' current state and the
+// outputs, and runs ROSpecs on their start and stop triggers (immediate,
+// periodic, GPI, duration).
 // A time scale runs scenarios faster than real time for tests.
 package readersim

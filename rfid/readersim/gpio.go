@@ -93,6 +93,38 @@ func (sc *Scenario) gpiBetween(from, to time.Duration) []GPIStep {
 	return out
 }
 
+// gpiLevel returns whether input port is high at scenario time el: the
+// state of its last step at or before el (a looped scenario repeating its
+// steps every Duration), low before any. A step `at: 0s` sets the input
+// before any client connects.
+func (sc *Scenario) gpiLevel(port uint16, el time.Duration) bool {
+	high := false
+	if !sc.Loop || sc.Duration <= 0 {
+		for _, g := range sc.GPI { // sorted by time
+			if g.Port == port && g.At <= el {
+				high = g.high
+			}
+		}
+		return high
+	}
+	loops, into := el/sc.Duration, el%sc.Duration
+	stepped := false
+	for _, g := range sc.GPI {
+		if g.Port == port && g.At < sc.Duration && g.At <= into {
+			high, stepped = g.high, true
+		}
+	}
+	if stepped || loops == 0 {
+		return high
+	}
+	for _, g := range sc.GPI { // the previous loop's last step
+		if g.Port == port && g.At < sc.Duration {
+			high = g.high
+		}
+	}
+	return high
+}
+
 // simGPIO is the reader's output state and the history of writes.
 type simGPIO struct {
 	mu     sync.Mutex
@@ -195,6 +227,51 @@ func (c *simConn) setReaderGPIO(rc llrp.ReaderConfig) (llrp.Status, bool) {
 		c.s.setGPO(GPOWrite{Port: g.Port, High: g.High, Time: time.Now()})
 	}
 	return llrp.Status{}, true
+}
+
+// getReaderGPIO answers a GET_READER_CONFIG at scenario time el; c.mu is
+// held. The simulator keeps no other configuration than its inputs, its
+// outputs, the keepalive period and the hold flag: it answers RequestedData
+// 0 (all: those), 9 (GPIPortCurrentState) and 10 (GPOWriteData), and
+// refuses the others with a field error. An input the client has not
+// enabled reports the unknown state: the simulator does not watch it.
+func (c *simConn) getReaderGPIO(q llrp.GetReaderConfig, el time.Duration) (llrp.ReaderConfig, llrp.Status) {
+	var rc llrp.ReaderConfig
+	gpi := q.RequestedData == llrp.ConfigAll || q.RequestedData == llrp.ConfigGPIPortCurrentState
+	gpo := q.RequestedData == llrp.ConfigAll || q.RequestedData == llrp.ConfigGPOWriteData
+	if !gpi && !gpo {
+		return rc, llrp.Status{Code: statusFieldError, Description: fmt.Sprintf(
+			"RequestedData %d: the simulator reports 0 (all it keeps), 9 (GPIPortCurrentState) and 10 (GPOWriteData)", q.RequestedData)}
+	}
+	if gpi && q.GPIPort > SimGPIs {
+		return rc, llrp.Status{Code: statusFieldError, Description: fmt.Sprintf("GPI port %d does not exist (1..%d; 0 for all)", q.GPIPort, SimGPIs)}
+	}
+	if gpo && q.GPOPort > SimGPOs {
+		return rc, llrp.Status{Code: statusFieldError, Description: fmt.Sprintf("GPO port %d does not exist (1..%d; 0 for all)", q.GPOPort, SimGPOs)}
+	}
+	for p := uint16(1); gpi && p <= SimGPIs; p++ {
+		if q.GPIPort != 0 && q.GPIPort != p {
+			continue
+		}
+		st := llrp.GPIPort{Port: p, Enabled: c.gpio.enabled[p], State: llrp.GPIStateUnknown}
+		if st.Enabled {
+			st.State = llrp.GPIStateLow
+			if c.s.sc.gpiLevel(p, el) {
+				st.State = llrp.GPIStateHigh
+			}
+		}
+		rc.GPIPorts = append(rc.GPIPorts, st)
+	}
+	for p := uint16(1); gpo && p <= SimGPOs; p++ {
+		if q.GPOPort == 0 || q.GPOPort == p {
+			rc.GPOWrites = append(rc.GPOWrites, llrp.GPOWrite{Port: p, High: c.s.GPO(p)})
+		}
+	}
+	if q.RequestedData == llrp.ConfigAll {
+		rc.KeepaliveMS = uint32(c.keepalive / time.Millisecond)
+		rc.SetHold, rc.HoldEvents = true, c.hold
+	}
+	return rc, llrp.Status{}
 }
 
 // checkTriggers refuses an ROSpec whose triggers the simulator cannot run.

@@ -2,10 +2,13 @@ package readersim_test
 
 import (
 	"context"
+	"errors"
 	"net"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/dockgate/dockgate/rfid"
 	"github.com/dockgate/dockgate/rfid/llrp"
 	"github.com/dockgate/dockgate/rfid/readersim"
 )
@@ -181,5 +184,74 @@ func TestSimReportsNoReadsFromBeforeTheInventory(t *testing.T) {
 			}
 		}
 		reads += len(d.Reads)
+	}
+}
+
+// getConfig sends GET_READER_CONFIG for q and decodes the response.
+func (c *rawClient) getConfig(q llrp.GetReaderConfig) (llrp.ReaderConfig, error) {
+	c.t.Helper()
+	c.id++
+	if _, err := c.nc.Write(llrp.AppendGetReaderConfig(nil, c.id, q)); err != nil {
+		c.t.Fatal(err)
+	}
+	for {
+		if m := c.next(); m.Type == llrp.MsgGetReaderConfigResponse && m.ID == c.id {
+			return llrp.ParseGetReaderConfigResponse(m.Body)
+		}
+	}
+}
+
+// GET_READER_CONFIG reports the inputs' state at the scenario's time (an
+// input the client has not enabled as unknown), and the outputs.
+func TestSimReportsGPIState(t *testing.T) {
+	sc := &readersim.Scenario{Name: "eye-blocked", Cycle: 20 * time.Millisecond,
+		GPI: []readersim.GPIStep{{At: 0, Port: 1, State: readersim.GPIHigh}, {At: time.Hour, Port: 1, State: readersim.GPILow}}}
+	if err := sc.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := dialSim(t, sc, 1)
+	all := llrp.GetReaderConfig{RequestedData: llrp.ConfigGPIPortCurrentState}
+	rc, err := c.getConfig(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.GPIPorts) != readersim.SimGPIs {
+		t.Fatalf("%d inputs reported, want %d", len(rc.GPIPorts), readersim.SimGPIs)
+	}
+	for _, p := range rc.GPIPorts {
+		if p.Enabled || p.State != llrp.GPIStateUnknown {
+			t.Fatalf("input %+v reported before the client enabled it, want disabled and unknown", p)
+		}
+	}
+	enable := llrp.ReaderConfig{GPIPorts: []llrp.GPIPort{{Port: 1, Enabled: true}, {Port: 2, Enabled: true}},
+		GPOWrites: []llrp.GPOWrite{{Port: 3, High: true}}}
+	if st := c.request(llrp.MsgSetReaderConfig, func(b []byte, id uint32) []byte { return llrp.AppendSetReaderConfig(b, id, enable) }); st.Code != 0 {
+		t.Fatalf("SET_READER_CONFIG: %+v", st)
+	}
+	rc, err = c.getConfig(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []llrp.GPIPort{{Port: 1, Enabled: true, State: llrp.GPIStateHigh}, {Port: 2, Enabled: true, State: llrp.GPIStateLow},
+		{Port: 3, State: llrp.GPIStateUnknown}, {Port: 4, State: llrp.GPIStateUnknown}}
+	if !reflect.DeepEqual(rc.GPIPorts, want) || len(rc.GPOWrites) != 0 {
+		t.Fatalf("reported %+v %+v, want %+v and no outputs", rc.GPIPorts, rc.GPOWrites, want)
+	}
+	rc, err = c.getConfig(llrp.GetReaderConfig{RequestedData: llrp.ConfigGPOWriteData, GPOPort: 3})
+	if err != nil || len(rc.GPIPorts) != 0 || !reflect.DeepEqual(rc.GPOWrites, []llrp.GPOWrite{{Port: 3, High: true}}) {
+		t.Fatalf("GPO 3: %+v, %v", rc, err)
+	}
+	rc, err = c.getConfig(llrp.GetReaderConfig{RequestedData: llrp.ConfigGPIPortCurrentState, GPIPort: 2})
+	if err != nil || len(rc.GPIPorts) != 1 || rc.GPIPorts[0].Port != 2 {
+		t.Fatalf("GPI 2 only: %+v, %v", rc, err)
+	}
+	for _, q := range []llrp.GetReaderConfig{
+		{RequestedData: llrp.ConfigGPIPortCurrentState, GPIPort: 5},
+		{RequestedData: llrp.ConfigGPOWriteData, GPOPort: 9},
+		{RequestedData: 3},
+	} {
+		if _, err := c.getConfig(q); !errors.Is(err, rfid.ErrReaderStatus) {
+			t.Errorf("%+v: %v, want the reader's refusal", q, err)
+		}
 	}
 }

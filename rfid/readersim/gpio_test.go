@@ -54,3 +54,38 @@ func TestGPIStepErrors(t *testing.T) {
 		}
 	}
 }
+
+// An input's level at a scenario time is that of its last step, looped
+// scenarios repeating theirs; low before any step.
+func TestGPILevel(t *testing.T) {
+	sc, err := Parse(strings.NewReader("loop: true\nduration: 4s\ngpi: [{at: 3s, port: 2, state: low}, {at: 1s, port: 2, state: high}, {at: 0s, port: 1, state: high}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		port uint16
+		at   time.Duration
+		high bool
+	}{
+		{2, 500 * time.Millisecond, false}, // before the first step
+		{2, time.Second, true},             // at a step
+		{2, 2 * time.Second, true},
+		{2, 3500 * time.Millisecond, false},
+		{2, 4500 * time.Millisecond, false}, // the second loop, before its first step: the first loop's last
+		{2, 5 * time.Second, true},
+		{1, 0, true}, // at 0s: before any client
+		{1, 9 * time.Second, true},
+		{3, 9 * time.Second, false}, // no steps
+	} {
+		if got := sc.gpiLevel(tc.port, tc.at); got != tc.high {
+			t.Errorf("GPI %d at %v: high %v, want %v", tc.port, tc.at, got, tc.high)
+		}
+	}
+	once, err := Parse(strings.NewReader("gpi: [{at: 2s, port: 1, state: high}, {at: 5s, port: 1, state: low}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if once.gpiLevel(1, time.Second) || !once.gpiLevel(1, 3*time.Second) || once.gpiLevel(1, time.Hour) {
+		t.Fatal("a scenario that does not loop keeps its last step's level")
+	}
+}

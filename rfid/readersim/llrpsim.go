@@ -263,6 +263,13 @@ func (c *simConn) handle(m llrp.Message) bool {
 			c.hold = rc.HoldEvents
 		}
 		return respond(llrp.MsgSetReaderConfigResponse, ok)
+	case llrp.MsgGetReaderConfig:
+		q, err := llrp.ParseGetReaderConfig(m.Body)
+		if err != nil {
+			return respond(llrp.MsgGetReaderConfigResponse, bad(statusParameterError, err.Error()))
+		}
+		rc, st := c.getReaderGPIO(q, el)
+		return c.write(llrp.AppendGetReaderConfigResponse(nil, m.ID, st, rc)) != nil
 	case llrp.MsgAddROSpec:
 		ro, err := llrp.ParseAddROSpec(m.Body)
 		if err != nil {

@@ -19,8 +19,9 @@ type Fixture struct {
 	Raw  []byte
 	// Decoded is the typed value of the body: []rfid.Read for
 	// RO_ACCESS_REPORT (reader-side fields only), llrp.EventData,
-	// llrp.ReaderConfig, llrp.ROSpec, llrp.Status (for responses and
-	// ERROR_MESSAGE), nil for messages without body.
+	// llrp.ReaderConfig (SET_READER_CONFIG and GET_READER_CONFIG_RESPONSE),
+	// llrp.GetReaderConfig, llrp.ROSpec, llrp.Status (for the other
+	// responses and ERROR_MESSAGE), nil for messages without body.
 	Decoded any
 	// Err is the sentinel the decode must wrap (errors.Is), nil if it decodes.
 	Err error
@@ -206,6 +207,39 @@ var Fixtures = []Fixture{
 			00b7 001a 0002 0001 0002 00b8 0009 00 00000000 00ba 0007 0001 01
 			00ed 000d 01 0001 00ee 0006 1780`),
 		Err: llrp.ErrMalformed,
+	},
+	{
+		Desc:    "GET_READER_CONFIG: current state of every GPI port",
+		Raw:     Hex("0402 00000011 0000000c 0000 09 0000 0000"),
+		Decoded: llrp.GetReaderConfig{RequestedData: llrp.ConfigGPIPortCurrentState},
+		Encode:  true,
+	},
+	{
+		Desc: "GET_READER_CONFIG_RESPONSE: GPI 1 high, GPI 2 low, GPI 3 disabled and unknown",
+		Raw: Hex(`040c 0000002a 0000000c 011f 0008 0000 0000
+			00e1 0008 0001 80 01 00e1 0008 0002 80 00 00e1 0008 0003 00 02`),
+		Decoded: llrp.ReaderConfig{GPIPorts: []llrp.GPIPort{
+			{Port: 1, Enabled: true, State: llrp.GPIStateHigh},
+			{Port: 2, Enabled: true, State: llrp.GPIStateLow},
+			{Port: 3, State: llrp.GPIStateUnknown}}},
+		Encode: true,
+	},
+	{
+		Desc: "GET_READER_CONFIG_RESPONSE: reserved bits set, custom parameter skipped, GPOWriteData",
+		Raw: Hex(`040c 0000002e 0000000d 011f 0008 0000 0000
+			00e1 0008 0001 ff 01 03ff 000d 0000651a 00000005 01 00db 0007 0001 80`),
+		Decoded: llrp.ReaderConfig{GPIPorts: []llrp.GPIPort{{Port: 1, Enabled: true, State: llrp.GPIStateHigh}},
+			GPOWrites: []llrp.GPOWrite{{Port: 1, High: true}}},
+	},
+	{
+		Desc: "GET_READER_CONFIG_RESPONSE: the reader refuses",
+		Raw:  Hex("040c 00000018 0000000c 011f 000e 0065 0006 6e6f20475049"),
+		Err:  rfid.ErrReaderStatus,
+	},
+	{
+		Desc: "GET_READER_CONFIG_RESPONSE: GPIPortCurrentState cut short",
+		Raw:  Hex("040c 00000018 0000000c 011f 0008 0000 0000 00e1 0006 0001"),
+		Err:  llrp.ErrMalformed,
 	},
 	{
 		Desc:    "ERROR_MESSAGE: unsupported message",
