@@ -92,11 +92,13 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		Readers:  []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: readerLn.Addr().String(), KeepAlive: 2 * time.Second}},
 		Doors: []config.Door{{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleReceiving, Reader: "R1",
 			AntennasOutside: []uint16{1, 2}, AntennasInside: []uint16{3, 4}, PresenceTimeout: time.Second}, Printer: "P1",
-			// A light stack on the reader's outputs: red for a carton of a
-			// held lot, green for a pass that matched.
+			// A light stack on the reader's outputs: green for a pass that
+			// matched, red for a carton of a held lot, amber blinking for
+			// a carton no receipt announced; the board shows the labels.
 			Signals: []signals.Rule{
-				{On: signals.EventHoldAlert, GPO: signals.Ports{2}, For: 10 * time.Second},
-				{On: signals.EventPassMatched, GPO: signals.Ports{1}, For: 5 * time.Second},
+				{On: signals.EventPassMatched, GPO: signals.Ports{1}, For: 5 * time.Second, Color: signals.ColorGreen, Label: "Pass OK — drive on"},
+				{On: signals.EventHoldAlert, GPO: signals.Ports{2}, For: 10 * time.Second, Color: signals.ColorRed, Label: "Held lot — stop the forklift"},
+				{On: signals.EventUnexpected, GPO: signals.Ports{3}, For: 10 * time.Second, Pattern: signals.PatternBlink, Color: signals.ColorAmber, Label: "Carton not expected — call the office"},
 			}}},
 		Labels: config.Labels{PreviewDir: filepath.Join(*out, "labels")},
 	}, env.getenv)
@@ -124,7 +126,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		stopSim()
 	}()
 	api := "http://" + g.API().Addr()
-	say("dockgate demo: gateway %s/%s up: MQTT %s, HTTP API %s, printer P1 (simulated %s), LLRP portal R1 at DOOR1 (simulated) with a light stack on its outputs (GPO 1 green, GPO 2 red)",
+	say("dockgate demo: gateway %s/%s up: MQTT %s, HTTP API %s, printer P1 (simulated %s), LLRP portal R1 at DOOR1 (simulated) with a light stack on its outputs (GPO 1 green, GPO 2 red, GPO 3 amber)",
 		cfg.Site, cfg.Gateway, g.MQTTURL, api, cfg.Printers[0].Profile)
 
 	sub, err := newDemoSubscriber(g.MQTTURL, cfg.MQTT.TopicPrefix, env.stdout)

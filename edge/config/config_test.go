@@ -344,7 +344,8 @@ func TestDefaultIsValid(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"site: a\n", "mqtt:\n  url: tcp://x:1\n", "printers:\n  - id: P\n", "{", "- 1",
-		"doors:\n  - {id: D, signals: [{on: pass, gpo: [1, x]}, {on: lot.hold.alert, gpo: 2}]}\n"} {
+		"doors:\n  - {id: D, signals: [{on: pass, gpo: [1, x]}, {on: lot.hold.alert, gpo: 2}]}\n",
+		"doors:\n  - {id: D, signals: [{on: pass, gpo: 1, color: blue, label: \"Pallet — go\"}, {on: pass.matched, gpo: 2, color: Purple, label: \"a\\tb\"}]}\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

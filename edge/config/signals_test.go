@@ -18,7 +18,7 @@ doors:
     signals:
       - {on: lot.hold.alert, gpo: 2, for: 10s}
       - {on: pass.matched, gpo: 1, for: 2s}
-      - {on: carton.unexpected, gpo: [2, 3], pattern: blink}
+      - {on: carton.unexpected, gpo: [2, 3], pattern: blink, color: amber, label: "Carton not expected — call the office"}
 `), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +27,10 @@ doors:
 	if len(s) != 3 || s[0].On != "lot.hold.alert" || s[0].GPO[0] != 2 || s[0].For != 10*time.Second ||
 		s[1].Pattern != "steady" || s[2].Pattern != "blink" || len(s[2].GPO) != 2 || s[2].For != 5*time.Second || s[2].Period != time.Second {
 		t.Fatalf("signals %+v", s)
+	}
+	if s[0].Color != "red" || s[0].Label != "Held lot" || s[1].Color != "green" || s[1].Label != "Pass OK" ||
+		s[2].Color != "amber" || s[2].Label != "Carton not expected — call the office" {
+		t.Errorf("lamps %+v", s)
 	}
 }
 
@@ -45,7 +49,11 @@ func TestDoorSignalsInvalid(t *testing.T) {
 		{door + "      - {on: pass, gpo: 1, for: 2}\n",
 			`line 10: doors[0].signals[0].for: 2 has no unit: write a duration with its unit, e.g. 2s`},
 		{door + "      - {on: pass, gpo: 1, colour: red}\n",
-			`line 10: unknown key "colour" in doors[0].signals[0]; known keys: for, gpo, on, pattern, period`},
+			`line 10: unknown key "colour" in doors[0].signals[0]; known keys: color, for, gpo, label, on, pattern, period`},
+		{door + "      - {on: pass, gpo: 1}\n      - {on: pass.matched, gpo: 2, color: purple}\n",
+			`doors[0].signals[1]: door "D1": color: "purple" is not a lamp colour; use one of red, amber, yellow, green, blue, white (the lens the outputs light; leave it out for the event's)`},
+		{door + "      - {on: lot.hold.alert, gpo: 2, label: \"" + strings.Repeat("x", 61) + "\"}\n",
+			`doors[0].signals[0]: door "D1": label: "` + strings.Repeat("x", 61) + `" is 61 characters: give at most 60, the words read beside the lamp on the door board`},
 		{strings.Replace(door, "reader: R1", "reader: S1", 1) + "      - {on: pass, gpo: 1}\n",
 			`doors[0].signals: door "D1": reader "S1" is a serial reader, which has no general purpose outputs; wire the light stack to an LLRP reader's outputs, or remove signals`},
 		{strings.Replace(door, "{id: R1, address: h}", "{id: R1, type: sim}", 1) + "      - {on: pass, gpo: [4, 5]}\n",

@@ -12,12 +12,12 @@ import (
 	"github.com/dockgate/dockgate/rfid/readersim"
 )
 
-// withSignals gives DOOR1 a green for every pass (for 2 s) and a red for
-// a hold alert.
+// withSignals gives DOOR1 a blue for every pass (for 2 s), labelled, and a
+// red for a hold alert, by default.
 func withSignals(c *config.Config) {
 	c.Doors[0].Signals = []signals.Rule{
 		{On: signals.EventHoldAlert, GPO: signals.Ports{2}, For: 10 * time.Second},
-		{On: signals.EventPass, GPO: signals.Ports{1}, For: 2 * time.Second},
+		{On: signals.EventPass, GPO: signals.Ports{1}, For: 2 * time.Second, Color: signals.ColorBlue, Label: "Pallet through — drive on"},
 	}
 }
 
@@ -28,15 +28,18 @@ func TestConsoleBoardLights(t *testing.T) {
 	r := newRig(t, withSignals)
 	door := openSSE(t, r.base+"/events?topic=door/DOOR1")
 	first := door.next(t, 5*time.Second, "board", "Light stack")
-	for _, want := range []string{`data-rule="lot.hold.alert" data-lit="false"`, `data-rule="pass" data-lit="false"`, "GPO 2</strong> off — lot.hold.alert (alert)"} {
+	for _, want := range []string{`data-rule="lot.hold.alert" data-color="red" data-lit="false"`, `data-rule="pass" data-color="blue" data-lit="false"`,
+		`<span class="light-label">Held lot</span>`, `off · <span class="nowrap">red lamp</span>`, "GPO 2 · lot.hold.alert (alert)",
+		`<span class="light-label">Pallet through — drive on</span>`, `off · <span class="nowrap">blue lamp</span>`} {
 		if !strings.Contains(first, want) {
 			t.Fatalf("board before any pass lacks %q:\n%s", want, first)
 		}
 	}
 	rc := r.receive("ASN-L", 2)
 	r.movePortal(rc)
-	lit := door.next(t, 30*time.Second, "board", `data-rule="pass" data-lit="true"`)
-	for _, want := range []string{"GPO 1</strong> <strong>ON</strong> — pass, ", " s left</span>", `class="light light-on light-ok"`, "GPO 2</strong> off — lot.hold.alert"} {
+	lit := door.next(t, 30*time.Second, "board", `data-rule="pass" data-color="blue" data-lit="true"`)
+	for _, want := range []string{`<li class="light light-on" data-rule="pass"`, `class="lamp lamp-blue"`, `<strong>ON</strong> · <span class="nowrap">blue lamp</span> · `,
+		" s left</span>", "GPO 1 · pass</small>", `<li class="light light-off light-alert" data-rule="lot.hold.alert"`} {
 		if !strings.Contains(lit, want) {
 			t.Fatalf("board with the pass's green lacks %q:\n%s", want, lit)
 		}
@@ -45,7 +48,7 @@ func TestConsoleBoardLights(t *testing.T) {
 	if code, page, _ := r.page("/doors/DOOR1"); code != 200 || !strings.Contains(page, "Light stack") || !strings.Contains(page, `data-rule="pass"`) {
 		t.Fatalf("GET /doors/DOOR1: %d\n%s", code, page)
 	}
-	door.next(t, 10*time.Second, "board", `data-rule="pass" data-lit="false"`)
+	door.next(t, 10*time.Second, "board", `data-rule="pass" data-color="blue" data-lit="false"`)
 
 	// A door without signals shows no light stack.
 	plain := newRig(t)

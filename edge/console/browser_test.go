@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dockgate/dockgate/edge/config"
 	"github.com/dockgate/dockgate/printers/spool"
 )
 
@@ -247,5 +248,49 @@ func TestBrowserLogin(t *testing.T) {
 	)
 	if who, url := value(t, ctx, chromedp.Text(css(`.who`))), value(t, ctx, chromedp.Location()); !strings.Contains(who, "Ana") || !strings.HasSuffix(url, "/?from=login") {
 		t.Fatalf("logged in as %q at %s", who, url)
+	}
+}
+
+// The light stack on a board in the browser: a lamp lights in its rule's
+// colour, with its label and words, and goes out again, without a reload.
+func TestBrowserLightStack(t *testing.T) {
+	ctx := tab(t)
+	// Lit for 5 s: long enough to be read while lit on a loaded machine.
+	r := newRig(t, withSignals, func(c *config.Config) { c.Doors[0].Signals[1].For = 5 * time.Second })
+	rc := r.receive("ASN-LS", 1)
+	const pass, hold = `#board .light[data-rule="pass"]`, `#board .light[data-rule="lot.hold.alert"]`
+	steps(t, ctx, "the door board",
+		chromedp.Navigate(r.base+"/doors/DOOR1"),
+		chromedp.WaitVisible(css(`#live-state[data-state="live"]`)),
+		chromedp.WaitVisible(css(pass+`[data-lit="false"]`)),
+	)
+	value(t, ctx, chromedp.Evaluate[int](`window.__noReload = 1`))
+	lamp := func(sel string) string {
+		return value(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('`+sel+` .lamp')).backgroundColor`))
+	}
+	const blue, red = "rgb(31, 111, 224)", "rgb(215, 38, 30)"
+	if off := lamp(pass); off == blue {
+		t.Errorf("the pass's lamp is lit blue while off")
+	}
+	r.movePortal(rc)
+	within(t, ctx, 30*time.Second, "the blue lamp lit, live", chromedp.WaitVisible(css(pass+`[data-lit="true"]`)))
+	if on := lamp(pass); on != blue {
+		t.Errorf("the lit pass lamp is %s, want blue %s", on, blue)
+	}
+	words := value(t, ctx, chromedp.Text(css(pass)))
+	for _, w := range []string{"Pallet through — drive on", "ON", "blue lamp", "s left", "GPO 1 · pass"} {
+		if !strings.Contains(words, w) {
+			t.Errorf("the lit light says %q, want %q in it", words, w)
+		}
+	}
+	if held := value(t, ctx, chromedp.Text(css(hold))); !strings.Contains(held, "Held lot") || !strings.Contains(held, "off · red lamp") {
+		t.Errorf("the hold light says %q", held)
+	}
+	if off := lamp(hold); off == red {
+		t.Errorf("the hold lamp is lit red while off")
+	}
+	within(t, ctx, 15*time.Second, "the blue lamp out, live", chromedp.WaitVisible(css(pass+`[data-lit="false"]`)))
+	if kept := value(t, ctx, chromedp.Evaluate[int](`window.__noReload || 0`)); kept != 1 {
+		t.Fatal("the page was reloaded")
 	}
 }

@@ -25,6 +25,7 @@ import (
 //	GET  /printers, GET /printers/{id}/jobs?state=&limit=&after=, GET /jobs/{id}, POST /jobs/{id}/reprint|cancel {"reason"}, POST /print
 //	GET  /lots/{code}/labels?after=&limit=, GET /cartons/{sscc}/labels, GET /jobs/{id}/labels, GET /lots/{code}/reconcile (labels.go)
 //	GET  /readers, POST /readers/{id}/rf (RF settings over those in force; reader_rf.go)
+//	GET  /doors/{id}/lights (the door's light stack; signals.go)
 //	GET  /labels/preview?template=&profile=&qty=&KEY=VALUE… (PNG)
 //	GET  /outbox, GET /outbox/quarantined?max=N, POST /outbox/quarantined/{seq}/requeue
 //	GET  /healthz, /metrics
@@ -150,6 +151,7 @@ func (g *Gateway) routes() {
 		api.JSON(w, http.StatusOK, map[string]any{"readers": out, "portal": stats, "portal_events_dropped": g.portalDropped.Load()})
 	})
 	a.Handle("POST /readers/{id}/rf", g.httpReaderRF)
+	a.Handle("GET /doors/{id}/lights", g.httpDoorLights)
 	g.printing.routes(a)
 	g.labelRoutes(a)
 }

@@ -2,9 +2,13 @@ package gateway
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/dockgate/dockgate/edge/api"
 	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/signals"
 	"github.com/dockgate/dockgate/rfid"
@@ -108,4 +112,25 @@ func (g *Gateway) readersContext(base, ctx context.Context) context.Context {
 		stopReaders()
 	})
 	return rctx
+}
+
+// httpDoorLights is GET /doors/{id}/lights: the door's light stack as the
+// door board shows it, each rule with its label, colour and whether it is
+// lit, until when (signals.Light's JSON); no rules for a door without
+// signals.
+func (g *Gateway) httpDoorLights(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var ids []string
+	for _, d := range g.cfg.Doors {
+		ids = append(ids, d.ID)
+	}
+	if !slices.Contains(ids, id) {
+		api.Error(w, http.StatusNotFound, fmt.Errorf("door %q is not configured; the doors are %s", id, strings.Join(ids, ", ")))
+		return
+	}
+	lights := []signals.Light{}
+	if g.signals != nil {
+		lights = append(lights, g.signals.Lights(id)...)
+	}
+	api.JSON(w, http.StatusOK, map[string]any{"door": id, "lights": lights})
 }

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dockgate/dockgate/edge/config"
+	"github.com/dockgate/dockgate/edge/outbox"
 	"github.com/dockgate/dockgate/edge/receiving"
 	"github.com/dockgate/dockgate/edge/shipping"
 	"github.com/dockgate/dockgate/edge/signals"
@@ -340,4 +344,47 @@ func BenchmarkHeldLotPassToGPO(b *testing.B) {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50_ms")
 	b.ReportMetric(ms(lat[(len(lat)*99+99)/100-1]), "p99_ms")
+}
+
+// GET /doors/{id}/lights is the door's light stack as the board shows it:
+// each rule with its label and colour (its own, or its event's), whether
+// it is lit and until when, in the gateway's JSON (seconds, UTC).
+func TestDoorLightsJSON(t *testing.T) {
+	zone := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, zone)
+	g := openGateway(t, &config.Config{Site: "l", Gateway: "gw", DataDir: t.TempDir(),
+		Readers: []readers.Config{{ID: "R1", Type: readers.TypeLLRP, Address: "127.0.0.1:1"}},
+		Doors: []config.Door{
+			{DoorConfig: portal.DoorConfig{ID: "DOOR1", Role: portal.RoleShipping, Reader: "R1", AntennasOutside: []uint16{1}, AntennasInside: []uint16{2}},
+				Signals: []signals.Rule{
+					{On: signals.EventHoldAlert, GPO: signals.Ports{2, 3}},
+					{On: signals.EventLoaded, GPO: signals.Ports{1}, For: 8 * time.Second, Pattern: signals.PatternBlink, Period: 600 * time.Millisecond,
+						Color: signals.ColorBlue, Label: "Truck loaded — close the door"},
+				}},
+			{DoorConfig: portal.DoorConfig{ID: "DOOR2"}},
+		},
+	}, Options{Now: func() time.Time { return at }})
+	h := apiOf(g, "", "")
+	g.signals.Queued([]outbox.Event{{Type: signals.EventLoaded, Time: at, Source: "shipping/S-1", Body: []byte(`{"door":"DOOR1"}`)}})
+
+	for _, tc := range []struct {
+		target string
+		code   int
+		want   string
+	}{
+		{"/doors/DOOR1/lights", http.StatusOK, `{"door":"DOOR1","lights":[` +
+			`{"on":"lot.hold.alert","label":"Held lot","color":"red","gpo":[2,3],"for_seconds":5,"pattern":"steady","alert":true,"lit":false},` +
+			`{"on":"shipment.loaded","label":"Truck loaded — close the door","color":"blue","gpo":[1],"for_seconds":8,"pattern":"blink","period_seconds":0.6,"alert":false,"lit":true,"until":"2026-03-02T08:00:08Z"}]}`},
+		{"/doors/DOOR2/lights", http.StatusOK, `{"door":"DOOR2","lights":[]}`},
+		{"/doors/DOOR9/lights", http.StatusNotFound, `door \"DOOR9\" is not configured; the doors are DOOR1, DOOR2`},
+	} {
+		code, body := call(t, h, http.MethodGet, tc.target, "", "")
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, body); err != nil {
+			t.Fatalf("GET %s: %v: %s", tc.target, err, body)
+		}
+		if code != tc.code || !strings.Contains(compact.String(), tc.want) {
+			t.Errorf("GET %s: %d %s\nwant %d %s", tc.target, code, body, tc.code, tc.want)
+		}
+	}
 }

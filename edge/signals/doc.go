@@ -41,9 +41,13 @@
 // Warnings while it lasts, and tried again while the reader is connected: a second later, then twice as long
 // after each failure in a row, up to 30 seconds.
 //
-// Lights says which of a door's rules are lit and until when, for a screen
-// (the dock console's door board); Config.OnChange tells when a rule of a
-// door is lit, lit again or put out (not at each blinking phase).
+// A rule's Label and Color are for people: the words and the lens the
+// dock console's door board shows for it (by default the event's: red
+// for an alert, green for a good outcome, white for any pass). Lights says
+// which of a door's rules are lit and until when, for a screen (the door
+// board, GET /doors/{id}/lights through Light's JSON); Config.OnChange
+// tells when a rule of a door is lit, lit again or put out (not at each
+// blinking phase).
 //
 // The rules are configured on the gateway's doors (edge/config's Door has a
 // Signals field of this package's Rule): the portal engine (rfid/portal)

@@ -480,6 +480,39 @@ type Light struct {
 	Alert bool
 }
 
+// MarshalJSON writes l the gateway's way (snake_case, durations in
+// seconds, times in UTC):
+//
+//	{"on":"lot.hold.alert","label":"Held lot","color":"red","gpo":[2],
+//	 "for_seconds":10,"pattern":"blink","period_seconds":1,
+//	 "alert":true,"lit":true,"until":"2026-03-02T08:00:10Z"}
+//
+// period_seconds is left out for a steady rule, until for a rule that is
+// off.
+func (l Light) MarshalJSON() ([]byte, error) {
+	j := struct {
+		On            string     `json:"on"`
+		Label         string     `json:"label"`
+		Color         string     `json:"color"`
+		GPO           []uint16   `json:"gpo"`
+		ForSeconds    float64    `json:"for_seconds"`
+		Pattern       string     `json:"pattern"`
+		PeriodSeconds float64    `json:"period_seconds,omitempty"`
+		Alert         bool       `json:"alert"`
+		Lit           bool       `json:"lit"`
+		Until         *time.Time `json:"until,omitempty"`
+	}{On: l.On, Label: l.Label, Color: l.Color, GPO: l.GPO, ForSeconds: l.For.Seconds(), Pattern: l.Pattern,
+		PeriodSeconds: l.Period.Seconds(), Alert: l.Alert, Lit: l.Lit}
+	if j.GPO == nil {
+		j.GPO = []uint16{}
+	}
+	if l.Lit {
+		until := l.Until.UTC()
+		j.Until = &until
+	}
+	return json.Marshal(j)
+}
+
 // Lights returns door's rules in their configured order, each with whether
 // it is lit now; nil for a door without rules.
 func (e *Engine) Lights(door string) []Light {

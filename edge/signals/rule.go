@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -41,6 +43,39 @@ func IsAlert(event string) bool {
 	return event == EventHoldAlert || event == EventUnexpected || event == EventMismatch
 }
 
+// Colours of a rule's lamp (Rule.Color): the lens its outputs light on
+// the light stack, as the door board shows it. Amber and yellow are both
+// kept, each shown by its own name: stacks sell the same middle lens under
+// either, and the board says what the installer wrote.
+const (
+	ColorRed    = "red"
+	ColorAmber  = "amber"
+	ColorYellow = "yellow"
+	ColorGreen  = "green"
+	ColorBlue   = "blue"
+	ColorWhite  = "white"
+)
+
+// Colors lists every lamp colour a rule can have.
+var Colors = []string{ColorRed, ColorAmber, ColorYellow, ColorGreen, ColorBlue, ColorWhite}
+
+// MaxLabel is the most characters a rule's label has: it is read beside
+// its lamp on the door board.
+const MaxLabel = 60
+
+// eventLamps are the colour and label of a rule on each event that gives
+// neither: red for the alerts, green for a good outcome, white for any
+// pass (neither good nor bad).
+var eventLamps = map[string]struct{ color, label string }{
+	EventHoldAlert:   {ColorRed, "Held lot"},
+	EventUnexpected:  {ColorRed, "Carton not expected here"},
+	EventMismatch:    {ColorRed, "Carton not for this shipment"},
+	EventPassMatched: {ColorGreen, "Pass OK"},
+	EventPass:        {ColorWhite, "Pass"},
+	EventLoaded:      {ColorGreen, "Shipment loaded"},
+	EventShipped:     {ColorGreen, "Shipment shipped"},
+}
+
 // Patterns of a lit rule's outputs.
 const (
 	PatternSteady = "steady"
@@ -68,6 +103,7 @@ const (
 //	  - {on: lot.hold.alert, gpo: 2, for: 10s}
 //	  - {on: pass.matched, gpo: 1, for: 2s}
 //	  - {on: carton.unexpected, gpo: [2, 3], pattern: blink}
+//	  - {on: pass, gpo: 4, label: "Pallet through", color: blue}
 type Rule struct {
 	// On is the event (one of Events).
 	On string `yaml:"on"`
@@ -81,6 +117,15 @@ type Rule struct {
 	Pattern string `yaml:"pattern"`
 	// Period is a blinking rule's on-and-off cycle (DefaultPeriod).
 	Period time.Duration `yaml:"period"`
+	// Label is what the rule means, in words for the people at the door
+	// ("Held lot — stop the forklift"; at most MaxLabel characters): the
+	// door board shows it beside the lamp. By default the event's in plain
+	// words ("Held lot", "Pass OK").
+	Label string `yaml:"label"`
+	// Color is the lens the outputs light (one of Colors), shown on the
+	// door board: by default red for an alert, green for pass.matched,
+	// shipment.loaded and shipment.shipped, white for pass.
+	Color string `yaml:"color"`
 }
 
 // WithDefaults returns a copy of r with its zero fields set to the
@@ -94,6 +139,13 @@ func (r Rule) WithDefaults() Rule {
 	}
 	if r.Pattern == PatternBlink && r.Period == 0 {
 		r.Period = DefaultPeriod
+	}
+	r.Label = strings.TrimSpace(r.Label)
+	if r.Label == "" {
+		r.Label = eventLamps[r.On].label
+	}
+	if r.Color == "" {
+		r.Color = eventLamps[r.On].color
 	}
 	return r
 }
@@ -155,6 +207,18 @@ func (r Rule) problems() []string {
 		}
 	default:
 		add("pattern: %q is not steady or blink", r.Pattern)
+	}
+	if r.Color != "" && !slices.Contains(Colors, r.Color) {
+		add("color: %q is not a lamp colour; use one of %s (the lens the outputs light; leave it out for the event's)", r.Color, strings.Join(Colors, ", "))
+	}
+	if n := utf8.RuneCountInString(r.Label); n > MaxLabel {
+		add("label: %q is %d characters: give at most %d, the words read beside the lamp on the door board", r.Label, n, MaxLabel)
+	}
+	for i, c := range []rune(r.Label) {
+		if unicode.IsControl(c) {
+			add("label: %q has a control character (%U) at position %d: give one line of plain text", r.Label, c, i+1)
+			break
+		}
 	}
 	return probs
 }

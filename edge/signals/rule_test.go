@@ -73,6 +73,37 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// A rule without a label or colour gets its event's: red and the alert in
+// plain words for the alerts, green for the good outcomes, white for any
+// pass; a rule's own are kept (its label trimmed).
+func TestLampDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		rule         Rule
+		color, label string
+	}{
+		{Rule{On: EventHoldAlert}, ColorRed, "Held lot"},
+		{Rule{On: EventUnexpected}, ColorRed, "Carton not expected here"},
+		{Rule{On: EventMismatch}, ColorRed, "Carton not for this shipment"},
+		{Rule{On: EventPassMatched}, ColorGreen, "Pass OK"},
+		{Rule{On: EventPass}, ColorWhite, "Pass"},
+		{Rule{On: EventLoaded}, ColorGreen, "Shipment loaded"},
+		{Rule{On: EventShipped}, ColorGreen, "Shipment shipped"},
+		{Rule{On: EventHoldAlert, Color: ColorAmber, Label: "  Held lot — stop the forklift "}, ColorAmber, "Held lot — stop the forklift"},
+		{Rule{On: EventPass, Color: ColorYellow, Label: " "}, ColorYellow, "Pass"},
+		{Rule{On: "nope"}, "", ""}, // Problems says why
+	} {
+		r := tc.rule.WithDefaults()
+		if r.Color != tc.color || r.Label != tc.label {
+			t.Errorf("%+v: color %q label %q, want %q %q", tc.rule, r.Color, r.Label, tc.color, tc.label)
+		}
+	}
+	for _, e := range Events {
+		if l := eventLamps[e]; l.color == "" || l.label == "" || !slices.Contains(Colors, l.color) {
+			t.Errorf("event %s has no default lamp: %+v", e, l)
+		}
+	}
+}
+
 func TestProblems(t *testing.T) {
 	for _, tc := range []struct {
 		rule Rule
@@ -89,6 +120,11 @@ func TestProblems(t *testing.T) {
 		{Rule{On: EventPass, GPO: Ports{1}, Pattern: "flash"}, []string{`pattern: "flash" is not steady or blink`}},
 		{Rule{On: EventPass, GPO: Ports{1}, Period: time.Second}, []string{`period: 1s is for pattern: blink; remove it or set pattern: blink`}},
 		{Rule{On: EventPass, GPO: Ports{1}, Pattern: PatternBlink, Period: 100 * time.Millisecond}, []string{`period: 100ms is too short for a light stack: give at least 200ms`}},
+		{Rule{On: EventPass, GPO: Ports{1}, Color: ColorBlue, Label: strings.Repeat("é", MaxLabel)}, nil},
+		{Rule{On: EventPass, GPO: Ports{1}, Color: "purple"}, []string{`signals[0]: door "D1": color: "purple" is not a lamp colour; use one of red, amber, yellow, green, blue, white`}},
+		{Rule{On: EventPass, GPO: Ports{1}, Color: "Red"}, []string{`color: "Red" is not a lamp colour`}},
+		{Rule{On: EventPass, GPO: Ports{1}, Label: strings.Repeat("é", MaxLabel+1)}, []string{`é" is 61 characters: give at most 60, the words read beside the lamp on the door board`}},
+		{Rule{On: EventPass, GPO: Ports{1}, Label: "Held\nlot"}, []string{`signals[0]: door "D1": label: "Held\nlot" has a control character (U+000A) at position 5: give one line of plain text`}},
 	} {
 		got := Problems("D1", []Rule{tc.rule.WithDefaults()})
 		if len(got) != len(tc.want) {
