@@ -159,7 +159,7 @@ func gpiStates(sub *subscriber) []string {
 func TestReaderGPIHighAtConnect(t *testing.T) {
 	sc := writeScenarioGPI(t, "DOOR1", "gpi: [{at: 0s, port: 1, state: high}]\n")
 	cfg := signalsConfig(t, t.TempDir(), map[string]string{"DOOR1": sc}, nil)
-	cfg.Readers[0].Trigger = readers.Trigger{Start: readers.TriggerGPI, Port: 1}
+	cfg.Readers[0].Trigger = readers.Trigger{Start: readers.TriggerGPI, Port: 1, Stop: readers.TriggerGPI}
 	cfg.HTTP.Listen = "127.0.0.1:0" // the API's own auth: loopback, no token
 	g, err := Open(cfg, Info{}, slog.New(slog.DiscardHandler), Options{})
 	if err != nil {
