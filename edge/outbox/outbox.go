@@ -69,7 +69,8 @@ type Options struct {
 	MaxAttempts int `yaml:"max_attempts"`
 	// MaxBatch bounds the events of one group commit (default 1024).
 	MaxBatch int `yaml:"-"`
-	// GCInterval is the value-log GC interval of Run (default 5 min).
+	// GCInterval is the value-log GC interval of Run (default 1 min: a
+	// full value log file whose values are gone is deleted within it).
 	GCInterval time.Duration `yaml:"gc_interval"`
 	// OnAlarm is called for every alarm, from the writer goroutine or
 	// from a caller of Admit; it must not block (nor append to the outbox
@@ -111,7 +112,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBatch = 1024
 	}
 	if o.GCInterval <= 0 {
-		o.GCInterval = 5 * time.Minute
+		o.GCInterval = time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -10,7 +10,6 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,11 +207,16 @@ func memTableFor(dir string, size int64) int64 {
 	return size
 }
 
+// valueLogFileSize is the size of Badger's value log files, which take the
+// values over the value threshold (a pass's EPCs, EPCIS documents). A file
+// is memory-mapped, and every page written stays resident until the file is
+// deleted: by the value-log GC once the file is full and most of its values
+// are gone (events are removed once published). A dock writes a few MB of
+// such values a minute; with 32 MiB files the gateway's RSS grew by that
+// much for a quarter of an hour before a file could go. 8 MiB files bound
+// it to a few files' worth, whatever the word size.
 func valueLogFileSize() int64 {
-	if strings.HasPrefix(runtime.GOARCH, "arm") && runtime.GOARCH != "arm64" || runtime.GOARCH == "386" {
-		return 16 << 20 // 32-bit address space: small mmaps
-	}
-	return 32 << 20
+	return 8 << 20
 }
 
 // ErrOpen: the database could not be opened (its error says why).
