@@ -301,10 +301,11 @@ func (g *Gateway) runPortalPipeline(ctx context.Context) error {
 
 // arrivalLinger is how long the pipeline waits, after an arrival, for more
 // to append with it: the tags of a pallet arrive within tens of ms, and
-// each commit is a sync. It spans one more of the readers' reads (every
-// 20 ms, llrp.DefaultReadInterval). It adds at most this to the arrivals'
-// latency; they are telemetry, which a crash may lose while they wait (as
-// it may in the pipeline's queue).
+// each commit is a sync. The readers' sessions read on the same beat
+// (every 40 ms, llrp.DefaultReadInterval), so the arrivals of all doors of
+// a beat come within it. It adds at most this to the arrivals' latency;
+// they are telemetry, which a crash may lose while they wait (as it may in
+// the pipeline's queue).
 const arrivalLinger = 25 * time.Millisecond
 
 // maxArrivalBatch bounds the arrivals appended together.

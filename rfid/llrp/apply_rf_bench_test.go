@@ -90,8 +90,8 @@ func reportGaps(b *testing.B, gaps []time.Duration) {
 // transmit power changes: "apply" with ApplyRF (one ROSpec restart on the
 // same connection), "reconnect" by ending the session and setting a new one
 // up with the new power. The simulator runs a 10 ms inventory cycle; the
-// session reads at most every 20 ms (DefaultReadInterval), so the pause
-// between two batches is about 20 ms without any change.
+// session reads at most every 40 ms (DefaultReadInterval), so the pause
+// between two batches is about 40 ms without any change.
 func BenchmarkApplyRFGap(b *testing.B) {
 	sim := func(b *testing.B) string {
 		sc, err := readersim.Load("door-tune")
