@@ -475,6 +475,11 @@ func (g *Gateway) nowUTC() time.Time { return g.now().UTC() }
 // last message.
 const brokerGrace = 250 * time.Millisecond
 
+// engineTick is how often the portal engine looks for passes that ended (a
+// presence timeout passed): a multiple of the readers' 40 ms beat
+// (llrp.DefaultReadInterval), so that both wake the gateway once.
+const engineTick = 120 * time.Millisecond
+
 // Close closes an offline gateway (Run closes a running one).
 func (g *Gateway) Close() { g.close() }
 
@@ -538,7 +543,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	defer stopEng()
 	engDone := make(chan error, 1)
 	if g.eng != nil {
-		go func() { engDone <- g.eng.Run(engCtx, 100*time.Millisecond) }()
+		go func() { engDone <- g.eng.Run(engCtx, engineTick) }()
 	} else {
 		engDone <- nil
 	}

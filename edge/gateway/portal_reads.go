@@ -41,17 +41,20 @@ import (
 // the reads of published passes are taken out of them, so that what is
 // kept is what a replay needs, as little as it was with a key per read.
 const (
-	// savedReadsEvery is how often saved reads are written.
-	savedReadsEvery = 100 * time.Millisecond
-	// savedReadsBatch reads waiting start a write at once.
-	savedReadsBatch = 1000
-	// savedReadsPruneEvery ticks of savedReadsEvery, the batches nothing
-	// open needs any more are deleted.
-	savedReadsPruneEvery = 20
-	// savedReadsCompactAfter ticks of savedReadsEvery after a pass was
-	// published, its reads are taken out of the batches still kept
+	// savedReadsEvery is how often saved reads are written: a synced
+	// commit, and a wake-up of the gateway, each time (a multiple of the
+	// readers' 40 ms beat, llrp.DefaultReadInterval).
+	savedReadsEvery = 200 * time.Millisecond
+	// savedReadsBatch reads waiting start a write at once (a dock of four
+	// busy readers takes 1,200 reads in savedReadsEvery).
+	savedReadsBatch = 4000
+	// savedReadsPruneEvery ticks of savedReadsEvery (2 s), the batches
+	// nothing open needs any more are deleted.
+	savedReadsPruneEvery = 10
+	// savedReadsCompactAfter ticks of savedReadsEvery (30 s) after a pass
+	// was published, its reads are taken out of the batches still kept
 	// because something older is open.
-	savedReadsCompactAfter = 300
+	savedReadsCompactAfter = 150
 	// maxSavedReads bounds the reads kept in the store (about 10 bytes
 	// each): a pallet parked in a door's field for hours must not fill the
 	// disk. Beyond it the oldest are dropped, counted, with an alarm.
@@ -648,7 +651,7 @@ func (s *savedReads) replay(observe func([]rfid.Read), tick func(time.Time)) (in
 			at := r.Time.UnixNano()
 			if !started {
 				lastTick, started = at, true
-			} else if at-lastTick >= int64(savedReadsEvery) {
+			} else if at-lastTick >= int64(engineTick) {
 				flush()
 				tick(r.Time)
 				lastTick = at
