@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -133,6 +134,9 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	cfg, err := loadConfig(*file, env.getenv)
 	if err != nil {
 		return err
+	}
+	if env.getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent) // memlimit.go
 	}
 	if env.getenv("GOMEMLIMIT") == "" {
 		// Edge boxes are small: keep the heap Badger's flushes and
