@@ -190,11 +190,10 @@ type connGPIO struct {
 	last    time.Duration   // scenario time up to which GPI steps were applied
 	started map[uint32]time.Duration
 	next    map[uint32]time.Duration // periodic start trigger: next start
-	// triggered: the running ROSpecs, at the scenario time they started
-	// (by a trigger, START_ROSPEC or enabling an immediate one); from:
-	// reads of scenario times before it are not reported (the earliest
-	// start of the running ROSpecs), so the reads made while no
-	// inventory ran are not delivered as a backlog when one starts.
+	// triggered: ROSpecs started by a trigger, at that scenario time;
+	// from: reads of scenario times before it are not reported (the
+	// earliest start of the running ROSpecs, 0 when one was started
+	// otherwise).
 	triggered map[uint32]time.Duration
 	from      time.Duration
 }
@@ -310,17 +309,6 @@ func (c *simConn) enableTriggers(id uint32, ro *llrp.ROSpec, el time.Duration) {
 		}
 		c.gpio.next[id] = el + ms(ro.StartPeriodic.OffsetMS)
 	}
-}
-
-// startedAt records that ROSpec id started at scenario time el by
-// START_ROSPEC or on enabling an immediate one; c.mu is held.
-func (c *simConn) startedAt(id uint32, el time.Duration) {
-	if c.gpio.started == nil {
-		c.gpio.started = map[uint32]time.Duration{}
-		c.gpio.triggered = map[uint32]time.Duration{}
-	}
-	c.gpio.started[id] = el
-	c.gpio.triggered[id] = el
 }
 
 func ms(v uint32) time.Duration { return time.Duration(v) * time.Millisecond }

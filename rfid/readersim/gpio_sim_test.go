@@ -23,12 +23,6 @@ type rawClient struct {
 
 func dialSim(t *testing.T, sc *readersim.Scenario, scale float64) (*rawClient, *readersim.Sim) {
 	t.Helper()
-	return dialSimAfter(t, sc, scale, 0)
-}
-
-// dialSimAfter is dialSim connecting wait after the simulator started.
-func dialSimAfter(t *testing.T, sc *readersim.Scenario, scale float64, wait time.Duration) (*rawClient, *readersim.Sim) {
-	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +32,6 @@ func dialSimAfter(t *testing.T, sc *readersim.Scenario, scale float64, wait time
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sim.Serve(ctx, ln) }()
-	time.Sleep(wait)
 	nc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -144,46 +137,6 @@ func TestSimPeriodicTrigger(t *testing.T) {
 	}
 	if seq[0] != 0 || seq[1] != 1 || seq[2] != 0 || seq[3] != 1 {
 		t.Fatalf("ROSpec events %v, want start, end, start, end", seq)
-	}
-}
-
-// A client that connects after the scenario has played a while gets only
-// the reads of its inventory: the cycles played while no client was there
-// are not delivered as a backlog (they made the first line of "reader
-// watch --tune" count seconds of reads as one).
-func TestSimReportsNoReadsFromBeforeTheInventory(t *testing.T) {
-	sc, _ := readersim.Load("door-tune")                  // a pallet in the field from the start
-	c, _ := dialSimAfter(t, sc, 10, 300*time.Millisecond) // 3 s of scenario with no client
-	ro := llrp.ROSpec{ID: 1, StartTrigger: llrp.StartTriggerNull, InventorySpec: 1, ReportTrigger: llrp.ReportEveryNOrAISpecEnd, ReportN: 1000}
-	if st := c.request(llrp.MsgAddROSpec, func(b []byte, id uint32) []byte { return llrp.AppendAddROSpec(b, id, ro) }); st.Code != 0 {
-		t.Fatalf("ADD_ROSPEC: %+v", st)
-	}
-	if st := c.request(llrp.MsgEnableROSpec, func(b []byte, id uint32) []byte { return llrp.AppendU32(b, llrp.MsgEnableROSpec, id, 1) }); st.Code != 0 {
-		t.Fatalf("ENABLE_ROSPEC: %+v", st)
-	}
-	// Reads are stamped with the reader's clock at their cycle: none may
-	// be older than the request that started the inventory (one 50 ms
-	// cycle of scenario, 5 ms here, allowed for the timestamp's rounding).
-	sent := time.Now()
-	if st := c.request(llrp.MsgStartROSpec, func(b []byte, id uint32) []byte { return llrp.AppendU32(b, llrp.MsgStartROSpec, id, 1) }); st.Code != 0 {
-		t.Fatalf("START_ROSPEC: %+v", st)
-	}
-	var d llrp.ReportDecoder
-	reads := 0
-	for reads < 200 {
-		m := c.next()
-		if m.Type != llrp.MsgROAccessReport {
-			continue
-		}
-		if err := d.Decode(m.Body); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range d.Reads {
-			if early := sent.Sub(r.ReaderTime); early > 5*time.Millisecond {
-				t.Fatalf("a read of %v before the inventory started was reported (%s on antenna %d)", early, r.EPC, r.Antenna)
-			}
-		}
-		reads += len(d.Reads)
 	}
 }
 

@@ -310,7 +310,6 @@ func (c *simConn) handle(m llrp.Message) bool {
 			c.enabled[id] = true
 			if ro.StartTrigger == llrp.StartTriggerImmediate {
 				c.running[id] = true
-				c.startedAt(id, el)
 			}
 			c.enableTriggers(id, ro, el)
 		case llrp.MsgStartROSpec:
@@ -318,7 +317,6 @@ func (c *simConn) handle(m llrp.Message) bool {
 				return respond(resp, bad(statusFieldError, fmt.Sprintf("ROSpec %d is not enabled", id)))
 			}
 			c.running[id] = true
-			c.startedAt(id, el)
 		case llrp.MsgStopROSpec:
 			delete(c.running, id)
 		case llrp.MsgDisableROSpec:
