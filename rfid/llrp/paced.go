@@ -41,14 +41,15 @@ type pacedReader struct {
 	now   func() time.Time
 	sleep func(time.Duration)
 
-	raw    syscall.RawConn // r's socket; nil when r is not one
-	probed bool            // raw was looked for
-	raised bool            // the low-water mark is raised
+	raw     syscall.RawConn // r's socket; nil when r is not one
+	probed  bool            // raw was looked for
+	raised  bool            // the low-water mark is raised
+	refused bool            // the socket refused to raise the mark
 }
 
 // pacedLowWater is the receive low-water mark while reads are paced: far
 // above what a busy reader sends in an interval (1,500 reads/s of ~60-byte
-// reports is 2 KB in 20 ms), and within the default receive buffer, so
+// reports is 4 KB in 40 ms), and within the default receive buffer, so
 // that the kernel neither grows the buffer nor keeps data from a read.
 const pacedLowWater = 64 << 10
 
@@ -69,7 +70,7 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 				p.read(now, n, len(b))
 				return n, err
 			}
-			// Nothing came in a whole interval: wait for the next
+			// Nothing came since the last read: wait for the next
 			// message, woken by its first byte.
 			p.lowWater(false)
 		} else {
@@ -105,16 +106,20 @@ func (p *pacedReader) socket() syscall.RawConn {
 // one byte. A socket that refuses is left as it is: the reads are paced as
 // well, only the poller wakes more often.
 func (p *pacedReader) lowWater(raise bool) {
-	if p.raised == raise || p.raw == nil {
+	if p.raised == raise || p.raw == nil || p.refused {
 		return
 	}
 	v := 1
 	if raise {
 		v = pacedLowWater
 	}
-	if setLowWater(p.raw, v) == nil {
-		p.raised = raise
+	if setLowWater(p.raw, v) != nil {
+		// A socket that will not raise it is not asked again; one that
+		// will not lower it is asked at the next read.
+		p.refused = raise
+		return
 	}
+	p.raised = raise
 }
 
 // takeBuffered reads what the socket has buffered without waiting for
