@@ -54,7 +54,9 @@ import (
 //     up and syncing; and the outbox's commits per second (GET /outbox),
 //     each of them a sync;
 //   - its RSS (/proc/PID/status VmRSS, RssAnon) every 5 s: min, max, last
-//     and the slope after warm-up;
+//     and the slope after warm-up; and its parts (/proc/PID/smaps:
+//     anonymous memory, the binary, Badger's memtable logs, value log and
+//     tables, other files) in the sample of the highest RSS and as ranges;
 //   - read-to-event latency: an independent paho subscriber's arrival time
 //     of each portal.arrival event minus its body's time, which is the time
 //     of the read that made the tag arrive as the gateway dates it (the
@@ -188,6 +190,8 @@ soak:
 	t.Logf("of it anonymous (Go heap, Badger's memtables and caches; the rest is mapped files): %s", report.anonLine)
 	t.Logf("RSS after warm-up: min %.1f MB, max %.1f MB, last %.1f MB (anonymous %.1f MB); first third's peak %.1f MB, last third's median %.1f MB; slope %+.2f MB/min",
 		report.rssMin, report.rssMax, report.rssLast, report.anonLast, report.rssEarlyMax, report.rssLateMedian, report.slope)
+	t.Logf("RSS at its highest after warm-up (%s in, /proc/PID/smaps, MB): %s", report.peakAt, report.peakParts)
+	t.Logf("RSS's parts after warm-up (MB, lowest–highest): %s", report.partsRange)
 	ev := obs.snapshot()
 	t.Logf("events: %.1f events/s at the subscriber over the steady period; %s", float64(ev.steadyEvents)/soakEnd.Sub(steadyFrom).Seconds(), countsLine(ev.byType))
 	t.Logf("read-to-event (portal.arrival, steady period): %s", latencyLine(ev.arrival))
@@ -618,8 +622,90 @@ type soakSample struct {
 	syscalls uint64 // syscr + syscw
 	rssKB    uint64
 	anonKB   uint64
+	parts    rssParts
 	reads    uint64 // taken by the portal
 	commits  uint64 // the outbox's commits (GET /outbox)
+}
+
+// rssParts is a resident set split by what is mapped (/proc/PID/smaps),
+// in kB.
+type rssParts struct {
+	anon   uint64 // anonymous memory: the Go heap and runtime
+	binary uint64 // the gateway's executable
+	memLog uint64 // Badger's memtable logs (*.mem)
+	vlog   uint64 // its value log (*.vlog)
+	tables uint64 // its tables (*.sst)
+	other  uint64 // shared libraries and other files
+}
+
+// readRSSParts reads the resident set of process pid by mapping.
+func readRSSParts(pid int) (rssParts, error) {
+	var p rssParts
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		return p, err
+	}
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return p, err
+	}
+	var part *uint64
+	for _, l := range strings.Split(string(smaps), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && len(f[1]) == 4:
+			// A mapping: address range, permissions, offset, device,
+			// inode and, for a file, its path.
+			path := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
+			switch {
+			case path == "" || strings.HasPrefix(path, "["):
+				part = &p.anon
+			case path == exe:
+				part = &p.binary
+			case strings.HasSuffix(path, ".mem"):
+				part = &p.memLog
+			case strings.HasSuffix(path, ".vlog"):
+				part = &p.vlog
+			case strings.HasSuffix(path, ".sst"):
+				part = &p.tables
+			default:
+				part = &p.other
+			}
+		case len(f) == 3 && f[0] == "Rss:" && part != nil:
+			n, _ := strconv.ParseUint(f[1], 10, 64)
+			*part += n
+		}
+	}
+	return p, nil
+}
+
+// rssPartNames name the parts in the order of rssParts.list.
+var rssPartNames = []string{"anonymous (the Go heap and runtime)", "binary", "Badger's memtable logs", "value log", "tables", "other files"}
+
+func (p rssParts) list() []uint64 {
+	return []uint64{p.anon, p.binary, p.memLog, p.vlog, p.tables, p.other}
+}
+
+// partsLine writes the parts of the samples' resident sets in MB: one
+// value each for one sample, a range for more.
+func partsLine(samples []soakSample) string {
+	var b strings.Builder
+	for i, name := range rssPartNames {
+		lo, hi := uint64(math.MaxUint64), uint64(0)
+		for _, s := range samples {
+			v := s.parts.list()[i]
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if lo == hi {
+			fmt.Fprintf(&b, "%s %.1f", name, float64(lo)/1024)
+		} else {
+			fmt.Fprintf(&b, "%s %.1f–%.1f", name, float64(lo)/1024, float64(hi)/1024)
+		}
+	}
+	return b.String()
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
@@ -665,6 +751,9 @@ func (g *soakGateway) sample(t *testing.T, hc *http.Client, at time.Time) soakSa
 			s.anonKB = n
 		}
 	}
+	if s.parts, err = readRSSParts(pid); err != nil {
+		t.Fatalf("the gateway process: %v", err)
+	}
 	var rs soakReaderStats
 	if err := crashGetJSON(hc, g.base+"/readers", &rs); err == nil {
 		s.reads = rs.Portal.Reads
@@ -686,6 +775,8 @@ type soakFigures struct {
 	rssEarlyMax, rssLateMedian                    float64 // MB: the first third's peak, the last third's median
 	slope                                         float64 // MB/min, after warm-up
 	rssLine, anonLine                             string
+	peakParts, partsRange                         string // the parts of the highest RSS after warm-up, their ranges
+	peakAt                                        time.Duration
 }
 
 func soakReport(samples []soakSample, steadyFrom time.Time) soakFigures {
@@ -718,6 +809,9 @@ func soakReport(samples []soakSample, steadyFrom time.Time) soakFigures {
 	var sx, sy, sxx, sxy float64
 	for _, s := range steady {
 		v := mb(s.rssKB)
+		if v > f.rssMax {
+			f.peakParts, f.peakAt = partsLine([]soakSample{s}), s.at.Sub(first.at).Round(time.Second)
+		}
 		f.rssMin, f.rssMax = min(f.rssMin, v), max(f.rssMax, v)
 		x := s.at.Sub(warm.at).Minutes()
 		sx, sy, sxx, sxy = sx+x, sy+v, sxx+x*x, sxy+x*v
@@ -726,6 +820,7 @@ func soakReport(samples []soakSample, steadyFrom time.Time) soakFigures {
 	if d := n*sxx - sx*sx; d > 0 {
 		f.slope = (n*sxy - sx*sy) / d
 	}
+	f.partsRange = partsLine(steady)
 	f.rssLast, f.anonLast = mb(last.rssKB), mb(last.anonKB)
 	// The Go heap and Badger's memtables make RSS swing by tens of MB
 	// between collections: growth is the level of the last third above
