@@ -393,6 +393,7 @@ func TestMemTableFor(t *testing.T) {
 		{"no log", nil, MemTableSize},
 		{"logs of this version", []int64{2 * MemTableSize, 2 * MemTableSize}, MemTableSize},
 		{"empty log", []int64{0}, MemTableSize},
+		{"log of a 4 MiB memtable", []int64{8 << 20}, max(MemTableSize, 4<<20)},
 		{"log of an 8 MiB memtable", []int64{2 * MemTableSize, 16 << 20}, 8 << 20},
 		{"log truncated to 7 MB by a replay", []int64{7_000_000}, 16 << 20},
 		{"log truncated to 1.5 MB by a replay", []int64{1_500_000}, 4 << 20},
