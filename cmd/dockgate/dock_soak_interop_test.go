@@ -74,8 +74,8 @@ import (
 // receipt was created and all its labels arrived, arrivals, passes and
 // receipt.created events arrived, every reader stayed connected, RSS did
 // not grow by more than 30 % after warm-up (the median of the last third
-// of the samples against the peak of the first third: RSS swings by tens
-// of MB as Badger flushes its memtable), and, unless GOMEMLIMIT is set,
+// of the samples against the peak of the first third: RSS swings by 10–20
+// MB as Badger flushes its memtable), and, unless GOMEMLIMIT is set,
 // that median stayed under soakMaxRSS. CPU is not asserted: it depends on
 // the machine and on what else runs on it.
 //
@@ -253,9 +253,10 @@ soak:
 const soakWarmUp = 25 * time.Second
 
 // soakMaxRSS (MB) bounds the median of the gateway's RSS in the last
-// third of the soak: 1.5 times the goal, well above what it takes (48–70
-// MB from 45 s to 10 min on a loaded 2-core machine; the peaks as Badger
-// flushes its memtable reach ~95 MB) and below what it took before its
+// third of the soak: 1.5 times the goal, well above what it takes (54–56
+// MB in 3- and 10-minute soaks on a 2-core machine, with peaks under 60 MB;
+// 48–70 MB with peaks to ~95 MB on a loaded one, with Badger's memtables
+// and value-log files larger than now) and below what it took before its
 // soft memory limit followed its live heap (100–121 MB).
 const soakMaxRSS = 96
 
@@ -822,7 +823,7 @@ func soakReport(samples []soakSample, steadyFrom time.Time) soakFigures {
 	}
 	f.partsRange = partsLine(steady)
 	f.rssLast, f.anonLast = mb(last.rssKB), mb(last.anonKB)
-	// The Go heap and Badger's memtables make RSS swing by tens of MB
+	// The Go heap and Badger's memtables make RSS swing by 10–20 MB
 	// between collections: growth is the level of the last third above
 	// the peak of the first.
 	third := min(max(2, len(steady)/3), len(steady))
