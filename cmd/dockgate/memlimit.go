@@ -19,10 +19,11 @@ import (
 // a floor of 48 MiB let the anonymous memory rise to 38–45 MB at a flush (RSS
 // peaks of 66–70 MB); 36 MiB holds it under 33 MB, for a few more
 // collections (25 a minute instead of 18) and at most 0.2 % of one core
-// more, within the soak's run-to-run spread. The ceiling holds the peak RSS of a burst of a million events under
-// 128 MB (100–117 MB; the Go heap is capped, and Badger's mapped tables and
-// the binary add about 57 MB: edge/mqttpub TestInteropRSS), the collector
-// then taking 1–4 % of the CPU. GOMEMLIMIT, when set, is taken as it is.
+// more, within the soak's run-to-run spread. The ceiling holds the peak RSS
+// of a burst of a million events under 128 MB (100–117 MB; the Go heap is
+// capped, and Badger's mapped tables and the binary add about 57 MB:
+// edge/mqttpub TestInteropRSS), the collector then taking 1–4 % of the CPU.
+// GOMEMLIMIT, when set, is taken as it is.
 //
 // Below the limit the collector runs when the heap has grown by gcPercent
 // of the live heap (GOGC, when set, is taken as it is): by half rather than
