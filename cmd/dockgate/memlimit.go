@@ -17,7 +17,7 @@ import (
 // In the dock soak, whose RSS adds to the anonymous memory about 22 MB of
 // the binary and shared libraries and up to 10 MB of Badger's mapped files,
 // a floor of 48 MiB let the anonymous memory rise to 38–45 MB at a flush (RSS
-// peaks of 66–70 MB); 36 MiB holds it under 33 MB, for a few more
+// peaks of 64–70 MB); 36 MiB holds it under 33 MB, for a few more
 // collections (25 a minute instead of 18) and at most 0.2 % of one core
 // more, within the soak's run-to-run spread. The ceiling holds the peak RSS
 // of a burst of a million events under 128 MB (100–117 MB; the Go heap is
