@@ -340,11 +340,18 @@ type request struct {
 	// evs are the events of an AppendBatch: the writer makes one append
 	// of each, all answered on reply.
 	evs      []Event
-	acks     []Event
+	acks     []ackRef
 	reason   string
 	seq      uint64
 	attempts int
 	reply    chan result
+}
+
+// ackRef is an acknowledged event: what its removal needs of it.
+type ackRef struct {
+	seq  uint64
+	p    Priority
+	size int // stored bytes, 0 when unknown
 }
 
 type result struct {
@@ -564,13 +571,13 @@ func (ob *Outbox) Ack(ctx context.Context, evs ...Event) error {
 	}
 	// Only events handed out and not yet acked are removed, so that each
 	// is counted once.
-	acks := make([]Event, 0, len(evs))
+	acks := make([]ackRef, 0, len(evs))
 	ob.rmu.Lock()
 	for _, ev := range evs {
 		if _, ok := ob.outstanding[ev.Seq]; ok {
 			delete(ob.outstanding, ev.Seq)
 			delete(ob.attempts, ev.Seq)
-			acks = append(acks, ev)
+			acks = append(acks, ackRef{ev.Seq, ev.Priority, ev.size})
 		}
 	}
 	ob.rmu.Unlock()
@@ -722,6 +729,9 @@ func (ob *Outbox) read(max int) ([]Event, []badRecord, error) {
 				ev.Seq, ev.Priority = seq, p
 				ob.handouts++
 				ob.outstanding[seq] = handout{p, ob.handouts}
+				if out == nil {
+					out = make([]Event, 0, min(max, 16))
+				}
 				out = append(out, ev)
 			}
 			it.Close()

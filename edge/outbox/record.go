@@ -51,15 +51,23 @@ func decodeRecord(b []byte, ev *Event) error {
 	ev.Retain = b[1]&flagRetain != 0
 	ev.Time = time.Unix(0, int64(binary.BigEndian.Uint64(b[2:10]))).UTC()
 	b = b[10:]
-	for _, s := range []*string{&ev.ID, &ev.Type, &ev.Source, &ev.Topic} {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
+	// The four strings are cut from one copy of the bytes that hold them:
+	// one allocation for all of them.
+	var at [4][2]int
+	end := 0
+	for i := range at {
+		l, n := binary.Uvarint(b[end:])
+		if n <= 0 || uint64(len(b)-end-n) < l {
 			return fmt.Errorf("%w: bad string length", errRecord)
 		}
-		*s = string(b[n : n+int(l)])
-		b = b[n+int(l):]
+		at[i] = [2]int{end + n, end + n + int(l)}
+		end += n + int(l)
 	}
-	if len(b) > 0 {
+	strs := string(b[:end])
+	for i, s := range []*string{&ev.ID, &ev.Type, &ev.Source, &ev.Topic} {
+		*s = strs[at[i][0]:at[i][1]]
+	}
+	if b = b[end:]; len(b) > 0 {
 		ev.Body = append([]byte(nil), b...)
 	} else {
 		ev.Body = nil

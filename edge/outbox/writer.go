@@ -474,19 +474,28 @@ func (ob *Outbox) dropTelemetry(ts *txnState, need uint64) error {
 }
 
 func (ob *Outbox) applyAck(ts *txnState, r *request) error {
-	for _, ev := range r.acks {
-		if ev.Priority >= numPriorities {
+	// Telemetry dropped after it was handed out is gone already. The
+	// request keeps only the others: a request tried again in a new
+	// transaction (ErrTxnTooBig) must not remove them twice.
+	ob.rmu.Lock()
+	if len(ob.gone) > 0 {
+		kept := make([]ackRef, 0, len(r.acks))
+		for _, a := range r.acks {
+			if _, dropped := ob.gone[a.seq]; dropped {
+				delete(ob.gone, a.seq)
+				continue
+			}
+			kept = append(kept, a)
+		}
+		r.acks = kept
+	}
+	ob.rmu.Unlock()
+	for _, a := range r.acks {
+		if a.p >= numPriorities {
 			continue
 		}
-		ob.rmu.Lock()
-		_, dropped := ob.gone[ev.Seq]
-		delete(ob.gone, ev.Seq)
-		ob.rmu.Unlock()
-		if dropped {
-			continue
-		}
-		k := qkey(ev.Priority, ev.Seq)
-		n := uint64(ev.size)
+		k := qkey(a.p, a.seq)
+		n := uint64(a.size)
 		if n == 0 { // not from Next: look the size up
 			item, err := ts.txn.Get(k)
 			if errors.Is(err, badger.ErrKeyNotFound) {
@@ -500,7 +509,7 @@ func (ob *Outbox) applyAck(ts *txnState, r *request) error {
 		if err := ts.txn.Delete(k); err != nil {
 			return err
 		}
-		p := ev.Priority
+		p := a.p
 		ts.st.count[p]--
 		ts.st.bytes[p] -= min(n, ts.st.bytes[p])
 		ts.bytes += len(k) + 16
