@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,6 +222,7 @@ func (c *coalescingConn) flush() {
 			c.mu.Unlock()
 			return
 		}
+		c.gather()
 		batch := c.queue
 		c.queue = spare[:0]
 		c.mu.Unlock()
@@ -240,6 +242,28 @@ func (c *coalescingConn) flush() {
 			c.mu.Lock()
 		}
 		c.cond.Broadcast()
+	}
+}
+
+// gatherYields bounds the yields of the flusher before one send (gather).
+const gatherYields = 4
+
+// gather lets the packets paho is about to write join the queue before it
+// is sent, with c.mu held on entry and return. A write wakes the flusher at
+// once, and a flusher that sent at once would mostly send the one PUBLISH
+// that woke it (each PUBACK frees one slot of the window, and the next
+// PUBLISH follows it alone): a write and a segment for each event, and as
+// many reads at the broker. The flusher yields while each yield brings more
+// and the queue is small; a lone packet costs one yield.
+func (c *coalescingConn) gather() {
+	for i := 0; i < gatherYields && len(c.queue) < sendChunk; i++ {
+		n := len(c.queue)
+		c.mu.Unlock()
+		runtime.Gosched()
+		c.mu.Lock()
+		if len(c.queue) == n || c.err != nil || c.closing {
+			return
+		}
 	}
 }
 

@@ -582,7 +582,13 @@ func (p *Publisher) checkSubscriptions(wctx context.Context, cancel context.Canc
 
 // readAhead is how many events the reader prepares ahead of the window; it
 // bounds how long a lifecycle event waits behind a backlog of lower ones.
-const readAhead = 128
+// The reader takes up to readAhead at a time from the outbox and hands
+// them to the publishing loop in batches of up to readBatch: a channel
+// operation, and a wake-up of the reader, per batch rather than per event.
+const (
+	readAhead = 128
+	readBatch = 32
+)
 
 // ackQueue bounds the acknowledged events awaiting removal from the outbox;
 // they are removed in batches of up to ackBatch, gathered for at most
@@ -602,16 +608,40 @@ type prepared struct {
 	err     error
 }
 
-func (p *Publisher) prepare(ev outbox.Event) prepared {
+func (p *Publisher) prepare(ev outbox.Event, topics map[topicKey]string) prepared {
 	pr := prepared{ev: ev, topic: ev.Topic}
 	if !ev.RawTopic {
-		pr.topic = p.Topic(ev.RelTopic())
+		// events/{type}: the same few types again and again.
+		k := topicKey{rel: ev.Topic}
+		if k.rel == "" {
+			k = topicKey{rel: ev.Type, ofType: true}
+		}
+		t, ok := topics[k]
+		if !ok {
+			t = p.Topic(ev.RelTopic())
+			if len(topics) >= maxTopicCache {
+				clear(topics)
+			}
+			topics[k] = t
+		}
+		pr.topic = t
 	}
 	pr.payload, pr.err = ev.Payload()
 	if pr.err == nil {
 		pr.err = outbox.CheckTopic(pr.topic)
 	}
 	return pr
+}
+
+// maxTopicCache bounds the full topics a session's reader keeps, by the
+// type or relative topic they were made from.
+const maxTopicCache = 256
+
+// topicKey is what a full topic is made from: an event's relative topic,
+// or its type (ofType).
+type topicKey struct {
+	rel    string
+	ofType bool
 }
 
 type inflight struct {
@@ -687,8 +717,10 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 			<-slots
 		}
 	}()
-	// Acker: removes acknowledged events from the outbox in batches,
-	// lingering up to ackLinger so that removals share few syncs.
+	// Acker: removes acknowledged events from the outbox in batches: after
+	// the first of a batch it waits ackLinger, then takes what came
+	// meanwhile (the queue holds far more than arrive in ackLinger), so that
+	// removals share few syncs and the acker is not woken for every event.
 	go func() {
 		defer wg.Done()
 		batch := make([]outbox.Event, 0, ackBatch)
@@ -697,6 +729,11 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 		for ev := range acks {
 			batch = append(batch[:0], ev)
 			linger.Reset(ackLinger)
+			select {
+			case <-linger.C:
+			case <-sctx.Done():
+				// The session is over: the acks still to come are few.
+			}
 		more:
 			for len(batch) < cap(batch) {
 				select {
@@ -705,7 +742,7 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 						break more
 					}
 					batch = append(batch, ev)
-				case <-linger.C:
+				default:
 					break more
 				}
 			}
@@ -721,7 +758,7 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 
 	// Reader: takes events from the outbox in delivery order and prepares
 	// their topic and payload ahead of the window.
-	ready := make(chan prepared, readAhead)
+	ready := make(chan []prepared, readAhead/readBatch)
 	rctx, rcancel := context.WithCancel(wctx)
 	defer rcancel()
 	var rwg sync.WaitGroup
@@ -729,6 +766,7 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 	go func() {
 		defer rwg.Done()
 		defer close(ready)
+		topics := map[topicKey]string{}
 		for {
 			evs, err := p.ob.Next(rctx, readAhead)
 			if err != nil {
@@ -737,11 +775,16 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 				}
 				return
 			}
-			for i, ev := range evs {
+			for len(evs) > 0 {
+				batch := make([]prepared, min(len(evs), readBatch))
+				for i := range batch {
+					batch[i] = p.prepare(evs[i], topics)
+				}
 				select {
-				case ready <- p.prepare(ev):
+				case ready <- batch:
+					evs = evs[len(batch):]
 				case <-rctx.Done():
-					p.ob.Return(evs[i:]...)
+					p.ob.Return(evs...)
 					return
 				}
 			}
@@ -749,18 +792,22 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 	}()
 
 	lim := newLimiter(p.cfg.Rate, p.cfg.Burst, p.cfg.Now)
+	var queue []prepared // of the batch being published
 publish:
 	for {
-		var pr prepared
-		select {
-		case r, ok := <-ready:
-			if !ok {
+		if len(queue) == 0 {
+			select {
+			case b, ok := <-ready:
+				if !ok {
+					break publish
+				}
+				queue = b
+			case <-wctx.Done():
 				break publish
 			}
-			pr = r
-		case <-wctx.Done():
-			break publish
 		}
+		pr := queue[0]
+		queue = queue[1:]
 		select {
 		case slots <- struct{}{}:
 		case <-wctx.Done():
@@ -799,8 +846,13 @@ publish:
 		pending <- inflight{pr.ev, tok}
 	}
 	rcancel()
-	for pr := range ready {
+	for _, pr := range queue {
 		p.ob.Return(pr.ev)
+	}
+	for b := range ready {
+		for _, pr := range b {
+			p.ob.Return(pr.ev)
+		}
 	}
 	rwg.Wait()
 	close(pending)

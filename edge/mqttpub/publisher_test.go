@@ -630,3 +630,27 @@ func TestRefusedCredentialsSayWhatWasSent(t *testing.T) {
 		}
 	}
 }
+
+// A type and a relative topic of the same name make different topics
+// (events/{type} and the topic itself), however often each comes.
+func TestPrepareTopics(t *testing.T) {
+	p, err := New(testConfig("tcp://127.0.0.1:1"), memOutbox(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := map[topicKey]string{}
+	for range 2 {
+		for _, tc := range []struct {
+			ev   outbox.Event
+			want string
+		}{
+			{outbox.Event{Type: "epcis"}, prefix + "/events/epcis"},
+			{outbox.Event{Type: "lot.created", Topic: "epcis"}, prefix + "/epcis"},
+			{outbox.Event{Type: "reply", Topic: "ops/reply/7", RawTopic: true}, "ops/reply/7"},
+		} {
+			if got := p.prepare(tc.ev, topics).topic; got != tc.want {
+				t.Errorf("%+v: topic %q, want %q", tc.ev, got, tc.want)
+			}
+		}
+	}
+}
