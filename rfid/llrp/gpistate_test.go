@@ -262,3 +262,26 @@ func FuzzParseGetReaderConfigResponse(f *testing.F) {
 		}
 	})
 }
+
+// A photo eye already blocked when the session starts (a pallet parked in
+// the door) starts the ROSpec it triggers: a GPI trigger fires on a change
+// only, and the portal must not wait for the eye to clear and block again.
+func TestGPITriggerAlreadyAtLevelAtConnectStarts(t *testing.T) {
+	sc := loadScenario(t, "dock-in")
+	sc.GPI = []readersim.GPIStep{{At: 0, Port: 1, State: readersim.GPIHigh}}
+	if err := sc.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startSim(t, sc, 1)
+	rec := newRecorder()
+	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: time.Second,
+		Trigger: llrp.Trigger{Start: llrp.StartTriggerGPI, StartGPI: llrp.GPITrigger{Port: 1, High: true},
+			Stop: llrp.StopTriggerGPI, StopGPI: llrp.GPITrigger{Port: 1, High: false, TimeoutMS: 60_000}},
+		OnReads: rec.onReads, OnEvent: rec.onEvent})
+	rec.waitFor(t, "reads with the eye high since before connect", func() bool { return rec.reads > 0 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got := gpiLines(rec); !reflect.DeepEqual(got, []string{"1:true(initial)"}) {
+		t.Fatalf("GPI events %v; want GPI 1 high at connect and no change", got)
+	}
+}

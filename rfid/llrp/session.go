@@ -654,6 +654,9 @@ func (c *conn) setup() error {
 			return err
 		}
 	}
+	if err := c.startIfTriggered(ro); err != nil {
+		return err
+	}
 	return c.send(AppendEmpty(c.out[:0], MsgEnableEventsAndReports, s.msgID.Add(1)))
 }
 

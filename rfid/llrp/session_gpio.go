@@ -183,6 +183,41 @@ func (c *conn) readGPIStates(watched []GPIPort) error {
 	return nil
 }
 
+// startIfTriggered starts a ROSpec whose start input is already at its
+// trigger level when the session sets it up (a photo eye blocked by a
+// pallet parked in the door): a GPI trigger fires on a change, and without
+// START_ROSPEC the portal would not read until the eye cleared and was
+// blocked again. The level is the state read at connect, or the last
+// change heard during setup. Its stop trigger ends it as it would have. A
+// reader that refuses (the trigger fired meanwhile and the ROSpec is
+// already running, say) is logged; only a connection failure is an error.
+func (c *conn) startIfTriggered(ro ROSpec) error {
+	if ro.StartTrigger != StartTriggerGPI || ro.StartGPI == nil {
+		return nil
+	}
+	port, level := ro.StartGPI.Port, ro.StartGPI.High
+	known, high := false, false
+	for _, g := range slices.Concat(c.gpiAtConnect, c.setupGPI) {
+		if g.Port == port {
+			known, high = true, g.High
+		}
+	}
+	if !known || high != level {
+		return nil
+	}
+	_, err := c.request(MsgStartROSpec, func(b []byte, id uint32) []byte { return AppendU32(b, MsgStartROSpec, id, ro.ID) })
+	var se *StatusError
+	switch {
+	case err == nil:
+		c.s.log.Info("trigger input already at its level at connect: ROSpec started", "gpi", port, "high", level)
+	case errors.As(err, &se):
+		c.s.log.Warn("trigger input already at its level at connect, but the reader refused to start the ROSpec; reads start at the input's next change", "gpi", port, "high", level, "err", err)
+	default:
+		return err
+	}
+	return nil
+}
+
 // reportGPIAtConnect hands OnEvent, after the connected event, the inputs'
 // state read at setup (EventGPI with Initial) and then the changes heard
 // during setup, in order.
