@@ -87,6 +87,10 @@ type tuneLine struct {
 	ReadsPerS float64       `json:"reads_per_s"`
 	Tags      int           `json:"tags"`
 	Antennas  []tuneAntenna `json:"antennas"`
+	// HeldReads are reads dated before the watch started, delivered in
+	// this interval: reports the reader held while no client read them.
+	// They are not in the counts, which are the door as it is now.
+	HeldReads int `json:"held_reads,omitempty"`
 }
 
 type tuneAntenna struct {
@@ -110,10 +114,18 @@ type tuner struct {
 	ants  map[uint16]*antennaTally
 	tags  map[rfid.EPC]struct{}
 	since time.Time
+	// held counts the reads dated before heldBefore (see tuneLine).
+	held       int
+	heldBefore time.Time
 }
 
+// tuneHeldSlack is how long before the watch started a read may be dated
+// and still count: reads wait in a report (every N tags, or the reader's
+// report interval) before they arrive.
+const tuneHeldSlack = 2 * time.Second
+
 func newTuner(now time.Time) *tuner {
-	return &tuner{ants: map[uint16]*antennaTally{}, tags: map[rfid.EPC]struct{}{}, since: now}
+	return &tuner{ants: map[uint16]*antennaTally{}, tags: map[rfid.EPC]struct{}{}, since: now, heldBefore: now.Add(-tuneHeldSlack)}
 }
 
 func (t *tuner) observe(b []rfid.Read) {
@@ -121,6 +133,10 @@ func (t *tuner) observe(b []rfid.Read) {
 	defer t.mu.Unlock()
 	for i := range b {
 		r := &b[i]
+		if !r.Time.IsZero() && r.Time.Before(t.heldBefore) {
+			t.held++
+			continue
+		}
 		a := t.ants[r.Antenna]
 		if a == nil {
 			a = &antennaTally{tags: map[rfid.EPC]struct{}{}}
@@ -171,6 +187,7 @@ func (t *tuner) line(now time.Time) tuneLine {
 		*a = antennaTally{tags: map[rfid.EPC]struct{}{}}
 	}
 	l.ReadsPerS = round2(float64(total) / secs)
+	l.HeldReads, t.held = t.held, 0
 	clear(t.tags)
 	t.since = now
 	return l
