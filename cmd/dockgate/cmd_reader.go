@@ -166,6 +166,9 @@ func readerWatch(ctx context.Context, env *cliEnv, args []string) error {
 	conn := &connectWatch{connected: make(chan struct{})}
 	onEvent := func(e rfid.ReaderEvent) {
 		conn.observe(e)
+		if tn != nil && e.Kind == rfid.EventConnected {
+			tn.connected(time.Now())
+		}
 		if e.Kind == rfid.EventGPI {
 			out.aside(gpiJSON(e)) // the inputs at connect, then their changes
 			return

@@ -87,8 +87,9 @@ type tuneLine struct {
 	ReadsPerS float64       `json:"reads_per_s"`
 	Tags      int           `json:"tags"`
 	Antennas  []tuneAntenna `json:"antennas"`
-	// HeldReads are reads dated before the watch started, delivered in
-	// this interval: reports the reader held while no client read them.
+	// HeldReads are reads dated before the watch started or the reader
+	// last connected, delivered in this interval: reports the reader held
+	// while no client read them.
 	// They are not in the counts, which are the door as it is now.
 	HeldReads int `json:"held_reads,omitempty"`
 }
@@ -119,13 +120,24 @@ type tuner struct {
 	heldBefore time.Time
 }
 
-// tuneHeldSlack is how long before the watch started a read may be dated
-// and still count: reads wait in a report (every N tags, or the reader's
-// report interval) before they arrive.
-const tuneHeldSlack = 2 * time.Second
+// tuneHeldSlack is how long before the watch started, or the reader
+// connected, a read may be dated and still count as the door's: a read is
+// dated by the reader's clock rebased on the gateway's, never earlier than
+// it happened, and this covers the clocks' resolution.
+const tuneHeldSlack = 250 * time.Millisecond
 
 func newTuner(now time.Time) *tuner {
 	return &tuner{ants: map[uint16]*antennaTally{}, tags: map[rfid.EPC]struct{}{}, since: now, heldBefore: now.Add(-tuneHeldSlack)}
+}
+
+// connected tells the tuner the reader (re)connected at now: the reads
+// made before, delivered from then on, were held by the reader.
+func (t *tuner) connected(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h := now.Add(-tuneHeldSlack); h.After(t.heldBefore) {
+		t.heldBefore = h
+	}
 }
 
 func (t *tuner) observe(b []rfid.Read) {

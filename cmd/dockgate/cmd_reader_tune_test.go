@@ -99,14 +99,20 @@ func TestTunerCounts(t *testing.T) {
 	// Reads dated well before the watch started (a report the reader held
 	// while no client read) are counted apart, not as the door's reads;
 	// reads a report delayed a little are the door's.
-	tn.observe([]rfid.Read{{EPC: e1, Antenna: 3, Time: t0.Add(-time.Minute)}, {EPC: e2, Antenna: 3, Time: t0.Add(-3 * time.Second)},
-		{EPC: e2, Antenna: 2, Time: t0.Add(-time.Second)}, {EPC: e1, Antenna: 2, Time: t0.Add(3500 * time.Millisecond)}})
+	tn.observe([]rfid.Read{{EPC: e1, Antenna: 3, Time: t0.Add(-time.Minute)}, {EPC: e2, Antenna: 3, Time: t0.Add(-time.Second)},
+		{EPC: e2, Antenna: 2, Time: t0.Add(-100 * time.Millisecond)}, {EPC: e1, Antenna: 2, Time: t0.Add(3500 * time.Millisecond)}})
 	l = tn.line(t0.Add(4 * time.Second))
 	if l.HeldReads != 2 || l.ReadsPerS != 2 || l.Tags != 2 || len(l.Antennas) != 2 {
 		t.Errorf("line with held reads %+v: want 2 held, 2 reads of 2 tags on antenna 2, no antenna 3", l)
 	}
 	if l = tn.line(t0.Add(5 * time.Second)); l.HeldReads != 0 {
 		t.Errorf("held reads counted again: %+v", l)
+	}
+	// After a reconnect, the reads made while it was away are held too.
+	tn.connected(t0.Add(10 * time.Second))
+	tn.observe([]rfid.Read{{EPC: e1, Antenna: 2, Time: t0.Add(6 * time.Second)}, {EPC: e1, Antenna: 2, Time: t0.Add(10 * time.Second)}})
+	if l = tn.line(t0.Add(11 * time.Second)); l.HeldReads != 1 || l.Antennas[1].ReadsPerS != 0.17 {
+		t.Errorf("after a reconnect %+v: want 1 held, 1 read", l)
 	}
 	if _, errs, code := rdrRun(t, "reader", "watch", "--llrp", "h:1", "--tune", "--portal"); code != 1 || !strings.Contains(errs, "--tune") {
 		t.Errorf("--tune --portal: exit %d, %q", code, errs)
