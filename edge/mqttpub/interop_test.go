@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -223,13 +224,21 @@ func durableOutbox(b *testing.B) *outbox.Outbox {
 	return ob
 }
 
+// appendBench appends n events from producers goroutines, each appending
+// one event after the other as a gateway's producers do (a door's portal,
+// a receipt's handler), until n are in.
 func appendBench(b *testing.B, ob *outbox.Outbox, n, producers int) {
 	var g errgroup.Group
-	g.SetLimit(producers)
-	for i := 0; i < n; i++ {
+	var left atomic.Int64
+	left.Store(int64(n))
+	for range producers {
 		g.Go(func() error {
-			_, err := ob.Append(context.Background(), outbox.Event{Type: "receiving.line", Priority: outbox.PriorityLot, Body: benchBody})
-			return err
+			for left.Add(-1) >= 0 {
+				if _, err := ob.Append(context.Background(), outbox.Event{Type: "receiving.line", Priority: outbox.PriorityLot, Body: benchBody}); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
