@@ -214,8 +214,12 @@ func (ev *Event) validate(maxBytes int) error {
 	if ev.Retain && ev.Topic == "" {
 		return fmt.Errorf("%w: %s: a retained event needs its own topic (events/{type} are never retained)", ErrInvalidEvent, ev.Type)
 	}
-	if err := CheckTopic(ev.RelTopic()); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+	// events/{type} is a valid topic when its type is one and short
+	// enough: checked without building it on every append.
+	if ev.Topic != "" || len(ev.Type) > 65535-len("events/") || CheckTopic(ev.Type) != nil {
+		if err := CheckTopic(ev.RelTopic()); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+		}
 	}
 	if len(ev.ID) > 256 {
 		return fmt.Errorf("%w: eventID of %d bytes is longer than 256", ErrInvalidEvent, len(ev.ID))

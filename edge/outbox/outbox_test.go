@@ -383,11 +383,21 @@ func TestInvalidEvents(t *testing.T) {
 		{Event{Type: "x", Body: json.RawMessage(`{"a":`)}, ErrInvalidEvent},
 		{Event{Type: "x", Body: json.RawMessage(`"` + strings.Repeat("a", 100) + `"`)}, ErrTooLarge},
 		{Event{Topic: "reply/#"}, ErrInvalidEvent},
+		{Event{Type: "bad\xffutf8"}, ErrInvalidEvent},
+		{Event{Type: strings.Repeat("t", 65535-len("events/")+1)}, ErrInvalidEvent},
 	}
 	for _, c := range cases {
 		if _, err := ob.Append(context.Background(), c.ev); !errors.Is(err, c.want) {
-			t.Errorf("Append(%+v) = %v, want %v", c.ev, err, c.want)
+			t.Errorf("Append(%.80v) = %v, want %v", c.ev, err, c.want)
 		}
+	}
+	// The message names the topic the type makes.
+	if _, err := ob.Append(context.Background(), Event{Type: "a+b"}); err == nil || !strings.Contains(err.Error(), `"events/a+b"`) {
+		t.Errorf("type a+b: %v, want the topic events/a+b named", err)
+	}
+	// The longest type that makes a valid topic is one.
+	if err := (&Event{Type: strings.Repeat("t", 65535-len("events/"))}).validate(64); err != nil {
+		t.Errorf("type of the longest valid topic: %v", err)
 	}
 }
 
