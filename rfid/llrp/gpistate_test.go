@@ -114,8 +114,11 @@ func (l *lockedBuffer) String() string {
 // with success, and counts its connections.
 type gpiStateReader struct {
 	reply []byte
-	mu    sync.Mutex
-	conns int
+	// afterEnable are sent after ENABLE_EVENTS_AND_REPORTS: what a reader
+	// held over the outage.
+	afterEnable [][]byte
+	mu          sync.Mutex
+	conns       int
 }
 
 func (g *gpiStateReader) serve(ln net.Listener, greet []byte) {
@@ -148,6 +151,8 @@ func (g *gpiStateReader) serve(ln net.Listener, greet []byte) {
 					binary.BigEndian.PutUint32(out[6:], m.ID)
 				case ok:
 					out = llrp.AppendResponse(nil, resp, m.ID, llrp.Status{})
+				case m.Type == llrp.MsgEnableEventsAndReports:
+					out = bytes.Join(g.afterEnable, nil)
 				}
 				if _, err := nc.Write(out); err != nil {
 					return
@@ -283,5 +288,33 @@ func TestGPITriggerAlreadyAtLevelAtConnectStarts(t *testing.T) {
 	defer rec.mu.Unlock()
 	if got := gpiLines(rec); !reflect.DeepEqual(got, []string{"1:true(initial)"}) {
 		t.Fatalf("GPI events %v; want GPI 1 high at connect and no change", got)
+	}
+}
+
+// A GPI change the reader held over the outage (dated before the
+// connection event) is older than the state read at connect and is not
+// reported after it; a change dated after the connection is.
+func TestGPIChangeHeldOverOutageIsDropped(t *testing.T) {
+	connected := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) uint64 { return uint64(connected.Add(d).UnixMicro()) }
+	greet := llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: at(0), HasConnectionAttempt: true, ConnectionAttempt: llrp.ConnSuccess})
+	reply := llrp.AppendGetReaderConfigResponse(nil, 0, llrp.Status{}, llrp.ReaderConfig{GPIPorts: []llrp.GPIPort{
+		{Port: 1, Enabled: true, State: llrp.GPIStateHigh}, {Port: 2, Enabled: true, State: llrp.GPIStateLow}}})
+	rd := &gpiStateReader{reply: reply, afterEnable: [][]byte{
+		llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: at(-5 * time.Second), GPIs: []llrp.GPIEvent{{Port: 1, High: false}}}),
+		llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: at(-4 * time.Second), GPIs: []llrp.GPIEvent{{Port: 1, High: true}, {Port: 3, High: true}}}),
+		llrp.AppendReaderEvent(nil, 0, llrp.EventData{Timestamp: at(time.Second), GPIs: []llrp.GPIEvent{{Port: 2, High: true}}}),
+	}}
+	ln, addr := listen(t)
+	go rd.serve(ln, greet)
+	rec := newRecorder()
+	runSession(t, llrp.Config{ReaderID: "r1", Address: addr, KeepalivePeriod: time.Second, WatchGPI: true, OnEvent: rec.onEvent})
+	rec.waitFor(t, "GPI 2 going high", func() bool { return rec.gpiChanges() > 0 && gpiLines(rec)[len(gpiLines(rec))-1] == "2:true" })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	// GPI 3 was not read at connect (the reader did not report it): its
+	// held change is all there is to know, and it is reported.
+	if got := strings.Join(gpiLines(rec), " "); got != "1:true(initial) 2:false(initial) 3:true 2:true" {
+		t.Fatalf("GPI events %s; want the states at connect, the held change of GPI 3 and GPI 2 going high after connect", got)
 	}
 }

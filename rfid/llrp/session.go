@@ -289,7 +289,13 @@ type conn struct {
 	// so that OnEvent sees them after it and in the order they happened.
 	up           bool
 	gpiAtConnect []GPIEvent
-	setupGPI     []GPIEvent
+	setupGPI     []setupGPI
+	// connEvent is the connection event's time on the reader's clock;
+	// readAtConnect the inputs whose state was read at setup. A GPI event
+	// the reader dates before connEvent was held over the outage: for
+	// those inputs the state read at connect is newer, and it is dropped.
+	connEvent     EventData
+	readAtConnect map[uint16]bool
 
 	caps  Capabilities
 	wmu   sync.Mutex // serializes writes: SetGPO sends from its caller's goroutine
@@ -569,6 +575,7 @@ func (c *conn) setup() error {
 			return fmt.Errorf("%w: %s", rfid.ErrConnectionRefused, ConnectionStatusText(ev.ConnectionAttempt))
 		}
 		c.anchor(ev)
+		c.connEvent = ev
 		break
 	}
 	// 3. Capabilities: antenna count, and the RF tables when RF settings
@@ -835,8 +842,14 @@ func (c *conn) events(ev EventData) {
 		}
 	}
 	for _, g := range ev.GPIs {
+		if c.up && c.heldBeforeConnect(ev, g) {
+			c.s.log.Debug("GPI change from before the connection dropped: the state read at connect is newer", "gpi", g.Port, "high", g.High)
+			continue
+		}
 		if !c.up {
-			c.setupGPI = append(c.setupGPI, g) // reported after the state at connect
+			// Reported after the state at connect; whether it was held
+			// is known once that state is read.
+			c.setupGPI = append(c.setupGPI, setupGPI{g, ev})
 			continue
 		}
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})

@@ -180,7 +180,41 @@ func (c *conn) readGPIStates(watched []GPIPort) error {
 		}
 	}
 	slices.SortStableFunc(c.gpiAtConnect, func(a, b GPIEvent) int { return cmp.Compare(a.Port, b.Port) })
+	c.readAtConnect = map[uint16]bool{}
+	for _, g := range c.gpiAtConnect {
+		c.readAtConnect[g.Port] = true
+	}
 	return nil
+}
+
+// setupGPI is a GPI change heard during setup, with its reader event.
+type setupGPI struct {
+	g  GPIEvent
+	ev EventData
+}
+
+// setupChanges returns the GPI changes heard during setup that were not
+// held over the outage (heldBeforeConnect), in order, and how many were.
+func (c *conn) setupChanges() (changes []GPIEvent, held int) {
+	for _, sg := range c.setupGPI {
+		if c.heldBeforeConnect(sg.ev, sg.g) {
+			held++
+			continue
+		}
+		changes = append(changes, sg.g)
+	}
+	return changes, held
+}
+
+// heldBeforeConnect reports whether g, of the reader event ev, is a change
+// the reader made before this connection opened and held over the outage
+// (HoldEventsAndReportsUponReconnect), for an input whose state was read
+// at connect: that state is newer, and reporting the held change after it
+// would show an input in a state it has left. Both times are the reader's
+// own clock (and the same kind: UTC or uptime).
+func (c *conn) heldBeforeConnect(ev EventData, g GPIEvent) bool {
+	return c.readAtConnect[g.Port] && ev.Timestamp != 0 && c.connEvent.Timestamp != 0 &&
+		ev.Uptime == c.connEvent.Uptime && ev.Timestamp < c.connEvent.Timestamp
 }
 
 // startIfTriggered starts a ROSpec whose start input is already at its
@@ -197,7 +231,8 @@ func (c *conn) startIfTriggered(ro ROSpec) error {
 	}
 	port, level := ro.StartGPI.Port, ro.StartGPI.High
 	known, high := false, false
-	for _, g := range slices.Concat(c.gpiAtConnect, c.setupGPI) {
+	changes, _ := c.setupChanges()
+	for _, g := range slices.Concat(c.gpiAtConnect, changes) {
 		if g.Port == port {
 			known, high = true, g.High
 		}
@@ -226,7 +261,11 @@ func (c *conn) reportGPIAtConnect() {
 	for _, g := range c.gpiAtConnect {
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High, Initial: true})
 	}
-	for _, g := range c.setupGPI {
+	changes, held := c.setupChanges()
+	if held > 0 {
+		c.s.log.Debug("GPI changes from before the connection dropped: the state read at connect is newer", "changes", held)
+	}
+	for _, g := range changes {
 		c.s.event(rfid.ReaderEvent{Kind: rfid.EventGPI, Port: g.Port, High: g.High})
 	}
 	c.gpiAtConnect, c.setupGPI = nil, nil
