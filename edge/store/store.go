@@ -139,8 +139,8 @@ func (s *Store) OnCommit(f func()) {
 // and Badger pools up to 8 of their allocators, each as large as its
 // largest use. With 8 MiB memtables and 2 MiB tables a burst of appends
 // held up to 145 MiB of live Go heap, most of it builders' buffers, more
-// than the gateway's memory limit; 3 or 4 MiB memtables and 256 KiB tables
-// hold 40-55 MiB, for a few percent more CPU per event (more flushes). Store.Open
+// than the gateway's memory limit; 4 MiB memtables and 256 KiB tables hold
+// 40-55 MiB, for a few percent more CPU per event (more flushes). Store.Open
 // raises MemTableSize for a memtable log left by a kill that a smaller
 // memtable could not replay (memTableFor).
 func BadgerOptions(dir string, o Options) badger.Options {
@@ -168,18 +168,22 @@ func BadgerOptions(dir string, o Options) badger.Options {
 
 // MemTableSize is the size of Badger's memtables. A transaction may write
 // at most 15% of it (badger.ErrTxnTooBig): the outbox bounds its group
-// commits below that.
+// commits below that, and the largest event (outbox.MaxEventBytesLimit,
+// 256 KiB: an event is staged with the change it tells) is a sixteenth of
+// it.
 //
 // It also sets the largest heap a steady gateway holds: while a full
 // memtable is flushed, its arena, the next one's and the flush's table
 // builder are alive together. The builder's allocator starts at twice
 // BaseTableSize and adds buffers of twice the size of the last: 0.5, 1.5,
-// 3.5, 7.5, 15.5 MiB in all. The table of a 3 MiB memtable (its blocks and
-// room to compress them) fits in 7.5 MiB; that of a 4 MiB one took 15.5 MiB,
-// and the flushes of a dock at work raised its live heap from 15-20 MiB to
-// 30-35 MiB (20-26 MiB with 3 MiB memtables, flushed every ~35 s instead of
-// ~50 s for no CPU that the dock soak could tell).
-const MemTableSize = 3 << 20
+// 3.5, 7.5, 15.5 MiB in all; the table of a 4 MiB memtable takes 15.5 MiB,
+// and a flush raises a dock's live heap from 15-20 MiB to 30-35 MiB. 3 MiB
+// memtables (a table that fits in 7.5 MiB, 20-26 MiB at a flush) would
+// lower the largest event to 192 KiB, and a configuration that passed
+// before (max_event_bytes: 262144) would not; with the memory limit's floor
+// at 36 MiB (cmd/dockgate/memlimit.go) the dock soak keeps under 64 MB RSS
+// with 4 MiB ones.
+const MemTableSize = 4 << 20
 
 // memTableFor returns the memtable size to open the Badger directory dir
 // with: size, or more when dir holds a memtable log (*.mem) that a memtable
