@@ -10,7 +10,7 @@ import (
 // The gateway's soft memory limit (runtime/debug.SetMemoryLimit) follows
 // its live heap: half as much again, and never below memoryLimitFloor nor
 // above memoryLimitCeiling. A dock at work keeps a live heap of 13–17 MB,
-// 19–27 MB while Badger flushes a memtable (edge/store MemTableSize), and
+// 29–37 MB while Badger flushes a memtable (edge/store MemTableSize), and
 // the runtime adds about 7 MB (GC metadata, stacks); the flushes and
 // compactions make garbage by the ten megabytes, which under a fixed limit
 // far above that stays with the process (RSS 80–115 MB in the dock soak).
