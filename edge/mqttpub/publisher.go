@@ -714,6 +714,10 @@ func (p *Publisher) pump(wctx, sctx context.Context, cancel context.CancelCauseF
 			}
 			answered = answered || failed
 			acks <- f.ev
+			// A slot for each PUBACK, at once: holding slots back to send
+			// PUBLISHes in groups stalls on a broker with Nagle on its
+			// socket (Mosquitto's default), which holds the next PUBACK
+			// until our ACK comes, and that rides on our next PUBLISH.
 			<-slots
 		}
 	}()
