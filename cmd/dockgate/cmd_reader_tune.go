@@ -89,8 +89,8 @@ type tuneLine struct {
 	Antennas  []tuneAntenna `json:"antennas"`
 	// HeldReads are reads dated before the watch started or the reader
 	// last connected, delivered in this interval: reports the reader held
-	// while no client read them.
-	// They are not in the counts, which are the door as it is now.
+	// while no client read them. They are not in the counts, which are the
+	// door as it is now.
 	HeldReads int `json:"held_reads,omitempty"`
 }
 
